@@ -1,0 +1,158 @@
+"""SQLAlchemy 2 engines and the unit of work every service uses.
+
+One engine per service container. On PostgreSQL every service lives in its own schema
+(selected through ``search_path``) and psycopg2 is made cooperative with the eventlet hub
+(a blocking driver would starve AMQP heartbeats). On SQLite each service has its own file
+and every transaction starts with ``BEGIN IMMEDIATE``, so writers queue instead of failing.
+"""
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from .logs import current_correlation_id
+from .settings import is_postgresql
+
+_psycopg_patched = False
+
+
+def _make_psycopg_green():
+    global _psycopg_patched
+    if _psycopg_patched:
+        return
+    try:
+        from eventlet import patcher
+    except ImportError:  # pragma: no cover - eventlet always ships with nameko
+        return
+    if patcher.is_monkey_patched("socket"):
+        from psycogreen.eventlet import patch_psycopg
+
+        patch_psycopg()
+        _psycopg_patched = True
+
+
+def make_engine(url, schema=None, pool_size=10, echo=False):
+    if is_postgresql(url):
+        _make_psycopg_green()
+        connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
+        return create_engine(
+            url,
+            connect_args=connect_args,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            echo=echo,
+        )
+    engine = create_engine(url, connect_args={"timeout": 30}, echo=echo)
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_connect(dbapi_connection, _record):
+        # let SQLAlchemy, not the driver, decide where transactions begin
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def ensure_schema(engine, schema):
+    if schema and is_postgresql(str(engine.url)):
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+class UnitOfWork:
+    """One transaction: the state change, the events it announces and the events it consumed.
+
+    Events are written to the outbox table inside the same transaction; the relay publishes
+    them after commit. ``claim_event`` records an incoming event id in the same transaction,
+    which is what makes a redelivered event change nothing.
+    """
+
+    def __init__(self, session_factory, infrastructure, on_events_committed=None):
+        self._session_factory = session_factory
+        self._infra = infrastructure
+        self._on_events_committed = on_events_committed
+        self._emitted = []
+        self.session = None
+
+    def __enter__(self):
+        self.session = self._session_factory()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+
+    def emit(self, event_type, payload):
+        payload = dict(payload)
+        payload.setdefault("event_id", uuid.uuid4().hex)
+        payload.setdefault("occurred_at", utcnow().isoformat())
+        payload.setdefault("event_type", event_type)
+        self.session.execute(
+            insert(self._infra.outbox).values(
+                event_id=payload["event_id"],
+                event_type=event_type,
+                payload=payload,
+                correlation_id=current_correlation_id(),
+                created_at=utcnow(),
+            )
+        )
+        self._emitted.append(payload)
+        return payload
+
+    def claim_event(self, event_id, consumer):
+        """True the first time ``consumer`` sees ``event_id``; False on a redelivery."""
+        try:
+            with self.session.begin_nested():
+                self.session.execute(
+                    insert(self._infra.processed_events).values(
+                        consumer=consumer, event_id=str(event_id), applied_at=utcnow()
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def commit(self):
+        self.session.commit()
+        emitted, self._emitted = self._emitted, []
+        if emitted and self._on_events_committed:
+            self._on_events_committed()
+        return emitted
+
+
+class SessionSource:
+    """Engine plus session factory, usable with or without a nameko container."""
+
+    def __init__(self, engine, infrastructure, on_events_committed=None):
+        self.engine = engine
+        self.infrastructure = infrastructure
+        self.session_factory = sessionmaker(engine, expire_on_commit=False)
+        self.on_events_committed = on_events_committed
+
+    def unit_of_work(self):
+        return UnitOfWork(self.session_factory, self.infrastructure, self.on_events_committed)
+
+    def read_session(self):
+        return self.session_factory()
+
+    def ping(self):
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True

@@ -1,0 +1,155 @@
+"""The order's rules: statuses, legal transitions, totals, numbering, open-order sessions.
+
+Plain Python on purpose: no framework, no database. The application layer loads rows,
+asks these functions, and stores what they decide.
+"""
+from decimal import ROUND_HALF_UP, Decimal
+
+ORDER_STATUSES = (
+    "open", "payment_pending", "new", "in_progress", "shipped", "completed", "cancelled", "dunning_1", "dunning_2",
+)
+PAYMENT_STATUSES = (
+    "unpaid", "announced", "pending", "authorized", "paid", "partially_refunded", "refunded", "failed", "voided",
+)
+# Order of payment statuses when staff sort by it: what needs attention first.
+PAYMENT_STATUS_RANK = {status: rank for rank, status in enumerate(
+    ("failed", "unpaid", "pending", "announced", "authorized", "paid", "partially_refunded", "refunded", "voided"))}
+
+PSP_METHODS = frozenset({"card", "paypal"})
+PAYMENT_METHODS = ("invoice", "prepayment", "card", "paypal", "cash_on_delivery")
+LANGUAGES = ("de", "fr", "it", "en")
+SUBMITTED_STATUSES = frozenset(ORDER_STATUSES) - {"open"}
+
+# Legal moves. ``open`` is left through submit only; ``payment_pending`` through the PSP
+# (or manual completion, S9) or cancellation. Dunning applies to delivered or invoiced
+# orders that are not yet paid; completed and cancelled are final.
+TRANSITIONS = {
+    "open": {"new", "payment_pending", "cancelled"},
+    "payment_pending": {"new", "cancelled"},
+    "new": {"in_progress", "shipped", "completed", "cancelled", "dunning_1"},
+    "in_progress": {"new", "shipped", "completed", "cancelled", "dunning_1"},
+    "shipped": {"completed", "dunning_1"},
+    "dunning_1": {"dunning_2", "in_progress", "shipped", "completed", "cancelled"},
+    "dunning_2": {"in_progress", "shipped", "completed", "cancelled"},
+    "completed": set(),
+    "cancelled": set(),
+}
+# Targets reached only through their own operation, never through a plain status change.
+RESERVED_TARGETS = {"open": "create", "payment_pending": "submit"}
+
+MONEY_STEP = Decimal("0.01")
+
+
+class DomainError(Exception):
+    """A business rule refused the request."""
+
+
+class IllegalTransition(DomainError):
+    def __init__(self, current, target):
+        super().__init__(f"An order in status '{current}' cannot move to '{target}'.")
+        self.current = current
+        self.target = target
+
+
+class SessionMismatch(DomainError):
+    pass
+
+
+class NumberingRefused(DomainError):
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field = field
+
+
+def money(value):
+    return Decimal(value).quantize(MONEY_STEP, rounding=ROUND_HALF_UP)
+
+
+def line_total(quantity, unit_price):
+    return money(Decimal(quantity) * Decimal(unit_price))
+
+
+def order_totals(lines, shipping_cost):
+    """(subtotal, total) for lines of (quantity, unit_price)."""
+    subtotal = sum((line_total(q, p) for q, p in lines), Decimal("0.00"))
+    return money(subtotal), money(subtotal + money(shipping_cost))
+
+
+def status_after_submit(payment_method):
+    return "payment_pending" if payment_method in PSP_METHODS else "new"
+
+
+def initial_payment_status(payment_method):
+    return "pending" if payment_method in PSP_METHODS else "unpaid"
+
+
+def check_transition(current, target, through=None):
+    """Raises IllegalTransition unless ``current`` → ``target`` is allowed.
+
+    ``through`` names the operation asking; reserved targets need their own operation.
+    """
+    if target not in ORDER_STATUSES or target not in TRANSITIONS.get(current, set()):
+        raise IllegalTransition(current, target)
+    required = RESERVED_TARGETS.get(target)
+    if required and through != required:
+        raise IllegalTransition(current, target)
+
+
+def is_final(status):
+    return not TRANSITIONS.get(status)
+
+
+# ---------------------------------------------------------------- open orders (S14)
+
+def check_session_may_edit(status, attached_session, paused, session_id):
+    """Only the session an open order is attached to may change or submit it."""
+    if status != "open":
+        raise IllegalTransition(status, "open")
+    if paused or attached_session is None:
+        raise SessionMismatch("The order is paused; assign it to a session first.")
+    if attached_session != session_id:
+        raise SessionMismatch("The order is attached to another session.")
+
+
+# ---------------------------------------------------------------- numbering (S7, S8)
+
+def next_number(start_at, last_issued):
+    """The number to issue now: one after the last, or the configured start if higher."""
+    if last_issued is None:
+        return start_at
+    return max(start_at, last_issued + 1)
+
+
+def check_new_start(field, new_start, last_issued):
+    """A start number only moves forward past what has been issued."""
+    if new_start < 1:
+        raise NumberingRefused(field, "A start number must be at least 1.")
+    if last_issued is not None and new_start <= last_issued:
+        raise NumberingRefused(
+            field, f"The start {new_start} is not above the last number issued ({last_issued}).")
+
+
+def format_invoice_number(prefix, number):
+    return f"{prefix or ''}{number}"
+
+
+def check_external_invoice_number(generation_enabled, current_number, status):
+    if generation_enabled:
+        raise NumberingRefused(
+            "invoice_number", "Invoice numbers are generated by OMS; switch generation off to set external ones.")
+    if status == "open":
+        raise NumberingRefused("invoice_number", "An open order gets no invoice number before it is submitted.")
+
+
+# ---------------------------------------------------------------- payment read copy (S13)
+
+def payment_update_applies(current_sequence, incoming_sequence):
+    """Payment events may arrive out of order; only a newer one replaces the copy."""
+    return current_sequence is None or incoming_sequence > current_sequence
+
+
+def status_after_payment(order_status, payment_status):
+    """A PSP order waiting for its money moves on once the PSP confirms it."""
+    if order_status == "payment_pending" and payment_status in ("authorized", "paid"):
+        return "new"
+    return None

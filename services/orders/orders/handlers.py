@@ -1,0 +1,480 @@
+"""Use cases of the orders service: each one a unit of work over the domain rules.
+
+Every change locks the order row (``FOR UPDATE`` on PostgreSQL; SQLite serialises
+writers), checks the caller's ``version`` when given, records an audit entry, keeps the
+per-status counts in step and writes its events to the outbox in the same transaction.
+"""
+import hashlib
+import json
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from oms_common.db import utcnow
+from oms_common.problems import Conflict, NotFound, ValidationFailed, load
+
+from . import domain
+from .models import Customer, IdempotencyKey, NumberSequence, Order, OrderCount, OrderHistory, OrderLine
+from .schemas import (
+    ActorSchema, BulkStatusSchema, CancelSchema, CreateOrderSchema, InvoiceNumberSchema, NumberingSchema,
+    OrderSchema, PaymentStatusEventSchema, ReplaceLinesSchema, SessionSchema, ShipSchema, StatusChangeSchema,
+)
+
+_order_dump = OrderSchema()
+SYSTEM = {"name": "system", "kind": "system", "role": None, "origin": "internal"}
+
+
+def as_problem(error):
+    """The domain's refusals, as the problems callers understand."""
+    if isinstance(error, domain.NumberingRefused):
+        return Conflict(str(error), {error.field: [str(error)]})
+    return Conflict(str(error))
+
+
+def _actor(actor):
+    return ActorSchema().load(actor or SYSTEM)
+
+
+def _lock_order(session, reference):
+    order = session.execute(
+        select(Order).where(Order.reference == str(reference)).with_for_update()
+    ).scalar_one_or_none()
+    if order is None:
+        raise NotFound(f"No order with reference '{reference}'.")
+    return order
+
+
+def _check_version(order, expected):
+    if expected is not None and expected != order.version:
+        raise Conflict(
+            f"The order was changed meanwhile (version {order.version}, you had {expected}); reload and retry.",
+            {"version": [f"Current version is {order.version}."]},
+        )
+
+
+def _audit(session, order, actor, action, from_status=None, to_status=None, reason=None, details=None):
+    session.add(OrderHistory(
+        order_id=order.id, at=utcnow(), actor=actor["name"], actor_kind=actor["kind"], origin=actor["origin"],
+        action=action, from_status=from_status, to_status=to_status, reason=reason, details=details,
+    ))
+
+
+def _count(session, status, payment_status, delta):
+    result = session.execute(
+        update(OrderCount)
+        .where(OrderCount.status == status, OrderCount.payment_status == payment_status)
+        .values(count=OrderCount.count + delta)
+    )
+    if result.rowcount == 0:
+        session.add(OrderCount(status=status, payment_status=payment_status, count=delta))
+        session.flush()
+
+
+def _move_count(session, order, new_status=None, new_payment_status=None):
+    _count(session, order.status, order.payment_status, -1)
+    _count(session, new_status or order.status, new_payment_status or order.payment_status, 1)
+
+
+def _issue_number(session, name):
+    """Next number of a sequence, under its row lock: gapless and unique."""
+    sequence = session.execute(
+        select(NumberSequence).where(NumberSequence.name == name).with_for_update()
+    ).scalar_one()
+    number = domain.next_number(sequence.start_at, sequence.last_issued)
+    sequence.last_issued = number
+    return number, sequence
+
+
+def _issue_invoice_number(session, order):
+    sequence = session.get(NumberSequence, "invoice")
+    if not sequence.enabled:
+        return
+    number, sequence = _issue_number(session, "invoice")
+    order.invoice_number = domain.format_invoice_number(sequence.prefix, number)
+
+
+def _touch(order):
+    order.version += 1
+    order.updated_at = utcnow()
+
+
+def _event(order, actor, **extra):
+    payload = {"order": _order_dump.dump(order), "actor": actor}
+    payload.update(extra)
+    return payload
+
+
+def _request_hash(data):
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- creation
+
+def create_order(source, data, actor=None, idempotency_key=None):
+    """Returns (order, replayed): a retried request with the same key gets the first order back."""
+    payload = load(CreateOrderSchema(), data)
+    actor = _actor(actor)
+    request_hash = _request_hash(data)
+    if idempotency_key:
+        replay = _replayed_order(source, idempotency_key, request_hash)
+        if replay is not None:
+            return replay, True
+    try:
+        with source.unit_of_work() as uow:
+            order = _create(uow, payload, actor)
+            if idempotency_key:
+                uow.session.add(IdempotencyKey(
+                    key=idempotency_key, request_hash=request_hash, reference=order.reference, created_at=utcnow()))
+            result = _order_dump.dump(order)
+            uow.commit()
+            return result, False
+    except IntegrityError:
+        if idempotency_key:
+            replay = _replayed_order(source, idempotency_key, request_hash)
+            if replay is not None:
+                return replay, True
+        raise
+
+
+def _replayed_order(source, key, request_hash):
+    with source.read_session() as session:
+        stored = session.get(IdempotencyKey, key)
+        if stored is None:
+            return None
+        if stored.request_hash != request_hash:
+            raise Conflict("This Idempotency-Key was used with a different request body.",
+                           {"Idempotency-Key": ["Already used for another request."]})
+        order = session.execute(select(Order).where(Order.reference == stored.reference)).scalar_one()
+        return _order_dump.dump(order)
+
+
+def _resolve_customer(session, payload):
+    if "customer_id" in payload:
+        customer = session.get(Customer, payload["customer_id"])
+        if customer is None or customer.merged_into_id is not None:
+            raise ValidationFailed("Unknown customer.", {"customer_id": ["No such customer."]})
+        return customer
+    given = payload["customer"]
+    email = given["email"].strip().lower()
+    customer = session.execute(
+        select(Customer).where(Customer.email == email, Customer.merged_into_id.is_(None)).order_by(Customer.id).limit(1)
+    ).scalar_one_or_none()
+    if customer is None:
+        now = utcnow()
+        customer = Customer(email=email, first_name=given["first_name"], last_name=given["last_name"],
+                            language=given["language"], created_at=now, updated_at=now)
+        session.add(customer)
+        session.flush()
+    return customer
+
+
+def _build_lines(lines):
+    return [
+        OrderLine(position=index, article_number=line["article_number"], name=line["name"],
+                  quantity=line["quantity"], unit_price=domain.money(line["unit_price"]),
+                  line_total=domain.line_total(line["quantity"], line["unit_price"]))
+        for index, line in enumerate(lines, start=1)
+    ]
+
+
+def _create(uow, payload, actor):
+    session = uow.session
+    customer = _resolve_customer(session, payload)
+    now = utcnow()
+    subtotal, total = domain.order_totals(
+        [(line["quantity"], line["unit_price"]) for line in payload["lines"]], payload["shipping_cost"])
+    submit = payload["submit"]
+    status = domain.status_after_submit(payload["payment_method"]) if submit else "open"
+    payment_status = domain.initial_payment_status(payload["payment_method"])
+    reference_number, _ = _issue_number(session, "reference")
+    order = Order(
+        reference=str(reference_number), customer_id=customer.id, customer_email=customer.email,
+        customer_name=f"{customer.first_name} {customer.last_name}".strip(), language=customer.language,
+        status=status, payment_status=payment_status,
+        payment_status_rank=domain.PAYMENT_STATUS_RANK[payment_status],
+        payment_method=payload["payment_method"], currency=payload["currency"],
+        subtotal=subtotal, shipping_cost=domain.money(payload["shipping_cost"]), total=total,
+        billing_address=payload["billing_address"], shipping_address=payload["shipping_address"],
+        session_id=payload.get("session_id"), paused=False, version=1,
+        created_at=now, updated_at=now, submitted_at=now if submit else None,
+        lines=_build_lines(payload["lines"]),
+    )
+    if submit:
+        _issue_invoice_number(session, order)
+    session.add(order)
+    session.flush()
+    _count(session, order.status, order.payment_status, 1)
+    _audit(session, order, actor, "created", None, status,
+           details={"invoice_number": order.invoice_number} if order.invoice_number else None)
+    uow.emit("order_created", _event(order, actor))
+    if submit:
+        uow.emit("order_submitted", _event(order, actor))
+    return order
+
+
+# ---------------------------------------------------------------- open orders
+
+def replace_lines(source, reference, data, actor=None):
+    payload = load(ReplaceLinesSchema(), data)
+    actor = _actor(actor)
+    with source.unit_of_work() as uow:
+        order = _lock_order(uow.session, reference)
+        _check_version(order, payload.get("version"))
+        try:
+            domain.check_session_may_edit(order.status, order.session_id, order.paused, payload["session_id"])
+        except domain.DomainError as error:
+            raise as_problem(error) from None
+        before = [(line.article_number, line.quantity) for line in order.lines]
+        order.lines = _build_lines(payload["lines"])
+        order.subtotal, order.total = domain.order_totals(
+            [(line["quantity"], line["unit_price"]) for line in payload["lines"]], order.shipping_cost)
+        _touch(order)
+        uow.session.flush()
+        _audit(uow.session, order, actor, "lines_replaced", details={
+            "session_id": payload["session_id"], "before": before,
+            "after": [(line.article_number, line.quantity) for line in order.lines]})
+        uow.emit("order_updated", _event(order, actor))
+        result = _order_dump.dump(order)
+        uow.commit()
+        return result
+
+
+def submit_order(source, reference, data, actor=None):
+    payload = load(SessionSchema(), data)
+    actor = _actor(actor)
+    with source.unit_of_work() as uow:
+        order = _lock_order(uow.session, reference)
+        _check_version(order, payload.get("version"))
+        try:
+            domain.check_session_may_edit(order.status, order.session_id, order.paused, payload["session_id"])
+        except domain.DomainError as error:
+            raise as_problem(error) from None
+        previous = order.status
+        target = domain.status_after_submit(order.payment_method)
+        _move_count(uow.session, order, new_status=target)
+        order.status = target
+        order.submitted_at = utcnow()
+        _issue_invoice_number(uow.session, order)
+        _touch(order)
+        _audit(uow.session, order, actor, "submitted", previous, target)
+        uow.emit("order_submitted", _event(order, actor))
+        uow.emit("order_status_changed", _event(order, actor, from_status=previous, to_status=target, notify=False))
+        result = _order_dump.dump(order)
+        uow.commit()
+        return result
+
+
+def pause_order(source, reference, data, actor=None):
+    data = load(SessionSchema(partial=("session_id",)), data or {})
+    actor = _actor(actor)
+    with source.unit_of_work() as uow:
+        order = _lock_order(uow.session, reference)
+        _check_version(order, data.get("version"))
+        if order.status != "open":
+            raise Conflict(f"Only open orders can be paused; this one is '{order.status}'.")
+        if order.paused:
+            raise Conflict("The order is already paused.")
+        previous_session = order.session_id
+        order.paused = True
+        order.session_id = None
+        _touch(order)
+        _audit(uow.session, order, actor, "paused", details={"session_id": previous_session})
+        uow.emit("order_updated", _event(order, actor))
+        result = _order_dump.dump(order)
+        uow.commit()
+        return result
+
+
+def assign_order(source, reference, data, actor=None):
+    payload = load(SessionSchema(), data)
+    actor = _actor(actor)
+    with source.unit_of_work() as uow:
+        order = _lock_order(uow.session, reference)
+        _check_version(order, payload.get("version"))
+        if order.status != "open":
+            raise Conflict(f"Only open orders can be assigned; this one is '{order.status}'.")
+        if not order.paused:
+            raise Conflict("Pause the order before assigning it to another session.")
+        order.paused = False
+        order.session_id = payload["session_id"]
+        _touch(order)
+        _audit(uow.session, order, actor, "assigned", details={"session_id": payload["session_id"]})
+        uow.emit("order_updated", _event(order, actor))
+        result = _order_dump.dump(order)
+        uow.commit()
+        return result
+
+
+# ---------------------------------------------------------------- status changes
+
+def _change_status(uow, order, target, actor, notify=False, reason=None, tracking_number=None, through="status"):
+    try:
+        domain.check_transition(order.status, target, through=through)
+    except domain.DomainError as error:
+        raise as_problem(error) from None
+    previous = order.status
+    _move_count(uow.session, order, new_status=target)
+    order.status = target
+    if target == "shipped" and tracking_number:
+        order.tracking_number = tracking_number
+    _touch(order)
+    _audit(uow.session, order, actor, "status_changed", previous, target, reason,
+           details={"notify": notify, **({"tracking_number": tracking_number} if tracking_number else {})})
+    common = {"from_status": previous, "to_status": target, "notify": notify, "reason": reason}
+    if target == "shipped":
+        uow.emit("order_shipped", _event(order, actor, tracking_number=order.tracking_number, **common))
+    elif target == "cancelled":
+        uow.emit("order_cancelled", _event(order, actor, **common))
+    uow.emit("order_status_changed", _event(order, actor, **common))
+
+
+def _status_use_case(source, reference, payload, target, actor):
+    actor = _actor(actor)
+    with source.unit_of_work() as uow:
+        order = _lock_order(uow.session, reference)
+        _check_version(order, payload.get("version"))
+        _change_status(uow, order, target, actor, notify=payload.get("notify", False), reason=payload.get("reason"),
+                       tracking_number=payload.get("tracking_number"))
+        result = _order_dump.dump(order)
+        uow.commit()
+        return result
+
+
+def ship_order(source, reference, data, actor=None):
+    payload = load(ShipSchema(), data)
+    return _status_use_case(source, reference, payload, "shipped", actor)
+
+
+def cancel_order(source, reference, data, actor=None):
+    payload = load(CancelSchema(), data)
+    return _status_use_case(source, reference, payload, "cancelled", actor)
+
+
+def change_status(source, reference, data, actor=None):
+    payload = load(StatusChangeSchema(), data)
+    return _status_use_case(source, reference, payload, payload["status"], actor)
+
+
+def bulk_change_status(source, data, actor=None):
+    """Each order is changed (or refused) in its own transaction."""
+    payload = load(BulkStatusSchema(), data)
+    results = []
+    for reference in payload["references"]:
+        try:
+            order = _status_use_case(source, reference, payload, payload["status"], actor)
+            results.append({"reference": reference, "ok": True, "status": order["status"], "version": order["version"]})
+        except (Conflict, NotFound) as problem:
+            results.append({"reference": reference, "ok": False, "problem": problem.as_dict()})
+    return {"status": payload["status"], "results": results,
+            "succeeded": sum(1 for r in results if r["ok"]), "failed": sum(1 for r in results if not r["ok"])}
+
+
+# ---------------------------------------------------------------- numbering
+
+def get_numbering(source):
+    with source.read_session() as session:
+        reference = session.get(NumberSequence, "reference")
+        invoice = session.get(NumberSequence, "invoice")
+        return _numbering_dump(reference, invoice)
+
+
+def _numbering_dump(reference, invoice):
+    return {
+        "order_reference_start": reference.start_at,
+        "invoice_number_start": invoice.start_at,
+        "invoice_prefix": invoice.prefix,
+        "invoice_numbers_enabled": invoice.enabled,
+        "last_order_reference": reference.last_issued,
+        "last_invoice_number": invoice.last_issued,
+        "next_order_reference": domain.next_number(reference.start_at, reference.last_issued),
+        "next_invoice_number": domain.format_invoice_number(
+            invoice.prefix, domain.next_number(invoice.start_at, invoice.last_issued)),
+    }
+
+
+def update_numbering(source, data, actor=None):
+    payload = load(NumberingSchema(), data)
+    with source.unit_of_work() as uow:
+        sequences = {
+            row.name: row for row in uow.session.execute(
+                select(NumberSequence).where(NumberSequence.name.in_(("reference", "invoice")))
+                .order_by(NumberSequence.name).with_for_update()).scalars()
+        }
+        for field, name in (("order_reference_start", "reference"), ("invoice_number_start", "invoice")):
+            if field in payload and payload[field] != sequences[name].start_at:
+                try:
+                    domain.check_new_start(field, payload[field], sequences[name].last_issued)
+                except domain.NumberingRefused as error:
+                    raise as_problem(error) from None
+                sequences[name].start_at = payload[field]
+        if "invoice_prefix" in payload:
+            sequences["invoice"].prefix = payload["invoice_prefix"]
+        if "invoice_numbers_enabled" in payload:
+            sequences["invoice"].enabled = payload["invoice_numbers_enabled"]
+        result = _numbering_dump(sequences["reference"], sequences["invoice"])
+        uow.emit("numbering_changed", {"settings": result, "actor": _actor(actor)})
+        uow.commit()
+        return result
+
+
+def set_external_invoice_number(source, reference, data, actor=None):
+    payload = load(InvoiceNumberSchema(), data)
+    actor = _actor(actor)
+    with source.unit_of_work() as uow:
+        order = _lock_order(uow.session, reference)
+        invoice = uow.session.get(NumberSequence, "invoice")
+        try:
+            domain.check_external_invoice_number(invoice.enabled, order.invoice_number, order.status)
+        except domain.NumberingRefused as error:
+            raise as_problem(error) from None
+        if order.invoice_number and not order.invoice_number_external:
+            raise Conflict("This order already has an invoice number issued by OMS.",
+                           {"invoice_number": ["Already issued by OMS."]})
+        taken = uow.session.execute(
+            select(Order.reference).where(Order.invoice_number == payload["invoice_number"], Order.id != order.id)
+        ).scalar_one_or_none()
+        if taken:
+            raise Conflict(f"Invoice number {payload['invoice_number']} belongs to order {taken}.",
+                           {"invoice_number": ["Already used by another order."]})
+        previous = order.invoice_number
+        order.invoice_number = payload["invoice_number"]
+        order.invoice_number_external = True
+        _touch(order)
+        _audit(uow.session, order, actor, "invoice_number_set", reason=payload.get("reason"),
+               details={"from": previous, "to": order.invoice_number})
+        uow.emit("order_updated", _event(order, actor))
+        result = _order_dump.dump(order)
+        uow.commit()
+        return result
+
+
+# ---------------------------------------------------------------- payment read copy
+
+CONSUMER_PAYMENT_STATUS = "orders.payment_status_changed"
+
+
+def apply_payment_status(source, event):
+    """Keeps the order's copy of its payment status; moves a paid PSP order on to ``new``."""
+    payload = PaymentStatusEventSchema().load(event)
+    actor = _actor(payload.get("actor") or {"name": "payments", "kind": "system"})
+    with source.unit_of_work() as uow:
+        if not uow.claim_event(payload["event_id"], CONSUMER_PAYMENT_STATUS):
+            return False
+        order = _lock_order(uow.session, payload["order_reference"])
+        if not domain.payment_update_applies(order.payment_status_sequence, payload["sequence"]):
+            _audit(uow.session, order, actor, "payment_status_stale", order.payment_status, payload["status"],
+                   reason="An older payment update arrived late and was ignored.")
+            uow.commit()
+            return False
+        previous = order.payment_status
+        _move_count(uow.session, order, new_payment_status=payload["status"])
+        order.payment_status = payload["status"]
+        order.payment_status_rank = domain.PAYMENT_STATUS_RANK[payload["status"]]
+        order.payment_status_sequence = payload["sequence"]
+        _touch(order)
+        _audit(uow.session, order, actor, "payment_status_changed", previous, payload["status"], payload.get("reason"))
+        next_status = domain.status_after_payment(order.status, payload["status"])
+        if next_status:
+            _change_status(uow, order, next_status, actor, reason="Payment confirmed.", through="payment")
+        uow.commit()
+        return True

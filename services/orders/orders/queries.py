@@ -1,0 +1,149 @@
+"""Read side of the orders service: lists, search, detail, history, customers.
+
+Each list is one indexed query; the unfiltered and status-filtered totals come from the
+``order_counts`` table so that a million orders cost no count scan.
+"""
+import math
+
+from sqlalchemy import and_, func, or_, select
+
+from oms_common.problems import NotFound, load
+
+from .models import Customer, Order, OrderCount, OrderHistory
+from .schemas import CustomerQuerySchema, CustomerSchema, HistorySchema, ListQuerySchema, OrderSchema, OrderSummarySchema
+
+_summary = OrderSummarySchema()
+_detail = OrderSchema()
+_customer = CustomerSchema()
+_history = HistorySchema()
+
+SORT_COLUMNS = {
+    "created_at": (Order.created_at, Order.id),
+    "payment_status": (Order.payment_status_rank, Order.created_at, Order.id),
+    "total": (Order.total, Order.id),
+    "status": (Order.status, Order.created_at, Order.id),
+}
+
+
+def escape_like(value):
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filters(params):
+    conditions = []
+    if params["status"]:
+        conditions.append(Order.status.in_(params["status"]))
+    if params["payment_status"]:
+        conditions.append(Order.payment_status.in_(params["payment_status"]))
+    if params.get("q"):
+        pattern = escape_like(params["q"]) + "%"
+        conditions.append(or_(Order.reference.like(pattern, escape="\\"),
+                              Order.invoice_number.like(pattern, escape="\\")))
+    if params.get("customer_id"):
+        conditions.append(Order.customer_id == params["customer_id"])
+    if params.get("created_from"):
+        conditions.append(Order.created_at >= params["created_from"])
+    if params.get("created_to"):
+        conditions.append(Order.created_at <= params["created_to"])
+    if params.get("changed_since"):
+        conditions.append(Order.updated_at > params["changed_since"])
+    return conditions
+
+
+def _total(session, params, conditions):
+    counted_by_table = not any(params.get(key) for key in ("q", "customer_id", "created_from", "created_to",
+                                                          "changed_since"))
+    if counted_by_table:
+        query = select(func.coalesce(func.sum(OrderCount.count), 0))
+        if params["status"]:
+            query = query.where(OrderCount.status.in_(params["status"]))
+        if params["payment_status"]:
+            query = query.where(OrderCount.payment_status.in_(params["payment_status"]))
+        return int(session.execute(query).scalar_one())
+    return session.execute(select(func.count()).select_from(Order).where(and_(*conditions))).scalar_one()
+
+
+def list_orders(source, query):
+    params = load(ListQuerySchema(), query or {})
+    conditions = _filters(params)
+    sort = params["sort"]
+    columns = SORT_COLUMNS[sort.lstrip("-")]
+    order_by = [column.desc() for column in columns] if sort.startswith("-") else [c.asc() for c in columns]
+    page, page_size = params["page"], params["page_size"]
+    with source.read_session() as session:
+        rows = session.execute(
+            select(Order).where(and_(*conditions)).order_by(*order_by)
+            .limit(page_size).offset((page - 1) * page_size)
+            .execution_options(populate_existing=False)
+        ).scalars().all()
+        total = _total(session, params, conditions)
+        items = [_summary.dump(order) for order in rows]
+    return {"items": items, "page": page, "page_size": page_size, "total": total,
+            "pages": max(1, math.ceil(total / page_size))}
+
+
+def get_order(source, reference):
+    with source.read_session() as session:
+        order = session.execute(select(Order).where(Order.reference == str(reference))).scalar_one_or_none()
+        if order is None:
+            raise NotFound(f"No order with reference '{reference}'.")
+        return _detail.dump(order)
+
+
+def order_history(source, reference):
+    with source.read_session() as session:
+        order_id = session.execute(select(Order.id).where(Order.reference == str(reference))).scalar_one_or_none()
+        if order_id is None:
+            raise NotFound(f"No order with reference '{reference}'.")
+        entries = session.execute(
+            select(OrderHistory).where(OrderHistory.order_id == order_id).order_by(OrderHistory.id)
+        ).scalars().all()
+        return [_history.dump(entry) for entry in entries]
+
+
+def list_customers(source, query):
+    params = load(CustomerQuerySchema(), query or {})
+    conditions = [Customer.merged_into_id.is_(None)]
+    q = params.get("q")
+    if q:
+        pattern = "%" + escape_like(q.lower()) + "%"
+        number = q.upper().lstrip("C")
+        alternatives = [func.lower(Customer.email).like(pattern, escape="\\"),
+                        func.lower(Customer.last_name).like(pattern, escape="\\"),
+                        func.lower(Customer.first_name).like(pattern, escape="\\")]
+        if number.isdigit() and len(number) < 18:
+            alternatives.append(Customer.id == int(number))
+        conditions.append(or_(*alternatives))
+    page, page_size = params["page"], params["page_size"]
+    with source.read_session() as session:
+        rows = session.execute(
+            select(Customer).where(*conditions).order_by(Customer.id.desc())
+            .limit(page_size).offset((page - 1) * page_size)
+        ).scalars().all()
+        total = session.execute(select(func.count()).select_from(Customer).where(*conditions)).scalar_one()
+        items = [_customer.dump(customer) for customer in rows]
+    return {"items": items, "page": page, "page_size": page_size, "total": total,
+            "pages": max(1, math.ceil(total / page_size))}
+
+
+def get_customer(source, customer_id):
+    with source.read_session() as session:
+        customer = session.get(Customer, int(customer_id))
+        if customer is None:
+            raise NotFound(f"No customer with id {customer_id}.")
+        result = _customer.dump(customer)
+        totals = session.execute(
+            select(Order.currency, func.count(), func.sum(Order.total))
+            .where(Order.customer_id == customer.id, Order.status.notin_(("open", "cancelled")))
+            .group_by(Order.currency).order_by(Order.currency)
+        ).all()
+        result["order_count"] = session.execute(
+            select(func.count()).select_from(Order).where(Order.customer_id == customer.id)).scalar_one()
+        result["totals"] = [{"currency": currency, "orders": count, "revenue": f"{total:.2f}"}
+                            for currency, count, total in totals]
+        return result
+
+
+def customer_orders(source, customer_id, query):
+    get_customer(source, customer_id)
+    return list_orders(source, {**(query or {}), "customer_id": int(customer_id)})

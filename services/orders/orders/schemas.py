@@ -1,0 +1,269 @@
+"""Wire schemas of the orders service: what RPC callers send and what they get back.
+
+Loaded at the service edge (every RPC validates its input here) and dumped to plain
+JSON (money as decimal strings, times as ISO 8601) for RPC results and events.
+"""
+import re
+
+from marshmallow import (
+    EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema,
+)
+
+from .domain import LANGUAGES, ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
+
+CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code such as CHF.")
+MAX_PRICE = 10**9
+NO_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control(value):
+    if NO_CONTROL.search(value):
+        raise ValidationError("Control characters are not allowed.")
+
+
+def text(max_length, required=True, **kwargs):
+    return fields.String(
+        required=required,
+        validate=[validate.Length(min=1 if required else 0, max=max_length), _no_control],
+        **kwargs,
+    )
+
+
+def money_field(**kwargs):
+    return fields.Decimal(
+        as_string=True, places=2, allow_nan=False,
+        validate=validate.Range(min=0, max=MAX_PRICE), **kwargs)
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class AddressSchema(StrictSchema):
+    first_name = text(100)
+    last_name = text(100)
+    company = text(150, required=False, load_default="")
+    street = text(200)
+    postal_code = text(20)
+    city = text(100)
+    country = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2}$", error="Use an ISO 3166 alpha-2 code."))
+    phone = text(40, required=False, load_default="")
+
+
+class NewCustomerSchema(StrictSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    first_name = text(100)
+    last_name = text(100)
+    language = fields.String(load_default="de", validate=validate.OneOf(LANGUAGES))
+
+
+class LineInputSchema(StrictSchema):
+    article_number = text(64)
+    name = text(255)
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100000))
+    unit_price = money_field(required=True)
+
+
+class CreateOrderSchema(StrictSchema):
+    customer = fields.Nested(NewCustomerSchema)
+    customer_id = fields.Integer(strict=True, validate=validate.Range(min=1))
+    billing_address = fields.Nested(AddressSchema, required=True)
+    shipping_address = fields.Nested(AddressSchema, load_default=None, allow_none=True)
+    lines = fields.List(fields.Nested(LineInputSchema), required=True, validate=validate.Length(min=1, max=500))
+    shipping_cost = money_field(load_default="0.00")
+    currency = fields.String(load_default="CHF", validate=CURRENCY)
+    payment_method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
+    session_id = text(128, required=False, load_default=None, allow_none=True)
+    submit = fields.Boolean(load_default=True)
+
+    @validates_schema
+    def _customer_given_once(self, data, **kwargs):
+        if ("customer" in data) == ("customer_id" in data):
+            raise ValidationError("Give either customer or customer_id.", "customer")
+        if not data.get("submit", True) and not data.get("session_id"):
+            raise ValidationError("An open order (submit: false) needs the session it belongs to.", "session_id")
+
+    @post_load
+    def _default_shipping(self, data, **kwargs):
+        if not data.get("shipping_address"):
+            data["shipping_address"] = dict(data["billing_address"])
+        return data
+
+
+class ReplaceLinesSchema(StrictSchema):
+    session_id = text(128)
+    lines = fields.List(fields.Nested(LineInputSchema), required=True, validate=validate.Length(min=1, max=500))
+    version = fields.Integer(strict=True)
+
+
+class SessionSchema(StrictSchema):
+    session_id = text(128)
+    version = fields.Integer(strict=True)
+
+
+class ShipSchema(StrictSchema):
+    notify = fields.Boolean(load_default=True)
+    tracking_number = text(100, required=False, load_default=None, allow_none=True)
+    reason = text(1000, required=False, load_default=None, allow_none=True)
+    version = fields.Integer(strict=True)
+
+
+class CancelSchema(StrictSchema):
+    notify = fields.Boolean(load_default=False)
+    reason = text(1000, required=False, load_default=None, allow_none=True)
+    version = fields.Integer(strict=True)
+
+
+class StatusChangeSchema(StrictSchema):
+    status = fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
+    notify = fields.Boolean(load_default=False)
+    reason = text(1000, required=False, load_default=None, allow_none=True)
+    tracking_number = text(100, required=False, load_default=None, allow_none=True)
+    version = fields.Integer(strict=True)
+
+
+class BulkStatusSchema(StrictSchema):
+    references = fields.List(text(40), required=True, validate=validate.Length(min=1, max=500))
+    status = fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
+    notify = fields.Boolean(load_default=False)
+    reason = text(1000, required=False, load_default=None, allow_none=True)
+
+
+class InvoiceNumberSchema(StrictSchema):
+    invoice_number = fields.String(required=True, validate=[
+        validate.Length(min=1, max=60),
+        validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$", error="Letters, digits and . _ / - only.")])
+    reason = text(1000, required=False, load_default=None, allow_none=True)
+
+
+class NumberingSchema(StrictSchema):
+    order_reference_start = fields.Integer(strict=True, validate=validate.Range(min=1, max=10**15))
+    invoice_number_start = fields.Integer(strict=True, validate=validate.Range(min=1, max=10**15))
+    invoice_prefix = fields.String(validate=[validate.Length(max=20), validate.Regexp(
+        r"^[A-Za-z0-9._/-]*$", error="Letters, digits and . _ / - only.")])
+    invoice_numbers_enabled = fields.Boolean()
+
+
+class ListQuerySchema(StrictSchema):
+    SORTS = ("-created_at", "created_at", "payment_status", "-payment_status", "total", "-total", "status", "-status")
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**7))
+    page_size = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+    status = fields.List(fields.String(validate=validate.OneOf(ORDER_STATUSES)), load_default=list)
+    payment_status = fields.List(fields.String(validate=validate.OneOf(PAYMENT_STATUSES)), load_default=list)
+    q = fields.String(load_default=None, validate=[validate.Length(min=1, max=60), _no_control])
+    customer_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    created_from = fields.AwareDateTime(load_default=None, default_timezone=None)
+    created_to = fields.AwareDateTime(load_default=None, default_timezone=None)
+    changed_since = fields.AwareDateTime(load_default=None)
+    sort = fields.String(load_default="-created_at", validate=validate.OneOf(SORTS))
+
+    @pre_load
+    def _dates_as_datetimes(self, data, **kwargs):
+        # a bare date means the whole day, in UTC
+        data = dict(data)
+        for key, suffix in (("created_from", "T00:00:00+00:00"), ("created_to", "T23:59:59.999999+00:00")):
+            value = data.get(key)
+            if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                data[key] = value + suffix
+        return data
+
+    @validates_schema
+    def _range(self, data, **kwargs):
+        if data.get("created_from") and data.get("created_to") and data["created_from"] > data["created_to"]:
+            raise ValidationError("created_from is after created_to.", "created_from")
+
+
+class CustomerQuerySchema(StrictSchema):
+    q = fields.String(load_default=None, validate=[validate.Length(min=1, max=100), _no_control])
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**7))
+    page_size = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+
+
+class PaymentStatusEventSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+    event_id = fields.String(required=True)
+    order_reference = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(PAYMENT_STATUSES))
+    sequence = fields.Integer(required=True)
+    actor = fields.Dict(load_default=None)
+    reason = fields.String(load_default=None, allow_none=True)
+
+
+class ActorSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    kind = fields.String(load_default="user", validate=validate.OneOf(("user", "system", "psp", "customer")))
+    role = fields.String(load_default=None, allow_none=True)
+    origin = fields.String(load_default="internal", validate=validate.Length(max=200))
+
+
+# ---------------------------------------------------------------- output
+
+class LineSchema(Schema):
+    position = fields.Integer()
+    article_number = fields.String()
+    name = fields.String()
+    quantity = fields.Integer()
+    unit_price = fields.Decimal(as_string=True, places=2)
+    line_total = fields.Decimal(as_string=True, places=2)
+
+
+class CustomerRefSchema(Schema):
+    id = fields.Integer(attribute="customer_id")
+    email = fields.String(attribute="customer_email")
+    name = fields.String(attribute="customer_name")
+
+
+class OrderSummarySchema(Schema):
+    reference = fields.String()
+    invoice_number = fields.String(allow_none=True)
+    status = fields.String()
+    payment_status = fields.String()
+    payment_method = fields.String()
+    currency = fields.String()
+    total = fields.Decimal(as_string=True, places=2)
+    customer = fields.Function(lambda o: CustomerRefSchema().dump(o))
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class OrderSchema(OrderSummarySchema):
+    invoice_number_external = fields.Boolean()
+    language = fields.String()
+    subtotal = fields.Decimal(as_string=True, places=2)
+    shipping_cost = fields.Decimal(as_string=True, places=2)
+    billing_address = fields.Dict()
+    shipping_address = fields.Dict()
+    lines = fields.List(fields.Nested(LineSchema))
+    session_id = fields.String(allow_none=True)
+    paused = fields.Boolean()
+    tracking_number = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    version = fields.Integer()
+
+
+class CustomerSchema(Schema):
+    id = fields.Integer()
+    customer_number = fields.String()
+    email = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    language = fields.String()
+    merged_into_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class HistorySchema(Schema):
+    at = fields.DateTime()
+    actor = fields.String()
+    actor_kind = fields.String()
+    origin = fields.String()
+    action = fields.String()
+    from_status = fields.String(data_key="from", allow_none=True)
+    to_status = fields.String(data_key="to", allow_none=True)
+    reason = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    details = fields.Dict(allow_none=True)

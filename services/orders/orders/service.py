@@ -1,0 +1,100 @@
+"""The orders service: entrypoints and dependencies only; the work is in handlers/queries."""
+from nameko.rpc import rpc
+
+from oms_common.events import reliable_event_handler
+from oms_common.health import HealthMixin
+from oms_common.logs import CorrelationContext
+from oms_common.problems import EXPECTED
+from oms_common.providers import Database
+
+from . import handlers, queries
+from .models import infrastructure
+
+
+class OrdersService(HealthMixin):
+    name = "orders"
+
+    db = Database(infrastructure)
+    correlation = CorrelationContext()
+
+    # orders: create and the open-order session (S14)
+    @rpc(expected_exceptions=EXPECTED)
+    def create_order(self, data, actor=None, idempotency_key=None):
+        order, replayed = handlers.create_order(self.db, data, actor, idempotency_key)
+        return {"order": order, "replayed": replayed}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def replace_lines(self, reference, data, actor=None):
+        return handlers.replace_lines(self.db, reference, data, actor)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def submit_order(self, reference, data, actor=None):
+        return handlers.submit_order(self.db, reference, data, actor)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def pause_order(self, reference, data=None, actor=None):
+        return handlers.pause_order(self.db, reference, data, actor)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def assign_order(self, reference, data, actor=None):
+        return handlers.assign_order(self.db, reference, data, actor)
+
+    # status (S3, S4, S10, bulk)
+    @rpc(expected_exceptions=EXPECTED)
+    def ship_order(self, reference, data, actor=None):
+        return handlers.ship_order(self.db, reference, data, actor)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def cancel_order(self, reference, data, actor=None):
+        return handlers.cancel_order(self.db, reference, data, actor)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def change_status(self, reference, data, actor=None):
+        return handlers.change_status(self.db, reference, data, actor)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def bulk_change_status(self, data, actor=None):
+        return handlers.bulk_change_status(self.db, data, actor)
+
+    # numbering (S7, S8)
+    @rpc(expected_exceptions=EXPECTED)
+    def get_numbering(self):
+        return handlers.get_numbering(self.db)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_numbering(self, data, actor=None):
+        return handlers.update_numbering(self.db, data, actor)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_external_invoice_number(self, reference, data, actor=None):
+        return handlers.set_external_invoice_number(self.db, reference, data, actor)
+
+    # reads (S1, S2, S5, S6)
+    @rpc(expected_exceptions=EXPECTED)
+    def list_orders(self, query=None):
+        return queries.list_orders(self.db, query)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_order(self, reference):
+        return queries.get_order(self.db, reference)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def order_history(self, reference):
+        return queries.order_history(self.db, reference)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_customers(self, query=None):
+        return queries.list_customers(self.db, query)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_customer(self, customer_id):
+        return queries.get_customer(self.db, customer_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def customer_orders(self, customer_id, query=None):
+        return queries.customer_orders(self.db, customer_id, query)
+
+    # payment status read copy (S13)
+    @reliable_event_handler("payments", "payment_status_changed")
+    def on_payment_status_changed(self, event):
+        handlers.apply_payment_status(self.db, event)
