@@ -1,0 +1,29 @@
+# OMS — two commands for a newcomer: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PACKAGES := common services/orders services/payments services/notifications services/exports gateway
+STAMP := $(VENV)/.installed
+PROJECT_FILES := requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
+
+.PHONY: install run test test-faults bench clean
+
+install: $(STAMP)
+
+$(STAMP): $(PROJECT_FILES)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation $(addprefix -e ,$(PACKAGES))
+	@touch $(STAMP)
+
+run: install
+	$(PY) tools/run.py
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,27 @@
+"""What a route handler gets: the request, who asks, and deadline-bound service calls."""
+from .router import parse_json_body, query_dict
+
+
+class RequestContext:
+    def __init__(self, request, principal, calls, route):
+        self.request = request
+        self.principal = principal
+        self.call = calls
+        self.route = route
+        self._body = None
+
+    def body(self):
+        if self._body is None:
+            self._body = parse_json_body(self.request)
+        return self._body
+
+    def query(self, repeatable=(), drop=()):
+        return query_dict(self.request, repeatable, drop)
+
+    @property
+    def actor(self):
+        """Who did it and from where, for every audit entry."""
+        forwarded = self.request.headers.get("X-Forwarded-For", "")
+        address = forwarded.split(",")[0].strip() if forwarded else (self.request.remote_addr or "unknown")
+        return {"name": self.principal.username, "kind": "user", "role": self.principal.role,
+                "origin": f"api {address}"[:200]}

@@ -1,0 +1,41 @@
+"""The gateway's own tables: who may call the API. No business data lives here."""
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import DeclarativeBase
+
+from oms_common.tables import install_infrastructure
+
+Id = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+infrastructure = install_infrastructure(Base.metadata)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id = Column(Id, primary_key=True, autoincrement=True)
+    username = Column(String(80), nullable=False, unique=True)
+    role = Column(String(20), nullable=False)
+    password_hash = Column(String(255))
+    language = Column(String(2), nullable=False, default="en")
+    active = Column(Boolean, nullable=False, default=True)
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime(timezone=True))
+    created_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class ApiToken(Base):
+    """Only a SHA-256 of each token is stored; the token itself is shown once."""
+    __tablename__ = "api_tokens"
+    id = Column(Id, primary_key=True, autoincrement=True)
+    user_id = Column(Id, ForeignKey("users.id"), nullable=False)
+    name = Column(String(80), nullable=False)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    revoked_at = Column(DateTime(timezone=True))
+
+
+metadata = Base.metadata

@@ -1,0 +1,34 @@
+"""Customer routes of api.md: list, detail with totals, order history."""
+from orders import schemas as wire
+
+from ..router import router
+from ..schemas import CustomerDetailSchema, CustomerPageSchema, OrderPageSchema
+
+TAGS = ["customers"]
+
+
+def _customer_id(value):
+    from oms_common.problems import NotFound
+
+    if not value.isdigit() or len(value) > 18:
+        raise NotFound(f"No customer with id {value!r}.")
+    return int(value)
+
+
+@router.route("GET", "/api/v1/customers", "read", "Search customers", TAGS,
+              query=wire.CustomerQuerySchema, response=CustomerPageSchema)
+def list_customers(ctx):
+    return ctx.call("orders", "list_customers", ctx.query())
+
+
+@router.route("GET", "/api/v1/customers/<customer_id>", "read", "Customer with order count and totals", TAGS,
+              response=CustomerDetailSchema)
+def get_customer(ctx, customer_id):
+    return ctx.call("orders", "get_customer", _customer_id(customer_id))
+
+
+@router.route("GET", "/api/v1/customers/<customer_id>/orders", "read", "The customer's complete order history",
+              TAGS, query=wire.ListQuerySchema, response=OrderPageSchema)
+def customer_orders(ctx, customer_id):
+    query = ctx.query(repeatable=("status", "payment_status"), drop=("customer_id",))
+    return ctx.call("orders", "customer_orders", _customer_id(customer_id), query)

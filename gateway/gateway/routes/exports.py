@@ -1,0 +1,1 @@
+"""Gateway routes of the exports service (api.md)."""

@@ -1,0 +1,1 @@
+"""Gateway routes of the notifications service (api.md)."""

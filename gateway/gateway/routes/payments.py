@@ -1,0 +1,1 @@
+"""Gateway routes of the payments service (api.md)."""

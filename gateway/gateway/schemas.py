@@ -1,0 +1,84 @@
+"""Response shapes the gateway composes (for the OpenAPI document); inputs reuse the owners' schemas."""
+from marshmallow import Schema, fields
+
+from orders.schemas import CustomerSchema, HistorySchema, OrderSchema, OrderSummarySchema
+
+
+class ProblemSchema(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class PageSchema(Schema):
+    page = fields.Integer()
+    page_size = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+class OrderPageSchema(PageSchema):
+    items = fields.List(fields.Nested(OrderSummarySchema))
+
+
+class EmailLogSchema(Schema):
+    kind = fields.String()
+    recipient = fields.String()
+    subject = fields.String()
+    status = fields.String()
+    created_at = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)
+    error = fields.String(allow_none=True)
+
+
+class OrderDetailSchema(OrderSchema):
+    payment = fields.Dict(allow_none=True)
+    emails = fields.List(fields.Nested(EmailLogSchema))
+    unavailable = fields.List(fields.String())
+
+
+class HistoryPageSchema(Schema):
+    items = fields.List(fields.Nested(HistorySchema))
+
+
+class CustomerPageSchema(PageSchema):
+    items = fields.List(fields.Nested(CustomerSchema))
+
+
+class CustomerTotalSchema(Schema):
+    currency = fields.String()
+    orders = fields.Integer()
+    revenue = fields.String()
+
+
+class CustomerDetailSchema(CustomerSchema):
+    order_count = fields.Integer()
+    totals = fields.List(fields.Nested(CustomerTotalSchema))
+
+
+class BulkResultItemSchema(Schema):
+    reference = fields.String()
+    ok = fields.Boolean()
+    status = fields.String()
+    version = fields.Integer()
+    problem = fields.Nested(ProblemSchema)
+
+
+class BulkResultSchema(Schema):
+    status = fields.String()
+    succeeded = fields.Integer()
+    failed = fields.Integer()
+    results = fields.List(fields.Nested(BulkResultItemSchema))
+
+
+class NumberingStateSchema(Schema):
+    order_reference_start = fields.Integer()
+    invoice_number_start = fields.Integer()
+    invoice_prefix = fields.String()
+    invoice_numbers_enabled = fields.Boolean()
+    last_order_reference = fields.Integer(allow_none=True)
+    last_invoice_number = fields.Integer(allow_none=True)
+    next_order_reference = fields.Integer()
+    next_invoice_number = fields.String()
