@@ -50,13 +50,24 @@ class JsonFormatter(logging.Formatter):
 class CorrelationContext(DependencyProvider):
     """Makes every worker carry a correlation id and expose it to logging."""
 
-    def worker_setup(self, worker_ctx):
-        correlation_id = worker_ctx.context_data.get(CORRELATION_KEY) or new_correlation_id()
-        worker_ctx.context_data[CORRELATION_KEY] = correlation_id
-        set_correlation_id(correlation_id)
+    def incoming_id(self, worker_ctx):
+        """An id the caller chose; RPC and event headers arrive in context_data already."""
+        return None
+
+    def ensure_id(self, worker_ctx):
+        correlation_id = worker_ctx.context_data.get(CORRELATION_KEY)
+        if not correlation_id:
+            correlation_id = self.incoming_id(worker_ctx) or new_correlation_id()
+            # context_data is a copy; ``data`` is what RPC calls and events carry on
+            worker_ctx.data[CORRELATION_KEY] = correlation_id
+        return correlation_id
 
     def get_dependency(self, worker_ctx):
-        return worker_ctx.context_data.get(CORRELATION_KEY)
+        # nameko injects dependencies before worker_setup, so the id is settled here
+        return self.ensure_id(worker_ctx)
+
+    def worker_setup(self, worker_ctx):
+        set_correlation_id(self.ensure_id(worker_ctx))
 
     def worker_teardown(self, worker_ctx):
         set_correlation_id(None)

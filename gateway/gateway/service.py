@@ -7,7 +7,7 @@ from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request
 
 from oms_common.health import HealthMixin
-from oms_common.logs import CORRELATION_KEY, CorrelationContext, new_correlation_id, set_correlation_id
+from oms_common.logs import CorrelationContext
 from oms_common.problems import Problem
 from oms_common.providers import Database
 
@@ -29,15 +29,13 @@ ALL_METHODS = "GET,POST,PUT,DELETE,PATCH"
 class RequestCorrelation(CorrelationContext):
     """Takes the caller's X-Request-ID (if sane) as the correlation id for everything that follows."""
 
-    def worker_setup(self, worker_ctx):
+    def incoming_id(self, worker_ctx):
         request = worker_ctx.args[0] if worker_ctx.args else None
         if isinstance(request, Request):
             given = request.headers.get("X-Request-ID", "")
-            value = given if given and len(given) <= 64 and given.replace("-", "").isalnum() else new_correlation_id()
-            worker_ctx.context_data[CORRELATION_KEY] = value
-            set_correlation_id(value)
-            return
-        super().worker_setup(worker_ctx)
+            if given and len(given) <= 64 and given.replace("-", "").isalnum():
+                return given
+        return None
 
 
 class GatewayService(HealthMixin):

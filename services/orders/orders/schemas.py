@@ -14,6 +14,7 @@ from .domain import LANGUAGES, ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code such as CHF.")
 MAX_PRICE = 10**9
 NO_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+NO_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 
 
 def _no_control(value):
@@ -21,10 +22,17 @@ def _no_control(value):
         raise ValidationError("Control characters are not allowed.")
 
 
-def text(max_length, required=True, **kwargs):
+def _single_line(value):
+    # names and addresses end up in e-mail headers and XML attributes: no line breaks there
+    if NO_CONTROL_SINGLE_LINE.search(value):
+        raise ValidationError("Line breaks and control characters are not allowed.")
+
+
+def text(max_length, required=True, multiline=False, **kwargs):
     return fields.String(
         required=required,
-        validate=[validate.Length(min=1 if required else 0, max=max_length), _no_control],
+        validate=[validate.Length(min=1 if required else 0, max=max_length),
+                  _no_control if multiline else _single_line],
         **kwargs,
     )
 
@@ -105,20 +113,20 @@ class SessionSchema(StrictSchema):
 class ShipSchema(StrictSchema):
     notify = fields.Boolean(load_default=True)
     tracking_number = text(100, required=False, load_default=None, allow_none=True)
-    reason = text(1000, required=False, load_default=None, allow_none=True)
+    reason = text(1000, required=False, multiline=True, load_default=None, allow_none=True)
     version = fields.Integer(strict=True)
 
 
 class CancelSchema(StrictSchema):
     notify = fields.Boolean(load_default=False)
-    reason = text(1000, required=False, load_default=None, allow_none=True)
+    reason = text(1000, required=False, multiline=True, load_default=None, allow_none=True)
     version = fields.Integer(strict=True)
 
 
 class StatusChangeSchema(StrictSchema):
     status = fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
     notify = fields.Boolean(load_default=False)
-    reason = text(1000, required=False, load_default=None, allow_none=True)
+    reason = text(1000, required=False, multiline=True, load_default=None, allow_none=True)
     tracking_number = text(100, required=False, load_default=None, allow_none=True)
     version = fields.Integer(strict=True)
 
@@ -127,14 +135,14 @@ class BulkStatusSchema(StrictSchema):
     references = fields.List(text(40), required=True, validate=validate.Length(min=1, max=500))
     status = fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
     notify = fields.Boolean(load_default=False)
-    reason = text(1000, required=False, load_default=None, allow_none=True)
+    reason = text(1000, required=False, multiline=True, load_default=None, allow_none=True)
 
 
 class InvoiceNumberSchema(StrictSchema):
     invoice_number = fields.String(required=True, validate=[
         validate.Length(min=1, max=60),
         validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$", error="Letters, digits and . _ / - only.")])
-    reason = text(1000, required=False, load_default=None, allow_none=True)
+    reason = text(1000, required=False, multiline=True, load_default=None, allow_none=True)
 
 
 class NumberingSchema(StrictSchema):

@@ -1,0 +1,19 @@
+"""Order bodies for gateway tests."""
+import copy
+import uuid
+
+ADDRESS = {"first_name": "Anna", "last_name": "Muster", "street": "Weg 1", "postal_code": "8000",
+           "city": "Zürich", "country": "CH"}
+
+
+def order_body(**changes):
+    body = {
+        "customer": {"email": f"{uuid.uuid4().hex[:8]}@example.com", "first_name": "Anna", "last_name": "Muster",
+                     "language": "de"},
+        "billing_address": copy.deepcopy(ADDRESS),
+        "lines": [{"article_number": "A-1", "name": "Tee", "quantity": 2, "unit_price": "4.50"}],
+        "shipping_cost": "7.00",
+        "payment_method": "invoice",
+    }
+    body.update(changes)
+    return body
