@@ -6,7 +6,7 @@ PACKAGES := common services/orders services/payments services/notifications serv
 STAMP := $(VENV)/.installed
 PROJECT_FILES := requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: install run test test-faults bench clean
+.PHONY: install browser run test test-services test-browser bench clean
 
 install: $(STAMP)
 
@@ -19,8 +19,18 @@ $(STAMP): $(PROJECT_FILES)
 run: install
 	$(PY) tools/run.py
 
-test: install
-	$(PY) -m pytest
+# The browser tests run in their own pytest process: Playwright needs plain asyncio,
+# while the service tests monkey-patch everything for eventlet.
+test: test-services test-browser
+
+test-services: install
+	$(PY) -m pytest tests --ignore=tests/browser
+
+test-browser: install browser
+	$(PY) -m pytest --confcutdir=tests/browser tests/browser
+
+browser:
+	@tools/ensure_chromium.sh
 
 bench: install
 	$(PY) bench/run_all.py

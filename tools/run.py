@@ -94,10 +94,20 @@ def pipe_output(name, stream):
         sys.stdout.flush()
 
 
+def die_with_parent():
+    """Linux: a service gets SIGTERM when this supervisor dies, even by SIGKILL; no orphans."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def start(name, directory, path, env):
     command = [sys.executable, "-m", "nameko", "run", "--config", str(directory / "config.yml"), path]
     process = subprocess.Popen(command, cwd=str(directory), env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+                               stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent)
     threading.Thread(target=pipe_output, args=(name, process.stdout), daemon=True).start()
     return process
 

@@ -41,7 +41,7 @@ def make_engine(url, schema=None, pool_size=10, echo=False):
             url,
             connect_args=connect_args,
             pool_size=pool_size,
-            max_overflow=pool_size,
+            max_overflow=2,  # workers are bounded; extra connections only cost the server
             pool_pre_ping=True,
             echo=echo,
         )

@@ -38,4 +38,15 @@ class ApiToken(Base):
     revoked_at = Column(DateTime(timezone=True))
 
 
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored."""
+    __tablename__ = "web_sessions"
+    id = Column(String(64), primary_key=True)
+    user_id = Column(Id, ForeignKey("users.id"), nullable=False)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+
+
 metadata = Base.metadata

@@ -12,6 +12,7 @@ from oms_common.problems import Problem
 from oms_common.providers import Database
 
 from . import routes  # noqa: F401 - registers every route on the router
+from .ui import app as ui
 from .auth import Authenticator
 from .context import RequestContext
 from .health import health_report
@@ -59,6 +60,14 @@ class GatewayService(HealthMixin):
     def health(self, request):
         status, report = health_report(self._calls(), SERVICES, self.db)
         return json_response(report, status)
+
+    @api("GET,POST", "/admin")
+    def admin_home(self, request):
+        return ui.handle(request, self._calls(), self.db)
+
+    @api("GET,POST", "/admin/<path:path>")
+    def admin(self, request, path):
+        return ui.handle(request, self._calls(), self.db)
 
     @api("GET", "/api/openapi.json")
     def openapi(self, request):

@@ -1,19 +1,8 @@
 """The suite started exactly as `make run` starts it, driven over HTTP like a client would."""
-import os
-import signal
-import subprocess
-import sys
-import threading
-import time
-import uuid
-from urllib.parse import urlparse
-
-import psycopg2
 import pytest
 import requests
 
-from tests.conftest import PG_ADMIN_URL, REPO
-from tests.gateway.conftest import free_port
+from tests.support.suite import RunningSuite, create_database, drop_database, free_port, suite_environment
 
 TOKEN = "e2e-admin-token-abcdef0123456789"
 ORDER = {
@@ -26,72 +15,16 @@ ORDER = {
 }
 
 
-class RunningSuite:
-    def __init__(self, env):
-        self.output = []
-        self.process = subprocess.Popen(
-            [sys.executable, str(REPO / "tools" / "run.py")], cwd=str(REPO), env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self):
-        for line in self.process.stdout:
-            self.output.append(line)
-
-    def wait_for(self, text, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(text in line for line in self.output):
-                return True
-            if self.process.poll() is not None:
-                time.sleep(0.2)
-                return any(text in line for line in self.output)
-            time.sleep(0.2)
-        return False
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._reader.join(5)
-        return self.process.returncode
-
-
 @pytest.fixture
 def fresh_database():
-    name = f"oms_e2e_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(PG_ADMIN_URL)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    parts = urlparse(PG_ADMIN_URL)
-    yield f"postgresql://{parts.netloc}/{name}"
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.close()
+    name, url = create_database("oms_e2e")
+    yield url
+    drop_database(name)
 
 
 @pytest.fixture
 def suite_env(session_amqp_uri, fresh_database, tmp_path):
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OMS_")}
-    env.update({
-        "OMS_AMQP_URI": session_amqp_uri,
-        "OMS_DATABASE_URL": fresh_database,
-        "OMS_GATEWAY_ADDRESS": f"127.0.0.1:{free_port()}",
-        "OMS_WEBHOOK_ADDRESS": f"127.0.0.1:{free_port()}",
-        "OMS_EXPORTS_HTTP_ADDRESS": f"127.0.0.1:{free_port()}",
-        "OMS_SMTP_PORT": str(free_port()),
-        "OMS_BOOTSTRAP_ADMIN_TOKEN": TOKEN,
-        "OMS_VAR_DIR": str(tmp_path / "var"),
-        "OMS_EXPORT_DIR": str(tmp_path / "exports"),
-    })
-    return env
+    return suite_environment(session_amqp_uri, fresh_database, tmp_path, OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN)
 
 
 def test_make_run_serves_the_whole_suite_over_http(suite_env):
@@ -144,7 +77,7 @@ def test_make_run_serves_the_whole_suite_over_http(suite_env):
         assert second["invoice_number"].startswith("RE-")
     finally:
         code = suite.stop()
-        print("".join(suite.output[-300:]))  # shown by pytest when the test fails
+        print(suite.tail())  # shown by pytest when the test fails
     output = "".join(suite.output)
     assert code == 0, output[-3000:]
     assert "[oms] stopped" in output

@@ -1,6 +1,4 @@
 """A running gateway (with the real orders service behind it) and HTTP clients per role."""
-import socket
-
 import pytest
 import requests
 
@@ -9,14 +7,9 @@ from gateway.models import infrastructure as gateway_infrastructure
 from gateway.service import GatewayService
 from orders.service import OrdersService
 from tests.conftest import sql_source
+from tests.support.suite import free_port
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class ApiClient:

@@ -9,7 +9,8 @@ from gateway.router import router
 from gateway.service import GatewayService
 from orders.models import infrastructure as orders_infrastructure
 from tests.conftest import sql_source
-from tests.gateway.conftest import ADMIN_TOKEN, ApiClient, free_port
+from tests.gateway.conftest import ADMIN_TOKEN, ApiClient
+from tests.support.suite import free_port
 from tests.gateway.orders_data import order_body
 
 

@@ -1,6 +1,7 @@
 """Order routes of api.md: create, list, detail, history, open-order sessions, status changes."""
 from orders import schemas as wire
 
+from ..compose import history_with_mails
 from ..router import router
 from ..schemas import BulkResultSchema, HistoryPageSchema, OrderDetailSchema, OrderPageSchema
 from ..schemas import OrderSchema
@@ -71,15 +72,7 @@ def order_history(ctx, reference):
     entries = ctx.call.result("orders", history_reply)
     unavailable = []
     mails = (ctx.call.optional("notifications", mails_reply, unavailable) if mails_reply else None) or []
-    for mail in mails:
-        entries.append({
-            "at": mail.get("sent_at") or mail.get("created_at"), "actor": "notifications", "actor_kind": "system",
-            "origin": "notifications", "action": f"email_{mail.get('status')}", "from": None, "to": None,
-            "reason": mail.get("error"), "email": mail.get("kind"),
-            "details": {"recipient": mail.get("recipient"), "subject": mail.get("subject")},
-        })
-    entries.sort(key=lambda entry: entry["at"] or "")
-    return {"items": entries, "unavailable": unavailable}
+    return {"items": history_with_mails(entries, mails), "unavailable": unavailable}
 
 
 @router.route("PUT", "/api/v1/orders/<reference>/lines", "orders.sessions", "Replace the lines of an open order",

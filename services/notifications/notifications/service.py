@@ -1,9 +1,63 @@
-"""The notifications service: entrypoints and dependencies only."""
+"""The notifications service: entrypoints and dependencies only; the work is in handlers."""
+from nameko.rpc import rpc
+
+from oms_common.events import reliable_event_handler
 from oms_common.health import HealthMixin
 from oms_common.logs import CorrelationContext
+from oms_common.problems import EXPECTED
+from oms_common.providers import Database
+
+from . import handlers
+from .models import infrastructure
+from .providers import MailSender
 
 
 class NotificationsService(HealthMixin):
     name = "notifications"
 
+    db = Database(infrastructure)
+    mail = MailSender()
     correlation = CorrelationContext()
+
+    # triggers from the orders service (S4, S10, S3)
+    @reliable_event_handler("orders", "order_created")
+    def on_order_created(self, event):
+        handlers.handle_order_event(self.db, self.mail, "order_created", event)
+
+    @reliable_event_handler("orders", "order_submitted")
+    def on_order_submitted(self, event):
+        handlers.handle_order_event(self.db, self.mail, "order_submitted", event)
+
+    @reliable_event_handler("orders", "order_updated")
+    def on_order_updated(self, event):
+        handlers.handle_order_event(self.db, self.mail, "order_updated", event)
+
+    @reliable_event_handler("orders", "order_shipped")
+    def on_order_shipped(self, event):
+        handlers.handle_order_event(self.db, self.mail, "order_shipped", event)
+
+    @reliable_event_handler("orders", "order_cancelled")
+    def on_order_cancelled(self, event):
+        handlers.handle_order_event(self.db, self.mail, "order_cancelled", event)
+
+    @reliable_event_handler("orders", "order_status_changed")
+    def on_order_status_changed(self, event):
+        handlers.handle_order_event(self.db, self.mail, "order_status_changed", event)
+
+    # trigger from the payments service
+    @reliable_event_handler("payments", "payment_status_changed")
+    def on_payment_status_changed(self, event):
+        handlers.handle_payment_event(self.db, self.mail, event)
+
+    # the mail log (gateway: order detail `emails`, order history)
+    @rpc(expected_exceptions=EXPECTED)
+    def mails_for_order(self, reference):
+        return handlers.mails_for_order(self.db, reference)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def failed_mails(self, limit=100):
+        return handlers.failed_mails(self.db, limit)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def retry_mail(self, event_id):
+        return handlers.retry_mail(self.db, self.mail, event_id)

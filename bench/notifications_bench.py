@@ -1,0 +1,272 @@
+"""Notification mails per second, beside raw smtplib sends to the same SMTP server (same run).
+
+    python bench/notifications_bench.py                 # 2000 mails, PostgreSQL at 127.0.0.1
+    python bench/notifications_bench.py --mails 500     # quicker
+    python bench/notifications_bench.py --url sqlite    # SQLite file in a temp dir instead
+
+Starts a real SMTP server (aiosmtpd, in its own process, counting and discarding what it
+receives) on a free port, and a fresh database (``oms_bench_notifications``, created and
+dropped here; or a temporary SQLite file) with the notifications migrations applied. Then:
+
+  * raw     — ``smtplib.SMTP.send_message`` of one fixed, pre-built message, over one
+              connection, N times: what the machine and the SMTP server can take;
+  * render  — templates rendered and the RFC 5322 message built, in memory only (no I/O);
+  * queue   — the event handler's work: claim the event id, copy the order, render, insert
+              the mail row (one transaction per event), as ``order_shipped`` events;
+  * deliver — the sender's work: claim due rows (``FOR UPDATE SKIP LOCKED``), build the
+              message, hand it to SMTP, record it as sent (one transaction per mail);
+  * total   — queue + deliver: mails rendered and handed to SMTP per second, end to end.
+
+Every figure is printed beside the raw smtplib rate, as a ratio. Results also go to
+var/bench/notifications-<time>.json.
+"""
+import argparse
+import json
+import os
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import urlparse, urlunparse
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "services" / "notifications"))
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/oms_bench_notifications"
+
+
+def log(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# ---------------------------------------------------------------- the SMTP server
+
+def serve_smtp(port):
+    """Child process: an aiosmtpd server that counts messages and throws them away."""
+    from aiosmtpd.controller import Controller
+
+    class Counter:
+        count = 0
+
+        async def handle_DATA(self, server, session, envelope):
+            Counter.count += 1
+            return "250 OK"
+
+    controller = Controller(Counter(), hostname="127.0.0.1", port=port)
+    controller.start()
+    print("READY", flush=True)
+    try:
+        sys.stdin.read()
+    finally:
+        controller.stop()
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_smtp():
+    port = free_port()
+    process = subprocess.Popen([sys.executable, __file__, "--serve-smtp", str(port)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    if process.stdout.readline().strip() != "READY":
+        raise SystemExit("the SMTP server did not start")
+    return port, process
+
+
+# ---------------------------------------------------------------- the database
+
+def fresh_database(url):
+    from oms_common.migrations import upgrade
+
+    if url == "sqlite":
+        directory = tempfile.mkdtemp(prefix="oms-notifications-bench-")
+        url = f"sqlite:///{directory}/notifications.sqlite3"
+        upgrade(REPO / "services" / "notifications", url)
+        return url, lambda: None
+    import psycopg2
+
+    parts = urlparse(url)
+    name = parts.path.lstrip("/")
+    admin = urlunparse(parts._replace(path="/postgres"))
+
+    def run(sql):
+        connection = psycopg2.connect(admin)
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+        connection.close()
+
+    run(f'DROP DATABASE IF EXISTS "{name}"')
+    run(f'CREATE DATABASE "{name}"')
+    upgrade(REPO / "services" / "notifications", url)
+    return url, lambda: run(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def source_for(url):
+    from oms_common.db import SessionSource, make_engine
+    from oms_common.settings import database_url, is_postgresql
+    from notifications.models import infrastructure
+
+    resolved = database_url(url, "notifications")
+    engine = make_engine(resolved, schema="notifications" if is_postgresql(resolved) else None, pool_size=4)
+    return SessionSource(engine, infrastructure)
+
+
+# ---------------------------------------------------------------- the cases
+
+def the_order(index):
+    language = ("de", "fr", "it", "en")[index % 4]
+    address = {"first_name": "Anna", "last_name": f"Muster {index}", "company": "", "street": "Bahnhofstrasse 1",
+               "postal_code": "8001", "city": "Zürich", "country": "CH", "phone": ""}
+    return {
+        "reference": str(100000 + index), "invoice_number": f"RE-{10000 + index}", "status": "shipped",
+        "payment_status": "unpaid", "payment_method": "invoice", "currency": "CHF",
+        "subtotal": "47.40", "shipping_cost": "8.00", "total": "55.40", "language": language,
+        "customer": {"id": index, "email": f"buyer{index}@example.com", "name": f"Anna Muster {index}"},
+        "billing_address": address, "shipping_address": dict(address),
+        "lines": [{"position": 1, "article_number": "A-100", "name": "Teapot", "quantity": 2,
+                   "unit_price": "19.95", "line_total": "39.90"},
+                  {"position": 2, "article_number": "B-200", "name": "Green tea", "quantity": 1,
+                   "unit_price": "7.50", "line_total": "7.50"}],
+        "tracking_number": f"99.00.{index:06d}", "created_at": "2026-11-27T08:00:00+00:00",
+    }
+
+
+def shipped_event(index):
+    order = the_order(index)
+    return {"event_id": uuid.uuid4().hex, "event_type": "order_shipped", "occurred_at": "2026-11-27T09:00:00+00:00",
+            "order": order, "actor": {"name": "bench", "kind": "system", "role": None, "origin": "bench"},
+            "from_status": "new", "to_status": "shipped", "notify": True, "reason": None,
+            "tracking_number": order["tracking_number"]}
+
+
+def rate(count, seconds):
+    return count / seconds if seconds > 0 else float("inf")
+
+
+def bench_raw(port, count):
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = "Shop <shop@example.com>"
+    message["To"] = "Anna Muster <anna@example.com>"
+    message["Subject"] = "Your order 100000 has been shipped"
+    message.set_content("Hello Anna Muster,\n\nyour order 100000 is on its way.\n" * 10)
+    message.add_alternative("<p>Hello Anna Muster,</p><p>your order 100000 is on its way.</p>" * 10, subtype="html")
+    client = smtplib.SMTP("127.0.0.1", port, timeout=30)
+    started = time.perf_counter()
+    for _ in range(count):
+        client.send_message(message, from_addr="shop@example.com", to_addrs=["anna@example.com"])
+    elapsed = time.perf_counter() - started
+    client.quit()
+    return rate(count, elapsed)
+
+
+def bench_render(mail_api, count):
+    from notifications import domain
+    from notifications.rendering import template_context
+
+    events = [shipped_event(i) for i in range(count)]
+    started = time.perf_counter()
+    for event in events:
+        request = domain.mail_for_order_event("order_shipped", event, mail_api.settings.triggers)
+        email_address, name = domain.recipient_of(request.order)
+        language = domain.choose_language(request.order["language"], "en")
+        rendered = mail_api.renderer.render(domain.TEMPLATE_OF[request.kind], language,
+                                            template_context(request, mail_api.settings, name))
+        bytes(domain.build_message({"recipient": email_address, "recipient_name": name, "subject": rendered.subject,
+                                    "body_text": rendered.body_text, "body_html": rendered.body_html,
+                                    "event_id": event["event_id"], "kind": request.kind}, mail_api.settings))
+    return rate(count, time.perf_counter() - started)
+
+
+def bench_pipeline(source, mail_api, port, count, batch_size):
+    from notifications import delivery, handlers
+    from notifications.settings import SmtpSettings
+
+    events = [shipped_event(i) for i in range(count)]
+    started = time.perf_counter()
+    for event in events:
+        handlers.handle_order_event(source, mail_api, "order_shipped", event)
+    queued_at = time.perf_counter()
+    transport = delivery.SmtpTransport(SmtpSettings(host="127.0.0.1", port=port))
+    sent = 0
+    while True:
+        report = delivery.deliver_due(source, transport, mail_api.settings, batch_size=batch_size,
+                                      lease=timedelta(minutes=5))
+        sent += report.sent
+        if report.claimed == 0:
+            break
+        if report.retried or report.failed:
+            raise SystemExit(f"delivery failed during the bench: {report}")
+    finished = time.perf_counter()
+    if sent != count:
+        raise SystemExit(f"sent {sent} of {count} mails")
+    return rate(count, queued_at - started), rate(count, finished - queued_at), rate(count, finished - started)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mails", type=int, default=2000)
+    parser.add_argument("--batch", type=int, default=50, help="sender batch size")
+    parser.add_argument("--url", default=os.environ.get("OMS_BENCH_NOTIFICATIONS_URL", DEFAULT_URL),
+                        help="PostgreSQL URL of a scratch database (dropped and created), or 'sqlite'")
+    parser.add_argument("--serve-smtp", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_smtp:
+        return serve_smtp(args.serve_smtp)
+
+    from notifications import domain
+    from notifications.rendering import Renderer
+
+    mail_api = SimpleNamespace(
+        settings=domain.MailSettings(sender="Teashop <shop@teashop.example>", reply_to="help@teashop.example",
+                                     shop_name="Teashop", footer="Teashop AG, Bahnhofstrasse 1, 8001 Zürich",
+                                     legal="CHE-123.456.789 MWST"),
+        renderer=Renderer(strict=True), wake=lambda: None)
+    port, smtp = start_smtp()
+    url, drop = fresh_database(args.url)
+    source = source_for(url)
+    try:
+        log(f"SMTP server on 127.0.0.1:{port}; database {url}; {args.mails} mails")
+        raw = bench_raw(port, args.mails)
+        log(f"raw smtplib: {raw:.0f}/s")
+        rendered = bench_render(mail_api, args.mails)
+        log(f"render only: {rendered:.0f}/s")
+        queued, delivered, total = bench_pipeline(source, mail_api, port, args.mails, args.batch)
+        log(f"pipeline: queue {queued:.0f}/s, deliver {delivered:.0f}/s, total {total:.0f}/s")
+    finally:
+        source.engine.dispose()
+        drop()
+        smtp.stdin.close()
+        smtp.wait(timeout=10)
+
+    rows = [
+        ("raw smtplib send (fixed message, baseline)", raw),
+        ("render + build message (memory only)", rendered),
+        ("queue: claim + render + insert (per event)", queued),
+        ("deliver: claim + build + SMTP + record", delivered),
+        ("total: mails rendered and handed to SMTP", total),
+    ]
+    print()
+    print(f"{'what':<46} {'mails/s':>10} {'vs raw':>8}")
+    for name, value in rows:
+        print(f"{name:<46} {value:>10.0f} {value / raw:>7.0%}")
+    out = REPO / "var" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"notifications-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps({"mails": args.mails, "database": "sqlite" if url.startswith("sqlite") else "postgresql",
+                                "per_second": dict(rows)}, indent=2))
+    print(f"\nwritten to {path.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,479 @@
+"""Pages of the admin UI. Each view asks the services exactly as the API routes do, as the signed-in user."""
+import csv
+import io
+import math
+import mimetypes
+from pathlib import Path
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from werkzeug.exceptions import MethodNotAllowed, NotFound as WerkzeugNotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.utils import redirect
+from werkzeug.wrappers import Response
+
+from oms_common.problems import Forbidden, NotFound, Problem, ServiceUnavailable
+from orders.domain import ORDER_STATUSES, PAYMENT_STATUSES, TRANSITIONS
+
+from ..auth import ROLES, Principal, allowed
+from ..compose import history_with_mails
+from . import sessions
+from .i18n import LANGUAGES, format_money, format_when, translator
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+PAGE_SIZES = (10, 25, 50, 100, 200)
+
+environment = Environment(loader=FileSystemLoader(str(HERE / "templates")),
+                          autoescape=select_autoescape(default=True, default_for_string=True))
+
+url_map = Map([
+    Rule("/admin", endpoint="home"),
+    Rule("/admin/", endpoint="home"),
+    Rule("/admin/login", endpoint="login", methods=["GET", "POST"]),
+    Rule("/admin/logout", endpoint="logout", methods=["POST"]),
+    Rule("/admin/language", endpoint="language", methods=["POST"]),
+    Rule("/admin/static/<name>", endpoint="static"),
+    Rule("/admin/orders", endpoint="orders"),
+    Rule("/admin/orders/bulk", endpoint="bulk", methods=["POST"]),
+    Rule("/admin/orders/<reference>", endpoint="order"),
+    Rule("/admin/orders/<reference>/<action>", endpoint="order_action", methods=["POST"]),
+    Rule("/admin/customers", endpoint="customers"),
+    Rule("/admin/customers/<int:customer_id>", endpoint="customer"),
+    Rule("/admin/customers/<int:customer_id>/merge", endpoint="merge", methods=["POST"]),
+    Rule("/admin/reports/article-orders", endpoint="report"),
+    Rule("/admin/exports", endpoint="exports"),
+    Rule("/admin/settings/numbering", endpoint="numbering", methods=["GET", "POST"]),
+    Rule("/admin/users", endpoint="users", methods=["GET", "POST"]),
+    Rule("/admin/users/<int:user_id>", endpoint="user_update", methods=["POST"]),
+    Rule("/admin/users/<int:user_id>/tokens", endpoint="token_create", methods=["POST"]),
+    Rule("/admin/tokens/<int:token_id>/revoke", endpoint="token_revoke", methods=["POST"]),
+], strict_slashes=False)
+
+
+def _optional(value):
+    value = (value or "").strip()
+    return value or None
+
+
+# action → (permission, service, method, body from form, carries the order's version)
+ORDER_ACTIONS = {
+    "ship": ("orders.process", "orders", "ship_order",
+             lambda f: {"notify": "notify" in f, "tracking_number": _optional(f.get("tracking_number"))}, True),
+    "cancel": ("orders.process", "orders", "cancel_order",
+               lambda f: {"notify": "notify" in f, "reason": _optional(f.get("reason"))}, True),
+    "status": ("orders.process", "orders", "change_status",
+               lambda f: {"status": f.get("status", ""), "notify": "notify" in f,
+                          "reason": _optional(f.get("reason"))}, True),
+    "pause": ("orders.sessions", "orders", "pause_order", lambda f: {}, True),
+    "assign": ("orders.sessions", "orders", "assign_order", lambda f: {"session_id": f.get("session_id", "")}, True),
+    "invoice-number": ("orders.invoice_number", "orders", "set_external_invoice_number",
+                       lambda f: {"invoice_number": f.get("invoice_number", ""),
+                                  "reason": _optional(f.get("reason"))}, False),
+}
+
+
+class Page:
+    """One request to the UI: who, in which language, and how to answer."""
+
+    def __init__(self, request, calls, source, user, web_session):
+        self.request = request
+        self.calls = calls
+        self.source = source
+        self.user = user
+        self.web_session = web_session
+        self.language = (user.language if user else None) or _browser_language(request)
+        self.t = translator(self.language)
+        self.principal = Principal(user.id, user.username, user.role) if user else None
+
+    @property
+    def actor(self):
+        forwarded = self.request.headers.get("X-Forwarded-For", "")
+        address = forwarded.split(",")[0].strip() if forwarded else (self.request.remote_addr or "unknown")
+        return {"name": self.user.username, "kind": "user", "role": self.user.role, "origin": f"web {address}"[:200]}
+
+    def can(self, permission):
+        return bool(self.user) and allowed(self.user.role, permission)
+
+    def require(self, permission):
+        if not self.can(permission):
+            raise Forbidden(self.t("You may not do this."))
+
+    def render(self, template, status=200, **values):
+        html = environment.get_template(template).render(
+            t=self.t, page=self, user=self.user, can=self.can, languages=LANGUAGES, language=self.language,
+            csrf=self.web_session.csrf_token if self.web_session else "",
+            when=lambda v: format_when(v, self.language),
+            money=lambda amount, currency: format_money(amount, currency, self.language),
+            request=self.request, **values)
+        response = Response(html, status=status, mimetype="text/html")
+        _secure_headers(response)
+        return response
+
+
+def _browser_language(request):
+    best = request.accept_languages.best_match(list(LANGUAGES))
+    return best or "en"
+
+
+def _secure_headers(response):
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "no-store"
+
+
+def handle(request, calls, source):
+    """Entry point from the gateway service for every /admin request."""
+    adapter = url_map.bind("oms", path_info=request.path)
+    try:
+        endpoint, values = adapter.match(request.path, method=request.method)
+    except WerkzeugNotFound:
+        return Response("Not found", status=404)
+    except MethodNotAllowed:
+        return Response("Method not allowed", status=405)
+    if endpoint == "static":
+        return static(values["name"])
+    if endpoint == "login":
+        return login(request, source)
+    found = sessions.current_session(source, request.cookies.get(sessions.COOKIE_NAME))
+    if found is None:
+        if request.method == "POST":
+            page = Page(request, calls, source, None, None)
+            return page.render("login.html", status=401, error=page.t("Your session has expired; please sign in again."))
+        return redirect("/admin/login?" + urlencode({"next": request.full_path.rstrip("?")}))
+    user, web_session = found
+    page = Page(request, calls, source, user, web_session)
+    if request.method == "POST" and not sessions.csrf_ok(web_session, request.form.get("csrf_token")):
+        return page.render("error.html", status=403, message=page.t("The form has expired; please try again."))
+    try:
+        return VIEWS[endpoint](page, **values)
+    except Problem as problem:
+        return page.render("error.html", status=problem.status, message=_problem_text(page, problem),
+                           problem=problem)
+
+
+def _problem_text(page, problem):
+    if isinstance(problem, ServiceUnavailable):
+        return page.t("A service is not available right now; please try again shortly.")
+    if isinstance(problem, NotFound):
+        return page.t("Not found.")
+    return problem.detail
+
+
+def static(name):
+    path = STATIC / name
+    if "/" in name or not path.is_file():
+        return Response("Not found", status=404)
+    response = Response(path.read_bytes(), mimetype=mimetypes.guess_type(name)[0] or "application/octet-stream")
+    response.headers["Cache-Control"] = "max-age=3600"
+    return response
+
+
+def login(request, source):
+    page = Page(request, None, source, None, None)
+    target = request.values.get("next") or "/admin/orders"
+    if not target.startswith("/admin") or target.startswith("//"):
+        target = "/admin/orders"
+    if request.method == "GET":
+        return page.render("login.html", next=target)
+    try:
+        token = sessions.sign_in(source, request.form.get("username", "")[:80], request.form.get("password", "")[:200])
+    except sessions.SignInRefused as refused:
+        message = ("Too many failed attempts; the account is locked for 15 minutes." if str(refused) == "locked"
+                   else "Unknown user or wrong password.")
+        return page.render("login.html", status=401, error=page.t(message), next=target,
+                           username=request.form.get("username", ""))
+    response = redirect(target, code=303)
+    secure = request.is_secure or request.headers.get("X-Forwarded-Proto") == "https"
+    response.set_cookie(sessions.COOKIE_NAME, token, httponly=True, samesite="Strict", secure=secure, path="/admin",
+                        max_age=int(sessions.SESSION_LIFETIME.total_seconds()))
+    return response
+
+
+def logout(page):
+    sessions.sign_out(page.source, page.request.cookies.get(sessions.COOKIE_NAME))
+    response = redirect("/admin/login", code=303)
+    response.delete_cookie(sessions.COOKIE_NAME, path="/admin")
+    return response
+
+
+def set_language(page):
+    from ..users import set_language as store
+
+    language = page.request.form.get("language")
+    if language in LANGUAGES:
+        store(page.source, page.user.id, language)
+    back = page.request.form.get("back") or "/admin/orders"
+    return redirect(back if back.startswith("/admin") and not back.startswith("//") else "/admin/orders", code=303)
+
+
+def home(page):
+    return redirect("/admin/orders")
+
+
+# ---------------------------------------------------------------- orders
+
+LIST_KEYS = ("q", "status", "payment_status", "sort", "page", "page_size", "created_from", "created_to")
+
+
+def _list_query(args):
+    query = {}
+    for key in LIST_KEYS:
+        values = [value for value in args.getlist(key) if value != ""]
+        if not values:
+            continue
+        query[key] = values if key in ("status", "payment_status") else values[-1]
+    return query
+
+
+def orders(page):
+    page.require("read")
+    query = _list_query(page.request.args)
+    query.setdefault("page_size", "25")
+    error = None
+    try:
+        result = page.calls("orders", "list_orders", query)
+    except Problem as problem:
+        if problem.status >= 500:
+            raise
+        error = problem
+        result = {"items": [], "page": 1, "page_size": 25, "total": 0, "pages": 1}
+    return page.render("orders.html", result=result, query=query, error=error, statuses=ORDER_STATUSES,
+                       payment_statuses=PAYMENT_STATUSES, page_sizes=PAGE_SIZES,
+                       link=lambda **changes: _link("/admin/orders", query, changes),
+                       bulk_results=None)
+
+
+def _link(path, query, changes):
+    merged = {**query, **{k: v for k, v in changes.items()}}
+    merged = {k: v for k, v in merged.items() if v not in (None, "", [])}
+    return path + ("?" + urlencode(merged, doseq=True) if merged else "")
+
+
+def bulk(page):
+    page.require("orders.process")
+    form = page.request.form
+    references = form.getlist("references")
+    body = {"references": references, "status": form.get("status", ""), "notify": "notify" in form,
+            "reason": _optional(form.get("reason"))}
+    query = _list_query(page.request.args)
+    try:
+        outcome = page.calls("orders", "bulk_change_status", body, page.actor)
+        error = None
+    except Problem as problem:
+        if problem.status >= 500:
+            raise
+        outcome, error = None, problem
+    result = page.calls("orders", "list_orders", {**query, "page_size": query.get("page_size", "25")})
+    return page.render("orders.html", status=200 if error is None else error.status, result=result, query=query,
+                       error=error, statuses=ORDER_STATUSES, payment_statuses=PAYMENT_STATUSES,
+                       page_sizes=PAGE_SIZES, link=lambda **changes: _link("/admin/orders", query, changes),
+                       bulk_results=outcome)
+
+
+def order(page, reference, errors=None, status=200, done=None):
+    page.require("read")
+    order_reply = page.calls.async_("orders", "get_order", reference)
+    history_reply = page.calls.async_("orders", "order_history", reference)
+    unavailable = []
+    payment_reply = _try_async(page, "payments", "get_payment", reference, unavailable)
+    mails_reply = _try_async(page, "notifications", "mails_for_order", reference, unavailable)
+    detail = page.calls.result("orders", order_reply)
+    history = page.calls.result("orders", history_reply)
+    payment = page.calls.optional("payments", payment_reply, unavailable) if payment_reply else None
+    mails = (page.calls.optional("notifications", mails_reply, unavailable) if mails_reply else None) or []
+    targets = sorted(target for target in TRANSITIONS.get(detail["status"], ()) if target not in ("open",
+                                                                                                  "payment_pending"))
+    return page.render("order.html", status=status, order=detail, history=history_with_mails(history, mails),
+                       payment=payment, mails=mails,
+                       unavailable=sorted(set(unavailable)), targets=targets, errors=errors or {},
+                       done=done or page.request.args.get("done"))
+
+
+def _try_async(page, service, method, reference, unavailable):
+    try:
+        return page.calls.async_(service, method, reference)
+    except ServiceUnavailable:
+        unavailable.append(service)
+        return None
+
+
+def order_action(page, reference, action):
+    from .extra_actions import EXTRA_ORDER_ACTIONS
+
+    spec = ORDER_ACTIONS.get(action) or EXTRA_ORDER_ACTIONS.get(action)
+    if spec is None:
+        raise NotFound("Unknown action.")
+    permission, service, method, build, versioned = spec
+    page.require(permission)
+    form = page.request.form
+    body = build(form)
+    if versioned and form.get("version", "").isdigit():
+        body["version"] = int(form["version"])
+    try:
+        page.calls(service, method, reference, body, page.actor)
+    except Problem as problem:
+        if problem.status >= 500 or isinstance(problem, NotFound):
+            raise
+        return order(page, reference, errors={action: problem}, status=problem.status)
+    return redirect(f"/admin/orders/{reference}?done={action}", code=303)
+
+
+# ---------------------------------------------------------------- customers
+
+def customers(page):
+    page.require("read")
+    query = {key: page.request.args[key] for key in ("q", "page", "page_size") if page.request.args.get(key)}
+    result = page.calls("orders", "list_customers", query)
+    return page.render("customers.html", result=result, query=query,
+                       link=lambda **changes: _link("/admin/customers", query, changes))
+
+
+def customer(page, customer_id, error=None, status=200):
+    page.require("read")
+    query = _list_query(page.request.args)
+    detail = page.calls("orders", "get_customer", customer_id)
+    history = page.calls("orders", "customer_orders", customer_id, query)
+    return page.render("customer.html", status=status, customer=detail, result=history, error=error,
+                       link=lambda **changes: _link(f"/admin/customers/{customer_id}", query, changes))
+
+
+def merge(page, customer_id):
+    page.require("orders.customer")
+    into = page.request.form.get("into", "")
+    try:
+        page.calls("orders", "merge_customers", customer_id, {"into": int(into) if into.isdigit() else into},
+                   page.actor)
+    except Problem as problem:
+        if problem.status >= 500:
+            raise
+        return customer(page, customer_id, error=problem, status=problem.status)
+    return redirect(f"/admin/customers/{into}", code=303)
+
+
+# ---------------------------------------------------------------- report, exports, settings, users
+
+def report(page):
+    page.require("read")
+    args = page.request.args
+    query = {key: args[key] for key in ("article", "from", "to") if args.get(key)}
+    result, error = None, None
+    if query:
+        try:
+            result = page.calls("orders", "article_report", query)
+        except Problem as problem:
+            if problem.status >= 500:
+                raise
+            error = problem
+    if result is not None and args.get("format") == "csv":
+        return _report_csv(result)
+    return page.render("report.html", query=query, result=result, error=error,
+                       csv_link=_link("/admin/reports/article-orders", query, {"format": "csv"}))
+
+
+def _report_csv(result):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(["reference", "date", "customer", "article_number", "name", "quantity", "line_total", "currency"])
+    for item in result["items"]:
+        writer.writerow([item["reference"], item["date"], item["customer"], item["article_number"], item["name"],
+                         item["quantity"], item["line_total"], item.get("currency", "")])
+    response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="article-orders.csv"'
+    return response
+
+
+def exports(page):
+    page.require("exports.read")
+    unavailable = []
+    jobs = runs = None
+    try:
+        jobs = page.calls("exports", "list_jobs")
+        runs = page.calls("exports", "list_runs", {})
+    except Exception:  # noqa: BLE001 - the page still offers what works
+        unavailable.append("exports")
+    return page.render("exports.html", jobs=jobs, runs=runs, unavailable=unavailable)
+
+
+def numbering(page):
+    page.require("settings.read")
+    error, done = None, False
+    if page.request.method == "POST":
+        page.require("settings.write")
+        form = page.request.form
+        body = {"invoice_prefix": form.get("invoice_prefix", ""),
+                "invoice_numbers_enabled": "invoice_numbers_enabled" in form}
+        for key in ("order_reference_start", "invoice_number_start"):
+            value = form.get(key, "").strip()
+            body[key] = int(value) if value.isdigit() else value
+        try:
+            page.calls("orders", "update_numbering", body, page.actor)
+            done = True
+        except Problem as problem:
+            if problem.status >= 500:
+                raise
+            error = problem
+    state = page.calls("orders", "get_numbering")
+    return page.render("numbering.html", status=error.status if error else 200, state=state, error=error, done=done)
+
+
+def users(page, created_token=None, error=None):
+    from .. import users as accounts
+
+    page.require("users.manage")
+    if page.request.method == "POST" and created_token is None and error is None:
+        form = page.request.form
+        try:
+            accounts.create_user(page.source, form.get("username", ""), form.get("role", ""),
+                                 form.get("password", ""), form.get("language", "en"))
+        except accounts.AccountProblem as problem:
+            error = problem
+    return page.render("users.html", status=error.status if error else 200, users=accounts.list_users(page.source),
+                       roles=ROLES, created_token=created_token, error=error)
+
+
+def user_update(page, user_id):
+    from .. import users as accounts
+
+    page.require("users.manage")
+    form = page.request.form
+    try:
+        accounts.update_user(page.source, user_id, role=form.get("role"), active="active" in form,
+                             password=form.get("password") or None, acting_user_id=page.user.id)
+    except accounts.AccountProblem as problem:
+        return users(page, error=problem)
+    return redirect("/admin/users", code=303)
+
+
+def token_create(page, user_id):
+    from .. import users as accounts
+
+    page.require("users.manage")
+    try:
+        token = accounts.create_token(page.source, user_id, page.request.form.get("name", "api"))
+    except accounts.AccountProblem as problem:
+        return users(page, error=problem)
+    return users(page, created_token=token)
+
+
+def token_revoke(page, token_id):
+    from .. import users as accounts
+
+    page.require("users.manage")
+    accounts.revoke_token(page.source, token_id)
+    return redirect("/admin/users", code=303)
+
+
+def pages_for(result):
+    return max(1, math.ceil(result["total"] / result["page_size"])) if result else 1
+
+
+VIEWS = {
+    "home": home, "logout": logout, "language": set_language, "orders": orders, "bulk": bulk, "order": order,
+    "order_action": order_action, "customers": customers, "customer": customer, "merge": merge,
+    "report": report, "exports": exports, "numbering": numbering, "users": users, "user_update": user_update,
+    "token_create": token_create, "token_revoke": token_revoke,
+}

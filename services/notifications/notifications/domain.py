@@ -1,0 +1,282 @@
+"""The notification rules: which event asks for which e-mail, to whom, in which language,
+with which headers, and when a failed delivery is tried again.
+
+Plain Python on purpose (no nameko, no SQLAlchemy): the handlers load rows, ask these
+functions, and store what they decide. Everything that ends up in a mail header goes
+through :func:`header_text` / :func:`recipient_address` and is then set through
+``email.message.EmailMessage`` / ``email.headerregistry.Address``, which encode non-ASCII
+text and refuse CR/LF, so a customer called ``Müller "Ltd"\\r\\nBcc: x@y`` gets exactly one
+mail with a harmless display name.
+"""
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+LANGUAGES = ("de", "fr", "it", "en")
+
+# mail kinds (also the names of the triggers that can be switched on and off)
+ORDER_CONFIRMATION = "order_confirmation"
+SHIPPING_CONFIRMATION = "shipping_confirmation"
+CANCELLATION = "cancellation"
+DUNNING_1 = "dunning_1"
+DUNNING_2 = "dunning_2"
+PAYMENT_RECEIVED = "payment_received"
+KINDS = (ORDER_CONFIRMATION, SHIPPING_CONFIRMATION, CANCELLATION, DUNNING_1, DUNNING_2, PAYMENT_RECEIVED)
+TRIGGER_ALIASES = {"all": KINDS, "dunning": (DUNNING_1, DUNNING_2)}
+
+# which template renders which kind (both dunning levels share one template)
+TEMPLATE_OF = {
+    ORDER_CONFIRMATION: "order_confirmation",
+    SHIPPING_CONFIRMATION: "shipping_confirmation",
+    CANCELLATION: "cancellation",
+    DUNNING_1: "dunning",
+    DUNNING_2: "dunning",
+    PAYMENT_RECEIVED: "payment_received",
+}
+
+PAYMENT_RECEIVED_METHODS = frozenset({"invoice", "prepayment"})
+
+# mail statuses
+QUEUED = "queued"
+SENT = "sent"
+FAILED = "failed"
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
+_SPACES = re.compile(r"\s{2,}")
+_ADDR_SPEC = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+
+
+class NotificationError(Exception):
+    """A mail that cannot be built; it is recorded as failed, not retried."""
+
+
+# ---------------------------------------------------------------- settings
+
+@dataclass(frozen=True)
+class MailSettings:
+    sender: str = "OMS Shop <shop@localhost>"
+    reply_to: str = ""
+    shop_name: str = "OMS Shop"
+    footer: str = ""
+    legal: str = ""
+    fallback_language: str = "en"
+    triggers: frozenset = frozenset(KINDS)
+    max_attempts: int = 8
+    retry_base_seconds: float = 30.0
+    retry_max_seconds: float = 3600.0
+    message_id_domain: str = ""
+
+    @property
+    def id_domain(self):
+        if self.message_id_domain:
+            return self.message_id_domain
+        _name, addr = split_address(self.sender)
+        return addr.rpartition("@")[2] or "oms.localhost"
+
+
+def parse_triggers(value):
+    """``"all"`` (or empty), or a comma list of kinds (``dunning`` means both levels)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return frozenset(KINDS)
+    items = value if isinstance(value, (list, tuple, set, frozenset)) else str(value).split(",")
+    chosen = set()
+    for item in (str(i).strip().lower() for i in items):
+        if not item:
+            continue
+        if item in ("none", "off"):
+            continue
+        if item in TRIGGER_ALIASES:
+            chosen.update(TRIGGER_ALIASES[item])
+        elif item in KINDS:
+            chosen.add(item)
+        else:
+            raise ValueError(f"Unknown mail trigger {item!r}; use 'all' or some of {', '.join(KINDS)}, dunning.")
+    return frozenset(chosen)
+
+
+def choose_language(language, fallback):
+    language = (language or "").strip().lower()[:2]
+    if language in LANGUAGES:
+        return language
+    return fallback if fallback in LANGUAGES else "en"
+
+
+# ---------------------------------------------------------------- triggers
+
+@dataclass
+class MailRequest:
+    """What an event asks for: one mail of ``kind`` about ``order``."""
+    kind: str
+    order: dict
+    extra: dict = field(default_factory=dict)
+
+
+def mail_for_order_event(event_type, event, triggers):
+    """The mail an event from the orders service asks for, or None."""
+    order = event.get("order") or {}
+    notify = bool(event.get("notify"))
+    kind, extra = None, {}
+    if event_type == "order_submitted":
+        kind = ORDER_CONFIRMATION
+    elif event_type == "order_shipped" and notify:
+        kind = SHIPPING_CONFIRMATION
+        extra["tracking_number"] = event.get("tracking_number") or order.get("tracking_number")
+    elif event_type == "order_cancelled" and notify:
+        kind = CANCELLATION
+        extra["reason"] = event.get("reason")
+    elif event_type == "order_status_changed" and notify and event.get("to_status") in (DUNNING_1, DUNNING_2):
+        kind = event["to_status"]
+        extra["level"] = 1 if kind == DUNNING_1 else 2
+        extra["open_amount"] = order.get("total")
+    if kind is None or kind not in triggers:
+        return None
+    return MailRequest(kind, order, extra)
+
+
+def payment_facts(event):
+    """Method, amount and currency of a payment event, at the top level or in its ``payment``."""
+    payment = event.get("payment") or {}
+    return {
+        "method": event.get("payment_method") or payment.get("method"),
+        "amount": event.get("amount") or payment.get("amount"),
+        "currency": event.get("currency") or payment.get("currency"),
+    }
+
+
+def wants_payment_mail(event, order_copy, triggers):
+    """Whether a payment event can ask for a mail at all (before the recipient is known)."""
+    if event.get("status") != "paid" or PAYMENT_RECEIVED not in triggers:
+        return False
+    method = payment_facts(event)["method"] or (order_copy or {}).get("payment_method")
+    return method is None or method in PAYMENT_RECEIVED_METHODS
+
+
+def mail_for_payment_event(event, order_copy, triggers, already_sent_kinds=()):
+    """The 'payment received' mail for an invoice/prepayment order that became paid, or None.
+
+    ``order_copy`` is what this service remembers of the order (from the orders events);
+    the payment event may carry the order itself, which then wins. One such mail per order.
+    """
+    if event.get("status") != "paid" or PAYMENT_RECEIVED not in triggers:
+        return None
+    facts = payment_facts(event)
+    method = facts["method"] or (order_copy or {}).get("payment_method")
+    if method not in PAYMENT_RECEIVED_METHODS:
+        return None
+    if PAYMENT_RECEIVED in already_sent_kinds:
+        return None
+    order = dict(order_copy or {})
+    order.update({k: v for k, v in (event.get("order") or {}).items() if v is not None})
+    return MailRequest(PAYMENT_RECEIVED, order, {
+        "amount": facts["amount"] or order.get("total"),
+        "currency": facts["currency"] or order.get("currency"),
+    })
+
+
+def recipient_of(order):
+    customer = order.get("customer") or {}
+    billing = order.get("billing_address") or {}
+    email = customer.get("email") or order.get("customer_email") or ""
+    name = customer.get("name") or order.get("customer_name") or " ".join(
+        part for part in (billing.get("first_name"), billing.get("last_name")) if part)
+    return email.strip(), header_text(name)
+
+
+# ---------------------------------------------------------------- header safety
+
+def header_text(value, max_length=200):
+    """Text fit for a header (or a greeting): no control characters, no line breaks."""
+    text = _CONTROL.sub(" ", str(value or ""))
+    text = _SPACES.sub(" ", text).strip()
+    return text[:max_length]
+
+
+def split_address(value):
+    """``'Name <a@b>'`` or ``'a@b'`` as (name, addr_spec)."""
+    value = header_text(value, 400)
+    match = re.fullmatch(r"(.*?)\s*<([^<>]+)>", value)
+    if match:
+        return match.group(1).strip().strip('"'), match.group(2).strip()
+    return "", value
+
+
+def recipient_address(email, name=""):
+    """An ``Address`` for the customer; refuses anything that is not one plain mailbox."""
+    email = (email or "").strip()
+    if not _ADDR_SPEC.fullmatch(email) or len(email) > 254:
+        raise NotificationError(f"Not a usable e-mail address: {header_text(email, 80)!r}")
+    try:
+        return Address(display_name=header_text(name), addr_spec=email)
+    except (ValueError, IndexError) as error:
+        raise NotificationError(f"Not a usable e-mail address: {header_text(email, 80)!r} ({error})") from None
+
+
+def configured_address(value):
+    name, addr = split_address(value)
+    if not addr:
+        return None
+    try:
+        return Address(display_name=name, addr_spec=addr)
+    except (ValueError, IndexError) as error:
+        raise NotificationError(f"Misconfigured address {value!r}: {error}") from None
+
+
+def message_id(event_id, kind, domain):
+    """Stable per event (one event, one mail; ``kind`` only documents the call): a resend
+    after a crash carries the same Message-ID."""
+    safe_event = re.sub(r"[^A-Za-z0-9._-]", "", str(event_id))[:64] or "unknown"
+    safe_domain = re.sub(r"[^A-Za-z0-9.-]", "", domain) or "oms.localhost"
+    return f"<oms.{safe_event}@{safe_domain}>"
+
+
+def build_message(mail, settings):
+    """The RFC 5322 message for a stored mail (a dict or an object with the mail's columns)."""
+    get = mail.get if isinstance(mail, dict) else (lambda key, default=None: getattr(mail, key, default))
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = configured_address(settings.sender)
+    message["To"] = recipient_address(get("recipient"), get("recipient_name") or "")
+    reply_to = configured_address(settings.reply_to) if settings.reply_to else None
+    if reply_to is not None:
+        message["Reply-To"] = reply_to
+    message["Subject"] = header_text(get("subject"), 300)
+    message["Message-ID"] = get("message_id") or message_id(get("event_id"), get("kind"), settings.id_domain)
+    created_at = get("created_at")
+    if created_at:
+        if created_at.tzinfo is None:  # SQLite hands times back without their offset (UTC)
+            created_at = created_at.replace(tzinfo=timezone.utc)
+        message["Date"] = format_datetime(created_at)
+    message["X-OMS-Event-ID"] = header_text(get("event_id"), 64)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(get("body_text") or "")
+    if get("body_html"):
+        message.add_alternative(get("body_html"), subtype="html")
+    return message
+
+
+# ---------------------------------------------------------------- delivery rules
+
+def retry_delay(attempts, base_seconds, max_seconds):
+    """Exponential backoff after the ``attempts``-th failed attempt (1, 2, …)."""
+    exponent = max(0, int(attempts) - 1)
+    return timedelta(seconds=min(float(max_seconds), float(base_seconds) * (2 ** min(exponent, 30))))
+
+
+def after_failure(attempts, permanent, settings):
+    """(status, delay) after a failed attempt: queued again later, or finally failed."""
+    if permanent or attempts >= settings.max_attempts:
+        return FAILED, None
+    return QUEUED, retry_delay(attempts, settings.retry_base_seconds, settings.retry_max_seconds)
+
+
+def to_decimal(value):
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None

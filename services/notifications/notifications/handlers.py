@@ -1,0 +1,219 @@
+"""Use cases of the notifications service: each event handled in one unit of work.
+
+A handler claims the event id, refreshes its copy of the order, asks the domain whether a
+mail is due, renders it and queues it in the ``mails`` table — all in one transaction.
+Sending happens later, in the sender loop (``delivery``), so a slow or absent SMTP server
+never holds up event consumption and never makes an event be redelivered.
+"""
+import logging
+from datetime import datetime, timezone
+
+from jinja2 import TemplateError
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from oms_common.db import utcnow
+from oms_common.problems import Conflict, NotFound, load
+
+from . import domain
+from .models import Mail, OrderCopy
+from .rendering import template_context
+from .schemas import MailLogSchema, OrderEventSchema, PaymentEventSchema, ReferenceSchema
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "notifications.{}"
+_log_dump = MailLogSchema()
+
+
+class OrderNotKnownYet(Exception):
+    """A payment event for an order whose recipient this service has not learnt yet.
+
+    Raised so that the reliable handler retries later (the orders event is usually just
+    behind); after its last retry the event is parked where operators can replay it.
+    """
+
+
+def _parse_time(value):
+    if not value:
+        return utcnow()
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return utcnow()
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+# ---------------------------------------------------------------- order copies
+
+def _remember_order(session, order, occurred_at):
+    """Upserts the local copy of an order; an older event never overwrites a newer one."""
+    email, name = domain.recipient_of(order)
+    if not order.get("reference") or not email:
+        return
+    now = utcnow()
+    values = {
+        "reference": str(order["reference"]),
+        "invoice_number": order.get("invoice_number"),
+        "customer_email": email[:254],
+        "customer_name": name[:201],
+        "language": (order.get("language") or "")[:2] or "en",
+        "payment_method": order.get("payment_method"),
+        "currency": order.get("currency"),
+        "total": domain.to_decimal(order.get("total")),
+        "status": order.get("status"),
+        "as_of": _parse_time(occurred_at),
+        "updated_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(OrderCopy).values(**values)
+    changes = {key: statement.excluded[key] for key in values if key != "reference"}
+    statement = statement.on_conflict_do_update(
+        index_elements=[OrderCopy.reference],
+        set_=changes,
+        where=OrderCopy.as_of <= statement.excluded.as_of,
+    )
+    session.execute(statement)
+
+
+def _copy_as_order(copy):
+    if copy is None:
+        return None
+    return {
+        "reference": copy.reference,
+        "invoice_number": copy.invoice_number,
+        "customer": {"email": copy.customer_email, "name": copy.customer_name},
+        "language": copy.language,
+        "payment_method": copy.payment_method,
+        "currency": copy.currency,
+        "total": str(copy.total) if copy.total is not None else None,
+        "status": copy.status,
+    }
+
+
+# ---------------------------------------------------------------- queueing
+
+def _queue_mail(session, event, event_type, request, mail):
+    """Renders and queues one mail; a mail that cannot be built is stored as failed."""
+    settings = mail.settings
+    now = utcnow()
+    email, name = domain.recipient_of(request.order)
+    language = domain.choose_language(request.order.get("language"), settings.fallback_language)
+    row = Mail(
+        event_id=str(event["event_id"]), event_type=event_type,
+        order_reference=str(request.order.get("reference") or event.get("order_reference") or ""),
+        kind=request.kind, language=language, recipient=email[:254], recipient_name=name,
+        message_id=domain.message_id(event["event_id"], request.kind, settings.id_domain),
+        status=domain.QUEUED, attempts=0, next_attempt_at=now, created_at=now, updated_at=now,
+        subject="", body_text="", body_html="",
+    )
+    try:
+        domain.recipient_address(email, name)
+        rendered = mail.renderer.render(
+            domain.TEMPLATE_OF[request.kind], language, template_context(request, settings, name))
+    except (domain.NotificationError, TemplateError) as error:
+        log.error("mail %s for event %s cannot be built: %s", request.kind, event["event_id"], error)
+        row.status, row.next_attempt_at = domain.FAILED, None
+        row.last_error = f"{type(error).__name__}: {error}"[:2000]
+        row.subject = f"({request.kind})"
+    else:
+        row.subject, row.body_text, row.body_html = rendered.subject, rendered.body_text, rendered.body_html
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        # a mail for this event exists already (should not happen: the event id was claimed)
+        log.warning("mail for event %s exists already; nothing queued", event["event_id"])
+        return None
+    return row
+
+
+def handle_order_event(source, mail, event_type, event):
+    """An event from the orders service. Returns the queued mail's kind, or None."""
+    payload = load(OrderEventSchema(), event)
+    with source.unit_of_work() as uow:
+        if not uow.claim_event(payload["event_id"], CONSUMER.format(event_type)):
+            return None
+        _remember_order(uow.session, payload["order"], payload["occurred_at"])
+        request = domain.mail_for_order_event(event_type, payload, mail.settings.triggers)
+        row = _queue_mail(uow.session, payload, event_type, request, mail) if request else None
+        queued = row is not None and row.status == domain.QUEUED
+        kind = row.kind if row is not None else None
+        uow.commit()
+    if queued:
+        mail.wake()
+    return kind
+
+
+def handle_payment_event(source, mail, event):
+    """``payment_status_changed`` from payments: 'payment received' for invoice/prepayment."""
+    payload = load(PaymentEventSchema(), event)
+    reference = payload["order_reference"]
+    with source.unit_of_work() as uow:
+        session = uow.session
+        if not uow.claim_event(payload["event_id"], CONSUMER.format("payment_status_changed")):
+            return None
+        carried = payload.get("order") or {}
+        if carried.get("reference") and domain.recipient_of(carried)[0]:
+            _remember_order(session, carried, payload["occurred_at"])
+        copy = _copy_as_order(session.get(OrderCopy, reference))
+        if copy is None and carried:
+            copy = dict(carried, reference=reference)
+        if not domain.wants_payment_mail(payload, copy, mail.settings.triggers):
+            uow.commit()
+            return None
+        if copy is None or not domain.recipient_of(copy)[0]:
+            raise OrderNotKnownYet(f"No recipient known yet for order {reference}; retrying later.")
+        sent_kinds = set(session.execute(
+            select(Mail.kind).where(Mail.order_reference == reference, Mail.kind == domain.PAYMENT_RECEIVED)
+        ).scalars())
+        request = domain.mail_for_payment_event(payload, copy, mail.settings.triggers, sent_kinds)
+        row = _queue_mail(session, payload, "payment_status_changed", request, mail) if request else None
+        queued = row is not None and row.status == domain.QUEUED
+        kind = row.kind if row is not None else None
+        uow.commit()
+    if queued:
+        mail.wake()
+    return kind
+
+
+# ---------------------------------------------------------------- reads and operator actions
+
+def mails_for_order(source, reference):
+    reference = load(ReferenceSchema(), {"reference": reference})["reference"]
+    with source.read_session() as session:
+        rows = session.execute(
+            select(Mail).where(Mail.order_reference == reference).order_by(Mail.created_at, Mail.id)
+        ).scalars().all()
+        return [_log_dump.dump(row) for row in rows]
+
+
+def failed_mails(source, limit=100):
+    limit = max(1, min(int(limit or 100), 1000))
+    with source.read_session() as session:
+        rows = session.execute(
+            select(Mail).where(Mail.status == domain.FAILED).order_by(Mail.updated_at.desc(), Mail.id.desc())
+            .limit(limit)
+        ).scalars().all()
+        return [_log_dump.dump(row) for row in rows]
+
+
+def retry_mail(source, mail, event_id):
+    """Queues a failed mail again (an operator fixed the address or the SMTP settings)."""
+    with source.unit_of_work() as uow:
+        row = uow.session.execute(
+            select(Mail).where(Mail.event_id == str(event_id)).with_for_update()
+        ).scalar_one_or_none()
+        if row is None:
+            raise NotFound(f"No mail for event '{event_id}'.")
+        if row.status == domain.FAILED and not row.body_text:
+            raise Conflict(f"The mail for event '{event_id}' could not be built ({row.last_error}); it cannot be resent.")
+        if row.status == domain.FAILED:
+            now = utcnow()
+            row.status, row.attempts, row.next_attempt_at, row.updated_at = domain.QUEUED, 0, now, now
+        result = _log_dump.dump(row)
+        uow.commit()
+    mail.wake()
+    return result

@@ -1,0 +1,100 @@
+"""The service's settings, read from the nameko config (itself fed by OMS_* variables)."""
+from dataclasses import dataclass
+
+from . import domain
+
+SECURITY_MODES = ("none", "starttls", "ssl")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "localhost"
+    port: int = 1025
+    security: str = "none"
+    user: str = ""
+    password: str = ""
+    timeout: float = 30.0
+    verify_tls: bool = True
+
+
+@dataclass(frozen=True)
+class SenderSettings:
+    poll_seconds: float = 1.0
+    batch_size: int = 10
+    lease_seconds: float = 300.0
+
+    def lease_for(self, smtp_timeout):
+        """Long enough that a live sender finishes its batch before another may take it over."""
+        return max(self.lease_seconds, self.batch_size * float(smtp_timeout) * 2 + 60)
+
+
+def _text(value, default=""):
+    if value is None or value is False:
+        return default
+    return str(value)
+
+
+def _flag(value, default=False):
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _number(value, default, kind=float):
+    if value is None or value == "":
+        return default
+    return kind(value)
+
+
+def smtp_settings(config):
+    smtp = config.get("SMTP") or {}
+    security = _text(smtp.get("SECURITY"), "none").strip().lower() or "none"
+    if security not in SECURITY_MODES:
+        raise ValueError(f"OMS_SMTP_SECURITY must be one of {', '.join(SECURITY_MODES)}, not {security!r}.")
+    return SmtpSettings(
+        host=_text(smtp.get("HOST"), "localhost") or "localhost",
+        port=_number(smtp.get("PORT"), 465 if security == "ssl" else 1025, int),
+        security=security,
+        user=_text(smtp.get("USER")),
+        password=_text(smtp.get("PASSWORD")),
+        timeout=_number(smtp.get("TIMEOUT"), 30.0),
+        verify_tls=_flag(smtp.get("VERIFY_TLS"), True),
+    )
+
+
+def mail_settings(config):
+    mail = config.get("MAIL") or {}
+    triggers = mail.get("TRIGGERS")
+    if triggers is False:  # YAML reads a bare "off" as false
+        triggers = "none"
+    fallback = _text(mail.get("FALLBACK_LANGUAGE"), "en").strip().lower() or "en"
+    if fallback not in domain.LANGUAGES:
+        raise ValueError(f"OMS_MAIL_FALLBACK_LANGUAGE must be one of {', '.join(domain.LANGUAGES)}.")
+    return domain.MailSettings(
+        sender=_text(mail.get("FROM"), "OMS Shop <shop@localhost>") or "OMS Shop <shop@localhost>",
+        reply_to=_text(mail.get("REPLY_TO")),
+        shop_name=_text(mail.get("SHOP_NAME"), "OMS Shop") or "OMS Shop",
+        footer=_text(mail.get("FOOTER")).replace("\\n", "\n"),
+        legal=_text(mail.get("LEGAL")).replace("\\n", "\n"),
+        fallback_language=fallback,
+        triggers=domain.parse_triggers(triggers),
+        max_attempts=_number(mail.get("MAX_ATTEMPTS"), 8, int),
+        retry_base_seconds=_number(mail.get("RETRY_BASE_SECONDS"), 30.0),
+        retry_max_seconds=_number(mail.get("RETRY_MAX_SECONDS"), 3600.0),
+        message_id_domain=_text(mail.get("MESSAGE_ID_DOMAIN")),
+    )
+
+
+def sender_settings(config):
+    mail = config.get("MAIL") or {}
+    return SenderSettings(
+        poll_seconds=_number(mail.get("POLL_SECONDS"), 1.0),
+        batch_size=_number(mail.get("BATCH_SIZE"), 10, int),
+        lease_seconds=_number(mail.get("SEND_LEASE_SECONDS"), 300.0),
+    )
+
+
+def strict_templates(config):
+    return _flag((config.get("MAIL") or {}).get("STRICT_TEMPLATES"), False)

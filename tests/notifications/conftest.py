@@ -1,0 +1,172 @@
+"""Fixtures of the notifications tests: a real SMTP server (aiosmtpd, own process), the
+NotificationsService on the session's vhost and database, and an event publisher that
+speaks as the orders (or payments) service would."""
+import uuid
+
+import pytest
+from nameko.standalone.events import event_dispatcher
+from nameko.testing.services import entrypoint_hook
+
+from oms_common.db import SessionSource, make_engine
+from oms_common.settings import database_url as resolve_database_url
+from notifications.models import infrastructure
+from notifications.service import NotificationsService
+from tests.support.smtp import SmtpSink, wait_for  # noqa: F401 - wait_for is used by the test modules
+from tests.support.suite import create_database, drop_database
+
+
+@pytest.fixture
+def smtp_sink(tmp_path):
+    sink = SmtpSink(tmp_path / "smtp")
+    sink.outdir.mkdir()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def notifications_database_url():
+    """A database of the notifications tests' own (notifications migrations only).
+
+    Mails that services of other test modules left queued in the shared test database would
+    otherwise be sent to these tests' SMTP server and spoil every count.
+    """
+    from oms_common.migrations import upgrade
+
+    from ..conftest import service_dir
+
+    name, url = create_database("oms_test_mail")
+    upgrade(service_dir("notifications"), url)
+    yield url
+    drop_database(name)
+
+
+def purge_event_queues(container, amqp_uri):
+    """Drops events that earlier test modules left in this service's (durable) queues."""
+    from kombu import Connection
+
+    with Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        for entrypoint in container.entrypoints:
+            source, event_type = getattr(entrypoint, "source_service", None), getattr(entrypoint, "event_type", None)
+            if not source:
+                continue
+            name = f"evt-{source}-{event_type}--{container.service_name}.{entrypoint.method_name}"
+            try:
+                channel.queue_purge(name)
+            except Exception:  # noqa: BLE001 - the queue does not exist yet: nothing to purge
+                channel = connection.channel()
+
+
+@pytest.fixture
+def mail_config(service_config, smtp_sink, notifications_database_url):
+    """The service's config for tests: the test SMTP server, fast retries, strict templates."""
+    return {
+        **service_config,
+        "DATABASE_URL": notifications_database_url,
+        "EVENT_RETRY_DELAYS": [0.3, 1, 2, 3],
+        "SMTP": {"HOST": "127.0.0.1", "PORT": smtp_sink.port, "SECURITY": "none", "TIMEOUT": 5},
+        "MAIL": {
+            "FROM": "Teashop Zürich <shop@teashop.example>",
+            "REPLY_TO": "Support <help@teashop.example>",
+            "SHOP_NAME": "Teashop Zürich",
+            "FOOTER": "Teashop AG, Bahnhofstrasse 1, 8001 Zürich",
+            "LEGAL": "CHE-123.456.789 MWST",
+            "FALLBACK_LANGUAGE": "en",
+            "TRIGGERS": "all",
+            "MAX_ATTEMPTS": 30,
+            "RETRY_BASE_SECONDS": 0.1,
+            "RETRY_MAX_SECONDS": 0.4,
+            "POLL_SECONDS": 0.1,
+            "STRICT_TEMPLATES": True,
+        },
+    }
+
+
+@pytest.fixture
+def start_notifications(container_factory, mail_config):
+    """Starts a NotificationsService; keyword arguments override MAIL settings."""
+
+    def start(**mail_overrides):
+        config = {**mail_config, "MAIL": {**mail_config["MAIL"], **mail_overrides}}
+        container = container_factory(NotificationsService, config)
+        purge_event_queues(container, config["AMQP_URI"])
+        container.start()
+        return container
+
+    return start
+
+
+@pytest.fixture
+def notifications(start_notifications):
+    return start_notifications()
+
+
+@pytest.fixture
+def rpc(notifications):
+    def call(method, *args, **kwargs):
+        with entrypoint_hook(notifications, method) as entrypoint:
+            return entrypoint(*args, **kwargs)
+
+    return call
+
+
+@pytest.fixture
+def publish(mail_config):
+    """Publishes an event as ``source`` (default: the orders service) would."""
+    dispatchers = {}
+
+    def dispatch(event_type, payload, source="orders"):
+        if source not in dispatchers:
+            dispatchers[source] = event_dispatcher(mail_config)
+        payload = dict(payload)
+        payload.setdefault("event_id", uuid.uuid4().hex)
+        payload.setdefault("event_type", event_type)
+        payload.setdefault("occurred_at", "2026-11-27T09:00:00+00:00")
+        dispatchers[source](source, event_type, payload)
+        return payload
+
+    return dispatch
+
+
+@pytest.fixture(scope="session")
+def notifications_db(notifications_database_url):
+    engine = make_engine(resolve_database_url(notifications_database_url, "notifications"), schema="notifications",
+                         pool_size=6)
+    yield SessionSource(engine, infrastructure)
+    engine.dispose()
+
+
+def order_payload(language="de", name="Anna Muster", email_address=None, reference=None, **overrides):
+    """An order as the orders service's OrderSchema dumps it into its events."""
+    reference = reference or str(uuid.uuid4().int % 10**9)
+    email_address = email_address or f"buyer-{uuid.uuid4().hex[:10]}@example.com"
+    first, _, last = name.partition(" ")
+    address = {"first_name": first, "last_name": last, "company": "", "street": "Bahnhofstrasse 1",
+               "postal_code": "8001", "city": "Zürich", "country": "CH", "phone": ""}
+    order = {
+        "reference": reference, "invoice_number": f"RE-{reference}", "invoice_number_external": False,
+        "status": "new", "payment_status": "unpaid", "payment_method": "invoice", "currency": "CHF",
+        "subtotal": "47.40", "shipping_cost": "8.00", "total": "55.40",
+        "customer": {"id": 7, "email": email_address, "name": name}, "language": language,
+        "billing_address": address, "shipping_address": dict(address),
+        "lines": [
+            {"position": 1, "article_number": "A-100", "name": "Teapot", "quantity": 2,
+             "unit_price": "19.95", "line_total": "39.90"},
+            {"position": 2, "article_number": "B-200", "name": "Green tea", "quantity": 1,
+             "unit_price": "7.50", "line_total": "7.50"},
+        ],
+        "session_id": None, "paused": False, "tracking_number": None,
+        "created_at": "2026-11-27T08:00:00+00:00", "updated_at": "2026-11-27T08:00:00+00:00",
+        "submitted_at": "2026-11-27T08:00:00+00:00", "version": 1,
+    }
+    order.update(overrides)
+    return order
+
+
+ACTOR = {"name": "alice", "kind": "user", "role": "admin", "origin": "gateway"}
+
+
+def status_event(order, to_status, notify=True, reason=None, **extra):
+    return {"order": dict(order, status=to_status), "actor": ACTOR, "from_status": order.get("status", "new"),
+            "to_status": to_status, "notify": notify, "reason": reason, **extra}

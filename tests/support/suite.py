@@ -1,0 +1,141 @@
+"""Starting the real suite and making private infrastructure for one test session.
+
+Nothing here imports eventlet, so browser tests (Playwright needs plain asyncio) can use it
+as well as the nameko tests.
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psycopg2
+
+REPO = Path(__file__).resolve().parents[2]
+PG_ADMIN_URL = os.environ.get("OMS_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+AMQP_BASE = os.environ.get("OMS_TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _rabbitmqctl(*args):
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+def create_vhost(prefix="oms-test"):
+    vhost = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    _rabbitmqctl("add_vhost", vhost)
+    user = urlparse(AMQP_BASE).username or "guest"
+    _rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
+    parts = urlparse(AMQP_BASE)
+    return vhost, f"{parts.scheme}://{parts.netloc}/{vhost}"
+
+
+def delete_vhost(vhost):
+    _rabbitmqctl("delete_vhost", vhost)
+
+
+def _admin_connection():
+    connection = psycopg2.connect(PG_ADMIN_URL)
+    connection.autocommit = True
+    return connection
+
+
+def create_database(prefix="oms_test"):
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    connection = _admin_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+    parts = urlparse(PG_ADMIN_URL)
+    return name, f"postgresql://{parts.netloc}/{name}"
+
+
+def drop_database(name):
+    connection = _admin_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    connection.close()
+
+
+def suite_environment(amqp_uri, database_url, var_dir, **overrides):
+    """The environment `make run` would see, on private infrastructure and free ports."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OMS_")}
+    env.update({
+        "OMS_AMQP_URI": amqp_uri,
+        "OMS_DATABASE_URL": database_url,
+        "OMS_GATEWAY_ADDRESS": f"127.0.0.1:{free_port()}",
+        "OMS_WEBHOOK_ADDRESS": f"127.0.0.1:{free_port()}",
+        "OMS_EXPORTS_HTTP_ADDRESS": f"127.0.0.1:{free_port()}",
+        "OMS_SMTP_PORT": str(free_port()),
+        "OMS_VAR_DIR": str(Path(var_dir) / "var"),
+        "OMS_EXPORT_DIR": str(Path(var_dir) / "exports"),
+    })
+    env.update({key: str(value) for key, value in overrides.items()})
+    return env
+
+
+def die_with_parent():
+    """The suite is stopped when the test process dies, however it dies."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGINT)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+class RunningSuite:
+    """tools/run.py (what `make run` starts) as a child process, with its output kept."""
+
+    def __init__(self, env):
+        self.env = env
+        self.output = []
+        self.process = subprocess.Popen(
+            [sys.executable, str(REPO / "tools" / "run.py")], cwd=str(REPO), env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=die_with_parent)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    @property
+    def base_url(self):
+        return f"http://{self.env['OMS_GATEWAY_ADDRESS']}"
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.output.append(line)
+
+    def wait_for(self, text, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in self.output):
+                return True
+            if self.process.poll() is not None:
+                time.sleep(0.2)
+                return any(text in line for line in self.output)
+            time.sleep(0.2)
+        return False
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._reader.join(5)
+        return self.process.returncode
+
+    def tail(self, lines=300):
+        return "".join(self.output[-lines:])
