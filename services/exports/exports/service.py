@@ -1,9 +1,148 @@
-"""The exports service: entrypoints and dependencies only."""
+"""The exports service: entrypoints and dependencies only; the work is in the modules they call.
+
+- the export copy, fed by events: handlers
+- downloads, streamed over this service's own HTTP listener: web, streams, serialize
+- scheduled jobs and their runs: jobs (timer here, one run per due time across replicas)
+- import of orders from export XML: imports (orders are created by the orders service)
+"""
+import base64
+import binascii
+
+from nameko.dependency_providers import Config
+from nameko.rpc import rpc
+from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.web.handlers import http
+
+from oms_common.events import reliable_event_handler
 from oms_common.health import HealthMixin
-from oms_common.logs import CorrelationContext
+from oms_common.logs import CORRELATION_KEY, CorrelationContext
+from oms_common.problems import EXPECTED, BadRequest
+from oms_common.providers import Database
+
+from . import handlers, imports, jobs, serialize, web
+from .dependencies import Settings, configured_timer
+from .models import infrastructure
 
 
 class ExportsService(HealthMixin):
     name = "exports"
 
+    db = Database(infrastructure)
     correlation = CorrelationContext()
+    settings = Settings()
+    config = Config()
+
+    # the export copy (orders and payments events)
+    @reliable_event_handler("orders", "order_created")
+    def on_order_created(self, event):
+        handlers.apply_order_event(self.db, event)
+
+    @reliable_event_handler("orders", "order_submitted")
+    def on_order_submitted(self, event):
+        handlers.apply_order_event(self.db, event)
+
+    @reliable_event_handler("orders", "order_updated")
+    def on_order_updated(self, event):
+        handlers.apply_order_event(self.db, event)
+
+    @reliable_event_handler("orders", "order_shipped")
+    def on_order_shipped(self, event):
+        handlers.apply_order_event(self.db, event)
+
+    @reliable_event_handler("orders", "order_cancelled")
+    def on_order_cancelled(self, event):
+        handlers.apply_order_event(self.db, event)
+
+    @reliable_event_handler("orders", "order_status_changed")
+    def on_order_status_changed(self, event):
+        handlers.apply_order_event(self.db, event)
+
+    @reliable_event_handler("payments", "payment_status_changed")
+    def on_payment_status_changed(self, event):
+        handlers.apply_payment_status(self.db, event)
+
+    # downloads (the gateway proxies these, streamed)
+    @http("GET", "/exports/<string:name>")
+    def download(self, request, name):
+        return web.download(self.db.engine, self.settings, request, name)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_schema(self):
+        return {"file_name": serialize.SCHEMA_FILE_NAME, "namespace": serialize.NS,
+                "content_type": "application/xml", "text": serialize.schema_text()}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def copy_status(self):
+        return handlers.copy_status(self.db)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_order_copy(self, reference):
+        return handlers.get_order_copy(self.db, reference)
+
+    # scheduled jobs
+    @rpc(expected_exceptions=EXPECTED)
+    def list_jobs(self):
+        return jobs.list_jobs(self.db)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_job(self, job_id):
+        return jobs.get_job(self.db, job_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_job(self, data, actor=None):
+        return jobs.create_job(self.db, data, actor)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_job(self, job_id, data, actor=None):
+        return jobs.update_job(self.db, job_id, data, actor)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def delete_job(self, job_id, actor=None):
+        return jobs.delete_job(self.db, job_id, actor)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def run_job_now(self, job_id, actor=None):
+        return jobs.run_job_now(self.db, job_id, actor)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_runs(self, query=None):
+        return jobs.list_runs(self.db, query)
+
+    @configured_timer("JOB_TIMER_SECONDS", 10)
+    def run_due_jobs(self):
+        jobs.run_due_jobs(self.db, self.settings, replica=self.settings.replica)
+
+    # import
+    @rpc(expected_exceptions=EXPECTED)
+    def import_orders(self, document_base64, actor=None, dry_run=False):
+        try:
+            data = base64.b64decode(document_base64 or "", validate=True)
+        except (binascii.Error, ValueError, TypeError):
+            raise BadRequest("The document must be sent base64-encoded.",
+                             {"document": ["Not valid base64."]}) from None
+        settings = self.settings
+        context = {CORRELATION_KEY: self.correlation} if self.correlation else None
+        orders = _OrdersClient(self.config, context, settings.orders_rpc_timeout)
+        try:
+            return imports.import_orders(data, orders.create_order, settings.import_max_bytes,
+                                         settings.import_max_orders, actor=actor, dry_run=dry_run)
+        finally:
+            orders.close()
+
+
+class _OrdersClient:
+    """The orders service's create_order with a timeout, connected on first use."""
+
+    def __init__(self, config, context_data, timeout):
+        self._proxy = ClusterRpcProxy(config, context_data=context_data, timeout=timeout)
+        self._cluster = None
+
+    def create_order(self, body, actor, idempotency_key):
+        if self._cluster is None:
+            self._cluster = self._proxy.start()
+        return self._cluster.orders.create_order(body, actor=actor, idempotency_key=idempotency_key)
+
+    def close(self):
+        if self._cluster is not None:
+            self._proxy.stop()
+            self._cluster = None

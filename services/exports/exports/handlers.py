@@ -1,0 +1,213 @@
+"""The export copy: orders and payments events applied to this service's own tables.
+
+Locks, in this order in every writing transaction: the event id (claim), a transaction
+advisory lock on the order reference (an order event and a payment event of one order are
+applied one after the other, also while the order row does not exist yet), the rows, and
+last the change counter (``export_counters``), taken right before commit. Its row lock is
+held through the commit, so change numbers become visible in commit order — what the
+incremental exports rely on — while the time the counter is held stays short.
+"""
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from oms_common.db import utcnow
+
+from . import domain, serialize
+from .models import ExportCounter, ExportCustomer, ExportOrder, ExportPaymentStatus
+from .schemas import OrderCopySchema, OrderEventSchema, PaymentStatusEventSchema
+
+CONSUMER_ORDERS = "exports.orders"
+CONSUMER_PAYMENTS = "exports.payments"
+COUNTER = "change"
+ORDER_EVENTS = ("order_created", "order_submitted", "order_updated", "order_shipped", "order_cancelled",
+                "order_status_changed")
+
+
+LOCK_CLASS = 0x4F4D5345  # advisory lock key space of the export copy ("OMSE")
+
+
+def _advisory_lock(session, space, key):
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+                        {"space": space - 2**32 if space >= 2**31 else space, "key": str(key)})
+
+
+def lock_reference(session, reference):
+    """Serialises the handlers of one order (PostgreSQL; SQLite serialises all writers anyway)."""
+    _advisory_lock(session, LOCK_CLASS, reference)
+
+
+def lock_customer(session, customer_id):
+    """Serialises the first insert of a customer that two orders bring at once."""
+    _advisory_lock(session, LOCK_CLASS + 1, customer_id)
+
+
+def next_change(session):
+    """The next change number; holds the counter's row lock until the transaction ends.
+
+    Call it last, right before commit, and without pending ORM changes that need the number.
+    """
+    value = session.execute(
+        update(ExportCounter).where(ExportCounter.name == COUNTER)
+        .values(value=ExportCounter.value + 1).returning(ExportCounter.value)
+    ).scalar_one_or_none()
+    if value is None:
+        try:
+            with session.begin_nested():
+                session.execute(insert(ExportCounter).values(name=COUNTER, value=0))
+        except IntegrityError:
+            pass
+        return next_change(session)
+    return value
+
+
+def current_change(connection):
+    return connection.execute(
+        select(ExportCounter.value).where(ExportCounter.name == COUNTER)).scalar_one_or_none() or 0
+
+
+def apply_order_event(source, event):
+    """Stores the order as the event carries it, unless a newer version is already here."""
+    payload = OrderEventSchema().load(event)
+    document = dict(payload["order"])
+    fields = OrderCopySchema().load(document)
+    serialize.check_exportable(document)
+    reference = domain.column_text(fields["reference"])
+    with source.unit_of_work() as uow:
+        session = uow.session
+        if not uow.claim_event(payload["event_id"], CONSUMER_ORDERS):
+            return False
+        lock_reference(session, reference)
+        row = session.execute(
+            select(ExportOrder).where(ExportOrder.reference == reference).with_for_update()
+        ).scalar_one_or_none()
+        if row is not None and not domain.order_update_applies(row.version, fields["version"]):
+            uow.commit()
+            return False
+        payment = session.get(ExportPaymentStatus, reference)
+        payment_sequence = None
+        if payment is not None:
+            # the payments service is the authority on payment status; its newest word wins
+            document["payment_status"] = payment.status
+            payment_sequence = payment.sequence
+        customer = _locked_customer(session, fields["customer"]["id"])
+        with session.no_autoflush:
+            seq = next_change(session)
+        values = dict(
+            version=fields["version"], change_seq=seq, invoice_number=domain.column_text(fields.get("invoice_number")),
+            customer_id=fields["customer"]["id"], status=fields["status"],
+            payment_status=document["payment_status"], payment_status_sequence=payment_sequence,
+            created_at=fields["created_at"], updated_at=fields["updated_at"], document=document,
+        )
+        if row is None:
+            session.add(ExportOrder(reference=reference, **values))
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+        _apply_customer(session, customer, fields, document, seq)
+        uow.commit()
+        return True
+
+
+def _locked_customer(session, customer_id):
+    lock_customer(session, customer_id)
+    return session.execute(
+        select(ExportCustomer).where(ExportCustomer.id == customer_id).with_for_update()
+    ).scalar_one_or_none()
+
+
+def _apply_customer(session, row, fields, document, seq):
+    customer = {**fields["customer"], "email": domain.column_text(fields["customer"]["email"]),
+                "name": domain.column_text(fields["customer"]["name"])}
+    language = domain.column_text(document.get("language"))
+    if row is None:
+        session.add(ExportCustomer(id=customer["id"], email=customer["email"], name=customer["name"],
+                                   language=language, change_seq=seq, source_updated_at=fields["updated_at"],
+                                   updated_at=utcnow()))
+        return
+    if fields["updated_at"] < aware(row.source_updated_at):
+        return  # an older order of this customer: what we have is newer
+    changed = (row.email, row.name, row.language) != (customer["email"], customer["name"], language or row.language)
+    row.source_updated_at = fields["updated_at"]
+    if changed:
+        row.email, row.name, row.language = customer["email"], customer["name"], language or row.language
+        row.change_seq = seq
+        row.updated_at = utcnow()
+
+
+def apply_payment_status(source, event):
+    """Keeps the newest payment status per order (by the payments service's sequence)."""
+    payload = PaymentStatusEventSchema().load(event)
+    reference = payload["order_reference"]
+    occurred_at = _parse_time(event.get("occurred_at"))
+    with source.unit_of_work() as uow:
+        session = uow.session
+        if not uow.claim_event(payload["event_id"], CONSUMER_PAYMENTS):
+            return False
+        lock_reference(session, reference)
+        stored = session.get(ExportPaymentStatus, reference)
+        if stored is not None and not domain.payment_update_applies(stored.sequence, payload["sequence"]):
+            uow.commit()
+            return False
+        if stored is None:
+            session.add(ExportPaymentStatus(order_reference=reference, status=payload["status"],
+                                            sequence=payload["sequence"]))
+        else:
+            stored.status, stored.sequence = payload["status"], payload["sequence"]
+        row = session.execute(
+            select(ExportOrder).where(ExportOrder.reference == reference).with_for_update()
+        ).scalar_one_or_none()
+        if row is not None:
+            with session.no_autoflush:
+                seq = next_change(session)
+            document = dict(row.document)
+            document["payment_status"] = payload["status"]
+            if occurred_at and occurred_at > aware(row.updated_at):
+                row.updated_at = occurred_at
+                document["updated_at"] = occurred_at.isoformat()
+            row.document = document
+            row.payment_status = payload["status"]
+            row.payment_status_sequence = payload["sequence"]
+            row.change_seq = seq
+        uow.commit()
+        return True
+
+
+def aware(value):
+    """SQLite hands back naive datetimes; they are UTC."""
+    from datetime import timezone
+
+    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+
+
+def _parse_time(value):
+    from datetime import datetime
+
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def copy_status(source):
+    """Counts and the current change number (operators and tests)."""
+    from sqlalchemy import func
+
+    with source.read_session() as session:
+        return {
+            "orders": session.execute(select(func.count()).select_from(ExportOrder)).scalar_one(),
+            "customers": session.execute(select(func.count()).select_from(ExportCustomer)).scalar_one(),
+            "change_seq": current_change(session),
+        }
+
+
+def get_order_copy(source, reference):
+    with source.read_session() as session:
+        row = session.get(ExportOrder, str(reference))
+        if row is None:
+            return None
+        return {"reference": row.reference, "version": row.version, "change_seq": row.change_seq,
+                "payment_status": row.payment_status, "document": row.document}

@@ -1,0 +1,47 @@
+"""The exports service's settings, read once from the nameko config (itself from the environment)."""
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from oms_common.settings import REPO_ROOT, var_dir
+
+DEFAULT_DELIMITER = ";"
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    export_dir: Path
+    csv_delimiter: str = DEFAULT_DELIMITER
+    fetch_size: int = 2000
+    import_max_bytes: int = 20 * 1024 * 1024
+    import_max_orders: int = 10000
+    orders_rpc_timeout: float = 30.0
+    internal_token: str = ""
+    replica: str = ""
+
+    @classmethod
+    def from_config(cls, config):
+        configured = str(config.get("EXPORT_DIR") or "").strip()
+        if configured:
+            export_dir = Path(configured)
+            if not export_dir.is_absolute():
+                export_dir = REPO_ROOT / export_dir
+        else:
+            export_dir = var_dir() / "exports"
+        delimiter = str(config.get("CSV_DELIMITER") or DEFAULT_DELIMITER)
+        if delimiter == "\\t" or delimiter.lower() == "tab":
+            delimiter = "\t"
+        if len(delimiter) != 1 or delimiter in "\"\r\n":
+            raise ValueError(f"CSV_DELIMITER must be one character other than a quote or line break, not {delimiter!r}")
+        return cls(
+            export_dir=export_dir,
+            csv_delimiter=delimiter,
+            fetch_size=int(config.get("EXPORT_FETCH_SIZE") or 2000),
+            import_max_bytes=int(config.get("IMPORT_MAX_BYTES") or 20 * 1024 * 1024),
+            import_max_orders=int(config.get("IMPORT_MAX_ORDERS") or 10000),
+            orders_rpc_timeout=float(config.get("ORDERS_RPC_TIMEOUT") or 30),
+            internal_token=str(config.get("EXPORTS_INTERNAL_TOKEN") or ""),
+            replica=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
+        )

@@ -1,0 +1,228 @@
+"""Fixtures of the exports tests: a running ExportsService (and an OrdersService for imports)
+on the session's vhost and database, alive for this package only (other packages' tests wait
+for their own containers to consume events and calls), its HTTP listener on a free port, and helpers to feed
+the export copy with orders events exactly as the orders service publishes them."""
+import socket
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import eventlet
+import pytest
+import requests
+from nameko.containers import ServiceContainer
+from nameko.standalone.events import event_dispatcher
+from nameko.testing.services import entrypoint_hook
+from sqlalchemy import delete
+
+from exports.models import ExportJob, ExportRun, infrastructure
+from exports.service import ExportsService
+from exports.settings import ExportSettings
+from oms_common.db import SessionSource, make_engine
+from oms_common.settings import database_url as resolve_database_url
+from orders.service import OrdersService
+
+ADMIN = {"name": "alice", "kind": "user", "role": "admin", "origin": "gateway 10.0.0.7"}
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(condition, timeout=15.0, interval=0.05, message="condition"):
+    """Polls ``condition`` until it returns something truthy; fails after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        eventlet.sleep(interval)
+
+
+@pytest.fixture(name="wait_until")
+def wait_until_fixture():
+    return wait_until
+
+
+@pytest.fixture(scope="session")
+def export_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("exports")
+
+
+@pytest.fixture(scope="package")
+def base_config(session_amqp_uri, database_url, export_dir):
+    return {
+        "AMQP_URI": session_amqp_uri,
+        "DATABASE_URL": database_url,
+        "OUTBOX_POLL_SECONDS": 0.2,
+        "EVENT_RETRY_DELAYS": [0.2, 0.5],
+        "max_workers": 10,
+        "EXPORT_DIR": str(export_dir),
+        "CSV_DELIMITER": ";",
+        "EXPORT_FETCH_SIZE": 7,  # small on purpose: many round trips through the server-side cursor
+        "ORDERS_RPC_TIMEOUT": 20,
+    }
+
+
+@pytest.fixture(scope="package")
+def exports_config(base_config):
+    # its timer never fires during the session: job tests drive runs themselves or start replicas
+    return {**base_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}", "JOB_TIMER_SECONDS": 3600}
+
+
+@pytest.fixture(scope="package")
+def exports_container(exports_config):
+    container = ServiceContainer(ExportsService, exports_config)
+    container.start()
+    yield container
+    container.stop()
+
+
+@pytest.fixture(scope="package")
+def orders_service(base_config):
+    container = ServiceContainer(OrdersService, base_config)
+    container.start()
+    yield container
+    container.stop()
+
+
+@pytest.fixture(scope="package")
+def settings(exports_config):
+    return ExportSettings.from_config(exports_config)
+
+
+@pytest.fixture(scope="package")
+def http_base(exports_container, exports_config):
+    return f"http://{exports_config['WEB_SERVER_ADDRESS']}/exports"
+
+
+@pytest.fixture(scope="package")
+def fetch(http_base):
+    def get(name, params=None, **kwargs):
+        return requests.get(f"{http_base}/{name}", params=params, timeout=30, **kwargs)
+
+    return get
+
+
+@pytest.fixture(scope="package")
+def call(exports_container):
+    """Calls an RPC entrypoint of the running exports service."""
+
+    def call_entrypoint(method, *args, **kwargs):
+        with entrypoint_hook(exports_container, method) as entrypoint:
+            return entrypoint(*args, **kwargs)
+
+    return call_entrypoint
+
+
+@pytest.fixture(scope="package")
+def call_orders(orders_service):
+    def call_entrypoint(method, *args, **kwargs):
+        with entrypoint_hook(orders_service, method) as entrypoint:
+            return entrypoint(*args, **kwargs)
+
+    return call_entrypoint
+
+
+@pytest.fixture(scope="session")
+def exports_db(database_url):
+    engine = make_engine(resolve_database_url(database_url, "exports"), schema="exports", pool_size=4)
+    yield SessionSource(engine, infrastructure)
+    engine.dispose()
+
+
+@pytest.fixture
+def clean_jobs(exports_db):
+    """Job tests start without jobs of other tests (a replica's timer would run those too)."""
+    with exports_db.unit_of_work() as uow:
+        uow.session.execute(delete(ExportRun))
+        uow.session.execute(delete(ExportJob))
+        uow.commit()
+
+
+@pytest.fixture
+def unique():
+    return uuid.uuid4().hex[:8].upper()
+
+
+# ---------------------------------------------------------------- feeding the copy
+
+def address(**overrides):
+    data = {"first_name": "Anna", "last_name": "Muster", "company": "", "street": "Bahnhofstrasse 1",
+            "postal_code": "8001", "city": "Zürich", "country": "CH", "phone": ""}
+    data.update(overrides)
+    return data
+
+
+SYNTHETIC = 10**9  # customer ids of synthetic events: far above what the orders service issues in tests
+
+
+def order_doc(reference, version=1, customer_id=SYNTHETIC + 1, status="new", payment_status="unpaid", created_at=None,
+              lines=None, **overrides):
+    """An order as the orders service's OrderSchema dumps it into its events."""
+    created_at = created_at or datetime.now(timezone.utc)
+    lines = lines or [{"position": 1, "article_number": "A-100", "name": "Teapot", "quantity": 2,
+                       "unit_price": "19.95", "line_total": "39.90"},
+                      {"position": 2, "article_number": "B-200", "name": "Green tea", "quantity": 1,
+                       "unit_price": "7.50", "line_total": "7.50"}]
+    doc = {
+        "reference": reference, "invoice_number": f"RE-{reference}", "invoice_number_external": False,
+        "status": status, "payment_status": payment_status, "payment_method": "invoice", "currency": "CHF",
+        "subtotal": "47.40", "shipping_cost": "8.00", "total": "55.40",
+        "customer": {"id": customer_id, "email": f"c{customer_id}@example.com", "name": "Anna Muster"},
+        "language": "de", "billing_address": address(), "shipping_address": address(),
+        "lines": lines, "tracking_number": None, "session_id": None, "paused": False,
+        "created_at": created_at.isoformat(), "updated_at": (created_at + timedelta(seconds=version)).isoformat(),
+        "submitted_at": created_at.isoformat(), "version": version,
+    }
+    doc.update(overrides)
+    return doc
+
+
+@pytest.fixture(scope="package")
+def dispatch(exports_container, exports_config):
+    """Publishes an orders event (as the orders service's outbox relay would) and returns its id."""
+    send = event_dispatcher({"AMQP_URI": exports_config["AMQP_URI"]})
+
+    def dispatch_event(order, event_type="order_updated", source="orders", event_id=None, **extra):
+        event_id = event_id or uuid.uuid4().hex
+        payload = {"event_id": event_id, "event_type": event_type,
+                   "occurred_at": datetime.now(timezone.utc).isoformat(), **extra}
+        if order is not None:
+            payload["order"] = order
+        send(source, event_type, payload)
+        return event_id
+
+    return dispatch_event
+
+
+@pytest.fixture(scope="package")
+def copied(call):
+    """Waits until the export copy holds ``reference`` at ``version`` (or newer); returns it."""
+
+    def wait(reference, version=1, timeout=15.0):
+        def ready():
+            row = call("get_order_copy", reference)
+            return row if row and row["version"] >= version else None
+
+        return wait_until(ready, timeout=timeout, message=f"order {reference} v{version} in the export copy")
+
+    return wait
+
+
+@pytest.fixture(scope="package")
+def feed(dispatch, copied):
+    """Sends order documents as events and waits until the copy has them all."""
+
+    def feed_orders(*docs, event_type="order_updated"):
+        for doc in docs:
+            dispatch(doc, event_type)
+        for doc in docs:
+            copied(doc["reference"], doc["version"])
+        return docs
+
+    return feed_orders
