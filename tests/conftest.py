@@ -76,3 +76,4 @@ def sql_source(database_url, service_name, infrastructure):
 
     engine = make_engine(resolve(database_url, service_name), schema=service_name, pool_size=2)
     return SessionSource(engine, infrastructure)
+collect_ignore = ["browser"]  # run by its own pytest process (no eventlet there): see the Makefile

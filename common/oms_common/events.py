@@ -46,6 +46,8 @@ class ReliableEventHandler(EventHandler):
     @property
     def retry_delays(self):
         configured = self.container.config.get("EVENT_RETRY_DELAYS")
+        if isinstance(configured, str):  # "1,5,30" from an environment variable
+            configured = [d for d in configured.replace(" ", "").split(",") if d]
         return tuple(float(d) for d in configured) if configured else DEFAULT_RETRY_DELAYS
 
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
@@ -106,7 +108,10 @@ def parked_messages(amqp_uri, queue_name, limit=100):
             if message is None:
                 break
             messages.append(message)
-            found.append({"headers": dict(message.headers or {}), "body": message.body.decode("utf-8", "replace")})
+            body = message.body  # bytes or, once kombu has decoded it, already str
+            if isinstance(body, bytes):
+                body = body.decode("utf-8", "replace")
+            found.append({"headers": dict(message.headers or {}), "body": body})
         for message in messages:
             message.requeue()
     return found
@@ -119,8 +124,11 @@ def replay_parked(amqp_uri, queue_name):
         channel = connection.channel()
         queue = parked_queue(queue_name)(channel)
         queue.declare()
+        # only what is parked now: a handler that still fails parks its messages again,
+        # and with short retry delays an open-ended loop would never end
+        parked_now = queue.queue_declare(passive=True).message_count
         producer = connection.Producer()
-        while True:
+        while moved < parked_now:
             message = queue.get(no_ack=False)
             if message is None:
                 return moved
@@ -130,3 +138,4 @@ def replay_parked(amqp_uri, queue_name):
                              delivery_mode=2)
             message.ack()
             moved += 1
+        return moved

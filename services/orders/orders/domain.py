@@ -36,6 +36,13 @@ TRANSITIONS = {
 }
 # Targets reached only through their own operation, never through a plain status change.
 RESERVED_TARGETS = {"open": "create", "payment_pending": "submit"}
+# Moves out of open/payment_pending that only these operations may make: a plain status
+# change must not check out a cart or mark a PSP order as paid.
+RESERVED_MOVES = {
+    ("open", "new"): {"submit"},
+    ("open", "payment_pending"): {"submit"},
+    ("payment_pending", "new"): {"payment", "complete"},
+}
 
 MONEY_STEP = Decimal("0.01")
 
@@ -61,12 +68,17 @@ class NumberingRefused(DomainError):
         self.field = field
 
 
+def _decimal(value):
+    # via str: Decimal(2.675) is 2.67499999…, which would round the wrong way
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
 def money(value):
-    return Decimal(value).quantize(MONEY_STEP, rounding=ROUND_HALF_UP)
+    return _decimal(value).quantize(MONEY_STEP, rounding=ROUND_HALF_UP)
 
 
 def line_total(quantity, unit_price):
-    return money(Decimal(quantity) * Decimal(unit_price))
+    return money(Decimal(quantity) * _decimal(unit_price))
 
 
 def order_totals(lines, shipping_cost):
@@ -92,6 +104,9 @@ def check_transition(current, target, through=None):
         raise IllegalTransition(current, target)
     required = RESERVED_TARGETS.get(target)
     if required and through != required:
+        raise IllegalTransition(current, target)
+    allowed_through = RESERVED_MOVES.get((current, target))
+    if allowed_through and through not in allowed_through:
         raise IllegalTransition(current, target)
 
 

@@ -3,25 +3,33 @@
 Every change locks the order row (``FOR UPDATE`` on PostgreSQL; SQLite serialises
 writers), checks the caller's ``version`` when given, records an audit entry, keeps the
 per-status counts in step and writes its events to the outbox in the same transaction.
+Locks are always taken in one order — customer rows, order rows, number sequences
+(reference before invoice), count rows — so that concurrent use cases wait for each other
+instead of deadlocking.
 """
 import hashlib
 import json
 
-from sqlalchemy import select, update
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
-from oms_common.problems import Conflict, NotFound, ValidationFailed, load
+from oms_common.problems import Conflict, NotFound, ValidationFailed, from_marshmallow, load
 
 from . import domain
 from .models import Customer, IdempotencyKey, NumberSequence, Order, OrderCount, OrderHistory, OrderLine
 from .schemas import (
-    ActorSchema, BulkStatusSchema, CancelSchema, CreateOrderSchema, InvoiceNumberSchema, NumberingSchema,
-    OrderSchema, PaymentStatusEventSchema, ReplaceLinesSchema, SessionSchema, ShipSchema, StatusChangeSchema,
+    ActorSchema, BulkStatusSchema, CancelSchema, CreateOrderSchema, InvoiceNumberSchema, MergeCustomersSchema,
+    NumberingSchema, OrderSchema, PaymentStatusEventSchema, ReassignCustomerSchema, ReplaceLinesSchema,
+    SessionSchema, ShipSchema, StatusChangeSchema,
 )
 
 _order_dump = OrderSchema()
 SYSTEM = {"name": "system", "kind": "system", "role": None, "origin": "internal"}
+MAX_IDEMPOTENCY_KEY = 200  # the column's width
 
 
 def as_problem(error):
@@ -32,7 +40,13 @@ def as_problem(error):
 
 
 def _actor(actor):
-    return ActorSchema().load(actor or SYSTEM)
+    """Who acts; a malformed actor is the caller's error, named like any other field."""
+    try:
+        return ActorSchema().load(actor or SYSTEM)
+    except ValidationError as error:
+        problem = from_marshmallow(error)
+        errors = {f"actor.{field}": messages for field, messages in problem.errors.items()}
+        raise ValidationFailed(f"Invalid actor: {', '.join(sorted(errors))}", errors) from None
 
 
 def _lock_order(session, reference):
@@ -60,33 +74,47 @@ def _audit(session, order, actor, action, from_status=None, to_status=None, reas
 
 
 def _count(session, status, payment_status, delta):
-    result = session.execute(
-        update(OrderCount)
-        .where(OrderCount.status == status, OrderCount.payment_status == payment_status)
-        .values(count=OrderCount.count + delta)
+    # an upsert: two transactions creating the first row of a pair must not collide
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(OrderCount)
+        .values(status=status, payment_status=payment_status, count=delta)
+        .on_conflict_do_update(index_elements=["status", "payment_status"],
+                               set_={"count": OrderCount.count + delta})
     )
-    if result.rowcount == 0:
-        session.add(OrderCount(status=status, payment_status=payment_status, count=delta))
-        session.flush()
 
 
 def _move_count(session, order, new_status=None, new_payment_status=None):
-    _count(session, order.status, order.payment_status, -1)
-    _count(session, new_status or order.status, new_payment_status or order.payment_status, 1)
+    old_key = (order.status, order.payment_status)
+    new_key = (new_status or order.status, new_payment_status or order.payment_status)
+    if old_key == new_key:
+        return
+    # rows in a fixed order, so that opposite moves running at once cannot deadlock
+    for key, delta in sorted([(old_key, -1), (new_key, 1)]):
+        _count(session, *key, delta)
+
+
+def _locked_sequence(session, name):
+    # populate_existing: a row read earlier in this session must not hide what the lock sees
+    return session.execute(
+        select(NumberSequence).where(NumberSequence.name == name)
+        .with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
 
 
 def _issue_number(session, name):
     """Next number of a sequence, under its row lock: gapless and unique."""
-    sequence = session.execute(
-        select(NumberSequence).where(NumberSequence.name == name).with_for_update()
-    ).scalar_one()
+    sequence = _locked_sequence(session, name)
     number = domain.next_number(sequence.start_at, sequence.last_issued)
     sequence.last_issued = number
     return number, sequence
 
 
 def _issue_invoice_number(session, order):
-    sequence = session.get(NumberSequence, "invoice")
+    # lock before reading ``enabled`` and ``last_issued``: an unlocked read is stale under
+    # concurrency and hands the same number to two orders
+    sequence = _locked_sequence(session, "invoice")
     if not sequence.enabled:
         return
     number, sequence = _issue_number(session, "invoice")
@@ -114,6 +142,9 @@ def create_order(source, data, actor=None, idempotency_key=None):
     """Returns (order, replayed): a retried request with the same key gets the first order back."""
     payload = load(CreateOrderSchema(), data)
     actor = _actor(actor)
+    if idempotency_key and len(str(idempotency_key)) > MAX_IDEMPOTENCY_KEY:
+        raise ValidationFailed("The Idempotency-Key is too long.",
+                               {"Idempotency-Key": [f"Use 1 to {MAX_IDEMPOTENCY_KEY} characters."]})
     request_hash = _request_hash(data)
     if idempotency_key:
         replay = _replayed_order(source, idempotency_key, request_hash)
@@ -149,15 +180,19 @@ def _replayed_order(source, key, request_hash):
 
 
 def _resolve_customer(session, payload):
+    # FOR SHARE: a merge running at the same time waits, so no order lands on a retired customer
     if "customer_id" in payload:
-        customer = session.get(Customer, payload["customer_id"])
+        customer = session.execute(
+            select(Customer).where(Customer.id == payload["customer_id"]).with_for_update(read=True)
+        ).scalar_one_or_none()
         if customer is None or customer.merged_into_id is not None:
             raise ValidationFailed("Unknown customer.", {"customer_id": ["No such customer."]})
         return customer
     given = payload["customer"]
     email = given["email"].strip().lower()
     customer = session.execute(
-        select(Customer).where(Customer.email == email, Customer.merged_into_id.is_(None)).order_by(Customer.id).limit(1)
+        select(Customer).where(Customer.email == email, Customer.merged_into_id.is_(None)).order_by(Customer.id)
+        .limit(1).with_for_update(read=True)
     ).scalar_one_or_none()
     if customer is None:
         now = utcnow()
@@ -251,10 +286,16 @@ def submit_order(source, reference, data, actor=None):
             raise as_problem(error) from None
         previous = order.status
         target = domain.status_after_submit(order.payment_method)
+        try:
+            domain.check_transition(previous, target, through="submit")
+        except domain.DomainError as error:
+            raise as_problem(error) from None
+        # the invoice sequence before the count rows, as in create: the same lock order
+        # everywhere is what keeps concurrent creates and submits free of deadlocks
+        _issue_invoice_number(uow.session, order)
         _move_count(uow.session, order, new_status=target)
         order.status = target
         order.submitted_at = utcnow()
-        _issue_invoice_number(uow.session, order)
         _touch(order)
         _audit(uow.session, order, actor, "submitted", previous, target)
         uow.emit("order_submitted", _event(order, actor))
@@ -369,6 +410,82 @@ def bulk_change_status(source, data, actor=None):
             "succeeded": sum(1 for r in results if r["ok"]), "failed": sum(1 for r in results if not r["ok"])}
 
 
+# ---------------------------------------------------------------- customers (S15)
+
+def _active_customer(session, customer_id, field):
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.merged_into_id is not None:
+        raise ValidationFailed("Unknown customer.", {field: ["No such customer (or merged into another)."]})
+    return customer
+
+
+def _move_to_customer(session, order, customer):
+    previous = order.customer_id
+    order.customer_id = customer.id
+    order.customer_email = customer.email
+    order.customer_name = f"{customer.first_name} {customer.last_name}".strip()
+    _touch(order)
+    return previous
+
+
+def reassign_customer(source, reference, data, actor=None):
+    """Gives the order to another customer (a wrong account, a guest who registered)."""
+    payload = load(ReassignCustomerSchema(), data)
+    actor = _actor(actor)
+    with source.unit_of_work() as uow:
+        order = _lock_order(uow.session, reference)
+        _check_version(order, payload.get("version"))
+        customer = _active_customer(uow.session, payload["customer_id"], "customer_id")
+        if customer.id == order.customer_id:
+            raise Conflict("The order already belongs to this customer.",
+                           {"customer_id": ["Already the order's customer."]})
+        previous = _move_to_customer(uow.session, order, customer)
+        _audit(uow.session, order, actor, "customer_reassigned", reason=payload.get("reason"),
+               details={"from": previous, "to": customer.id})
+        uow.emit("order_updated", _event(order, actor))
+        result = _order_dump.dump(order)
+        uow.commit()
+        return result
+
+
+def merge_customers(source, customer_id, data, actor=None):
+    """Moves every order of a duplicate customer to the one kept, then retires the duplicate."""
+    payload = load(MergeCustomersSchema(), data)
+    actor = _actor(actor)
+    try:
+        duplicate_id = int(str(customer_id))
+    except ValueError:
+        raise NotFound(f"No customer with id {customer_id!r}.") from None
+    if duplicate_id == payload["into"]:
+        raise Conflict("A customer cannot be merged into itself.", {"into": ["Same as the customer merged."]})
+    with source.unit_of_work() as uow:
+        session = uow.session
+        # both customer rows in id order: two opposite merges wait instead of deadlocking
+        locked = {c.id: c for c in session.execute(
+            select(Customer).where(Customer.id.in_((duplicate_id, payload["into"])))
+            .order_by(Customer.id).with_for_update()).scalars()}
+        duplicate = locked.get(duplicate_id)
+        if duplicate is None:
+            raise NotFound(f"No customer with id {duplicate_id}.")
+        if duplicate.merged_into_id is not None:
+            raise Conflict(f"Customer {duplicate_id} was already merged into {duplicate.merged_into_id}.")
+        kept = _active_customer(session, payload["into"], "into")
+        orders = session.execute(
+            select(Order).where(Order.customer_id == duplicate_id).order_by(Order.id).with_for_update()
+        ).scalars().all()
+        for order in orders:
+            _move_to_customer(session, order, kept)
+            _audit(session, order, actor, "customer_merged", reason=payload.get("reason"),
+                   details={"from": duplicate_id, "to": kept.id})
+            uow.emit("order_updated", _event(order, actor))
+        duplicate.merged_into_id = kept.id
+        duplicate.updated_at = utcnow()
+        uow.emit("customers_merged", {"customer_id": duplicate_id, "into": kept.id, "orders_moved": len(orders),
+                                      "actor": actor})
+        uow.commit()
+        return {"customer_id": duplicate_id, "into": kept.id, "orders_moved": len(orders)}
+
+
 # ---------------------------------------------------------------- numbering
 
 def get_numbering(source):
@@ -395,11 +512,8 @@ def _numbering_dump(reference, invoice):
 def update_numbering(source, data, actor=None):
     payload = load(NumberingSchema(), data)
     with source.unit_of_work() as uow:
-        sequences = {
-            row.name: row for row in uow.session.execute(
-                select(NumberSequence).where(NumberSequence.name.in_(("reference", "invoice")))
-                .order_by(NumberSequence.name).with_for_update()).scalars()
-        }
+        # reference before invoice, as create_order takes them: the other order deadlocks
+        sequences = {name: _locked_sequence(uow.session, name) for name in ("reference", "invoice")}
         for field, name in (("order_reference_start", "reference"), ("invoice_number_start", "invoice")):
             if field in payload and payload[field] != sequences[name].start_at:
                 try:
@@ -444,7 +558,12 @@ def set_external_invoice_number(source, reference, data, actor=None):
                details={"from": previous, "to": order.invoice_number})
         uow.emit("order_updated", _event(order, actor))
         result = _order_dump.dump(order)
-        uow.commit()
+        try:
+            uow.commit()
+        except IntegrityError:
+            # another order took the same number between our check and our commit
+            raise Conflict(f"Invoice number {payload['invoice_number']} is already used.",
+                           {"invoice_number": ["Already used by another order."]}) from None
         return result
 
 

@@ -4,13 +4,17 @@ Each list is one indexed query; the unfiltered and status-filtered totals come f
 ``order_counts`` table so that a million orders cost no count scan.
 """
 import math
+from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import and_, func, or_, select
 
 from oms_common.problems import NotFound, load
 
-from .models import Customer, Order, OrderCount, OrderHistory
-from .schemas import CustomerQuerySchema, CustomerSchema, HistorySchema, ListQuerySchema, OrderSchema, OrderSummarySchema
+from .models import Customer, Order, OrderCount, OrderHistory, OrderLine
+from .schemas import (
+    ArticleReportSchema, CustomerQuerySchema, CustomerSchema, HistorySchema, ListQuerySchema, OrderSchema,
+    OrderSummarySchema,
+)
 
 _summary = OrderSummarySchema()
 _detail = OrderSchema()
@@ -126,9 +130,21 @@ def list_customers(source, query):
             "pages": max(1, math.ceil(total / page_size))}
 
 
+def _customer_id(value):
+    """A customer id from a path: anything that is not a positive number names no customer."""
+    try:
+        customer_id = int(str(value))
+    except ValueError:
+        customer_id = None
+    if customer_id is None or not 0 < customer_id < 2**63:
+        raise NotFound(f"No customer with id {value!r}.")
+    return customer_id
+
+
 def get_customer(source, customer_id):
+    customer_id = _customer_id(customer_id)
     with source.read_session() as session:
-        customer = session.get(Customer, int(customer_id))
+        customer = session.get(Customer, customer_id)
         if customer is None:
             raise NotFound(f"No customer with id {customer_id}.")
         result = _customer.dump(customer)
@@ -146,4 +162,50 @@ def get_customer(source, customer_id):
 
 def customer_orders(source, customer_id, query):
     get_customer(source, customer_id)
-    return list_orders(source, {**(query or {}), "customer_id": int(customer_id)})
+    return list_orders(source, {**(query or {}), "customer_id": _customer_id(customer_id)})
+
+
+# ---------------------------------------------------------------- article-order report (S12)
+
+REPORTED_STATUSES_EXCLUDED = ("open", "cancelled")  # carts and cancelled orders sold nothing
+
+
+def article_report(source, query):
+    """Every line whose article number contains ``article``, of orders created between the
+    dates ``from`` and ``to`` (inclusive, UTC), with totals over all of them."""
+    params = load(ArticleReportSchema(), query or {})
+    conditions = [
+        OrderLine.article_number.ilike("%" + escape_like(params["article"]) + "%", escape="\\"),
+        Order.status.notin_(REPORTED_STATUSES_EXCLUDED),
+    ]
+    if params["date_from"]:
+        conditions.append(Order.created_at >= datetime.combine(params["date_from"], time.min, timezone.utc))
+    if params["date_to"]:
+        day_after = params["date_to"] + timedelta(days=1)
+        conditions.append(Order.created_at < datetime.combine(day_after, time.min, timezone.utc))
+    with source.read_session() as session:
+        rows = session.execute(
+            select(Order.reference, Order.created_at, Order.customer_id, Order.customer_name, Order.currency,
+                   OrderLine.article_number, OrderLine.name, OrderLine.quantity, OrderLine.line_total)
+            .join(OrderLine, OrderLine.order_id == Order.id).where(*conditions)
+            .order_by(Order.created_at, Order.id, OrderLine.position).limit(params["limit"] + 1)
+        ).all()
+        per_currency = session.execute(
+            select(Order.currency, func.count(func.distinct(Order.id)), func.sum(OrderLine.quantity),
+                   func.sum(OrderLine.line_total))
+            .join(OrderLine, OrderLine.order_id == Order.id).where(*conditions)
+            .group_by(Order.currency).order_by(Order.currency)
+        ).all()
+    truncated = len(rows) > params["limit"]
+    items = [{
+        "reference": row.reference, "date": row.created_at.isoformat(),
+        "customer": {"id": row.customer_id, "name": row.customer_name},
+        "article_number": row.article_number, "name": row.name, "quantity": row.quantity,
+        "line_total": f"{row.line_total:.2f}", "currency": row.currency,
+    } for row in rows[:params["limit"]]]
+    totals = {
+        "orders": sum(orders for _, orders, _, _ in per_currency),
+        "quantity": int(sum(quantity for _, _, quantity, _ in per_currency)),
+        "revenue": {currency: f"{revenue:.2f}" for currency, _, _, revenue in per_currency},
+    }
+    return {"items": items, "totals": totals, "truncated": truncated}

@@ -4,6 +4,7 @@ Loaded at the service edge (every RPC validates its input here) and dumped to pl
 JSON (money as decimal strings, times as ISO 8601) for RPC results and events.
 """
 import re
+from decimal import ROUND_HALF_UP
 
 from marshmallow import (
     EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema,
@@ -38,8 +39,9 @@ def text(max_length, required=True, multiline=False, **kwargs):
 
 
 def money_field(**kwargs):
+    # rounding as in domain.money: marshmallow would round half to even (0.125 → 0.12)
     return fields.Decimal(
-        as_string=True, places=2, allow_nan=False,
+        as_string=True, places=2, rounding=ROUND_HALF_UP, allow_nan=False,
         validate=validate.Range(min=0, max=MAX_PRICE), **kwargs)
 
 
@@ -136,6 +138,29 @@ class BulkStatusSchema(StrictSchema):
     status = fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
     notify = fields.Boolean(load_default=False)
     reason = text(1000, required=False, multiline=True, load_default=None, allow_none=True)
+
+
+class ReassignCustomerSchema(StrictSchema):
+    customer_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1))
+    reason = text(1000, required=False, multiline=True, load_default=None, allow_none=True)
+    version = fields.Integer(strict=True)
+
+
+class MergeCustomersSchema(StrictSchema):
+    into = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1))
+    reason = text(1000, required=False, multiline=True, load_default=None, allow_none=True)
+
+
+class ArticleReportSchema(StrictSchema):
+    article = text(64)
+    date_from = fields.Date(data_key="from", load_default=None)
+    date_to = fields.Date(data_key="to", load_default=None)
+    limit = fields.Integer(load_default=10000, validate=validate.Range(min=1, max=100000))
+
+    @validates_schema
+    def _range(self, data, **kwargs):
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise ValidationError("from is after to.", "from")
 
 
 class InvoiceNumberSchema(StrictSchema):

@@ -56,6 +56,15 @@ class OrdersService(HealthMixin):
     def bulk_change_status(self, data, actor=None):
         return handlers.bulk_change_status(self.db, data, actor)
 
+    # customers (S15)
+    @rpc(expected_exceptions=EXPECTED)
+    def reassign_customer(self, reference, data, actor=None):
+        return handlers.reassign_customer(self.db, reference, data, actor)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def merge_customers(self, customer_id, data, actor=None):
+        return handlers.merge_customers(self.db, customer_id, data, actor)
+
     # numbering (S7, S8)
     @rpc(expected_exceptions=EXPECTED)
     def get_numbering(self):
@@ -69,7 +78,7 @@ class OrdersService(HealthMixin):
     def set_external_invoice_number(self, reference, data, actor=None):
         return handlers.set_external_invoice_number(self.db, reference, data, actor)
 
-    # reads (S1, S2, S5, S6)
+    # reads (S1, S2, S5, S6, S12)
     @rpc(expected_exceptions=EXPECTED)
     def list_orders(self, query=None):
         return queries.list_orders(self.db, query)
@@ -93,6 +102,10 @@ class OrdersService(HealthMixin):
     @rpc(expected_exceptions=EXPECTED)
     def customer_orders(self, customer_id, query=None):
         return queries.customer_orders(self.db, customer_id, query)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def article_report(self, query=None):
+        return queries.article_report(self.db, query)
 
     # payment status read copy (S13)
     @reliable_event_handler("payments", "payment_status_changed")

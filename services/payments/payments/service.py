@@ -1,9 +1,177 @@
-"""The payments service: entrypoints and dependencies only."""
+"""The payments service: entrypoints and dependencies only; the work is in handlers."""
+import json
+
+from nameko.rpc import rpc
+from nameko.timer import Timer
+from nameko.web.handlers import http
+from werkzeug.wrappers import Response
+
+from oms_common.events import reliable_event_handler
 from oms_common.health import HealthMixin
 from oms_common.logs import CorrelationContext
+from oms_common.problems import EXPECTED, Problem
+from oms_common.providers import Database
+
+from . import handlers
+from .dependencies import InboxProcessor, PspAdapters, Settings, TimedRpcProxy
+from .models import infrastructure
+from .webhooks import InvalidWebhook
+
+MAX_WEBHOOK_BYTES = 512 * 1024  # PSP events are a few kB; the signature is checked on the raw body
+
+
+class ConfiguredTimer(Timer):
+    """A timer whose interval comes from config (0 or less switches it off)."""
+
+    def __init__(self, config_key, default, **kwargs):
+        super().__init__(interval=default, **kwargs)
+        self.config_key = config_key
+        self.default = default
+
+    def setup(self):
+        self.interval = float(self.container.config.get(self.config_key) or self.default)
+
+    def start(self):
+        if self.interval > 0:
+            super().start()
+
+    def stop(self):
+        if self.gt is not None:
+            super().stop()
+
+    def kill(self):
+        if self.gt is not None:
+            super().kill()
+
+
+configured_timer = ConfiguredTimer.decorator
+
+
+def _json(status, body):
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+def _problem(status, title, detail):
+    return Response(json.dumps({"type": f"https://oms.example/problems/{title.lower().replace(' ', '-')}",
+                                "title": title, "status": status, "detail": detail}),
+                    status=status, mimetype="application/problem+json")
 
 
 class PaymentsService(HealthMixin):
     name = "payments"
 
+    db = Database(infrastructure)
     correlation = CorrelationContext()
+    psp = PspAdapters()
+    settings = Settings()
+    orders = TimedRpcProxy("orders")
+    inbox = InboxProcessor()
+
+    # reads (detail view, S9 list, webhook visibility)
+    @rpc(expected_exceptions=EXPECTED)
+    def get_payment(self, reference):
+        return handlers.get_payment(self.db, reference)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def payment_history(self, reference):
+        return handlers.payment_history(self.db, reference)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_stuck_payments(self, query=None):
+        return handlers.list_stuck_payments(self.db, query, self.settings["stuck_after_seconds"])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_webhook_events(self, query=None):
+        return handlers.list_webhook_events(self.db, query)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def replay_webhook_event(self, inbox_id, actor=None):
+        result = handlers.replay_webhook_event(self.db, inbox_id, actor)
+        self.inbox.wake()
+        return result
+
+    # staff operations (S9, S11, S13)
+    @rpc(expected_exceptions=EXPECTED)
+    def set_payment_status(self, reference, data, actor=None):
+        return handlers.set_payment_status(self.db, reference, data, actor)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def refund_payment(self, reference, data, actor=None):
+        return handlers.refund_payment(self.db, self.psp, reference, data, actor)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def request_dunning(self, reference, data, actor=None):
+        return handlers.request_dunning(self.db, reference, data, actor,
+                                        lambda *args: self.orders("change_status", *args))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def complete_payment(self, reference, data, actor=None):
+        return handlers.complete_payment(self.db, reference, data, actor)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def reconcile_now(self, older_than_seconds=None):
+        return self._reconcile(older_than_seconds)
+
+    # PSP webhooks: verify, persist, ack; the inbox processor applies them right after
+    @http("POST", "/webhooks/stripe")
+    def stripe_webhook(self, request):
+        return self._webhook(request, lambda body: handlers.receive_stripe_webhook(
+            self.db, body, request.headers.get("Stripe-Signature"),
+            self.settings["stripe_webhook_secrets"], self.settings["stripe_tolerance"]))
+
+    @http("POST", "/webhooks/paypal")
+    def paypal_webhook(self, request):
+        return self._webhook(request, lambda body: handlers.receive_paypal_webhook(
+            self.db, self.psp["paypal"], body, request.headers))
+
+    @http("POST", "/webhooks/noop")
+    def noop_webhook(self, request):
+        """Answers without verifying or storing: the baseline of the webhook bench."""
+        request.get_data(cache=False)
+        return _json(200, {"received": False})
+
+    def _webhook(self, request, receive):
+        if (request.content_length or 0) > MAX_WEBHOOK_BYTES:
+            return _problem(400, "Bad request", f"The body is larger than {MAX_WEBHOOK_BYTES} bytes.")
+        try:
+            result = receive(request.get_data(cache=False))
+            if not result["duplicate"]:
+                self.inbox.accepted()
+            return _json(200, result)
+        except InvalidWebhook as error:
+            return _problem(400, "Bad request", str(error))
+        except Problem as problem:
+            return _problem(problem.status, problem.title, problem.detail)
+
+    # orders events
+    @reliable_event_handler("orders", "order_created")
+    def on_order_created(self, event):
+        handlers.record_order(self.db, self.psp, event, handlers.CONSUMER_ORDER_CREATED,
+                              self.settings["open_at_psp"])
+
+    @reliable_event_handler("orders", "order_submitted")
+    def on_order_submitted(self, event):
+        handlers.record_order(self.db, self.psp, event, handlers.CONSUMER_ORDER_SUBMITTED,
+                              self.settings["open_at_psp"])
+
+    @reliable_event_handler("orders", "order_cancelled")
+    def on_order_cancelled(self, event):
+        handlers.order_cancelled(self.db, self.psp, event)
+
+    @reliable_event_handler("orders", "order_status_changed")
+    def on_order_status_changed(self, event):
+        handlers.order_status_changed(self.db, event)
+
+    # lost callbacks (S9) and the inbox safety net
+    @configured_timer("RECONCILE_INTERVAL_SECONDS", 60)
+    def reconcile_timer(self):
+        self._reconcile()
+
+    @configured_timer("INBOX_SWEEP_SECONDS", 10)
+    def sweep_inbox_timer(self):
+        handlers.sweep_inbox(self.db, self.psp)
+
+    def _reconcile(self, older_than_seconds=None):
+        age = self.settings["stuck_after_seconds"] if older_than_seconds is None else int(older_than_seconds)
+        return handlers.reconcile(self.db, self.psp, age,
+                                  self.settings["reconcile_batch"], self.settings["reconcile_recheck_seconds"])

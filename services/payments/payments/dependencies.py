@@ -1,0 +1,154 @@
+"""nameko dependency providers of the payments service (transport glue only)."""
+import logging
+import time
+
+import eventlet
+from nameko.extensions import DependencyProvider
+from nameko.rpc import RpcProxy
+
+from oms_common.problems import ServiceUnavailable
+
+from .psp import build_adapters
+from .webhooks import parse_secrets
+
+
+class PspAdapters(DependencyProvider):
+    """The PSP adapters configured from the container's config, shared by all workers."""
+
+    def setup(self):
+        self.adapters = build_adapters(self.container.config)
+
+    def get_dependency(self, worker_ctx):
+        return self.adapters
+
+
+class Settings(DependencyProvider):
+    """Typed settings read once from config.yml (which reads the environment)."""
+
+    def setup(self):
+        config = self.container.config
+        self.settings = {
+            "stripe_webhook_secrets": parse_secrets(config.get("STRIPE_WEBHOOK_SECRET")),
+            "stripe_tolerance": int(config.get("STRIPE_WEBHOOK_TOLERANCE") or 300),
+            "stuck_after_seconds": int(config.get("RECONCILE_AFTER_SECONDS") or 900),
+            "reconcile_batch": int(config.get("RECONCILE_BATCH") or 50),
+            "reconcile_recheck_seconds": int(config.get("RECONCILE_RECHECK_SECONDS") or 300),
+            "open_at_psp": str(config.get("PSP_OPEN_ON_SUBMIT", True)).lower() not in ("0", "false", "no", ""),
+            "rpc_timeout": float(config.get("ORDERS_RPC_TIMEOUT") or 10),
+        }
+
+    def get_dependency(self, worker_ctx):
+        return self.settings
+
+
+class TimedRpcProxy(RpcProxy):
+    """An RpcProxy whose calls give up after ``timeout`` seconds with a 503 problem."""
+
+    def __init__(self, target_service, timeout=10, **options):
+        super().__init__(target_service, **options)
+        self.timeout = timeout
+
+    def get_dependency(self, worker_ctx):
+        proxy = super().get_dependency(worker_ctx)
+        timeout = float(self.container.config.get("ORDERS_RPC_TIMEOUT") or self.timeout)
+        service = self.target_service
+
+        def call(method, *args, **kwargs):
+            reply = getattr(proxy, method).call_async(*args, **kwargs)
+            try:
+                with eventlet.Timeout(timeout):
+                    return reply.result()
+            except eventlet.Timeout:
+                raise ServiceUnavailable(f"The {service} service did not answer within {timeout:g} s.") from None
+
+        return call
+
+
+class InboxProcessor(DependencyProvider):
+    """Runs beside the container and applies stored webhooks soon after they are acked.
+
+    The listener wakes it after each stored event; it also polls (``INBOX_POLL_SECONDS``) so
+    that rows stored by another replica, or due for a retry, are never left behind. Acking
+    comes first: while the listener is busy (an event stored in the last
+    ``INBOX_BUSY_PAUSE_SECONDS``), batches are small and followed by that pause, so that a
+    burst of webhooks is answered quickly and applied in the gaps.
+    """
+
+    def __init__(self, database_attr="db", psp_attr="psp"):
+        self.database_attr = database_attr
+        self.psp_attr = psp_attr
+        self._wake = None
+        self._running = False
+        self._thread = None
+
+    def setup(self):
+        config = self.container.config
+        self.poll_interval = float(config.get("INBOX_POLL_SECONDS") or 1.0)
+        self.batch = int(config.get("INBOX_BATCH") or 100)
+        self.max_attempts = int(config.get("INBOX_MAX_ATTEMPTS") or 5)
+        self.retry_base = float(config.get("INBOX_RETRY_BASE_SECONDS") or 1.0)
+        self.busy_pause = float(config.get("INBOX_BUSY_PAUSE_SECONDS") or 0.02)
+        self._last_accept = 0.0
+
+    def _provider(self, attr):
+        return next(d for d in self.container.dependencies if d.attr_name == attr)
+
+    def start(self):
+        from eventlet.event import Event
+
+        self._wake = Event()
+        self._running = True
+        self._thread = self.container.spawn_managed_thread(self._run, identifier="webhook_inbox")
+
+    def stop(self):
+        self._running = False
+        self.wake()
+        if self._thread is not None:
+            self._thread.wait()
+
+    def kill(self):
+        self._running = False
+        if self._thread is not None:
+            self._thread.kill()
+
+    def accepted(self):
+        """Called by the listener after it stored an event."""
+        self._last_accept = time.monotonic()
+        self.wake()
+
+    def _busy(self):
+        return time.monotonic() - self._last_accept < self.busy_pause
+
+    def wake(self):
+        if self._wake is not None and not self._wake.ready():
+            self._wake.send(True)
+
+    def _run(self):
+        from . import handlers
+
+        source = self._provider(self.database_attr).source
+        adapters = self._provider(self.psp_attr).adapters
+        failures = 0
+        while self._running:
+            with eventlet.Timeout(self.poll_interval if not failures else min(30, 2 ** failures), False):
+                self._wake.wait()
+            if self._wake.ready():
+                self._wake.reset()
+            if not self._running:
+                break
+            try:
+                while self._running:
+                    busy = self._busy()
+                    limit = max(1, self.batch // 5) if busy else self.batch
+                    done = handlers.process_inbox(source, adapters, limit, self.max_attempts, self.retry_base,
+                                                  pause=lambda: eventlet.sleep(0))
+                    if done < limit:
+                        break
+                    eventlet.sleep(self.busy_pause if busy else 0)
+                failures = 0
+            except Exception:  # noqa: BLE001 - database outage: back off and try again
+                failures += 1
+                logging.getLogger(__name__).exception("webhook inbox processing failed (attempt %s)", failures)
+
+    def get_dependency(self, worker_ctx):
+        return self

@@ -1,0 +1,257 @@
+"""The payment's rules: statuses, forward-only moves, provider capabilities, refund limits, dunning.
+
+Plain Python on purpose: no framework, no database, no PSP SDK. The application layer loads
+rows, asks these functions and stores what they decide.
+"""
+from decimal import ROUND_HALF_UP, Decimal
+
+PAYMENT_STATUSES = (
+    "unpaid", "announced", "pending", "authorized", "paid", "partially_refunded", "refunded", "failed", "voided",
+)
+PSP_METHODS = {"card": "stripe", "paypal": "paypal"}
+MANUAL_METHODS = ("invoice", "prepayment", "cash_on_delivery")
+PAYMENT_METHODS = tuple(MANUAL_METHODS) + tuple(PSP_METHODS)
+PROVIDERS = ("manual", "stripe", "paypal")
+
+# Forward moves only. Anything else (a late ``failed`` after ``paid``, an old ``pending``
+# after ``authorized``) is recorded and ignored. ``failed`` may still be followed by success:
+# the customer can retry with another card on the same PaymentIntent.
+TRANSITIONS = {
+    "unpaid": {"announced", "paid", "voided"},
+    "announced": {"paid", "voided"},
+    "pending": {"authorized", "paid", "failed", "voided"},
+    "failed": {"authorized", "paid", "voided"},
+    "authorized": {"paid", "voided"},
+    "paid": {"partially_refunded", "refunded"},
+    "partially_refunded": {"partially_refunded", "refunded"},
+    "refunded": set(),
+    "voided": set(),
+}
+MANUAL_STATUSES = ("unpaid", "announced", "paid")
+STUCK_STATUSES = ("pending",)
+CAPTURED_STATUSES = ("paid", "partially_refunded")
+
+# What each provider can do at all; ``allowed_operations`` narrows it to what the current
+# state permits (this is what the detail view offers).
+CAPABILITIES = {
+    "manual": frozenset({"manual_status", "dunning"}),
+    "stripe": frozenset({"refund", "partial_refund", "void", "complete"}),
+    "paypal": frozenset({"refund", "partial_refund", "void", "complete"}),
+}
+DUNNING_LEVELS = (1, 2)
+DUNNING_ORDER_STATUS = {1: "dunning_1", 2: "dunning_2"}
+
+MONEY_STEP = Decimal("0.01")
+ZERO = Decimal("0.00")
+ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "PYG", "RWF"})
+
+
+class DomainError(Exception):
+    """A business rule refused the request (a conflict with the current state)."""
+
+
+class InvalidAmount(DomainError):
+    """Well-formed but impossible amount (422)."""
+
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field = field
+
+
+class OperationNotAllowed(DomainError):
+    pass
+
+
+def money(value):
+    return Decimal(value).quantize(MONEY_STEP, rounding=ROUND_HALF_UP)
+
+
+def to_minor(amount, currency):
+    """Decimal amount → integer minor units (what Stripe speaks)."""
+    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
+        return int(Decimal(amount).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    return int((Decimal(amount) * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def from_minor(minor, currency):
+    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
+        return money(minor)
+    return money(Decimal(int(minor)) / 100)
+
+
+def provider_for(method):
+    return PSP_METHODS.get(method, "manual")
+
+
+def initial_status(method):
+    return "pending" if method in PSP_METHODS else "unpaid"
+
+
+def can_move(current, target):
+    return target in TRANSITIONS.get(current, set())
+
+
+def is_final(status):
+    return not TRANSITIONS.get(status)
+
+
+def check_manual_status(provider, current, target):
+    """Staff bookkeeping (S13): unpaid → announced → paid, for payments not run by a PSP."""
+    if provider != "manual":
+        raise OperationNotAllowed(
+            f"The payment runs through {provider}; its status follows the PSP. "
+            "Use complete for a lost callback.")
+    if target not in MANUAL_STATUSES:
+        raise OperationNotAllowed(f"'{target}' cannot be set by hand.")
+    if current == target:
+        raise OperationNotAllowed(f"The payment is already '{current}'.")
+    if not can_move(current, target):
+        raise OperationNotAllowed(f"A payment in status '{current}' cannot move back or on to '{target}'.")
+
+
+def check_completion(provider, current):
+    """A PSP payment whose success callback never came may be completed by hand (S9)."""
+    if provider == "manual":
+        raise OperationNotAllowed("Only PSP payments are completed by hand; use the payment status instead.")
+    if current not in ("pending", "failed", "authorized"):
+        raise OperationNotAllowed(f"A payment in status '{current}' cannot be completed.")
+
+
+def refundable(captured, refunded):
+    return money(captured) - money(refunded)
+
+
+def plan_refund(provider, status, captured, refunded, requested=None):
+    """What a refund request does now: ('void', None) before capture, ('refund', amount) after.
+
+    Raises OperationNotAllowed when the state forbids it and InvalidAmount when the amount
+    is more than was captured and not yet refunded.
+    """
+    capabilities = CAPABILITIES[provider]
+    if "refund" not in capabilities:
+        raise OperationNotAllowed("This payment does not run through a PSP; refund it outside OMS.")
+    if status in ("pending", "authorized", "failed"):
+        if requested is not None:
+            raise InvalidAmount("amount", "Nothing was captured yet: the payment can only be voided as a whole.")
+        return "void", None
+    if status not in CAPTURED_STATUSES:
+        raise OperationNotAllowed(f"A payment in status '{status}' cannot be refunded.")
+    left = refundable(captured, refunded)
+    amount = left if requested is None else money(requested)
+    if amount <= ZERO:
+        raise InvalidAmount("amount", "The amount must be more than 0.")
+    if amount > left:
+        raise InvalidAmount("amount", f"At most {left} can still be refunded (captured {money(captured)}, "
+                                      f"refunded {money(refunded)}).")
+    if amount != left and "partial_refund" not in capabilities:
+        raise InvalidAmount("amount", "This provider only refunds the whole amount.")
+    return "refund", amount
+
+
+def status_after_refunds(captured, refunded):
+    return "refunded" if money(refunded) >= money(captured) else "partially_refunded"
+
+
+def check_dunning(provider, status, order_dunning_level, level):
+    if "dunning" not in CAPABILITIES[provider]:
+        raise OperationNotAllowed("Dunning applies to invoice and prepayment orders, not to PSP payments.")
+    if level not in DUNNING_LEVELS:
+        raise InvalidAmount("level", "Dunning level is 1 or 2.")
+    if status not in ("unpaid", "announced"):
+        raise OperationNotAllowed(f"A payment in status '{status}' needs no dunning.")
+    current = order_dunning_level or 0
+    if level <= current:
+        raise OperationNotAllowed(f"The order is already at dunning level {current}.")
+    if level != current + 1:
+        raise OperationNotAllowed(f"Dunning level {level} follows level {level - 1}.")
+
+
+def allowed_operations(provider, status, captured, refunded, dunning_level):
+    """The operations the detail view may offer now (S11)."""
+    capabilities = CAPABILITIES[provider]
+    allowed = []
+    if "manual_status" in capabilities:
+        allowed += [f"status:{s}" for s in MANUAL_STATUSES if can_move(status, s)]
+    if "complete" in capabilities and status in ("pending", "failed", "authorized"):
+        allowed.append("complete")
+    if "void" in capabilities and status in ("pending", "authorized", "failed"):
+        allowed.append("void")
+    if status in CAPTURED_STATUSES and refundable(captured, refunded) > ZERO:
+        if "refund" in capabilities:
+            allowed.append("refund")
+        if "partial_refund" in capabilities:
+            allowed.append("partial_refund")
+    if "dunning" in capabilities and status in ("unpaid", "announced") and (dunning_level or 0) < 2:
+        allowed.append(f"dunning:{(dunning_level or 0) + 1}")
+    return allowed
+
+
+def cancellation_plan(provider, status):
+    """What cancelling the order does to its payment: 'void', 'refund', 'close' or None."""
+    if provider == "manual":
+        if status in ("unpaid", "announced"):
+            return "close"
+        return None  # money taken by hand goes back by hand; an audit entry says so
+    if status in ("pending", "authorized", "failed"):
+        return "void"
+    if status in CAPTURED_STATUSES:
+        return "refund"
+    return None
+
+
+# ---------------------------------------------------------------- PSP events → intents
+
+class PspUpdate:
+    """What a provider's event says about a payment, independent of the wire format."""
+
+    def __init__(self, order_reference, psp_reference=None, status=None, captured=None,
+                 refunded_total=None, refund_id=None, refund_amount=None, currency=None, detail=None):
+        self.order_reference = order_reference
+        self.psp_reference = psp_reference
+        self.status = status            # target status, or None when only refunds change
+        self.captured = captured        # Decimal captured so far, when known
+        self.refunded_total = refunded_total  # cumulative refunded amount, when the PSP gives it
+        self.refund_id = refund_id      # a single refund, when the PSP gives it one by one
+        self.refund_amount = refund_amount
+        self.currency = currency
+        self.detail = detail
+
+    def __repr__(self):  # pragma: no cover - debugging aid
+        return f"PspUpdate({self.__dict__})"
+
+
+class Decision:
+    def __init__(self, status, captured, refunded, ignored=None):
+        self.status = status
+        self.captured = captured
+        self.refunded = refunded
+        self.ignored = ignored
+
+
+def decide(current_status, captured, refunded, update):
+    """What a PSP update does to the payment: a Decision with the new status and amounts, or
+    ``ignored`` naming why nothing changes. Refund totals only grow; statuses only move forward.
+    """
+    old_captured, old_refunded = money(captured or ZERO), money(refunded or ZERO)
+    new_captured = old_captured
+    if update.captured is not None:
+        new_captured = max(old_captured, money(update.captured))
+    new_refunded = old_refunded
+    if update.refunded_total is not None:
+        new_refunded = max(old_refunded, money(update.refunded_total))
+    target = update.status
+    if new_refunded > old_refunded:
+        target = status_after_refunds(new_captured, new_refunded) if new_captured > ZERO else "refunded"
+    if target is None or (target == current_status and new_refunded == old_refunded):
+        return Decision(current_status, old_captured, old_refunded,
+                        ignored=f"nothing new (already {current_status})")
+    if target == current_status or can_move(current_status, target) or _implied_path(current_status, target):
+        return Decision(target, new_captured, new_refunded)
+    return Decision(current_status, old_captured, old_refunded,
+                    ignored=f"'{target}' after '{current_status}' would move the payment back")
+
+
+def _implied_path(current, target):
+    """A refund seen before its capture event implies the capture: pending → refunded is a
+    forward move through paid."""
+    return target in ("partially_refunded", "refunded") and can_move(current, "paid")

@@ -1,0 +1,117 @@
+"""The payments service's tables (its own schema; no other service reads them)."""
+from sqlalchemy import (
+    JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text,
+    UniqueConstraint, text,
+)
+from sqlalchemy.orm import DeclarativeBase, relationship
+
+from oms_common.tables import install_infrastructure
+
+Id = BigInteger().with_variant(Integer, "sqlite")
+Money = Numeric(14, 2)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+infrastructure = install_infrastructure(Base.metadata)
+
+
+class Payment(Base):
+    """One per order: what is owed, how it is paid, where the PSP stands."""
+    __tablename__ = "payments"
+    id = Column(Id, primary_key=True, autoincrement=True)
+    order_reference = Column(String(40), nullable=False, unique=True)
+    method = Column(String(30), nullable=False)
+    provider = Column(String(20), nullable=False)
+    status = Column(String(20), nullable=False)
+    currency = Column(String(3), nullable=False)
+    amount = Column(Money, nullable=False)
+    captured_amount = Column(Money, nullable=False, default=0)
+    refunded_amount = Column(Money, nullable=False, default=0)
+    psp_reference = Column(String(120))          # Stripe PaymentIntent id / PayPal order id
+    psp_capture_id = Column(String(120))         # PayPal capture id (what refunds address)
+    psp_authorization_id = Column(String(120))   # PayPal authorization id (what a void addresses)
+    completed_by_hand_reference = Column(String(120))
+    order_status = Column(String(20))
+    dunning_level = Column(SmallInteger, nullable=False, default=0)
+    sequence = Column(BigInteger, nullable=False, default=0)  # last payment_status_changed sent
+    failure_reason = Column(Text)
+    reconcile_after = Column(DateTime(timezone=True))  # lease / next check of a stuck payment
+    reconcile_checks = Column(Integer, nullable=False, default=0)
+    last_psp_status = Column(String(40))
+    version = Column(Integer, nullable=False, default=1)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False)
+    status_changed_at = Column(DateTime(timezone=True), nullable=False)
+
+    refunds = relationship("Refund", order_by="Refund.id", cascade="all, delete-orphan", lazy="selectin")
+
+    __table_args__ = (
+        Index("ix_payments_status_created", "status", "created_at"),
+        Index("ix_payments_psp_reference", "psp_reference"),
+    )
+
+
+class Refund(Base):
+    __tablename__ = "payment_refunds"
+    id = Column(Id, primary_key=True, autoincrement=True)
+    payment_id = Column(Id, ForeignKey("payments.id", ondelete="CASCADE"), nullable=False)
+    psp_refund_id = Column(String(120))
+    kind = Column(String(10), nullable=False)  # refund | void
+    amount = Column(Money, nullable=False)
+    status = Column(String(20), nullable=False)
+    reason = Column(Text)
+    actor = Column(String(120), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (UniqueConstraint("payment_id", "psp_refund_id", name="uq_payment_refunds_psp"),)
+
+
+class PaymentAudit(Base):
+    """Every change and every ignored PSP event, with who, from where and why."""
+    __tablename__ = "payment_audit"
+    id = Column(Id, primary_key=True, autoincrement=True)
+    order_reference = Column(String(40), nullable=False)
+    at = Column(DateTime(timezone=True), nullable=False)
+    actor = Column(String(120), nullable=False)
+    actor_kind = Column(String(20), nullable=False)
+    origin = Column(String(200), nullable=False)
+    action = Column(String(40), nullable=False)
+    from_status = Column(String(20))
+    to_status = Column(String(20))
+    reason = Column(Text)
+    details = Column(JSON)
+
+    __table_args__ = (Index("ix_payment_audit_order", "order_reference", "id"),)
+
+
+class WebhookInbox(Base):
+    """PSP events as received (after the signature check), one row per provider event."""
+    __tablename__ = "webhook_inbox"
+    id = Column(Id, primary_key=True, autoincrement=True)
+    provider = Column(String(20), nullable=False)
+    provider_event_id = Column(String(120), nullable=False)
+    event_type = Column(String(120), nullable=False)
+    order_reference = Column(String(40))
+    psp_reference = Column(String(120))
+    body = Column(Text, nullable=False)  # the raw body, exactly as signed
+    # received → applied | ignored | waiting (order not known yet) | failed (after retries; replayable)
+    status = Column(String(20), nullable=False)
+    note = Column(Text)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime(timezone=True))
+    received_at = Column(DateTime(timezone=True), nullable=False)
+    processed_at = Column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_event_id", name="uq_webhook_inbox_event"),
+        Index("ix_webhook_inbox_pending", "id", postgresql_where=text("status = 'received'"),
+              sqlite_where=text("status = 'received'")),
+        Index("ix_webhook_inbox_status", "status", "id"),
+        Index("ix_webhook_inbox_order", "order_reference", "status"),
+    )
+
+
+metadata = Base.metadata

@@ -1,0 +1,158 @@
+"""Wire schemas of the payments service: what RPC callers and events send, what they get back."""
+import re
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+
+from .domain import MANUAL_STATUSES, PAYMENT_METHODS
+
+NO_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_AMOUNT = 10**9
+
+
+def _no_control(value):
+    if NO_CONTROL.search(value):
+        raise ValidationError("Control characters are not allowed.")
+
+
+def text(max_length, required=True, **kwargs):
+    return fields.String(required=required,
+                         validate=[validate.Length(min=1 if required else 0, max=max_length), _no_control], **kwargs)
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class ActorSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    kind = fields.String(load_default="user", validate=validate.OneOf(("user", "system", "psp", "customer")))
+    role = fields.String(load_default=None, allow_none=True)
+    origin = fields.String(load_default="internal", validate=validate.Length(max=200))
+
+
+class ManualStatusSchema(StrictSchema):
+    status = fields.String(required=True, validate=validate.OneOf(MANUAL_STATUSES))
+    note = text(1000, required=False, load_default=None, allow_none=True)
+
+
+class RefundSchema(StrictSchema):
+    amount = fields.Decimal(places=2, allow_nan=False, load_default=None, allow_none=True,
+                            validate=validate.Range(min=0, min_inclusive=False, max=MAX_AMOUNT,
+                                                    error="Must be more than 0."))
+    reason = text(1000, required=False, load_default=None, allow_none=True)
+
+
+class DunningSchema(StrictSchema):
+    level = fields.Integer(required=True, strict=True, validate=validate.OneOf((1, 2), error="Level is 1 or 2."))
+    notify = fields.Boolean(load_default=True)
+    reason = text(1000, required=False, load_default=None, allow_none=True)
+
+
+class CompleteSchema(StrictSchema):
+    psp_reference = fields.String(required=True, validate=[
+        validate.Length(min=1, max=120),
+        validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$", error="Letters, digits and _ . : / - only.")])
+    reason = text(1000)
+
+
+class StuckQuerySchema(StrictSchema):
+    older_than_seconds = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class InboxQuerySchema(StrictSchema):
+    status = fields.List(fields.String(validate=validate.OneOf(
+        ("received", "applied", "ignored", "waiting", "failed"))), load_default=list)
+    order_reference = fields.String(load_default=None, validate=validate.Length(max=40))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+# ---------------------------------------------------------------- incoming events
+
+class OrderInEventSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    status = fields.String(required=True)
+    payment_method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
+    currency = fields.String(load_default="CHF", validate=validate.Regexp(r"^[A-Z]{3}$"))
+    total = fields.Decimal(required=True, places=2)
+
+
+class OrderEventSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+    event_id = fields.String(required=True)
+    order = fields.Nested(OrderInEventSchema, required=True)
+    actor = fields.Dict(load_default=None, allow_none=True)
+    from_status = fields.String(load_default=None, allow_none=True)
+    to_status = fields.String(load_default=None, allow_none=True)
+    reason = fields.String(load_default=None, allow_none=True)
+    notify = fields.Boolean(load_default=False)
+
+
+# ---------------------------------------------------------------- output
+
+class RefundOutSchema(Schema):
+    kind = fields.String()
+    amount = fields.Decimal(as_string=True, places=2)
+    status = fields.String()
+    psp_refund_id = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    actor = fields.String()
+    created_at = fields.DateTime()
+
+
+class PaymentSchema(Schema):
+    order_reference = fields.String()
+    method = fields.String()
+    provider = fields.String()
+    status = fields.String()
+    currency = fields.String()
+    amount = fields.Decimal(as_string=True, places=2)
+    captured_amount = fields.Decimal(as_string=True, places=2)
+    refunded_amount = fields.Decimal(as_string=True, places=2)
+    refundable_amount = fields.Decimal(as_string=True, places=2)
+    psp_reference = fields.String(allow_none=True)
+    psp_capture_id = fields.String(allow_none=True)
+    completed_by_hand_reference = fields.String(allow_none=True)
+    order_status = fields.String(allow_none=True)
+    dunning_level = fields.Integer()
+    failure_reason = fields.String(allow_none=True)
+    refunds = fields.List(fields.Nested(RefundOutSchema))
+    capabilities = fields.List(fields.String())
+    allowed_operations = fields.List(fields.String())
+    sequence = fields.Integer()
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    status_changed_at = fields.DateTime()
+
+
+class AuditSchema(Schema):
+    at = fields.DateTime()
+    actor = fields.String()
+    actor_kind = fields.String()
+    origin = fields.String()
+    action = fields.String()
+    from_status = fields.String(data_key="from", allow_none=True)
+    to_status = fields.String(data_key="to", allow_none=True)
+    reason = fields.String(allow_none=True)
+    details = fields.Raw(allow_none=True)
+
+
+class InboxSchema(Schema):
+    id = fields.Integer()
+    provider = fields.String()
+    provider_event_id = fields.String()
+    event_type = fields.String()
+    order_reference = fields.String(allow_none=True)
+    psp_reference = fields.String(allow_none=True)
+    status = fields.String()
+    note = fields.String(allow_none=True)
+    attempts = fields.Integer()
+    received_at = fields.DateTime()
+    processed_at = fields.DateTime(allow_none=True)

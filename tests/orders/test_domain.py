@@ -1,0 +1,230 @@
+"""Unit tests of the order's rules (services/orders/orders/domain.py): no I/O at all."""
+from decimal import Decimal
+
+import pytest
+
+from orders import domain
+from orders.domain import IllegalTransition, NumberingRefused, SessionMismatch
+
+# Every legal move with an operation allowed to make it.
+LEGAL = [
+    ("open", "new", "submit"),
+    ("open", "payment_pending", "submit"),
+    ("open", "cancelled", "status"),
+    ("payment_pending", "new", "payment"),
+    ("payment_pending", "new", "complete"),
+    ("payment_pending", "cancelled", "status"),
+    ("new", "in_progress", "status"),
+    ("new", "shipped", "status"),
+    ("new", "completed", "status"),
+    ("new", "cancelled", "status"),
+    ("new", "dunning_1", "status"),
+    ("in_progress", "new", "status"),
+    ("in_progress", "shipped", "status"),
+    ("in_progress", "completed", "status"),
+    ("in_progress", "cancelled", "status"),
+    ("in_progress", "dunning_1", "status"),
+    ("shipped", "completed", "status"),
+    ("shipped", "dunning_1", "status"),
+    ("dunning_1", "dunning_2", "status"),
+    ("dunning_1", "in_progress", "status"),
+    ("dunning_1", "shipped", "status"),
+    ("dunning_1", "completed", "status"),
+    ("dunning_1", "cancelled", "status"),
+    ("dunning_2", "in_progress", "status"),
+    ("dunning_2", "shipped", "status"),
+    ("dunning_2", "completed", "status"),
+    ("dunning_2", "cancelled", "status"),
+]
+
+ILLEGAL = [
+    ("completed", "new", "status"),           # final
+    ("completed", "cancelled", "status"),     # final
+    ("cancelled", "new", "status"),           # final
+    ("cancelled", "in_progress", "status"),   # final
+    ("shipped", "new", "status"),
+    ("shipped", "cancelled", "status"),       # goods are gone: refund, not cancel
+    ("new", "dunning_2", "status"),           # dunning 2 only after dunning 1
+    ("new", "new", "status"),
+    ("payment_pending", "shipped", "status"),  # not paid yet
+    ("dunning_2", "dunning_1", "status"),
+    ("new", "archived", "status"),            # unknown status
+    ("unknown", "new", "status"),             # unknown current status
+    # leaving open/payment_pending needs its own operation, not a plain status change
+    ("open", "new", "status"),
+    ("open", "payment_pending", "status"),
+    ("payment_pending", "new", "status"),
+    ("payment_pending", "new", "submit"),
+]
+
+
+def test_the_legal_table_covers_every_transition_of_the_domain():
+    declared = {(current, target) for current, targets in domain.TRANSITIONS.items() for target in targets}
+    assert {(current, target) for current, target, _ in LEGAL} == declared
+
+
+@pytest.mark.parametrize("current,target,through", LEGAL)
+def test_legal_transition_is_accepted(current, target, through):
+    domain.check_transition(current, target, through=through)
+
+
+@pytest.mark.parametrize("current,target,through", ILLEGAL)
+def test_illegal_transition_is_refused(current, target, through):
+    with pytest.raises(IllegalTransition) as refused:
+        domain.check_transition(current, target, through=through)
+    assert (refused.value.current, refused.value.target) == (current, target)
+    assert f"'{current}'" in str(refused.value)
+
+
+@pytest.mark.parametrize("target,operation", sorted(domain.RESERVED_TARGETS.items()))
+def test_reserved_target_is_reached_only_through_its_own_operation(target, operation):
+    sources = [current for current, targets in domain.TRANSITIONS.items() if target in targets]
+    for current in sources:
+        domain.check_transition(current, target, through=operation)
+        for other in ("status", None):
+            with pytest.raises(IllegalTransition):
+                domain.check_transition(current, target, through=other)
+
+
+def test_payment_pending_is_reachable_only_by_submitting():
+    assert [c for c, targets in domain.TRANSITIONS.items() if "payment_pending" in targets] == ["open"]
+
+
+def test_open_is_never_a_target_of_a_status_change():
+    for current in domain.ORDER_STATUSES:
+        with pytest.raises(IllegalTransition):
+            domain.check_transition(current, "open", through="status")
+
+
+@pytest.mark.parametrize("status,final", [("completed", True), ("cancelled", True), ("new", False),
+                                          ("open", False), ("dunning_2", False)])
+def test_is_final(status, final):
+    assert domain.is_final(status) is final
+
+
+@pytest.mark.parametrize("method,status,payment_status", [
+    ("invoice", "new", "unpaid"), ("prepayment", "new", "unpaid"), ("cash_on_delivery", "new", "unpaid"),
+    ("card", "payment_pending", "pending"), ("paypal", "payment_pending", "pending"),
+])
+def test_status_and_payment_status_after_submit(method, status, payment_status):
+    assert domain.status_after_submit(method) == status
+    assert domain.initial_payment_status(method) == payment_status
+
+
+# ---------------------------------------------------------------- money
+
+@pytest.mark.parametrize("value,expected", [
+    ("0.005", "0.01"),     # half up, not banker's rounding
+    ("0.015", "0.02"),
+    ("2.675", "2.68"),
+    (2.675, "2.68"),       # a float must not round the wrong way (2.67499999…)
+    ("1", "1.00"),
+    ("-0.005", "-0.01"),
+    (Decimal("19.994"), "19.99"),
+])
+def test_money_rounds_half_up_to_cents(value, expected):
+    assert domain.money(value) == Decimal(expected)
+    assert str(domain.money(value)) == expected
+
+
+def test_line_total_multiplies_then_rounds_once():
+    assert domain.line_total(3, "0.335") == Decimal("1.01")  # 1.005 → 1.01, not 3 × 0.34
+    assert domain.line_total(2, "9.95") == Decimal("19.90")
+
+
+def test_order_totals_sum_rounded_lines_and_shipping():
+    subtotal, total = domain.order_totals([(3, "0.335"), (1, "10"), (2, "0.125")], "7.005")
+    assert subtotal == Decimal("11.26")   # 1.01 + 10.00 + 0.25
+    assert total == Decimal("18.27")      # + 7.01
+
+
+def test_order_totals_of_free_order():
+    assert domain.order_totals([(1, "0")], "0") == (Decimal("0.00"), Decimal("0.00"))
+
+
+# ---------------------------------------------------------------- numbering
+
+@pytest.mark.parametrize("start_at,last_issued,expected", [
+    (100000, None, 100000),   # first number is the start
+    (100000, 100000, 100001),
+    (100000, 100041, 100042),
+    (500000, 100041, 500000),  # a raised start jumps ahead
+])
+def test_next_number(start_at, last_issued, expected):
+    assert domain.next_number(start_at, last_issued) == expected
+
+
+@pytest.mark.parametrize("new_start,last_issued", [(1, None), (5, 4), (1000, 999), (50, None)])
+def test_new_start_above_last_issued_is_accepted(new_start, last_issued):
+    domain.check_new_start("invoice_number_start", new_start, last_issued)
+
+
+@pytest.mark.parametrize("new_start,last_issued", [(0, None), (-3, None), (4, 4), (3, 4)])
+def test_new_start_not_above_last_issued_is_refused_naming_the_field(new_start, last_issued):
+    with pytest.raises(NumberingRefused) as refused:
+        domain.check_new_start("order_reference_start", new_start, last_issued)
+    assert refused.value.field == "order_reference_start"
+
+
+def test_invoice_number_format():
+    assert domain.format_invoice_number("R-", 17) == "R-17"
+    assert domain.format_invoice_number("", 17) == "17"
+    assert domain.format_invoice_number(None, 17) == "17"
+
+
+def test_external_invoice_number_only_while_generation_is_off():
+    with pytest.raises(NumberingRefused) as refused:
+        domain.check_external_invoice_number(True, None, "new")
+    assert refused.value.field == "invoice_number"
+    with pytest.raises(NumberingRefused):
+        domain.check_external_invoice_number(False, None, "open")
+    domain.check_external_invoice_number(False, None, "new")
+
+
+# ---------------------------------------------------------------- open orders (sessions)
+
+def test_attached_session_may_edit_open_order():
+    domain.check_session_may_edit("open", "sess-1", False, "sess-1")
+
+
+@pytest.mark.parametrize("status,attached,paused,asking,error", [
+    ("open", "sess-1", False, "sess-2", SessionMismatch),   # another session
+    ("open", None, True, "sess-1", SessionMismatch),        # paused: nobody edits
+    ("open", "sess-1", True, "sess-1", SessionMismatch),
+    ("open", None, False, "sess-1", SessionMismatch),
+    ("new", "sess-1", False, "sess-1", IllegalTransition),  # already submitted
+])
+def test_session_edit_refused(status, attached, paused, asking, error):
+    with pytest.raises(error):
+        domain.check_session_may_edit(status, attached, paused, asking)
+
+
+# ---------------------------------------------------------------- payment read copy
+
+@pytest.mark.parametrize("current,incoming,applies", [
+    (None, 1, True), (None, 0, True), (3, 4, True), (3, 3, False), (3, 2, False),
+])
+def test_payment_update_applies_only_when_newer(current, incoming, applies):
+    assert domain.payment_update_applies(current, incoming) is applies
+
+
+@pytest.mark.parametrize("order_status,payment_status,expected", [
+    ("payment_pending", "paid", "new"),
+    ("payment_pending", "authorized", "new"),
+    ("payment_pending", "failed", None),
+    ("payment_pending", "pending", None),
+    ("new", "paid", None),
+    ("cancelled", "paid", None),
+])
+def test_status_after_payment(order_status, payment_status, expected):
+    assert domain.status_after_payment(order_status, payment_status) == expected
+
+
+def test_status_after_payment_is_a_legal_move_for_the_payment_operation():
+    domain.check_transition("payment_pending", domain.status_after_payment("payment_pending", "paid"),
+                            through="payment")
+
+
+def test_payment_status_rank_covers_every_payment_status():
+    assert set(domain.PAYMENT_STATUS_RANK) == set(domain.PAYMENT_STATUSES)
+    assert domain.PAYMENT_STATUS_RANK["failed"] < domain.PAYMENT_STATUS_RANK["paid"]

@@ -1,0 +1,117 @@
+"""The payment rules on their own: no broker, no database, no PSP."""
+import itertools
+import json
+import time
+from decimal import Decimal
+
+import pytest
+
+from fake_psp import stripe_signature  # noqa: F401 - tools/ is put on sys.path by conftest
+from payments import domain
+from payments.domain import PspUpdate
+from payments.webhooks import InvalidWebhook, parse_secrets, verify_stripe
+
+
+def apply_all(status, updates, captured="0", refunded="0"):
+    changes = []
+    captured, refunded = Decimal(captured), Decimal(refunded)
+    for update in updates:
+        decision = domain.decide(status, captured, refunded, update)
+        if not decision.ignored:
+            changes.append(decision.status)
+            status, captured, refunded = decision.status, decision.captured, decision.refunded
+    return status, captured, refunded, changes
+
+
+def test_status_only_moves_forward():
+    assert domain.can_move("pending", "paid") and domain.can_move("failed", "paid")
+    assert not domain.can_move("paid", "failed") and not domain.can_move("paid", "pending")
+    assert not domain.can_move("refunded", "paid") and domain.is_final("voided")
+    late_failure = domain.decide("paid", Decimal("10"), Decimal("0"), PspUpdate("1", status="failed"))
+    assert late_failure.ignored and late_failure.status == "paid"
+    again = domain.decide("paid", Decimal("10"), Decimal("0"), PspUpdate("1", status="paid", captured=Decimal("10")))
+    assert again.ignored
+
+
+def test_every_order_of_the_same_events_ends_in_the_same_state():
+    events = [PspUpdate("1", status="failed"), PspUpdate("1", status="paid", captured=Decimal("100.00")),
+              PspUpdate("1", captured=Decimal("100.00"), refunded_total=Decimal("30.00")),
+              PspUpdate("1", status="authorized")]
+    outcomes = {apply_all("pending", list(order))[:3] for order in itertools.permutations(events)}
+    assert outcomes == {("partially_refunded", Decimal("100.00"), Decimal("30.00"))}
+
+
+def test_refund_totals_only_grow_and_refunds_by_id_add_up():
+    status, captured, refunded, changes = apply_all("paid", [
+        PspUpdate("1", refunded_total=Decimal("20")), PspUpdate("1", refunded_total=Decimal("10")),
+        PspUpdate("1", refunded_total=Decimal("50"))], captured="50")
+    assert (status, refunded, changes) == ("refunded", Decimal("50.00"), ["partially_refunded", "refunded"])
+
+
+def test_refund_plan_limits():
+    assert domain.plan_refund("stripe", "pending", 0, 0) == ("void", None)
+    assert domain.plan_refund("stripe", "paid", Decimal("80"), 0) == ("refund", Decimal("80.00"))
+    assert domain.plan_refund("paypal", "partially_refunded", Decimal("80"), Decimal("30"), Decimal("50")) == (
+        "refund", Decimal("50.00"))
+    with pytest.raises(domain.InvalidAmount):
+        domain.plan_refund("stripe", "paid", Decimal("80"), Decimal("30"), Decimal("50.01"))
+    with pytest.raises(domain.InvalidAmount):
+        domain.plan_refund("stripe", "authorized", Decimal("0"), 0, Decimal("1"))
+    with pytest.raises(domain.OperationNotAllowed):
+        domain.plan_refund("manual", "paid", Decimal("80"), 0)
+    with pytest.raises(domain.OperationNotAllowed):
+        domain.plan_refund("stripe", "refunded", Decimal("80"), Decimal("80"))
+
+
+def test_capabilities_and_allowed_operations():
+    assert domain.allowed_operations("stripe", "pending", 0, 0, 0) == ["complete", "void"]
+    assert domain.allowed_operations("stripe", "paid", Decimal("9"), 0, 0) == ["refund", "partial_refund"]
+    assert domain.allowed_operations("manual", "unpaid", 0, 0, 0) == [
+        "status:announced", "status:paid", "dunning:1"]
+    assert domain.allowed_operations("manual", "announced", 0, 0, 1) == ["status:paid", "dunning:2"]
+    assert domain.allowed_operations("manual", "paid", 0, 0, 2) == []
+
+
+def test_manual_bookkeeping_and_dunning_rules():
+    domain.check_manual_status("manual", "unpaid", "announced")
+    for current, target in (("announced", "unpaid"), ("paid", "announced"), ("paid", "paid")):
+        with pytest.raises(domain.OperationNotAllowed):
+            domain.check_manual_status("manual", current, target)
+    with pytest.raises(domain.OperationNotAllowed):
+        domain.check_manual_status("stripe", "pending", "paid")
+    domain.check_dunning("manual", "unpaid", 0, 1)
+    domain.check_dunning("manual", "announced", 1, 2)
+    for args in (("manual", "unpaid", 0, 2), ("manual", "unpaid", 1, 1), ("manual", "paid", 0, 1),
+                 ("stripe", "pending", 0, 1)):
+        with pytest.raises(domain.DomainError):
+            domain.check_dunning(*args)
+
+
+def test_minor_units():
+    assert domain.to_minor(Decimal("49.90"), "CHF") == 4990
+    assert domain.from_minor(4990, "chf") == Decimal("49.90")
+    assert domain.to_minor(Decimal("500"), "JPY") == 500
+
+
+def test_stripe_signature_rules():
+    body = json.dumps({"id": "evt_1", "type": "payment_intent.succeeded"}).encode()
+    secrets = parse_secrets(" whsec_new , whsec_old ")
+    assert secrets == ["whsec_new", "whsec_old"]
+    assert verify_stripe(body, stripe_signature(body, "whsec_old"), secrets)["id"] == "evt_1"
+    now = time.time()
+    cases = [
+        stripe_signature(body, "whsec_other"),
+        stripe_signature(body, "whsec_new", now - 301),
+        stripe_signature(body, "whsec_new", now + 301),
+        stripe_signature(body + b" ", "whsec_new"),
+        "t=1,v0=abc", "", "garbage",
+    ]
+    for header in cases:
+        with pytest.raises(InvalidWebhook):
+            verify_stripe(body, header, secrets)
+    header = stripe_signature(body, "whsec_new", now - 299)
+    assert verify_stripe(body, header, secrets)
+    with pytest.raises(InvalidWebhook):
+        verify_stripe(body, header, [])
+    with pytest.raises(InvalidWebhook):
+        verify_stripe(b"[1]", stripe_signature(b"[1]", "whsec_new"), secrets)

@@ -1,0 +1,525 @@
+"""A local fake PSP that speaks enough of Stripe's and PayPal's wire formats for OMS.
+
+Stripe (form-encoded requests, JSON answers, ``Idempotency-Key``):
+    POST /v1/payment_intents, GET /v1/payment_intents/{id},
+    POST /v1/payment_intents/{id}/cancel, POST /v1/payment_intents/{id}/capture,
+    POST /v1/refunds, GET /v1/refunds/{id}
+PayPal (JSON, ``PayPal-Request-Id``):
+    POST /v1/oauth2/token, POST /v2/checkout/orders, GET /v2/checkout/orders/{id},
+    POST /v2/checkout/orders/{id}/capture, POST /v2/payments/captures/{id}/refund,
+    POST /v2/payments/authorizations/{id}/void, POST /v1/notifications/verify-webhook-signature
+Control (tests and demos):
+    POST /_fake/stripe/payment_intents/{id}/{succeed|fail|authorize}   (?deliver=1 sends the webhook)
+    POST /_fake/paypal/orders/{id}/{approve|capture}                     (?deliver=1 sends the webhook)
+    GET  /_fake/state
+
+Webhooks are signed like the real ones: Stripe's ``Stripe-Signature: t=..,v1=..`` (HMAC-SHA256
+over ``f"{t}.{body}"``) and PayPal's transmission headers, whose signature only this fake's
+verify-webhook-signature endpoint accepts (an HMAC instead of PayPal's RSA certificate chain).
+``deliver_*`` can send an event several times, late (an old timestamp) or in any order.
+
+Use it in-process (``FakePSP().start()``) or as ``python -m fake_psp --port 12111``.
+"""
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+import uuid
+import zlib
+from datetime import datetime, timezone
+from urllib.parse import parse_qsl
+
+import requests
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+_counter = itertools.count(1)
+
+
+def _id(prefix):
+    return f"{prefix}_{uuid.uuid4().hex[:20]}{next(_counter)}"
+
+
+def parse_stripe_form(pairs):
+    """Stripe's bracket form encoding (``metadata[order_reference]=1``) → nested dicts."""
+    result = {}
+    for key, value in pairs:
+        parts = key.replace("]", "").split("[")
+        node = result
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return result
+
+
+def stripe_signature(body, secret, timestamp=None):
+    timestamp = int(time.time()) if timestamp is None else int(timestamp)
+    payload = body.decode("utf-8") if isinstance(body, bytes) else body
+    mac = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
+
+
+def _canonical(event):
+    return json.dumps(event, sort_keys=True, separators=(",", ":")).encode()
+
+
+class FakePSP:
+    def __init__(self, stripe_api_key="sk_test_fake", stripe_webhook_secret="whsec_fake",
+                 stripe_webhook_url=None, paypal_client_id="fake-client", paypal_client_secret="fake-secret",
+                 paypal_webhook_id="WH-FAKE", paypal_webhook_url=None, paypal_signing_key="fake-paypal-key"):
+        self.stripe_api_key = stripe_api_key
+        self.stripe_webhook_secret = stripe_webhook_secret
+        self.stripe_webhook_url = stripe_webhook_url
+        self.paypal_client_id = paypal_client_id
+        self.paypal_client_secret = paypal_client_secret
+        self.paypal_webhook_id = paypal_webhook_id
+        self.paypal_webhook_url = paypal_webhook_url
+        self.paypal_signing_key = paypal_signing_key.encode()
+        self.lock = threading.RLock()
+        self.intents, self.charges, self.refunds = {}, {}, {}
+        self.paypal_orders, self.paypal_captures, self.paypal_refunds = {}, {}, {}
+        self.idempotency = {}
+        self.calls = []          # (method, path, idempotency key) of every API call
+        self.tokens = set()
+        self.base_url = None
+        self._server = None
+        self._thread = None
+        self.url_map = Map([
+            Rule("/v1/payment_intents", methods=["POST"], endpoint="pi_create"),
+            Rule("/v1/payment_intents/<pid>", methods=["GET"], endpoint="pi_get"),
+            Rule("/v1/payment_intents/<pid>/cancel", methods=["POST"], endpoint="pi_cancel"),
+            Rule("/v1/payment_intents/<pid>/capture", methods=["POST"], endpoint="pi_capture"),
+            Rule("/v1/refunds", methods=["POST"], endpoint="refund_create"),
+            Rule("/v1/refunds/<rid>", methods=["GET"], endpoint="refund_get"),
+            Rule("/v1/oauth2/token", methods=["POST"], endpoint="pp_token"),
+            Rule("/v2/checkout/orders", methods=["POST"], endpoint="pp_order_create"),
+            Rule("/v2/checkout/orders/<oid>", methods=["GET"], endpoint="pp_order_get"),
+            Rule("/v2/checkout/orders/<oid>/capture", methods=["POST"], endpoint="pp_order_capture"),
+            Rule("/v2/payments/captures/<cid>/refund", methods=["POST"], endpoint="pp_refund"),
+            Rule("/v2/payments/authorizations/<aid>/void", methods=["POST"], endpoint="pp_void"),
+            Rule("/v1/notifications/verify-webhook-signature", methods=["POST"], endpoint="pp_verify"),
+            Rule("/_fake/stripe/payment_intents/<pid>/<action>", methods=["POST"], endpoint="ctl_stripe"),
+            Rule("/_fake/paypal/orders/<oid>/<action>", methods=["POST"], endpoint="ctl_paypal"),
+            Rule("/_fake/state", methods=["GET"], endpoint="ctl_state"),
+        ])
+
+    # ------------------------------------------------------------ server
+    def start(self, host="127.0.0.1", port=0):
+        self._server = make_server(host, port, self, threaded=True, request_handler=_QuietHandler)
+        self.base_url = f"http://{host}:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self.base_url
+
+    def stop(self):
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        try:
+            endpoint, values = self.url_map.bind_to_environ(environ).match()
+            response = getattr(self, "_" + endpoint)(request, **values)
+        except NotFound:
+            response = self._json({"error": {"type": "invalid_request_error", "message": "Unrecognized URL"}}, 404)
+        except HTTPException as error:
+            response = error.get_response()
+        return response(environ, start_response)
+
+    @staticmethod
+    def _json(body, status=200):
+        return Response(json.dumps(body), status=status, mimetype="application/json")
+
+    # ------------------------------------------------------------ Stripe API
+    def _stripe_auth(self, request):
+        header = request.headers.get("Authorization", "")
+        return header == f"Bearer {self.stripe_api_key}"
+
+    def _stripe_error(self, message, status=400, kind="invalid_request_error", code=None):
+        return self._json({"error": {"type": kind, "message": message, "code": code}}, status)
+
+    def _stripe_call(self, request, handler):
+        """Auth + Idempotency-Key replay around a mutating Stripe call."""
+        if not self._stripe_auth(request):
+            return self._stripe_error("Invalid API Key provided.", 401, "invalid_request_error")
+        params = parse_stripe_form(parse_qsl(request.get_data(as_text=True), keep_blank_values=True))
+        key = request.headers.get("Idempotency-Key")
+        with self.lock:
+            self.calls.append((request.method, request.path, key))
+            if key:
+                cache_key = ("stripe", key)
+                fingerprint = hashlib.sha256(json.dumps([request.path, params], sort_keys=True).encode()).hexdigest()
+                if cache_key in self.idempotency:
+                    stored_print, status, body = self.idempotency[cache_key]
+                    if stored_print != fingerprint:
+                        return self._stripe_error(
+                            "Keys for idempotent requests can only be used with the same parameters.",
+                            400, "idempotency_error")
+                    response = self._json(body, status)
+                    response.headers["Idempotent-Replayed"] = "true"
+                    return response
+            status, body = handler(params)
+            if key and status < 500:
+                self.idempotency[("stripe", key)] = (fingerprint, status, body)
+        return self._json(body, status)
+
+    def _pi_create(self, request):
+        def create(params):
+            try:
+                amount = int(params["amount"])
+            except (KeyError, ValueError):
+                return 400, {"error": {"type": "invalid_request_error", "message": "Missing amount", "param": "amount"}}
+            pid = _id("pi")
+            intent = {
+                "id": pid, "object": "payment_intent", "amount": amount, "amount_received": 0,
+                "amount_capturable": 0, "currency": params.get("currency", "chf"),
+                "status": "requires_payment_method", "metadata": params.get("metadata", {}),
+                "description": params.get("description"), "client_secret": f"{pid}_secret_{uuid.uuid4().hex[:8]}",
+                "capture_method": params.get("capture_method", "automatic"), "latest_charge": None,
+                "last_payment_error": None, "created": int(time.time()), "livemode": False,
+            }
+            self.intents[pid] = intent
+            return 200, dict(intent)
+        return self._stripe_call(request, create)
+
+    def _pi_get(self, request, pid):
+        if not self._stripe_auth(request):
+            return self._stripe_error("Invalid API Key provided.", 401)
+        with self.lock:
+            self.calls.append((request.method, request.path, None))
+            intent = self.intents.get(pid)
+            if intent is None:
+                return self._stripe_error(f"No such payment_intent: '{pid}'", 404, code="resource_missing")
+            return self._json(intent)
+
+    def _pi_cancel(self, request, pid):
+        def cancel(params):
+            intent = self.intents.get(pid)
+            if intent is None:
+                return 404, {"error": {"type": "invalid_request_error", "message": f"No such payment_intent: '{pid}'"}}
+            if intent["status"] in ("succeeded", "canceled"):
+                return 400, {"error": {"type": "invalid_request_error", "code": "payment_intent_unexpected_state",
+                                       "message": f"This PaymentIntent's status is {intent['status']}."}}
+            intent["status"] = "canceled"
+            intent["cancellation_reason"] = params.get("cancellation_reason")
+            return 200, dict(intent)
+        return self._stripe_call(request, cancel)
+
+    def _pi_capture(self, request, pid):
+        def capture(params):
+            intent = self.intents.get(pid)
+            if intent is None or intent["status"] != "requires_capture":
+                return 400, {"error": {"type": "invalid_request_error", "message": "Not capturable."}}
+            self._stripe_succeed(intent)
+            return 200, dict(intent)
+        return self._stripe_call(request, capture)
+
+    def _refund_create(self, request):
+        def create(params):
+            intent = self.intents.get(params.get("payment_intent", ""))
+            if intent is None or intent["status"] != "succeeded":
+                return 400, {"error": {"type": "invalid_request_error", "code": "charge_not_refundable",
+                                       "message": "This PaymentIntent has no successful charge to refund."}}
+            charge = self.charges[intent["latest_charge"]]
+            left = charge["amount_captured"] - charge["amount_refunded"]
+            amount = int(params.get("amount", left))
+            if amount <= 0 or amount > left:
+                return 400, {"error": {"type": "invalid_request_error", "code": "amount_too_large",
+                                       "message": f"Refund amount ({amount}) is greater than unrefunded amount "
+                                                  f"on charge ({left})", "param": "amount"}}
+            refund = {"id": _id("re"), "object": "refund", "amount": amount, "currency": intent["currency"],
+                      "payment_intent": intent["id"], "charge": charge["id"], "status": "succeeded",
+                      "metadata": params.get("metadata", {}), "created": int(time.time())}
+            self.refunds[refund["id"]] = refund
+            charge["amount_refunded"] += amount
+            charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
+            return 200, dict(refund)
+        return self._stripe_call(request, create)
+
+    def _refund_get(self, request, rid):
+        with self.lock:
+            refund = self.refunds.get(rid)
+            if refund is None:
+                return self._stripe_error(f"No such refund: '{rid}'", 404)
+            return self._json(refund)
+
+    def _stripe_succeed(self, intent):
+        charge = {"id": _id("ch"), "object": "charge", "payment_intent": intent["id"], "amount": intent["amount"],
+                  "amount_captured": intent["amount"], "amount_refunded": 0, "currency": intent["currency"],
+                  "metadata": dict(intent["metadata"]), "refunded": False, "status": "succeeded"}
+        self.charges[charge["id"]] = charge
+        intent.update(status="succeeded", amount_received=intent["amount"], amount_capturable=0,
+                      latest_charge=charge["id"], last_payment_error=None)
+        return charge
+
+    # ------------------------------------------------------------ Stripe state changes + events
+    def stripe_event(self, event_type, obj, created=None):
+        return {"id": _id("evt"), "object": "event", "api_version": "2024-06-20", "type": event_type,
+                "created": int(created or time.time()), "livemode": False, "pending_webhooks": 1,
+                "data": {"object": json.loads(json.dumps(obj))}}
+
+    def create_intent(self, amount_minor, currency="chf", order_reference=None):
+        """A PaymentIntent made outside OMS (e.g. by a storefront), as Stripe would hold it."""
+        pid = _id("pi")
+        with self.lock:
+            self.intents[pid] = {
+                "id": pid, "object": "payment_intent", "amount": amount_minor, "amount_received": 0,
+                "amount_capturable": 0, "currency": currency, "status": "requires_payment_method",
+                "metadata": {"order_reference": order_reference} if order_reference else {},
+                "client_secret": f"{pid}_secret", "latest_charge": None, "last_payment_error": None,
+                "capture_method": "automatic", "created": int(time.time()), "livemode": False}
+        return pid
+
+    def succeed_intent(self, pid):
+        """The customer paid: the intent succeeds; returns the payment_intent.succeeded event."""
+        with self.lock:
+            intent = self.intents[pid]
+            if intent["status"] != "succeeded":
+                self._stripe_succeed(intent)
+            return self.stripe_event("payment_intent.succeeded", intent)
+
+    def fail_intent(self, pid, message="Your card was declined."):
+        with self.lock:
+            intent = self.intents[pid]
+            if intent["status"] != "succeeded":
+                intent.update(status="requires_payment_method",
+                              last_payment_error={"code": "card_declined", "message": message})
+            obj = dict(intent, last_payment_error={"code": "card_declined", "message": message})
+            return self.stripe_event("payment_intent.payment_failed", obj)
+
+    def authorize_intent(self, pid):
+        with self.lock:
+            intent = self.intents[pid]
+            if intent["status"] == "requires_payment_method":
+                intent.update(status="requires_capture", amount_capturable=intent["amount"], capture_method="manual")
+            return self.stripe_event("payment_intent.amount_capturable_updated", dict(intent, status="requires_capture"))
+
+    def refund_intent(self, pid, amount_minor=None):
+        """A refund made in the PSP's dashboard; returns the charge.refunded event."""
+        with self.lock:
+            intent = self.intents[pid]
+            if intent["status"] != "succeeded":
+                self._stripe_succeed(intent)
+            charge = self.charges[intent["latest_charge"]]
+            left = charge["amount_captured"] - charge["amount_refunded"]
+            amount = left if amount_minor is None else amount_minor
+            refund = {"id": _id("re"), "object": "refund", "amount": amount, "currency": intent["currency"],
+                      "payment_intent": pid, "charge": charge["id"], "status": "succeeded", "metadata": {}}
+            self.refunds[refund["id"]] = refund
+            charge["amount_refunded"] += amount
+            charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
+            return self.stripe_event("charge.refunded", charge)
+
+    def sign_stripe(self, body, timestamp=None, secret=None):
+        return stripe_signature(body, secret or self.stripe_webhook_secret, timestamp)
+
+    def deliver_stripe(self, event, url=None, times=1, timestamp=None, secret=None, signature=None, timeout=10):
+        """POSTs the event (the same bytes ``times`` times); returns the HTTP status codes."""
+        body = json.dumps(event).encode()
+        statuses = []
+        for _ in range(times):
+            header = signature if signature is not None else self.sign_stripe(body, timestamp, secret)
+            response = requests.post(url or self.stripe_webhook_url, data=body, timeout=timeout,
+                                     headers={"Content-Type": "application/json", "Stripe-Signature": header})
+            statuses.append(response.status_code)
+        return statuses
+
+    # ------------------------------------------------------------ PayPal API
+    def _pp_auth(self, request):
+        header = request.headers.get("Authorization", "")
+        return header.startswith("Bearer ") and header[7:] in self.tokens
+
+    def _pp_error(self, name, message, status):
+        return self._json({"name": name, "message": message, "debug_id": uuid.uuid4().hex[:12]}, status)
+
+    def _pp_call(self, request, handler):
+        if not self._pp_auth(request):
+            return self._pp_error("AUTHENTICATION_FAILURE", "Authentication failed.", 401)
+        body = request.get_json(silent=True) or {}
+        key = request.headers.get("PayPal-Request-Id")
+        with self.lock:
+            self.calls.append((request.method, request.path, key))
+            if key and ("paypal", key) in self.idempotency:
+                _, status, stored = self.idempotency[("paypal", key)]
+                return self._json(stored, status)
+            status, answer = handler(body)
+            if key and status < 500:
+                self.idempotency[("paypal", key)] = (None, status, answer)
+        return self._json(answer, status)
+
+    def _pp_token(self, request):
+        auth = request.authorization
+        if auth is None or auth.username != self.paypal_client_id or auth.password != self.paypal_client_secret:
+            return self._json({"error": "invalid_client", "error_description": "Client Authentication failed"}, 401)
+        token = f"A21_{uuid.uuid4().hex}"
+        with self.lock:
+            self.tokens.add(token)
+        return self._json({"access_token": token, "token_type": "Bearer", "expires_in": 32400,
+                           "app_id": "APP-FAKE", "scope": "https://uri.paypal.com/services/payments"})
+
+    def _pp_order_create(self, request):
+        def create(body):
+            units = body.get("purchase_units") or []
+            if not units or "amount" not in units[0]:
+                return 422, {"name": "UNPROCESSABLE_ENTITY", "message": "purchase_units[0].amount is required."}
+            oid = f"PPO{uuid.uuid4().hex[:15].upper()}"
+            order = {"id": oid, "status": "CREATED", "intent": body.get("intent", "CAPTURE"),
+                     "purchase_units": [dict(units[0], payments={"captures": []})],
+                     "links": [{"rel": "approve", "href": f"{self.base_url}/checkoutnow?token={oid}"}]}
+            self.paypal_orders[oid] = order
+            return 201, json.loads(json.dumps(order))
+        return self._pp_call(request, create)
+
+    def _pp_order_get(self, request, oid):
+        if not self._pp_auth(request):
+            return self._pp_error("AUTHENTICATION_FAILURE", "Authentication failed.", 401)
+        with self.lock:
+            order = self.paypal_orders.get(oid)
+            if order is None:
+                return self._pp_error("RESOURCE_NOT_FOUND", "The specified resource does not exist.", 404)
+            return self._json(order)
+
+    def _pp_order_capture(self, request, oid):
+        def capture(body):
+            order = self.paypal_orders.get(oid)
+            if order is None:
+                return 404, {"name": "RESOURCE_NOT_FOUND", "message": "No such order."}
+            if order["status"] != "APPROVED":
+                return 422, {"name": "UNPROCESSABLE_ENTITY", "message": "ORDER_NOT_APPROVED"}
+            self._paypal_capture(order)
+            return 201, json.loads(json.dumps(order))
+        return self._pp_call(request, capture)
+
+    def _paypal_capture(self, order):
+        unit = order["purchase_units"][0]
+        capture = {"id": f"CAP{uuid.uuid4().hex[:14].upper()}", "status": "COMPLETED", "amount": dict(unit["amount"]),
+                   "custom_id": unit.get("custom_id"), "invoice_id": unit.get("invoice_id"),
+                   "refunded": "0.00", "supplementary_data": {"related_ids": {"order_id": order["id"]}}}
+        unit["payments"]["captures"].append(capture)
+        order["status"] = "COMPLETED"
+        self.paypal_captures[capture["id"]] = capture
+        return capture
+
+    def _pp_refund(self, request, cid):
+        def refund(body):
+            capture = self.paypal_captures.get(cid)
+            if capture is None:
+                return 404, {"name": "RESOURCE_NOT_FOUND", "message": "No such capture."}
+            captured = int(round(float(capture["amount"]["value"]) * 100))
+            refunded = int(round(float(capture["refunded"]) * 100))
+            value = (body.get("amount") or {}).get("value")
+            amount = int(round(float(value) * 100)) if value else captured - refunded
+            if amount <= 0 or amount > captured - refunded:
+                return 422, {"name": "UNPROCESSABLE_ENTITY", "message": "REFUND_AMOUNT_EXCEEDED"}
+            capture["refunded"] = f"{(refunded + amount) / 100:.2f}"
+            capture["status"] = "REFUNDED" if refunded + amount >= captured else "PARTIALLY_REFUNDED"
+            result = {"id": f"REF{uuid.uuid4().hex[:14].upper()}", "status": "COMPLETED",
+                      "amount": {"value": f"{amount / 100:.2f}", "currency_code": capture["amount"]["currency_code"]},
+                      "invoice_id": body.get("invoice_id") or capture.get("invoice_id"),
+                      "custom_id": capture.get("custom_id")}
+            self.paypal_refunds[result["id"]] = result
+            return 201, result
+        return self._pp_call(request, refund)
+
+    def _pp_void(self, request, aid):
+        return self._pp_call(request, lambda body: (204, {}))
+
+    def approve_paypal_order(self, oid):
+        with self.lock:
+            order = self.paypal_orders[oid]
+            if order["status"] == "CREATED":
+                order["status"] = "APPROVED"
+            return self.paypal_event("CHECKOUT.ORDER.APPROVED", order)
+
+    def capture_paypal_order(self, oid):
+        """The buyer approved and the order was captured: returns PAYMENT.CAPTURE.COMPLETED."""
+        with self.lock:
+            order = self.paypal_orders[oid]
+            if order["status"] != "COMPLETED":
+                order["status"] = "APPROVED"
+                capture = self._paypal_capture(order)
+            else:
+                capture = order["purchase_units"][0]["payments"]["captures"][0]
+            return self.paypal_event("PAYMENT.CAPTURE.COMPLETED", capture)
+
+    def paypal_event(self, event_type, resource):
+        return {"id": f"WH-{uuid.uuid4().hex[:16].upper()}", "event_version": "1.0",
+                "create_time": datetime.now(timezone.utc).isoformat(), "resource_type": "capture",
+                "event_type": event_type, "summary": event_type, "resource": json.loads(json.dumps(resource))}
+
+    def _paypal_sig(self, transmission_id, transmission_time, webhook_id, event):
+        crc = zlib.crc32(_canonical(event))
+        message = f"{transmission_id}|{transmission_time}|{webhook_id}|{crc}".encode()
+        return base64.b64encode(hmac.new(self.paypal_signing_key, message, hashlib.sha256).digest()).decode()
+
+    def paypal_headers(self, event, webhook_id=None):
+        transmission_id = str(uuid.uuid4())
+        transmission_time = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {
+            "PAYPAL-TRANSMISSION-ID": transmission_id, "PAYPAL-TRANSMISSION-TIME": transmission_time,
+            "PAYPAL-AUTH-ALGO": "SHA256withRSA", "PAYPAL-CERT-URL": f"{self.base_url}/_fake/paypal/cert.pem",
+            "PAYPAL-TRANSMISSION-SIG": self._paypal_sig(
+                transmission_id, transmission_time, webhook_id or self.paypal_webhook_id, event),
+        }
+
+    def _pp_verify(self, request):
+        if not self._pp_auth(request):
+            return self._pp_error("AUTHENTICATION_FAILURE", "Authentication failed.", 401)
+        body = request.get_json(silent=True) or {}
+        try:
+            expected = self._paypal_sig(body["transmission_id"], body["transmission_time"], body["webhook_id"],
+                                        body["webhook_event"])
+            ok = (body["webhook_id"] == self.paypal_webhook_id
+                  and hmac.compare_digest(expected, body.get("transmission_sig") or ""))
+        except (KeyError, TypeError):
+            return self._pp_error("VALIDATION_ERROR", "Invalid request.", 400)
+        return self._json({"verification_status": "SUCCESS" if ok else "FAILURE"})
+
+    def deliver_paypal(self, event, url=None, times=1, headers=None, timeout=10):
+        body = json.dumps(event).encode()
+        statuses = []
+        for _ in range(times):
+            sent = headers if headers is not None else self.paypal_headers(event)
+            response = requests.post(url or self.paypal_webhook_url, data=body, timeout=timeout,
+                                     headers={"Content-Type": "application/json", **sent})
+            statuses.append(response.status_code)
+        return statuses
+
+    # ------------------------------------------------------------ control endpoints
+    def _ctl_stripe(self, request, pid, action):
+        if pid not in self.intents:
+            return self._stripe_error("No such payment_intent", 404)
+        makers = {"succeed": self.succeed_intent, "fail": self.fail_intent, "authorize": self.authorize_intent,
+                  "refund": self.refund_intent}
+        if action not in makers:
+            return self._stripe_error(f"Unknown action {action}", 404)
+        event = makers[action](pid)
+        statuses = self.deliver_stripe(event) if request.args.get("deliver") and self.stripe_webhook_url else []
+        return self._json({"event": event, "delivered": statuses})
+
+    def _ctl_paypal(self, request, oid, action):
+        if oid not in self.paypal_orders:
+            return self._pp_error("RESOURCE_NOT_FOUND", "No such order.", 404)
+        makers = {"approve": self.approve_paypal_order, "capture": self.capture_paypal_order}
+        if action not in makers:
+            return self._pp_error("NOT_FOUND", f"Unknown action {action}", 404)
+        event = makers[action](oid)
+        statuses = self.deliver_paypal(event) if request.args.get("deliver") and self.paypal_webhook_url else []
+        return self._json({"event": event, "delivered": statuses})
+
+    def _ctl_state(self, request):
+        with self.lock:
+            return self._json({"payment_intents": self.intents, "refunds": self.refunds,
+                               "paypal_orders": self.paypal_orders, "calls": self.calls})
