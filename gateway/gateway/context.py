@@ -3,8 +3,9 @@ from .router import parse_json_body, query_dict
 
 
 class RequestContext:
-    def __init__(self, request, principal, calls, route):
+    def __init__(self, request, principal, calls, route, settings=None):
         self.request = request
+        self.settings = settings or {}
         self.principal = principal
         self.call = calls
         self.route = route

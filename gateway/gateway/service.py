@@ -63,11 +63,11 @@ class GatewayService(HealthMixin):
 
     @api("GET,POST", "/admin")
     def admin_home(self, request):
-        return ui.handle(request, self._calls(), self.db)
+        return ui.handle(request, self._calls(), self.db, self.config)
 
     @api("GET,POST", "/admin/<path:path>")
     def admin(self, request, path):
-        return ui.handle(request, self._calls(), self.db)
+        return ui.handle(request, self._calls(), self.db, self.config)
 
     @api("GET", "/api/openapi.json")
     def openapi(self, request):
@@ -80,7 +80,7 @@ class GatewayService(HealthMixin):
             route, values = router.match(request.method, "/api/" + path)
             principal = self.auth.verify(request.headers.get("Authorization"))
             principal.require(route.permission)
-            context = RequestContext(request, principal, self._calls(), route)
+            context = RequestContext(request, principal, self._calls(), route, self.config)
             response = route.handler(context, **values)
         except Problem as problem:
             response = problem_response(problem)

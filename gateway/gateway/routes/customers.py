@@ -32,3 +32,10 @@ def get_customer(ctx, customer_id):
 def customer_orders(ctx, customer_id):
     query = ctx.query(repeatable=("status", "payment_status"), drop=("customer_id",))
     return ctx.call("orders", "customer_orders", _customer_id(customer_id), query)
+
+
+@router.route("POST", "/api/v1/customers/<customer_id>/merge", "orders.customer",
+              "Merge a duplicate customer into another: every order moves, the duplicate is retired", TAGS,
+              body=wire.MergeCustomersSchema, response=CustomerDetailSchema)
+def merge_customers(ctx, customer_id):
+    return ctx.call("orders", "merge_customers", _customer_id(customer_id), ctx.body(), ctx.actor)

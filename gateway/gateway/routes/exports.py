@@ -1,1 +1,126 @@
-"""Gateway routes of the exports service (api.md)."""
+"""Export, import and scheduled-job routes of api.md.
+
+Downloads stream from the exports service's own listener through the gateway (role checked
+here, nothing buffered); everything else is RPC.
+"""
+import base64
+
+import requests
+from werkzeug.wrappers import Response
+
+from exports import schemas as wire
+from oms_common.problems import BadRequest, ServiceUnavailable
+
+from ..router import router
+
+TAGS = ["exports"]
+DOWNLOADS = {
+    "orders.xml": ("Orders as XML (streamed)", "application/xml", wire.OrderExportQuerySchema),
+    "orders.csv": ("Orders as CSV, one row per line (streamed)", "text/csv", wire.OrderExportQuerySchema),
+    "customers.xml": ("Customers as XML (streamed)", "application/xml", wire.CustomerExportQuerySchema),
+    "customers.csv": ("Customers as CSV (streamed)", "text/csv", wire.CustomerExportQuerySchema),
+}
+PASSED_HEADERS = ("Content-Type", "Content-Disposition", "X-OMS-Watermark", "X-OMS-CSV-Delimiter", "Cache-Control")
+IMPORT_TIMEOUT = 120
+
+
+def stream_download(settings, name, query_string):
+    """Proxies one download: status and headers of the exports service, body streamed through."""
+    token = settings.get("EXPORTS_INTERNAL_TOKEN")
+    headers = {"X-OMS-Internal-Token": str(token)} if token else {}
+    url = f"http://{settings.get('EXPORTS_HTTP_ADDRESS') or '127.0.0.1:8002'}/exports/{name}"
+    try:
+        upstream = requests.get(url, params=query_string, headers=headers, stream=True, timeout=(5, 300))
+    except requests.RequestException:
+        raise ServiceUnavailable("The exports service is not reachable.") from None
+    passed = {key: upstream.headers[key] for key in PASSED_HEADERS if key in upstream.headers}
+
+    def body():
+        try:
+            yield from upstream.iter_content(chunk_size=64 * 1024)
+        finally:
+            upstream.close()
+    return Response(body(), status=upstream.status_code, headers=passed, direct_passthrough=True)
+
+
+def _make_download_route(name, summary, produces, query):
+    def download(ctx):
+        return stream_download(ctx.settings, name, ctx.request.query_string.decode("ascii", "replace"))
+    download.__name__ = "export_" + name.replace(".", "_")
+    router.route("GET", f"/api/v1/exports/{name}", "exports.read", summary, TAGS, query=query,
+                 produces=produces)(download)
+
+
+for _name, (_summary, _produces, _query) in DOWNLOADS.items():
+    _make_download_route(_name, _summary, _produces, _query)
+
+
+@router.route("GET", "/api/v1/exports/schema.xsd", "exports.read", "The XSD every XML export validates against",
+              TAGS, produces="application/xml")
+def export_schema(ctx):
+    schema = ctx.call("exports", "get_schema")
+    return Response(schema["text"], mimetype="application/xml",
+                    headers={"Content-Disposition": f'inline; filename="{schema["file_name"]}"'})
+
+
+@router.route("GET", "/api/v1/exports/jobs", "exports.read", "Scheduled export jobs", TAGS)
+def list_jobs(ctx):
+    return {"items": ctx.call("exports", "list_jobs")}
+
+
+@router.route("POST", "/api/v1/exports/jobs", "exports.manage", "Create a scheduled export job", TAGS,
+              body=wire.JobSchema, response=wire.JobOut, status=201)
+def create_job(ctx):
+    return 201, ctx.call("exports", "create_job", ctx.body(), ctx.actor)
+
+
+def _job_id(value):
+    from oms_common.problems import NotFound
+
+    if not value.isdigit() or len(value) > 18:
+        raise NotFound(f"No export job {value!r}.")
+    return int(value)
+
+
+@router.route("GET", "/api/v1/exports/jobs/<job_id>", "exports.read", "One scheduled export job", TAGS,
+              response=wire.JobOut)
+def get_job(ctx, job_id):
+    return ctx.call("exports", "get_job", _job_id(job_id))
+
+
+@router.route("PUT", "/api/v1/exports/jobs/<job_id>", "exports.manage", "Change a scheduled export job", TAGS,
+              body=wire.JobSchema, response=wire.JobOut)
+def update_job(ctx, job_id):
+    return ctx.call("exports", "update_job", _job_id(job_id), ctx.body(), ctx.actor)
+
+
+@router.route("DELETE", "/api/v1/exports/jobs/<job_id>", "exports.manage", "Delete a scheduled export job", TAGS)
+def delete_job(ctx, job_id):
+    return ctx.call("exports", "delete_job", _job_id(job_id), ctx.actor)
+
+
+@router.route("POST", "/api/v1/exports/jobs/<job_id>/run", "exports.manage", "Run a scheduled export job now",
+              TAGS)
+def run_job_now(ctx, job_id):
+    return 202, ctx.call("exports", "run_job_now", _job_id(job_id), ctx.actor)
+
+
+@router.route("GET", "/api/v1/exports/runs", "exports.read", "Past export runs", TAGS, query=wire.RunQuerySchema)
+def list_runs(ctx):
+    return ctx.call("exports", "list_runs", ctx.query())
+
+
+@router.route("POST", "/api/v1/imports/orders", "imports", "Import orders from export XML (all or nothing)", TAGS)
+def import_orders(ctx):
+    limit = int(ctx.settings.get("IMPORT_MAX_BYTES") or 20 * 1024 * 1024)
+    if (ctx.request.content_length or 0) > limit:
+        raise BadRequest(f"The document is larger than {limit} bytes.",
+                         {"document": ["Too large."]})
+    document = ctx.request.get_data(cache=False)
+    if not document.strip():
+        raise BadRequest("Send the export XML as the request body.", {"document": ["Empty."]})
+    dry_run = ctx.request.args.get("dry_run") in ("1", "true")
+    encoded = base64.b64encode(document).decode("ascii")
+    reply = ctx.call.async_("exports", "import_orders", encoded, ctx.actor, dry_run)
+    result = ctx.call.result("exports", reply, timeout=IMPORT_TIMEOUT)
+    return (200 if dry_run else 201), result

@@ -127,3 +127,10 @@ def bulk_change_status(ctx):
               "Set an external (ERP) invoice number", TAGS, body=wire.InvoiceNumberSchema, response=OrderSchema)
 def set_invoice_number(ctx, reference):
     return ctx.call("orders", "set_external_invoice_number", reference, ctx.body(), ctx.actor)
+
+
+@router.route("POST", "/api/v1/orders/<reference>/customer", "orders.customer",
+              "Reassign the order to another customer (the order's own data stays)", TAGS,
+              body=wire.ReassignCustomerSchema, response=OrderSchema)
+def reassign_customer(ctx, reference):
+    return ctx.call("orders", "reassign_customer", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)

@@ -1,7 +1,4 @@
 """Pages of the admin UI. Each view asks the services exactly as the API routes do, as the signed-in user."""
-import csv
-import io
-import math
 import mimetypes
 from pathlib import Path
 from urllib.parse import urlencode
@@ -25,7 +22,8 @@ STATIC = HERE / "static"
 PAGE_SIZES = (10, 25, 50, 100, 200)
 
 environment = Environment(loader=FileSystemLoader(str(HERE / "templates")),
-                          autoescape=select_autoescape(default=True, default_for_string=True))
+                          autoescape=select_autoescape(default=True, default_for_string=True),
+                          extensions=["jinja2.ext.do"])
 
 url_map = Map([
     Rule("/admin", endpoint="home"),
@@ -43,6 +41,9 @@ url_map = Map([
     Rule("/admin/customers/<int:customer_id>/merge", endpoint="merge", methods=["POST"]),
     Rule("/admin/reports/article-orders", endpoint="report"),
     Rule("/admin/exports", endpoint="exports"),
+    Rule("/admin/exports/download/<name>", endpoint="export_download"),
+    Rule("/admin/exports/jobs", endpoint="export_job_create", methods=["POST"]),
+    Rule("/admin/exports/jobs/<int:job_id>/<action>", endpoint="export_job_action", methods=["POST"]),
     Rule("/admin/settings/numbering", endpoint="numbering", methods=["GET", "POST"]),
     Rule("/admin/users", endpoint="users", methods=["GET", "POST"]),
     Rule("/admin/users/<int:user_id>", endpoint="user_update", methods=["POST"]),
@@ -76,8 +77,9 @@ ORDER_ACTIONS = {
 class Page:
     """One request to the UI: who, in which language, and how to answer."""
 
-    def __init__(self, request, calls, source, user, web_session):
+    def __init__(self, request, calls, source, user, web_session, settings=None):
         self.request = request
+        self.settings = settings or {}
         self.calls = calls
         self.source = source
         self.user = user
@@ -125,7 +127,7 @@ def _secure_headers(response):
     response.headers["Cache-Control"] = "no-store"
 
 
-def handle(request, calls, source):
+def handle(request, calls, source, settings=None):
     """Entry point from the gateway service for every /admin request."""
     adapter = url_map.bind("oms", path_info=request.path)
     try:
@@ -145,7 +147,7 @@ def handle(request, calls, source):
             return page.render("login.html", status=401, error=page.t("Your session has expired; please sign in again."))
         return redirect("/admin/login?" + urlencode({"next": request.full_path.rstrip("?")}))
     user, web_session = found
-    page = Page(request, calls, source, user, web_session)
+    page = Page(request, calls, source, user, web_session, settings)
     if request.method == "POST" and not sessions.csrf_ok(web_session, request.form.get("csrf_token")):
         return page.render("error.html", status=403, message=page.t("The form has expired; please try again."))
     try:
@@ -369,33 +371,55 @@ def report(page):
                 raise
             error = problem
     if result is not None and args.get("format") == "csv":
-        return _report_csv(result)
+        from ..routes.reports import report_csv
+
+        return report_csv(result)
     return page.render("report.html", query=query, result=result, error=error,
                        csv_link=_link("/admin/reports/article-orders", query, {"format": "csv"}))
 
 
-def _report_csv(result):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(["reference", "date", "customer", "article_number", "name", "quantity", "line_total", "currency"])
-    for item in result["items"]:
-        writer.writerow([item["reference"], item["date"], item["customer"], item["article_number"], item["name"],
-                         item["quantity"], item["line_total"], item.get("currency", "")])
-    response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="article-orders.csv"'
-    return response
-
-
-def exports(page):
+def exports(page, error=None, status=200):
     page.require("exports.read")
     unavailable = []
     jobs = runs = None
     try:
         jobs = page.calls("exports", "list_jobs")
-        runs = page.calls("exports", "list_runs", {})
-    except Exception:  # noqa: BLE001 - the page still offers what works
+        runs = page.calls("exports", "list_runs", {})["items"]
+    except Problem:
         unavailable.append("exports")
-    return page.render("exports.html", jobs=jobs, runs=runs, unavailable=unavailable)
+    return page.render("exports.html", status=status, jobs=jobs, runs=runs, unavailable=unavailable, error=error)
+
+
+def export_job_create(page):
+    page.require("exports.manage")
+    form = page.request.form
+    body = {"name": form.get("name", ""), "cron": form.get("cron", ""), "kind": form.get("kind", ""),
+            "format": form.get("format", ""), "target": form.get("target", ""), "incremental": "incremental" in form}
+    try:
+        page.calls("exports", "create_job", body, page.actor)
+    except Problem as problem:
+        if problem.status >= 500:
+            raise
+        return exports(page, error=problem, status=problem.status)
+    return redirect("/admin/exports", code=303)
+
+
+def export_job_action(page, job_id, action):
+    page.require("exports.manage")
+    method = {"delete": "delete_job", "run": "run_job_now"}.get(action)
+    if method is None:
+        raise NotFound("Unknown action.")
+    page.calls("exports", method, job_id, page.actor)
+    return redirect("/admin/exports", code=303)
+
+
+def export_download(page, name):
+    from ..routes.exports import DOWNLOADS, stream_download
+
+    page.require("exports.read")
+    if name not in DOWNLOADS:
+        raise NotFound("No such export.")
+    return stream_download(page.settings, name, page.request.query_string.decode("ascii", "replace"))
 
 
 def numbering(page):
@@ -467,13 +491,11 @@ def token_revoke(page, token_id):
     return redirect("/admin/users", code=303)
 
 
-def pages_for(result):
-    return max(1, math.ceil(result["total"] / result["page_size"])) if result else 1
-
-
 VIEWS = {
     "home": home, "logout": logout, "language": set_language, "orders": orders, "bulk": bulk, "order": order,
     "order_action": order_action, "customers": customers, "customer": customer, "merge": merge,
-    "report": report, "exports": exports, "numbering": numbering, "users": users, "user_update": user_update,
+    "report": report, "exports": exports, "export_download": export_download,
+    "export_job_create": export_job_create, "export_job_action": export_job_action, "numbering": numbering,
+    "users": users, "user_update": user_update,
     "token_create": token_create, "token_revoke": token_revoke,
 }
