@@ -1,8 +1,10 @@
 """The OpenAPI 3.1 document, generated from the router and the marshmallow schemas."""
 import functools
+from decimal import Decimal
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import fields
 
 from .schemas import ProblemSchema
 
@@ -16,6 +18,8 @@ ERRORS = {
     "503": "A service is down",
 }
 
+BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
 
 def _schema_name(schema):
     cls = schema if isinstance(schema, type) else type(schema)
@@ -24,11 +28,13 @@ def _schema_name(schema):
 
 
 def _build(router):
+    marshmallow_plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)
     spec = APISpec(
         title="OMS API", version="1.0.0", openapi_version="3.1.0",
-        plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
+        plugins=[marshmallow_plugin],
         info={"description": "Order management back office: orders, customers, payments, e-mails, exports."},
     )
+    marshmallow_plugin.converter.add_attribute_function(_decimal_as_string)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Problem", schema=ProblemSchema)
     problem = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
@@ -50,12 +56,16 @@ def _build(router):
             operation["parameters"].append({"in": "header", **header})
         if route.body is not None:
             operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": route.body}}}
+        elif route.request_body is not None:
+            operation["requestBody"] = route.request_body
         success = {"description": "Success"}
         if route.response is not None:
             success["content"] = {route.produces: {"schema": route.response}}
         elif route.produces != "application/json":
             success["content"] = {route.produces: {"schema": {"type": "string"}}}
         operation["responses"][str(route.status)] = success
+        for code, text in route.also.items():
+            operation["responses"][str(code)] = {**success, "description": text}
         for code, text in ERRORS.items():
             operation["responses"][code] = {"description": text, **problem}
         if not route.public:
@@ -69,7 +79,89 @@ def _build(router):
     spec.path(path="/api/openapi.json", operations={"get": {
         "operationId": "openapi", "summary": "This document", "tags": ["operations"],
         "responses": {"200": {"description": "OpenAPI 3.1 document"}}}})
-    return spec.to_dict()
+    return _open_responses(_numeric_bounds(spec.to_dict()))
+
+
+def _decimal_as_string(self, field, ret, **kwargs):
+    """Money travels as decimal strings ("49.90"): a Decimal field with as_string is a string
+    of digits, not a number (marshmallow also loads a JSON number there, which stays undocumented)."""
+    if not isinstance(field, fields.Decimal) or not getattr(field, "as_string", False):
+        return {}
+    for bound in BOUNDS:
+        ret.pop(bound, None)
+    ret.pop("format", None)
+    nullable = isinstance(ret.get("type"), list) and "null" in ret["type"]
+    return {"type": ["string", "null"] if nullable else "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$",
+            "format": "decimal"}
+
+
+def _refs(node, found):
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            found.add(ref.rsplit("/", 1)[1])
+        for value in node.values():
+            _refs(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, found)
+    return found
+
+
+def _closure(names, schemas):
+    names, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name in names or name not in schemas:
+            continue
+        names.add(name)
+        todo.extend(_refs(schemas[name], set()))
+    return names
+
+
+def _open_responses(document):
+    """Answers may carry more fields than listed (api.md: "more fields are welcome"), so the
+    schemas only answers use do not forbid additional properties; request schemas still do
+    (an unknown field in a request is a 422)."""
+    schemas = document.get("components", {}).get("schemas", {})
+    answers, requests = set(), set()
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            _refs(operation.get("responses", {}), answers)
+            _refs(operation.get("requestBody", {}), requests)
+            _refs(operation.get("parameters", []), requests)
+    answer_only = _closure(answers, schemas) - _closure(requests, schemas)
+
+    def open_up(node):
+        if isinstance(node, dict):
+            if node.get("additionalProperties") is False:
+                del node["additionalProperties"]
+            for value in node.values():
+                open_up(value)
+        elif isinstance(node, list):
+            for value in node:
+                open_up(value)
+    for name in answer_only:
+        open_up(schemas[name])
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            open_up(operation.get("responses", {}))
+    return document
+
+
+def _numeric_bounds(node):
+    """apispec keeps a Decimal field's Range bounds as Decimal (dumped as "0.00"); JSON Schema wants numbers."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in BOUNDS and isinstance(value, (str, Decimal)):
+                number = float(value)
+                node[key] = int(number) if number.is_integer() else number
+            else:
+                _numeric_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            _numeric_bounds(value)
+    return node
 
 
 def _path_params(path):

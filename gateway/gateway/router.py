@@ -25,6 +25,10 @@ class Route:
     parameters: list = field(default_factory=list)
     public: bool = False
     headers: list = field(default_factory=list)
+    # more documented answers than `status` ({"200": "description"}) and a raw requestBody object
+    # for bodies that are not JSON (the XML import)
+    also: dict = field(default_factory=dict)
+    request_body: dict = None
 
     @property
     def openapi_path(self):

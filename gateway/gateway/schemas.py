@@ -41,6 +41,7 @@ class OrderDetailSchema(OrderSchema):
 
 class HistoryPageSchema(Schema):
     items = fields.List(fields.Nested(HistorySchema))
+    unavailable = fields.List(fields.String())
 
 
 class CustomerPageSchema(PageSchema):

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Request
 from oms_common.health import HealthMixin
 from oms_common.logs import CorrelationContext
 from oms_common.problems import Problem
+from oms_common.metrics import Metrics
 from oms_common.providers import Database
 
 from . import routes  # noqa: F401 - registers every route on the router
@@ -43,6 +44,7 @@ class GatewayService(HealthMixin):
     name = "gateway"
 
     db = Database(infrastructure)
+    metrics = Metrics()
     auth = Authenticator()
     config = Config()
     correlation = RequestCorrelation()

@@ -9,10 +9,11 @@ from tests.support.smtp import wait_for
 SHIP_SUBJECT = {"en": "Your order {} has been shipped", "de": "Ihre Bestellung {} wurde versandt"}
 LABELS = {
     "en": {"search": "Reference or invoice number", "filter": "Filter", "ship": "Mark shipped", "done": "Done.",
-           "shipped": "shipped", "notify": "Notify the customer", "tracking": "Tracking number"},
+           "shipped": "shipped", "notify": "Notify the customer", "tracking": "Tracking number",
+           "sent": "sent", "status_changed": "status changed"},
     "de": {"search": "Referenz- oder Rechnungsnummer", "filter": "Filtern", "ship": "Als versendet markieren",
            "done": "Erledigt.", "shipped": "versendet", "notify": "Kunden benachrichtigen",
-           "tracking": "Sendungsnummer"},
+           "tracking": "Sendungsnummer", "sent": "gesendet", "status_changed": "Status geändert"},
 }
 
 
@@ -54,11 +55,11 @@ def test_find_by_invoice_number_ship_with_notify_and_see_mail_and_history(
 
     def mail_logged_as_sent():
         page.reload()
-        return "shipping_confirmation" in page.locator("#mails").inner_text() and \
-            "sent" in page.locator("#mails").inner_text()
+        mails_table = page.locator("#mails").inner_text()
+        return "shipping_confirmation" in mails_table and labels["sent"] in mails_table
     wait_for(mail_logged_as_sent, timeout=30, interval=0.5, message="the mail in the order's log")
     history = page.locator("#history").inner_text()
-    assert users[user_key] in history and "status_changed" in history and "shipping_confirmation" in history
+    assert users[user_key] in history and labels["status_changed"] in history and "shipping_confirmation" in history
     screenshot(page, f"order-detail-shipped-{language}")
     assert len([m for m, envelope in smtp.messages() if customer["email"] in envelope["rcpt_tos"]
                 and m["Subject"] == subject]) == 1

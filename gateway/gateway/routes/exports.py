@@ -100,7 +100,7 @@ def delete_job(ctx, job_id):
 
 
 @router.route("POST", "/api/v1/exports/jobs/<job_id>/run", "exports.manage", "Run a scheduled export job now",
-              TAGS)
+              TAGS, status=202)
 def run_job_now(ctx, job_id):
     return 202, ctx.call("exports", "run_job_now", _job_id(job_id), ctx.actor)
 
@@ -110,7 +110,11 @@ def list_runs(ctx):
     return ctx.call("exports", "list_runs", ctx.query())
 
 
-@router.route("POST", "/api/v1/imports/orders", "imports", "Import orders from export XML (all or nothing)", TAGS)
+@router.route("POST", "/api/v1/imports/orders", "imports", "Import orders from export XML (all or nothing)", TAGS,
+              status=201, also={200: "Dry run: the report, nothing written"},
+              parameters=[{"in": "query", "name": "dry_run", "required": False,
+                           "schema": {"type": "string", "enum": ["1", "true", "0", "false"]}}],
+              request_body={"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}})
 def import_orders(ctx):
     limit = int(ctx.settings.get("IMPORT_MAX_BYTES") or 20 * 1024 * 1024)
     if (ctx.request.content_length or 0) > limit:

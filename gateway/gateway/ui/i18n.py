@@ -79,10 +79,26 @@ GERMAN = {
     "Paused": "Pausiert", "Customer number": "Kundennummer", "Skip to content": "Zum Inhalt springen",
 }
 ENGLISH = {
+    "created": "created", "status_changed": "status changed", "submitted": "submitted",
+    "lines_replaced": "lines changed", "paused": "paused", "assigned": "assigned to a session",
+    "invoice_number_set": "invoice number set", "payment_status_changed": "payment status changed",
+    "payment_status_stale": "late payment update ignored", "customer_reassigned": "reassigned to another customer",
+    "customer_merged": "customers merged", "email_sent": "e-mail sent", "email_queued": "e-mail queued",
+    "email_failed": "e-mail failed", "invoice": "invoice", "prepayment": "prepayment", "card": "card",
+    "paypal": "PayPal", "cash_on_delivery": "cash on delivery",
     "payment_pending": "payment pending", "in_progress": "in progress", "dunning_1": "dunning 1",
     "dunning_2": "dunning 2", "partially_refunded": "partially refunded",
 }
-GERMAN.update({"Order": "Bestellung"})
+GERMAN.update({
+    "Order": "Bestellung", "created": "erstellt", "status_changed": "Status geändert", "submitted": "abgeschickt",
+    "lines_replaced": "Positionen geändert", "paused": "pausiert", "assigned": "einer Sitzung zugewiesen",
+    "invoice_number_set": "Rechnungsnummer gesetzt", "payment_status_changed": "Bezahlstatus geändert",
+    "payment_status_stale": "verspätete Zahlungsmeldung ignoriert",
+    "customer_reassigned": "anderem Kunden zugeordnet", "customer_merged": "Kunden zusammengeführt",
+    "email_sent": "E-Mail gesendet", "email_queued": "E-Mail wartet", "email_failed": "E-Mail fehlgeschlagen",
+    "invoice": "Rechnung", "prepayment": "Vorauskasse", "card": "Kreditkarte", "paypal": "PayPal",
+    "cash_on_delivery": "Nachnahme", "sent": "gesendet", "queued": "wartend",
+})
 CATALOGS = {"en": ENGLISH, "de": GERMAN}
 
 
