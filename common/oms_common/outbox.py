@@ -40,9 +40,15 @@ class OutboxRelay:
         self._running = True
         self._thread = spawn(self._run)
 
-    def stop(self):
+    def stop(self, grace=5.0):
         self._running = False
         self._wake.set()
+        if self._thread is not None:
+            # let a batch in flight finish (and be marked published) rather than be killed
+            import eventlet
+
+            with eventlet.Timeout(grace, False):
+                self._thread.wait()
         if self._connection is not None:
             try:
                 self._connection.release()
