@@ -341,6 +341,7 @@ class Suite:
         env.update({
             "OMS_DATABASE_URL": self.database_url, "OMS_AMQP_URI": self.amqp_uri,
             "OMS_BOOTSTRAP_ADMIN_TOKEN": self.token, "OMS_GATEWAY_ADDRESS": self.address,
+            "OMS_OPEN_ORDER_SWEEP_SECONDS": "0",  # the data set's open carts stay as generated
             "PYTHONWARNINGS": "ignore",
             # the services' packages, for variants started from bench/variants (make install has them too)
             "PYTHONPATH": os.pathsep.join([str(REPO / "gateway"), str(REPO / "services" / "orders"),

@@ -10,7 +10,7 @@ eventlet.monkey_patch()  # noqa: E402 - must precede every import that touches s
 import pytest  # noqa: E402
 
 from tests.support.suite import (  # noqa: E402
-    AMQP_BASE, PG_ADMIN_URL, REPO, create_database, create_vhost, delete_vhost, drop_database,
+    AMQP_BASE, PG_ADMIN_URL, REPO, create_database, create_vhost, delete_vhost, drop_database, wait_for,
 )
 
 SERVICES_WITH_TABLES = ["orders", "payments", "notifications", "exports", "gateway"]
@@ -36,6 +36,12 @@ def amqp_vhost(amqp_vhost_and_uri):
 @pytest.fixture(scope="session")
 def session_amqp_uri(amqp_vhost_and_uri):
     return amqp_vhost_and_uri[1]
+
+
+@pytest.fixture(name="wait_until")
+def wait_until_fixture():
+    """Polls a condition until it holds (see tests.support.suite.wait_for)."""
+    return wait_for
 
 
 @pytest.fixture

@@ -2,12 +2,9 @@
 on the session's vhost and database, alive for this package only (other packages' tests wait
 for their own containers to consume events and calls), its HTTP listener on a free port, and helpers to feed
 the export copy with orders events exactly as the orders service publishes them."""
-import socket
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import eventlet
 import pytest
 import requests
 from nameko.containers import ServiceContainer
@@ -21,31 +18,14 @@ from exports.settings import ExportSettings
 from oms_common.db import SessionSource, make_engine
 from oms_common.settings import database_url as resolve_database_url
 from orders.service import OrdersService
+from tests.support.suite import free_port, wait_for as wait_until  # noqa: F401 - used by the test modules
 
 ADMIN = {"name": "alice", "kind": "user", "role": "admin", "origin": "gateway 10.0.0.7"}
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def wait_until(condition, timeout=15.0, interval=0.05, message="condition"):
-    """Polls ``condition`` until it returns something truthy; fails after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
-        eventlet.sleep(interval)
 
-
-@pytest.fixture(name="wait_until")
-def wait_until_fixture():
-    return wait_until
 
 
 @pytest.fixture(scope="session")

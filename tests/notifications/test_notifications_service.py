@@ -262,7 +262,7 @@ def test_the_order_copy_follows_the_newest_order_event(notifications, publish, s
     stale = dict(order, customer={"id": 9, "email": "stale@example.com", "name": "Old"})
     with entrypoint_waiter(notifications, "on_order_created"):
         publish("order_created", {"order": order, "actor": ACTOR, "occurred_at": "2026-11-27T09:00:00+00:00"})
-    with entrypoint_waiter(notifications, "on_order_updated"):  # reassigned to another customer (S15)
+    with entrypoint_waiter(notifications, "on_order_updated"):  # a newer version of the order
         publish("order_updated", {"order": moved, "actor": ACTOR, "occurred_at": "2026-11-27T10:00:00+00:00"})
     with entrypoint_waiter(notifications, "on_order_updated"):  # an older event, late: ignored
         publish("order_updated", {"order": stale, "actor": ACTOR, "occurred_at": "2026-11-27T09:30:00+00:00"})

@@ -1,9 +1,7 @@
 """Fixtures of the orders tests: a running OrdersService on the session's vhost and database."""
 import socket
-import time
 import uuid
 
-import eventlet
 import pytest
 from kombu import Connection, Exchange, Queue
 from nameko.containers import ServiceContainer
@@ -13,6 +11,7 @@ from oms_common.db import SessionSource, make_engine
 from oms_common.settings import database_url as resolve_database_url
 from orders.models import infrastructure
 from orders.service import OrdersService
+from tests.support.suite import wait_for as wait_until
 
 ADMIN = {"name": "alice", "kind": "user", "role": "admin", "origin": "gateway 10.0.0.7"}
 
@@ -98,21 +97,7 @@ def unique():
     return uuid.uuid4().hex[:10]
 
 
-def wait_until(condition, timeout=10.0, interval=0.05, message="condition"):
-    """Polls ``condition`` until it returns something truthy; fails after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
-        eventlet.sleep(interval)
 
-
-@pytest.fixture(name="wait_until")
-def wait_until_fixture():
-    return wait_until
 
 
 class EventTap:

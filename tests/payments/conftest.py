@@ -1,7 +1,5 @@
 """Fixtures of the payments tests: the fake PSP, the payments (and orders) containers, probes."""
-import socket
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -11,6 +9,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import select
 
 from tests.conftest import sql_source
+from tests.support.suite import free_port, wait_for  # noqa: F401 - used by the test modules
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 
@@ -21,22 +20,8 @@ STRIPE_SECRET = "whsec_test_current"
 STRIPE_OLD_SECRET = "whsec_test_previous"
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def wait_for(predicate, timeout=15.0, interval=0.05, message="condition"):
-    """Polls until ``predicate()`` is truthy; returns its value or fails after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
-        time.sleep(interval)
 
 
 def new_reference():

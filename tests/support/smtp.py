@@ -3,25 +3,12 @@ import email
 import json
 import subprocess
 import sys
-import time
 from email import policy
 from pathlib import Path
 
-from .suite import free_port
+from .suite import free_port, wait_for
 
 SINK_SCRIPT = Path(__file__).with_name("smtp_sink.py")
-
-
-def wait_for(predicate, timeout=15.0, interval=0.05, message="condition"):
-    """Polls until ``predicate()`` is truthy and returns its value; fails after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
-        time.sleep(interval)
 
 
 class SmtpSink:

@@ -21,6 +21,21 @@ PG_ADMIN_URL = os.environ.get("OMS_TEST_PG_ADMIN_URL", "postgresql://postgres@12
 AMQP_BASE = os.environ.get("OMS_TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 
 
+def wait_for(predicate, timeout=15.0, interval=0.05, message="condition"):
+    """Polls until ``predicate()`` is truthy and returns its value; fails after ``timeout``.
+
+    time.sleep is green under eventlet's monkey patching, so this serves both kinds of tests.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -3,6 +3,7 @@
 Plain Python on purpose: no framework, no database. The application layer loads rows,
 asks these functions, and stores what they decide.
 """
+from datetime import timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 ORDER_STATUSES = (
@@ -124,6 +125,30 @@ def check_session_may_edit(status, attached_session, paused, session_id):
         raise SessionMismatch("The order is paused; assign it to a session first.")
     if attached_session != session_id:
         raise SessionMismatch("The order is attached to another session.")
+
+
+# An open order (a cart) lives as long as its session. Once nothing has touched it for the
+# configured time its session is gone, and the system cancels it: cancelled, not deleted, so
+# the reference numbers issued stay gapless and the audit trail keeps what happened. A paused
+# order belongs to no session (support holds it, S14) and is kept however old it is.
+OPEN_ORDER_EXPIRY_REASON = "Open order expired: its session ended without checkout."
+
+
+def open_order_expiry_cutoff(now, ttl_seconds):
+    """Open orders last touched at or before this moment have expired; None when cleanup is off (ttl 0)."""
+    if not ttl_seconds or ttl_seconds <= 0:
+        return None
+    return now - timedelta(seconds=ttl_seconds)
+
+
+def open_order_expired(status, paused, last_touched, now, ttl_seconds):
+    """True for an open, not paused order untouched for ``ttl_seconds`` (which cleanup then cancels)."""
+    cutoff = open_order_expiry_cutoff(now, ttl_seconds)
+    if cutoff is None or status != "open" or paused:
+        return False
+    if last_touched.tzinfo is None:  # SQLite hands back naive times; they are stored in UTC
+        last_touched = last_touched.replace(tzinfo=timezone.utc)
+    return last_touched <= cutoff
 
 
 # ---------------------------------------------------------------- numbering (S7, S8)

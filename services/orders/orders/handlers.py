@@ -346,6 +346,45 @@ def assign_order(source, reference, data, actor=None):
         return result
 
 
+# ---------------------------------------------------------------- expired open orders (S14)
+
+CLEANUP_ACTOR = {"name": "system", "kind": "system", "role": None, "origin": "open-order cleanup"}
+
+
+def cancel_expired_open_orders(source, ttl_seconds, batch_size=100, now=None):
+    """Cancels open, not paused orders nobody touched for ``ttl_seconds`` (their session is
+    gone); returns the references cancelled. Paused orders are kept.
+
+    Each batch is one transaction: its orders are locked with ``FOR UPDATE SKIP LOCKED``, so
+    several replicas sweeping at once split the work instead of cancelling an order twice, and
+    an order someone is changing right now is left alone (and no longer expired once they
+    commit: the lock re-reads the row). Each cancellation is an ordinary status change: audited
+    with the system as actor, counted, announced through the outbox.
+    """
+    now = now or utcnow()
+    cutoff = domain.open_order_expiry_cutoff(now, ttl_seconds)
+    if cutoff is None:
+        return []
+    cancelled = []
+    while True:
+        with source.unit_of_work() as uow:
+            candidates = uow.session.execute(
+                select(Order)
+                .where(Order.status == "open", Order.paused.is_(False), Order.updated_at <= cutoff)
+                .order_by(Order.updated_at, Order.id).limit(batch_size)
+                .with_for_update(skip_locked=True)
+            ).scalars().all()
+            batch = []
+            for order in candidates:
+                if domain.open_order_expired(order.status, order.paused, order.updated_at, now, ttl_seconds):
+                    _change_status(uow, order, "cancelled", CLEANUP_ACTOR, reason=domain.OPEN_ORDER_EXPIRY_REASON)
+                    batch.append(order.reference)
+            uow.commit()
+        cancelled.extend(batch)
+        if len(candidates) < batch_size or not batch:
+            return cancelled
+
+
 # ---------------------------------------------------------------- status changes
 
 def _change_status(uow, order, target, actor, notify=False, reason=None, tracking_number=None, through="status"):
@@ -420,10 +459,10 @@ def _active_customer(session, customer_id, field):
 
 
 def _move_to_customer(session, order, customer):
+    # Only the link moves: the e-mail and name the order was placed with are part of the
+    # order's own record (like its addresses and invoice), so they stay as they were.
     previous = order.customer_id
     order.customer_id = customer.id
-    order.customer_email = customer.email
-    order.customer_name = f"{customer.first_name} {customer.last_name}".strip()
     _touch(order)
     return previous
 
@@ -469,7 +508,12 @@ def merge_customers(source, customer_id, data, actor=None):
             raise NotFound(f"No customer with id {duplicate_id}.")
         if duplicate.merged_into_id is not None:
             raise Conflict(f"Customer {duplicate_id} was already merged into {duplicate.merged_into_id}.")
-        kept = _active_customer(session, payload["into"], "into")
+        kept = locked.get(payload["into"])
+        if kept is None:
+            raise ValidationFailed("Unknown customer.", {"into": ["No such customer."]})
+        if kept.merged_into_id is not None:
+            raise Conflict(f"Customer {kept.id} is retired (merged into {kept.merged_into_id}); merge into that one.",
+                           {"into": ["A retired customer takes no orders."]})
         orders = session.execute(
             select(Order).where(Order.customer_id == duplicate_id).order_by(Order.id).with_for_update()
         ).scalars().all()

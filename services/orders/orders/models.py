@@ -72,6 +72,7 @@ class Order(Base):
     __table_args__ = (
         Index("ix_orders_created", "created_at", "id"),
         Index("ix_orders_status_created", "status", "created_at", "id"),
+        Index("ix_orders_status_payment_created", "status", "payment_status", "created_at", "id"),
         Index("ix_orders_payment_created", "payment_status", "created_at", "id"),
         Index("ix_orders_payment_rank", "payment_status_rank", "created_at", "id"),
         Index("ix_orders_customer_created", "customer_id", "created_at"),
@@ -95,7 +96,13 @@ class OrderLine(Base):
     unit_price = Column(Money, nullable=False)
     line_total = Column(Money, nullable=False)
 
-    __table_args__ = (Index("ix_order_lines_order", "order_id"),)
+    __table_args__ = (
+        Index("ix_order_lines_order", "order_id"),
+        # article report (S12): substring search on article numbers. PostgreSQL only (pg_trgm),
+        # made by migration 0002; SQLite gets no such index and scans.
+        Index("ix_order_lines_article_trgm", "article_number", postgresql_using="gin",
+              postgresql_ops={"article_number": "gin_trgm_ops"}),
+    )
 
 
 class OrderHistory(Base):

@@ -4,6 +4,7 @@ Loaded at the service edge (every RPC validates its input here) and dumped to pl
 JSON (money as decimal strings, times as ISO 8601) for RPC results and events.
 """
 import re
+from datetime import timezone
 from decimal import ROUND_HALF_UP
 
 from marshmallow import (
@@ -16,6 +17,17 @@ CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code such as CH
 MAX_PRICE = 10**9
 NO_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 NO_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An aware date-time, normalised to UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return parsed.astimezone(timezone.utc)
+        except (OverflowError, ValueError):
+            raise ValidationError("Out of range once converted to UTC.") from None
 
 
 def _no_control(value):
@@ -84,6 +96,10 @@ class CreateOrderSchema(StrictSchema):
     shipping_cost = money_field(load_default="0.00")
     currency = fields.String(load_default="CHF", validate=CURRENCY)
     payment_method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
+    # ``submit: false`` makes an open order (a cart) bound to ``session_id``. When nothing
+    # touches it for OPEN_ORDER_TTL_SECONDS (its session expired) the system cancels it:
+    # cancelled, never deleted, so reference numbers stay gapless and the history stays.
+    # A paused order (S14) belongs to no session and is kept.
     session_id = text(128, required=False, load_default=None, allow_none=True)
     submit = fields.Boolean(load_default=True)
 
@@ -186,9 +202,9 @@ class ListQuerySchema(StrictSchema):
     payment_status = fields.List(fields.String(validate=validate.OneOf(PAYMENT_STATUSES)), load_default=list)
     q = fields.String(load_default=None, validate=[validate.Length(min=1, max=60), _no_control])
     customer_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    created_from = fields.AwareDateTime(load_default=None, default_timezone=None)
-    created_to = fields.AwareDateTime(load_default=None, default_timezone=None)
-    changed_since = fields.AwareDateTime(load_default=None)
+    created_from = UtcDateTime(load_default=None, default_timezone=None)
+    created_to = UtcDateTime(load_default=None, default_timezone=None)
+    changed_since = UtcDateTime(load_default=None)
     sort = fields.String(load_default="-created_at", validate=validate.OneOf(SORTS))
 
     @pre_load
@@ -244,12 +260,6 @@ class LineSchema(Schema):
     line_total = fields.Decimal(as_string=True, places=2)
 
 
-class CustomerRefSchema(Schema):
-    id = fields.Integer(attribute="customer_id")
-    email = fields.String(attribute="customer_email")
-    name = fields.String(attribute="customer_name")
-
-
 class OrderSummarySchema(Schema):
     reference = fields.String()
     invoice_number = fields.String(allow_none=True)
@@ -258,7 +268,8 @@ class OrderSummarySchema(Schema):
     payment_method = fields.String()
     currency = fields.String()
     total = fields.Decimal(as_string=True, places=2)
-    customer = fields.Function(lambda o: CustomerRefSchema().dump(o))
+    # built directly: a schema per row cost more than the rest of a list page
+    customer = fields.Function(lambda o: {"id": o.customer_id, "email": o.customer_email, "name": o.customer_name})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 

@@ -1,21 +1,32 @@
 """The orders service: entrypoints and dependencies only; the work is in handlers/queries."""
+import logging
+
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
 from oms_common.events import reliable_event_handler
 from oms_common.health import HealthMixin
 from oms_common.logs import CorrelationContext
 from oms_common.problems import EXPECTED
+from oms_common.metrics import Metrics
 from oms_common.providers import Database
 
 from . import handlers, queries
 from .models import infrastructure
+from .timers import configured_timer
+
+log = logging.getLogger(__name__)
+DEFAULT_OPEN_ORDER_TTL_SECONDS = 86400
+DEFAULT_OPEN_ORDER_SWEEP_SECONDS = 60
 
 
 class OrdersService(HealthMixin):
     name = "orders"
 
     db = Database(infrastructure)
+    metrics = Metrics()
     correlation = CorrelationContext()
+    config = Config()
 
     # orders: create and the open-order session (S14)
     @rpc(expected_exceptions=EXPECTED)
@@ -38,6 +49,16 @@ class OrdersService(HealthMixin):
     @rpc(expected_exceptions=EXPECTED)
     def assign_order(self, reference, data, actor=None):
         return handlers.assign_order(self.db, reference, data, actor)
+
+    @configured_timer("OPEN_ORDER_SWEEP_SECONDS", DEFAULT_OPEN_ORDER_SWEEP_SECONDS)
+    def cancel_expired_open_orders(self):
+        """Open orders whose session expired are cancelled; paused ones are kept. Every
+        replica runs this: the handler's SKIP LOCKED batches keep them from colliding."""
+        ttl = self.config.get("OPEN_ORDER_TTL_SECONDS")
+        ttl = float(DEFAULT_OPEN_ORDER_TTL_SECONDS if ttl in (None, "") else ttl)
+        cancelled = handlers.cancel_expired_open_orders(self.db, ttl)
+        if cancelled:
+            log.info("cancelled %d expired open orders: %s", len(cancelled), ", ".join(cancelled[:50]))
 
     # status (S3, S4, S10, bulk)
     @rpc(expected_exceptions=EXPECTED)

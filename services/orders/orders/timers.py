@@ -1,0 +1,36 @@
+"""A nameko timer whose interval comes from the service's config, not from the code.
+
+``@timer(interval=…)`` is fixed when the class is defined, before any config is read.
+Transport code, like the service class: nothing here knows about orders. (A candidate for
+oms_common once another service needs one.)
+"""
+from nameko.timer import Timer
+
+
+class ConfiguredTimer(Timer):
+    """Fires every ``config[config_key]`` seconds (``default`` if unset); 0 or less: never."""
+
+    def __init__(self, config_key, default, **kwargs):
+        self.config_key = config_key
+        self.default = default
+        super().__init__(interval=default, **kwargs)
+
+    def setup(self):
+        configured = self.container.config.get(self.config_key)
+        self.interval = float(self.default if configured in (None, "") else configured)
+        super().setup()
+
+    def start(self):
+        if self.interval > 0:
+            super().start()
+
+    def stop(self):
+        if self.gt is not None:
+            super().stop()
+
+    def kill(self):
+        if self.gt is not None:
+            super().kill()
+
+
+configured_timer = ConfiguredTimer.decorator
