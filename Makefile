@@ -2,11 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-PACKAGES := common services/orders services/payments services/notifications services/exports gateway
+PACKAGES := common services/orders services/payments services/notifications services/exports gateway tools/oms_cli
 STAMP := $(VENV)/.installed
 PROJECT_FILES := requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: install browser run test test-services test-browser bench clean
+.PHONY: install browser run test test-services test-browser test-faults bench clean
 
 install: $(STAMP)
 
@@ -31,6 +31,11 @@ test-browser: install browser
 
 browser:
 	@tools/ensure_chromium.sh
+
+# Two replicas of every service under load while broker connections, database connections,
+# SMTP and processes fail (about 2 minutes; not part of `make test`).
+test-faults: install
+	OMS_FAULT_SUITE=1 $(PY) -m pytest tests/faults -s --timeout 900
 
 bench: install
 	$(PY) bench/run_all.py

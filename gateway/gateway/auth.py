@@ -99,7 +99,20 @@ class TokenVerifier:
 
 
 def ensure_bootstrap_admin(source, token, password=None, password_hasher=None):
-    """Makes the configured admin user and its token exist (idempotent, safe on every start)."""
+    """Makes the configured admin user and its token exist (idempotent, safe on every start).
+
+    Replicas starting together race to create the user: the loser's insert fails on the
+    unique user name, and its second attempt finds the winner's row.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        _ensure_bootstrap_admin(source, token, password, password_hasher)
+    except IntegrityError:
+        _ensure_bootstrap_admin(source, token, password, password_hasher)
+
+
+def _ensure_bootstrap_admin(source, token, password, password_hasher):
     with source.unit_of_work() as uow:
         session = uow.session
         user = session.execute(select(User).where(User.username == "admin")).scalar_one_or_none()

@@ -1,5 +1,6 @@
 """Wire schemas of the exports service: incoming events, export filters, jobs, runs."""
 import re
+from datetime import timezone
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
@@ -59,6 +60,18 @@ class PaymentStatusEventSchema(_Lenient):
 
 # ---------------------------------------------------------------- export filters
 
+
+class UtcDateTime(fields.AwareDateTime):
+    """An aware date-time, normalised to UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return parsed.astimezone(timezone.utc)
+        except (OverflowError, ValueError):
+            raise ValidationError("Out of range once converted to UTC.") from None
+
+
 def _whole_days(data):
     data = dict(data)
     for key, suffix in (("created_from", "T00:00:00+00:00"), ("created_to", "T23:59:59.999999+00:00")):
@@ -74,8 +87,8 @@ class OrderFilterSchema(StrictSchema):
     payment_status = fields.List(fields.String(validate=validate.OneOf(domain.PAYMENT_STATUSES)), load_default=list)
     q = fields.String(load_default=None, allow_none=True, validate=[validate.Length(min=1, max=60), _no_control])
     customer_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
-    created_from = fields.AwareDateTime(load_default=None, allow_none=True)
-    created_to = fields.AwareDateTime(load_default=None, allow_none=True)
+    created_from = UtcDateTime(load_default=None, allow_none=True)
+    created_to = UtcDateTime(load_default=None, allow_none=True)
 
     @pre_load
     def _dates(self, data, **kwargs):
@@ -92,7 +105,7 @@ class CustomerFilterSchema(StrictSchema):
 
 
 def _changed_since():
-    return fields.AwareDateTime(load_default=None, allow_none=True)
+    return UtcDateTime(load_default=None, allow_none=True)
 
 
 def _since_seq():

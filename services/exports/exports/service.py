@@ -17,6 +17,7 @@ from oms_common.events import reliable_event_handler
 from oms_common.health import HealthMixin
 from oms_common.logs import CORRELATION_KEY, CorrelationContext
 from oms_common.problems import EXPECTED, BadRequest
+from oms_common.metrics import Metrics
 from oms_common.providers import Database
 
 from . import handlers, imports, jobs, serialize, web
@@ -28,6 +29,7 @@ class ExportsService(HealthMixin):
     name = "exports"
 
     db = Database(infrastructure)
+    metrics = Metrics()
     correlation = CorrelationContext()
     settings = Settings()
     config = Config()

@@ -5,6 +5,7 @@ from oms_common.events import reliable_event_handler
 from oms_common.health import HealthMixin
 from oms_common.logs import CorrelationContext
 from oms_common.problems import EXPECTED
+from oms_common.metrics import Metrics
 from oms_common.providers import Database
 
 from . import handlers
@@ -16,6 +17,7 @@ class NotificationsService(HealthMixin):
     name = "notifications"
 
     db = Database(infrastructure)
+    metrics = Metrics(mail_table="mails")
     mail = MailSender()
     correlation = CorrelationContext()
 

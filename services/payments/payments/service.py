@@ -10,6 +10,7 @@ from oms_common.events import reliable_event_handler
 from oms_common.health import HealthMixin
 from oms_common.logs import CorrelationContext
 from oms_common.problems import EXPECTED, Problem
+from oms_common.metrics import Metrics
 from oms_common.providers import Database
 
 from . import handlers
@@ -61,6 +62,7 @@ class PaymentsService(HealthMixin):
     name = "payments"
 
     db = Database(infrastructure)
+    metrics = Metrics()
     correlation = CorrelationContext()
     psp = PspAdapters()
     settings = Settings()

@@ -1,0 +1,1 @@
+"""The OMS operator command line; see ``oms --help``."""
