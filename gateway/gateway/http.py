@@ -10,27 +10,9 @@ from werkzeug.routing import PathConverter, Rule
 from werkzeug.wrappers import Response
 
 from oms_common.problems import Problem
+from oms_common.web import PROBLEM_TYPE, json_response, problem_response
 
 log = logging.getLogger(__name__)
-
-PROBLEM_TYPE = "application/problem+json"
-
-
-def json_response(payload, status=200, headers=None):
-    return Response(json.dumps(payload, ensure_ascii=False, default=str), status=status,
-                    mimetype="application/json", headers=headers)
-
-
-def problem_response(problem):
-    headers = {}
-    allowed = getattr(problem, "allowed", None)
-    if allowed:
-        headers["Allow"] = ", ".join(allowed)
-    if problem.status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="oms"'
-    return Response(json.dumps(problem.as_dict(), ensure_ascii=False), status=problem.status,
-                    mimetype=PROBLEM_TYPE, headers=headers)
-
 
 def unexpected_response(exc):
     # Details of unexpected failures stay in the log (with the correlation id), not the answer.

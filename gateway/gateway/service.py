@@ -8,16 +8,17 @@ from werkzeug.wrappers import Request
 
 from oms_common.health import HealthMixin
 from oms_common.logs import CorrelationContext
-from oms_common.problems import Problem
 from oms_common.metrics import Metrics
+from oms_common.problems import Problem
 from oms_common.providers import Database
+from oms_common.web import json_response, problem_response
 
 from . import routes  # noqa: F401 - registers every route on the router
 from .ui import app as ui
 from .auth import Authenticator
 from .context import RequestContext
 from .health import health_report
-from .http import api, json_response, problem_response
+from .http import api
 from .models import infrastructure
 from .openapi import openapi_document
 from .router import router

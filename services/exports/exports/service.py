@@ -19,9 +19,10 @@ from oms_common.logs import CORRELATION_KEY, CorrelationContext
 from oms_common.problems import EXPECTED, BadRequest
 from oms_common.metrics import Metrics
 from oms_common.providers import Database
+from oms_common.timers import configured_timer
 
 from . import handlers, imports, jobs, serialize, web
-from .dependencies import Settings, configured_timer
+from .dependencies import Settings
 from .models import infrastructure
 
 

@@ -10,12 +10,12 @@ client: the chunked response ends without its terminating chunk and the XML lack
 closing ``<end count="…"/>``.
 """
 import hmac
-import json
 import logging
 
 from werkzeug.wrappers import Response
 
 from oms_common.problems import NotFound, Problem, ServiceUnavailable, Unauthorized
+from oms_common.web import problem_response
 
 from . import serialize
 from .streams import ExportStream, load_query
@@ -24,10 +24,6 @@ log = logging.getLogger(__name__)
 TOKEN_HEADER = "X-OMS-Internal-Token"
 LIST_PARAMS = ("status", "payment_status")
 DOWNLOADS = {f"{kind}.{fmt}": (kind, fmt) for kind in ("orders", "customers") for fmt in ("xml", "csv")}
-
-
-def problem_response(problem):
-    return Response(json.dumps(problem.as_dict()), status=problem.status, mimetype="application/problem+json")
 
 
 def query_from_args(args):

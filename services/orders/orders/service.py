@@ -10,10 +10,10 @@ from oms_common.logs import CorrelationContext
 from oms_common.problems import EXPECTED
 from oms_common.metrics import Metrics
 from oms_common.providers import Database
+from oms_common.timers import configured_timer
 
 from . import handlers, queries
 from .models import infrastructure
-from .timers import configured_timer
 
 log = logging.getLogger(__name__)
 DEFAULT_OPEN_ORDER_TTL_SECONDS = 86400

@@ -1,17 +1,15 @@
 """The payments service: entrypoints and dependencies only; the work is in handlers."""
-import json
-
 from nameko.rpc import rpc
-from nameko.timer import Timer
 from nameko.web.handlers import http
-from werkzeug.wrappers import Response
 
 from oms_common.events import reliable_event_handler
 from oms_common.health import HealthMixin
 from oms_common.logs import CorrelationContext
-from oms_common.problems import EXPECTED, Problem
 from oms_common.metrics import Metrics
+from oms_common.problems import EXPECTED, BadRequest, Problem
 from oms_common.providers import Database
+from oms_common.timers import configured_timer
+from oms_common.web import json_response, problem_response
 
 from . import handlers
 from .dependencies import InboxProcessor, PspAdapters, Settings, TimedRpcProxy
@@ -21,41 +19,6 @@ from .webhooks import InvalidWebhook
 MAX_WEBHOOK_BYTES = 512 * 1024  # PSP events are a few kB; the signature is checked on the raw body
 
 
-class ConfiguredTimer(Timer):
-    """A timer whose interval comes from config (0 or less switches it off)."""
-
-    def __init__(self, config_key, default, **kwargs):
-        super().__init__(interval=default, **kwargs)
-        self.config_key = config_key
-        self.default = default
-
-    def setup(self):
-        self.interval = float(self.container.config.get(self.config_key) or self.default)
-
-    def start(self):
-        if self.interval > 0:
-            super().start()
-
-    def stop(self):
-        if self.gt is not None:
-            super().stop()
-
-    def kill(self):
-        if self.gt is not None:
-            super().kill()
-
-
-configured_timer = ConfiguredTimer.decorator
-
-
-def _json(status, body):
-    return Response(json.dumps(body), status=status, mimetype="application/json")
-
-
-def _problem(status, title, detail):
-    return Response(json.dumps({"type": f"https://oms.example/problems/{title.lower().replace(' ', '-')}",
-                                "title": title, "status": status, "detail": detail}),
-                    status=status, mimetype="application/problem+json")
 
 
 class PaymentsService(HealthMixin):
@@ -130,20 +93,20 @@ class PaymentsService(HealthMixin):
     def noop_webhook(self, request):
         """Answers without verifying or storing: the baseline of the webhook bench."""
         request.get_data(cache=False)
-        return _json(200, {"received": False})
+        return json_response({"received": False})
 
     def _webhook(self, request, receive):
         if (request.content_length or 0) > MAX_WEBHOOK_BYTES:
-            return _problem(400, "Bad request", f"The body is larger than {MAX_WEBHOOK_BYTES} bytes.")
+            return problem_response(BadRequest(f"The body is larger than {MAX_WEBHOOK_BYTES} bytes."))
         try:
             result = receive(request.get_data(cache=False))
             if not result["duplicate"]:
                 self.inbox.accepted()
-            return _json(200, result)
+            return json_response(result)
         except InvalidWebhook as error:
-            return _problem(400, "Bad request", str(error))
+            return problem_response(BadRequest(str(error)))
         except Problem as problem:
-            return _problem(problem.status, problem.title, problem.detail)
+            return problem_response(problem)
 
     # orders events
     @reliable_event_handler("orders", "order_created")

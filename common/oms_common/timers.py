@@ -1,8 +1,6 @@
 """A nameko timer whose interval comes from the service's config, not from the code.
 
 ``@timer(interval=…)`` is fixed when the class is defined, before any config is read.
-Transport code, like the service class: nothing here knows about orders. (A candidate for
-oms_common once another service needs one.)
 """
 from nameko.timer import Timer
 
