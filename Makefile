@@ -32,8 +32,8 @@ test-browser: install browser
 browser:
 	@tools/ensure_chromium.sh
 
-# Two replicas of every service under load while broker connections, database connections,
-# SMTP and processes fail (about 2 minutes; not part of `make test`).
+# Two replicas of every service under load while connections drop, SMTP is down, processes are
+# killed and PostgreSQL and RabbitMQ restart (about 2 minutes; not part of `make test`).
 test-faults: install
 	OMS_FAULT_SUITE=1 $(PY) -m pytest tests/faults -s --timeout 900
 

@@ -112,6 +112,27 @@ def close_vhost_connections(vhost):
     return count
 
 
+def restart_broker():
+    """A real broker restart: the RabbitMQ application stops (every connection drops, only what is
+    durable survives) and starts again."""
+    for command in (["stop_app"], ["start_app"], ["await_startup", "--timeout", "120"]):
+        subprocess.run(["rabbitmqctl", "-q", *command], capture_output=True, text=True, timeout=180, check=True)
+
+
+def restart_database():
+    """A real PostgreSQL restart of this machine's cluster (fast shutdown: sessions are cut)."""
+    version = sorted(os.listdir("/etc/postgresql"), key=lambda v: [int(p) for p in v.split(".") if p.isdigit()])[-1]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "--", "-m", "fast"],
+                   capture_output=True, text=True, timeout=180, check=True)
+    for _ in range(60):
+        try:
+            psycopg2.connect(PG_ADMIN_URL).close()
+            return
+        except psycopg2.OperationalError:
+            time.sleep(1)
+    raise AssertionError("PostgreSQL did not come back within 60 s")
+
+
 def terminate_database_backends(database):
     """Database loss for our database only: every server process serving it is terminated."""
     connection = psycopg2.connect(PG_ADMIN_URL)
