@@ -1,25 +1,11 @@
 """Wire schemas of the exports service: incoming events, export filters, jobs, runs."""
 import re
-from datetime import timezone
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
+
+from oms_common.fields import StrictSchema, UtcDateTime, no_control
 
 from . import domain
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _no_control(value):
-    if _CONTROL.search(value):
-        raise ValidationError("Control characters are not allowed.")
-
-
-class StrictSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-# ---------------------------------------------------------------- events in
 
 class _Lenient(Schema):
     class Meta:
@@ -61,17 +47,6 @@ class PaymentStatusEventSchema(_Lenient):
 # ---------------------------------------------------------------- export filters
 
 
-class UtcDateTime(fields.AwareDateTime):
-    """An aware date-time, normalised to UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        parsed = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return parsed.astimezone(timezone.utc)
-        except (OverflowError, ValueError):
-            raise ValidationError("Out of range once converted to UTC.") from None
-
-
 def _whole_days(data):
     data = dict(data)
     for key, suffix in (("created_from", "T00:00:00+00:00"), ("created_to", "T23:59:59.999999+00:00")):
@@ -85,7 +60,7 @@ class OrderFilterSchema(StrictSchema):
     """The order list's filters (api.md), as a job stores them."""
     status = fields.List(fields.String(validate=validate.OneOf(domain.ORDER_STATUSES)), load_default=list)
     payment_status = fields.List(fields.String(validate=validate.OneOf(domain.PAYMENT_STATUSES)), load_default=list)
-    q = fields.String(load_default=None, allow_none=True, validate=[validate.Length(min=1, max=60), _no_control])
+    q = fields.String(load_default=None, allow_none=True, validate=[validate.Length(min=1, max=60), no_control])
     customer_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
     created_from = UtcDateTime(load_default=None, allow_none=True)
     created_to = UtcDateTime(load_default=None, allow_none=True)
@@ -101,7 +76,7 @@ class OrderFilterSchema(StrictSchema):
 
 
 class CustomerFilterSchema(StrictSchema):
-    q = fields.String(load_default=None, allow_none=True, validate=[validate.Length(min=1, max=100), _no_control])
+    q = fields.String(load_default=None, allow_none=True, validate=[validate.Length(min=1, max=100), no_control])
 
 
 def _changed_since():
@@ -150,7 +125,7 @@ def _rule(check, exception):
 
 
 class JobSchema(StrictSchema):
-    name = fields.String(required=True, validate=[validate.Length(min=1, max=100), _no_control])
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=100), no_control])
     cron = fields.String(required=True, validate=[validate.Length(min=9, max=120),
                                                   _rule(domain.check_cron, domain.ScheduleError)])
     timezone = fields.String(load_default="UTC", validate=[validate.Length(min=1, max=64),

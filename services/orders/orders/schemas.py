@@ -4,50 +4,18 @@ Loaded at the service edge (every RPC validates its input here) and dumped to pl
 JSON (money as decimal strings, times as ISO 8601) for RPC results and events.
 """
 import re
-from datetime import timezone
 from decimal import ROUND_HALF_UP
 
 from marshmallow import (
-    EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema,
+    EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema,
 )
+
+from oms_common.fields import StrictSchema, UtcDateTime, no_control, text
 
 from .domain import LANGUAGES, ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
 
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code such as CHF.")
 MAX_PRICE = 10**9
-NO_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-NO_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
-
-
-class UtcDateTime(fields.AwareDateTime):
-    """An aware date-time, normalised to UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        parsed = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return parsed.astimezone(timezone.utc)
-        except (OverflowError, ValueError):
-            raise ValidationError("Out of range once converted to UTC.") from None
-
-
-def _no_control(value):
-    if NO_CONTROL.search(value):
-        raise ValidationError("Control characters are not allowed.")
-
-
-def _single_line(value):
-    # names and addresses end up in e-mail headers and XML attributes: no line breaks there
-    if NO_CONTROL_SINGLE_LINE.search(value):
-        raise ValidationError("Line breaks and control characters are not allowed.")
-
-
-def text(max_length, required=True, multiline=False, **kwargs):
-    return fields.String(
-        required=required,
-        validate=[validate.Length(min=1 if required else 0, max=max_length),
-                  _no_control if multiline else _single_line],
-        **kwargs,
-    )
 
 
 def money_field(**kwargs):
@@ -55,11 +23,6 @@ def money_field(**kwargs):
     return fields.Decimal(
         as_string=True, places=2, rounding=ROUND_HALF_UP, allow_nan=False,
         validate=validate.Range(min=0, max=MAX_PRICE), **kwargs)
-
-
-class StrictSchema(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 class AddressSchema(StrictSchema):
@@ -200,7 +163,7 @@ class ListQuerySchema(StrictSchema):
     page_size = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
     status = fields.List(fields.String(validate=validate.OneOf(ORDER_STATUSES)), load_default=list)
     payment_status = fields.List(fields.String(validate=validate.OneOf(PAYMENT_STATUSES)), load_default=list)
-    q = fields.String(load_default=None, validate=[validate.Length(min=1, max=60), _no_control])
+    q = fields.String(load_default=None, validate=[validate.Length(min=1, max=60), no_control])
     customer_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
     created_from = UtcDateTime(load_default=None, default_timezone=None)
     created_to = UtcDateTime(load_default=None, default_timezone=None)
@@ -224,7 +187,7 @@ class ListQuerySchema(StrictSchema):
 
 
 class CustomerQuerySchema(StrictSchema):
-    q = fields.String(load_default=None, validate=[validate.Length(min=1, max=100), _no_control])
+    q = fields.String(load_default=None, validate=[validate.Length(min=1, max=100), no_control])
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**7))
     page_size = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
 

@@ -1,27 +1,11 @@
 """Wire schemas of the payments service: what RPC callers and events send, what they get back."""
-import re
+from marshmallow import EXCLUDE, Schema, fields, validate
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+from oms_common.fields import StrictSchema, text
 
 from .domain import MANUAL_STATUSES, PAYMENT_METHODS
 
-NO_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_AMOUNT = 10**9
-
-
-def _no_control(value):
-    if NO_CONTROL.search(value):
-        raise ValidationError("Control characters are not allowed.")
-
-
-def text(max_length, required=True, **kwargs):
-    return fields.String(required=required,
-                         validate=[validate.Length(min=1 if required else 0, max=max_length), _no_control], **kwargs)
-
-
-class StrictSchema(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 class ActorSchema(Schema):
@@ -35,27 +19,27 @@ class ActorSchema(Schema):
 
 class ManualStatusSchema(StrictSchema):
     status = fields.String(required=True, validate=validate.OneOf(MANUAL_STATUSES))
-    note = text(1000, required=False, load_default=None, allow_none=True)
+    note = text(1000, required=False, multiline=True, load_default=None, allow_none=True)
 
 
 class RefundSchema(StrictSchema):
     amount = fields.Decimal(places=2, allow_nan=False, load_default=None, allow_none=True,
                             validate=validate.Range(min=0, min_inclusive=False, max=MAX_AMOUNT,
                                                     error="Must be more than 0."))
-    reason = text(1000, required=False, load_default=None, allow_none=True)
+    reason = text(1000, required=False, multiline=True, load_default=None, allow_none=True)
 
 
 class DunningSchema(StrictSchema):
     level = fields.Integer(required=True, strict=True, validate=validate.OneOf((1, 2), error="Level is 1 or 2."))
     notify = fields.Boolean(load_default=True)
-    reason = text(1000, required=False, load_default=None, allow_none=True)
+    reason = text(1000, required=False, multiline=True, load_default=None, allow_none=True)
 
 
 class CompleteSchema(StrictSchema):
     psp_reference = fields.String(required=True, validate=[
         validate.Length(min=1, max=120),
         validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$", error="Letters, digits and _ . : / - only.")])
-    reason = text(1000)
+    reason = text(1000, multiline=True)
 
 
 class StuckQuerySchema(StrictSchema):

@@ -1,0 +1,46 @@
+"""Marshmallow building blocks every service's wire schemas share."""
+import re
+from datetime import timezone
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_OR_LINE_BREAK = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+class StrictSchema(Schema):
+    """Unknown fields are an error, named like any other."""
+
+    class Meta:
+        unknown = RAISE
+
+
+def no_control(value):
+    if CONTROL.search(value):
+        raise ValidationError("Control characters are not allowed.")
+
+
+def single_line(value):
+    # names and addresses end up in e-mail headers and XML attributes: no line breaks there
+    if CONTROL_OR_LINE_BREAK.search(value):
+        raise ValidationError("Line breaks and control characters are not allowed.")
+
+
+def text(max_length, required=True, multiline=False, **kwargs):
+    """A string of bounded length without control characters (and without line breaks unless multiline)."""
+    return fields.String(
+        required=required,
+        validate=[validate.Length(min=1 if required else 0, max=max_length), no_control if multiline else single_line],
+        **kwargs,
+    )
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An aware date-time, normalised to UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return parsed.astimezone(timezone.utc)
+        except (OverflowError, ValueError):
+            raise ValidationError("Out of range once converted to UTC.") from None
