@@ -270,9 +270,18 @@ def test_hostile_import_through_the_service_writes_nothing(call, call_orders):
     assert raised.value.errors == {"document": ["Not valid base64."]}
 
 
-def test_dry_run_validates_without_writing(call):
-    report = call("import_orders", base64.b64encode(document(order_xml("1"))).decode(), dry_run=True)
+def test_dry_run_validates_without_writing(call, call_orders):
+    email = f"dry-run-{uuid.uuid4().hex[:10]}@example.com"
+    xml = order_xml("1").replace("anna@example.com", email)
+    report = call("import_orders", base64.b64encode(document(xml)).decode(), dry_run=True)
     assert report["status"] == "valid" and report["count"] == 1 and report["orders"] == []
+    # the orders service got nothing: no customer of that e-mail, so no order either
+    assert call_orders("list_customers", {"q": email})["total"] == 0
+
+    # the same document without dry_run does write, so the check above can see a write
+    report = call("import_orders", base64.b64encode(document(xml)).decode())
+    assert report["status"] == "imported" and report["count"] == 1
+    assert call_orders("list_customers", {"q": email})["total"] == 1
 
 
 def test_what_the_orders_service_would_refuse_is_caught_before_writing(call):

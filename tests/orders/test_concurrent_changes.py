@@ -64,10 +64,25 @@ def test_retries_with_one_idempotency_key_racing_create_one_order(call, order_da
 
 
 def test_numbering_settings_change_while_orders_are_created(call, order_data, run_concurrently):
-    prefix = call("get_numbering")["invoice_prefix"]
+    """Prefix changes racing 30 creations: every order gets a number under one of the prefixes
+    that were in force, the numbers stay unique and gapless, and the last change sticks."""
+    original = call("get_numbering")["invoice_prefix"]
+    prefixes = [f"RACE{n}-" for n in range(10)]
     creates = [("create_order", (order_data(),)) for _ in range(30)]
-    settings = [("update_numbering", ({"invoice_prefix": prefix},))] * 10
+    changes = [("update_numbering", ({"invoice_prefix": prefix},)) for prefix in prefixes]
+    try:
+        outcomes = run_concurrently([calls for pair in zip(creates, changes * 3) for calls in pair])
 
-    outcomes = run_concurrently([calls for pair in zip(creates, settings * 3) for calls in pair])
-
-    assert all(isinstance(outcome, dict) for outcome in outcomes), outcomes
+        assert all(isinstance(outcome, dict) for outcome in outcomes), outcomes
+        numbers = [outcome["order"]["invoice_number"] for outcome in outcomes if "order" in outcome]
+        assert len(numbers) == 30
+        split = []
+        for number in numbers:
+            prefix = next((p for p in [original, *prefixes] if number.startswith(p) and number[len(p):].isdigit()),
+                          None)
+            assert prefix is not None, number
+            split.append(int(number[len(prefix):]))
+        assert sorted(split) == list(range(min(split), min(split) + 30))  # unique and gapless
+        assert call("get_numbering")["invoice_prefix"] in prefixes
+    finally:
+        call("update_numbering", {"invoice_prefix": original})

@@ -76,14 +76,22 @@ def test_illegal_transition_is_refused(current, target, through):
     assert f"'{current}'" in str(refused.value)
 
 
-@pytest.mark.parametrize("target,operation", sorted(domain.RESERVED_TARGETS.items()))
-def test_reserved_target_is_reached_only_through_its_own_operation(target, operation):
-    sources = [current for current, targets in domain.TRANSITIONS.items() if target in targets]
-    for current in sources:
-        domain.check_transition(current, target, through=operation)
+@pytest.mark.parametrize("target", sorted(domain.RESERVED_TARGETS))
+def test_reserved_target_is_never_reached_by_a_plain_status_change(target):
+    for current in domain.ORDER_STATUSES:
         for other in ("status", None):
             with pytest.raises(IllegalTransition):
                 domain.check_transition(current, target, through=other)
+
+
+def test_payment_pending_is_reached_through_submit_from_open():
+    assert domain.RESERVED_TARGETS["payment_pending"] == "submit"
+    domain.check_transition("open", "payment_pending", through="submit")
+
+
+def test_open_is_reached_by_creating_only_never_by_a_transition():
+    assert domain.RESERVED_TARGETS["open"] == "create"
+    assert [current for current, targets in domain.TRANSITIONS.items() if "open" in targets] == []
 
 
 def test_payment_pending_is_reachable_only_by_submitting():
