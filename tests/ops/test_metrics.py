@@ -1,11 +1,15 @@
 """Each service's Prometheus endpoint: entrypoint calls, latency and failures, outbox backlog,
 parked events and (notifications) the mail queue."""
+import json
+import uuid
+
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.smtp import wait_for
 
 from .conftest import SERVICES, order_body
+from .test_cli import oms_json
 
 
 def scrape(suite, service):
@@ -68,3 +72,58 @@ def test_state_gauges_outbox_parked_and_mail_queue(ops_suite):
     assert any(name == "oms_mail_queue" for name, _ in samples)
     wait_for(lambda: value(scrape(ops_suite, "orders"), "oms_outbox_backlog", service="orders") == 0, timeout=20,
              message="the orders outbox drained in the gauge")
+
+
+def test_outbox_backlog_gauge_counts_an_unpublished_event_then_drains(ops_suite):
+    """An event the relay cannot take yet (its row locked here, as if another relay had it in
+    flight) shows as backlog 1 in the gauge and in `oms backlog`; released, it is published."""
+    import psycopg2
+
+    connection = psycopg2.connect(ops_suite.env["OMS_DATABASE_URL"], options="-csearch_path=orders")
+    try:
+        with connection.cursor() as cursor:
+            for _attempt in range(5):
+                event_id = uuid.uuid4().hex
+                cursor.execute("INSERT INTO outbox (event_id, event_type, payload, created_at, attempts) "
+                               "VALUES (%s, 'ops_probe', %s, now(), 0)",
+                               (event_id, json.dumps({"event_id": event_id, "event_type": "ops_probe"})))
+                connection.commit()  # visible now; the relay polls about once a second
+                cursor.execute("SELECT published_at FROM outbox WHERE event_id = %s FOR UPDATE", (event_id,))
+                if cursor.fetchone()[0] is None:
+                    break
+                connection.rollback()  # the relay took it between commit and lock: once more
+            else:
+                raise AssertionError("the relay published every probe before it could be held")
+            # held: the relay skips the locked row, the gauge still counts it
+            assert value(scrape(ops_suite, "orders"), "oms_outbox_backlog", service="orders") >= 1
+            assert oms_json(ops_suite, "backlog")["outbox"]["orders"] >= 1
+        connection.rollback()  # the lock goes, the relay publishes it
+        wait_for(lambda: value(scrape(ops_suite, "orders"), "oms_outbox_backlog", service="orders") == 0,
+                 timeout=20, message="the released event published")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT published_at FROM outbox WHERE event_id = %s", (event_id,))
+            assert cursor.fetchone()[0] is not None
+        connection.rollback()
+    finally:
+        connection.close()
+
+
+def test_parked_gauge_counts_a_parked_event_then_zero_when_cleared(ops_suite):
+    from kombu import Connection
+
+    queue = next(dict(labels)["queue"] for (name, labels), _v in scrape(ops_suite, "exports").items()
+                 if name == "oms_parked_events")
+    from oms_common.events import parked_queue
+
+    with Connection(ops_suite.env["OMS_AMQP_URI"]) as broker:
+        # as the reliable handler parks a message after its last retry
+        broker.Producer().publish({"event_id": uuid.uuid4().hex}, exchange="", routing_key=queue + ".parked",
+                                  serializer="json", declare=[parked_queue(queue)])
+        try:
+            wait_for(lambda: value(scrape(ops_suite, "exports"), "oms_parked_events", service="exports",
+                                   queue=queue) == 1, timeout=20, message="the parked event in the gauge")
+            assert oms_json(ops_suite, "backlog")["parked_total"] >= 1
+        finally:
+            broker.default_channel.queue_purge(queue + ".parked")
+    wait_for(lambda: value(scrape(ops_suite, "exports"), "oms_parked_events", service="exports", queue=queue) == 0,
+             timeout=20, message="the gauge back at zero")
