@@ -11,6 +11,7 @@ from oms_common.db import SessionSource, make_engine
 from oms_common.settings import database_url as resolve_database_url
 from notifications.models import infrastructure
 from notifications.service import NotificationsService
+from tests.support.drain import drain
 from tests.support.smtp import SmtpSink, wait_for  # noqa: F401 - wait_for is used by the test modules
 from tests.support.suite import create_database, drop_database
 
@@ -127,6 +128,27 @@ def publish(mail_config):
         return payload
 
     return dispatch
+
+
+@pytest.fixture
+def settle(amqp_vhost, notifications_db):
+    """Waits until no further mail can reach SMTP: the notifications handlers' queues are empty
+    (nothing waiting, in a handler or in a retry) and no mail is queued for sending soon (mails
+    that other tests left leased far ahead are not this test's)."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from notifications.models import Mail
+    from oms_common.db import utcnow
+
+    def nothing_queued():
+        soon = utcnow() + timedelta(seconds=5)
+        with notifications_db.read_session() as session:
+            return session.execute(select(func.count()).select_from(Mail).where(
+                Mail.status == "queued", Mail.next_attempt_at <= soon)).scalar() == 0
+
+    return lambda: drain(amqp_vhost, ("notifications",), nothing_queued)
 
 
 @pytest.fixture(scope="session")

@@ -25,13 +25,8 @@ def wait_sent(db, reference, count, timeout=15):
                     message=f"{count} mail(s) of order {reference} settled")
 
 
-def settle(seconds=0.6):
-    """Gives the sender (polling every 0.1 s) time to do anything it still wanted to do."""
-    time.sleep(seconds)
-
-
 def test_each_trigger_in_each_language_reaches_smtp_with_the_right_subject(notifications, publish, smtp_sink,
-                                                                           notifications_db):
+                                                                           notifications_db, settle):
     expected = {}
     for language in LANGUAGES:
         order = order_payload(language=language, reference=f"7{LANGUAGES.index(language)}{int(time.time()*1000) % 10**7}")
@@ -79,7 +74,7 @@ def test_each_trigger_in_each_language_reaches_smtp_with_the_right_subject(notif
 
 
 def test_shipping_without_notify_and_plain_status_changes_send_nothing(notifications, publish, smtp_sink,
-                                                                       notifications_db):
+                                                                       notifications_db, settle):
     order = order_payload(language="de")
     with entrypoint_waiter(notifications, "on_order_shipped"):
         publish("order_shipped", status_event(order, "shipped", notify=False))
@@ -92,7 +87,7 @@ def test_shipping_without_notify_and_plain_status_changes_send_nothing(notificat
     assert mail_rows(notifications_db, order["reference"]) == []
 
 
-def test_a_redelivered_event_sends_nothing_new(notifications, publish, smtp_sink, notifications_db):
+def test_a_redelivered_event_sends_nothing_new(notifications, publish, smtp_sink, notifications_db, settle):
     order = order_payload(language="fr")
     first = publish("order_shipped", status_event(order, "shipped", tracking_number="TR-42"))
     smtp_sink.wait_for_count(1)
@@ -109,7 +104,7 @@ def test_a_redelivered_event_sends_nothing_new(notifications, publish, smtp_sink
 
 
 def test_smtp_down_for_a_while_then_up_every_mail_arrives_exactly_once(notifications, publish, smtp_sink,
-                                                                       notifications_db):
+                                                                       notifications_db, settle):
     smtp_sink.stop()
     orders = [order_payload(language=language) for language in LANGUAGES]
     event_ids = set()
@@ -124,7 +119,7 @@ def test_smtp_down_for_a_while_then_up_every_mail_arrives_exactly_once(notificat
     wait_for(retried_while_down, timeout=20, message="every mail tried at least twice while SMTP is down")
     smtp_sink.start()
     smtp_sink.wait_for_count(8, timeout=20)
-    settle(1.0)
+    settle()
     received = [message["X-OMS-Event-ID"] for message, _e in smtp_sink.messages()]
     assert sorted(received) == sorted(event_ids)
     assert len({message["Message-ID"] for message, _e in smtp_sink.messages()}) == 8
@@ -134,7 +129,7 @@ def test_smtp_down_for_a_while_then_up_every_mail_arrives_exactly_once(notificat
         assert all(r.sent_at and r.attempts >= 3 for r in rows)
 
 
-def test_header_and_html_injection_are_neutralised(notifications, publish, smtp_sink, notifications_db):
+def test_header_and_html_injection_are_neutralised(notifications, publish, smtp_sink, notifications_db, settle):
     nasty = 'Müller "Ltd"\r\nBcc: x@y'
     order = order_payload(language="de", name=nasty)
     order["lines"][0]["name"] = '<img src=x onerror="alert(1)">'
@@ -164,7 +159,7 @@ def test_header_and_html_injection_are_neutralised(notifications, publish, smtp_
     assert "Hello &lt;script&gt;alert(1)&lt;/script&gt;," in body
 
 
-def test_an_unusable_address_is_a_visible_failure_and_nothing_is_sent(notifications, publish, smtp_sink, rpc):
+def test_an_unusable_address_is_a_visible_failure_and_nothing_is_sent(notifications, publish, smtp_sink, rpc, settle):
     order = order_payload(language="it", email_address="anna@example.com\r\nBcc: x@y")
     event = publish("order_submitted", {"order": order, "actor": ACTOR})
     failed = wait_for(lambda: [m for m in rpc("failed_mails") if m["event_id"] == event["event_id"]],
@@ -206,7 +201,7 @@ def test_the_mail_log_per_order(notifications, publish, smtp_sink, rpc):
 
 
 def test_payment_received_uses_the_remembered_order_even_when_its_event_comes_late(notifications, publish,
-                                                                                     smtp_sink, rpc):
+                                                                                     smtp_sink, rpc, settle):
     order = order_payload(language="it", payment_method="prepayment")
     with entrypoint_waiter(notifications, "on_payment_status_changed") as result:
         # shaped as the payments service sends it: method and amount inside "payment"
@@ -239,7 +234,7 @@ def test_payment_received_uses_the_remembered_order_even_when_its_event_comes_la
     assert len(smtp_sink.messages()) == 1
 
 
-def test_triggers_and_fallback_language_are_configurable(start_notifications, publish, smtp_sink):
+def test_triggers_and_fallback_language_are_configurable(start_notifications, publish, smtp_sink, settle):
     container = start_notifications(TRIGGERS="order_confirmation", FALLBACK_LANGUAGE="fr")
     order = order_payload(language="es")
     with entrypoint_waiter(container, "on_order_shipped"):
@@ -256,7 +251,7 @@ def test_ping(rpc):
     assert rpc("ping") == {"service": "notifications", "status": "ok", "database": "ok"}
 
 
-def test_the_order_copy_follows_the_newest_order_event(notifications, publish, smtp_sink):
+def test_the_order_copy_follows_the_newest_order_event(notifications, publish, smtp_sink, settle):
     order = order_payload(language="de", email_address="first@example.com")
     moved = dict(order, language="en", customer={"id": 8, "email": "second@example.com", "name": "Ben Neu"})
     stale = dict(order, customer={"id": 9, "email": "stale@example.com", "name": "Old"})

@@ -12,7 +12,6 @@ from orders.models import infrastructure as orders_infrastructure
 from orders.service import OrdersService
 
 from .conftest import wait_for
-from .test_notifications_service import settle
 
 ADMIN = {"name": "alice", "kind": "user", "role": "admin", "origin": "gateway 10.0.0.7"}
 
@@ -53,7 +52,7 @@ def kinds_sent_to(smtp_sink, address):
 
 
 def test_shipping_with_notify_sends_one_mail_in_the_customers_language_and_the_log_lists_it(
-        orders, notifications, rpc, smtp_sink, orders_outbox, mail_config):
+        orders, notifications, rpc, smtp_sink, orders_outbox, mail_config, settle):
     order = new_order(orders, "fr")
     address = order["customer"]["email"]
     wait_for(lambda: len(kinds_sent_to(smtp_sink, address)) == 1, message="the order confirmation")
@@ -85,7 +84,7 @@ def test_shipping_with_notify_sends_one_mail_in_the_customers_language_and_the_l
     assert log[1]["event_id"] == payload["event_id"] and log[1]["subject"] == shipping[0]["Subject"]
 
 
-def test_shipping_without_notify_sends_no_mail(orders, notifications, rpc, smtp_sink):
+def test_shipping_without_notify_sends_no_mail(orders, notifications, rpc, smtp_sink, settle):
     order = new_order(orders, "de")
     address = order["customer"]["email"]
     wait_for(lambda: len(kinds_sent_to(smtp_sink, address)) == 1, message="the order confirmation")
