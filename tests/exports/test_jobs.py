@@ -3,7 +3,6 @@ only, and incremental runs that neither repeat nor miss an order (also after a f
 import os
 from datetime import datetime, timezone
 
-import eventlet
 import pytest
 from lxml import etree
 from nameko.containers import ServiceContainer
@@ -13,6 +12,7 @@ from exports import jobs, serialize
 from exports.handlers import current_change
 from exports.models import ExportJob, ExportRun
 from exports.service import ExportsService
+from oms_common.db import utcnow
 from oms_common.problems import Conflict, NotFound, ValidationFailed
 
 from .conftest import ADMIN, free_port, order_doc, wait_until
@@ -152,7 +152,8 @@ def test_a_run_that_died_after_publishing_its_file_is_not_repeated(call, feed, e
     assert runs[str(orphan_file)]["status"] == "succeeded" and "Recovered" in runs[str(orphan_file)]["error"]
 
 
-def test_a_job_due_while_two_replicas_run_produces_one_file(call, feed, base_config, clean_jobs, settings, unique):
+def test_a_job_due_while_two_replicas_run_produces_one_file(call, feed, base_config, clean_jobs, settings, unique,
+                                                             exports_db):
     feed(*(order_doc(f"J{unique}-{i}") for i in range(20)))
     created = [call("create_job", job_data(f"{unique}{n}", filters={"q": f"J{unique}-"},
                                            target=f"replicas/{unique}/{n}", format=fmt))
@@ -173,7 +174,13 @@ def test_a_job_due_while_two_replicas_run_produces_one_file(call, feed, base_con
             return mine if len(mine) >= len(created) and all(r["status"] != "running" for r in mine) else None
 
         wait_until(all_ran, timeout=20, message="every job ran")
-        eventlet.sleep(1.0)  # both timers keep ticking (every 50 ms): a second run would show now
+
+        def none_due_any_more():
+            # a run is claimed by moving next_run_at past now in the claiming transaction, so once
+            # no job is due and no run is running, no replica can start a second run
+            with exports_db.read_session() as session:
+                return all(session.get(ExportJob, job["id"]).next_run_at > utcnow() for job in created)
+        wait_until(none_due_any_more, timeout=20, message="no job due any more")
         runs = [r for r in call("list_runs", {"page_size": 200})["items"] if r["job_id"] in {j["id"] for j in created}]
     finally:
         for container in replicas:
