@@ -309,16 +309,10 @@ def test_article_report_takes_percent_and_underscore_literally(admin):
         report = ok(admin.get("/api/v1/reports/article-orders", params={"article": article, "from": today}))
         return [(item["reference"], item["article_number"]) for item in report["items"]]
 
-    try:
-        assert articles(f"P{tag}%X") == [(percent["reference"], f"P{tag}%X")]
-        assert articles(f"U{tag}_Y") == [(underscore["reference"], f"U{tag}_Y")]
-        assert articles(f"{tag}%") == [(percent["reference"], f"P{tag}%X")]
-        assert articles(f"U{tag}_") == [(underscore["reference"], f"U{tag}_Y")]
-    finally:
-        # cancelled orders are not reported: later tests of this session's database may rely
-        # on no reported article containing a literal '%' (tests/orders asks for "%" and wants none)
-        for order in (percent, underscore):
-            assert admin.post(f"/api/v1/orders/{order['reference']}/cancel", json={}).status_code == 200
+    assert articles(f"P{tag}%X") == [(percent["reference"], f"P{tag}%X")]
+    assert articles(f"U{tag}_Y") == [(underscore["reference"], f"U{tag}_Y")]
+    assert articles(f"{tag}%") == [(percent["reference"], f"P{tag}%X")]
+    assert articles(f"U{tag}_") == [(underscore["reference"], f"U{tag}_Y")]
 
 
 # ---------------------------------------------------------------- expired open orders (S14)
