@@ -69,6 +69,7 @@ GERMAN = {
     "dunning_2": "Mahnung 2", "unpaid": "unbezahlt", "announced": "avisiert", "pending": "ausstehend",
     "authorized": "autorisiert", "paid": "bezahlt", "partially_refunded": "teilweise erstattet",
     "refunded": "erstattet", "failed": "fehlgeschlagen", "voided": "storniert (Zahlung)",
+    "partially_paid": "teilweise bezahlt", "disputed": "angefochten",
     "Newest first": "Neueste zuerst", "Oldest first": "Älteste zuerst", "Sort": "Sortierung",
     "Orders per page": "Bestellungen pro Seite", "Open orders": "Offene Bestellungen", "Detail": "Detail",
     "Version": "Version", "Yes": "Ja", "No": "Nein", "Delete": "Löschen", "Run now": "Jetzt ausführen",
@@ -88,6 +89,7 @@ ENGLISH = {
     "paypal": "PayPal", "cash_on_delivery": "cash on delivery",
     "payment_pending": "payment pending", "in_progress": "in progress", "dunning_1": "dunning 1",
     "dunning_2": "dunning 2", "partially_refunded": "partially refunded",
+    "partially_paid": "partially paid",
 }
 GERMAN.update({
     "Order": "Bestellung", "created": "erstellt", "status_changed": "Status geändert", "submitted": "abgeschickt",
