@@ -10,7 +10,7 @@ import logging
 import weakref
 from datetime import timedelta
 
-from sqlalchemy import false, or_, select, text
+from sqlalchemy import false, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
@@ -476,7 +476,9 @@ def _apply_waiting(uow, payment, adapters):
             WebhookInbox.status == "waiting",
             or_(WebhookInbox.order_reference == payment.order_reference,
                 (WebhookInbox.psp_reference == payment.psp_reference) if payment.psp_reference else false()))
-        .order_by(WebhookInbox.id).with_for_update(skip_locked=True)
+        # no SKIP LOCKED: a row the sweep holds is waited for, or the payment would open a second
+        # PaymentIntent and the event paid on the first would then no longer fit (flagged)
+        .order_by(WebhookInbox.id).with_for_update()
     ).scalars().all()
     for row in rows:
         _process_row(uow, row, adapters, payment)
@@ -660,8 +662,14 @@ def _apply_approved(uow, adapter, payment, update, actor, label):
 def _capture_approved(uow, adapter, payment, order_id, actor, label):
     """Captures an approved PayPal order; a refusal leaves it waiting for the buyer, visibly."""
     _adopt_ids(payment, domain.PspUpdate(order_reference=None, ids={"order": order_id}))
+    # one key per attempt after a refusal: PayPal answers a reused key with the stored refusal
+    refusals = uow.session.execute(
+        select(func.count()).select_from(PaymentAudit).where(
+            PaymentAudit.order_reference == payment.order_reference, PaymentAudit.action == "psp_capture_refused")
+    ).scalar_one()
+    key = f"oms-capture-{order_id}" + (f"-{refusals}" if refusals else "")
     try:
-        order = adapter.capture_order(order_id, key=f"oms-capture-{order_id}")
+        order = adapter.capture_order(order_id, key=key)
     except PspError as error:
         if error.retryable:
             raise   # retried by the inbox (or the next reconciliation); the key makes it capture once

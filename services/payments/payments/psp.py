@@ -363,16 +363,16 @@ class PayPalAdapter(Adapter):
         """
         if not self.webhook_id:
             raise PspNotConfigured("PayPal webhook id is not configured (OMS_PAYPAL_WEBHOOK_ID).")
-        names = {"auth_algo": "PAYPAL-AUTH-ALGO", "cert_url": "PAYPAL-CERT-URL",
-                 "transmission_id": "PAYPAL-TRANSMISSION-ID", "transmission_sig": "PAYPAL-TRANSMISSION-SIG",
-                 "transmission_time": "PAYPAL-TRANSMISSION-TIME"}
+        names = {"transmission_id": "PAYPAL-TRANSMISSION-ID", "transmission_time": "PAYPAL-TRANSMISSION-TIME",
+                 "cert_url": "PAYPAL-CERT-URL", "auth_algo": "PAYPAL-AUTH-ALGO",
+                 "transmission_sig": "PAYPAL-TRANSMISSION-SIG"}
         body = {key: headers.get(header) for key, header in names.items()}
         if not all(body.values()):
             return False
         body["webhook_id"] = self.webhook_id
         raw = raw_body.encode("utf-8") if isinstance(raw_body, str) else bytes(raw_body)
         head = json.dumps(body, separators=(",", ":")).encode("utf-8")
-        request = head[:-1] + b',"webhook_event":' + raw.strip() + b"}"
+        request = head[:-1] + b',"webhook_event":' + raw + b"}"
         result = self._request("POST", "/v1/notifications/verify-webhook-signature", raw=request)
         return result.get("verification_status") == "SUCCESS"
 
