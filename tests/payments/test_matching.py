@@ -38,7 +38,7 @@ def test_a_foreign_intent_naming_our_order_leaves_it_unpaid_and_flagged(orders_s
     assert [f["provider_event_id"] for f in detail["flagged_events"]] == [event["id"]]
     listed = rpc.payments.list_unmatched_webhook_events({"order_reference": reference})["items"]
     assert [(i["provider"], i["event_type"], i["amount"], i["status"]) for i in listed] == [
-        ("stripe", "payment_intent.succeeded", "0.010", "flagged")]
+        ("stripe", "payment_intent.succeeded", "0.01", "flagged")]
     assert rpc.orders.get_order(reference)["status"] == "payment_pending"
     assert rpc.orders.get_order(reference)["payment_status"] == "pending"
 

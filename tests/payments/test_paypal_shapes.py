@@ -202,4 +202,4 @@ def test_an_event_that_matches_nothing_is_listed_for_staff(payments_service, fak
     listed = rpc.payments.list_unmatched_webhook_events({"provider": "paypal", "status": ["unmatched"]})["items"]
     item = next(i for i in listed if i["provider_event_id"] == event_id)
     assert (item["provider"], item["event_type"], item["amount"], item["currency"]) == (
-        "paypal", "PAYMENT.CAPTURE.REFUNDED", "0.990", "USD")
+        "paypal", "PAYMENT.CAPTURE.REFUNDED", "0.99", "USD")

@@ -179,3 +179,24 @@ def test_fake_psp_refund_and_dispute_events_carry_no_oms_metadata_and_still_reac
     assert fake_psp.deliver_stripe(fake_psp.close_dispute(created["data"]["object"]["id"], "lost")) == [200]
     wait_for(lambda: probe.status(reference) == "refunded", message="dispute lost")
     assert probe.payment(reference).refunded_amount == Decimal("60.00")
+
+
+def test_current_refund_and_dispute_objects_naming_only_the_charge_reach_the_order(payments_service, submit_order,
+                                                                                  fake_psp, probe, rpc):
+    """Objects of API version 2026-07-29 (payment_intent null): matched by the charge alone."""
+    reference = submit_order("card", total="10.00", currency="USD")
+    _, charge = paid_through_fake(fake_psp, probe, reference)
+    raw, event_id = fixture("stripe.refund.updated.2026-07-29.dahlia.json", CH=charge, RE=stripe_id("re"))
+    assert deliver_stripe(fake_psp, raw) == 200
+    assert processed(probe, event_id).status == "applied"
+    assert (probe.status(reference), probe.payment(reference).refunded_amount) == (
+        "partially_refunded", Decimal("1.00"))
+    dispute = stripe_id("dp")
+    raw, event_id = fixture("stripe.charge.dispute.updated.2026-07-29.dahlia.json", CH=charge, DP=dispute)
+    assert deliver_stripe(fake_psp, raw) == 200
+    row = processed(probe, event_id)
+    # an inquiry for 10.00 on a charge with 1.00 refunded: still within what was captured
+    assert row.status == "applied", row.note
+    detail = rpc.payments.get_payment(reference)
+    assert (detail["status"], detail["dispute_status"], detail["dispute_reason"], detail["dispute_amount"]) == (
+        "disputed", "warning_needs_response", "general", "10.00")

@@ -137,7 +137,7 @@ def get_payment(source, reference):
             select(WebhookInbox).where(WebhookInbox.order_reference == payment.order_reference,
                                        WebhookInbox.status == "flagged").order_by(WebhookInbox.id).limit(50)
         ).scalars().all()
-        view["flagged_events"] = InboxSchema(many=True).dump(flagged)
+        view["flagged_events"] = _inbox_dump(flagged)
         return view
 
 
@@ -171,6 +171,14 @@ def list_stuck_payments(source, query, default_age_seconds):
         return {"older_than_seconds": age, "items": items, "count": len(items)}
 
 
+def _inbox_dump(rows):
+    items = InboxSchema(many=True).dump(rows)
+    for item, row in zip(items, rows):
+        if row.amount is not None:
+            item["amount"] = str(domain.shown(row.amount, row.currency or ""))
+    return items
+
+
 UNMATCHED_STATUSES = ("flagged", "unmatched", "waiting")
 
 
@@ -192,7 +200,7 @@ def list_webhook_events(source, query=None):
             statement = statement.where(WebhookInbox.order_reference == params["order_reference"])
         if params.get("provider"):
             statement = statement.where(WebhookInbox.provider == params["provider"])
-        return {"items": InboxSchema(many=True).dump(session.execute(statement).scalars().all())}
+        return {"items": _inbox_dump(session.execute(statement).scalars().all())}
 
 
 # ---------------------------------------------------------------- orders events
