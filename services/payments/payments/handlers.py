@@ -464,13 +464,17 @@ def sweep_inbox(source, adapters, limit=100):
     """'waiting' rows whose order appeared meanwhile (a race with the payment's creation)."""
     done = 0
     with source.unit_of_work() as uow:
+        # least recently looked at first: rows that never match (a foreign reference) do not
+        # keep newer ones from being looked at
         rows = uow.session.execute(
             select(WebhookInbox).where(WebhookInbox.status == "waiting")
-            .order_by(WebhookInbox.id).limit(limit).with_for_update(skip_locked=True)
+            .order_by(WebhookInbox.processed_at.asc().nulls_first(), WebhookInbox.id)
+            .limit(limit).with_for_update(skip_locked=True)
         ).scalars().all()
         for row in rows:
             update = _parse_row(adapters, row)
             if update is None or _match_payment(uow.session, row, update) is None:
+                row.processed_at = utcnow()
                 continue
             _process_row(uow, row, adapters)
             done += 1

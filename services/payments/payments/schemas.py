@@ -1,5 +1,7 @@
 """Wire schemas of the payments service: what RPC callers and events send, what they get back."""
-from marshmallow import EXCLUDE, Schema, fields, validate
+from decimal import Decimal
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from oms_common.fields import StrictSchema, text
 
@@ -57,6 +59,11 @@ class InboxQuerySchema(StrictSchema):
 
 # ---------------------------------------------------------------- incoming events
 
+def _at_most_three_decimals(value):
+    if value != value.quantize(Decimal("0.001")):
+        raise ValidationError("At most three decimals.")
+
+
 class OrderInEventSchema(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -66,7 +73,7 @@ class OrderInEventSchema(Schema):
     currency = fields.String(load_default="CHF", validate=validate.Regexp(r"^[A-Z]{3}$"))
     # exact, never rounded: three-decimal currencies (KWD, …) keep their third decimal
     total = fields.Decimal(required=True, allow_nan=False,
-                           validate=validate.Range(min=0, max=MAX_AMOUNT))
+                           validate=[validate.Range(min=0, max=MAX_AMOUNT), _at_most_three_decimals])
 
 
 class OrderEventSchema(Schema):
