@@ -22,6 +22,8 @@ def payments_running(runner_factory, service_config):
               "INBOX_POLL_SECONDS": 0.2}
     runner = runner_factory(config, PaymentsService)
     runner.start()
+    psp.stripe_webhook_url = f"http://{config['WEB_SERVER_ADDRESS']}/webhooks/stripe"
+    runner.psp = psp
     yield runner
     psp.stop()
 
@@ -82,3 +84,28 @@ def test_dunning_moves_the_order_and_a_bad_level_names_the_field(admin, client_f
     assert response.json()["dunning_level"] == 1
     detail = admin.get(f"/api/v1/orders/{reference}").json()
     assert detail["status"] == "dunning_1" and detail["payment"]["dunning_level"] == 1
+
+
+def test_a_flagged_payment_event_is_listed_for_staff_and_shown_on_the_payment(admin, client_for, payments_running):
+    psp = payments_running.psp
+    reference = admin.post("/api/v1/orders", json=order_body(payment_method="card")).json()["reference"]
+    own = wait_for(lambda: (p := payment_of(admin, reference)) and p["psp_reference"], timeout=20, interval=0.2,
+                   message="the PaymentIntent")
+    foreign = psp.create_intent(1, "chf", order_reference=reference)
+    event = psp.succeed_intent(foreign)
+    assert psp.deliver_stripe(event) == [200]
+
+    def flagged():
+        items = admin.get("/api/v1/payments/webhooks/unmatched", params={"order_reference": reference}).json()
+        return items["items"] if items["items"] and items["items"][0]["status"] == "flagged" else None
+    items = wait_for(flagged, timeout=20, interval=0.2, message="the flagged event listed")
+    assert [(i["provider"], i["event_type"], i["provider_event_id"]) for i in items] == [
+        ("stripe", "payment_intent.succeeded", event["id"])]
+    payment = payment_of(admin, reference)
+    assert payment["status"] == "pending" and payment["psp_reference"] == own
+    assert [f["provider_event_id"] for f in payment["flagged_events"]] == [event["id"]]
+    assert client_for("agent").get("/api/v1/payments/webhooks/unmatched").status_code == 403
+    bad = admin.get("/api/v1/payments/webhooks/unmatched", params={"status": "nonsense"})
+    assert bad.status_code == 422 and "status" in bad.text
+    disputed = admin.get("/api/v1/orders", params={"payment_status": "disputed"})
+    assert disputed.status_code == 200

@@ -1,5 +1,6 @@
 """Staff operations through the RPCs the gateway exposes (S9, S11, S13, S3)."""
 import time
+from decimal import Decimal
 
 import eventlet
 import pytest
@@ -46,7 +47,7 @@ def test_refund_larger_than_captured_is_refused_and_partial_refunds_add_up(payme
     assert rest["allowed_operations"] == []
     charge = fake_psp.charges[fake_psp.intents[pid]["latest_charge"]]
     assert charge["amount_refunded"] == 8000
-    refund_keys = [c[2] for c in fake_psp.calls if c[1] == "/v1/refunds"]
+    refund_keys = [c[2] for c in fake_psp.calls if c[1] == "/v1/refunds" and reference in (c[2] or "")]
     assert all(refund_keys) and len(set(refund_keys)) == 2
 
     # Stripe's own charge.refunded webhook for what we already booked changes nothing
@@ -54,7 +55,7 @@ def test_refund_larger_than_captured_is_refused_and_partial_refunds_add_up(payme
     assert fake_psp.deliver_stripe(echo) == [200]
     wait_for(lambda: probe.settled(reference), message="the echo processed")
     assert [e["status"] for e in probe.events(reference)] == ["paid", "partially_refunded", "refunded"]
-    assert str(probe.payment(reference).refunded_amount) == "80.00"
+    assert probe.payment(reference).refunded_amount == Decimal("80.00")
     with pytest.raises(Conflict):
         rpc.payments.refund_payment(reference, {}, ACCOUNTANT)
 

@@ -2,6 +2,7 @@
 import json
 import random
 import time
+from decimal import Decimal
 
 import eventlet
 import requests
@@ -107,8 +108,8 @@ def test_shuffled_events_for_one_order_end_in_the_same_state_with_one_event_per_
         wait_for(lambda: len(probe.inbox(reference)) == 4 and probe.settled(reference),
                  message=f"all four events processed (seed {seed})")
         payment = probe.payment(reference)
-        assert (payment.status, str(payment.captured_amount), str(payment.refunded_amount)) == (
-            "partially_refunded", "100.00", "30.00"), seed
+        assert (payment.status, payment.captured_amount, payment.refunded_amount) == (
+            "partially_refunded", Decimal("100.00"), Decimal("30.00")), seed
         emitted = probe.events(reference)
         changes = probe.audit(reference, "psp_update")
         assert len(emitted) == len(changes) == payment.sequence, seed

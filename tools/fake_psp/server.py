@@ -11,12 +11,21 @@ PayPal (JSON, ``PayPal-Request-Id``):
 Control (tests and demos):
     POST /_fake/stripe/payment_intents/{id}/{succeed|fail|authorize}   (?deliver=1 sends the webhook)
     POST /_fake/paypal/orders/{id}/{approve|capture}                     (?deliver=1 sends the webhook)
+    POST /_fake/stripe/payment_intents/{id}/{refund|dispute}
     GET  /_fake/state
 
 Webhooks are signed like the real ones: Stripe's ``Stripe-Signature: t=..,v1=..`` (HMAC-SHA256
 over ``f"{t}.{body}"``) and PayPal's transmission headers, whose signature only this fake's
 verify-webhook-signature endpoint accepts (an HMAC instead of PayPal's RSA certificate chain).
+Like PayPal, the signature covers ``transmission_id|transmission_time|webhook_id|crc32(body)``
+over the raw bytes delivered, and the verify endpoint checks the CRC32 of the ``webhook_event``
+text exactly as it appears in the verify request: a parsed and re-encoded body fails. PayPal
+bodies are written as PayPal writes them (``\/`` escapes, raw non-ASCII).
 ``deliver_*`` can send an event several times, late (an old timestamp) or in any order.
+
+The objects follow the real shapes (see tests/payments/fixtures): Stripe charges, refunds and
+disputes carry no OMS metadata (only the PaymentIntent has ``order_reference``); PayPal
+refunds carry no ``custom_id`` and name their capture only through ``links[rel=up]``.
 
 Use it in-process (``FakePSP().start()``) or as ``python -m fake_psp --port 12111``.
 """
@@ -69,9 +78,6 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-def _canonical(event):
-    return json.dumps(event, sort_keys=True, separators=(",", ":")).encode()
-
 
 class FakePSP:
     def __init__(self, stripe_api_key="sk_test_fake", stripe_webhook_secret="whsec_fake",
@@ -89,6 +95,12 @@ class FakePSP:
         self.intents, self.charges, self.refunds = {}, {}, {}
         self.paypal_orders, self.paypal_captures, self.paypal_refunds = {}, {}, {}
         self.idempotency = {}
+        self.disputes = {}
+        self.last_refund_id = None
+        self.paypal_capture_refusal = None   # e.g. "INSTRUMENT_DECLINED": the next captures are refused
+        self.paypal_deliveries = {}          # transmission id → the raw bytes delivered
+        self.paypal_verify_requests = []     # raw bodies of verify-webhook-signature calls
+        self.paypal_refunded = {}            # capture id → refunded cents
         self.calls = []          # (method, path, idempotency key) of every API call
         self.tokens = set()
         self.base_url = None
@@ -255,12 +267,16 @@ class FakePSP:
                 return self._stripe_error(f"No such refund: '{rid}'", 404)
             return self._json(refund)
 
-    def _stripe_succeed(self, intent):
+    def _stripe_succeed(self, intent, amount=None):
+        received = intent["amount"] if amount is None else amount
+        # a charge carries its own (empty) metadata, not the PaymentIntent's
         charge = {"id": _id("ch"), "object": "charge", "payment_intent": intent["id"], "amount": intent["amount"],
-                  "amount_captured": intent["amount"], "amount_refunded": 0, "currency": intent["currency"],
-                  "metadata": dict(intent["metadata"]), "refunded": False, "status": "succeeded"}
+                  "amount_captured": received, "amount_refunded": 0, "captured": True, "paid": True,
+                  "currency": intent["currency"], "metadata": {}, "refunded": False, "disputed": False,
+                  "status": "succeeded", "created": int(time.time()), "livemode": False,
+                  "balance_transaction": _id("txn"), "payment_method": _id("pm")}
         self.charges[charge["id"]] = charge
-        intent.update(status="succeeded", amount_received=intent["amount"], amount_capturable=0,
+        intent.update(status="succeeded", amount_received=received, amount_capturable=0,
                       latest_charge=charge["id"], last_payment_error=None)
         return charge
 
@@ -282,12 +298,13 @@ class FakePSP:
                 "capture_method": "automatic", "created": int(time.time()), "livemode": False}
         return pid
 
-    def succeed_intent(self, pid):
-        """The customer paid: the intent succeeds; returns the payment_intent.succeeded event."""
+    def succeed_intent(self, pid, amount_received=None):
+        """The customer paid: the intent succeeds; returns the payment_intent.succeeded event.
+        ``amount_received`` less than the amount: a partial capture."""
         with self.lock:
             intent = self.intents[pid]
             if intent["status"] != "succeeded":
-                self._stripe_succeed(intent)
+                self._stripe_succeed(intent, amount_received)
             return self.stripe_event("payment_intent.succeeded", intent)
 
     def fail_intent(self, pid, message="Your card was declined."):
@@ -316,11 +333,57 @@ class FakePSP:
             left = charge["amount_captured"] - charge["amount_refunded"]
             amount = left if amount_minor is None else amount_minor
             refund = {"id": _id("re"), "object": "refund", "amount": amount, "currency": intent["currency"],
-                      "payment_intent": pid, "charge": charge["id"], "status": "succeeded", "metadata": {}}
+                      "payment_intent": pid, "charge": charge["id"], "status": "succeeded", "metadata": {},
+                      "created": int(time.time()), "balance_transaction": _id("txn"), "failure_reason": None}
             self.refunds[refund["id"]] = refund
             charge["amount_refunded"] += amount
             charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
+            self.last_refund_id = refund["id"]
             return self.stripe_event("charge.refunded", charge)
+
+    def refund_event(self, rid, status=None, failure_reason=None):
+        """charge.refund.updated for a refund, optionally moving it to ``status`` first (a refund
+        that fails after succeeding gives the money back to the charge)."""
+        with self.lock:
+            refund = self.refunds[rid]
+            previous = refund["status"]
+            if status and status != previous:
+                refund["status"] = status
+                refund["failure_reason"] = failure_reason
+                if status in ("failed", "canceled") and previous == "succeeded":
+                    charge = self.charges[refund["charge"]]
+                    charge["amount_refunded"] -= refund["amount"]
+                    charge["refunded"] = False
+                    refund["failure_balance_transaction"] = _id("txn")
+            event = self.stripe_event("charge.refund.updated", refund)
+            event["data"]["previous_attributes"] = {"status": previous}
+            return event
+
+    def dispute_intent(self, pid, reason="fraudulent", amount_minor=None):
+        """The cardholder disputes the charge: returns charge.dispute.created (no OMS metadata)."""
+        with self.lock:
+            intent = self.intents[pid]
+            charge = self.charges[intent["latest_charge"]]
+            charge["disputed"] = True
+            dispute = {"id": _id("dp"), "object": "dispute",
+                       "amount": charge["amount_captured"] if amount_minor is None else amount_minor,
+                       "charge": charge["id"], "payment_intent": pid, "currency": intent["currency"],
+                       "created": int(time.time()), "evidence": {}, "metadata": {}, "livemode": False,
+                       "evidence_details": {"due_by": int(time.time()) + 7 * 86400, "has_evidence": False,
+                                            "past_due": False, "submission_count": 0},
+                       "is_charge_refundable": False, "reason": reason, "status": "needs_response"}
+            self.disputes[dispute["id"]] = dispute
+            return self.stripe_event("charge.dispute.created", dispute)
+
+    def close_dispute(self, did, status):
+        """charge.dispute.closed with ``status`` won or lost."""
+        with self.lock:
+            dispute = self.disputes[did]
+            previous = dispute["status"]
+            dispute["status"] = status
+            event = self.stripe_event("charge.dispute.closed", dispute)
+            event["data"]["previous_attributes"] = {"status": previous}
+            return event
 
     def sign_stripe(self, body, timestamp=None, secret=None):
         return stripe_signature(body, secret or self.stripe_webhook_secret, timestamp)
@@ -396,20 +459,42 @@ class FakePSP:
             order = self.paypal_orders.get(oid)
             if order is None:
                 return 404, {"name": "RESOURCE_NOT_FOUND", "message": "No such order."}
+            if order["status"] == "COMPLETED":
+                return 422, {"name": "UNPROCESSABLE_ENTITY", "message": "The requested action could not be performed.",
+                             "details": [{"issue": "ORDER_ALREADY_CAPTURED"}]}
             if order["status"] != "APPROVED":
-                return 422, {"name": "UNPROCESSABLE_ENTITY", "message": "ORDER_NOT_APPROVED"}
+                return 422, {"name": "UNPROCESSABLE_ENTITY", "message": "The requested action could not be performed.",
+                             "details": [{"issue": "ORDER_NOT_APPROVED"}]}
+            if self.paypal_capture_refusal:
+                return 422, {"name": "UNPROCESSABLE_ENTITY", "message": "The requested action could not be performed.",
+                             "details": [{"issue": self.paypal_capture_refusal,
+                                          "description": "The instrument presented was either declined or "
+                                                         "cannot be used."}]}
             self._paypal_capture(order)
             return 201, json.loads(json.dumps(order))
         return self._pp_call(request, capture)
 
-    def _paypal_capture(self, order):
+    def _paypal_capture(self, order, status="COMPLETED"):
         unit = order["purchase_units"][0]
-        capture = {"id": f"CAP{uuid.uuid4().hex[:14].upper()}", "status": "COMPLETED", "amount": dict(unit["amount"]),
+        cid = f"{uuid.uuid4().hex[:17].upper()}"
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        capture = {"id": cid, "status": status, "amount": dict(unit["amount"]), "final_capture": True,
+                   "seller_protection": {"status": "ELIGIBLE",
+                                         "dispute_categories": ["ITEM_NOT_RECEIVED", "UNAUTHORIZED_TRANSACTION"]},
                    "custom_id": unit.get("custom_id"), "invoice_id": unit.get("invoice_id"),
-                   "refunded": "0.00", "supplementary_data": {"related_ids": {"order_id": order["id"]}}}
+                   "supplementary_data": {"related_ids": {"order_id": order["id"]}},
+                   "links": [{"href": f"{self.base_url}/v2/payments/captures/{cid}", "rel": "self", "method": "GET"},
+                             {"href": f"{self.base_url}/v2/payments/captures/{cid}/refund", "rel": "refund",
+                              "method": "POST"},
+                             {"href": f"{self.base_url}/v2/checkout/orders/{order['id']}", "rel": "up",
+                              "method": "GET"}],
+                   "create_time": now, "update_time": now}
+        if status == "PENDING":
+            capture["status_details"] = {"reason": "PENDING_REVIEW"}
         unit["payments"]["captures"].append(capture)
         order["status"] = "COMPLETED"
-        self.paypal_captures[capture["id"]] = capture
+        self.paypal_captures[cid] = capture
+        self.paypal_refunded[cid] = 0
         return capture
 
     def _pp_refund(self, request, cid):
@@ -417,31 +502,60 @@ class FakePSP:
             capture = self.paypal_captures.get(cid)
             if capture is None:
                 return 404, {"name": "RESOURCE_NOT_FOUND", "message": "No such capture."}
-            captured = int(round(float(capture["amount"]["value"]) * 100))
-            refunded = int(round(float(capture["refunded"]) * 100))
             value = (body.get("amount") or {}).get("value")
-            amount = int(round(float(value) * 100)) if value else captured - refunded
-            if amount <= 0 or amount > captured - refunded:
+            result = self._paypal_refund(capture, value)
+            if result is None:
                 return 422, {"name": "UNPROCESSABLE_ENTITY", "message": "REFUND_AMOUNT_EXCEEDED"}
-            capture["refunded"] = f"{(refunded + amount) / 100:.2f}"
-            capture["status"] = "REFUNDED" if refunded + amount >= captured else "PARTIALLY_REFUNDED"
-            result = {"id": f"REF{uuid.uuid4().hex[:14].upper()}", "status": "COMPLETED",
-                      "amount": {"value": f"{amount / 100:.2f}", "currency_code": capture["amount"]["currency_code"]},
-                      "invoice_id": body.get("invoice_id") or capture.get("invoice_id"),
-                      "custom_id": capture.get("custom_id")}
-            self.paypal_refunds[result["id"]] = result
             return 201, result
         return self._pp_call(request, refund)
+
+    def _paypal_refund(self, capture, value=None):
+        """A refund of the capture, in PayPal's shape: no custom_id, the capture only in links[rel=up]."""
+        cid = capture["id"]
+        captured = int(round(float(capture["amount"]["value"]) * 100))
+        refunded = self.paypal_refunded.get(cid, 0)
+        amount = int(round(float(value) * 100)) if value else captured - refunded
+        if amount <= 0 or amount > captured - refunded:
+            return None
+        self.paypal_refunded[cid] = refunded + amount
+        capture["status"] = "REFUNDED" if refunded + amount >= captured else "PARTIALLY_REFUNDED"
+        rid = f"{uuid.uuid4().hex[:17].upper()}"
+        currency = capture["amount"]["currency_code"]
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S-00:00")
+        result = {"id": rid, "status": "COMPLETED",
+                  "amount": {"value": f"{amount / 100:.2f}", "currency_code": currency},
+                  "seller_payable_breakdown": {
+                      "gross_amount": {"value": f"{amount / 100:.2f}", "currency_code": currency},
+                      "net_amount": {"value": f"{amount / 100:.2f}", "currency_code": currency},
+                      "total_refunded_amount": {"value": f"{(refunded + amount) / 100:.2f}",
+                                                "currency_code": currency}},
+                  "create_time": now, "update_time": now,
+                  "links": [{"href": f"{self.base_url}/v2/payments/refunds/{rid}", "rel": "self", "method": "GET"},
+                            {"href": f"{self.base_url}/v2/payments/captures/{cid}", "rel": "up", "method": "GET"}]}
+        self.paypal_refunds[rid] = result
+        return result
+
+    def refund_paypal_capture(self, cid, value=None):
+        """A refund made in PayPal's dashboard: returns PAYMENT.CAPTURE.REFUNDED."""
+        with self.lock:
+            result = self._paypal_refund(self.paypal_captures[cid], value)
+            return self.paypal_event("PAYMENT.CAPTURE.REFUNDED", result, resource_type="refund")
 
     def _pp_void(self, request, aid):
         return self._pp_call(request, lambda body: (204, {}))
 
     def approve_paypal_order(self, oid):
+        """The buyer approved: returns CHECKOUT.ORDER.APPROVED with the order as PayPal shows it."""
         with self.lock:
             order = self.paypal_orders[oid]
             if order["status"] == "CREATED":
                 order["status"] = "APPROVED"
-            return self.paypal_event("CHECKOUT.ORDER.APPROVED", order)
+                order["payer"] = {"name": {"given_name": "Zoë", "surname": "Müller"},
+                                  "email_address": "zoe.mueller@example.com", "payer_id": "QYR5Z8XDVJNXQ",
+                                  "address": {"country_code": "CH"}}
+                order["create_time"] = order["update_time"] = datetime.now(timezone.utc).strftime(
+                    "%Y-%m-%dT%H:%M:%SZ")
+            return self.paypal_event("CHECKOUT.ORDER.APPROVED", order, resource_type="checkout-order")
 
     def capture_paypal_order(self, oid):
         """The buyer approved and the order was captured: returns PAYMENT.CAPTURE.COMPLETED."""
@@ -454,44 +568,81 @@ class FakePSP:
                 capture = order["purchase_units"][0]["payments"]["captures"][0]
             return self.paypal_event("PAYMENT.CAPTURE.COMPLETED", capture)
 
-    def paypal_event(self, event_type, resource):
-        return {"id": f"WH-{uuid.uuid4().hex[:16].upper()}", "event_version": "1.0",
-                "create_time": datetime.now(timezone.utc).isoformat(), "resource_type": "capture",
-                "event_type": event_type, "summary": event_type, "resource": json.loads(json.dumps(resource))}
+    def paypal_event(self, event_type, resource, resource_type="capture"):
+        summaries = {"CHECKOUT.ORDER.APPROVED": "An order has been approved by buyer"}
+        return {"id": f"WH-{uuid.uuid4().hex[:17].upper()}-{uuid.uuid4().hex[:17].upper()}", "event_version": "1.0",
+                "create_time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+                "resource_type": resource_type, "resource_version": "2.0", "event_type": event_type,
+                "summary": summaries.get(event_type, event_type), "resource": json.loads(json.dumps(resource)),
+                "links": [{"href": f"{self.base_url}/v1/notifications/webhooks-events/{event_type}", "rel": "self",
+                           "method": "GET"}]}
 
-    def _paypal_sig(self, transmission_id, transmission_time, webhook_id, event):
-        crc = zlib.crc32(_canonical(event))
+    @staticmethod
+    def paypal_body(event):
+        """The bytes PayPal would deliver: compact, raw UTF-8, slashes escaped as ``\/``."""
+        if isinstance(event, (bytes, bytearray)):
+            return bytes(event)
+        return json.dumps(event, ensure_ascii=False, separators=(",", ":")).replace("/", "\\/").encode("utf-8")
+
+    def _paypal_sig(self, transmission_id, transmission_time, webhook_id, raw):
+        crc = zlib.crc32(raw)
         message = f"{transmission_id}|{transmission_time}|{webhook_id}|{crc}".encode()
         return base64.b64encode(hmac.new(self.paypal_signing_key, message, hashlib.sha256).digest()).decode()
 
     def paypal_headers(self, event, webhook_id=None):
+        """Transmission headers for the bytes ``paypal_body(event)`` (or for ``event`` given as bytes)."""
+        raw = self.paypal_body(event)
         transmission_id = str(uuid.uuid4())
         transmission_time = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.paypal_deliveries[transmission_id] = raw
         return {
             "PAYPAL-TRANSMISSION-ID": transmission_id, "PAYPAL-TRANSMISSION-TIME": transmission_time,
             "PAYPAL-AUTH-ALGO": "SHA256withRSA", "PAYPAL-CERT-URL": f"{self.base_url}/_fake/paypal/cert.pem",
             "PAYPAL-TRANSMISSION-SIG": self._paypal_sig(
-                transmission_id, transmission_time, webhook_id or self.paypal_webhook_id, event),
+                transmission_id, transmission_time, webhook_id or self.paypal_webhook_id, raw),
         }
+
+    @staticmethod
+    def raw_member(text, name):
+        """The exact text of top-level member ``name`` of the JSON object ``text`` (None if absent)."""
+        decoder = json.JSONDecoder()
+        index = text.index("{") + 1
+        while True:
+            while text[index] in " \t\r\n,":
+                index += 1
+            if text[index] == "}":
+                return None
+            key, index = decoder.raw_decode(text, index)
+            while text[index] in " \t\r\n:":
+                index += 1
+            start = index
+            _, index = decoder.raw_decode(text, index)
+            if key == name:
+                return text[start:index]
 
     def _pp_verify(self, request):
         if not self._pp_auth(request):
             return self._pp_error("AUTHENTICATION_FAILURE", "Authentication failed.", 401)
-        body = request.get_json(silent=True) or {}
+        raw_request = request.get_data()
         try:
+            text = raw_request.decode("utf-8")
+            body = json.loads(text)
+            raw_event = self.raw_member(text, "webhook_event")
             expected = self._paypal_sig(body["transmission_id"], body["transmission_time"], body["webhook_id"],
-                                        body["webhook_event"])
+                                        raw_event.encode("utf-8"))
             ok = (body["webhook_id"] == self.paypal_webhook_id
                   and hmac.compare_digest(expected, body.get("transmission_sig") or ""))
-        except (KeyError, TypeError):
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             return self._pp_error("VALIDATION_ERROR", "Invalid request.", 400)
+        with self.lock:
+            self.paypal_verify_requests.append(raw_request)
         return self._json({"verification_status": "SUCCESS" if ok else "FAILURE"})
 
     def deliver_paypal(self, event, url=None, times=1, headers=None, timeout=10):
-        body = json.dumps(event).encode()
+        body = self.paypal_body(event)
         statuses = []
         for _ in range(times):
-            sent = headers if headers is not None else self.paypal_headers(event)
+            sent = headers if headers is not None else self.paypal_headers(body)
             response = requests.post(url or self.paypal_webhook_url, data=body, timeout=timeout,
                                      headers={"Content-Type": "application/json", **sent})
             statuses.append(response.status_code)
@@ -502,7 +653,7 @@ class FakePSP:
         if pid not in self.intents:
             return self._stripe_error("No such payment_intent", 404)
         makers = {"succeed": self.succeed_intent, "fail": self.fail_intent, "authorize": self.authorize_intent,
-                  "refund": self.refund_intent}
+                  "refund": self.refund_intent, "dispute": self.dispute_intent}
         if action not in makers:
             return self._stripe_error(f"Unknown action {action}", 404)
         event = makers[action](pid)

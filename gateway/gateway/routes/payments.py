@@ -58,6 +58,13 @@ def list_webhook_events(ctx):
     return ctx.call("payments", "list_webhook_events", ctx.query(repeatable=("status",)))
 
 
+@router.route("GET", "/api/v1/payments/webhooks/unmatched", "payments.manage",
+              "PSP events staff must look at: flagged (do not fit their payment), unmatched, waiting for their order",
+              TAGS, query=wire.InboxQuerySchema)
+def list_unmatched_webhook_events(ctx):
+    return ctx.call("payments", "list_unmatched_webhook_events", ctx.query(repeatable=("status",)))
+
+
 @router.route("POST", "/api/v1/payments/webhooks/<inbox_id>/replay", "users.manage",
               "Apply a stored webhook event again", TAGS)
 def replay_webhook_event(ctx, inbox_id):

@@ -69,6 +69,9 @@ GERMAN = {
     "dunning_2": "Mahnung 2", "unpaid": "unbezahlt", "announced": "avisiert", "pending": "ausstehend",
     "authorized": "autorisiert", "paid": "bezahlt", "partially_refunded": "teilweise erstattet",
     "refunded": "erstattet", "failed": "fehlgeschlagen", "voided": "storniert (Zahlung)",
+    "partially_paid": "teilweise bezahlt", "disputed": "angefochten", "Capture": "Einzug", "Dispute": "Anfechtung",
+    "evidence due": "Belege fällig bis",
+    "PSP events that do not fit this payment": "PSP-Meldungen, die nicht zu dieser Zahlung passen",
     "Newest first": "Neueste zuerst", "Oldest first": "Älteste zuerst", "Sort": "Sortierung",
     "Orders per page": "Bestellungen pro Seite", "Open orders": "Offene Bestellungen", "Detail": "Detail",
     "Version": "Version", "Yes": "Ja", "No": "Nein", "Delete": "Löschen", "Run now": "Jetzt ausführen",
@@ -88,6 +91,7 @@ ENGLISH = {
     "paypal": "PayPal", "cash_on_delivery": "cash on delivery",
     "payment_pending": "payment pending", "in_progress": "in progress", "dunning_1": "dunning 1",
     "dunning_2": "dunning 2", "partially_refunded": "partially refunded",
+    "partially_paid": "partially paid",
 }
 GERMAN.update({
     "Order": "Bestellung", "created": "erstellt", "status_changed": "Status geändert", "submitted": "abgeschickt",

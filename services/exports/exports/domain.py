@@ -18,6 +18,7 @@ ORDER_STATUSES = (
 )
 PAYMENT_STATUSES = (
     "unpaid", "announced", "pending", "authorized", "paid", "partially_refunded", "refunded", "failed", "voided",
+    "partially_paid", "disputed",
 )
 # what the orders service accepts on creation (kept in step with orders' domain; see imports)
 PAYMENT_METHODS = ("invoice", "prepayment", "card", "paypal", "cash_on_delivery")

@@ -11,10 +11,13 @@ ORDER_STATUSES = (
 )
 PAYMENT_STATUSES = (
     "unpaid", "announced", "pending", "authorized", "paid", "partially_refunded", "refunded", "failed", "voided",
+    "partially_paid", "disputed",
 )
-# Order of payment statuses when staff sort by it: what needs attention first.
+# Order of payment statuses when staff sort by it: what needs attention first. The rank is
+# stored with each order, so statuses added later take the next numbers (no renumbering).
 PAYMENT_STATUS_RANK = {status: rank for rank, status in enumerate(
-    ("failed", "unpaid", "pending", "announced", "authorized", "paid", "partially_refunded", "refunded", "voided"))}
+    ("failed", "unpaid", "pending", "announced", "authorized", "paid", "partially_refunded", "refunded", "voided",
+     "partially_paid", "disputed"))}
 
 PSP_METHODS = frozenset({"card", "paypal"})
 PAYMENT_METHODS = ("invoice", "prepayment", "card", "paypal", "cash_on_delivery")

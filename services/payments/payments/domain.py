@@ -5,8 +5,11 @@ rows, asks these functions and stores what they decide.
 """
 from decimal import ROUND_HALF_UP, Decimal
 
+from . import currencies
+
 PAYMENT_STATUSES = (
     "unpaid", "announced", "pending", "authorized", "paid", "partially_refunded", "refunded", "failed", "voided",
+    "partially_paid", "disputed",
 )
 PSP_METHODS = {"card": "stripe", "paypal": "paypal"}
 MANUAL_METHODS = ("invoice", "prepayment", "cash_on_delivery")
@@ -15,21 +18,29 @@ PROVIDERS = ("manual", "stripe", "paypal")
 
 # Forward moves only. Anything else (a late ``failed`` after ``paid``, an old ``pending``
 # after ``authorized``) is recorded and ignored. ``failed`` may still be followed by success:
-# the customer can retry with another card on the same PaymentIntent.
+# the customer can retry with another card on the same PaymentIntent; a declined capture of an
+# authorisation is a failure too. ``partially_paid``: the PSP captured less than the order's
+# amount. ``disputed`` is entered and left by dispute events only (``after_dispute``).
 TRANSITIONS = {
     "unpaid": {"announced", "paid", "voided"},
     "announced": {"paid", "voided"},
-    "pending": {"authorized", "paid", "failed", "voided"},
-    "failed": {"authorized", "paid", "voided"},
-    "authorized": {"paid", "voided"},
+    "pending": {"authorized", "partially_paid", "paid", "failed", "voided"},
+    "failed": {"authorized", "partially_paid", "paid", "voided"},
+    "authorized": {"partially_paid", "paid", "failed", "voided"},
+    "partially_paid": {"paid", "partially_refunded", "refunded"},
     "paid": {"partially_refunded", "refunded"},
     "partially_refunded": {"partially_refunded", "refunded"},
     "refunded": set(),
     "voided": set(),
+    "disputed": set(),
 }
 MANUAL_STATUSES = ("unpaid", "announced", "paid")
 STUCK_STATUSES = ("pending",)
-CAPTURED_STATUSES = ("paid", "partially_refunded")
+CAPTURED_STATUSES = ("paid", "partially_refunded", "partially_paid")
+DISPUTABLE_STATUSES = ("paid", "partially_refunded", "partially_paid", "refunded")
+DISPUTE_OPEN = ("warning_needs_response", "warning_under_review", "needs_response", "under_review")
+DISPUTE_WON = ("won", "warning_closed", "prevented")
+DISPUTE_LOST = ("lost",)
 
 # What each provider can do at all; ``allowed_operations`` narrows it to what the current
 # state permits (this is what the detail view offers).
@@ -41,9 +52,9 @@ CAPABILITIES = {
 DUNNING_LEVELS = (1, 2)
 DUNNING_ORDER_STATUS = {1: "dunning_1", 2: "dunning_2"}
 
-MONEY_STEP = Decimal("0.01")
-ZERO = Decimal("0.00")
-ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "PYG", "RWF"})
+# Amounts are kept with three decimals (KWD, BHD, …); see currencies.py for the PSPs' units.
+MONEY_STEP = Decimal("0.001")
+ZERO = Decimal("0.000")
 
 
 class DomainError(Exception):
@@ -67,16 +78,20 @@ def money(value):
 
 
 def to_minor(amount, currency):
-    """Decimal amount → integer minor units (what Stripe speaks)."""
-    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
-        return int(Decimal(amount).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-    return int((Decimal(amount) * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    """Decimal amount → integer minor units as Stripe counts them (CurrencyError if it cannot)."""
+    return currencies.to_stripe_minor(amount, currency)
 
 
 def from_minor(minor, currency):
-    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
-        return money(minor)
-    return money(Decimal(int(minor)) / 100)
+    return currencies.from_stripe_minor(minor, currency)
+
+
+def shown(amount, currency):
+    """The amount as answers show it: two decimals, three for three-decimal currencies."""
+    if amount is None:
+        return None
+    return Decimal(amount).quantize(Decimal(1).scaleb(-currencies.display_places(currency)),
+                                    rounding=ROUND_HALF_UP)
 
 
 def provider_for(method):
@@ -148,8 +163,32 @@ def plan_refund(provider, status, captured, refunded, requested=None):
     return "refund", amount
 
 
-def status_after_refunds(captured, refunded):
-    return "refunded" if money(refunded) >= money(captured) else "partially_refunded"
+def status_after_refunds(captured, refunded, amount=None):
+    """The status a captured payment has for what is refunded (or lost in a dispute) now."""
+    captured, refunded = money(captured), money(refunded)
+    if refunded > ZERO:
+        return "refunded" if refunded >= captured else "partially_refunded"
+    if amount is not None and captured < money(amount):
+        return "partially_paid"
+    return "paid"
+
+
+def capture_status(captured, amount):
+    """A PSP capture of less than the order's amount is partial, never paid."""
+    return "paid" if money(captured) >= money(amount) else "partially_paid"
+
+
+def after_dispute(dispute_status, before, captured, refunded, amount):
+    """(status, lost): what a dispute in ``dispute_status`` makes of the payment.
+
+    Open → ``disputed``; lost → the amount is booked like a refund (the caller adds it to
+    ``refunded`` first); won → back to what the refunds say.
+    """
+    if dispute_status in DISPUTE_LOST:
+        return status_after_refunds(captured, refunded, amount), True
+    if dispute_status in DISPUTE_WON:
+        return status_after_refunds(captured, refunded, amount), False
+    return "disputed", False
 
 
 def check_dunning(provider, status, order_dunning_level, level):
@@ -205,7 +244,19 @@ class PspUpdate:
     """What a provider's event says about a payment, independent of the wire format."""
 
     def __init__(self, order_reference, psp_reference=None, status=None, captured=None,
-                 refunded_total=None, refund_id=None, refund_amount=None, currency=None, detail=None):
+                 refunded_total=None, refund_id=None, refund_amount=None, currency=None, detail=None,
+                 kind="payment", ids=None, requested=None, refunds=None, dispute=None, invalid=None,
+                 capture_state=None, order_status=None):
+        self.kind = kind                # payment | refund | dispute | approved
+        self.ids = {k: v for k, v in (ids or {}).items() if isinstance(v, str) and 0 < len(v) <= 120}
+        if psp_reference and "intent" not in self.ids and "order" not in self.ids:
+            self.ids.setdefault("psp", psp_reference)
+        self.requested = requested      # the amount the PSP object asks for (intent / order), when known
+        self.refunds = refunds or []    # [{"id", "amount", "status", "failure_reason"}]
+        self.dispute = dispute          # {"id", "amount", "status", "reason", "due_by"}
+        self.invalid = invalid          # why an amount or currency cannot be represented
+        self.capture_state = capture_state  # PSP's capture state when it is neither paid nor failed
+        self.order_status = order_status    # PayPal order status (APPROVED, COMPLETED, …)
         self.order_reference = order_reference
         self.psp_reference = psp_reference
         self.status = status            # target status, or None when only refunds change
@@ -215,6 +266,18 @@ class PspUpdate:
         self.refund_amount = refund_amount
         self.currency = currency
         self.detail = detail
+        self.amount_due = None          # set by the caller: the payment's amount
+
+    @property
+    def amount(self):
+        """The amount the event is about, for the staff list."""
+        if self.captured is not None:
+            return self.captured
+        if self.refunds:
+            return sum((money(r["amount"]) for r in self.refunds), ZERO)
+        if self.dispute:
+            return self.dispute.get("amount")
+        return self.requested
 
     def __repr__(self):  # pragma: no cover - debugging aid
         return f"PspUpdate({self.__dict__})"
@@ -240,6 +303,8 @@ def decide(current_status, captured, refunded, update):
     if update.refunded_total is not None:
         new_refunded = max(old_refunded, money(update.refunded_total))
     target = update.status
+    if target == "paid" and update.amount_due is not None and new_captured < money(update.amount_due):
+        target = "partially_paid"
     if new_refunded > old_refunded:
         target = status_after_refunds(new_captured, new_refunded) if new_captured > ZERO else "refunded"
     if target is None or (target == current_status and new_refunded == old_refunded):

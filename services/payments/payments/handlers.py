@@ -10,13 +10,14 @@ import logging
 import weakref
 from datetime import timedelta
 
-from sqlalchemy import false, or_, select, text
+from sqlalchemy import false, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
 from oms_common.problems import Conflict, NotFound, ServiceUnavailable, ValidationFailed, load
 
 from . import domain
+from .currencies import CurrencyError
 from .models import Payment, PaymentAudit, Refund, WebhookInbox
 from .psp import PayPalAdapter, PspError, PspNotConfigured, StripeAdapter
 from .schemas import (
@@ -47,13 +48,24 @@ def psp_actor(provider):
     return {"name": provider, "kind": "psp", "role": None, "origin": f"webhook:{provider}"}
 
 
+MONEY_FIELDS = ("amount", "captured_amount", "refunded_amount", "refundable_amount", "dispute_amount")
+
+
 def payment_view(payment):
     view = {column: getattr(payment, column) for column in (
         "order_reference", "method", "provider", "status", "currency", "amount", "captured_amount",
         "refunded_amount", "psp_reference", "psp_capture_id", "completed_by_hand_reference", "order_status",
-        "dunning_level", "failure_reason", "sequence", "version", "created_at", "updated_at", "status_changed_at")}
+        "dunning_level", "failure_reason", "sequence", "version", "created_at", "updated_at", "status_changed_at",
+        "psp_charge_id", "psp_capture_status", "dispute_id", "dispute_status", "dispute_amount", "dispute_reason",
+        "dispute_evidence_due_by")}
     view["refundable_amount"] = domain.refundable(payment.captured_amount or 0, payment.refunded_amount or 0)
-    view["refunds"] = payment.refunds
+    for field in MONEY_FIELDS:
+        view[field] = domain.shown(view[field], payment.currency)
+    view["pending_refund_amount"] = domain.shown(_pending_refunds(payment), payment.currency)
+    view["disputed"] = payment.status == "disputed"
+    view["refunds"] = [dict({c: getattr(r, c) for c in ("kind", "status", "psp_refund_id", "reason", "actor",
+                                                        "created_at", "failure_reason")},
+                            amount=domain.shown(r.amount, payment.currency)) for r in payment.refunds]
     view["capabilities"] = sorted(domain.CAPABILITIES[payment.provider])
     view["allowed_operations"] = domain.allowed_operations(
         payment.provider, payment.status, payment.captured_amount or 0, payment.refunded_amount or 0,
@@ -120,7 +132,13 @@ def get_payment(source, reference):
         payment = _find_payment(session, reference, lock=False)
         if payment is None:
             raise NotFound(f"No payment for order '{reference}'.")
-        return payment_view(payment)
+        view = payment_view(payment)
+        flagged = session.execute(
+            select(WebhookInbox).where(WebhookInbox.order_reference == payment.order_reference,
+                                       WebhookInbox.status == "flagged").order_by(WebhookInbox.id).limit(50)
+        ).scalars().all()
+        view["flagged_events"] = _inbox_dump(flagged)
+        return view
 
 
 def payment_history(source, reference):
@@ -153,6 +171,25 @@ def list_stuck_payments(source, query, default_age_seconds):
         return {"older_than_seconds": age, "items": items, "count": len(items)}
 
 
+def _inbox_dump(rows):
+    items = InboxSchema(many=True).dump(rows)
+    for item, row in zip(items, rows):
+        if row.amount is not None:
+            item["amount"] = str(domain.shown(row.amount, row.currency or ""))
+    return items
+
+
+UNMATCHED_STATUSES = ("flagged", "unmatched", "waiting")
+
+
+def list_unmatched_webhook_events(source, query=None):
+    """What staff must look at: events about a payment that do not fit it (flagged), events that
+    name nothing OMS knows (unmatched) and events still waiting for their order."""
+    params = dict(query or {})
+    params.setdefault("status", list(UNMATCHED_STATUSES))
+    return list_webhook_events(source, params)
+
+
 def list_webhook_events(source, query=None):
     params = load(InboxQuerySchema(), query or {})
     with source.read_session() as session:
@@ -161,7 +198,9 @@ def list_webhook_events(source, query=None):
             statement = statement.where(WebhookInbox.status.in_(params["status"]))
         if params["order_reference"]:
             statement = statement.where(WebhookInbox.order_reference == params["order_reference"])
-        return {"items": InboxSchema(many=True).dump(session.execute(statement).scalars().all())}
+        if params.get("provider"):
+            statement = statement.where(WebhookInbox.provider == params["provider"])
+        return {"items": _inbox_dump(session.execute(statement).scalars().all())}
 
 
 # ---------------------------------------------------------------- orders events
@@ -215,7 +254,18 @@ def _open_at_psp(source, adapters, reference):
     with source.read_session() as session:
         payment = _find_payment(session, reference, lock=False)
         amount, currency, provider = payment.amount, payment.currency, payment.provider
-    result = adapters[provider].create_payment(reference, amount, currency, key=f"oms-payment-{reference}")
+    try:
+        result = adapters[provider].create_payment(reference, amount, currency, key=f"oms-payment-{reference}")
+    except CurrencyError as error:
+        # refused visibly: staff see why the PSP was not asked (never a rounded amount)
+        with source.unit_of_work() as uow:
+            payment = _lock_payment(uow.session, reference)
+            payment.failure_reason = f"Not opened at {provider}: {error}"[:1000]
+            _touch(payment)
+            _audit(uow.session, reference, SYSTEM, "psp_amount_refused", payment.status, payment.status,
+                   reason=payment.failure_reason, details={"amount": str(amount), "currency": currency})
+            uow.commit()
+        return
     with source.unit_of_work() as uow:
         payment = _lock_payment(uow.session, reference)
         if not payment.psp_reference:
@@ -292,7 +342,7 @@ def receive_stripe_webhook(source, raw_body, signature_header, secrets, toleranc
 def receive_paypal_webhook(source, adapter, raw_body, headers):
     event = parse_paypal(raw_body)
     try:
-        verified = adapter.verify_webhook(headers, event)
+        verified = adapter.verify_webhook(headers, raw_body)
     except PspNotConfigured as error:
         raise InvalidWebhook(str(error)) from None
     except PspError as error:
@@ -400,8 +450,9 @@ def replay_webhook_event(source, inbox_id, actor=None):
             select(WebhookInbox).where(WebhookInbox.id == int(inbox_id)).with_for_update()).scalar_one_or_none()
         if row is None:
             raise NotFound(f"No stored webhook {inbox_id}.")
-        if row.status not in ("failed", "ignored", "waiting"):
-            raise Conflict(f"The webhook is '{row.status}'; only failed, ignored or waiting ones are replayed.")
+        if row.status not in ("failed", "ignored", "waiting", "flagged", "unmatched"):
+            raise Conflict(f"The webhook is '{row.status}'; only failed, ignored, waiting, flagged or unmatched "
+                           "ones are replayed.")
         previous = row.status
         row.status, row.attempts, row.next_attempt_at, row.processed_at = "received", 0, None, None
         row.note = f"replayed by {actor['name']} (was {previous})"
@@ -413,12 +464,17 @@ def sweep_inbox(source, adapters, limit=100):
     """'waiting' rows whose order appeared meanwhile (a race with the payment's creation)."""
     done = 0
     with source.unit_of_work() as uow:
+        # least recently looked at first: rows that never match (a foreign reference) do not
+        # keep newer ones from being looked at
         rows = uow.session.execute(
             select(WebhookInbox).where(WebhookInbox.status == "waiting")
-            .order_by(WebhookInbox.id).limit(limit).with_for_update(skip_locked=True)
+            .order_by(WebhookInbox.processed_at.asc().nulls_first(), WebhookInbox.id)
+            .limit(limit).with_for_update(skip_locked=True)
         ).scalars().all()
         for row in rows:
-            if _find_payment(uow.session, row.order_reference, row.psp_reference, lock=False) is None:
+            update = _parse_row(adapters, row)
+            if update is None or _match_payment(uow.session, row, update) is None:
+                row.processed_at = utcnow()
                 continue
             _process_row(uow, row, adapters)
             done += 1
@@ -432,32 +488,133 @@ def _apply_waiting(uow, payment, adapters):
             WebhookInbox.status == "waiting",
             or_(WebhookInbox.order_reference == payment.order_reference,
                 (WebhookInbox.psp_reference == payment.psp_reference) if payment.psp_reference else false()))
-        .order_by(WebhookInbox.id).with_for_update(skip_locked=True)
+        # no SKIP LOCKED: a row the sweep holds is waited for, or the payment would open a second
+        # PaymentIntent and the event paid on the first would then no longer fit (flagged)
+        .order_by(WebhookInbox.id).with_for_update()
     ).scalars().all()
     for row in rows:
         _process_row(uow, row, adapters, payment)
 
 
+def _parse_row(adapters, row):
+    return adapters[row.provider].parse_event(json.loads(row.body))
+
+
+# Which payment column holds each kind of PSP id an event may carry.
+_ID_COLUMNS = {"intent": Payment.psp_reference, "order": Payment.psp_reference, "psp": Payment.psp_reference,
+               "charge": Payment.psp_charge_id, "capture": Payment.psp_capture_id,
+               "authorization": Payment.psp_authorization_id, "dispute": Payment.dispute_id}
+
+
+def _match_payment(session, row, update, lock=True):
+    """The payment an event is about: the order reference when it is one of ours, else any PSP id
+    OMS stored (a foreign reference never blocks that fallback)."""
+    reference = update.order_reference or row.order_reference
+    if reference:
+        payment = _find_payment(session, reference, lock=lock)
+        if payment is not None:
+            return payment
+    for kind, value in update.ids.items():
+        if kind == "refund":
+            query = select(Payment).join(Refund, Refund.payment_id == Payment.id).where(Refund.psp_refund_id == value)
+        else:
+            query = select(Payment).where(_ID_COLUMNS[kind] == value)
+        query = query.where(Payment.provider == row.provider).order_by(Payment.id).limit(1)
+        payment = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+        if payment is not None:
+            return payment
+    return None
+
+
 def _process_row(uow, row, adapters, payment=None):
-    update = adapters[row.provider].parse_event(json.loads(row.body))
+    update = _parse_row(adapters, row)
     row.processed_at = utcnow()
     if update is None:
         row.status, row.note = "ignored", f"'{row.event_type}' does not change a payment."
         return row.status
-    reference = update.order_reference or row.order_reference
-    psp_reference = update.psp_reference or row.psp_reference
+    row.currency = (update.currency or "")[:3].upper() or None
+    try:
+        row.amount = domain.money(update.amount) if update.amount is not None else None
+    except (ArithmeticError, ValueError):
+        row.amount = None
     if payment is None:
-        payment = _find_payment(uow.session, reference, None if reference else psp_reference)
+        payment = _match_payment(uow.session, row, update)
     if payment is None:
-        if not reference and not psp_reference:
-            row.status, row.note = "ignored", "The event names no order."
-        else:
+        if update.order_reference or row.order_reference:
             row.status, row.note = "waiting", "The order is not known yet; applied when it appears."
+        else:
+            row.status, row.note = "unmatched", "The event names no order and no PSP id OMS knows."
         return row.status
+    row.order_reference = payment.order_reference
+    actor = psp_actor(row.provider)
     label = f"{row.provider} {row.event_type} {row.provider_event_id}"
-    changed, note = apply_psp_update(uow, payment, update, psp_actor(row.provider), label)
+    misfit = update.invalid or _misfit(payment, row.provider, update)
+    if misfit:
+        return _flag(uow, row, payment, actor, label, misfit, update)
+    if update.kind == "approved":
+        changed, note = _apply_approved(uow, adapters[row.provider], payment, update, actor, label)
+    elif update.kind == "refund":
+        changed, note = _apply_refunds(uow, payment, update, actor, label)
+    elif update.kind == "dispute":
+        changed, note = _apply_dispute(uow, payment, update, actor, label)
+    else:
+        changed, note = apply_psp_update(uow, payment, update, actor, label)
+    if note and note.startswith("flag:"):
+        return _flag(uow, row, payment, actor, label, note[5:], update)
+    if note == "wait":
+        row.status, row.note = "waiting", "The refund arrived before its capture; applied once the capture is known."
+        return row.status
     row.status, row.note = ("applied" if changed else "ignored"), note
     return row.status
+
+
+def _flag(uow, row, payment, actor, label, reason, update):
+    """Stored and acknowledged, but changes nothing: staff see it on the payment and in the list."""
+    row.status, row.note = "flagged", reason[:1000]
+    _audit(uow.session, payment.order_reference, actor, "psp_event_flagged", payment.status, payment.status,
+           reason=reason, details={"event": label, "amount": str(row.amount) if row.amount is not None else None,
+                                   "currency": row.currency, "psp_ids": update.ids})
+    return row.status
+
+
+def _misfit(payment, provider, update):
+    """Why an event cannot be about this payment, or None: another PSP, another intent or order,
+    another currency, another amount (a first sighting must match the order's amount)."""
+    if provider != payment.provider:
+        return f"The order is paid through {payment.provider}, not {provider}."
+    if update.currency and update.currency.upper() != payment.currency:
+        return f"Currency {update.currency.upper()} does not match the payment's {payment.currency}."
+    own = update.ids.get("intent") or update.ids.get("order") or update.ids.get("psp")
+    if own and payment.psp_reference and own != payment.psp_reference:
+        return f"The event is about {own}, not about this payment's {payment.psp_reference}."
+    charge = update.ids.get("charge")
+    if charge and payment.psp_charge_id and charge != payment.psp_charge_id:
+        return f"The event is about charge {charge}, not this payment's {payment.psp_charge_id}."
+    capture = update.ids.get("capture")
+    if capture and payment.psp_capture_id and capture != payment.psp_capture_id and update.kind != "approved":
+        return f"The event is about capture {capture}, not this payment's {payment.psp_capture_id}."
+    amount = domain.money(payment.amount)
+    if update.requested is not None and domain.money(update.requested) != amount:
+        return (f"The PSP asks for {domain.money(update.requested)} {payment.currency}; "
+                f"the order is for {amount}.")
+    if update.kind in ("payment", "approved") and update.captured is not None:
+        if domain.money(update.captured) > amount:
+            return f"The PSP reports {domain.money(update.captured)} captured; the order is for {amount}."
+        if not payment.psp_reference and update.requested is None and domain.money(update.captured) != amount:
+            return (f"A first sighting must match the order's amount: {domain.money(update.captured)} "
+                    f"reported, {amount} expected.")
+    return None
+
+
+def _adopt_ids(payment, update):
+    if not payment.psp_reference:
+        payment.psp_reference = update.ids.get("intent") or update.ids.get("order") or update.ids.get("psp")
+    payment.psp_charge_id = payment.psp_charge_id or update.ids.get("charge")
+    payment.psp_capture_id = payment.psp_capture_id or update.ids.get("capture")
+    payment.psp_authorization_id = payment.psp_authorization_id or update.ids.get("authorization")
+    if isinstance(update.detail, dict):
+        payment.psp_capture_id = payment.psp_capture_id or update.detail.get("capture_id")
+        payment.psp_authorization_id = payment.psp_authorization_id or update.detail.get("authorization_id")
 
 
 def apply_psp_update(uow, payment, update, actor, label):
@@ -467,21 +624,21 @@ def apply_psp_update(uow, payment, update, actor, label):
         _audit(session, payment.order_reference, actor, "psp_event_ignored", payment.status, update.status,
                reason=f"Currency {update.currency} does not match {payment.currency}.", details={"event": label})
         return False, "currency mismatch"
-    if update.psp_reference and not payment.psp_reference:
-        payment.psp_reference = update.psp_reference
-    if isinstance(update.detail, dict):
-        payment.psp_capture_id = payment.psp_capture_id or update.detail.get("capture_id")
-        payment.psp_authorization_id = payment.psp_authorization_id or update.detail.get("authorization_id")
+    _adopt_ids(payment, update)
+    if update.capture_state and update.status is None:
+        # the PSP holds the capture: shown as such, the payment stays where it is
+        if payment.psp_capture_status == update.capture_state:
+            return False, f"nothing new (capture {update.capture_state})"
+        payment.psp_capture_status = update.capture_state
+        payment.failure_reason = update.detail if isinstance(update.detail, str) else None
+        _touch(payment)
+        _audit(session, payment.order_reference, actor, "psp_capture_pending", payment.status, payment.status,
+               reason=payment.failure_reason, details={"event": label})
+        return True, f"capture {update.capture_state}"
     refunded_total = update.refunded_total
-    new_refund = None
-    if update.refund_id:
-        if any(refund.psp_refund_id == update.refund_id for refund in payment.refunds):
-            refunded_total = None
-        else:
-            refunded_total = domain.money(payment.refunded_amount) + domain.money(update.refund_amount)
-            new_refund = (update.refund_id, domain.money(update.refund_amount))
     effective = domain.PspUpdate(order_reference=payment.order_reference, status=update.status,
                                  captured=update.captured, refunded_total=refunded_total)
+    effective.amount_due = payment.amount
     decision = domain.decide(payment.status, payment.captured_amount, payment.refunded_amount, effective)
     if decision.ignored:
         _audit(session, payment.order_reference, actor, "psp_event_ignored", payment.status, update.status,
@@ -489,16 +646,197 @@ def apply_psp_update(uow, payment, update, actor, label):
         return False, decision.ignored
     grown = decision.refunded - domain.money(payment.refunded_amount)
     if grown > 0:
-        refund_id, amount = new_refund or (None, grown)
-        payment.refunds.append(Refund(kind="refund", psp_refund_id=refund_id, amount=amount, status="succeeded",
+        payment.refunds.append(Refund(kind="refund", amount=grown, status="succeeded",
                                       reason="Reported by the PSP.", actor=actor["name"], created_at=utcnow()))
     payment.captured_amount = decision.captured
     payment.refunded_amount = decision.refunded
     if decision.status == "failed":
         payment.failure_reason = update.detail if isinstance(update.detail, str) else "The PSP reported a failure."
+        payment.psp_capture_status = "DECLINED" if update.ids.get("capture") else payment.psp_capture_status
+    elif decision.status in domain.CAPTURED_STATUSES:
+        payment.psp_capture_status = None
     _set_status(uow, payment, decision.status, actor, reason=f"PSP: {label}", action="psp_update",
                 details={"event": label, "captured": str(decision.captured), "refunded": str(decision.refunded)})
     return True, f"{decision.status}"
+
+
+def _apply_approved(uow, adapter, payment, update, actor, label):
+    """CHECKOUT.ORDER.APPROVED: capture the order (once), or take it as paid when it came captured."""
+    if update.status in ("paid", "failed", "voided") or update.capture_state:
+        return apply_psp_update(uow, payment, update, actor, label)
+    if payment.status in domain.CAPTURED_STATUSES or payment.status in ("refunded", "disputed", "voided"):
+        _audit(uow.session, payment.order_reference, actor, "psp_event_ignored", payment.status, payment.status,
+               reason="The order is captured already.", details={"event": label})
+        return False, "captured already"
+    return _capture_approved(uow, adapter, payment, update.ids.get("order") or payment.psp_reference, actor, label)
+
+
+def _capture_approved(uow, adapter, payment, order_id, actor, label):
+    """Captures an approved PayPal order; a refusal leaves it waiting for the buyer, visibly."""
+    _adopt_ids(payment, domain.PspUpdate(order_reference=None, ids={"order": order_id}))
+    # one key per attempt after a refusal: PayPal answers a reused key with the stored refusal
+    refusals = uow.session.execute(
+        select(func.count()).select_from(PaymentAudit).where(
+            PaymentAudit.order_reference == payment.order_reference, PaymentAudit.action == "psp_capture_refused")
+    ).scalar_one()
+    key = f"oms-capture-{order_id}" + (f"-{refusals}" if refusals else "")
+    try:
+        order = adapter.capture_order(order_id, key=key)
+    except PspError as error:
+        if error.retryable:
+            raise   # retried by the inbox (or the next reconciliation); the key makes it capture once
+        payment.psp_capture_status = "refused"
+        payment.failure_reason = f"PayPal refused the capture: {error}"[:1000]
+        _touch(payment)
+        _audit(uow.session, payment.order_reference, actor, "psp_capture_refused", payment.status, payment.status,
+               reason=payment.failure_reason, details={"event": label, "order": order_id})
+        return True, "capture refused"
+    captured = adapter.update_from_order(order)
+    misfit = captured.invalid or _misfit(payment, adapter.name, captured)
+    if misfit:
+        return False, "flag:" + misfit
+    _audit(uow.session, payment.order_reference, actor, "psp_captured", payment.status, payment.status,
+           details={"event": label, "order": order_id, "capture": captured.ids.get("capture"),
+                    "captured": str(captured.captured) if captured.captured is not None else None})
+    if captured.status is None and not captured.capture_state:
+        return True, f"captured, order {order.get('status')}"
+    return apply_psp_update(uow, payment, captured, actor, label)
+
+
+def _counted(payment):
+    return sum((domain.money(r.amount) for r in payment.refunds
+                if r.kind in ("refund", "dispute") and r.status == "succeeded"), domain.ZERO)
+
+
+def _apply_refunds(uow, payment, update, actor, label):
+    """Refunds as money moves: counted once succeeded, shown while pending, given back when a
+    refund fails or is canceled after it had succeeded."""
+    session = uow.session
+    captured = domain.money(payment.captured_amount)
+    if update.captured is not None and domain.money(update.captured) > captured:
+        captured = domain.money(update.captured)   # a refund seen before its capture implies the capture
+        if captured > domain.money(payment.amount):
+            return False, f"flag:The PSP reports {captured} captured; the order is for {domain.money(payment.amount)}."
+    if captured <= domain.ZERO:
+        return False, "wait"
+    # plan first (nothing changes if the result cannot be ours), then apply
+    known = {r.psp_refund_id: r for r in payment.refunds if r.psp_refund_id}
+    anonymous = [r for r in payment.refunds if r.psp_refund_id is None and r.kind == "refund"]
+    status_of = {id(r): r.status for r in payment.refunds}
+    new_rows, named, changes = [], [], []
+    for item in update.refunds:
+        refund = known.get(item["id"]) if item["id"] else None
+        if refund is None and item["id"]:
+            # a refund that the charge's total already brought in without an id: give it its id
+            refund = next((r for r in anonymous if domain.money(r.amount) == domain.money(item["amount"])
+                           and r not in [n[0] for n in named]), None)
+            if refund is not None:
+                named.append((refund, item["id"]))
+        if refund is None:
+            new_rows.append(item)
+            changes.append(("added", item["id"], item["status"]))
+        elif status_of[id(refund)] != item["status"] and status_of[id(refund)] not in ("failed", "canceled"):
+            changes.append((status_of[id(refund)], item["id"], item["status"]))
+            status_of[id(refund)] = item["status"]
+    grown = domain.ZERO
+    if update.refunded_total is not None:
+        # only the charge's total: its growth is a refund the PSP reports without an id
+        seen = sum((domain.money(r.amount) for r in payment.refunds
+                    if r.kind == "refund" and status_of[id(r)] in ("succeeded", "pending")), domain.ZERO)
+        grown = domain.money(update.refunded_total) - seen
+        if grown > domain.ZERO:
+            changes.append(("added", None, str(grown)))
+    if not changes and not named:
+        _audit(session, payment.order_reference, actor, "psp_event_ignored", payment.status, payment.status,
+               reason="nothing new about the refunds", details={"event": label})
+        return False, "nothing new (refunds known)"
+    counted = sum((domain.money(r.amount) for r in payment.refunds
+                   if r.kind in ("refund", "dispute") and status_of[id(r)] == "succeeded"), domain.ZERO)
+    counted += sum((domain.money(i["amount"]) for i in new_rows if i["status"] == "succeeded"), domain.ZERO)
+    counted += max(grown, domain.ZERO)
+    if counted > captured:
+        return False, f"flag:Refunds of {counted} would exceed the {captured} captured."
+    # apply
+    _adopt_ids(payment, update)
+    payment.captured_amount = captured
+    for refund, psp_id in named:
+        refund.psp_refund_id = psp_id
+    for refund in payment.refunds:
+        if refund.status != status_of[id(refund)]:
+            refund.status = status_of[id(refund)]
+            match = next((i for i in update.refunds if i["id"] == refund.psp_refund_id), None)
+            refund.failure_reason = (match or {}).get("failure_reason") or refund.failure_reason
+    for item in new_rows:
+        payment.refunds.append(Refund(kind="refund", psp_refund_id=item["id"], amount=domain.money(item["amount"]),
+                                      status=item["status"], failure_reason=item.get("failure_reason"),
+                                      reason="Reported by the PSP.", actor=actor["name"], created_at=utcnow()))
+    if grown > domain.ZERO:
+        payment.refunds.append(Refund(kind="refund", amount=grown, status="succeeded", reason="Reported by the PSP.",
+                                      actor=actor["name"], created_at=utcnow()))
+    previous_refunded = domain.money(payment.refunded_amount)
+    payment.refunded_amount = counted
+    details = {"event": label, "refunded": str(counted),
+               "changes": [[str(c) if c is not None else None for c in change] for change in changes]}
+    if previous_refunded > counted:
+        _audit(session, payment.order_reference, actor, "refund_reversed", payment.status, payment.status,
+               reason=f"A refund of {previous_refunded - counted} {payment.currency} failed at the PSP; "
+                      "the amount is back.", details=details)
+    if payment.status == "disputed":
+        target = payment.status
+    elif payment.status in ("pending", "authorized", "failed") and counted <= domain.ZERO:
+        target = domain.capture_status(captured, payment.amount) if update.captured is not None else payment.status
+    else:
+        target = domain.status_after_refunds(captured, counted, payment.amount)
+    if target != payment.status:
+        _set_status(uow, payment, target, actor, reason=f"PSP: {label}", action="psp_update", details=details)
+    else:
+        _touch(payment)
+        _audit(session, payment.order_reference, actor, "psp_refund_recorded", payment.status, payment.status,
+               reason=f"PSP: {label}", details=details)
+    return True, target
+
+
+def _apply_dispute(uow, payment, update, actor, label):
+    """A chargeback: disputed amount, reason and evidence due date on the payment; lost books the
+    amount like a refund, won clears it."""
+    dispute = update.dispute
+    if payment.status not in domain.DISPUTABLE_STATUSES and payment.status != "disputed":
+        return False, f"flag:A dispute on a payment in status '{payment.status}' (nothing was captured)."
+    if domain.money(dispute["amount"]) > domain.money(payment.captured_amount):
+        return False, (f"flag:The dispute is for {domain.money(dispute['amount'])}; "
+                       f"{domain.money(payment.captured_amount)} was captured.")
+    if payment.dispute_status in (domain.DISPUTE_WON + domain.DISPUTE_LOST) and payment.dispute_id == dispute["id"]:
+        _audit(uow.session, payment.order_reference, actor, "psp_event_ignored", payment.status, payment.status,
+               reason=f"The dispute is closed already ({payment.dispute_status}).", details={"event": label})
+        return False, "dispute closed already"
+    _adopt_ids(payment, update)
+    payment.dispute_id = dispute["id"]
+    payment.dispute_amount = domain.money(dispute["amount"])
+    payment.dispute_reason = dispute.get("reason")
+    payment.dispute_evidence_due_by = dispute.get("due_by") or payment.dispute_evidence_due_by
+    payment.dispute_status = dispute["status"]
+    if payment.status != "disputed":
+        payment.status_before_dispute = payment.status
+    refunded = domain.money(payment.refunded_amount)
+    lost = dispute["status"] in domain.DISPUTE_LOST
+    if lost:
+        payment.refunds.append(Refund(kind="dispute", psp_refund_id=dispute["id"], amount=payment.dispute_amount,
+                                      status="succeeded", reason=f"Dispute lost ({dispute.get('reason')}).",
+                                      actor=actor["name"], created_at=utcnow()))
+        refunded = _counted(payment)
+        payment.refunded_amount = refunded
+    target, _ = domain.after_dispute(dispute["status"], payment.status_before_dispute, payment.captured_amount,
+                                     refunded, payment.amount)
+    details = {"event": label, "dispute": dispute["id"], "dispute_status": dispute["status"],
+               "amount": str(payment.dispute_amount), "reason": dispute.get("reason"),
+               "evidence_due_by": dispute["due_by"].isoformat() if dispute.get("due_by") else None}
+    if target != payment.status:
+        _set_status(uow, payment, target, actor, reason=f"PSP: {label}", action="psp_update", details=details)
+    else:
+        _touch(payment)
+        _audit(uow.session, payment.order_reference, actor, "psp_dispute_updated", payment.status, payment.status,
+               reason=f"PSP: {label}", details=details)
+    return True, f"dispute {dispute['status']}"
 
 
 # ---------------------------------------------------------------- staff operations (S9, S11, S13)
@@ -549,7 +887,8 @@ def refund_payment(source, adapters, reference, data, actor=None):
         payment = _lock_payment(uow.session, reference)
         try:
             action, amount = domain.plan_refund(payment.provider, payment.status, payment.captured_amount,
-                                                payment.refunded_amount, payload.get("amount"))
+                                                domain.money(payment.refunded_amount) + _pending_refunds(payment),
+                                                payload.get("amount"))
         except domain.InvalidAmount as error:
             raise ValidationFailed(str(error), {error.field: [str(error)]}) from None
         except domain.DomainError as error:
@@ -558,11 +897,16 @@ def refund_payment(source, adapters, reference, data, actor=None):
             _void(uow, adapters, payment, actor, payload.get("reason"), key=f"oms-void-{reference}")
         else:
             count = sum(1 for refund in payment.refunds if refund.kind == "refund")
-            key = f"oms-refund-{reference}-{count + 1}-{domain.to_minor(amount, payment.currency)}"
+            key = f"oms-refund-{reference}-{count + 1}-{int(domain.money(amount) * 1000)}"
             _refund(uow, adapters, payment, amount, actor, payload.get("reason"), key)
         result = payment_view(payment)
         uow.commit()
         return result
+
+
+def _pending_refunds(payment):
+    return sum((domain.money(r.amount) for r in payment.refunds if r.kind == "refund" and r.status == "pending"),
+               domain.ZERO)
 
 
 def _void(uow, adapters, payment, actor, reason, key):
@@ -580,15 +924,23 @@ def _refund(uow, adapters, payment, amount, actor, reason, key):
         result = adapters[payment.provider].refund(payment, amount, key, reason)
     except PspError as error:
         raise _psp_problem(error) from None
+    except CurrencyError as error:
+        raise ValidationFailed(str(error), {"amount": [str(error)]}) from None
     if any(refund.psp_refund_id == result["refund_id"] for refund in payment.refunds):
         return  # the PSP replayed a refund we have already recorded
+    status = result.get("status") or "pending"
     payment.refunds.append(Refund(kind="refund", psp_refund_id=result["refund_id"], amount=amount,
-                                  status=result.get("status") or "pending", reason=reason, actor=actor["name"],
-                                  created_at=utcnow()))
+                                  status=status, reason=reason, actor=actor["name"], created_at=utcnow()))
+    details = {"amount": str(amount), "psp_refund_id": result["refund_id"], "psp_status": status}
+    if status != "succeeded":
+        # counted once the PSP reports it succeeded (charge.refund.updated, PAYMENT.CAPTURE.REFUNDED)
+        _touch(payment)
+        _audit(uow.session, payment.order_reference, actor, "refund_pending", payment.status, payment.status,
+               reason, details=details)
+        return
     payment.refunded_amount = domain.money(payment.refunded_amount) + amount
-    target = domain.status_after_refunds(payment.captured_amount, payment.refunded_amount)
-    _set_status(uow, payment, target, actor, reason, action="refunded",
-                details={"amount": str(amount), "psp_refund_id": result["refund_id"]})
+    target = domain.status_after_refunds(payment.captured_amount, payment.refunded_amount, payment.amount)
+    _set_status(uow, payment, target, actor, reason, action="refunded", details=details)
 
 
 def request_dunning(source, reference, data, actor, change_order_status):
@@ -657,9 +1009,22 @@ def reconcile(source, adapters, older_than_seconds, batch=50, recheck_seconds=60
             payment = _lock_payment(uow.session, reference)
             payment.last_psp_status = str(psp_status)[:40] if psp_status else None
             changed = False
-            if update is not None and update.status:
-                changed, _ = apply_psp_update(uow, payment, update, RECONCILER,
-                                              f"{provider} reconciliation {psp_reference} ({psp_status})")
+            label = f"{provider} reconciliation {psp_reference} ({psp_status})"
+            misfit = update is not None and (update.invalid or _misfit(payment, provider, update))
+            if misfit:
+                _audit(uow.session, reference, RECONCILER, "psp_event_flagged", payment.status, payment.status,
+                       reason=misfit, details={"event": label})
+            elif update is not None and update.kind == "approved" and psp_status == "APPROVED" \
+                    and not update.status and payment.status in ("pending", "failed", "authorized"):
+                # the buyer approved but the webhook was lost: capture now (the key captures once)
+                try:
+                    changed, _ = _capture_approved(uow, adapters[provider], payment, psp_reference, RECONCILER,
+                                                   label)
+                except PspError as error:
+                    summary["errors"].append({"order_reference": reference, "error": str(error)})
+            elif update is not None and update.status:
+                changed, _ = apply_psp_update(uow, payment, update, RECONCILER, label)
             uow.commit()
-        (summary["completed"] if changed else summary["still_pending"]).append(reference)
+            done = changed and payment.status in domain.CAPTURED_STATUSES + ("refunded", "voided", "authorized")
+        (summary["completed"] if done else summary["still_pending"]).append(reference)
     return summary

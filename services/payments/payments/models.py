@@ -8,7 +8,7 @@ from sqlalchemy.orm import DeclarativeBase, relationship
 from oms_common.tables import install_infrastructure
 
 Id = BigInteger().with_variant(Integer, "sqlite")
-Money = Numeric(14, 2)
+Money = Numeric(15, 3)  # three decimals: KWD, BHD, … are kept exactly (see currencies.py)
 
 
 class Base(DeclarativeBase):
@@ -33,6 +33,14 @@ class Payment(Base):
     psp_reference = Column(String(120))          # Stripe PaymentIntent id / PayPal order id
     psp_capture_id = Column(String(120))         # PayPal capture id (what refunds address)
     psp_authorization_id = Column(String(120))   # PayPal authorization id (what a void addresses)
+    psp_charge_id = Column(String(120))          # Stripe charge id (legacy charges and refunds name only it)
+    psp_capture_status = Column(String(40))      # a capture the PSP holds or refused (PENDING, DECLINED, refused)
+    dispute_id = Column(String(120))
+    dispute_status = Column(String(40))          # Stripe's dispute status (needs_response, …, won, lost)
+    dispute_amount = Column(Money)
+    dispute_reason = Column(String(120))
+    dispute_evidence_due_by = Column(DateTime(timezone=True))
+    status_before_dispute = Column(String(20))
     completed_by_hand_reference = Column(String(120))
     order_status = Column(String(20))
     dunning_level = Column(SmallInteger, nullable=False, default=0)
@@ -51,6 +59,8 @@ class Payment(Base):
     __table_args__ = (
         Index("ix_payments_status_created", "status", "created_at"),
         Index("ix_payments_psp_reference", "psp_reference"),
+        Index("ix_payments_psp_capture", "psp_capture_id"),
+        Index("ix_payments_psp_charge", "psp_charge_id"),
     )
 
 
@@ -59,9 +69,10 @@ class Refund(Base):
     id = Column(Id, primary_key=True, autoincrement=True)
     payment_id = Column(Id, ForeignKey("payments.id", ondelete="CASCADE"), nullable=False)
     psp_refund_id = Column(String(120))
-    kind = Column(String(10), nullable=False)  # refund | void
+    kind = Column(String(10), nullable=False)  # refund | void | dispute (a dispute lost)
     amount = Column(Money, nullable=False)
-    status = Column(String(20), nullable=False)
+    status = Column(String(20), nullable=False)  # succeeded counts; pending is shown; failed/canceled gave it back
+    failure_reason = Column(Text)
     reason = Column(Text)
     actor = Column(String(120), nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False)
@@ -98,7 +109,11 @@ class WebhookInbox(Base):
     psp_reference = Column(String(120))
     body = Column(Text, nullable=False)  # the raw body, exactly as signed
     # received → applied | ignored | waiting (order not known yet) | failed (after retries; replayable)
+    #          | flagged (about a payment of ours, but its intent, amount or currency does not fit)
+    #          | unmatched (names nothing OMS knows)
     status = Column(String(20), nullable=False)
+    amount = Column(Money)        # what the event says, for the staff list
+    currency = Column(String(3))
     note = Column(Text)
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(DateTime(timezone=True))

@@ -12,13 +12,16 @@ refunds or cancels twice.
     parse_event(event)                               -> (event_id, event_type, PspUpdate | None)
 """
 import base64
+import json
 import logging
 import threading
 import time
+from datetime import datetime, timezone
 
 import requests
 import stripe
 
+from .currencies import CurrencyError, from_paypal_value, to_paypal_value
 from .domain import CAPABILITIES, PspUpdate, from_minor, money, to_minor
 
 log = logging.getLogger(__name__)
@@ -110,7 +113,7 @@ class StripeAdapter(Adapter):
                         "metadata": {"order_reference": payment.order_reference, "reason": (reason or "")[:500]}},
                 options={"idempotency_key": key}))
         return {"refund_id": refund.id, "amount": from_minor(refund.amount, payment.currency),
-                "status": refund.status}
+                "status": REFUND_STATUS.get(str(refund.status).lower(), "pending")}
 
     def void(self, payment, key):
         if not payment.psp_reference:
@@ -123,39 +126,101 @@ class StripeAdapter(Adapter):
 
     @staticmethod
     def _update_from_intent(obj, intent_status, event_type=None):
-        currency = (obj.get("currency") or "chf").upper()
+        currency = (obj.get("currency") or "").upper() or None
         status = STRIPE_STATUS.get(event_type) if event_type else STRIPE_INTENT_STATUS.get(intent_status)
         if event_type is None and intent_status == "requires_payment_method" and obj.get("last_payment_error"):
             status = "failed"
-        captured = None
-        if status == "paid" and obj.get("amount_received") is not None:
-            captured = from_minor(obj["amount_received"], currency)
         error = obj.get("last_payment_error") or {}
-        return PspUpdate(
-            order_reference=(obj.get("metadata") or {}).get("order_reference"),
-            psp_reference=obj.get("id"), status=status, captured=captured, currency=currency,
+        ids = {"intent": obj.get("id"), "charge": _stripe_id(obj.get("latest_charge"))}
+        charges = ((obj.get("charges") or {}).get("data")) or []      # API versions before 2022-11-15
+        if not ids["charge"] and charges:
+            ids["charge"] = _stripe_id(charges[0])
+        update = PspUpdate(
+            order_reference=(obj.get("metadata") or {}).get("order_reference"), kind="payment",
+            psp_reference=obj.get("id"), status=status, currency=currency, ids=ids,
             detail=error.get("message") if status == "failed" else None)
+        try:
+            if currency is None:
+                raise CurrencyError("The PaymentIntent names no currency.")
+            if obj.get("amount") is not None:
+                update.requested = from_minor(obj["amount"], currency)
+            if status == "paid" and obj.get("amount_received") is not None:
+                update.captured = from_minor(obj["amount_received"], currency)
+        except CurrencyError as error:
+            update.invalid = str(error)
+        return update
 
     @staticmethod
     def describe_event(event):
         """(event_id, event_type, order_reference, psp_reference) from a verified event body."""
         obj = ((event.get("data") or {}).get("object")) or {}
-        reference = (obj.get("metadata") or {}).get("order_reference")
+        reference = (obj.get("metadata") or {}).get("order_reference") if isinstance(obj, dict) else None
         psp_reference = obj.get("id") if obj.get("object") == "payment_intent" else obj.get("payment_intent")
         return event.get("id"), event.get("type"), reference, psp_reference
 
     def parse_event(self, event):
-        event_id, event_type, reference, psp_reference = self.describe_event(event)
+        event_type = event.get("type")
         obj = ((event.get("data") or {}).get("object")) or {}
         if event_type in STRIPE_STATUS:
             return self._update_from_intent(obj, obj.get("status"), event_type)
+        reference = (obj.get("metadata") or {}).get("order_reference")
+        currency = (obj.get("currency") or "").upper() or None
         if event_type == "charge.refunded":
-            currency = (obj.get("currency") or "chf").upper()
-            return PspUpdate(
-                order_reference=reference, psp_reference=psp_reference, currency=currency,
-                captured=from_minor(obj.get("amount_captured") or 0, currency),
-                refunded_total=from_minor(obj.get("amount_refunded") or 0, currency))
+            update = PspUpdate(order_reference=reference, kind="refund", currency=currency,
+                               ids={"charge": obj.get("id"), "intent": obj.get("payment_intent")})
+            listed = (obj.get("refunds") or {}).get("data") if isinstance(obj.get("refunds"), dict) else None
+            try:
+                update.captured = from_minor(obj.get("amount_captured") or 0, currency)
+                if listed:   # API versions that expand the charge's refunds: each with its status
+                    update.refunds = [_stripe_refund(r, currency) for r in listed]
+                else:        # newer versions: only the charge's total (counted when it grows)
+                    update.refunded_total = from_minor(obj.get("amount_refunded") or 0, currency)
+            except CurrencyError as error:
+                update.invalid = str(error)
+            return update
+        if event_type in STRIPE_REFUND_EVENTS:
+            update = PspUpdate(order_reference=reference, kind="refund", currency=currency,
+                               ids={"refund": obj.get("id"), "charge": _stripe_id(obj.get("charge")),
+                                    "intent": _stripe_id(obj.get("payment_intent"))})
+            try:
+                update.refunds = [_stripe_refund(obj, currency)]
+            except CurrencyError as error:
+                update.invalid = str(error)
+            return update
+        if event_type in STRIPE_DISPUTE_EVENTS:
+            update = PspUpdate(order_reference=reference, kind="dispute", currency=currency,
+                               ids={"dispute": obj.get("id"), "charge": _stripe_id(obj.get("charge")),
+                                    "intent": _stripe_id(obj.get("payment_intent"))})
+            due = (obj.get("evidence_details") or {}).get("due_by")
+            try:
+                update.dispute = {
+                    "id": obj.get("id"), "amount": from_minor(obj.get("amount") or 0, currency),
+                    "status": str(obj.get("status") or "needs_response")[:40],
+                    "reason": str(obj.get("reason") or "")[:120] or None,
+                    "due_by": datetime.fromtimestamp(due, timezone.utc) if isinstance(due, int) else None}
+            except CurrencyError as error:
+                update.invalid = str(error)
+            return update
         return None
+
+
+STRIPE_REFUND_EVENTS = ("charge.refund.updated", "refund.created", "refund.updated", "refund.failed")
+STRIPE_DISPUTE_EVENTS = ("charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed")
+REFUND_STATUS = {"succeeded": "succeeded", "completed": "succeeded", "pending": "pending",
+                 "requires_action": "pending", "failed": "failed", "canceled": "canceled", "cancelled": "canceled"}
+
+
+def _stripe_id(value):
+    """An id that Stripe sends as a string, or expanded as an object."""
+    if isinstance(value, dict):
+        return value.get("id")
+    return value if isinstance(value, str) else None
+
+
+def _stripe_refund(obj, currency):
+    return {"id": obj.get("id"), "amount": from_minor(obj.get("amount") or 0, (obj.get("currency") or currency)),
+            "status": REFUND_STATUS.get(str(obj.get("status")).lower(), "pending"),
+            "failure_reason": obj.get("failure_reason")}
 
 
 # ---------------------------------------------------------------- PayPal
@@ -195,7 +260,8 @@ class PayPalAdapter(Adapter):
             self._token_expires = time.time() + int(body.get("expires_in", 300))
             return self._token
 
-    def _request(self, method, path, body=None, key=None):
+    def _request(self, method, path, body=None, key=None, raw=None):
+        """``raw``: the request body as bytes, sent as they are (verify-webhook-signature)."""
         if not self.configured:
             raise PspNotConfigured("PayPal is not configured (OMS_PAYPAL_*).")
         headers = {"Authorization": f"Bearer {self._access_token()}", "Content-Type": "application/json",
@@ -203,14 +269,20 @@ class PayPalAdapter(Adapter):
         if key:
             headers["PayPal-Request-Id"] = key
         try:
-            response = self._http.request(method, f"{self.api_base}{path}", json=body, headers=headers,
-                                          timeout=self.timeout)
+            if raw is not None:
+                response = self._http.request(method, f"{self.api_base}{path}", data=raw, headers=headers,
+                                              timeout=self.timeout)
+            else:
+                response = self._http.request(method, f"{self.api_base}{path}", json=body, headers=headers,
+                                              timeout=self.timeout)
         except requests.RequestException as error:
             raise PspError(f"PayPal: {type(error).__name__}") from error
         if response.status_code >= 400:
             try:
-                detail = response.json().get("message") or response.text[:200]
-            except ValueError:
+                answer = response.json()
+                issues = [d.get("issue") for d in answer.get("details") or [] if isinstance(d, dict)]
+                detail = ", ".join(i for i in issues if i) or answer.get("message") or response.text[:200]
+            except (ValueError, AttributeError):
                 detail = response.text[:200]
             raise PspError(f"PayPal: {response.status_code} {detail}", retryable=response.status_code >= 500)
         return response.json() if response.content else {}
@@ -219,35 +291,61 @@ class PayPalAdapter(Adapter):
         order = self._request("POST", "/v2/checkout/orders", {
             "intent": "CAPTURE",
             "purchase_units": [{"reference_id": reference, "custom_id": reference, "invoice_id": reference,
-                                "amount": {"currency_code": currency, "value": str(money(amount))}}],
+                                "amount": {"currency_code": currency, "value": to_paypal_value(amount, currency)}}],
         }, key=key)
         return {"psp_reference": order["id"], "status": order.get("status")}
 
     def retrieve(self, psp_reference):
         order = self._request("GET", f"/v2/checkout/orders/{psp_reference}")
+        return self.update_from_order(order), order.get("status")
+
+    def capture_order(self, order_id, key):
+        """Captures an approved order (idempotent through ``PayPal-Request-Id``); the order answered."""
+        return self._request("POST", f"/v2/checkout/orders/{order_id}/capture", {}, key=key)
+
+    @staticmethod
+    def update_from_order(order):
+        """A PayPal order (webhook resource, GET or capture answer) as a PspUpdate of kind 'approved'."""
         unit = (order.get("purchase_units") or [{}])[0]
-        reference = unit.get("custom_id") or unit.get("invoice_id") or unit.get("reference_id")
+        amount = unit.get("amount") or {}
+        currency = amount.get("currency_code")
         captures = (unit.get("payments") or {}).get("captures") or []
-        done = [c for c in captures if c.get("status") in ("COMPLETED", "PARTIALLY_REFUNDED", "REFUNDED")]
-        if done:
-            capture = done[0]
-            return PspUpdate(order_reference=reference, psp_reference=psp_reference, status="paid",
-                             captured=money(capture["amount"]["value"]),
-                             currency=capture["amount"]["currency_code"],
-                             detail={"capture_id": capture["id"]}), order.get("status")
-        if order.get("status") == "VOIDED":
-            return PspUpdate(order_reference=reference, psp_reference=psp_reference, status="voided"), "VOIDED"
-        return PspUpdate(order_reference=reference, psp_reference=psp_reference), order.get("status")
+        update = PspUpdate(order_reference=_our_reference(unit), kind="approved", currency=currency,
+                           ids={"order": order.get("id")}, order_status=order.get("status"))
+        try:
+            if amount.get("value") is not None:
+                update.requested = from_paypal_value(amount.get("value"), currency)
+            done = [c for c in captures if c.get("status") in ("COMPLETED", "PARTIALLY_REFUNDED", "REFUNDED")]
+            if done:
+                update.status = "paid"
+                update.captured = sum((from_paypal_value(c["amount"]["value"], c["amount"]["currency_code"])
+                                       for c in done), money(0))
+                update.ids["capture"] = done[0].get("id")
+            elif captures:
+                state = captures[-1].get("status")
+                update.ids["capture"] = captures[-1].get("id")
+                if state in ("DECLINED", "FAILED"):
+                    update.status = "failed"
+                    update.detail = f"PayPal declined the capture ({state})."
+                else:
+                    update.capture_state = str(state or "PENDING")
+                    reason = (captures[-1].get("status_details") or {}).get("reason")
+                    update.detail = f"PayPal holds the capture ({state}{': ' + reason if reason else ''})."
+            elif order.get("status") == "VOIDED":
+                update.status = "voided"
+        except (CurrencyError, KeyError, TypeError) as error:
+            update.invalid = f"{type(error).__name__}: {error}" if not isinstance(error, CurrencyError) else str(error)
+        return update
 
     def refund(self, payment, amount, key, reason=None):
         if not payment.psp_capture_id:
             raise PspError("PayPal: no capture is known for this payment yet.")
-        body = {"amount": {"value": str(money(amount)), "currency_code": payment.currency},
+        body = {"amount": {"value": to_paypal_value(amount, payment.currency), "currency_code": payment.currency},
                 "invoice_id": payment.order_reference, "note_to_payer": (reason or "Refund")[:255]}
         refund = self._request("POST", f"/v2/payments/captures/{payment.psp_capture_id}/refund", body, key=key)
         value = (refund.get("amount") or {}).get("value")
-        return {"refund_id": refund["id"], "amount": money(value) if value else money(amount),
-                "status": refund.get("status", "").lower()}
+        return {"refund_id": refund["id"], "amount": from_paypal_value(value, payment.currency) if value else amount,
+                "status": REFUND_STATUS.get(str(refund.get("status", "")).lower(), "pending")}
 
     def void(self, payment, key):
         if payment.psp_authorization_id:
@@ -256,53 +354,105 @@ class PayPalAdapter(Adapter):
         # An order that was never approved or captured simply expires at PayPal.
         return {"status": "abandoned"}
 
-    def verify_webhook(self, headers, event):
-        """PayPal's own verdict (verify-webhook-signature) on a received webhook."""
+    def verify_webhook(self, headers, raw_body):
+        """PayPal's own verdict (verify-webhook-signature) on a received webhook.
+
+        PayPal checks its signature over the body exactly as it sent it (a CRC32 of the bytes),
+        so the request carries the received JSON text spliced in verbatim; a parsed and
+        re-encoded body (other escapes, spacing, non-ASCII) would fail.
+        """
         if not self.webhook_id:
             raise PspNotConfigured("PayPal webhook id is not configured (OMS_PAYPAL_WEBHOOK_ID).")
-        names = {"auth_algo": "PAYPAL-AUTH-ALGO", "cert_url": "PAYPAL-CERT-URL",
-                 "transmission_id": "PAYPAL-TRANSMISSION-ID", "transmission_sig": "PAYPAL-TRANSMISSION-SIG",
-                 "transmission_time": "PAYPAL-TRANSMISSION-TIME"}
+        names = {"transmission_id": "PAYPAL-TRANSMISSION-ID", "transmission_time": "PAYPAL-TRANSMISSION-TIME",
+                 "cert_url": "PAYPAL-CERT-URL", "auth_algo": "PAYPAL-AUTH-ALGO",
+                 "transmission_sig": "PAYPAL-TRANSMISSION-SIG"}
         body = {key: headers.get(header) for key, header in names.items()}
         if not all(body.values()):
             return False
         body["webhook_id"] = self.webhook_id
-        body["webhook_event"] = event
-        result = self._request("POST", "/v1/notifications/verify-webhook-signature", body)
+        raw = raw_body.encode("utf-8") if isinstance(raw_body, str) else bytes(raw_body)
+        head = json.dumps(body, separators=(",", ":")).encode("utf-8")
+        request = head[:-1] + b',"webhook_event":' + raw + b"}"
+        result = self._request("POST", "/v1/notifications/verify-webhook-signature", raw=request)
         return result.get("verification_status") == "SUCCESS"
 
     @staticmethod
     def describe_event(event):
         resource = event.get("resource") or {}
-        reference = resource.get("custom_id") or resource.get("invoice_id")
+        reference = _our_reference(resource)
         if not reference and resource.get("purchase_units"):
-            unit = resource["purchase_units"][0]
-            reference = unit.get("custom_id") or unit.get("invoice_id") or unit.get("reference_id")
+            reference = _our_reference(resource["purchase_units"][0])
         related = ((resource.get("supplementary_data") or {}).get("related_ids")) or {}
         psp_reference = related.get("order_id") or (resource.get("id") if "purchase_units" in resource else None)
         return event.get("id"), event.get("event_type"), reference, psp_reference
 
     def parse_event(self, event):
-        event_id, event_type, reference, psp_reference = self.describe_event(event)
+        event_type = event.get("event_type")
         resource = event.get("resource") or {}
+        if event_type in ("CHECKOUT.ORDER.APPROVED", "CHECKOUT.ORDER.COMPLETED"):
+            return self.update_from_order(resource)
+        reference = _our_reference(resource)
+        related = ((resource.get("supplementary_data") or {}).get("related_ids")) or {}
         amount = resource.get("amount") or {}
         currency = amount.get("currency_code")
-        if event_type == "PAYMENT.CAPTURE.COMPLETED":
-            return PspUpdate(order_reference=reference, psp_reference=psp_reference, status="paid",
-                             captured=money(amount.get("value") or 0), currency=currency,
-                             detail={"capture_id": resource.get("id")})
-        if event_type in ("PAYMENT.CAPTURE.DENIED", "PAYMENT.CAPTURE.DECLINED"):
-            return PspUpdate(order_reference=reference, psp_reference=psp_reference, status="failed",
-                             currency=currency, detail=f"PayPal {event_type}")
-        if event_type == "PAYMENT.AUTHORIZATION.CREATED":
-            return PspUpdate(order_reference=reference, psp_reference=psp_reference, status="authorized",
-                             currency=currency, detail={"authorization_id": resource.get("id")})
-        if event_type == "PAYMENT.AUTHORIZATION.VOIDED":
-            return PspUpdate(order_reference=reference, psp_reference=psp_reference, status="voided")
-        if event_type == "PAYMENT.CAPTURE.REFUNDED":
-            return PspUpdate(order_reference=reference, psp_reference=psp_reference, currency=currency,
-                             refund_id=resource.get("id"), refund_amount=money(amount.get("value") or 0))
-        return None
+        ids = {"order": related.get("order_id"), "authorization": related.get("authorization_id")}
+
+        def value():
+            return from_paypal_value(amount.get("value"), currency)
+
+        update = None
+        try:
+            if event_type == "PAYMENT.CAPTURE.COMPLETED":
+                update = PspUpdate(order_reference=reference, status="paid", currency=currency,
+                                   ids=dict(ids, capture=resource.get("id")))
+                update.captured = value()
+            elif event_type == "PAYMENT.CAPTURE.PENDING":
+                reason = (resource.get("status_details") or {}).get("reason")
+                update = PspUpdate(order_reference=reference, currency=currency,
+                                   ids=dict(ids, capture=resource.get("id")), capture_state="PENDING",
+                                   detail=f"PayPal holds the capture (PENDING{': ' + reason if reason else ''}).")
+            elif event_type in ("PAYMENT.CAPTURE.DENIED", "PAYMENT.CAPTURE.DECLINED"):
+                update = PspUpdate(order_reference=reference, status="failed", currency=currency,
+                                   ids=dict(ids, capture=resource.get("id")), detail=f"PayPal {event_type}")
+            elif event_type == "PAYMENT.AUTHORIZATION.CREATED":
+                update = PspUpdate(order_reference=reference, status="authorized", currency=currency,
+                                   ids=dict(ids, authorization=resource.get("id")),
+                                   detail={"authorization_id": resource.get("id")})
+            elif event_type == "PAYMENT.AUTHORIZATION.VOIDED":
+                update = PspUpdate(order_reference=reference, status="voided",
+                                   ids=dict(ids, authorization=resource.get("id")))
+            elif event_type in ("PAYMENT.CAPTURE.REFUNDED", "PAYMENT.CAPTURE.REVERSED"):
+                # A refund names its capture only through links[rel=up] (often no custom_id at all).
+                update = PspUpdate(order_reference=reference, kind="refund", currency=currency,
+                                   ids=dict(ids, refund=resource.get("id"), capture=_link_up(resource, "captures")))
+                update.refunds = [{"id": resource.get("id"), "amount": value(),
+                                   "status": REFUND_STATUS.get(str(resource.get("status", "")).lower(), "pending"),
+                                   "failure_reason": (resource.get("status_details") or {}).get("reason")}]
+        except CurrencyError as error:
+            update.invalid = str(error) if update is not None else None
+            if update is None:
+                update = PspUpdate(order_reference=reference, currency=currency, ids=ids, invalid=str(error))
+        return update
+
+
+FOREIGN_REFERENCES = frozenset({"default"})   # PayPal's reference_id when a shop sets none
+
+
+def _our_reference(node):
+    """custom_id / invoice_id / reference_id, as OMS sets them; PayPal's 'default' is nobody's."""
+    for key in ("custom_id", "invoice_id", "reference_id"):
+        value = node.get(key) if isinstance(node, dict) else None
+        if isinstance(value, str) and value and value not in FOREIGN_REFERENCES:
+            return value
+    return None
+
+
+def _link_up(resource, kind):
+    for link in resource.get("links") or []:
+        href = link.get("href") if isinstance(link, dict) else None
+        if link.get("rel") == "up" and isinstance(href, str) and f"/{kind}/" in href:
+            return href.rstrip("/").rsplit("/", 1)[-1]
+    return None
 
 
 def build_adapters(config):

@@ -1,5 +1,7 @@
 """Wire schemas of the payments service: what RPC callers and events send, what they get back."""
-from marshmallow import EXCLUDE, Schema, fields, validate
+from decimal import Decimal
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from oms_common.fields import StrictSchema, text
 
@@ -49,12 +51,18 @@ class StuckQuerySchema(StrictSchema):
 
 class InboxQuerySchema(StrictSchema):
     status = fields.List(fields.String(validate=validate.OneOf(
-        ("received", "applied", "ignored", "waiting", "failed"))), load_default=list)
+        ("received", "applied", "ignored", "waiting", "failed", "flagged", "unmatched"))), load_default=list)
+    provider = fields.String(load_default=None, validate=validate.OneOf(("stripe", "paypal")))
     order_reference = fields.String(load_default=None, validate=validate.Length(max=40))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
 # ---------------------------------------------------------------- incoming events
+
+def _at_most_three_decimals(value):
+    if value != value.quantize(Decimal("0.001")):
+        raise ValidationError("At most three decimals.")
+
 
 class OrderInEventSchema(Schema):
     class Meta:
@@ -63,7 +71,9 @@ class OrderInEventSchema(Schema):
     status = fields.String(required=True)
     payment_method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
     currency = fields.String(load_default="CHF", validate=validate.Regexp(r"^[A-Z]{3}$"))
-    total = fields.Decimal(required=True, places=2)
+    # exact, never rounded: three-decimal currencies (KWD, …) keep their third decimal
+    total = fields.Decimal(required=True, allow_nan=False,
+                           validate=[validate.Range(min=0, max=MAX_AMOUNT), _at_most_three_decimals])
 
 
 class OrderEventSchema(Schema):
@@ -82,8 +92,9 @@ class OrderEventSchema(Schema):
 
 class RefundOutSchema(Schema):
     kind = fields.String()
-    amount = fields.Decimal(as_string=True, places=2)
+    amount = fields.Decimal(as_string=True)   # two decimals, three for three-decimal currencies
     status = fields.String()
+    failure_reason = fields.String(allow_none=True)
     psp_refund_id = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
     actor = fields.String()
@@ -96,12 +107,23 @@ class PaymentSchema(Schema):
     provider = fields.String()
     status = fields.String()
     currency = fields.String()
-    amount = fields.Decimal(as_string=True, places=2)
-    captured_amount = fields.Decimal(as_string=True, places=2)
-    refunded_amount = fields.Decimal(as_string=True, places=2)
-    refundable_amount = fields.Decimal(as_string=True, places=2)
+    # amounts: two decimals, three for three-decimal currencies (KWD, BHD, JOD, OMR, TND)
+    amount = fields.Decimal(as_string=True)
+    captured_amount = fields.Decimal(as_string=True)
+    refunded_amount = fields.Decimal(as_string=True)
+    refundable_amount = fields.Decimal(as_string=True)
+    pending_refund_amount = fields.Decimal(as_string=True)
     psp_reference = fields.String(allow_none=True)
     psp_capture_id = fields.String(allow_none=True)
+    psp_charge_id = fields.String(allow_none=True)
+    psp_capture_status = fields.String(allow_none=True)
+    disputed = fields.Boolean()
+    dispute_id = fields.String(allow_none=True)
+    dispute_status = fields.String(allow_none=True)
+    dispute_amount = fields.Decimal(as_string=True, allow_none=True)
+    dispute_reason = fields.String(allow_none=True)
+    dispute_evidence_due_by = fields.DateTime(allow_none=True)
+    flagged_events = fields.List(fields.Dict())
     completed_by_hand_reference = fields.String(allow_none=True)
     order_status = fields.String(allow_none=True)
     dunning_level = fields.Integer()
@@ -137,6 +159,8 @@ class InboxSchema(Schema):
     psp_reference = fields.String(allow_none=True)
     status = fields.String()
     note = fields.String(allow_none=True)
+    amount = fields.Decimal(as_string=True, allow_none=True)
+    currency = fields.String(allow_none=True)
     attempts = fields.Integer()
     received_at = fields.DateTime()
     processed_at = fields.DateTime(allow_none=True)

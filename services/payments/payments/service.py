@@ -50,6 +50,10 @@ class PaymentsService(HealthMixin):
         return handlers.list_webhook_events(self.db, query)
 
     @rpc(expected_exceptions=EXPECTED)
+    def list_unmatched_webhook_events(self, query=None):
+        return handlers.list_unmatched_webhook_events(self.db, query)
+
+    @rpc(expected_exceptions=EXPECTED)
     def replay_webhook_event(self, inbox_id, actor=None):
         result = handlers.replay_webhook_event(self.db, inbox_id, actor)
         self.inbox.wake()
