@@ -167,6 +167,21 @@ def probe(payments_db):
     return Probe(payments_db)
 
 
+@pytest.fixture
+def settle(amqp_vhost, probe):
+    """Waits until nothing more can happen to an order's payment: the handlers' queues of the
+    given services are empty, every stored webhook of the order is processed and the payments
+    outbox is published. Counting after that shows a wrong second effect, if there was one."""
+    from tests.support.drain import drain, outbox_unpublished
+
+    def wait(reference, consumers=("payments",)):
+        drain(amqp_vhost, consumers,
+              lambda: all(row.status != "received" for row in probe.inbox(reference)),
+              lambda: outbox_unpublished(probe.source) == 0)
+
+    return wait
+
+
 def order_event(reference, method="card", total="49.90", currency="CHF", status=None):
     status = status or ("payment_pending" if method in ("card", "paypal") else "new")
     return {

@@ -1,5 +1,4 @@
 """Staff operations through the RPCs the gateway exposes (S9, S11, S13, S3)."""
-import time
 from decimal import Decimal
 
 import eventlet
@@ -179,7 +178,8 @@ def test_dunning_moves_the_order_through_the_orders_service(orders_service, paym
         rpc.payments.request_dunning(card, {"level": 1}, ACCOUNTANT)
 
 
-def test_cancelling_a_paid_card_order_refunds_it_at_the_psp(orders_service, payments_service, rpc, fake_psp, probe):
+def test_cancelling_a_paid_card_order_refunds_it_at_the_psp(orders_service, payments_service, rpc, fake_psp, probe,
+                                                             settle):
     reference = rpc.orders.create_order(order_body("card"), actor=ADMIN)["order"]["reference"]
     wait_for(lambda: (p := probe.payment(reference)) and p.psp_reference, message="the PaymentIntent")
     pay(fake_psp, probe, reference)
@@ -191,6 +191,6 @@ def test_cancelling_a_paid_card_order_refunds_it_at_the_psp(orders_service, paym
     assert fake_psp.charges[fake_psp.intents[pid]["latest_charge"]]["amount_refunded"] == fake_psp.intents[pid][
         "amount"]
     wait_for(lambda: rpc.orders.get_order(reference)["payment_status"] == "refunded", message="orders' read copy")
-    time.sleep(0.3)
+    settle(reference, consumers=("payments", "orders"))
     assert [e["status"] for e in probe.events(reference)] == ["paid", "refunded"]
     assert probe.payment(reference).order_status == "cancelled"
