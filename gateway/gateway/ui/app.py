@@ -90,8 +90,8 @@ class Page:
 
     @property
     def actor(self):
-        forwarded = self.request.headers.get("X-Forwarded-For", "")
-        address = forwarded.split(",")[0].strip() if forwarded else (self.request.remote_addr or "unknown")
+        # the listener put a trusted proxy's X-Forwarded-For here and dropped anyone else's
+        address = self.request.remote_addr or "unknown"
         return {"name": self.user.username, "kind": "user", "role": self.user.role, "origin": f"web {address}"[:200]}
 
     def can(self, permission):
@@ -189,7 +189,7 @@ def login(request, source):
         return page.render("login.html", status=401, error=page.t(message), next=target,
                            username=request.form.get("username", ""))
     response = redirect(target, code=303)
-    secure = request.is_secure or request.headers.get("X-Forwarded-Proto") == "https"
+    secure = request.is_secure  # X-Forwarded-Proto counts only from a trusted proxy (the listener)
     response.set_cookie(sessions.COOKIE_NAME, token, httponly=True, samesite="Strict", secure=secure, path="/admin",
                         max_age=int(sessions.SESSION_LIFETIME.total_seconds()))
     return response

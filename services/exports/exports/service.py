@@ -11,10 +11,10 @@ import binascii
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.standalone.rpc import ClusterRpcProxy
-from nameko.web.handlers import http
 
 from oms_common.events import reliable_event_handler
 from oms_common.health import HealthMixin
+from oms_common.listener import http
 from oms_common.logs import CORRELATION_KEY, CorrelationContext
 from oms_common.problems import EXPECTED, BadRequest
 from oms_common.metrics import Metrics
