@@ -109,7 +109,7 @@ class ExportsService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def list_runs(self, query=None):
-        return jobs.list_runs(self.db, query)
+        return jobs.list_runs(self.db, query, self.settings.export_dir)
 
     @configured_timer("JOB_TIMER_SECONDS", 10)
     def run_due_jobs(self):
