@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import socket
+import threading
 import time
 
 import psycopg2
@@ -157,9 +158,21 @@ def test_fifty_slow_bodies_cost_sockets_not_workers(edge, order):
     gateway, webhooks = edge.address("OMS_GATEWAY_ADDRESS"), edge.address("OMS_WEBHOOK_ADDRESS")
     slow = [_slow_connection(gateway, "/admin/login") if i % 2 == 0 else _slow_connection(webhooks, "/webhooks/stripe")
             for i in range(50)]
+    trickling = threading.Event()
+    trickling.set()
+
+    def trickle():
+        # a byte a second on each: no read ever waits long enough for a per-read timeout to help
+        while trickling.is_set():
+            for connection in slow:
+                try:
+                    connection.send(b"u")
+                except OSError:
+                    pass
+            time.sleep(1)
+    trickler = threading.Thread(target=trickle, daemon=True)
+    trickler.start()
     try:
-        for connection in slow:
-            connection.sendall(b"u")  # a byte now and then: never the whole body
         listed = edge.api.get(edge.base + "/api/v1/orders", timeout=10)
         assert listed.status_code == 200 and order["reference"] in [o["reference"] for o in listed.json()["items"]]
         event = {"id": "evt_edge_while_slow", "type": "payment_intent.succeeded", "data": {"object": {
@@ -168,12 +181,12 @@ def test_fifty_slow_bodies_cost_sockets_not_workers(edge, order):
         body = json.dumps(event).encode()
         accepted = requests.post(edge.webhooks + "/webhooks/stripe", data=body, headers=edge.signed(body), timeout=10)
         assert accepted.status_code == 200, accepted.text
-        for connection in slow:
-            connection.sendall(b"u")
         # the deadline closes every slow connection, with a 408 where the answer can still be written
         outcomes = [_outcome(connection) for connection in slow]
         assert all(o.startswith("HTTP/1.1 408") or o in ("reset", "closed") for o in outcomes), outcomes
     finally:
+        trickling.clear()
+        trickler.join(5)
         for connection in slow:
             connection.close()
     wait_for(lambda: edge.scalar("SELECT count(*) FROM payments.webhook_inbox WHERE status = 'received'") == 0,
