@@ -35,7 +35,7 @@ import eventlet
 from eventlet import wsgi
 from eventlet.semaphore import Semaphore
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import HttpOnlyProtocol, WebServer, parse_address
+from nameko.web.server import HttpOnlyProtocol, WebServer
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
@@ -527,4 +527,4 @@ class StandaloneListener:
 
 
 __all__ = ["AddressInUse", "HttpEntrypoint", "OmsWebServer", "StandaloneListener", "http", "listen_exclusively",
-           "parse_address", "read_body"]
+           "read_body"]
