@@ -1,5 +1,6 @@
 """Webhook bench: signed Stripe webhooks accepted per second (verify + inbox + 2xx, target ≥ 500/s),
-beside the same listener answering an unsigned no-op, measured in the same run.
+beside the same listener answering an unsigned no-op (bench/variants/payments_noop.py: a route the
+production listener does not have), measured in the same run.
 
     .venv/bin/python bench/webhooks_bench.py [--requests 5000] [--concurrency 32] [--clients 4] [--max-workers 32]
 
@@ -185,8 +186,11 @@ def main():
             "RECONCILE_INTERVAL_SECONDS: 0", "INBOX_SWEEP_SECONDS: 0", "INBOX_POLL_SECONDS: 0.5", "PSP_OPEN_ON_SUBMIT: false",
             "LOGGING:", "  version: 1", "  root:", "    level: ERROR", ""]))
         service = subprocess.Popen(
-            [sys.executable, "-m", "nameko", "run", "--config", str(config), "payments.service:PaymentsService"],
-            cwd=workdir, stdout=subprocess.DEVNULL, stderr=open(Path(workdir) / "service.log", "w"))
+            # the variant adds the unsigned no-op baseline route the production listener does not have
+            [sys.executable, "-m", "nameko", "run", "--config", str(config), "payments_noop:PaymentsService"],
+            cwd=workdir, env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                [str(REPO / "bench" / "variants")] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH")
+                                                      else []))}, stdout=subprocess.DEVNULL, stderr=open(Path(workdir) / "service.log", "w"))
         wait_listening(port)
         drive("noop", 400, options.clients, options.concurrency, port)        # warm up both paths
         drive("signed", 400, options.clients, options.concurrency, port)

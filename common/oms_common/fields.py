@@ -6,6 +6,9 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CONTROL_OR_LINE_BREAK = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+# bidi overrides/isolates reorder what staff read ("Rechnung\u202efdp.exe"); zero-width characters make
+# two names look alike: neither belongs in a name or a text
+INVISIBLE_FORMATTING = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 
 
 class StrictSchema(Schema):
@@ -15,15 +18,22 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
+def no_invisible_formatting(value):
+    if INVISIBLE_FORMATTING.search(value):
+        raise ValidationError("Bidirectional override and zero-width characters are not allowed.")
+
+
 def no_control(value):
     if CONTROL.search(value):
         raise ValidationError("Control characters are not allowed.")
+    no_invisible_formatting(value)
 
 
 def single_line(value):
     # names and addresses end up in e-mail headers and XML attributes: no line breaks there
     if CONTROL_OR_LINE_BREAK.search(value):
         raise ValidationError("Line breaks and control characters are not allowed.")
+    no_invisible_formatting(value)
 
 
 def text(max_length, required=True, multiline=False, **kwargs):

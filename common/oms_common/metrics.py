@@ -12,8 +12,8 @@ What every service exposes (``prometheus_client``; one ``nameko run`` process = 
 - ``oms_mail_queue{service, status}`` — notifications only: mails per status (``queued``,
   ``failed``, ``sent``...), when the provider is given ``mail_table``.
 
-Where: every service serves ``/metrics`` on a port of its own, started by this provider with
-``prometheus_client.start_http_server`` — the same mechanism for services with and without an
+Where: every service serves ``/metrics`` on a port of its own, started by this provider on the
+OMS listener (``oms_common.listener``: bound exclusively, request deadlines) — the same mechanism for services with and without an
 ``@http`` listener, never behind the public gateway port, and no entrypoint to add. The address
 comes from the environment: ``OMS_METRICS_PORT_<SERVICE>`` (e.g. ``OMS_METRICS_PORT_ORDERS=9101``)
 or else ``OMS_METRICS_PORT`` (one port for every service: containers/pods, one service each),
@@ -27,7 +27,7 @@ import time
 
 import eventlet
 from nameko.extensions import DependencyProvider
-from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
+from prometheus_client import REGISTRY, Counter, Histogram, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily
 
 log = logging.getLogger(__name__)
@@ -158,8 +158,10 @@ class Metrics(DependencyProvider):
     def start(self):
         address = metrics_address(self.container.service_name)
         if address and address not in Metrics._servers:
-            server, _thread = start_http_server(address[1], addr=address[0])
-            Metrics._servers[address] = server
+            from .listener import StandaloneListener
+
+            Metrics._servers[address] = StandaloneListener(address[0], address[1], make_wsgi_app(REGISTRY),
+                                                           self.container.config)
             log.info("metrics for %s on http://%s:%s/metrics", self.container.service_name, *address)
 
     def stop(self):
@@ -172,8 +174,7 @@ class Metrics(DependencyProvider):
         address = metrics_address(self.container.service_name)
         server = Metrics._servers.pop(address, None) if address else None
         if server is not None:
-            server.shutdown()
-            server.server_close()
+            server.close()
 
     kill = stop
 

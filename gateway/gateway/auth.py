@@ -47,6 +47,14 @@ def new_token():
     return "oms_" + secrets.token_urlsafe(32)
 
 
+def bearer_token(authorization):
+    """The token of an ``Authorization: Bearer <token>`` header; the scheme is case-insensitive (RFC 9110)."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        raise Unauthorized("Send 'Authorization: Bearer <token>'.")
+    return token.strip()
+
+
 class Principal:
     def __init__(self, user_id, username, role):
         self.user_id = user_id
@@ -68,9 +76,7 @@ class TokenVerifier:
         self._lock = threading.Lock()
 
     def verify(self, authorization):
-        if not authorization or not authorization.startswith("Bearer "):
-            raise Unauthorized("Send 'Authorization: Bearer <token>'.")
-        token = authorization[len("Bearer "):].strip()
+        token = bearer_token(authorization)
         if not token or len(token) > 200:
             raise Unauthorized("The bearer token is not valid.")
         digest = hash_token(token)

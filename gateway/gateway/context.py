@@ -22,7 +22,7 @@ class RequestContext:
     @property
     def actor(self):
         """Who did it and from where, for every audit entry."""
-        forwarded = self.request.headers.get("X-Forwarded-For", "")
-        address = forwarded.split(",")[0].strip() if forwarded else (self.request.remote_addr or "unknown")
+        # the listener put a trusted proxy's X-Forwarded-For here and dropped anyone else's
+        address = self.request.remote_addr or "unknown"
         return {"name": self.principal.username, "kind": "user", "role": self.principal.role,
                 "origin": f"api {address}"[:200]}

@@ -1,25 +1,28 @@
-"""The one place where anything raised while serving HTTP becomes a response."""
-import json
-import logging
-import socket
-
-from nameko.exceptions import RemoteError
-from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer
+"""The one place where anything raised while serving HTTP becomes a response, and where every
+answer gets the gateway's security headers."""
 from werkzeug.routing import PathConverter, Rule
-from werkzeug.wrappers import Response
 
-from oms_common.problems import Problem
-from oms_common.web import PROBLEM_TYPE, json_response, problem_response
+from oms_common.listener import HttpEntrypoint, OmsWebServer
 
-log = logging.getLogger(__name__)
+# every answer of the gateway: pages, redirects, errors, static files, API JSON, CSV/XML downloads
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+# pages set their own policy (ui.app); anything else never needs to load or frame anything
+DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'"
 
-def unexpected_response(exc):
-    # Details of unexpected failures stay in the log (with the correlation id), not the answer.
-    log.error("unexpected error while serving a request: %r", exc, exc_info=exc)
-    body = {"type": "https://oms.example/problems/internal-error", "title": "Internal error", "status": 500,
-            "detail": "The request failed unexpectedly; it has been logged."}
-    return Response(json.dumps(body), status=500, mimetype=PROBLEM_TYPE)
+
+def secure(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers[name] = value
+    if "Content-Security-Policy" not in response.headers:
+        response.headers["Content-Security-Policy"] = DEFAULT_CSP
+    # only the UI's static files say how long they may be kept; everything else may be personal
+    if "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 class _AnyCharacterPath(PathConverter):
@@ -36,32 +39,16 @@ class _ApiRule(Rule):
         return super().get_converter(variable_name, converter_name, args, kwargs)
 
 
-class ApiWebServer(WebServer):
-    def get_wsgi_server(self, sock, wsgi_app, **kwargs):
-        # eventlet writes a response's head and a large body separately; with Nagle's algorithm on,
-        # the body then waits for the client's delayed ACK (~40 ms). Accepted sockets inherit this.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return super().get_wsgi_server(sock, wsgi_app, **kwargs)
+class GatewayWebServer(OmsWebServer):
+    def finish_response(self, request, response):
+        return secure(response)
 
 
-class ApiEntrypoint(HttpRequestHandler):
-    server = ApiWebServer()
+class ApiEntrypoint(HttpEntrypoint):
+    server = GatewayWebServer()
 
     def get_url_rule(self):
         return _ApiRule(self.url, methods=self.method.split(","))
-
-    def response_from_exception(self, exc):
-        if isinstance(exc, Problem):
-            return problem_response(exc)
-        if isinstance(exc, RemoteError):
-            return unexpected_response(exc)
-        return unexpected_response(exc)
-
-    def response_from_result(self, result):
-        if isinstance(result, Response):
-            return result
-        status, payload = result if isinstance(result, tuple) else (200, result)
-        return json_response(payload, status)
 
 
 api = ApiEntrypoint.decorator

@@ -149,7 +149,9 @@ def test_a_run_that_died_after_publishing_its_file_is_not_repeated(call, feed, e
     [run] = jobs.run_due_jobs(exports_db, settings, replica="test")
     assert run["rows"] == 0  # the orphan's file already carried J-1
     runs = {r["file"]: r for r in call("list_runs", {"job_id": job["id"]})["items"]}
-    assert runs[str(orphan_file)]["status"] == "succeeded" and "Recovered" in runs[str(orphan_file)]["error"]
+    shown = f"erp/{unique}/orphan.csv"  # relative to the export directory: no server path in answers
+    assert runs[shown]["status"] == "succeeded" and "Recovered" in runs[shown]["error"]
+    assert not any(str(settings.export_dir) in (r["file"] or "") + (r["error"] or "") for r in runs.values())
 
 
 def test_a_job_due_while_two_replicas_run_produces_one_file(call, feed, base_config, clean_jobs, settings, unique,

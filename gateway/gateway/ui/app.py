@@ -1,5 +1,8 @@
 """Pages of the admin UI. Each view asks the services exactly as the API routes do, as the signed-in user."""
+import hmac
 import mimetypes
+import re
+import secrets
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -10,16 +13,20 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from oms_common.problems import Forbidden, NotFound, Problem, ServiceUnavailable
+from oms_common.web import problem_response
 from orders.domain import ORDER_STATUSES, PAYMENT_STATUSES, TRANSITIONS
 
 from ..auth import ROLES, Principal, allowed
 from ..compose import history_with_mails
+from ..router import MethodNotAllowedProblem
 from . import sessions
 from .i18n import LANGUAGES, format_money, format_when, translator
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 PAGE_SIZES = (10, 25, 50, 100, 200)
+LOGIN_CSRF_COOKIE = "oms_login_csrf"
+LOGIN_CSRF_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
 environment = Environment(loader=FileSystemLoader(str(HERE / "templates")),
                           autoescape=select_autoescape(default=True, default_for_string=True),
@@ -90,8 +97,8 @@ class Page:
 
     @property
     def actor(self):
-        forwarded = self.request.headers.get("X-Forwarded-For", "")
-        address = forwarded.split(",")[0].strip() if forwarded else (self.request.remote_addr or "unknown")
+        # the listener put a trusted proxy's X-Forwarded-For here and dropped anyone else's
+        address = self.request.remote_addr or "unknown"
         return {"name": self.user.username, "kind": "user", "role": self.user.role, "origin": f"web {address}"[:200]}
 
     def can(self, permission):
@@ -133,18 +140,25 @@ def handle(request, calls, source, settings=None):
     try:
         endpoint, values = adapter.match(request.path, method=request.method)
     except WerkzeugNotFound:
-        return Response("Not found", status=404)
-    except MethodNotAllowed:
-        return Response("Method not allowed", status=405)
+        return problem_response(NotFound("No such page."))
+    except MethodNotAllowed as error:
+        return problem_response(MethodNotAllowedProblem(f"Use {', '.join(error.valid_methods)}.",
+                                                        allowed=error.valid_methods))
     if endpoint == "static":
         return static(values["name"])
+    if request.method == "POST" and not same_origin(request):
+        return problem_response(Forbidden("A form from another site was refused.",
+                                          {"Origin": ["Not this site's origin."]}))
     if endpoint == "login":
         return login(request, source)
     found = sessions.current_session(source, request.cookies.get(sessions.COOKIE_NAME))
     if found is None:
         if request.method == "POST":
             page = Page(request, calls, source, None, None)
-            return page.render("login.html", status=401, error=page.t("Your session has expired; please sign in again."))
+            token = _login_token(request)
+            return _with_login_token(request, token, page.render(
+                "login.html", status=401, error=page.t("Your session has expired; please sign in again."),
+                login_csrf=token))
         return redirect("/admin/login?" + urlencode({"next": request.full_path.rstrip("?")}))
     user, web_session = found
     page = Page(request, calls, source, user, web_session, settings)
@@ -165,31 +179,75 @@ def _problem_text(page, problem):
     return problem.detail
 
 
+def same_origin(request):
+    """State-changing posts only from our own pages: a foreign Origin (or a cross-site fetch) is refused.
+
+    Browsers send Origin on every POST; a client that sends none (curl, scripts) is judged by the
+    CSRF token alone."""
+    origin = request.headers.get("Origin")
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        return False
+    if origin is None:
+        return True
+    return origin == f"{request.scheme}://{request.host}"
+
+
+def safe_target(value, default="/admin/orders"):
+    """A redirect target inside the admin UI, or the default: never another site, never a broken header."""
+    if (not value or len(value) > 2000 or not value.startswith("/admin") or value.startswith("//")
+            or "\\" in value or any(ord(c) < 0x20 or ord(c) == 0x7f for c in value)):
+        return default
+    return value
+
+
+STATIC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
 def static(name):
+    if not STATIC_NAME.match(name) or not (STATIC / name).is_file():
+        return problem_response(NotFound("No such file.", {"name": ["No such static file."]}))
     path = STATIC / name
-    if "/" in name or not path.is_file():
-        return Response("Not found", status=404)
     response = Response(path.read_bytes(), mimetype=mimetypes.guess_type(name)[0] or "application/octet-stream")
     response.headers["Cache-Control"] = "max-age=3600"
     return response
 
 
+def _login_token(request):
+    # no session yet: the sign-in form's token is tied to a cookie of its own (double submit)
+    token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    return token if LOGIN_CSRF_SHAPE.match(token) else secrets.token_urlsafe(24)
+
+
+def _with_login_token(request, token, response):
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=request.is_secure,
+                        path="/admin/login")
+    return response
+
+
 def login(request, source):
     page = Page(request, None, source, None, None)
-    target = request.values.get("next") or "/admin/orders"
-    if not target.startswith("/admin") or target.startswith("//"):
-        target = "/admin/orders"
+    target = safe_target(request.values.get("next"))
+    form_token = _login_token(request)
+
+    def answer(response):
+        return _with_login_token(request, form_token, response)
+
     if request.method == "GET":
-        return page.render("login.html", next=target)
+        return answer(page.render("login.html", next=target, login_csrf=form_token))
+    submitted = request.form.get("csrf_token", "")
+    if not (request.cookies.get(LOGIN_CSRF_COOKIE) and hmac.compare_digest(submitted, form_token)):
+        return answer(page.render("login.html", status=403, next=target, login_csrf=form_token,
+                                  error=page.t("The form has expired; please try again.")))
     try:
         token = sessions.sign_in(source, request.form.get("username", "")[:80], request.form.get("password", "")[:200])
     except sessions.SignInRefused as refused:
         message = ("Too many failed attempts; the account is locked for 15 minutes." if str(refused) == "locked"
                    else "Unknown user or wrong password.")
-        return page.render("login.html", status=401, error=page.t(message), next=target,
-                           username=request.form.get("username", ""))
+        return answer(page.render("login.html", status=401, error=page.t(message), next=target,
+                                  username=request.form.get("username", ""), login_csrf=form_token))
     response = redirect(target, code=303)
-    secure = request.is_secure or request.headers.get("X-Forwarded-Proto") == "https"
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/admin/login")
+    secure = request.is_secure  # X-Forwarded-Proto counts only from a trusted proxy (the listener)
     response.set_cookie(sessions.COOKIE_NAME, token, httponly=True, samesite="Strict", secure=secure, path="/admin",
                         max_age=int(sessions.SESSION_LIFETIME.total_seconds()))
     return response
@@ -208,8 +266,7 @@ def set_language(page):
     language = page.request.form.get("language")
     if language in LANGUAGES:
         store(page.source, page.user.id, language)
-    back = page.request.form.get("back") or "/admin/orders"
-    return redirect(back if back.startswith("/admin") and not back.startswith("//") else "/admin/orders", code=303)
+    return redirect(safe_target(page.request.form.get("back")), code=303)
 
 
 def home(page):

@@ -158,7 +158,7 @@ def run_job_now(source, job_id, actor=None):
         return result
 
 
-def list_runs(source, query=None):
+def list_runs(source, query=None, export_dir=None):
     params = load(RunQuerySchema(), query or {})
     conditions = []
     if params.get("job_id"):
@@ -171,9 +171,22 @@ def list_runs(source, query=None):
             select(ExportRun).where(*conditions).order_by(ExportRun.id.desc())
             .limit(page_size).offset((page - 1) * page_size)).scalars().all()
         total = session.execute(select(func.count()).select_from(ExportRun).where(*conditions)).scalar_one()
-        items = [_run_out.dump(run) for run in rows]
+        items = [_shown(_run_out.dump(run), export_dir) for run in rows]
     return {"items": items, "page": page, "page_size": page_size, "total": total,
             "pages": max(1, -(-total // page_size))}
+
+
+def _shown(run, export_dir):
+    """A run as answered: its file relative to the export directory, no server path anywhere."""
+    if export_dir is None:
+        return run
+    base = os.path.abspath(str(export_dir))
+    if run.get("file"):
+        path = os.path.abspath(run["file"])
+        run["file"] = os.path.relpath(path, base) if path.startswith(base + os.sep) else os.path.basename(path)
+    if run.get("error"):
+        run["error"] = run["error"].replace(base + os.sep, "").replace(base, ".")
+    return run
 
 
 # ---------------------------------------------------------------- running

@@ -11,10 +11,10 @@ import binascii
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.standalone.rpc import ClusterRpcProxy
-from nameko.web.handlers import http
 
 from oms_common.events import reliable_event_handler
 from oms_common.health import HealthMixin
+from oms_common.listener import http
 from oms_common.logs import CORRELATION_KEY, CorrelationContext
 from oms_common.problems import EXPECTED, BadRequest
 from oms_common.metrics import Metrics
@@ -109,7 +109,7 @@ class ExportsService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def list_runs(self, query=None):
-        return jobs.list_runs(self.db, query)
+        return jobs.list_runs(self.db, query, self.settings.export_dir)
 
     @configured_timer("JOB_TIMER_SECONDS", 10)
     def run_due_jobs(self):

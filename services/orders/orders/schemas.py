@@ -16,6 +16,8 @@ from .domain import LANGUAGES, ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
 
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code such as CHF.")
 MAX_PRICE = 10**9
+# money columns are NUMERIC(14, 2) (below 10**12): every line total and order total stays well inside
+MAX_TOTAL = 10**10
 
 
 def money_field(**kwargs):
@@ -50,6 +52,20 @@ class LineInputSchema(StrictSchema):
     unit_price = money_field(required=True)
 
 
+def check_totals(data, shipping_cost=0):
+    """Quantity × unit price and the order's total within MAX_TOTAL, named like any other field."""
+    lines = data.get("lines") or []
+    total = shipping_cost
+    for index, line in enumerate(lines):
+        line_total = line["quantity"] * line["unit_price"]
+        if line_total > MAX_TOTAL:
+            raise ValidationError({"lines": {index: {"unit_price": [
+                f"Quantity × unit price may not exceed {MAX_TOTAL}."]}}})
+        total += line_total
+    if total > MAX_TOTAL:
+        raise ValidationError({"lines": [f"The order's total may not exceed {MAX_TOTAL}."]})
+
+
 class CreateOrderSchema(StrictSchema):
     customer = fields.Nested(NewCustomerSchema)
     customer_id = fields.Integer(strict=True, validate=validate.Range(min=1))
@@ -73,6 +89,10 @@ class CreateOrderSchema(StrictSchema):
         if not data.get("submit", True) and not data.get("session_id"):
             raise ValidationError("An open order (submit: false) needs the session it belongs to.", "session_id")
 
+    @validates_schema
+    def _totals_fit(self, data, **kwargs):
+        check_totals(data, data.get("shipping_cost") or 0)
+
     @post_load
     def _default_shipping(self, data, **kwargs):
         if not data.get("shipping_address"):
@@ -84,6 +104,11 @@ class ReplaceLinesSchema(StrictSchema):
     session_id = text(128)
     lines = fields.List(fields.Nested(LineInputSchema), required=True, validate=validate.Length(min=1, max=500))
     version = fields.Integer(strict=True)
+
+    @validates_schema
+    def _totals_fit(self, data, **kwargs):
+        # the order's shipping cost is added by the use case; MAX_TOTAL leaves it room below the column
+        check_totals(data)
 
 
 class SessionSchema(StrictSchema):

@@ -1,9 +1,9 @@
 """The payments service: entrypoints and dependencies only; the work is in handlers."""
 from nameko.rpc import rpc
-from nameko.web.handlers import http
 
 from oms_common.events import reliable_event_handler
 from oms_common.health import HealthMixin
+from oms_common.listener import http
 from oms_common.logs import CorrelationContext
 from oms_common.metrics import Metrics
 from oms_common.problems import EXPECTED, BadRequest, Problem
@@ -17,8 +17,9 @@ from .models import infrastructure
 from .webhooks import InvalidWebhook
 
 MAX_WEBHOOK_BYTES = 512 * 1024  # PSP events are a few kB; the signature is checked on the raw body
-
-
+# the listener reads (bounded, with a deadline) and inspects the body before a worker runs;
+# a PSP is told 400 for anything it sent wrong, never 422
+WEBHOOK = {"max_body_bytes": MAX_WEBHOOK_BYTES, "body_problem": BadRequest, "too_large_problem": BadRequest}
 
 
 class PaymentsService(HealthMixin):
@@ -82,22 +83,16 @@ class PaymentsService(HealthMixin):
         return self._reconcile(older_than_seconds)
 
     # PSP webhooks: verify, persist, ack; the inbox processor applies them right after
-    @http("POST", "/webhooks/stripe")
+    @http("POST", "/webhooks/stripe", **WEBHOOK)
     def stripe_webhook(self, request):
         return self._webhook(request, lambda body: handlers.receive_stripe_webhook(
             self.db, body, request.headers.get("Stripe-Signature"),
             self.settings["stripe_webhook_secrets"], self.settings["stripe_tolerance"]))
 
-    @http("POST", "/webhooks/paypal")
+    @http("POST", "/webhooks/paypal", **WEBHOOK)
     def paypal_webhook(self, request):
         return self._webhook(request, lambda body: handlers.receive_paypal_webhook(
             self.db, self.psp["paypal"], body, request.headers))
-
-    @http("POST", "/webhooks/noop")
-    def noop_webhook(self, request):
-        """Answers without verifying or storing: the baseline of the webhook bench."""
-        request.get_data(cache=False)
-        return json_response({"received": False})
 
     def _webhook(self, request, receive):
         if (request.content_length or 0) > MAX_WEBHOOK_BYTES:

@@ -1,0 +1,530 @@
+"""The HTTP listener every OMS process uses: ``@http`` entrypoints and the metrics endpoint.
+
+It replaces nameko's ``WebServer`` (same ``WEB_SERVER_ADDRESS`` setting) with one that
+
+- binds exclusively: no ``SO_REUSEPORT`` (eventlet's default), so a second suite on the same
+  address fails to start with :class:`AddressInUse` naming it instead of sharing the port;
+- reads a request's head within ``HTTP_HEAD_SECONDS`` and its whole body within
+  ``HTTP_BODY_SECONDS``, in the connection's green thread *before* a worker is taken: a slow
+  client costs a socket, never one of the ``max_workers`` workers. Too slow → 408 (body) or the
+  connection is closed (head); at most ``HTTP_MAX_CONNECTIONS`` connections are served at once
+  (the next ones wait in the kernel's backlog); an idle keep-alive connection is closed after
+  ``HTTP_IDLE_SECONDS``;
+- refuses at the edge what no service can store: NUL in the path (404), NUL in a query
+  parameter or form field and NUL or a lone surrogate in a JSON string (422 naming the field),
+  JSON nested deeper than :data:`MAX_JSON_DEPTH` (400); bodies beyond the entrypoint's
+  ``max_body_bytes`` (413);
+- trusts ``X-Forwarded-For`` / ``X-Forwarded-Proto`` only from ``TRUSTED_PROXIES`` (IPs or
+  CIDRs, comma separated; none by default): from anyone else the headers are dropped, so
+  ``request.remote_addr`` and ``request.is_secure`` are always the ones to use;
+- answers every failure as problem JSON; an unexpected exception is logged, never shown.
+
+Each setting is read from the service's config and else from ``OMS_<SETTING>`` in the
+environment (see README, "HTTP listeners").
+"""
+import errno
+import ipaddress
+import json
+import logging
+import os
+import re
+import socket
+from functools import partial
+
+import eventlet
+from eventlet import wsgi
+from eventlet.semaphore import Semaphore
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import HttpOnlyProtocol, WebServer
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers import Request, Response
+
+from .problems import BadRequest, NotFound, Problem, ValidationFailed
+from .web import PROBLEM_TYPE, json_response, problem_response
+
+log = logging.getLogger(__name__)
+
+DEFAULTS = {
+    "HTTP_HEAD_SECONDS": 10.0,
+    "HTTP_BODY_SECONDS": 10.0,
+    "HTTP_IDLE_SECONDS": 30.0,
+    "HTTP_MAX_CONNECTIONS": 1000,
+    "HTTP_MAX_BODY_BYTES": 25 * 1024 * 1024,
+    "TRUSTED_PROXIES": "",
+}
+MAX_JSON_DEPTH = 64
+
+
+class AddressInUse(RuntimeError):
+    """Another process (perhaps another OMS suite) already listens on this address."""
+
+
+class PayloadTooLarge(Problem):
+    status = 413
+    title = "Payload too large"
+
+
+class RequestTimeout(Problem):
+    status = 408
+    title = "Request timeout"
+
+
+def setting(config, key, environ=None):
+    environ = os.environ if environ is None else environ
+    value = (config or {}).get(key)
+    if value in (None, ""):
+        value = environ.get("OMS_" + key, "")
+    if value in (None, ""):
+        return DEFAULTS[key]
+    return type(DEFAULTS[key])(value) if not isinstance(DEFAULTS[key], str) else str(value)
+
+
+def listen_exclusively(host, port, backlog=128):
+    """A listening socket no other process can share (SO_REUSEADDR only, for quick restarts)."""
+    try:
+        sock = eventlet.listen((host or "0.0.0.0", port), backlog=backlog, reuse_addr=True, reuse_port=False)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise AddressInUse(f"{host or '0.0.0.0'}:{port} is already in use (another OMS suite or program "
+                               "listens there); stop it or choose another address.") from None
+        raise
+    # eventlet writes a response's head and a large body separately; with Nagle's algorithm on, the
+    # body then waits for the client's delayed ACK (~40 ms). Accepted sockets inherit this.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.settimeout(None)  # work around https://github.com/celery/kombu/issues/838
+    return sock
+
+
+# ---------------------------------------------------------------- proxies
+
+def parse_networks(value):
+    networks = []
+    for item in str(value or "").split(","):
+        item = item.strip()
+        if item:
+            networks.append(ipaddress.ip_network(item, strict=False))
+    return tuple(networks)
+
+
+def _trusted(address, networks):
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def apply_proxy_trust(environ, networks):
+    """REMOTE_ADDR / url scheme from X-Forwarded-* when the peer is a trusted proxy; else drop them."""
+    peer = environ.get("REMOTE_ADDR", "")
+    if networks and _trusted(peer, networks):
+        chain = [hop.strip() for hop in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        client = peer
+        # the right-most address a trusted proxy did not add is the client
+        for hop in reversed(chain):
+            client = hop
+            if not _trusted(hop, networks):
+                break
+        try:
+            environ["REMOTE_ADDR"] = str(ipaddress.ip_address(client))
+        except ValueError:
+            pass
+        proto = environ.get("HTTP_X_FORWARDED_PROTO", "").split(",")[-1].strip().lower()
+        if proto in ("http", "https"):
+            environ["wsgi.url_scheme"] = proto
+    else:
+        for key in ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_FORWARDED"):
+            environ.pop(key, None)
+
+
+# ---------------------------------------------------------------- what no service can store
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_BRACKETS = bytes(range(256)).translate(None, b"[]{}")
+
+
+def json_depth(raw):
+    """How deeply a JSON text nests arrays and objects (strings skipped)."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
+        return 0  # cannot be deeper than the count of its openers
+    depth = deepest = 0
+    for byte in _STRING.sub(b"", raw).translate(None, _BRACKETS):
+        if byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def bad_text(value):
+    """Why a string cannot be stored (NUL, lone surrogate), or None."""
+    if "\x00" in value:
+        return "NUL characters are not allowed."
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Lone surrogate characters are not allowed."
+    return None
+
+
+def _first_bad_string(value, path=""):
+    if isinstance(value, str):
+        reason = bad_text(value)
+        return (path or "body", reason) if reason else None
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            reason = bad_text(key)
+            if reason:
+                return (path or "body", reason)
+            found = _first_bad_string(inner, where)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            found = _first_bad_string(inner, f"{path}.{index}" if path else str(index))
+            if found:
+                return found
+    return None
+
+
+def inspect_json(raw, problem=ValidationFailed):
+    """Refuses a JSON body nested too deeply (400) or carrying NUL / lone surrogates (``problem``)."""
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise BadRequest(f"The body nests deeper than {MAX_JSON_DEPTH} levels.",
+                         {"body": [f"Nested deeper than {MAX_JSON_DEPTH} levels."]})
+    if b"\\u" not in raw:
+        return  # without escapes, strict UTF-8 and JSON's ban of raw control characters already hold
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return  # malformed: the entrypoint answers that in its own words
+    found = _first_bad_string(value)
+    if found:
+        field, reason = found
+        raise problem(f"Invalid input: {field}", {field: [reason]})
+
+
+def inspect_target(request):
+    """NUL in the path (404) or in a query parameter (422 naming it)."""
+    if "\x00" in request.path:
+        raise NotFound("No such resource.", {"path": ["NUL characters are not allowed."]})
+    for key, value in request.args.items(multi=True):
+        reason = bad_text(key) or bad_text(value)
+        if reason:
+            field = "query" if bad_text(key) else key
+            raise ValidationFailed(f"Invalid input: {field}", {field: [reason]})
+
+
+def inspect_body(request, problem=ValidationFailed):
+    raw = request.get_data(cache=True)
+    if not raw:
+        return
+    mimetype = request.mimetype or ""
+    if mimetype == "application/json" or mimetype.endswith("+json") or (
+            mimetype in ("", "application/octet-stream", "text/plain") and raw.lstrip()[:1] in (b"{", b"[")):
+        inspect_json(raw, problem)
+    elif mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        for key, value in request.form.items(multi=True):
+            reason = bad_text(key) or bad_text(value)
+            if reason:
+                raise problem(f"Invalid input: {key}", {key: [reason]})
+
+
+def unexpected_response(exc):
+    # details of unexpected failures stay in the log (with the correlation id), not the answer
+    log.error("unexpected error while serving a request: %r", exc, exc_info=exc)
+    body = {"type": "https://oms.example/problems/internal-error", "title": "Internal error", "status": 500,
+            "detail": "The request failed unexpectedly; it has been logged."}
+    return Response(json.dumps(body), status=500, mimetype=PROBLEM_TYPE)
+
+
+class _HttpError(Problem):
+    def __init__(self, exc):
+        super().__init__(exc.description or exc.name)
+        self.status, self.title = exc.code or 400, exc.name
+        self.allowed = list(getattr(exc, "valid_methods", None) or ())
+
+
+def _http_error_problem(exc):
+    if exc.code == 404:
+        return NotFound("No such resource.")
+    return _HttpError(exc)
+
+
+# ---------------------------------------------------------------- the server
+
+class _Protocol(HttpOnlyProtocol):
+    """Idle wait, then the whole head under one deadline; proxies trusted only when configured."""
+
+    _head_timer = None
+
+    def _read_request_line(self):
+        if self.rfile.closed:
+            self.close_connection = 1
+            return ""
+        try:
+            self.connection.settimeout(self.server.idle_seconds)
+            if not self.rfile.peek(1):
+                self.close_connection = 1
+                return ""
+        except OSError:  # idle too long, reset, or closed
+            self.close_connection = 1
+            return ""
+        self._head_timer = eventlet.Timeout(self.server.head_seconds,
+                                            socket.timeout("the request head took too long"))
+        return super()._read_request_line()
+
+    def _stop_head_timer(self):
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def parse_request(self):
+        try:
+            return super().parse_request()
+        finally:
+            self._stop_head_timer()
+
+    def handle_one_request(self):
+        try:
+            return super().handle_one_request()
+        finally:
+            self._stop_head_timer()
+
+    def get_environ(self):
+        environ = super().get_environ()
+        apply_proxy_trust(environ, self.server.trusted_proxies)
+        environ["oms.connection"] = self
+        return environ
+
+
+class _Server(wsgi.Server):
+    def __init__(self, sock, app, settings):
+        super().__init__(sock, sock.getsockname(), app, protocol=_Protocol, debug=False,
+                         log=logging.getLogger("oms_common.listener.wsgi"), log_x_forwarded_for=False,
+                         socket_timeout=settings["HTTP_HEAD_SECONDS"], keepalive=True)
+        self.head_seconds = settings["HTTP_HEAD_SECONDS"]
+        self.idle_seconds = settings["HTTP_IDLE_SECONDS"]
+        self.trusted_proxies = parse_networks(settings["TRUSTED_PROXIES"])
+
+    def process_request(self, conn_state):
+        try:
+            super().process_request(conn_state)
+        except OSError as exc:
+            # a client disconnecting very early (eventlet#353); nothing to answer
+            if "raw readinto() returned invalid length" not in str(exc):
+                raise
+
+
+def close_after(environ):
+    """Makes the connection close after this answer (its request body was not read to its end)."""
+    connection = environ.get("oms.connection")
+    if connection is not None:
+        connection.close_connection = 1
+
+
+def read_body(request, max_bytes, seconds, too_large=PayloadTooLarge):
+    """Reads the whole body into the request (``request.get_data()`` later returns it) within ``seconds``."""
+    length = request.content_length
+    if length is not None and length > max_bytes:
+        close_after(request.environ)
+        raise too_large(f"The body is larger than {max_bytes} bytes.", {"body": ["Too large."]})
+    if not length:
+        if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+            close_after(request.environ)  # werkzeug reads no chunked body: never wait for its rest
+        request.get_data(cache=True)
+        return
+    request.max_content_length = max_bytes
+    timeout = eventlet.Timeout(seconds)
+    try:
+        request.get_data(cache=True)
+    except eventlet.Timeout as expired:
+        if expired is not timeout:
+            raise
+        close_after(request.environ)
+        raise RequestTimeout(f"The body did not arrive within {seconds:g} s.", {"body": ["Sent too slowly."]}) \
+            from None
+    except RequestEntityTooLarge:
+        close_after(request.environ)
+        raise too_large(f"The body is larger than {max_bytes} bytes.", {"body": ["Too large."]}) from None
+    except (OSError, ValueError):
+        close_after(request.environ)
+        raise BadRequest("The body could not be read.", {"body": ["Incomplete."]}) from None
+    finally:
+        timeout.cancel()
+
+
+class ListenerSettingsMixin:
+    def listener_settings(self, config):
+        return {key: setting(config, key) for key in DEFAULTS}
+
+
+class OmsWebServer(ListenerSettingsMixin, WebServer):
+    """nameko's WebServer with the properties of the module doc."""
+
+    def __init__(self):
+        super().__init__()
+        self.settings = dict(DEFAULTS)
+        self._slots = None
+
+    def setup(self):
+        self.settings = self.listener_settings(self.container.config)
+        super().setup()
+
+    def start(self):
+        if not self._starting:
+            self._starting = True
+            address = self.bind_addr
+            self._sock = listen_exclusively(address.address, address.port)
+            self._slots = Semaphore(self.settings["HTTP_MAX_CONNECTIONS"])
+            self._serv = _Server(self._sock, self.get_wsgi_app(), self.settings)
+            self._gt = self.container.spawn_managed_thread(self.run)
+
+    def run(self):
+        while self._is_accepting:
+            self._slots.acquire()  # full: new connections wait in the kernel's backlog
+            try:
+                sock, addr = self._sock.accept()
+            except OSError:
+                self._slots.release()
+                if not self._is_accepting:
+                    return
+                raise
+            sock.settimeout(self._serv.socket_timeout)
+            self.container.spawn_managed_thread(partial(self._serve_connection, sock, addr))
+
+    def _serve_connection(self, sock, address):
+        try:
+            self._serv.process_request([address, sock, wsgi.STATE_IDLE])
+        finally:
+            self._slots.release()
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def get_wsgi_app(self):
+        return ListenerApp(self)
+
+    def finish_response(self, request, response):
+        """A hook for listeners that add headers to every answer (the gateway's security headers)."""
+        return response
+
+
+class ListenerApp:
+    """Routes to the entrypoints; anything refused before an entrypoint runs is problem JSON too."""
+
+    def __init__(self, server):
+        self.server = server
+        self.url_map = server.make_url_map()
+
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)
+        try:
+            inspect_target(request)
+            adapter = self.url_map.bind_to_environ(environ)
+            provider, values = adapter.match()
+            request.path_values = values
+            response = provider.handle_request(request)
+        except Problem as problem:
+            response = problem_response(problem)
+        except HTTPException as exc:
+            response = problem_response(_http_error_problem(exc))
+        except Exception as exc:  # noqa: BLE001 - never an exception text in an answer
+            response = unexpected_response(exc)
+        response = self.server.finish_response(request, response)
+        return response(environ, start_response)
+
+
+class HttpEntrypoint(HttpRequestHandler):
+    """``@http`` on :class:`OmsWebServer`: body read and inspected before a worker is taken.
+
+    ``max_body_bytes`` bounds this entrypoint's body (the listener's ``HTTP_MAX_BODY_BYTES``
+    otherwise); ``body_problem`` is the problem class for a body's unstorable text and
+    ``too_large_problem`` the one for a body beyond the bound (a PSP is told 400 for both).
+    """
+
+    server = OmsWebServer()
+
+    def __init__(self, method, url, max_body_bytes=None, body_problem=ValidationFailed,
+                 too_large_problem=PayloadTooLarge, **kwargs):
+        self.max_body_bytes = max_body_bytes
+        self.body_problem = body_problem
+        self.too_large_problem = too_large_problem
+        super().__init__(method, url, **kwargs)
+
+    def handle_request(self, request):
+        request.shallow = False
+        settings = self.server.settings
+        try:
+            read_body(request, self.max_body_bytes or settings["HTTP_MAX_BODY_BYTES"], settings["HTTP_BODY_SECONDS"],
+                      self.too_large_problem)
+            inspect_body(request, self.body_problem)
+        except Problem as problem:
+            return problem_response(problem)
+        return super().handle_request(request)
+
+    def response_from_exception(self, exc):
+        if isinstance(exc, Problem):
+            return problem_response(exc)
+        return unexpected_response(exc)
+
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            return result
+        status, payload = result if isinstance(result, tuple) else (200, result)
+        if isinstance(payload, str):
+            return Response(payload, status=status)
+        return json_response(payload, status)
+
+
+http = HttpEntrypoint.decorator
+
+
+# ---------------------------------------------------------------- a listener outside nameko (metrics)
+
+class StandaloneListener:
+    """A WSGI app on its own exclusive socket with the same deadlines (the metrics endpoint)."""
+
+    def __init__(self, host, port, app, config=None):
+        self.settings = {key: setting(config, key) for key in DEFAULTS}
+        self.sock = listen_exclusively(host, port)
+        self.address = self.sock.getsockname()[:2]
+        self._server = _Server(self.sock, app, self.settings)
+        self._pool = eventlet.GreenPool(self.settings["HTTP_MAX_CONNECTIONS"])
+        self._running = True
+        self._thread = eventlet.spawn(self._run)
+
+    def _run(self):
+        while self._running:
+            try:
+                sock, addr = self.sock.accept()
+            except OSError:
+                return
+            sock.settimeout(self._server.socket_timeout)
+            self._pool.spawn(self._serve, sock, addr)
+
+    def _serve(self, sock, addr):
+        try:
+            self._server.process_request([addr, sock, wsgi.STATE_IDLE])
+        finally:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def close(self):
+        self._running = False
+        self._thread.kill()
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        for thread in list(self._pool.coroutines_running):
+            thread.kill()
+
+
+__all__ = ["AddressInUse", "HttpEntrypoint", "OmsWebServer", "StandaloneListener", "http", "listen_exclusively",
+           "read_body"]
