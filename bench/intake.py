@@ -461,6 +461,8 @@ def main():
             log(f"  accepted {created['per_second']:.1f}/s (p50 {created['p50_ms']:.0f} ms, p99 "
                 f"{created['p99_ms']:.0f} ms), end to end {result['end_to_end_per_second']:.1f}/s, "
                 f"rpc {result['rpc']['per_second']:.0f}/s, sql {result['sql']['per_second']:.0f}/s")
+            if created.get("error_sample"):
+                log(f"  errors: {created['error_sample']}")
             results.append(result)
         print_results(results)
         numbers_ok = check_numbers(url, results)

@@ -5,8 +5,9 @@ given, records an audit entry, keeps the per-status counts in step and writes it
 the outbox in the same transaction. Locks are always taken in one order — customer rows,
 order rows, count rows, the invoice number sequence — so that concurrent use cases wait for
 each other instead of deadlocking. The invoice sequence row is the one lock every submitted
-order needs: it is taken by the last statements before commit, so creations queue behind
-each other only for that short moment. References come from a PostgreSQL sequence (no lock).
+order needs: it is taken inside COMMIT (migration 0005), so creations queue behind each
+other only for the length of a commit, never for the service's own round trips. References
+come from a PostgreSQL sequence (no lock).
 """
 import hashlib
 import json
@@ -19,7 +20,9 @@ from oms_common.db import utcnow
 from oms_common.problems import Conflict, NotFound, ValidationFailed, from_marshmallow, load
 
 from . import domain
-from .models import Customer, IdempotencyKey, NumberSequence, Order, OrderHistory, OrderLine
+from .models import (
+    Customer, IdempotencyKey, InvoiceNumberRequest, NumberSequence, Order, OrderHistory, OrderLine,
+)
 from .schemas import (
     ActorSchema, BulkStatusSchema, CancelSchema, CreateOrderSchema, InvoiceNumberSchema, MergeCustomersSchema,
     NumberingSchema, OrderSchema, PaymentStatusEventSchema, ReassignCustomerSchema, ReplaceLinesSchema,
@@ -107,11 +110,6 @@ def _locked_sequence(session, name):
 
 _NEXT_REFERENCE = text("SELECT nextval('order_reference_seq')")
 _REFERENCE_POSITION = text("SELECT last_value, is_called FROM order_reference_seq")
-# domain.next_number in one statement: the UPDATE locks the row, reads the committed
-# ``enabled``/``last_issued`` after any wait and issues the number, in one round trip
-_ISSUE_INVOICE_NUMBER = text(
-    "UPDATE number_sequences SET last_issued = GREATEST(start_at, COALESCE(last_issued + 1, start_at))"
-    " WHERE name = 'invoice' AND enabled RETURNING last_issued, prefix")
 
 
 def _next_reference(session):
@@ -126,13 +124,24 @@ def _reference_position(session, reference_row):
     return domain.sequence_position(last_value, is_called, reference_row.last_issued)
 
 
-def _issue_invoice_number(session, order):
-    """Gapless and unique: the invoice sequence row stays locked from here to the commit, so
-    callers do this last, with only the order's own statements and the outbox after it."""
-    session.flush()  # everything else goes to the database before the lock is taken
-    issued = session.execute(_ISSUE_INVOICE_NUMBER).first()
-    if issued is not None:  # None: generation is switched off (S8)
-        order.invoice_number = domain.format_invoice_number(issued.prefix, issued.last_issued)
+def _invoice_placeholder(session, order):
+    """What the order's events and audit entry say instead of the invoice number until the
+    commit issues it (migration 0005); None when generation is switched off (S8). The unlocked
+    read of ``enabled`` only decides whether to ask: the commit checks it again under the lock."""
+    if not session.get(NumberSequence, "invoice").enabled:
+        return None
+    return f"@@oms-invoice-number:{order.id}@@"
+
+
+def _request_invoice_number(session, order, events):
+    """The number is issued inside COMMIT, under the invoice row lock: gapless and unique, and
+    the lock is never held while this service works. ``events`` get the number written in."""
+    session.add(InvoiceNumberRequest(order_id=order.id, event_ids=[event["event_id"] for event in events]))
+
+
+def _issued_invoice_number(session, order):
+    """After the commit: the number the commit gave the order."""
+    return session.execute(select(Order.invoice_number).where(Order.id == order.id)).scalar_one()
 
 
 def _touch(order):
@@ -140,8 +149,10 @@ def _touch(order):
     order.updated_at = utcnow()
 
 
-def _event(order, actor, **extra):
+def _event(order, actor, invoice_placeholder=None, **extra):
     payload = {"order": _order_dump.dump(order), "actor": actor}
+    if invoice_placeholder:
+        payload["order"]["invoice_number"] = invoice_placeholder
     payload.update(extra)
     return payload
 
@@ -166,12 +177,14 @@ def create_order(source, data, actor=None, idempotency_key=None):
             return replay, True
     try:
         with source.unit_of_work() as uow:
-            order = _create(uow, payload, actor)
+            order, invoice_pending = _create(uow, payload, actor)
             if idempotency_key:
                 uow.session.add(IdempotencyKey(
                     key=idempotency_key, request_hash=request_hash, reference=order.reference, created_at=utcnow()))
             result = _order_dump.dump(order)
             uow.commit()
+            if invoice_pending:
+                result["invoice_number"] = _issued_invoice_number(uow.session, order)
             return result, False
     except IntegrityError:
         if idempotency_key:
@@ -251,14 +264,15 @@ def _create(uow, payload, actor):
     session.add(order)
     session.flush()
     _count(session, order.status, order.payment_status, 1)
-    if submit:
-        _issue_invoice_number(session, order)  # the last lock; only the audit and the outbox follow
+    placeholder = _invoice_placeholder(session, order) if submit else None
     _audit(session, order, actor, "created", None, status,
-           details={"invoice_number": order.invoice_number} if order.invoice_number else None)
-    uow.emit("order_created", _event(order, actor))
+           details={"invoice_number": placeholder} if placeholder else None)
+    events = [uow.emit("order_created", _event(order, actor, placeholder))]
     if submit:
-        uow.emit("order_submitted", _event(order, actor))
-    return order
+        events.append(uow.emit("order_submitted", _event(order, actor, placeholder)))
+    if placeholder:
+        _request_invoice_number(session, order, events)
+    return order, bool(placeholder)
 
 
 # ---------------------------------------------------------------- open orders
@@ -304,18 +318,22 @@ def submit_order(source, reference, data, actor=None):
             domain.check_transition(previous, target, through="submit")
         except domain.DomainError as error:
             raise as_problem(error) from None
-        # the count rows before the invoice sequence, as in create: the same lock order
-        # everywhere keeps concurrent creates and submits free of deadlocks
+        # the count rows now, the invoice sequence inside COMMIT: the same lock order as create
         _move_count(uow.session, order, new_status=target)
         order.status = target
         order.submitted_at = utcnow()
         _touch(order)
-        _issue_invoice_number(uow.session, order)
+        placeholder = _invoice_placeholder(uow.session, order)
         _audit(uow.session, order, actor, "submitted", previous, target)
-        uow.emit("order_submitted", _event(order, actor))
-        uow.emit("order_status_changed", _event(order, actor, from_status=previous, to_status=target, notify=False))
+        events = [uow.emit("order_submitted", _event(order, actor, placeholder)),
+                  uow.emit("order_status_changed", _event(order, actor, placeholder, from_status=previous,
+                                                          to_status=target, notify=False))]
+        if placeholder:
+            _request_invoice_number(uow.session, order, events)
         result = _order_dump.dump(order)
         uow.commit()
+        if placeholder:
+            result["invoice_number"] = _issued_invoice_number(uow.session, order)
         return result
 
 

@@ -2,6 +2,7 @@
 from sqlalchemy import (
     JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, relationship
 
 from oms_common.tables import install_infrastructure
@@ -150,6 +151,16 @@ class OrderCount(Base):
     payment_status = Column(String(20), primary_key=True)
     shard = Column(SmallInteger, primary_key=True, default=0, server_default="0")
     count = Column(BigInteger, nullable=False, default=0)
+
+
+class InvoiceNumberRequest(Base):
+    """An order whose invoice number is issued when its transaction commits (migration 0005:
+    a deferred trigger locks the invoice sequence row inside COMMIT, issues the number, puts
+    it on the order, its outbox events and audit entry in place of the placeholder, and
+    deletes this row). Never seen outside the transaction that wrote it."""
+    __tablename__ = "invoice_number_requests"
+    order_id = Column(Id, ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    event_ids = Column(ARRAY(String(64)), nullable=False)
 
 
 class IdempotencyKey(Base):
