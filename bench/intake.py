@@ -15,7 +15,9 @@ end), with a local SMTP sink (aiosmtpd, its own process, counting what it accept
                 copy and its confirmation mail accepted by the SMTP sink;
   * rpc       — trivial nameko RPC (`bench_ping.ping`) calls/s at the same concurrency;
   * sql       — the bare INSERTs of the same rows (order + lines, one transaction per order)
-                into a scratch copy of the tables, from as many connections;
+                into a scratch copy of the tables, from as many connections (at most
+                ``--sql-connections``, 16 by default: the suite itself holds ~60 of a shared
+                server's 100);
   * cpu       — CPU ms per order of each process (gateway, orders, payments, notifications,
                 exports, the PostgreSQL backends of this database, RabbitMQ), from /proc;
   * waits     — what the database backends were doing while the orders came in, sampled
@@ -331,7 +333,7 @@ def sql_inserts(url, bodies, concurrency):
 
 # ---------------------------------------------------------------- one concurrency
 
-def measure(suite, sink, url, groups_of, token, amqp_uri, concurrency, count, seed):
+def measure(suite, sink, url, groups_of, token, amqp_uri, concurrency, count, seed, sql_connections):
     bodies = order_bodies(count, seed)
     mails_before = sink.count
     before = cpu_ticks(groups_of)
@@ -346,7 +348,8 @@ def measure(suite, sink, url, groups_of, token, amqp_uri, concurrency, count, se
     options = SimpleNamespace(concurrency=concurrency, requests=max(500, count), seconds=10.0,
                               warmup=min(100, count), think_ms=0.0)
     ping = rpc_load(amqp_uri, "bench_ping", "ping", [[]], options)
-    sql = sql_inserts(url, order_bodies(count, seed + 1), concurrency)
+    sql = sql_inserts(url, order_bodies(count, seed + 1), min(concurrency, sql_connections))
+    sql["connections"] = min(concurrency, sql_connections)
     return {"concurrency": concurrency, "orders": count, "created": created, "end_to_end_per_second": end_to_end,
             "effects": effects, "cpu_ms_per_order": cpu, "database_activity": sampler.report(),
             "rpc": ping, "sql": sql}
@@ -355,13 +358,13 @@ def measure(suite, sink, url, groups_of, token, amqp_uri, concurrency, count, se
 def print_results(results):
     print()
     print(f"{'clients':>7} {'orders':>6} {'accepted/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'e2e/s':>8} "
-          f"{'rpc/s':>8} {'e2e/rpc':>8} {'sql/s':>8} {'errors':>6}")
+          f"{'rpc/s':>8} {'e2e/rpc':>8} {'sql/s':>8} {'sql con':>7} {'errors':>6}")
     for r in results:
         c = r["created"]
         print(f"{r['concurrency']:>7} {r['orders']:>6} {c['per_second']:>10.1f} {c['p50_ms']:>8.1f} "
               f"{c['p99_ms']:>8.1f} {r['end_to_end_per_second']:>8.1f} {r['rpc']['per_second']:>8.0f} "
               f"{r['end_to_end_per_second'] / r['rpc']['per_second']:>8.2f} {r['sql']['per_second']:>8.0f} "
-              f"{c['errors']:>6}")
+              f"{r['sql']['connections']:>7} {c['errors']:>6}")
     names = sorted({name for r in results for name in r["cpu_ms_per_order"]})
     print("\nCPU ms per order")
     print(f"{'clients':>7} " + " ".join(f"{name[:13]:>13}" for name in names) + f" {'total':>8}")
@@ -417,6 +420,7 @@ def main():
     parser.add_argument("--orders", type=int, default=2000, help="orders per concurrency")
     parser.add_argument("--concurrency", type=int, action="append", help="default: 1, 16 and 64")
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--sql-connections", type=int, default=16, help="most connections of the SQL baseline")
     parser.add_argument("--keep-logs", action="store_true", help="print the suite's log tail at the end")
     parser.add_argument("--serve-smtp", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -456,7 +460,7 @@ def main():
         for concurrency in concurrencies:
             log(f"{args.orders} orders from {concurrency} clients")
             result = measure(suite, sink, url, groups_of, token, amqp_uri, concurrency, args.orders,
-                             args.seed + concurrency)
+                             args.seed + concurrency, args.sql_connections)
             created = result["created"]
             log(f"  accepted {created['per_second']:.1f}/s (p50 {created['p50_ms']:.0f} ms, p99 "
                 f"{created['p99_ms']:.0f} ms), end to end {result['end_to_end_per_second']:.1f}/s, "
