@@ -443,7 +443,8 @@ def main():
         if not suite.wait_for("OMS is up", timeout=180):
             raise SystemExit("the suite did not start:\n" + suite.tail(80))
         ping = subprocess.Popen([sys.executable, "-m", "nameko", "run", "--broker", amqp_uri,
-                                 "ping_service:BenchPingService"], cwd=str(BENCH), env={**env, "PYTHONPATH": str(BENCH)},
+                                 "ping_service:BenchPingService"], cwd=str(BENCH),
+                                env={**env, "PYTHONPATH": str(BENCH)},
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         prepare_sql_baseline(url)
         database_name = urlparse(url).path.lstrip("/")

@@ -4,7 +4,8 @@
 served by two OrdersService containers (this package's and one more) that share the RPC queue
 as two replicas would, with 32 workers between them — so reference and invoice numbers are
 drawn by 32 transactions at the same time. (Each transaction holds a database connection;
-more would exceed what the shared test server gives. bench/intake.py drives 64 HTTP clients.) Invoice numbers must be gapless and unique (legal records); references come from a
+more would exceed what the shared test server gives. bench/intake.py drives 64 HTTP clients.)
+Invoice numbers must be gapless and unique (legal records); references come from a
 PostgreSQL sequence: unique and increasing, and gapless here since no creation rolls back.
 The per-status counts, kept in shards, must still add up to the orders there are.
 """
