@@ -626,6 +626,8 @@ def finish(url, orders, customers, invoices, lines, seed, elapsed):
         cursor.execute("UPDATE number_sequences SET start_at = %s, last_issued = %s, prefix = %s "
                        "WHERE name = 'invoice'",
                        (INVOICE_START, INVOICE_START + invoices - 1 if invoices else None, INVOICE_PREFIX))
+        # references are drawn from this sequence (orders migration 0004): next is the one after the data set's
+        cursor.execute("SELECT setval('order_reference_seq', %s, false)", (REFERENCE_START + orders,))
         for table in ("customers", "orders"):  # explicit ids were loaded; order_lines used its sequence
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{SCHEMA}.{table}', 'id'), "
                            f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)")

@@ -188,7 +188,7 @@ def bench_render(mail_api, count):
     return rate(count, time.perf_counter() - started)
 
 
-def bench_pipeline(source, mail_api, port, count, batch_size):
+def bench_pipeline(source, mail_api, port, count, batch_size, parallel):
     from notifications import delivery, handlers
     from notifications.settings import SmtpSettings
 
@@ -197,11 +197,11 @@ def bench_pipeline(source, mail_api, port, count, batch_size):
     for event in events:
         handlers.handle_order_event(source, mail_api, "order_shipped", event)
     queued_at = time.perf_counter()
-    transport = delivery.SmtpTransport(SmtpSettings(host="127.0.0.1", port=port))
+    transport = delivery.SmtpTransport(SmtpSettings(host="127.0.0.1", port=port))  # connections kept as in the service
     sent = 0
     while True:
         report = delivery.deliver_due(source, transport, mail_api.settings, batch_size=batch_size,
-                                      lease=timedelta(minutes=5))
+                                      lease=timedelta(minutes=5), parallel=parallel)
         sent += report.sent
         if report.claimed == 0:
             break
@@ -216,7 +216,10 @@ def bench_pipeline(source, mail_api, port, count, batch_size):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mails", type=int, default=2000)
-    parser.add_argument("--batch", type=int, default=50, help="sender batch size")
+    from notifications.settings import SenderSettings
+
+    parser.add_argument("--batch", type=int, default=SenderSettings.batch_size, help="sender batch size")
+    parser.add_argument("--parallel", type=int, default=SenderSettings.parallel, help="lanes sent at once")
     parser.add_argument("--url", default=os.environ.get("OMS_BENCH_NOTIFICATIONS_URL", DEFAULT_URL),
                         help="PostgreSQL URL of a scratch database (dropped and created), or 'sqlite'")
     parser.add_argument("--serve-smtp", type=int, help=argparse.SUPPRESS)
@@ -241,7 +244,7 @@ def main():
         log(f"raw smtplib: {raw:.0f}/s")
         rendered = bench_render(mail_api, args.mails)
         log(f"render only: {rendered:.0f}/s")
-        queued, delivered, total = bench_pipeline(source, mail_api, port, args.mails, args.batch)
+        queued, delivered, total = bench_pipeline(source, mail_api, port, args.mails, args.batch, args.parallel)
         log(f"pipeline: queue {queued:.0f}/s, deliver {delivered:.0f}/s, total {total:.0f}/s")
     finally:
         source.engine.dispose()

@@ -23,8 +23,10 @@ def steps(quick):
     python = sys.executable
     generate = [python, str(BENCH / "generate.py"), "--reuse"]
     list_search = [python, str(BENCH / "list_search.py")]
+    intake = [python, str(BENCH / "intake.py")]
     if quick:
         generate += ["--orders", "100000"]
+        intake += ["--orders", "300"]
         list_search += ["--requests", "500", "--seconds", "5", "--single", "50"]
     return [
         ("data set (bench/generate.py)", generate),
@@ -33,6 +35,7 @@ def steps(quick):
         ("webhooks (bench/webhooks_bench.py)", [python, str(BENCH / "webhooks_bench.py")]),
         ("XML export (bench/export_bench.py)", [python, str(BENCH / "export_bench.py")]),
         ("notifications (bench/notifications_bench.py)", [python, str(BENCH / "notifications_bench.py")]),
+        ("order intake (bench/intake.py)", intake),
     ]
 
 

@@ -124,3 +124,37 @@ def test_a_stopping_sender_finishes_the_mail_in_flight_and_releases_the_rest(not
     # released, not leased for 30 minutes: the next round sends them
     assert delivery.deliver_due(notifications_db, transport, mail_api.settings).sent == 2
     assert len(smtp_sink.messages()) == 3
+
+
+def test_lanes_send_at_once_over_kept_connections_and_replace_dropped_ones(notifications_db, mail_api, transport,
+                                                                            smtp_sink, monkeypatch):
+    opened = []
+    connect = transport.connect
+
+    def counted_connect():
+        opened.append(True)
+        return connect()
+
+    monkeypatch.setattr(transport, "connect", counted_connect)
+    first = queue(notifications_db, mail_api, count=8, language="en")
+    report = delivery.deliver_due(notifications_db, transport, mail_api.settings, batch_size=8, parallel=4)
+    assert (report.claimed, report.sent, len(opened)) == (8, 8, 4)  # four lanes, a connection each
+
+    second = queue(notifications_db, mail_api, count=8, language="fr")
+    report = delivery.deliver_due(notifications_db, transport, mail_api.settings, batch_size=8, parallel=4)
+    assert (report.sent, len(opened)) == (8, 4)  # the next round reused the kept connections
+
+    # the server restarts: each kept connection fails at its first command and is replaced,
+    # before the mail is handed over; nothing is retried later, lost or sent twice
+    smtp_sink.stop()
+    smtp_sink.start()
+    third = queue(notifications_db, mail_api, count=8, language="de")
+    report = delivery.deliver_due(notifications_db, transport, mail_api.settings, batch_size=8, parallel=4)
+    assert (report.sent, report.retried, report.failed, len(opened)) == (8, 0, 0, 8)
+
+    received = [m["X-OMS-Event-ID"] for m, _e in smtp_sink.messages()]
+    assert len(received) == len(set(received)) == 24
+    for order in (first, second, third):
+        assert {(r.status, r.attempts) for r in rows_of(notifications_db, order["reference"])} == {("sent", 1)}
+    assert delivery.deliver_due(notifications_db, transport, mail_api.settings, parallel=4).claimed == 0
+    transport.close_idle()

@@ -174,6 +174,24 @@ def test_new_start_not_above_last_issued_is_refused_naming_the_field(new_start, 
     assert refused.value.field == "order_reference_start"
 
 
+@pytest.mark.parametrize("last_value, is_called, recorded_last, expected", [
+    (100000, False, None, (None, 100000)),      # fresh: nothing drawn yet
+    (100041, True, None, (100041, 100042)),     # drawn from
+    (200000, False, 100041, (100041, 200000)),  # moved to a new start, not drawn from since
+])
+def test_sequence_position(last_value, is_called, recorded_last, expected):
+    assert domain.sequence_position(last_value, is_called, recorded_last) == expected
+
+
+@pytest.mark.parametrize("new_start, next_to_issue, expected", [
+    (200000, 100042, 200000),  # forward: the sequence moves there
+    (100042, 100042, None),    # where it stands already
+    (150000, 200000, None),    # a lower start never takes the sequence back
+])
+def test_moved_sequence_start_only_moves_forward(new_start, next_to_issue, expected):
+    assert domain.moved_sequence_start(new_start, next_to_issue) == expected
+
+
 def test_invoice_number_format():
     assert domain.format_invoice_number("R-", 17) == "R-17"
     assert domain.format_invoice_number("", 17) == "17"

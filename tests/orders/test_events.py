@@ -47,7 +47,8 @@ def all_published(orders_db, reference):
 
 
 def test_create_and_ship_publish_each_event_once(create, call, order_events, orders_db, wait_until):
-    reference = create()["reference"]
+    order = create()
+    reference = order["reference"]
     call("ship_order", reference, {"notify": True, "tracking_number": "TRK-1"}, actor=AGENT)
 
     events = dict(events_once(order_events, orders_db, wait_until, reference,
@@ -55,7 +56,11 @@ def test_create_and_ship_publish_each_event_once(create, call, order_events, ord
 
     created, shipped, changed = events["order_created"], events["order_shipped"], events["order_status_changed"]
     assert (created["order"]["status"], created["actor"]["name"]) == ("new", "alice")
-    assert events["order_submitted"]["order"]["invoice_number"]
+    # issued inside the commit: the events carry the number the caller was given
+    assert order["invoice_number"] and call("get_order", reference)["invoice_number"] == order["invoice_number"]
+    assert created["order"]["invoice_number"] == events["order_submitted"]["order"]["invoice_number"] \
+        == order["invoice_number"]
+    assert call("order_history", reference)[0]["details"] == {"invoice_number": order["invoice_number"]}
     assert (shipped["notify"], shipped["tracking_number"]) == (True, "TRK-1")
     assert (changed["from_status"], changed["to_status"], changed["notify"]) == ("new", "shipped", True)
     assert all(payload["event_id"] and payload["occurred_at"] for payload in events.values())
@@ -246,3 +251,18 @@ def test_events_carry_the_correlation_id_of_the_request(orders_container, order_
 
     assert [headers.get("nameko.correlation_id") for headers in order_events.headers_of(reference)] == [
         correlation_id, correlation_id]
+
+
+def test_submit_publishes_the_invoice_number_it_answers(create, call, order_events, orders_db, wait_until):
+    cart = create(submit=False, session_id="sess-events")
+    assert cart["invoice_number"] is None
+    submitted = call("submit_order", cart["reference"], {"session_id": "sess-events"})
+    assert submitted["invoice_number"] and submitted["status"] == "new"
+
+    events = dict(events_once(order_events, orders_db, wait_until, cart["reference"],
+                              "order_created", "order_submitted", "order_status_changed"))
+
+    assert events["order_created"]["order"]["invoice_number"] is None
+    assert events["order_submitted"]["order"]["invoice_number"] == submitted["invoice_number"]
+    assert events["order_status_changed"]["order"]["invoice_number"] == submitted["invoice_number"]
+    assert call("get_order", cart["reference"])["invoice_number"] == submitted["invoice_number"]

@@ -1,9 +1,13 @@
 """Gapless, unique numbers under concurrency (design rule 5), over real RPC.
 
-200 orders are created at once while 40 open orders are checked out, so reference and
-invoice numbers are drawn by many transactions at the same time. Two OrdersService
-containers (this package's and one more, 10 workers each) share the RPC queue, as two
-replicas would; 20 workers keep the database connections within what a shared server gives.
+200 orders are created at once while 40 open orders are checked out: 240 creators in flight,
+served by two OrdersService containers (this package's and one more) that share the RPC queue
+as two replicas would, with 32 workers between them — so reference and invoice numbers are
+drawn by 32 transactions at the same time. (Each transaction holds a database connection;
+more would exceed what the shared test server gives. bench/intake.py drives 64 HTTP clients.)
+Invoice numbers must be gapless and unique (legal records); references come from a
+PostgreSQL sequence: unique and increasing, and gapless here since no creation rolls back.
+The per-status counts, kept in shards, must still add up to the orders there are.
 """
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import func, select
@@ -13,11 +17,13 @@ from orders.service import OrdersService
 
 CONCURRENT_CREATES = 200
 CONCURRENT_SUBMITS = 40
+CONCURRENT_TRANSACTIONS = 32  # workers over both replicas, each with its own database connection
 
 
 def test_numbers_stay_unique_and_gapless_under_concurrency(orders_container, container_factory, service_config,
                                                            order_data, orders_db):
-    second_replica = container_factory(OrdersService, {**service_config, "max_workers": 10})
+    second_replica = container_factory(OrdersService, {
+        **service_config, "max_workers": CONCURRENT_TRANSACTIONS - orders_container.max_workers})
     second_replica.start()
 
     with ClusterRpcProxy(service_config, timeout=60) as cluster:

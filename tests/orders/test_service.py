@@ -436,6 +436,17 @@ def test_start_numbers_and_prefix_apply_to_the_next_orders(call, create, numberi
     assert call("list_orders", {"q": "RE-"})["total"] >= 2
 
 
+def test_a_lower_reference_start_never_takes_the_references_back(call, create, numbering):
+    moved_to = int(create()["reference"]) + 500
+    call("update_numbering", {"order_reference_start": moved_to})
+    # nothing drawn since the move: a start between the last reference and the move is taken
+    # as a setting, but the next reference stays where the sequence stands
+    lowered = call("update_numbering", {"order_reference_start": moved_to - 100})
+    assert (lowered["order_reference_start"], lowered["next_order_reference"]) == (moved_to - 100, moved_to)
+    assert create()["reference"] == str(moved_to)
+    assert call("get_numbering")["last_order_reference"] == moved_to
+
+
 @pytest.mark.parametrize("field", ["order_reference_start", "invoice_number_start"])
 def test_start_below_the_last_number_issued_is_a_conflict_naming_the_field(call, create, numbering, field):
     create()

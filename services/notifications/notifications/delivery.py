@@ -40,10 +40,20 @@ claim and every failure are committed durably.
 
 The lease must outlast a batch (see ``SenderSettings.lease_for``), otherwise a second
 replica could take over a mail that a slow but living sender is still delivering.
+
+At sale pace
+------------
+A claimed batch is split into ``parallel`` lanes sent at the same time, each over its own
+SMTP connection and each mail still recorded on its own as soon as the server took it (so
+the window above stays one mail wide per lane). Connections are kept open between rounds
+for ``keep_idle_seconds`` and reused; a kept connection the server has closed meanwhile is
+noticed on its first command and replaced once, before anything was sent over it.
 """
 import logging
 import smtplib
 import ssl
+import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -62,10 +72,41 @@ MAIL_COLUMNS = ("id", "event_id", "kind", "recipient", "recipient_name", "subjec
 
 
 class SmtpTransport:
-    """Opens SMTP connections as configured (plain, STARTTLS or SSL, optional login)."""
+    """Opens SMTP connections as configured (plain, STARTTLS or SSL, optional login) and
+    keeps idle ones for ``settings.keep_idle_seconds`` (0: closed after each round)."""
 
     def __init__(self, settings):
         self.settings = settings
+        self._idle = []  # (client, idle since)
+        self._lock = threading.Lock()
+
+    def acquire(self):
+        """(client, kept): a connection kept from an earlier round if one is fresh enough, else a new one."""
+        keep = getattr(self.settings, "keep_idle_seconds", 0) or 0
+        now = time.monotonic()
+        with self._lock:
+            while self._idle:
+                client, since = self._idle.pop()
+                if now - since <= keep:
+                    return client, True
+                _quietly_close(client)
+        return self.connect(), False
+
+    def give_back(self, client):
+        """A healthy connection after a lane: kept for the next round, or closed."""
+        if client is None:
+            return
+        if (getattr(self.settings, "keep_idle_seconds", 0) or 0) > 0:
+            with self._lock:
+                self._idle.append((client, time.monotonic()))
+        else:
+            _quietly_close(client)
+
+    def close_idle(self):
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for client, _since in idle:
+            _quietly_close(client)
 
     def _tls_context(self):
         context = ssl.create_default_context()
@@ -196,8 +237,10 @@ def release(source, mails):
             uow.commit()
 
 
-def deliver_due(source, transport, settings, batch_size=10, lease=timedelta(minutes=5), keep_going=None):
-    """One round of the sender: claims due mails and hands them to SMTP over one connection.
+def deliver_due(source, transport, settings, batch_size=10, lease=timedelta(minutes=5), keep_going=None,
+                parallel=1):
+    """One round of the sender: claims due mails and hands them to SMTP in ``parallel`` lanes,
+    each over one connection.
 
     ``keep_going`` (a callable) is asked before each mail; when it says no, the mails not yet
     sent are released for the next sender instead of waiting out their lease.
@@ -207,8 +250,37 @@ def deliver_due(source, transport, settings, batch_size=10, lease=timedelta(minu
     report.claimed = len(mails)
     if not mails:
         return report
+    lanes = [mails[start::parallel] for start in range(min(max(1, parallel), len(mails)))]
+    if len(lanes) == 1:
+        reports = [_send_lane(source, transport, settings, mails, keep_going)]
+    else:
+        reports, errors = [], []
+
+        def run(lane):
+            try:
+                reports.append(_send_lane(source, transport, settings, lane, keep_going))
+            except BaseException as error:  # noqa: BLE001 - raised in the caller below
+                errors.append(error)
+
+        threads = [threading.Thread(target=run, args=(lane,), name="mail-lane", daemon=True) for lane in lanes]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+    for lane_report in reports:
+        report.sent += lane_report.sent
+        report.retried += lane_report.retried
+        report.failed += lane_report.failed
+    return report
+
+
+def _send_lane(source, transport, settings, mails, keep_going):
+    """Sends ``mails`` one after the other over one connection, each recorded on its own."""
+    report = DeliveryReport()
     envelope_from = domain.split_address(settings.sender)[1]
-    client = None
+    client, kept = None, False
     try:
         for index, mail in enumerate(mails):
             if keep_going is not None and not keep_going():
@@ -222,10 +294,22 @@ def deliver_due(source, transport, settings, batch_size=10, lease=timedelta(minu
                 continue
             try:
                 if client is None:
+                    client, kept = transport.acquire()
+                try:
+                    client.send_message(message, from_addr=envelope_from, to_addrs=[mail["recipient"]])
+                except smtplib.SMTPServerDisconnected:
+                    if not kept:
+                        raise
+                    # a kept connection the server closed while idle: it failed at its first
+                    # command, before this mail was handed over; once more on a new one
+                    _quietly_close(client)
+                    client, kept = None, False
                     client = transport.connect()
-                client.send_message(message, from_addr=envelope_from, to_addrs=[mail["recipient"]])
+                    client.send_message(message, from_addr=envelope_from, to_addrs=[mail["recipient"]])
+                kept = False
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
                 # the connection is still usable; only this mail was refused
+                kept = False
                 outcome = record_failure(source, mail, error, settings)
                 report.failed += outcome == domain.FAILED
                 report.retried += outcome == domain.QUEUED
@@ -241,6 +325,8 @@ def deliver_due(source, transport, settings, batch_size=10, lease=timedelta(minu
                 return report
             record_sent(source, mail)
             report.sent += 1
-    finally:
+    except BaseException:
         _quietly_close(client)
+        raise
+    transport.give_back(client)
     return report

@@ -48,6 +48,7 @@ class MailSender(DependencyProvider):
         self._running = False
         self._wake.set()
         self._idle.wait(self.smtp.timeout + 5)
+        self.transport.close_idle()
 
     def kill(self):
         self._running = False
@@ -68,7 +69,8 @@ class MailSender(DependencyProvider):
             try:
                 while self._running:
                     report = deliver_due(source, self.transport, self.settings, batch_size=self.sender.batch_size,
-                                         lease=self.lease, keep_going=lambda: self._running)
+                                         lease=self.lease, keep_going=lambda: self._running,
+                                         parallel=self.sender.parallel)
                     if report.claimed < self.sender.batch_size or report.retried or report.failed:
                         break
                 failures = 0

@@ -15,17 +15,21 @@ class SmtpSettings:
     password: str = ""
     timeout: float = 30.0
     verify_tls: bool = True
+    keep_idle_seconds: float = 30.0  # an idle connection is kept this long for the next round (0: closed)
 
 
 @dataclass(frozen=True)
 class SenderSettings:
     poll_seconds: float = 1.0
-    batch_size: int = 10
+    batch_size: int = 40
     lease_seconds: float = 300.0
+    parallel: int = 4  # lanes of a batch sent at the same time, each over its own connection
 
     def lease_for(self, smtp_timeout):
-        """Long enough that a live sender finishes its batch before another may take it over."""
-        return max(self.lease_seconds, self.batch_size * float(smtp_timeout) * 2 + 60)
+        """Long enough that a live sender finishes its batch before another may take it over:
+        the lanes run side by side, so the longest lane is what counts."""
+        per_lane = -(-self.batch_size // max(1, self.parallel))
+        return max(self.lease_seconds, per_lane * float(smtp_timeout) * 2 + 60)
 
 
 def _text(value, default=""):
@@ -61,6 +65,7 @@ def smtp_settings(config):
         password=_text(smtp.get("PASSWORD")),
         timeout=_number(smtp.get("TIMEOUT"), 30.0),
         verify_tls=_flag(smtp.get("VERIFY_TLS"), True),
+        keep_idle_seconds=_number(smtp.get("KEEP_IDLE_SECONDS"), 30.0),
     )
 
 
@@ -91,8 +96,9 @@ def sender_settings(config):
     mail = config.get("MAIL") or {}
     return SenderSettings(
         poll_seconds=_number(mail.get("POLL_SECONDS"), 1.0),
-        batch_size=_number(mail.get("BATCH_SIZE"), 10, int),
+        batch_size=_number(mail.get("BATCH_SIZE"), 40, int),
         lease_seconds=_number(mail.get("SEND_LEASE_SECONDS"), 300.0),
+        parallel=max(1, _number(mail.get("PARALLEL"), 4, int)),
     )
 
 

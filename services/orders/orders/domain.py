@@ -163,6 +163,22 @@ def next_number(start_at, last_issued):
     return max(start_at, last_issued + 1)
 
 
+def sequence_position(last_value, is_called, recorded_last):
+    """(last issued, next to issue) of a PostgreSQL sequence read as ``last_value, is_called``.
+
+    Not called since it was set: nothing drawn from it yet, so the last number issued is the
+    one recorded when it was set (None if none ever was).
+    """
+    if is_called:
+        return last_value, last_value + 1
+    return recorded_last, last_value
+
+
+def moved_sequence_start(new_start, next_to_issue):
+    """Where a sequence must be set for a new start number: only ever forward (None: stays)."""
+    return new_start if new_start > next_to_issue else None
+
+
 def check_new_start(field, new_start, last_issued):
     """A start number only moves forward past what has been issued."""
     if new_start < 1:

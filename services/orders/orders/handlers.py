@@ -1,26 +1,28 @@
 """Use cases of the orders service: each one a unit of work over the domain rules.
 
-Every change locks the order row (``FOR UPDATE`` on PostgreSQL; SQLite serialises
-writers), checks the caller's ``version`` when given, records an audit entry, keeps the
-per-status counts in step and writes its events to the outbox in the same transaction.
-Locks are always taken in one order — customer rows, order rows, number sequences
-(reference before invoice), count rows — so that concurrent use cases wait for each other
-instead of deadlocking.
+Every change locks the order row (``FOR UPDATE``), checks the caller's ``version`` when
+given, records an audit entry, keeps the per-status counts in step and writes its events to
+the outbox in the same transaction. Locks are always taken in one order — customer rows,
+order rows, count rows, the invoice number sequence — so that concurrent use cases wait for
+each other instead of deadlocking. The invoice sequence row is the one lock every submitted
+order needs: it is taken inside COMMIT (migration 0005), so creations queue behind each
+other only for the length of a commit, never for the service's own round trips. References
+come from a PostgreSQL sequence (no lock).
 """
 import hashlib
 import json
 
 from marshmallow import ValidationError
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
 from oms_common.problems import Conflict, NotFound, ValidationFailed, from_marshmallow, load
 
 from . import domain
-from .models import Customer, IdempotencyKey, NumberSequence, Order, OrderCount, OrderHistory, OrderLine
+from .models import (
+    Customer, IdempotencyKey, InvoiceNumberRequest, NumberSequence, Order, OrderHistory, OrderLine,
+)
 from .schemas import (
     ActorSchema, BulkStatusSchema, CancelSchema, CreateOrderSchema, InvoiceNumberSchema, MergeCustomersSchema,
     NumberingSchema, OrderSchema, PaymentStatusEventSchema, ReassignCustomerSchema, ReplaceLinesSchema,
@@ -73,16 +75,19 @@ def _audit(session, order, actor, action, from_status=None, to_status=None, reas
     ))
 
 
+COUNT_SHARDS = 64
+# An upsert (two transactions creating the first row of a pair must not collide) into this
+# connection's own shard: a connection runs one transaction at a time, so concurrent creations
+# add to different rows instead of queueing for the one (new, unpaid) row. Plain SQL: SQLAlchemy
+# does not cache the compiled form of INSERT … ON CONFLICT.
+_COUNT = text(
+    "INSERT INTO order_counts (status, payment_status, shard, count)"
+    f" VALUES (:status, :payment_status, pg_backend_pid() % {COUNT_SHARDS}, :delta)"
+    " ON CONFLICT (status, payment_status, shard) DO UPDATE SET count = order_counts.count + EXCLUDED.count")
+
+
 def _count(session, status, payment_status, delta):
-    # an upsert: two transactions creating the first row of a pair must not collide
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(OrderCount)
-        .values(status=status, payment_status=payment_status, count=delta)
-        .on_conflict_do_update(index_elements=["status", "payment_status"],
-                               set_={"count": OrderCount.count + delta})
-    )
+    session.execute(_COUNT, {"status": status, "payment_status": payment_status, "delta": delta})
 
 
 def _move_count(session, order, new_status=None, new_payment_status=None):
@@ -103,22 +108,40 @@ def _locked_sequence(session, name):
     ).scalar_one()
 
 
-def _issue_number(session, name):
-    """Next number of a sequence, under its row lock: gapless and unique."""
-    sequence = _locked_sequence(session, name)
-    number = domain.next_number(sequence.start_at, sequence.last_issued)
-    sequence.last_issued = number
-    return number, sequence
+_NEXT_REFERENCE = text("SELECT nextval('order_reference_seq')")
+_REFERENCE_POSITION = text("SELECT last_value, is_called FROM order_reference_seq")
 
 
-def _issue_invoice_number(session, order):
-    # lock before reading ``enabled`` and ``last_issued``: an unlocked read is stale under
-    # concurrency and hands the same number to two orders
-    sequence = _locked_sequence(session, "invoice")
-    if not sequence.enabled:
-        return
-    number, sequence = _issue_number(session, "invoice")
-    order.invoice_number = domain.format_invoice_number(sequence.prefix, number)
+def _next_reference(session):
+    """Unique and increasing, with no lock held to commit; a creation that rolls back leaves
+    a gap in the references (harmless: they are not legal records like invoice numbers)."""
+    return session.execute(_NEXT_REFERENCE).scalar_one()
+
+
+def _reference_position(session, reference_row):
+    """(last reference issued, next one) as the sequence stands."""
+    last_value, is_called = session.execute(_REFERENCE_POSITION).one()
+    return domain.sequence_position(last_value, is_called, reference_row.last_issued)
+
+
+def _invoice_placeholder(session, order):
+    """What the order's events and audit entry say instead of the invoice number until the
+    commit issues it (migration 0005); None when generation is switched off (S8). The unlocked
+    read of ``enabled`` only decides whether to ask: the commit checks it again under the lock."""
+    if not session.get(NumberSequence, "invoice").enabled:
+        return None
+    return f"@@oms-invoice-number:{order.id}@@"
+
+
+def _request_invoice_number(session, order, events):
+    """The number is issued inside COMMIT, under the invoice row lock: gapless and unique, and
+    the lock is never held while this service works. ``events`` get the number written in."""
+    session.add(InvoiceNumberRequest(order_id=order.id, event_ids=[event["event_id"] for event in events]))
+
+
+def _issued_invoice_number(session, order):
+    """After the commit: the number the commit gave the order."""
+    return session.execute(select(Order.invoice_number).where(Order.id == order.id)).scalar_one()
 
 
 def _touch(order):
@@ -126,8 +149,10 @@ def _touch(order):
     order.updated_at = utcnow()
 
 
-def _event(order, actor, **extra):
+def _event(order, actor, invoice_placeholder=None, **extra):
     payload = {"order": _order_dump.dump(order), "actor": actor}
+    if invoice_placeholder:
+        payload["order"]["invoice_number"] = invoice_placeholder
     payload.update(extra)
     return payload
 
@@ -152,12 +177,14 @@ def create_order(source, data, actor=None, idempotency_key=None):
             return replay, True
     try:
         with source.unit_of_work() as uow:
-            order = _create(uow, payload, actor)
+            order, invoice_pending = _create(uow, payload, actor)
             if idempotency_key:
                 uow.session.add(IdempotencyKey(
                     key=idempotency_key, request_hash=request_hash, reference=order.reference, created_at=utcnow()))
             result = _order_dump.dump(order)
             uow.commit()
+            if invoice_pending:
+                result["invoice_number"] = _issued_invoice_number(uow.session, order)
             return result, False
     except IntegrityError:
         if idempotency_key:
@@ -221,7 +248,7 @@ def _create(uow, payload, actor):
     submit = payload["submit"]
     status = domain.status_after_submit(payload["payment_method"]) if submit else "open"
     payment_status = domain.initial_payment_status(payload["payment_method"])
-    reference_number, _ = _issue_number(session, "reference")
+    reference_number = _next_reference(session)
     order = Order(
         reference=str(reference_number), customer_id=customer.id, customer_email=customer.email,
         customer_name=f"{customer.first_name} {customer.last_name}".strip(), language=customer.language,
@@ -234,17 +261,18 @@ def _create(uow, payload, actor):
         created_at=now, updated_at=now, submitted_at=now if submit else None,
         lines=_build_lines(payload["lines"]),
     )
-    if submit:
-        _issue_invoice_number(session, order)
     session.add(order)
     session.flush()
     _count(session, order.status, order.payment_status, 1)
+    placeholder = _invoice_placeholder(session, order) if submit else None
     _audit(session, order, actor, "created", None, status,
-           details={"invoice_number": order.invoice_number} if order.invoice_number else None)
-    uow.emit("order_created", _event(order, actor))
+           details={"invoice_number": placeholder} if placeholder else None)
+    events = [uow.emit("order_created", _event(order, actor, placeholder))]
     if submit:
-        uow.emit("order_submitted", _event(order, actor))
-    return order
+        events.append(uow.emit("order_submitted", _event(order, actor, placeholder)))
+    if placeholder:
+        _request_invoice_number(session, order, events)
+    return order, bool(placeholder)
 
 
 # ---------------------------------------------------------------- open orders
@@ -290,18 +318,22 @@ def submit_order(source, reference, data, actor=None):
             domain.check_transition(previous, target, through="submit")
         except domain.DomainError as error:
             raise as_problem(error) from None
-        # the invoice sequence before the count rows, as in create: the same lock order
-        # everywhere is what keeps concurrent creates and submits free of deadlocks
-        _issue_invoice_number(uow.session, order)
+        # the count rows now, the invoice sequence inside COMMIT: the same lock order as create
         _move_count(uow.session, order, new_status=target)
         order.status = target
         order.submitted_at = utcnow()
         _touch(order)
+        placeholder = _invoice_placeholder(uow.session, order)
         _audit(uow.session, order, actor, "submitted", previous, target)
-        uow.emit("order_submitted", _event(order, actor))
-        uow.emit("order_status_changed", _event(order, actor, from_status=previous, to_status=target, notify=False))
+        events = [uow.emit("order_submitted", _event(order, actor, placeholder)),
+                  uow.emit("order_status_changed", _event(order, actor, placeholder, from_status=previous,
+                                                          to_status=target, notify=False))]
+        if placeholder:
+            _request_invoice_number(uow.session, order, events)
         result = _order_dump.dump(order)
         uow.commit()
+        if placeholder:
+            result["invoice_number"] = _issued_invoice_number(uow.session, order)
         return result
 
 
@@ -536,18 +568,19 @@ def get_numbering(source):
     with source.read_session() as session:
         reference = session.get(NumberSequence, "reference")
         invoice = session.get(NumberSequence, "invoice")
-        return _numbering_dump(reference, invoice)
+        return _numbering_dump(reference, invoice, _reference_position(session, reference))
 
 
-def _numbering_dump(reference, invoice):
+def _numbering_dump(reference, invoice, reference_position):
+    last_reference, next_reference = reference_position
     return {
         "order_reference_start": reference.start_at,
         "invoice_number_start": invoice.start_at,
         "invoice_prefix": invoice.prefix,
         "invoice_numbers_enabled": invoice.enabled,
-        "last_order_reference": reference.last_issued,
+        "last_order_reference": last_reference,
         "last_invoice_number": invoice.last_issued,
-        "next_order_reference": domain.next_number(reference.start_at, reference.last_issued),
+        "next_order_reference": next_reference,
         "next_invoice_number": domain.format_invoice_number(
             invoice.prefix, domain.next_number(invoice.start_at, invoice.last_issued)),
     }
@@ -556,21 +589,36 @@ def _numbering_dump(reference, invoice):
 def update_numbering(source, data, actor=None):
     payload = load(NumberingSchema(), data)
     with source.unit_of_work() as uow:
-        # reference before invoice, as create_order takes them: the other order deadlocks
-        sequences = {name: _locked_sequence(uow.session, name) for name in ("reference", "invoice")}
+        session = uow.session
+        # the reference row (settings) before the invoice row; creations lock only the latter
+        sequences = {name: _locked_sequence(session, name) for name in ("reference", "invoice")}
+        last_reference, next_reference = _reference_position(session, sequences["reference"])
+        last_issued = {"reference": last_reference, "invoice": sequences["invoice"].last_issued}
         for field, name in (("order_reference_start", "reference"), ("invoice_number_start", "invoice")):
             if field in payload and payload[field] != sequences[name].start_at:
                 try:
-                    domain.check_new_start(field, payload[field], sequences[name].last_issued)
+                    domain.check_new_start(field, payload[field], last_issued[name])
                 except domain.NumberingRefused as error:
                     raise as_problem(error) from None
-                sequences[name].start_at = payload[field]
+        if "order_reference_start" in payload:
+            sequences["reference"].start_at = payload["order_reference_start"]
+        if "invoice_number_start" in payload:
+            sequences["invoice"].start_at = payload["invoice_number_start"]
         if "invoice_prefix" in payload:
             sequences["invoice"].prefix = payload["invoice_prefix"]
         if "invoice_numbers_enabled" in payload:
             sequences["invoice"].enabled = payload["invoice_numbers_enabled"]
-        result = _numbering_dump(sequences["reference"], sequences["invoice"])
+        moved_to = domain.moved_sequence_start(sequences["reference"].start_at, next_reference)
+        if moved_to is not None:
+            sequences["reference"].last_issued = last_reference
+            next_reference = moved_to
+        result = _numbering_dump(sequences["reference"], sequences["invoice"], (last_reference, next_reference))
         uow.emit("numbering_changed", {"settings": result, "actor": _actor(actor)})
+        if moved_to is not None:
+            # setval is not undone by a rollback: the last statement before the commit, after
+            # every check. Only ever forward, so no reference can be drawn twice.
+            session.flush()
+            session.execute(text("SELECT setval('order_reference_seq', :start, false)"), {"start": moved_to})
         uow.commit()
         return result
 

@@ -2,6 +2,7 @@
 from sqlalchemy import (
     JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, relationship
 
 from oms_common.tables import install_infrastructure
@@ -124,7 +125,14 @@ class OrderHistory(Base):
 
 
 class NumberSequence(Base):
-    """One row per numbered thing; its row lock is what makes numbers gapless."""
+    """One row per numbered thing: its settings, and for invoice numbers the state too, whose
+    row lock (taken last before commit) is what makes them gapless.
+
+    References are drawn from the PostgreSQL sequence ``order_reference_seq`` (migration
+    0004): unique and increasing without a lock held to commit. The ``reference`` row keeps
+    the start number and, in ``last_issued``, the last reference drawn before the sequence
+    was last moved (what ``get_numbering`` reports until the next order).
+    """
     __tablename__ = "number_sequences"
     name = Column(String(20), primary_key=True)
     start_at = Column(BigInteger, nullable=False)
@@ -135,11 +143,24 @@ class NumberSequence(Base):
 
 class OrderCount(Base):
     """Order counts per (status, payment status), kept in step with every change so that
-    the list's total needs no scan of a million rows."""
+    the list's total needs no scan of a million rows. Each database connection adds to its
+    own ``shard`` row, so concurrent creations never wait for one hot row; a total is the
+    sum over the shards (a shard may be negative: moves out of a pair land where they run)."""
     __tablename__ = "order_counts"
     status = Column(String(20), primary_key=True)
     payment_status = Column(String(20), primary_key=True)
+    shard = Column(SmallInteger, primary_key=True, default=0, server_default="0")
     count = Column(BigInteger, nullable=False, default=0)
+
+
+class InvoiceNumberRequest(Base):
+    """An order whose invoice number is issued when its transaction commits (migration 0005:
+    a deferred trigger locks the invoice sequence row inside COMMIT, issues the number, puts
+    it on the order, its outbox events and audit entry in place of the placeholder, and
+    deletes this row). Never seen outside the transaction that wrote it."""
+    __tablename__ = "invoice_number_requests"
+    order_id = Column(Id, ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    event_ids = Column(ARRAY(String(64)), nullable=False)
 
 
 class IdempotencyKey(Base):

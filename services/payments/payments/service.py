@@ -1,4 +1,5 @@
 """The payments service: entrypoints and dependencies only; the work is in handlers."""
+from nameko.exceptions import UnknownService
 from nameko.rpc import rpc
 
 from oms_common.events import reliable_event_handler
@@ -11,7 +12,7 @@ from oms_common.providers import Database
 from oms_common.timers import configured_timer
 from oms_common.web import json_response, problem_response
 
-from . import handlers
+from . import handlers, records
 from .dependencies import InboxProcessor, PspAdapters, Settings, TimedRpcProxy
 from .models import infrastructure
 from .webhooks import InvalidWebhook
@@ -36,7 +37,7 @@ class PaymentsService(HealthMixin):
     # reads (detail view, S9 list, webhook visibility)
     @rpc(expected_exceptions=EXPECTED)
     def get_payment(self, reference):
-        return handlers.get_payment(self.db, reference)
+        return self._first_use(reference, lambda: handlers.get_payment(self.db, reference))
 
     @rpc(expected_exceptions=EXPECTED)
     def payment_history(self, reference):
@@ -63,20 +64,31 @@ class PaymentsService(HealthMixin):
     # staff operations (S9, S11, S13)
     @rpc(expected_exceptions=EXPECTED)
     def set_payment_status(self, reference, data, actor=None):
-        return handlers.set_payment_status(self.db, reference, data, actor)
+        return self._first_use(reference, lambda: handlers.set_payment_status(self.db, reference, data, actor))
 
     @rpc(expected_exceptions=EXPECTED)
     def refund_payment(self, reference, data, actor=None):
-        return handlers.refund_payment(self.db, self.psp, reference, data, actor)
+        return self._first_use(reference, lambda: handlers.refund_payment(self.db, self.psp, reference, data, actor))
 
     @rpc(expected_exceptions=EXPECTED)
     def request_dunning(self, reference, data, actor=None):
-        return handlers.request_dunning(self.db, reference, data, actor,
-                                        lambda *args: self.orders("change_status", *args))
+        return self._first_use(reference, lambda: handlers.request_dunning(
+            self.db, reference, data, actor, lambda *args: self.orders("change_status", *args)))
 
     @rpc(expected_exceptions=EXPECTED)
     def complete_payment(self, reference, data, actor=None):
-        return handlers.complete_payment(self.db, reference, data, actor)
+        return self._first_use(reference, lambda: handlers.complete_payment(self.db, reference, data, actor))
+
+    def _first_use(self, reference, call):
+        """Read your writes: an order the client was just told exists has its payment record
+        even while the order event is still on its way (see records)."""
+        return records.on_first_use(call, self.db, self.psp, reference, self._order_of)
+
+    def _order_of(self, reference):
+        try:
+            return self.orders("get_order", reference)
+        except UnknownService:
+            return None  # no orders service on this broker: nothing to make a record from
 
     @rpc(expected_exceptions=EXPECTED)
     def reconcile_now(self, older_than_seconds=None):
