@@ -72,7 +72,7 @@ def dispatch(source, ctx, route, values):
         return _run_mutation(ctx, route, values)
     _check_key(key)
     fingerprint = _fingerprint(ctx.request)
-    stored = _claim(source, ctx.principal.user_id, key, fingerprint)
+    stored, rerun = _claim(source, ctx.principal.user_id, key, fingerprint)
     if stored is not None:
         return stored
     try:
@@ -80,8 +80,28 @@ def dispatch(source, ctx, route, values):
     except BaseException:
         _settle(source, ctx.principal.user_id, key, None)  # unexpected: outcome unknown
         raise
+    if rerun and response.status_code == 409:
+        response = _after_unanswered_attempt(response, values.get("reference"))
     _settle(source, ctx.principal.user_id, key, response)
     return response
+
+
+def _after_unanswered_attempt(response, reference):
+    """A retry refused as a conflict after an attempt that got no answer: most likely that
+    attempt was applied (the order is already where the retry wanted it). Say so."""
+    try:
+        body = json.loads(response.get_data())
+    except ValueError:
+        return response
+    history = f"/api/v1/orders/{reference}/history" if reference else None
+    body["detail"] = (body.get("detail") or "") + (
+        " An earlier attempt with this Idempotency-Key got no answer in time and has probably been applied"
+        + (f": see {history}." if history else "."))
+    body["may_have_applied"] = True
+    if history:
+        body["history"] = history
+    return Response(json.dumps(body, ensure_ascii=False), status=response.status_code,
+                    content_type=response.content_type)
 
 
 def _run_mutation(ctx, route, values):
@@ -128,7 +148,8 @@ def _fingerprint(request):
 
 
 def _claim(source, user_id, key, fingerprint):
-    """None when this request may run now (the key is ours); otherwise the answer to give."""
+    """(None, rerun) when this request may run now (the key is ours; ``rerun`` when an earlier
+    attempt ended without an answer); otherwise (the answer to give, False)."""
     _purge_expired(source)
     now = utcnow()
     with source.unit_of_work() as uow:
@@ -141,28 +162,32 @@ def _claim(source, user_id, key, fingerprint):
         ).first()
         if inserted is not None:
             uow.commit()
-            return None
+            return None, False
         row = session.execute(
             select(IdempotentRequest).where(IdempotentRequest.user_id == user_id, IdempotentRequest.key == key)
             .with_for_update()
         ).scalar_one()
-        if row.created_at < now - RETENTION:
-            row.fingerprint, row.state, row.created_at = fingerprint, "pending", now
+        if row.created_at < now - RETENTION:  # an old key used anew: a new request
+            row.fingerprint, row.state, row.created_at, row.claimed_at = fingerprint, "pending", now, now
             row.status = row.content_type = row.body = None
-        elif row.fingerprint != fingerprint:
+            uow.commit()
+            return None, False
+        if row.fingerprint != fingerprint:
             raise Conflict(f"This {KEY_HEADER} was used with a different request.",
                            {KEY_HEADER: ["Already used for another request."]})
         elif row.state == "done":
             response = Response(row.body, status=row.status, content_type=row.content_type)
             response.headers["Idempotency-Replayed"] = "true"
-            return response
+            return response, False
         elif row.state == "pending" and row.claimed_at > now - IN_FLIGHT_LIMIT:
             raise Conflict(f"A request with this {KEY_HEADER} is still being processed; retry in a few seconds.",
                            {KEY_HEADER: ["The first request with this key has not finished yet."]})
+        # an earlier attempt ended without an answer (5xx, or its gateway died): run again
+        rerun = True
         row.state = "pending"
         row.claimed_at = now
         uow.commit()
-        return None
+        return None, rerun
 
 
 def _settle(source, user_id, key, response):

@@ -233,6 +233,42 @@ def test_a_timed_out_mutation_says_it_may_have_been_applied_and_a_read_stays_pla
     assert "may_have_applied" not in listed.json() and "history" not in listed.json()
 
 
+class OrdersSlowOnce:
+    """Ships the first time but answers too late; refuses every later ship as already done."""
+    name = "orders"
+    shipped = []
+
+    @rpc
+    def ship_order(self, reference, data, actor=None):
+        from oms_common.problems import Conflict
+
+        if reference in OrdersSlowOnce.shipped:
+            raise Conflict("An order in status 'shipped' cannot move to 'shipped'.")
+        OrdersSlowOnce.shipped.append(reference)
+        eventlet.sleep(3)
+
+
+def test_a_retry_refused_after_an_unanswered_attempt_says_that_attempt_was_probably_applied(runner_factory,
+                                                                                            service_config):
+    config = {**service_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
+              "BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN, "RPC_TIMEOUT_SECONDS": 1}
+    runner_factory(config, GatewayService, OrdersSlowOnce).start()
+    api = ApiClient(f"http://{config['WEB_SERVER_ADDRESS']}", ADMIN_TOKEN)
+    headers = {"Idempotency-Key": f"slow-{uuid.uuid4().hex}"}
+    reference = str(uuid.uuid4().int)[:12]  # requests other tests left queued name other orders
+    first = api.post(f"/api/v1/orders/{reference}/ship", json={"notify": False}, headers=headers)
+    assert first.status_code == 503 and first.json()["may_have_applied"] is True
+    retry = api.post(f"/api/v1/orders/{reference}/ship", json={"notify": False}, headers=headers)
+    assert retry.status_code == 409
+    assert retry.json()["may_have_applied"] is True
+    assert retry.json()["history"] == f"/api/v1/orders/{reference}/history"
+    assert "earlier attempt" in retry.json()["detail"]
+    again = api.post(f"/api/v1/orders/{reference}/ship", json={"notify": False}, headers=headers)
+    assert (again.status_code, again.content, again.headers.get("Idempotency-Replayed")) == (
+        409, retry.content, "true")
+    assert OrdersSlowOnce.shipped.count(reference) == 1
+
+
 # ---------------------------------------------------------------- the detail names what it could not get
 
 class StuckPayments:
