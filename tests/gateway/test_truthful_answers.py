@@ -1,6 +1,7 @@
 """Answers that tell the truth: a timed-out mutation may have been applied, every mutation takes
 an Idempotency-Key, the order detail names what it could not get, and PSP methods and operations
 are offered only as far as the configured providers can do them."""
+import re
 import sys
 import uuid
 
@@ -210,7 +211,8 @@ class StuckOrders:
 @pytest.fixture
 def gateway_before_stuck_orders(runner_factory, service_config):
     config = {**service_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
-              "BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN, "RPC_TIMEOUT_SECONDS": 1}
+              "BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN, "BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+              "RPC_TIMEOUT_SECONDS": 1}
     runner_factory(config, GatewayService, StuckOrders).start()
     return ApiClient(f"http://{config['WEB_SERVER_ADDRESS']}", ADMIN_TOKEN)
 
@@ -231,6 +233,14 @@ def test_a_timed_out_mutation_says_it_may_have_been_applied_and_a_read_stays_pla
     listed = api.get("/api/v1/orders")
     assert listed.status_code == 503
     assert "may_have_applied" not in listed.json() and "history" not in listed.json()
+
+    # the admin UI says the same for an action it sent
+    browser = signed_in_browser(api.base)
+    users_page = browser.get(f"{api.base}/admin/users", timeout=20).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', users_page).group(1)
+    page = browser.post(f"{api.base}/admin/orders/100042/ship", data={"csrf_token": csrf}, timeout=20)
+    assert page.status_code == 503
+    assert "may have been applied" in page.text and "A service is not available" not in page.text
 
 
 class OrdersSlowOnce:
