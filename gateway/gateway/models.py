@@ -1,5 +1,5 @@
 """The gateway's own tables: who may call the API. No business data lives here."""
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import DeclarativeBase
 
 from oms_common.tables import install_infrastructure
@@ -47,6 +47,25 @@ class WebSession(Base):
     csrf_token = Column(String(64), nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False)
     expires_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class IdempotentRequest(Base):
+    """A mutation sent with an ``Idempotency-Key``: who sent it, what it was (a hash of method,
+    path and body) and, once answered, the answer a retry gets back. ``state`` is ``pending``
+    while it runs, ``done`` once answered, ``unknown`` after a 5xx (it may or may not have
+    taken effect: a retry runs it again, and the services' own guards keep that safe)."""
+    __tablename__ = "idempotent_requests"
+    user_id = Column(Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    key = Column(String(200), primary_key=True)
+    fingerprint = Column(String(64), nullable=False)
+    state = Column(String(10), nullable=False)
+    status = Column(Integer)
+    content_type = Column(String(100))
+    body = Column(LargeBinary)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    claimed_at = Column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (Index("ix_idempotent_requests_created", "created_at"),)
 
 
 metadata = Base.metadata

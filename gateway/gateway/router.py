@@ -8,6 +8,12 @@ from werkzeug.routing import Map, Rule
 
 from oms_common.problems import BadRequest, NotFound, Problem
 
+MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+IDEMPOTENCY_HEADER = {"name": "Idempotency-Key", "required": False,
+                      "schema": {"type": "string", "maxLength": 200},
+                      "description": "Retrying with the same key and body returns the first answer and does "
+                                     "nothing twice; the same key with another request is refused (409)."}
+
 
 @dataclass
 class Route:
@@ -29,6 +35,18 @@ class Route:
     # for bodies that are not JSON (the XML import)
     also: dict = field(default_factory=dict)
     request_body: dict = None
+    # every mutation of the API takes an Idempotency-Key (the gateway keeps the first answer)
+    idempotent: bool = None
+
+    def __post_init__(self):
+        if self.idempotent is None:
+            self.idempotent = self.method in MUTATING_METHODS and self.path.startswith("/api/v1/")
+        if self.idempotent and all(header.get("name") != "Idempotency-Key" for header in self.headers):
+            self.headers = [*self.headers, IDEMPOTENCY_HEADER]
+
+    @property
+    def mutating(self):
+        return self.method in MUTATING_METHODS
 
     @property
     def openapi_path(self):

@@ -1,24 +1,44 @@
-"""RPC from the gateway with a deadline: a dead or stuck service becomes a 503, never a hung request."""
+"""RPC from the gateway with a deadline: a dead or stuck service becomes a 503, never a hung request.
+
+Two kinds of 503 are kept apart because they mean different things to a caller who asked for
+a change: ``ServiceNotReached`` (the request was never delivered: nothing happened) and
+``ServiceTimedOut`` (delivered, no answer in time: the change may still have been applied).
+"""
 import logging
+import time
 
 import eventlet
 from nameko.exceptions import UnknownService
 
-from oms_common.problems import Problem, ServiceUnavailable
+from oms_common.problems import NotFound, Problem, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
 
+class ServiceNotReached(ServiceUnavailable):
+    """The call never reached the service (it is not running); nothing was done."""
+
+
+class ServiceTimedOut(ServiceUnavailable):
+    """The call was delivered but not answered in time; it may have taken effect."""
+
+    def __init__(self, detail, service=None):
+        super().__init__(detail)
+        self.service = service
+
+
 class ServiceCalls:
-    def __init__(self, proxies, timeout):
+    def __init__(self, proxies, timeout, secondary_timeout=1.0):
         self._proxies = proxies
         self.timeout = timeout
+        # how long a composed answer waits for its secondary parts, all together
+        self.secondary_timeout = secondary_timeout
 
     def async_(self, service, method, *args, **kwargs):
         try:
             return getattr(self._proxies[service], method).call_async(*args, **kwargs)
         except UnknownService:
-            raise ServiceUnavailable(f"The {service} service is not running.") from None
+            raise ServiceNotReached(f"The {service} service is not running.") from None
 
     def result(self, service, reply, timeout=None):
         timeout = timeout or self.timeout
@@ -26,20 +46,54 @@ class ServiceCalls:
             with eventlet.Timeout(timeout):
                 return reply.result()
         except eventlet.Timeout:
-            raise ServiceUnavailable(f"The {service} service did not answer within {timeout:g} s.") from None
+            raise ServiceTimedOut(f"The {service} service did not answer within {timeout:g} s.", service) from None
         except UnknownService:
-            raise ServiceUnavailable(f"The {service} service is not running.") from None
+            raise ServiceNotReached(f"The {service} service is not running.") from None
 
     def __call__(self, service, method, *args, **kwargs):
         return self.result(service, self.async_(service, method, *args, **kwargs))
 
-    def optional(self, service, reply, unavailable, timeout=None):
-        """A secondary part of a composed answer: None (and noted) if its service fails."""
+    def secondary(self):
+        """Secondary parts of one composed answer, sharing one short deadline."""
+        return SecondaryCalls(self, self.secondary_timeout)
+
+
+class SecondaryCalls:
+    """Parts an answer can do without: each is asked at once, waited for until one shared
+    deadline, and named in ``unavailable`` when its service is down, slow or failing."""
+
+    def __init__(self, calls, timeout):
+        self._calls = calls
+        self._timeout = timeout
+        self._deadline = None
+        self.unavailable = []
+
+    def ask(self, service, method, *args):
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self._timeout
         try:
-            return self.result(service, reply, timeout)
-        except Problem:
-            return None
+            return service, self._calls.async_(service, method, *args)
+        except ServiceUnavailable:
+            self._note(service)
+            return service, None
+
+    def answer(self, asked, missing=None):
+        """The part's answer; ``missing`` when its service has none (404) or could not answer."""
+        service, reply = asked
+        if reply is None:
+            return missing
+        remaining = max(0.05, self._deadline - time.monotonic())
+        try:
+            return self._calls.result(service, reply, timeout=remaining)
+        except NotFound:
+            return missing  # the service answered: there is no such part (e.g. no payment yet)
+        except Problem as problem:
+            log.warning("%s could not answer a secondary call: %s", service, problem.detail)
         except Exception as exc:  # noqa: BLE001 - a secondary part must not fail the whole answer
             log.warning("%s could not answer a secondary call: %r", service, exc)
-            unavailable.append(service)
-            return None
+        self._note(service)
+        return missing
+
+    def _note(self, service):
+        if service not in self.unavailable:
+            self.unavailable.append(service)

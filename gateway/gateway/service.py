@@ -19,6 +19,7 @@ from .auth import Authenticator
 from .context import RequestContext
 from .health import health_report
 from .http import api
+from .idempotency import dispatch
 from .models import infrastructure
 from .openapi import openapi_document
 from .router import router
@@ -56,8 +57,9 @@ class GatewayService(HealthMixin):
 
     def _calls(self):
         timeout = float(self.config.get("RPC_TIMEOUT_SECONDS") or 10)
+        secondary = float(self.config.get("DETAIL_PART_TIMEOUT_SECONDS") or 1)
         proxies = {name: getattr(self, name) for name in SERVICES}
-        return ServiceCalls(proxies, timeout)
+        return ServiceCalls(proxies, timeout, secondary)
 
     @api("GET", "/health")
     def health(self, request):
@@ -84,7 +86,7 @@ class GatewayService(HealthMixin):
             principal = self.auth.verify(request.headers.get("Authorization"))
             principal.require(route.permission)
             context = RequestContext(request, principal, self._calls(), route, self.config)
-            response = route.handler(context, **values)
+            response = dispatch(self.db, context, route, values)
         except Problem as problem:
             response = problem_response(problem)
         if not hasattr(response, "status_code"):

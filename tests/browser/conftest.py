@@ -33,13 +33,29 @@ def smtp(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def suite(tmp_path_factory, smtp):
+def fake_psp():
+    """Stripe for card orders (they are only taken while a provider is configured)."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "tools"))
+    from fake_psp import FakePSP
+
+    psp = FakePSP(stripe_webhook_secret="whsec_browser")
+    psp.start()
+    yield psp
+    psp.stop()
+
+
+@pytest.fixture(scope="session")
+def suite(tmp_path_factory, smtp, fake_psp):
     vhost, amqp_uri = create_vhost("oms-browser")
     name, database_url = create_database("oms_browser")
     env = suite_environment(amqp_uri, database_url, tmp_path_factory.mktemp("suite"),
                             OMS_BOOTSTRAP_ADMIN_TOKEN=ADMIN_TOKEN, OMS_SMTP_PORT=smtp.port,
                             OMS_SMTP_HOST="127.0.0.1", OMS_MAIL_POLL_SECONDS="0.2",
-                            OMS_MAIL_RETRY_BASE_SECONDS="0.5", OMS_MAIL_RETRY_MAX_SECONDS="2")
+                            OMS_MAIL_RETRY_BASE_SECONDS="0.5", OMS_MAIL_RETRY_MAX_SECONDS="2",
+                            OMS_STRIPE_API_KEY=fake_psp.stripe_api_key, OMS_STRIPE_API_BASE=fake_psp.base_url,
+                            OMS_STRIPE_WEBHOOK_SECRET="whsec_browser")
     running = RunningSuite(env)
     try:
         assert running.wait_for("OMS is up", timeout=180), running.tail()

@@ -177,13 +177,13 @@ def test_reassigning_an_order_keeps_its_data_and_both_customers_follow(admin, cl
     assert moved["customer"]["id"] == new_owner
     after = ok(admin.get(f"/api/v1/orders/{reference}"))
     assert own_data(after) == own_data(before)
-    # the e-mail and name the order was placed with stay on the order
-    assert (after["customer"]["email"], after["customer"]["name"]) == (
-        before["customer"]["email"], before["customer"]["name"])
-    assert after["customer"]["email"] != other["customer"]["email"]
+    # the answer and the order name the new customer; the history names both
+    assert moved["customer"] == after["customer"] == other["customer"]
     last = history(admin, reference)[-1]
-    assert (last["action"], last["actor"], last["reason"], last["details"]) == (
-        "customer_reassigned", AGENT, "ordered on the wrong account", {"from": old_owner, "to": new_owner})
+    assert (last["action"], last["actor"], last["reason"], last["details"]["from"], last["details"]["to"]) == (
+        "customer_reassigned", AGENT, "ordered on the wrong account", old_owner, new_owner)
+    assert (last["details"]["from_customer"]["email"], last["details"]["to_customer"]["email"]) == (
+        before["customer"]["email"], other["customer"]["email"])
 
     old_view = ok(admin.get(f"/api/v1/customers/{old_owner}"))
     new_view = ok(admin.get(f"/api/v1/customers/{new_owner}"))

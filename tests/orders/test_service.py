@@ -610,13 +610,15 @@ def test_non_object_body_is_a_validation_problem(call):
         call("create_order", ["not", "an", "object"])
 
 
-def test_prices_round_half_up_at_the_edge_as_in_the_domain(call, order_data):
+def test_prices_with_more_places_than_the_currency_are_refused_not_rounded(call, order_data, unique):
+    email = f"cents-{unique}@example.com"
     lines = [{"article_number": "H-1", "name": "Half cent", "quantity": 1, "unit_price": "0.125"}]
 
-    order = call("create_order", order_data(lines=lines, shipping_cost="0.005"))["order"]
+    with pytest.raises(ValidationFailed) as refused:
+        call("create_order", order_data(email=email, lines=lines, shipping_cost="0.005"))
 
-    assert (order["lines"][0]["unit_price"], order["lines"][0]["line_total"]) == ("0.13", "0.13")
-    assert (order["shipping_cost"], order["total"]) == ("0.01", "0.14")
+    assert {"lines.0.unit_price", "shipping_cost"} <= set(refused.value.errors)
+    assert call("list_customers", {"q": email})["total"] == 0  # nothing was created
 
 
 def test_malformed_actor_is_a_validation_problem_naming_the_field(call, order_data):
@@ -652,14 +654,17 @@ def test_reassign_an_order_to_another_customer(call, create):
     moved = call("reassign_customer", order["reference"], {"customer_id": target, "reason": "wrong account"},
                  actor=AGENT)
 
-    assert moved["customer"] == {**order["customer"], "id": target}  # the order's own e-mail and name stay
+    # the order now names its new customer; its addresses, invoice and totals stay
+    assert moved["customer"] == other["customer"]
     assert {key: moved[key] for key in ("billing_address", "shipping_address", "invoice_number", "total")} == {
         key: order[key] for key in ("billing_address", "shipping_address", "invoice_number", "total")}
     assert order["reference"] in [item["reference"] for item in call("customer_orders", target)["items"]]
     assert call("customer_orders", order["customer"]["id"])["total"] == 0
     last = call("order_history", order["reference"])[-1]
     assert (last["action"], last["reason"], last["actor"]) == ("customer_reassigned", "wrong account", "bob")
-    assert last["details"] == {"from": order["customer"]["id"], "to": target}
+    assert (last["details"]["from"], last["details"]["to"]) == (order["customer"]["id"], target)
+    assert (last["details"]["from_customer"]["email"], last["details"]["to_customer"]["email"]) == (
+        order["customer"]["email"], other["customer"]["email"])
     with pytest.raises(Conflict):
         call("reassign_customer", order["reference"], {"customer_id": target})
     with pytest.raises(ValidationFailed) as unknown:

@@ -1,5 +1,6 @@
 """Customer routes of api.md: list, detail with totals, order history."""
 from orders import schemas as wire
+from orders.domain import parse_customer_ref
 
 from ..router import router
 from ..schemas import CustomerDetailSchema, CustomerPageSchema, OrderPageSchema
@@ -8,11 +9,13 @@ TAGS = ["customers"]
 
 
 def _customer_id(value):
+    """The id, or the customer number as the UI shows it (C000009)."""
     from oms_common.problems import NotFound
 
-    if not value.isdigit() or len(value) > 18:
+    customer_id = parse_customer_ref(value)
+    if customer_id is None:
         raise NotFound(f"No customer with id {value!r}.")
-    return int(value)
+    return customer_id
 
 
 @router.route("GET", "/api/v1/customers", "read", "Search customers", TAGS,

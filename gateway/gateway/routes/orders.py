@@ -1,16 +1,19 @@
 """Order routes of api.md: create, list, detail, history, open-order sessions, status changes."""
-from orders import schemas as wire
+import hashlib
 
-from ..compose import history_with_mails
+from orders import schemas as wire
+from orders.domain import PSP_METHODS
+
+from oms_common.problems import ServiceUnavailable, ValidationFailed
+
+from ..compose import order_detail, order_history as composed_history
+from ..rpc import ServiceNotReached
 from ..router import router
 from ..schemas import BulkResultSchema, HistoryPageSchema, OrderDetailSchema, OrderPageSchema
 from ..schemas import OrderSchema
 
 TAGS = ["orders"]
 REPEATABLE = ("status", "payment_status")
-IDEMPOTENCY_HEADER = {"name": "Idempotency-Key", "required": False,
-                      "schema": {"type": "string", "maxLength": 200},
-                      "description": "Retrying with the same key and body returns the first result."}
 
 
 def _version_from_if_match(ctx, body):
@@ -22,16 +25,37 @@ def _version_from_if_match(ctx, body):
 
 
 @router.route("POST", "/api/v1/orders", "orders.create", "Create an order", TAGS,
-              body=wire.CreateOrderSchema, response=OrderSchema, status=201, headers=[IDEMPOTENCY_HEADER])
+              body=wire.CreateOrderSchema, response=OrderSchema, status=201)
 def create_order(ctx):
+    body = ctx.body()
+    _check_payment_method_configured(ctx, body.get("payment_method"))
+    # the key also goes to orders, which stores it with the order: a retry after a lost
+    # answer finds the order made the first time. Keys belong to their caller (as in the
+    # gateway's own store): another user's same key is another request.
     key = ctx.request.headers.get("Idempotency-Key") or None
-    if key is not None and (len(key) > 200 or not key.isprintable()):
-        from oms_common.problems import BadRequest
-
-        raise BadRequest("The Idempotency-Key header must be at most 200 printable characters.",
-                         {"Idempotency-Key": ["Too long or not printable."]})
-    result = ctx.call("orders", "create_order", ctx.body(), ctx.actor, key)
+    if key is not None:
+        key = f"{ctx.principal.user_id}:{hashlib.sha256(key.encode('utf-8', 'surrogateescape')).hexdigest()}"
+    result = ctx.call("orders", "create_order", body, ctx.actor, key)
     return 201, result["order"]
+
+
+def _check_payment_method_configured(ctx, method):
+    """A card or PayPal order is refused while its provider is not set up: payments, which
+    owns the PSP settings, says which methods it can take and what is missing."""
+    if not isinstance(method, str) or method not in PSP_METHODS:
+        return  # manual methods need no provider (and a malformed one is the schema's to name)
+    try:
+        providers = ctx.call("payments", "configured_providers")
+    except ServiceUnavailable as problem:
+        # asked before anything was created: this 503 is a plain "nothing happened"
+        raise ServiceNotReached(f"{problem.detail} The payment method could not be checked; "
+                                "nothing was created.") from None
+    state = providers.get("methods", {}).get(method)
+    if state and not state["configured"]:
+        provider = state.get("name") or state["provider"]
+        message = (f"Payment method '{method}' needs {provider}, which is not configured "
+                   f"(set {', '.join(state['missing']) or 'its settings'}).")
+        raise ValidationFailed(message, {"payment_method": [message]})
 
 
 @router.route("GET", "/api/v1/orders", "read", "List orders, newest first", TAGS,
@@ -43,36 +67,13 @@ def list_orders(ctx):
 @router.route("GET", "/api/v1/orders/<reference>", "read", "Order detail with payment and e-mails", TAGS,
               response=OrderDetailSchema)
 def get_order(ctx, reference):
-    order_reply = ctx.call.async_("orders", "get_order", reference)
-    payment_reply = _optional_async(ctx, "payments", "get_payment", reference)
-    mails_reply = _optional_async(ctx, "notifications", "mails_for_order", reference)
-    order = ctx.call.result("orders", order_reply)
-    unavailable = []
-    order["payment"] = ctx.call.optional("payments", payment_reply, unavailable) if payment_reply else None
-    mails = ctx.call.optional("notifications", mails_reply, unavailable) if mails_reply else None
-    order["emails"] = mails or []
-    order["unavailable"] = unavailable
-    return order
-
-
-def _optional_async(ctx, service, method, *args):
-    from oms_common.problems import ServiceUnavailable
-
-    try:
-        return ctx.call.async_(service, method, *args)
-    except ServiceUnavailable:
-        return None
+    return order_detail(ctx.call, reference)
 
 
 @router.route("GET", "/api/v1/orders/<reference>/history", "read", "Audit trail, oldest first", TAGS,
               response=HistoryPageSchema)
 def order_history(ctx, reference):
-    history_reply = ctx.call.async_("orders", "order_history", reference)
-    mails_reply = _optional_async(ctx, "notifications", "mails_for_order", reference)
-    entries = ctx.call.result("orders", history_reply)
-    unavailable = []
-    mails = (ctx.call.optional("notifications", mails_reply, unavailable) if mails_reply else None) or []
-    return {"items": history_with_mails(entries, mails), "unavailable": unavailable}
+    return composed_history(ctx.call, reference)
 
 
 @router.route("PUT", "/api/v1/orders/<reference>/lines", "orders.sessions", "Replace the lines of an open order",

@@ -17,8 +17,9 @@ from oms_common.web import problem_response
 from orders.domain import ORDER_STATUSES, PAYMENT_STATUSES, TRANSITIONS
 
 from ..auth import ROLES, Principal, allowed
-from ..compose import history_with_mails
+from ..compose import order_detail
 from ..router import MethodNotAllowedProblem
+from ..rpc import ServiceTimedOut
 from . import sessions
 from .i18n import LANGUAGES, format_money, format_when, translator
 
@@ -172,6 +173,10 @@ def handle(request, calls, source, settings=None):
 
 
 def _problem_text(page, problem):
+    if isinstance(problem, ServiceTimedOut) and page.request.method == "POST":
+        # asked to change something and got no answer: it may have happened all the same
+        return page.t("The service did not answer in time; the change may have been applied all the same. "
+                      "Check the order's history before trying again.")
     if isinstance(problem, ServiceUnavailable):
         return page.t("A service is not available right now; please try again shortly.")
     if isinstance(problem, NotFound):
@@ -335,29 +340,13 @@ def bulk(page):
 
 def order(page, reference, errors=None, status=200, done=None):
     page.require("read")
-    order_reply = page.calls.async_("orders", "get_order", reference)
-    history_reply = page.calls.async_("orders", "order_history", reference)
-    unavailable = []
-    payment_reply = _try_async(page, "payments", "get_payment", reference, unavailable)
-    mails_reply = _try_async(page, "notifications", "mails_for_order", reference, unavailable)
-    detail = page.calls.result("orders", order_reply)
-    history = page.calls.result("orders", history_reply)
-    payment = page.calls.optional("payments", payment_reply, unavailable) if payment_reply else None
-    mails = (page.calls.optional("notifications", mails_reply, unavailable) if mails_reply else None) or []
+    detail = order_detail(page.calls, reference, with_history=True)
     targets = sorted(target for target in TRANSITIONS.get(detail["status"], ()) if target not in ("open",
                                                                                                   "payment_pending"))
-    return page.render("order.html", status=status, order=detail, history=history_with_mails(history, mails),
-                       payment=payment, mails=mails,
-                       unavailable=sorted(set(unavailable)), targets=targets, errors=errors or {},
+    return page.render("order.html", status=status, order=detail, history=detail["history"],
+                       payment=detail["payment"], mails=detail["emails"],
+                       unavailable=detail["unavailable"], targets=targets, errors=errors or {},
                        done=done or page.request.args.get("done"))
-
-
-def _try_async(page, service, method, reference, unavailable):
-    try:
-        return page.calls.async_(service, method, reference)
-    except ServiceUnavailable:
-        unavailable.append(service)
-        return None
 
 
 def order_action(page, reference, action):
@@ -404,13 +393,14 @@ def merge(page, customer_id):
     page.require("orders.customer")
     into = page.request.form.get("into", "")
     try:
-        page.calls("orders", "merge_customers", customer_id, {"into": int(into) if into.isdigit() else into},
-                   page.actor)
+        # the id or the customer number as the UI shows it (C000009); orders reads both
+        merged = page.calls("orders", "merge_customers", customer_id,
+                            {"into": int(into) if into.isdigit() else into}, page.actor)
     except Problem as problem:
         if problem.status >= 500:
             raise
         return customer(page, customer_id, error=problem, status=problem.status)
-    return redirect(f"/admin/customers/{into}", code=303)
+    return redirect(f"/admin/customers/{merged['into']}", code=303)
 
 
 # ---------------------------------------------------------------- report, exports, settings, users

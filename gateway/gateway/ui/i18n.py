@@ -47,6 +47,11 @@ GERMAN = {
     "Are you sure?": "Sind Sie sicher?", "Done.": "Erledigt.", "No e-mails yet.": "Noch keine E-Mails.",
     "Payment details are not available right now.": "Zahlungsdetails sind gerade nicht verfügbar.",
     "Some information is not available right now:": "Einige Angaben sind gerade nicht verfügbar:",
+    "The service did not answer in time; the change may have been applied all the same. "
+    "Check the order's history before trying again.":
+        "Der Dienst hat nicht rechtzeitig geantwortet; die Änderung wurde möglicherweise trotzdem ausgeführt. "
+        "Prüfen Sie den Verlauf der Bestellung, bevor Sie es erneut versuchen.",
+    "Not offered:": "Nicht angeboten:",
     "Orders of this customer": "Bestellungen dieses Kunden", "Merge into customer": "Zusammenführen mit Kunde",
     "Merge": "Zusammenführen", "Order count": "Anzahl Bestellungen", "Revenue": "Umsatz",
     "Name, e-mail or customer number": "Name, E-Mail oder Kundennummer", "No customers found.": "Keine Kunden gefunden.",

@@ -6,6 +6,8 @@ asks these functions, and stores what they decide.
 from datetime import timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
+from oms_common.currencies import decimal_places, exponent
+
 ORDER_STATUSES = (
     "open", "payment_pending", "new", "in_progress", "shipped", "completed", "cancelled", "dunning_1", "dunning_2",
 )
@@ -49,6 +51,7 @@ RESERVED_MOVES = {
 }
 
 MONEY_STEP = Decimal("0.01")
+STORED_PLACES = 2  # the money columns keep cents
 
 
 class DomainError(Exception):
@@ -66,6 +69,48 @@ class SessionMismatch(DomainError):
     pass
 
 
+class NotOpen(IllegalTransition):
+    """A session operation on an order that is no longer an open cart."""
+
+    def __init__(self, status, action):  # noqa: D107 - a message of its own, not "cannot move to 'open'"
+        if status == "cancelled":
+            message = f"The order is cancelled; it cannot be {action}."
+        else:
+            message = f"The order is already submitted (status '{status}'); it cannot be {action} again." \
+                if action == "submitted" else \
+                f"The order is already submitted (status '{status}'); only an open order can be {action}."
+        DomainError.__init__(self, message)
+        self.current, self.target = status, "open"
+
+
+# ---------------------------------------------------------------- customer numbers
+
+CUSTOMER_NUMBER_PREFIX = "C"
+MAX_ID = 2**63 - 1
+
+
+def customer_number(customer_id):
+    """The number staff see for a customer (C000009 for id 9)."""
+    return f"{CUSTOMER_NUMBER_PREFIX}{customer_id:06d}"
+
+
+def parse_customer_ref(value):
+    """A customer id from the id itself (9, "9") or the customer number ("C000009"); None if neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value <= MAX_ID else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text[:1].upper() == CUSTOMER_NUMBER_PREFIX:
+        text = text[1:]
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
 class NumberingRefused(DomainError):
     def __init__(self, field, message):
         super().__init__(message)
@@ -79,6 +124,22 @@ def _decimal(value):
 
 def money(value):
     return _decimal(value).quantize(MONEY_STEP, rounding=ROUND_HALF_UP)
+
+
+def amount_place_errors(amounts, currency):
+    """{field path: [message]} for each amount with more decimal places than ``currency`` has
+    (or than OMS stores): "5.001" CHF is refused, never silently rounded to 5.00."""
+    allowed = min(exponent(currency), STORED_PLACES)
+    errors = {}
+    for path, amount in amounts:
+        if amount is not None and decimal_places(amount) > allowed:
+            errors[path] = [f"{currency} amounts have at most {allowed} decimal place{'' if allowed == 1 else 's'}"
+                            f"{'' if allowed == exponent(currency) else ' in OMS'}; {amount} has more."]
+    return errors
+
+
+def line_amounts(lines, prefix="lines"):
+    return [(f"{prefix}.{index}.unit_price", line.get("unit_price")) for index, line in enumerate(lines)]
 
 
 def line_total(quantity, unit_price):
@@ -120,10 +181,10 @@ def is_final(status):
 
 # ---------------------------------------------------------------- open orders (S14)
 
-def check_session_may_edit(status, attached_session, paused, session_id):
+def check_session_may_edit(status, attached_session, paused, session_id, action="changed"):
     """Only the session an open order is attached to may change or submit it."""
     if status != "open":
-        raise IllegalTransition(status, "open")
+        raise NotOpen(status, action)
     if paused or attached_session is None:
         raise SessionMismatch("The order is paused; assign it to a session first.")
     if attached_session != session_id:

@@ -287,6 +287,9 @@ def replace_lines(source, reference, data, actor=None):
             domain.check_session_may_edit(order.status, order.session_id, order.paused, payload["session_id"])
         except domain.DomainError as error:
             raise as_problem(error) from None
+        errors = domain.amount_place_errors(domain.line_amounts(payload["lines"]), order.currency)
+        if errors:
+            raise ValidationFailed(f"Invalid input: {', '.join(sorted(errors))}", errors)
         before = [(line.article_number, line.quantity) for line in order.lines]
         order.lines = _build_lines(payload["lines"])
         order.subtotal, order.total = domain.order_totals(
@@ -309,7 +312,8 @@ def submit_order(source, reference, data, actor=None):
         order = _lock_order(uow.session, reference)
         _check_version(order, payload.get("version"))
         try:
-            domain.check_session_may_edit(order.status, order.session_id, order.paused, payload["session_id"])
+            domain.check_session_may_edit(order.status, order.session_id, order.paused, payload["session_id"],
+                                          action="submitted")
         except domain.DomainError as error:
             raise as_problem(error) from None
         previous = order.status
@@ -490,13 +494,22 @@ def _active_customer(session, customer_id, field):
     return customer
 
 
+def _customer_facts(customer):
+    return {"id": customer.id, "customer_number": customer.customer_number, "email": customer.email,
+            "name": f"{customer.first_name} {customer.last_name}".strip()}
+
+
 def _move_to_customer(session, order, customer):
-    # Only the link moves: the e-mail and name the order was placed with are part of the
-    # order's own record (like its addresses and invoice), so they stay as they were.
-    previous = order.customer_id
+    """The order now belongs to ``customer``: its customer e-mail and name follow (answers, lists
+    and later e-mails name the new customer); addresses, language and invoice stay as they were.
+    Returns the customer before, for the history entry."""
+    before = {"id": order.customer_id, "customer_number": domain.customer_number(order.customer_id),
+              "email": order.customer_email, "name": order.customer_name}
     order.customer_id = customer.id
+    order.customer_email = customer.email
+    order.customer_name = f"{customer.first_name} {customer.last_name}".strip()
     _touch(order)
-    return previous
+    return before
 
 
 def reassign_customer(source, reference, data, actor=None):
@@ -510,9 +523,10 @@ def reassign_customer(source, reference, data, actor=None):
         if customer.id == order.customer_id:
             raise Conflict("The order already belongs to this customer.",
                            {"customer_id": ["Already the order's customer."]})
-        previous = _move_to_customer(uow.session, order, customer)
+        before = _move_to_customer(uow.session, order, customer)
         _audit(uow.session, order, actor, "customer_reassigned", reason=payload.get("reason"),
-               details={"from": previous, "to": customer.id})
+               details={"from": before["id"], "to": customer.id, "from_customer": before,
+                        "to_customer": _customer_facts(customer)})
         uow.emit("order_updated", _event(order, actor))
         result = _order_dump.dump(order)
         uow.commit()
@@ -523,10 +537,9 @@ def merge_customers(source, customer_id, data, actor=None):
     """Moves every order of a duplicate customer to the one kept, then retires the duplicate."""
     payload = load(MergeCustomersSchema(), data)
     actor = _actor(actor)
-    try:
-        duplicate_id = int(str(customer_id))
-    except ValueError:
-        raise NotFound(f"No customer with id {customer_id!r}.") from None
+    duplicate_id = domain.parse_customer_ref(customer_id)
+    if duplicate_id is None:
+        raise NotFound(f"No customer with id {customer_id!r}.")
     if duplicate_id == payload["into"]:
         raise Conflict("A customer cannot be merged into itself.", {"into": ["Same as the customer merged."]})
     with source.unit_of_work() as uow:

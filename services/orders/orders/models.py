@@ -7,6 +7,8 @@ from sqlalchemy.orm import DeclarativeBase, relationship
 
 from oms_common.tables import install_infrastructure
 
+from .domain import customer_number
+
 Id = BigInteger().with_variant(Integer, "sqlite")
 Money = Numeric(14, 2)
 
@@ -36,7 +38,7 @@ class Customer(Base):
 
     @property
     def customer_number(self):
-        return f"C{self.id:06d}"
+        return customer_number(self.id)
 
 
 class Order(Base):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import load_only, noload
 
 from oms_common.problems import NotFound, load
 
+from .domain import parse_customer_ref
 from .models import Customer, Order, OrderCount, OrderHistory, OrderLine
 from .schemas import (
     ArticleReportSchema, CustomerQuerySchema, CustomerSchema, HistorySchema, ListQuerySchema, OrderSchema,
@@ -116,12 +117,18 @@ def list_customers(source, query):
     q = params.get("q")
     if q:
         pattern = "%" + escape_like(q.lower()) + "%"
-        number = q.upper().lstrip("C")
+        # a full name matches as staff type it: "Maria Keller", "Keller Maria", "Keller, Maria"
+        name_pattern = "%" + escape_like(" ".join(q.lower().replace(",", " ").split())) + "%"
+        first_last = func.lower(Customer.first_name + " " + Customer.last_name)
+        last_first = func.lower(Customer.last_name + " " + Customer.first_name)
         alternatives = [func.lower(Customer.email).like(pattern, escape="\\"),
                         func.lower(Customer.last_name).like(pattern, escape="\\"),
-                        func.lower(Customer.first_name).like(pattern, escape="\\")]
-        if number.isdigit() and len(number) < 18:
-            alternatives.append(Customer.id == int(number))
+                        func.lower(Customer.first_name).like(pattern, escape="\\"),
+                        first_last.like(name_pattern, escape="\\"),
+                        last_first.like(name_pattern, escape="\\")]
+        number = parse_customer_ref(q)
+        if number is not None:
+            alternatives.append(Customer.id == number)
         conditions.append(or_(*alternatives))
     page, page_size = params["page"], params["page_size"]
     with source.read_session() as session:
@@ -136,12 +143,9 @@ def list_customers(source, query):
 
 
 def _customer_id(value):
-    """A customer id from a path: anything that is not a positive number names no customer."""
-    try:
-        customer_id = int(str(value))
-    except ValueError:
-        customer_id = None
-    if customer_id is None or not 0 < customer_id < 2**63:
+    """A customer id from a path (the id or the customer number); anything else names no customer."""
+    customer_id = parse_customer_ref(value)
+    if customer_id is None:
         raise NotFound(f"No customer with id {value!r}.")
     return customer_id
 

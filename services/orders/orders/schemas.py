@@ -4,7 +4,6 @@ Loaded at the service edge (every RPC validates its input here) and dumped to pl
 JSON (money as decimal strings, times as ISO 8601) for RPC results and events.
 """
 import re
-from decimal import ROUND_HALF_UP
 
 from marshmallow import (
     EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema,
@@ -12,7 +11,9 @@ from marshmallow import (
 
 from oms_common.fields import StrictSchema, UtcDateTime, no_control, text
 
-from .domain import LANGUAGES, ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
+from .domain import (
+    LANGUAGES, ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES, amount_place_errors, line_amounts, parse_customer_ref,
+)
 
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code such as CHF.")
 MAX_PRICE = 10**9
@@ -20,11 +21,20 @@ MAX_PRICE = 10**9
 MAX_TOTAL = 10**10
 
 
-def money_field(**kwargs):
-    # rounding as in domain.money: marshmallow would round half to even (0.125 → 0.12)
-    return fields.Decimal(
-        as_string=True, places=2, rounding=ROUND_HALF_UP, allow_nan=False,
-        validate=validate.Range(min=0, max=MAX_PRICE), **kwargs)
+def money_input(**kwargs):
+    # kept exact on load: the currency decides how many places are allowed (checked by the
+    # schema that knows it), so that "5.001" is refused instead of rounded
+    return fields.Decimal(as_string=True, allow_nan=False, validate=validate.Range(min=0, max=MAX_PRICE), **kwargs)
+
+
+class CustomerRef(fields.Field):
+    """A customer given by id (9) or by the number the UI shows (C000009)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        customer_id = parse_customer_ref(value)
+        if customer_id is None:
+            raise ValidationError("Give a customer id (such as 9) or customer number (such as C000009).")
+        return customer_id
 
 
 class AddressSchema(StrictSchema):
@@ -49,7 +59,7 @@ class LineInputSchema(StrictSchema):
     article_number = text(64)
     name = text(255)
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100000))
-    unit_price = money_field(required=True)
+    unit_price = money_input(required=True)
 
 
 def check_totals(data, shipping_cost=0):
@@ -72,7 +82,7 @@ class CreateOrderSchema(StrictSchema):
     billing_address = fields.Nested(AddressSchema, required=True)
     shipping_address = fields.Nested(AddressSchema, load_default=None, allow_none=True)
     lines = fields.List(fields.Nested(LineInputSchema), required=True, validate=validate.Length(min=1, max=500))
-    shipping_cost = money_field(load_default="0.00")
+    shipping_cost = money_input(load_default="0.00")
     currency = fields.String(load_default="CHF", validate=CURRENCY)
     payment_method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
     # ``submit: false`` makes an open order (a cart) bound to ``session_id``. When nothing
@@ -92,6 +102,14 @@ class CreateOrderSchema(StrictSchema):
     @validates_schema
     def _totals_fit(self, data, **kwargs):
         check_totals(data, data.get("shipping_cost") or 0)
+
+    @validates_schema
+    def _amounts_fit_the_currency(self, data, **kwargs):
+        errors = amount_place_errors(
+            line_amounts(data.get("lines") or []) + [("shipping_cost", data.get("shipping_cost"))],
+            data.get("currency") or "CHF")
+        if errors:
+            raise ValidationError(errors)
 
     @post_load
     def _default_shipping(self, data, **kwargs):
@@ -145,13 +163,13 @@ class BulkStatusSchema(StrictSchema):
 
 
 class ReassignCustomerSchema(StrictSchema):
-    customer_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1))
+    customer_id = CustomerRef(required=True)
     reason = text(1000, required=False, multiline=True, load_default=None, allow_none=True)
     version = fields.Integer(strict=True)
 
 
 class MergeCustomersSchema(StrictSchema):
-    into = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1))
+    into = CustomerRef(required=True)
     reason = text(1000, required=False, multiline=True, load_default=None, allow_none=True)
 
 

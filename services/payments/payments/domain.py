@@ -49,6 +49,15 @@ CAPABILITIES = {
     "stripe": frozenset({"refund", "partial_refund", "void", "complete"}),
     "paypal": frozenset({"refund", "partial_refund", "void", "complete"}),
 }
+# Operations that call the provider: without its settings they cannot run. The settings a
+# provider needs, by their environment names (what an operator sets).
+PSP_OPERATIONS = frozenset({"refund", "partial_refund", "void"})
+PROVIDER_SETTINGS = {
+    "manual": (),
+    "stripe": ("OMS_STRIPE_API_KEY",),
+    "paypal": ("OMS_PAYPAL_API_BASE", "OMS_PAYPAL_CLIENT_ID", "OMS_PAYPAL_CLIENT_SECRET"),
+}
+PROVIDER_NAMES = {"manual": "manual bookkeeping", "stripe": "Stripe", "paypal": "PayPal"}
 DUNNING_LEVELS = (1, 2)
 DUNNING_ORDER_STATUS = {1: "dunning_1", 2: "dunning_2"}
 
@@ -205,9 +214,17 @@ def check_dunning(provider, status, order_dunning_level, level):
         raise OperationNotAllowed(f"Dunning level {level} follows level {level - 1}.")
 
 
-def allowed_operations(provider, status, captured, refunded, dunning_level):
-    """The operations the detail view may offer now (S11)."""
+def not_configured_reason(provider, missing):
+    """Why a provider's operations cannot run: it lacks these settings."""
+    return f"{PROVIDER_NAMES[provider]} is not configured (set {', '.join(missing) or 'its settings'})."
+
+
+def allowed_operations(provider, status, captured, refunded, dunning_level, provider_configured=True):
+    """The operations the detail view may offer now (S11); without its provider's settings,
+    none that would call the provider."""
     capabilities = CAPABILITIES[provider]
+    if not provider_configured:
+        capabilities = capabilities - PSP_OPERATIONS
     allowed = []
     if "manual_status" in capabilities:
         allowed += [f"status:{s}" for s in MANUAL_STATUSES if can_move(status, s)]

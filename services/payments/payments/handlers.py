@@ -51,7 +51,24 @@ def psp_actor(provider):
 MONEY_FIELDS = ("amount", "captured_amount", "refunded_amount", "refundable_amount", "dispute_amount")
 
 
-def payment_view(payment):
+def provider_configuration(adapters, config):
+    """Which providers can run now and, per payment method, what a PSP method is missing."""
+    providers = {}
+    for provider in domain.PROVIDERS:
+        adapter = adapters.get(provider)
+        configured = adapter is None or bool(adapter.configured)
+        missing = [] if configured else [name for name in domain.PROVIDER_SETTINGS[provider]
+                                         if not config.get(name[len("OMS_"):])]
+        providers[provider] = {"name": domain.PROVIDER_NAMES[provider], "configured": configured, "missing": missing,
+                               "reason": None if configured else domain.not_configured_reason(provider, missing)}
+    methods = {method: {"provider": provider, **providers[provider]} for method, provider in domain.PSP_METHODS.items()}
+    return {"providers": providers, "methods": methods}
+
+
+def payment_view(payment, configuration=None):
+    """The payment as callers see it; with ``configuration`` (provider_configuration), the
+    operations are narrowed to what the configured provider can do, and the ones left out
+    for want of settings are named with the reason."""
     view = {column: getattr(payment, column) for column in (
         "order_reference", "method", "provider", "status", "currency", "amount", "captured_amount",
         "refunded_amount", "psp_reference", "psp_capture_id", "completed_by_hand_reference", "order_status",
@@ -67,9 +84,13 @@ def payment_view(payment):
                                                         "created_at", "failure_reason")},
                             amount=domain.shown(r.amount, payment.currency)) for r in payment.refunds]
     view["capabilities"] = sorted(domain.CAPABILITIES[payment.provider])
-    view["allowed_operations"] = domain.allowed_operations(
-        payment.provider, payment.status, payment.captured_amount or 0, payment.refunded_amount or 0,
-        payment.dunning_level)
+    state = (configuration or {}).get("providers", {}).get(payment.provider) or {"configured": True}
+    amounts = (payment.provider, payment.status, payment.captured_amount or 0, payment.refunded_amount or 0,
+               payment.dunning_level)
+    view["allowed_operations"] = domain.allowed_operations(*amounts, provider_configured=state["configured"])
+    view["operations_unavailable"] = {
+        operation: state["reason"] for operation in domain.allowed_operations(*amounts)
+        if operation not in view["allowed_operations"]}
     return _payment_dump.dump(view)
 
 
@@ -120,19 +141,22 @@ def _set_status(uow, payment, target, actor, reason=None, action="status_changed
 
 
 def _psp_problem(error):
-    if isinstance(error, PspNotConfigured) or error.retryable:
+    if isinstance(error, PspNotConfigured):
+        # a refusal for configuration, not an outage: say what is missing
+        return Conflict(str(error), {"provider": [str(error)]})
+    if error.retryable:
         return ServiceUnavailable(str(error))
     return Conflict(str(error))
 
 
 # ---------------------------------------------------------------- reads
 
-def get_payment(source, reference):
+def get_payment(source, reference, configuration=None):
     with source.read_session() as session:
         payment = _find_payment(session, reference, lock=False)
         if payment is None:
             raise NotFound(f"No payment for order '{reference}'.")
-        view = payment_view(payment)
+        view = payment_view(payment, configuration)
         flagged = session.execute(
             select(WebhookInbox).where(WebhookInbox.order_reference == payment.order_reference,
                                        WebhookInbox.status == "flagged").order_by(WebhookInbox.id).limit(50)

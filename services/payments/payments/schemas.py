@@ -131,6 +131,8 @@ class PaymentSchema(Schema):
     refunds = fields.List(fields.Nested(RefundOutSchema))
     capabilities = fields.List(fields.String())
     allowed_operations = fields.List(fields.String())
+    # operations the state would allow but the provider's configuration does not, with why
+    operations_unavailable = fields.Dict(keys=fields.String(), values=fields.String())
     sequence = fields.Integer()
     version = fields.Integer()
     created_at = fields.DateTime()

@@ -1,4 +1,5 @@
 """The payments service: entrypoints and dependencies only; the work is in handlers."""
+from nameko.dependency_providers import Config
 from nameko.exceptions import UnknownService
 from nameko.rpc import rpc
 
@@ -33,11 +34,18 @@ class PaymentsService(HealthMixin):
     settings = Settings()
     orders = TimedRpcProxy("orders")
     inbox = InboxProcessor()
+    config = Config()
 
     # reads (detail view, S9 list, webhook visibility)
     @rpc(expected_exceptions=EXPECTED)
     def get_payment(self, reference):
-        return self._first_use(reference, lambda: handlers.get_payment(self.db, reference))
+        return self._first_use(reference, lambda: handlers.get_payment(self.db, reference,
+                                                                       self.configured_providers()))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def configured_providers(self):
+        """What each provider can do with the settings given (the gateway refuses PSP orders by it)."""
+        return handlers.provider_configuration(self.psp, self.config)
 
     @rpc(expected_exceptions=EXPECTED)
     def payment_history(self, reference):
