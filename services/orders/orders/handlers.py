@@ -1,7 +1,6 @@
 """Use cases of the orders service: each one a unit of work over the domain rules.
 
-Every change locks the order row (``FOR UPDATE`` on PostgreSQL; SQLite serialises
-writers), checks the caller's ``version`` when given, records an audit entry, keeps the
+Every change locks the order row (``FOR UPDATE``), checks the caller's ``version`` when given, records an audit entry, keeps the
 per-status counts in step and writes its events to the outbox in the same transaction.
 Locks are always taken in one order — customer rows, order rows, number sequences
 (reference before invoice), count rows — so that concurrent use cases wait for each other
@@ -13,7 +12,6 @@ import json
 from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
@@ -75,10 +73,8 @@ def _audit(session, order, actor, action, from_status=None, to_status=None, reas
 
 def _count(session, status, payment_status, delta):
     # an upsert: two transactions creating the first row of a pair must not collide
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
-        insert(OrderCount)
+        pg_insert(OrderCount)
         .values(status=status, payment_status=payment_status, count=delta)
         .on_conflict_do_update(index_elements=["status", "payment_status"],
                                set_={"count": OrderCount.count + delta})
