@@ -120,7 +120,9 @@ def check_addresses(env, local_mail):
         if problem:
             problems.append(f"{variable}={host}:{port} {problem}")
     for problem in problems:
-        say(f"cannot start: {problem}; nothing was started. Stop what listens there or choose another address.")
+        say(f"cannot start: {problem}")
+    if problems:
+        say("nothing was started; stop what listens there or choose another address (settings in README.md)")
     return not problems
 
 
