@@ -49,8 +49,11 @@ def _summaries():
                    reverse=True) if folder.is_dir() else []
     mails = []
     for name in names[:LIST_LIMIT]:
-        with open(folder / name, "rb") as handle:
-            message = BytesHeaderParser(policy=policy.default).parse(handle)
+        try:
+            with open(folder / name, "rb") as handle:
+                message = BytesHeaderParser(policy=policy.default).parse(handle)
+        except OSError:  # removed meanwhile
+            continue
         mails.append({"name": name, **{key.lower(): _header(message, key) for key in HEADERS}})
     return mails, len(names)
 
@@ -78,7 +81,16 @@ def outbox_mail(page, name):
     return page.render("outbox_mail.html", mail=mail)
 
 
+GERMAN = {
+    "Outbox (local)": "Postausgang (lokal)",
+    "No SMTP server is configured: every mail is kept here, in": "Kein SMTP-Server eingerichtet: jede Mail bleibt hier, in",
+}
+
+
 def register(url_map, views, environment):
+    from .i18n import CATALOGS
+
+    CATALOGS["de"].update(GERMAN)
     url_map.add(Rule("/admin/outbox", endpoint="outbox"))
     url_map.add(Rule("/admin/outbox/<name>", endpoint="outbox_mail"))
     views.update({"outbox": outbox, "outbox_mail": outbox_mail})
