@@ -2,11 +2,10 @@
 
     python bench/notifications_bench.py                 # 2000 mails, PostgreSQL at 127.0.0.1
     python bench/notifications_bench.py --mails 500     # quicker
-    python bench/notifications_bench.py --url sqlite    # SQLite file in a temp dir instead
 
 Starts a real SMTP server (aiosmtpd, in its own process, counting and discarding what it
 receives) on a free port, and a fresh database (``oms_bench_notifications``, created and
-dropped here; or a temporary SQLite file) with the notifications migrations applied. Then:
+dropped here) with the notifications migrations applied. Then:
 
   * raw     — ``smtplib.SMTP.send_message`` of one fixed, pre-built message, over one
               connection, N times: what the machine and the SMTP server can take;
@@ -27,7 +26,6 @@ import smtplib
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import timedelta
@@ -86,11 +84,6 @@ def start_smtp():
 def fresh_database(url):
     from oms_common.migrations import upgrade
 
-    if url == "sqlite":
-        directory = tempfile.mkdtemp(prefix="oms-notifications-bench-")
-        url = f"sqlite:///{directory}/notifications.sqlite3"
-        upgrade(REPO / "services" / "notifications", url)
-        return url, lambda: None
     import psycopg2
 
     parts = urlparse(url)
@@ -112,11 +105,11 @@ def fresh_database(url):
 
 def source_for(url):
     from oms_common.db import SessionSource, make_engine
-    from oms_common.settings import database_url, is_postgresql
+    from oms_common.settings import database_url
     from notifications.models import infrastructure
 
     resolved = database_url(url, "notifications")
-    engine = make_engine(resolved, schema="notifications" if is_postgresql(resolved) else None, pool_size=4)
+    engine = make_engine(resolved, schema="notifications", pool_size=4)
     return SessionSource(engine, infrastructure)
 
 
@@ -221,7 +214,7 @@ def main():
     parser.add_argument("--batch", type=int, default=SenderSettings.batch_size, help="sender batch size")
     parser.add_argument("--parallel", type=int, default=SenderSettings.parallel, help="lanes sent at once")
     parser.add_argument("--url", default=os.environ.get("OMS_BENCH_NOTIFICATIONS_URL", DEFAULT_URL),
-                        help="PostgreSQL URL of a scratch database (dropped and created), or 'sqlite'")
+                        help="PostgreSQL URL of a scratch database (dropped and created)")
     parser.add_argument("--serve-smtp", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_smtp:
@@ -266,7 +259,7 @@ def main():
     out = REPO / "var" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"notifications-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps({"mails": args.mails, "database": "sqlite" if url.startswith("sqlite") else "postgresql",
+    path.write_text(json.dumps({"mails": args.mails, "database": "postgresql",
                                 "per_second": dict(rows)}, indent=2))
     print(f"\nwritten to {path.relative_to(REPO)}")
 

@@ -1,19 +1,19 @@
 """SQLAlchemy 2 engines and the unit of work every service uses.
 
-One engine per service container. On PostgreSQL every service lives in its own schema
-(selected through ``search_path``) and psycopg2 is made cooperative with the eventlet hub
-(a blocking driver would starve AMQP heartbeats). On SQLite each service has its own file
-and every transaction starts with ``BEGIN IMMEDIATE``, so writers queue instead of failing.
+One engine per service container, always PostgreSQL (the machine's, production's, or the
+embedded server `make run` starts). Every service lives in its own schema (selected through
+``search_path``) and psycopg2 is made cooperative with the eventlet hub (a blocking driver
+would starve AMQP heartbeats).
 """
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy import create_engine, insert, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from .logs import current_correlation_id
-from .settings import is_postgresql
+from .settings import require_postgresql
 
 _psycopg_patched = False
 
@@ -34,38 +34,21 @@ def _make_psycopg_green():
 
 
 def make_engine(url, schema=None, pool_size=10, echo=False):
-    if is_postgresql(url):
-        _make_psycopg_green()
-        connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
-        return create_engine(
-            url,
-            connect_args=connect_args,
-            pool_size=pool_size,
-            max_overflow=2,  # workers are bounded; extra connections only cost the server
-            pool_pre_ping=True,
-            echo=echo,
-        )
-    engine = create_engine(url, connect_args={"timeout": 30}, echo=echo)
-
-    @event.listens_for(engine, "connect")
-    def _sqlite_connect(dbapi_connection, _record):
-        # let SQLAlchemy, not the driver, decide where transactions begin
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _sqlite_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
+    require_postgresql(url)
+    _make_psycopg_green()
+    connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
+    return create_engine(
+        url,
+        connect_args=connect_args,
+        pool_size=pool_size,
+        max_overflow=2,  # workers are bounded; extra connections only cost the server
+        pool_pre_ping=True,
+        echo=echo,
+    )
 
 
 def ensure_schema(engine, schema):
-    if schema and is_postgresql(str(engine.url)):
+    if schema:
         with engine.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
 

@@ -7,24 +7,22 @@ from alembic.config import Config
 from sqlalchemy import text
 
 from .db import make_engine
-from .settings import database_url, is_postgresql
+from .settings import database_url
 
 
 def run_env(metadata, service_name):
     """Body of a service's migrations/env.py."""
     config = context.config
     url = config.attributes.get("url") or database_url(os.environ.get("OMS_DATABASE_URL"), service_name)
-    schema = service_name if is_postgresql(url) else None
-    engine = make_engine(url, schema=schema, pool_size=1)
+    schema = service_name
+    engine = make_engine(database_url(url), schema=schema, pool_size=1)
     with engine.connect() as connection:
-        if schema:
-            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-            connection.commit()
+        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        connection.commit()
         context.configure(
             connection=connection,
             target_metadata=metadata,
             version_table_schema=schema,
-            render_as_batch=not schema,
         )
         with context.begin_transaction():
             context.run_migrations()

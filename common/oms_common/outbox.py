@@ -14,7 +14,6 @@ from nameko.standalone.events import get_event_exchange
 from sqlalchemy import select, update
 
 from .db import utcnow
-from .settings import is_postgresql
 
 log = logging.getLogger(__name__)
 
@@ -78,26 +77,16 @@ class OutboxRelay:
 
     def relay_batch(self):
         """Publishes up to one batch of unpublished events; returns how many."""
-        postgres = is_postgresql(str(self.engine.url))
         query = (
             select(self.outbox.c.id, self.outbox.c.event_type, self.outbox.c.payload, self.outbox.c.correlation_id)
             .where(self.outbox.c.published_at.is_(None))
             .order_by(self.outbox.c.id)
             .limit(BATCH_SIZE)
         )
-        if postgres:
-            with self.engine.begin() as connection:
-                rows = connection.execute(query.with_for_update(skip_locked=True)).all()
-                self._publish(rows)
-                self._mark_published(connection, rows)
-        else:
-            # SQLite: never hold the write lock across network I/O; one relay per file.
-            with self.engine.connect() as connection:
-                rows = connection.execute(query).all()
-                connection.rollback()
+        with self.engine.begin() as connection:
+            rows = connection.execute(query.with_for_update(skip_locked=True)).all()
             self._publish(rows)
-            with self.engine.begin() as connection:
-                self._mark_published(connection, rows)
+            self._mark_published(connection, rows)
         return len(rows)
 
     def _mark_published(self, connection, rows):

@@ -3,6 +3,12 @@ import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# written by `make run` while its embedded PostgreSQL runs (see tools/run.py), read by `oms`
+EMBEDDED_URL_FILE = "database-url"
+
+
+class DatabaseNotConfigured(RuntimeError):
+    pass
 
 
 def var_dir():
@@ -11,21 +17,29 @@ def var_dir():
     return path
 
 
-def database_url(configured_url, service_name):
-    """The SQLAlchemy URL for a service.
+def database_url(configured_url, service_name=None):
+    """The SQLAlchemy URL for a service: one PostgreSQL database, each service in its own schema.
 
-    Without a configured URL each service gets its own SQLite file under var/;
-    a PostgreSQL URL is shared and each service lives in its own schema.
+    Without a configured URL, the embedded server of a running `make run` under var/ is used.
     """
-    if configured_url:
-        url = configured_url
-        if url.startswith("postgres://"):
-            url = "postgresql://" + url[len("postgres://"):]
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg2://" + url[len("postgresql://"):]
-        return url
-    return f"sqlite:///{var_dir() / (service_name + '.sqlite3')}"
+    url = configured_url or _embedded_url()
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg2://" + url[len("postgresql://"):]
+    require_postgresql(url)
+    return url
 
 
-def is_postgresql(url):
-    return url.startswith("postgresql")
+def _embedded_url():
+    path = var_dir() / EMBEDDED_URL_FILE
+    if path.exists():
+        return path.read_text().strip()
+    raise DatabaseNotConfigured(
+        "OMS_DATABASE_URL is not set and no embedded PostgreSQL of `make run` is running "
+        f"(no {path}); start the suite with `make run` or set OMS_DATABASE_URL.")
+
+
+def require_postgresql(url):
+    if not str(url).startswith("postgresql"):
+        raise DatabaseNotConfigured(f"OMS speaks PostgreSQL only; OMS_DATABASE_URL is {str(url).split(':')[0]}:…")

@@ -8,7 +8,7 @@ def install_infrastructure(metadata):
     outbox = Table(
         "outbox",
         metadata,
-        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
         Column("event_id", String(64), nullable=False, unique=True),
         Column("event_type", String(80), nullable=False),
         Column("payload", JSON, nullable=False),
@@ -21,7 +21,6 @@ def install_infrastructure(metadata):
         "ix_outbox_unpublished",
         outbox.c.id,
         postgresql_where=outbox.c.published_at.is_(None),
-        sqlite_where=outbox.c.published_at.is_(None),
     )
     processed_events = Table(
         "processed_events",

@@ -22,7 +22,6 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from oms_common.db import utcnow
 from oms_common.problems import BadRequest, Conflict, Problem, ServiceUnavailable
@@ -155,9 +154,8 @@ def _claim(source, user_id, key, fingerprint):
     now = utcnow()
     with source.unit_of_work() as uow:
         session = uow.session
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         inserted = session.execute(
-            insert(IdempotentRequest)
+            pg_insert(IdempotentRequest)
             .values(user_id=user_id, key=key, fingerprint=fingerprint, state="pending", created_at=now, claimed_at=now)
             .on_conflict_do_nothing(index_elements=["user_id", "key"])
             .returning(IdempotentRequest.key)

@@ -4,7 +4,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from oms_common.tables import install_infrastructure
 
-Id = BigInteger().with_variant(Integer, "sqlite")
+Id = BigInteger
 
 
 class Base(DeclarativeBase):

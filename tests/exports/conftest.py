@@ -21,6 +21,7 @@ from orders.service import OrdersService
 from tests.support.suite import free_port, wait_for as wait_until  # noqa: F401 - used by the test modules
 
 ADMIN = {"name": "alice", "kind": "user", "role": "admin", "origin": "gateway 10.0.0.7"}
+INTERNAL_TOKEN = "exports-tests-internal-token"
 
 
 
@@ -45,6 +46,7 @@ def base_config(session_amqp_uri, database_url, export_dir):
         "CSV_DELIMITER": ";",
         "EXPORT_FETCH_SIZE": 7,  # small on purpose: many round trips through the server-side cursor
         "ORDERS_RPC_TIMEOUT": 20,
+        "EXPORTS_INTERNAL_TOKEN": INTERNAL_TOKEN,
     }
 
 
@@ -83,7 +85,8 @@ def http_base(exports_container, exports_config):
 @pytest.fixture(scope="package")
 def fetch(http_base):
     def get(name, params=None, **kwargs):
-        return requests.get(f"{http_base}/{name}", params=params, timeout=30, **kwargs)
+        headers = {"X-OMS-Internal-Token": INTERNAL_TOKEN, **kwargs.pop("headers", {})}
+        return requests.get(f"{http_base}/{name}", params=params, timeout=30, headers=headers, **kwargs)
 
     return get
 

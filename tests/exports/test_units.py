@@ -114,8 +114,19 @@ def test_the_listener_requires_the_internal_token_when_one_is_set(tmp_path):
     request = Request(EnvironBuilder(path="/exports/orders.xml").get_environ())
     response = web.download(None, settings, request, "orders.xml")
     assert response.status_code == 401 and response.mimetype == "application/problem+json"
+    wrong = Request(EnvironBuilder(path="/exports/schema.xsd", headers={web.TOKEN_HEADER: "s3cre"}).get_environ())
+    assert web.download(None, settings, wrong, "schema.xsd").status_code == 401
     request = Request(EnvironBuilder(path="/exports/schema.xsd", headers={web.TOKEN_HEADER: "s3cret"}).get_environ())
     assert web.download(None, settings, request, "schema.xsd").status_code == 200
+
+
+def test_the_listener_answers_nobody_when_no_internal_token_is_configured(tmp_path):
+    settings = ExportSettings(export_dir=tmp_path, internal_token="")
+    for headers in ({}, {web.TOKEN_HEADER: ""}, {web.TOKEN_HEADER: "anything"}):
+        request = Request(EnvironBuilder(path="/exports/orders.xml", headers=headers).get_environ())
+        response = web.download(None, settings, request, "orders.xml")
+        assert response.status_code == 401 and response.mimetype == "application/problem+json"
+        assert b"<order" not in response.get_data()
 
 
 def test_settings_check_the_csv_delimiter(tmp_path):
@@ -129,6 +140,6 @@ def test_a_database_that_cannot_be_reached_gives_503_not_500(tmp_path):
     from sqlalchemy import create_engine
 
     engine = create_engine("postgresql+psycopg2://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1})
-    request = Request(EnvironBuilder(path="/exports/orders.xml").get_environ())
-    response = web.download(engine, ExportSettings(export_dir=tmp_path), request, "orders.xml")
+    request = Request(EnvironBuilder(path="/exports/orders.xml", headers={web.TOKEN_HEADER: "t"}).get_environ())
+    response = web.download(engine, ExportSettings(export_dir=tmp_path, internal_token="t"), request, "orders.xml")
     assert response.status_code == 503 and response.json["status"] == 503

@@ -170,6 +170,7 @@ def test_two_replicas_survive_faults_with_nothing_lost_or_doubled(infrastructure
     smtp.start()
     env = suite_environment(
         amqp_uri, database_url, tmp_path, OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN, OMS_SMTP_HOST="127.0.0.1",
+        OMS_EXPORTS_INTERNAL_TOKEN="faults-internal-token",
         OMS_SMTP_PORT=smtp.port, OMS_STRIPE_API_KEY=psp.stripe_api_key, OMS_STRIPE_API_BASE=psp.base_url,
         OMS_STRIPE_WEBHOOK_SECRET=STRIPE_SECRET, OMS_MAX_WORKERS=4, OMS_OUTBOX_POLL_SECONDS=0.5,
         OMS_MAIL_RETRY_BASE_SECONDS=1, OMS_MAIL_RETRY_MAX_SECONDS=4, OMS_MAIL_MAX_ATTEMPTS=200,

@@ -11,6 +11,7 @@ from tests.support.suite import free_port
 @pytest.fixture
 def exports_running(runner_factory, service_config, gateway_config, tmp_path):
     config = {**service_config, "WEB_SERVER_ADDRESS": gateway_config["EXPORTS_HTTP_ADDRESS"],
+              "EXPORTS_INTERNAL_TOKEN": gateway_config["EXPORTS_INTERNAL_TOKEN"],
               "EXPORT_DIR": str(tmp_path / "exports"), "JOB_TIMER_SECONDS": 0.5}
     runner = runner_factory(config, ExportsService)
     runner.start()
@@ -22,7 +23,8 @@ def gateway_config(service_config):
     from tests.gateway.conftest import ADMIN_TOKEN
 
     return {**service_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}", "BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
-            "RPC_TIMEOUT_SECONDS": 10, "EXPORTS_HTTP_ADDRESS": f"127.0.0.1:{free_port()}"}
+            "RPC_TIMEOUT_SECONDS": 10, "EXPORTS_HTTP_ADDRESS": f"127.0.0.1:{free_port()}",
+            "EXPORTS_INTERNAL_TOKEN": "gateway-tests-internal-token"}
 
 
 def exported_references(admin, **params):

@@ -546,3 +546,7 @@ VIEWS = {
     "users": users, "user_update": user_update,
     "token_create": token_create, "token_revoke": token_revoke,
 }
+
+from . import outbox  # noqa: E402 - the local outbox of `make run` (tools/mail_catcher.py)
+
+outbox.register(url_map, VIEWS, environment)

@@ -27,13 +27,12 @@ LOCK_CLASS = 0x4F4D5345  # advisory lock key space of the export copy ("OMSE")
 
 
 def _advisory_lock(session, space, key):
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
-                        {"space": space - 2**32 if space >= 2**31 else space, "key": str(key)})
+    session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+                    {"space": space - 2**32 if space >= 2**31 else space, "key": str(key)})
 
 
 def lock_reference(session, reference):
-    """Serialises the handlers of one order (PostgreSQL; SQLite serialises all writers anyway)."""
+    """Serialises the handlers of one order."""
     _advisory_lock(session, LOCK_CLASS, reference)
 
 
@@ -125,7 +124,7 @@ def _apply_customer(session, row, fields, document, seq):
                                    language=language, change_seq=seq, source_updated_at=fields["updated_at"],
                                    updated_at=utcnow()))
         return
-    if fields["updated_at"] < aware(row.source_updated_at):
+    if fields["updated_at"] < row.source_updated_at:
         return  # an older order of this customer: what we have is newer
     changed = (row.email, row.name, row.language) != (customer["email"], customer["name"], language or row.language)
     row.source_updated_at = fields["updated_at"]
@@ -162,7 +161,7 @@ def apply_payment_status(source, event):
                 seq = next_change(session)
             document = dict(row.document)
             document["payment_status"] = payload["status"]
-            if occurred_at and occurred_at > aware(row.updated_at):
+            if occurred_at and occurred_at > row.updated_at:
                 row.updated_at = occurred_at
                 document["updated_at"] = occurred_at.isoformat()
             row.document = document
@@ -171,13 +170,6 @@ def apply_payment_status(source, event):
             row.change_seq = seq
         uow.commit()
         return True
-
-
-def aware(value):
-    """SQLite hands back naive datetimes; they are UTC."""
-    from datetime import timezone
-
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
 def _parse_time(value):

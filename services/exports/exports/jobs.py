@@ -27,7 +27,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from oms_common.db import utcnow
 from oms_common.problems import Conflict, NotFound, ValidationFailed, from_marshmallow, load
-from oms_common.settings import is_postgresql
 
 from . import domain
 from .models import ExportJob, ExportRun
@@ -203,7 +202,6 @@ def run_due_jobs(source, settings, replica=REPLICA, limit=20):
 
 
 def run_next_due(source, settings, replica=REPLICA):
-    postgres = is_postgresql(str(source.engine.url))
     lock = source.session_factory()
     try:
         now = utcnow()
@@ -220,18 +218,11 @@ def run_next_due(source, settings, replica=REPLICA):
         _recover_orphans(source, lock, job, settings)
         due_at = job.next_run_at
         job.next_run_at = domain.next_due(job.cron, max(now, due_at), job.timezone)
-        if not postgres:
-            # SQLite (one process, development): no row locks; commit the claim and run unlocked
-            lock.commit()
         run_id = _start_run(source, job, due_at, replica)
         if run_id is None:  # this due time already has a run (cannot happen while we hold the lock)
             lock.commit()
             return None
         outcome = _execute(source, settings, job, run_id, due_at)
-        if not postgres:
-            job = lock.get(ExportJob, job.id)
-            if job is None:
-                return outcome
         if outcome["status"] == "succeeded" and job.incremental:
             job.watermark = outcome["watermark_to"]
         run = lock.get(ExportRun, run_id)

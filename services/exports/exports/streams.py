@@ -11,10 +11,9 @@ from sqlalchemy import and_, func, or_, select
 
 from oms_common.db import utcnow
 from oms_common.problems import load
-from oms_common.settings import is_postgresql
 
 from . import serialize
-from .handlers import aware, current_change
+from .handlers import current_change
 from .models import ExportCustomer, ExportOrder
 from .schemas import QUERY_SCHEMAS, dump_filters
 
@@ -115,8 +114,7 @@ class ExportStream:
     def open(self):
         connection = self.engine.connect()
         try:
-            if is_postgresql(str(self.engine.url)):
-                connection = connection.execution_options(isolation_level="REPEATABLE READ")
+            connection = connection.execution_options(isolation_level="REPEATABLE READ")
             connection.begin()
             self.watermark = current_change(connection)
         except Exception:
@@ -150,7 +148,7 @@ class ExportStream:
             else:
                 for row in result:
                     yield {"id": row.id, "email": row.email, "name": row.name, "language": row.language,
-                           "updated_at": aware(row.updated_at).isoformat()}
+                           "updated_at": row.updated_at.isoformat()}
         finally:
             result.close()
 

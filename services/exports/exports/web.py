@@ -2,7 +2,9 @@
 
 RPC answers are single messages, so a download of a million orders cannot travel as one.
 The service therefore serves its exports over HTTP itself (``WEB_SERVER_ADDRESS``, by
-default 127.0.0.1:8002, not meant to be public); the gateway checks the user's role and
+default 127.0.0.1:8002, not meant to be public); it answers only requests carrying
+``EXPORTS_INTERNAL_TOKEN`` (without one configured it answers nobody: 401, no data). The
+gateway checks the user's role, sends the token and
 forwards the query string and the streamed body (``requests.get(..., stream=True)``).
 Filters are validated before the first byte is sent, so a bad query is a 4xx problem
 response, never a truncated file. A stream that breaks off later is detectable by the
@@ -35,8 +37,8 @@ def query_from_args(args):
 
 
 def _authorized(request, token):
-    if not token:
-        return True
+    if not token:  # no token configured: nobody is let in (`make run` always makes one)
+        return False
     given = request.headers.get(TOKEN_HEADER, "")
     return hmac.compare_digest(given.encode(), token.encode())
 

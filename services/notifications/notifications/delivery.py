@@ -60,7 +60,6 @@ from datetime import timedelta
 from sqlalchemy import select, text, update
 
 from oms_common.db import utcnow
-from oms_common.settings import is_postgresql
 
 from . import domain
 from .models import Mail
@@ -180,9 +179,8 @@ def claim_due(source, batch_size, lease, now=None):
             .where(Mail.status == domain.QUEUED, Mail.next_attempt_at <= now)
             .order_by(Mail.next_attempt_at, Mail.id)
             .limit(batch_size)
+            .with_for_update(skip_locked=True)
         )
-        if is_postgresql(str(source.engine.url)):
-            query = query.with_for_update(skip_locked=True)
         mails = session.execute(query).scalars().all()
         claimed = []
         for mail in mails:
@@ -197,7 +195,7 @@ def claim_due(source, batch_size, lease, now=None):
 def _record(source, mail_id, durable=True, **values):
     values["updated_at"] = utcnow()
     with source.unit_of_work() as uow:
-        if not durable and is_postgresql(str(source.engine.url)):
+        if not durable:
             # losing this commit in a database crash only means one resend (see above)
             uow.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
         uow.session.execute(

@@ -10,7 +10,7 @@ mail with a harmless display name.
 """
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from email import policy
 from email.headerregistry import Address
@@ -247,8 +247,6 @@ def build_message(mail, settings):
     message["Message-ID"] = get("message_id") or message_id(get("event_id"), get("kind"), settings.id_domain)
     created_at = get("created_at")
     if created_at:
-        if created_at.tzinfo is None:  # SQLite hands times back without their offset (UTC)
-            created_at = created_at.replace(tzinfo=timezone.utc)
         message["Date"] = format_datetime(created_at)
     message["X-OMS-Event-ID"] = header_text(get("event_id"), 64)
     message["Auto-Submitted"] = "auto-generated"

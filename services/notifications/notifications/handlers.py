@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from jinja2 import TemplateError
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
@@ -66,9 +66,7 @@ def _remember_order(session, order, occurred_at):
         "as_of": _parse_time(occurred_at),
         "updated_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(OrderCopy).values(**values)
+    statement = postgresql.insert(OrderCopy).values(**values)
     changes = {key: statement.excluded[key] for key in values if key != "reference"}
     statement = statement.on_conflict_do_update(
         index_elements=[OrderCopy.reference],

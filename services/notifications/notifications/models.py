@@ -4,7 +4,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from oms_common.tables import install_infrastructure
 
-Id = BigInteger().with_variant(Integer, "sqlite")
+Id = BigInteger
 
 
 class Base(DeclarativeBase):
@@ -46,12 +46,12 @@ class Mail(Base):
     __table_args__ = (
         Index("ix_mails_order", "order_reference", "created_at"),
         Index("ix_mails_due", "next_attempt_at", "id",
-              postgresql_where=text("status = 'queued'"), sqlite_where=text("status = 'queued'")),
+              postgresql_where=text("status = 'queued'")),
         Index("ix_mails_failed", "updated_at",
-              postgresql_where=text("status = 'failed'"), sqlite_where=text("status = 'failed'")),
+              postgresql_where=text("status = 'failed'")),
         # one 'payment received' mail per order, even if two 'paid' events race
         Index("uq_mails_payment_received", "order_reference", unique=True,
-              postgresql_where=text("kind = 'payment_received'"), sqlite_where=text("kind = 'payment_received'")),
+              postgresql_where=text("kind = 'payment_received'")),
     )
 
 

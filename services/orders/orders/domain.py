@@ -3,7 +3,7 @@
 Plain Python on purpose: no framework, no database. The application layer loads rows,
 asks these functions, and stores what they decide.
 """
-from datetime import timedelta, timezone
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from oms_common.currencies import decimal_places, exponent
@@ -210,8 +210,6 @@ def open_order_expired(status, paused, last_touched, now, ttl_seconds):
     cutoff = open_order_expiry_cutoff(now, ttl_seconds)
     if cutoff is None or status != "open" or paused:
         return False
-    if last_touched.tzinfo is None:  # SQLite hands back naive times; they are stored in UTC
-        last_touched = last_touched.replace(tzinfo=timezone.utc)
     return last_touched <= cutoff
 
 

@@ -9,7 +9,7 @@ from oms_common.tables import install_infrastructure
 
 from .domain import customer_number
 
-Id = BigInteger().with_variant(Integer, "sqlite")
+Id = BigInteger
 Money = Numeric(14, 2)
 
 
@@ -101,8 +101,7 @@ class OrderLine(Base):
 
     __table_args__ = (
         Index("ix_order_lines_order", "order_id"),
-        # article report (S12): substring search on article numbers. PostgreSQL only (pg_trgm),
-        # made by migration 0002; SQLite gets no such index and scans.
+        # article report (S12): substring search on article numbers (pg_trgm), made by migration 0002
         Index("ix_order_lines_article_trgm", "article_number", postgresql_using="gin",
               postgresql_ops={"article_number": "gin_trgm_ops"}),
     )

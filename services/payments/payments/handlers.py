@@ -1,7 +1,6 @@
 """Use cases of the payments service: each one a unit of work over the domain rules.
 
-Every change locks the payment row (``FOR UPDATE`` on PostgreSQL; SQLite serialises
-writers), leaves an audit entry and writes ``payment_status_changed`` to the outbox in the
+Every change locks the payment row (``FOR UPDATE``), leaves an audit entry and writes ``payment_status_changed`` to the outbox in the
 same transaction. PSP calls that change money run while the row is locked and carry an
 idempotency key derived from what they do, so a retry after a crash repeats nothing.
 """
@@ -391,9 +390,7 @@ _autocommit_engines = weakref.WeakKeyDictionary()
 
 
 def _inbox_engine(engine):
-    """On PostgreSQL the insert runs as its own transaction: one round trip, no separate COMMIT."""
-    if engine.dialect.name != "postgresql":
-        return engine
+    """The insert runs as its own transaction: one round trip, no separate COMMIT."""
     if engine not in _autocommit_engines:
         _autocommit_engines[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
     return _autocommit_engines[engine]

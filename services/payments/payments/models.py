@@ -7,7 +7,7 @@ from sqlalchemy.orm import DeclarativeBase, relationship
 
 from oms_common.tables import install_infrastructure
 
-Id = BigInteger().with_variant(Integer, "sqlite")
+Id = BigInteger
 Money = Numeric(15, 3)  # three decimals: KWD, BHD, … are kept exactly (see currencies.py)
 
 
@@ -122,8 +122,7 @@ class WebhookInbox(Base):
 
     __table_args__ = (
         UniqueConstraint("provider", "provider_event_id", name="uq_webhook_inbox_event"),
-        Index("ix_webhook_inbox_pending", "id", postgresql_where=text("status = 'received'"),
-              sqlite_where=text("status = 'received'")),
+        Index("ix_webhook_inbox_pending", "id", postgresql_where=text("status = 'received'")),
         Index("ix_webhook_inbox_status", "status", "id"),
         Index("ix_webhook_inbox_order", "order_reference", "status"),
     )

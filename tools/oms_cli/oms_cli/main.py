@@ -64,20 +64,23 @@ def check_amqp(amqp_uri, timeout=3.0):
 
 
 def sql_source(database_url, service):
-    """A SessionSource on one service's schema (PostgreSQL) or SQLite file."""
+    """A SessionSource on one service's schema."""
     import importlib
 
     from oms_common.db import SessionSource, make_engine
-    from oms_common.settings import database_url as resolve, is_postgresql
+    from oms_common.settings import DatabaseNotConfigured, database_url as resolve
 
-    url = resolve(database_url, service)
+    try:
+        url = resolve(database_url, service)
+    except DatabaseNotConfigured as error:
+        raise Unreachable(str(error)) from None
     infrastructure = importlib.import_module(MODELS[service]).infrastructure
-    engine = make_engine(url, schema=service if is_postgresql(url) else None, pool_size=1)
+    engine = make_engine(url, schema=service, pool_size=1)
     return SessionSource(engine, infrastructure)
 
 
 def _database_error(error, database_url):
-    where = _where(database_url) if database_url else "the SQLite files under OMS_VAR_DIR"
+    where = _where(database_url) if database_url else "the embedded PostgreSQL of `make run`"
     first = str(getattr(error, "orig", error)).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return Unreachable(f"the database is not reachable at {where} ({first}); check OMS_DATABASE_URL or --database-url")
 
@@ -355,7 +358,7 @@ def build_parser():
                         help="RabbitMQ URI (default: $OMS_AMQP_URI or %(default)s)")
     parser.add_argument("--database-url", default=os.environ.get("OMS_DATABASE_URL") or None,
                         help="PostgreSQL URL, one schema per service (default: $OMS_DATABASE_URL; "
-                             "empty means the SQLite files under $OMS_VAR_DIR)")
+                             "empty means the embedded PostgreSQL of a running `make run`)")
     parser.add_argument("--timeout", type=float, default=float(os.environ.get("OMS_RPC_TIMEOUT_SECONDS") or 10),
                         help="seconds to wait for a service's RPC answer (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")

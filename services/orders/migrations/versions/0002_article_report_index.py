@@ -10,8 +10,6 @@ side of the query (a rare article, a long date range); for a short date range it
 range's lines through ``ix_order_lines_order`` instead (``article_report`` bounds
 ``order_lines.order_id`` by the ids of the range's orders; ``ix_orders_created`` gives those).
 
-SQLite has no trigram index: nothing changes there and the report stays correct (it scans).
-
 pg_trgm goes to the schema it is already in, or else to the orders schema (the first on
 this service's search_path); the operator class is named with that schema so that the index
 is built whatever the search_path.
@@ -35,8 +33,6 @@ def _trgm_schema(bind):
 
 def upgrade():
     bind = op.get_bind()
-    if bind.dialect.name != "postgresql":
-        return
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     schema = _trgm_schema(bind).replace('"', '""')
     # IF NOT EXISTS: an operator may have built it by hand (CONCURRENTLY) on a big table first
@@ -44,7 +40,5 @@ def upgrade():
 
 
 def downgrade():
-    if op.get_bind().dialect.name != "postgresql":
-        return
     op.execute(f"DROP INDEX IF EXISTS {INDEX}")
     # pg_trgm stays: other indexes may use it
