@@ -1,6 +1,7 @@
 """Order routes of api.md: create, list, detail, history, open-order sessions, status changes."""
 from orders import schemas as wire
 
+from .. import cancelling
 from ..compose import history_with_mails
 from ..router import router
 from ..schemas import BulkResultSchema, HistoryPageSchema, OrderDetailSchema, OrderPageSchema
@@ -53,6 +54,12 @@ def get_order(ctx, reference):
     order["emails"] = mails or []
     order["unavailable"] = unavailable
     return order
+
+
+def _can(ctx):
+    from ..auth import allowed
+
+    return lambda permission: allowed(ctx.principal.role, permission)
 
 
 def _optional_async(ctx, service, method, *args):
@@ -108,18 +115,23 @@ def ship_order(ctx, reference):
 @router.route("POST", "/api/v1/orders/<reference>/cancel", "orders.process", "Cancel an order", TAGS,
               body=wire.CancelSchema, response=OrderSchema)
 def cancel_order(ctx, reference):
+    cancelling.check_cancel(_can(ctx), ctx.call, [reference])
     return ctx.call("orders", "cancel_order", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)
 
 
 @router.route("POST", "/api/v1/orders/<reference>/status", "orders.process", "Any other legal status change", TAGS,
               body=wire.StatusChangeSchema, response=OrderSchema)
 def change_status(ctx, reference):
+    if cancelling.cancels(ctx.body()):
+        cancelling.check_cancel(_can(ctx), ctx.call, [reference])
     return ctx.call("orders", "change_status", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)
 
 
 @router.route("POST", "/api/v1/orders/bulk/status", "orders.process", "Change the status of many orders", TAGS,
               body=wire.BulkStatusSchema, response=BulkResultSchema)
 def bulk_change_status(ctx):
+    if cancelling.cancels(ctx.body()):
+        cancelling.check_cancel(_can(ctx), ctx.call, cancelling.bulk_references(ctx.body()))
     return ctx.call("orders", "bulk_change_status", ctx.body(), ctx.actor)
 
 

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from oms_common.problems import Forbidden, NotFound, Problem, ServiceUnavailable
 from orders.domain import ORDER_STATUSES, PAYMENT_STATUSES, TRANSITIONS
 
+from .. import cancelling
 from ..auth import ROLES, Principal, allowed
 from ..compose import history_with_mails
 from . import sessions
@@ -263,6 +264,8 @@ def bulk(page):
             "reason": _optional(form.get("reason"))}
     query = _list_query(page.request.args)
     try:
+        if cancelling.cancels(body):
+            cancelling.check_cancel(page.can, page.calls, cancelling.bulk_references(body))
         outcome = page.calls("orders", "bulk_change_status", body, page.actor)
         error = None
     except Problem as problem:
@@ -289,9 +292,15 @@ def order(page, reference, errors=None, status=200, done=None):
     mails = (page.calls.optional("notifications", mails_reply, unavailable) if mails_reply else None) or []
     targets = sorted(target for target in TRANSITIONS.get(detail["status"], ()) if target not in ("open",
                                                                                                   "payment_pending"))
+    # cancelling refunds captured money: offered only to who may refund, or when nothing was captured
+    cancel_needs_refund = ("cancelled" in targets and not page.can(cancelling.REFUND_PERMISSION)
+                           and cancelling.holds_captured_money(payment))
+    if cancel_needs_refund:
+        targets.remove("cancelled")
     return page.render("order.html", status=status, order=detail, history=history_with_mails(history, mails),
                        payment=payment, mails=mails,
                        unavailable=sorted(set(unavailable)), targets=targets, errors=errors or {},
+                       cancel_needs_refund=cancel_needs_refund,
                        done=done or page.request.args.get("done"))
 
 
@@ -313,6 +322,8 @@ def order_action(page, reference, action):
     page.require(permission)
     form = page.request.form
     body = build(form)
+    if action == "cancel" or (action == "status" and cancelling.cancels(body)):
+        cancelling.check_cancel(page.can, page.calls, [reference])
     if versioned and form.get("version", "").isdigit():
         body["version"] = int(form["version"])
     try:

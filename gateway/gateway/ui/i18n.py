@@ -16,6 +16,8 @@ GERMAN = {
     "Unknown user or wrong password.": "Unbekannter Benutzer oder falsches Passwort.",
     "Too many failed attempts; the account is locked for 15 minutes.":
         "Zu viele Fehlversuche; das Konto ist für 15 Minuten gesperrt.",
+    "Money was captured for this order: cancelling it refunds the money, which an accountant or an admin does.":
+        "Für diese Bestellung wurde Geld eingezogen: Stornieren erstattet es, das tut die Buchhaltung oder ein Admin.",
     "Your session has expired; please sign in again.": "Ihre Sitzung ist abgelaufen; bitte neu anmelden.",
     "The form has expired; please try again.": "Das Formular ist abgelaufen; bitte erneut versuchen.",
     "Reference or invoice number": "Referenz- oder Rechnungsnummer", "Search": "Suchen", "Filter": "Filtern",
