@@ -1,9 +1,8 @@
 """Bearer-token authentication and the role rules of api.md."""
 import hashlib
 import hmac
+import logging
 import secrets
-import threading
-import time
 
 from nameko.extensions import DependencyProvider
 
@@ -14,6 +13,7 @@ from oms_common.problems import Forbidden, Unauthorized
 
 from .models import ApiToken, User
 
+log = logging.getLogger(__name__)
 ROLES = ("admin", "agent", "accountant", "readonly")
 
 # permission → roles holding it. admin holds every permission.
@@ -59,13 +59,12 @@ class Principal:
 
 
 class TokenVerifier:
-    """Resolves bearer tokens; a short cache keeps the database off the hot path."""
+    """Resolves bearer tokens with one lookup per request (unique index on the token's hash,
+    then the user's primary key). Nothing is cached: a revoked token, a deactivated user or a
+    changed role counts from the next request on, on every replica."""
 
-    def __init__(self, source, ttl=30.0):
+    def __init__(self, source):
         self.source = source
-        self.ttl = ttl
-        self._cache = {}
-        self._lock = threading.Lock()
 
     def verify(self, authorization):
         if not authorization or not authorization.startswith("Bearer "):
@@ -74,14 +73,7 @@ class TokenVerifier:
         if not token or len(token) > 200:
             raise Unauthorized("The bearer token is not valid.")
         digest = hash_token(token)
-        now = time.monotonic()
-        cached = self._cache.get(digest)
-        if cached and cached[0] > now:
-            return cached[1]
-        principal = self._lookup(digest)
-        with self._lock:
-            self._cache[digest] = (now + self.ttl, principal)
-        return principal
+        return self._lookup(digest)
 
     def _lookup(self, digest):
         with self.source.read_session() as session:
@@ -93,45 +85,46 @@ class TokenVerifier:
             raise Unauthorized("The bearer token is not valid.")
         return Principal(row.User.id, row.User.username, row.User.role)
 
-    def forget(self):
-        with self._lock:
-            self._cache.clear()
-
 
 def ensure_bootstrap_admin(source, token, password=None, password_hasher=None):
-    """Makes the configured admin user and its token exist (idempotent, safe on every start).
+    """Creates the user ``admin`` with the configured token (and password) once: when no user of
+    that name exists. Later starts change nothing, so what an admin did since (a revoked token,
+    a new password, a demotion) stays; access is recovered with ``oms users ...`` instead.
 
     Replicas starting together race to create the user: the loser's insert fails on the
-    unique user name, and its second attempt finds the winner's row.
+    unique user name, and its second attempt finds the winner's row and leaves it alone.
+    Returns True when this call created the user.
     """
     from sqlalchemy.exc import IntegrityError
 
     try:
-        _ensure_bootstrap_admin(source, token, password, password_hasher)
+        return _ensure_bootstrap_admin(source, token, password, password_hasher)
     except IntegrityError:
-        _ensure_bootstrap_admin(source, token, password, password_hasher)
+        return _ensure_bootstrap_admin(source, token, password, password_hasher)
 
 
 def _ensure_bootstrap_admin(source, token, password, password_hasher):
+    digest = hash_token(token)
     with source.unit_of_work() as uow:
         session = uow.session
         user = session.execute(select(User).where(User.username == "admin")).scalar_one_or_none()
-        if user is None:
-            user = User(username="admin", role="admin", active=True, created_at=utcnow(), failed_logins=0, language="en")
-            session.add(user)
-            session.flush()
-        user.role = "admin"
-        user.active = True
-        if password and password_hasher:
-            user.password_hash = password_hasher(password)
-        digest = hash_token(token)
-        existing = session.execute(select(ApiToken).where(ApiToken.token_hash == digest)).scalar_one_or_none()
-        if existing is None:
-            session.add(ApiToken(user_id=user.id, name="bootstrap", token_hash=digest, created_at=utcnow()))
-        elif existing.revoked_at is not None or existing.user_id != user.id:
-            existing.revoked_at = None
-            existing.user_id = user.id
+        if user is not None:
+            live = session.execute(
+                select(ApiToken.id).where(ApiToken.token_hash == digest, ApiToken.user_id == user.id,
+                                          ApiToken.revoked_at.is_(None))).first()
+            if live is None or not user.active or user.role != "admin":
+                log.warning("the user 'admin' exists and is left as it is; OMS_BOOTSTRAP_ADMIN_TOKEN is %s "
+                            "(recover access with `oms users ...`, see the README)",
+                            "not one of its live tokens" if live is None else "its token, but the user is "
+                            f"{'inactive' if not user.active else 'role ' + user.role}")
+            return False
+        user = User(username="admin", role="admin", active=True, created_at=utcnow(), failed_logins=0, language="en",
+                    password_hash=password_hasher(password) if password and password_hasher else None)
+        session.add(user)
+        session.flush()
+        session.add(ApiToken(user_id=user.id, name="bootstrap", token_hash=digest, created_at=utcnow()))
         uow.commit()
+        return True
 
 
 def create_user_with_token(source, username, role, token_name="api"):
