@@ -39,7 +39,8 @@ def suite(tmp_path_factory, smtp):
     env = suite_environment(amqp_uri, database_url, tmp_path_factory.mktemp("suite"),
                             OMS_BOOTSTRAP_ADMIN_TOKEN=ADMIN_TOKEN, OMS_SMTP_PORT=smtp.port,
                             OMS_SMTP_HOST="127.0.0.1", OMS_MAIL_POLL_SECONDS="0.2",
-                            OMS_MAIL_RETRY_BASE_SECONDS="0.5", OMS_MAIL_RETRY_MAX_SECONDS="2")
+                            OMS_MAIL_RETRY_BASE_SECONDS="0.5", OMS_MAIL_RETRY_MAX_SECONDS="2",
+                            OMS_SIGN_IN_DELAY_SECONDS="600")  # no sign-in delay runs out during a test
     running = RunningSuite(env)
     try:
         assert running.wait_for("OMS is up", timeout=180), running.tail()

@@ -140,7 +140,7 @@ def handle(request, calls, source, settings=None):
     if endpoint == "static":
         return static(values["name"])
     if endpoint == "login":
-        return login(request, source)
+        return login(request, source, settings)
     found = sessions.current_session(source, request.cookies.get(sessions.COOKIE_NAME))
     if found is None:
         if request.method == "POST":
@@ -175,7 +175,10 @@ def static(name):
     return response
 
 
-def login(request, source):
+SIGN_IN_REFUSED = "The sign-in failed: unknown user, wrong password, or too many attempts; try again in a moment."
+
+
+def login(request, source, settings=None):
     page = Page(request, None, source, None, None)
     target = request.values.get("next") or "/admin/orders"
     if not target.startswith("/admin") or target.startswith("//"):
@@ -183,12 +186,15 @@ def login(request, source):
     if request.method == "GET":
         return page.render("login.html", next=target)
     try:
-        token = sessions.sign_in(source, request.form.get("username", "")[:80], request.form.get("password", "")[:200])
+        token = sessions.sign_in(source, request.form.get("username", "")[:80], request.form.get("password", "")[:200],
+                                 request.remote_addr, sessions.throttle.ThrottlePolicy.from_settings(settings))
     except sessions.SignInRefused as refused:
-        message = ("Too many failed attempts; the account is locked for 15 minutes." if str(refused) == "locked"
-                   else "Unknown user or wrong password.")
-        return page.render("login.html", status=401, error=page.t(message), next=target,
-                           username=request.form.get("username", ""))
+        # one answer for every refusal; only a throttled attempt says when to retry
+        response = page.render("login.html", status=429 if refused.retry_after else 401,
+                               error=page.t(SIGN_IN_REFUSED), next=target, username=request.form.get("username", ""))
+        if refused.retry_after:
+            response.headers["Retry-After"] = str(refused.retry_after)
+        return response
     response = redirect(target, code=303)
     secure = request.is_secure or request.headers.get("X-Forwarded-Proto") == "https"
     response.set_cookie(sessions.COOKIE_NAME, token, httponly=True, samesite="Strict", secure=secure, path="/admin",
@@ -477,7 +483,8 @@ def user_update(page, user_id):
     form = page.request.form
     try:
         accounts.update_user(page.source, user_id, role=form.get("role"), active="active" in form,
-                             password=form.get("password") or None, acting_user_id=page.user.id)
+                             password=form.get("password") or None, acting_user_id=page.user.id,
+                             keep_session=page.web_session.id)
     except accounts.AccountProblem as problem:
         return users(page, error=problem)
     return redirect("/admin/users", code=303)
