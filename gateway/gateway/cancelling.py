@@ -44,7 +44,7 @@ def refused(references):
     one = len(references) == 1
     return Forbidden(
         f"Money was captured for {'order' if one else 'orders'} {listed}; cancelling would refund it, which "
-        "needs the refund permission (an accountant or an admin). Nothing was changed.",
+        "needs the refund permission too: an admin can cancel, or an accountant refunds first. Nothing was changed.",
         {reference: ["Money was captured; cancelling needs the refund permission."] for reference in references})
 
 

@@ -39,9 +39,8 @@ def customers_xml(fetch, q):
     root = etree.fromstring(response.content)
     schema = serialize.xml_schema()
     assert schema.validate(root), [f"{e.line}: {e.message}" for e in schema.error_log]
-    return {int(c.get("id")): {"email": c.findtext("o:email", namespaces=NS), "name": c.findtext("o:name", namespaces=NS),
-                               "language": c.findtext("o:language", namespaces=NS),
-                               "merged_into": c.findtext("o:merged_into", namespaces=NS)}
+    return {int(c.get("id")): {field: c.findtext(f"o:{field}", namespaces=NS)
+                               for field in ("email", "name", "language", "merged_into")}
             for c in root.findall("o:customer", NS)}
 
 

@@ -16,8 +16,9 @@ GERMAN = {
     "The sign-in failed: unknown user, wrong password, or too many attempts; try again in a moment.":
         "Die Anmeldung ist fehlgeschlagen: unbekannter Benutzer, falsches Passwort oder zu viele Versuche; "
         "bitte gleich noch einmal versuchen.",
-    "Money was captured for this order: cancelling it refunds the money, which an accountant or an admin does.":
-        "Für diese Bestellung wurde Geld eingezogen: Stornieren erstattet es, das tut die Buchhaltung oder ein Admin.",
+    "Money was captured: cancelling refunds it, so an admin cancels, or an accountant refunds first.":
+        "Es wurde Geld eingezogen: Stornieren erstattet es; ein Admin storniert, oder die Buchhaltung "
+        "erstattet zuerst.",
     "Your session has expired; please sign in again.": "Ihre Sitzung ist abgelaufen; bitte neu anmelden.",
     "The form has expired; please try again.": "Das Formular ist abgelaufen; bitte erneut versuchen.",
     "Reference or invoice number": "Referenz- oder Rechnungsnummer", "Search": "Suchen", "Filter": "Filtern",

@@ -53,7 +53,7 @@ def sign_in(source, username, password, address, policy=None):
         usable = user is not None and user.active and bool(user.password_hash)
         # the same argon2 work whether or not the user exists
         if not verify_password(user.password_hash if usable else None, password) or not usable:
-            throttle.record_failure(keys, now, policy)
+            throttle.record_failure(keys, utcnow(), policy)  # delays count from the answer, after argon2
             uow.commit()
             raise SignInRefused()
         throttle.record_success(session, keys)
