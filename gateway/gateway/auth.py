@@ -6,7 +6,7 @@ import secrets
 
 from nameko.extensions import DependencyProvider
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from oms_common.db import utcnow
 from oms_common.problems import Forbidden, Unauthorized
@@ -75,15 +75,18 @@ class TokenVerifier:
         digest = hash_token(token)
         return self._lookup(digest)
 
+    # columns, not ORM objects, on a plain connection: this runs on every API request
+    _query = (select(ApiToken.token_hash, User.id, User.username, User.role)
+              .join(User, User.id == ApiToken.user_id)
+              .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None),
+                     User.active.is_(True)))
+
     def _lookup(self, digest):
-        with self.source.read_session() as session:
-            row = session.execute(
-                select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None), User.active.is_(True))
-            ).first()
-        if row is None or not hmac.compare_digest(row.ApiToken.token_hash, digest):
+        with self.source.engine.connect() as connection:
+            row = connection.execute(self._query, {"digest": digest}).first()
+        if row is None or not hmac.compare_digest(row.token_hash, digest):
             raise Unauthorized("The bearer token is not valid.")
-        return Principal(row.User.id, row.User.username, row.User.role)
+        return Principal(row.id, row.username, row.role)
 
 
 def ensure_bootstrap_admin(source, token, password=None, password_hasher=None):
