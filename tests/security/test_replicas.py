@@ -8,9 +8,8 @@ from gateway.models import ApiToken, infrastructure
 from gateway.service import GatewayService
 from orders.service import OrdersService
 from tests.conftest import sql_source
+from tests.gateway.conftest import ADMIN_TOKEN  # the session database's admin, as every gateway test has it
 from tests.support.suite import free_port
-
-ADMIN_TOKEN = "replica-admin-token-0123456789"
 
 
 def test_revocation_and_demotion_hold_at_once_on_every_replica(runner_factory, service_config, database_url):
