@@ -116,10 +116,9 @@ def _ensure_bootstrap_admin(source, token, password, password_hasher):
                 select(ApiToken.id).where(ApiToken.token_hash == digest, ApiToken.user_id == user.id,
                                           ApiToken.revoked_at.is_(None))).first()
             if live is None or not user.active or user.role != "admin":
-                log.warning("the user 'admin' exists and is left as it is; OMS_BOOTSTRAP_ADMIN_TOKEN is %s "
-                            "(recover access with `oms users ...`, see the README)",
-                            "not one of its live tokens" if live is None else "its token, but the user is "
-                            f"{'inactive' if not user.active else 'role ' + user.role}")
+                log.warning("the user 'admin' exists and is left as it is (token configured: %s, active: %s, "
+                            "role: %s); recover access with `oms users ...`, see the README",
+                            "live" if live else "not live", user.active, user.role)
             return False
         user = User(username="admin", role="admin", active=True, created_at=utcnow(), failed_logins=0, language="en",
                     password_hash=password_hasher(password) if password and password_hasher else None)

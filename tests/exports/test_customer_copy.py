@@ -117,3 +117,35 @@ def test_an_order_snapshot_does_not_overwrite_the_customer_record(call, call_ord
 
     assert customers_csv(fetch, tag) == before
     assert_export_agrees(fetch, call_orders, tag, [customer_id])
+
+
+def test_an_older_order_event_still_brings_its_customer(call, copied, dispatch, exports_db, fetch):
+    """Events of one order come through several queues: the reassignment (version 2) may be applied
+    before the creation (version 1). The order stays at version 2; the first customer still arrives."""
+    from .conftest import SYNTHETIC
+    from .test_downloads import handled
+
+    tag = uuid.uuid4().hex[:10]
+    first_id, second_id = SYNTHETIC + 700000 + int(tag[:4], 16), SYNTHETIC + 770000 + int(tag[:4], 16)
+    reference = f"R{tag}"
+
+    def record(customer_id, email):
+        return {"id": customer_id, "email": email, "name": "Rea Record", "language": "de", "merged_into": None,
+                "updated_at": "2026-01-01T00:00:00+00:00"}
+
+    def doc(version, customer_id):  # the order keeps the e-mail it was placed with
+        return order_doc(reference, version=version, customer_id=customer_id,
+                         customer={"id": customer_id, "email": f"first-{tag}@example.com", "name": "Rea Record"})
+
+    dispatch(doc(2, second_id), "order_updated",
+             customer=record(second_id, f"second-{tag}@example.com"))
+    copied(reference, 2)
+    late = dispatch(doc(1, first_id), "order_created",
+                    customer=record(first_id, f"first-{tag}@example.com"))
+    wait_until(lambda: handled(exports_db, late), message="the late creation handled")
+
+    row = call("get_order_copy", reference)
+    assert row["version"] == 2 and row["document"]["customer"]["id"] == second_id
+    by_csv = customers_csv(fetch, tag)
+    assert {customer_id: row["email"] for customer_id, row in by_csv.items()} == {
+        first_id: f"first-{tag}@example.com", second_id: f"second-{tag}@example.com"}

@@ -68,12 +68,18 @@ def current_change(connection):
 
 
 def apply_order_event(source, event):
-    """Stores the order as the event carries it, unless a newer version is already here."""
+    """Stores the order as the event carries it, unless a newer version is already here; the
+    customer record it carries is applied either way (it has its own, newer-wins, version:
+    events of one order come through several queues, so an older order event may bring the
+    only word about the customer the order had then)."""
     payload = OrderEventSchema().load(event)
     document = dict(payload["order"])
     fields = OrderCopySchema().load(document)
     serialize.check_exportable(document)
     reference = domain.column_text(fields["reference"])
+    record = payload["customer"]
+    if record is not None and record["id"] != fields["customer"]["id"]:
+        record = None
     with source.unit_of_work() as uow:
         session = uow.session
         if not uow.claim_event(payload["event_id"], CONSUMER_ORDERS):
@@ -82,7 +88,8 @@ def apply_order_event(source, event):
         row = session.execute(
             select(ExportOrder).where(ExportOrder.reference == reference).with_for_update()
         ).scalar_one_or_none()
-        if row is not None and not domain.order_update_applies(row.version, fields["version"]):
+        applies = row is None or domain.order_update_applies(row.version, fields["version"])
+        if not applies and record is None:
             uow.commit()
             return False
         payment = session.get(ExportPaymentStatus, reference)
@@ -94,23 +101,25 @@ def apply_order_event(source, event):
         customer = _locked_customer(session, fields["customer"]["id"])
         with session.no_autoflush:
             seq = next_change(session)
-        values = dict(
-            version=fields["version"], change_seq=seq, invoice_number=domain.column_text(fields.get("invoice_number")),
-            customer_id=fields["customer"]["id"], status=fields["status"],
-            payment_status=document["payment_status"], payment_status_sequence=payment_sequence,
-            created_at=fields["created_at"], updated_at=fields["updated_at"], document=document,
-        )
-        if row is None:
-            session.add(ExportOrder(reference=reference, **values))
-        else:
-            for key, value in values.items():
-                setattr(row, key, value)
-        if payload["customer"] is not None and payload["customer"]["id"] == fields["customer"]["id"]:
-            _apply_record(session, customer, payload["customer"], seq)
+        if applies:
+            values = dict(
+                version=fields["version"], change_seq=seq,
+                invoice_number=domain.column_text(fields.get("invoice_number")),
+                customer_id=fields["customer"]["id"], status=fields["status"],
+                payment_status=document["payment_status"], payment_status_sequence=payment_sequence,
+                created_at=fields["created_at"], updated_at=fields["updated_at"], document=document,
+            )
+            if row is None:
+                session.add(ExportOrder(reference=reference, **values))
+            else:
+                for key, value in values.items():
+                    setattr(row, key, value)
+        if record is not None:
+            _apply_record(session, customer, record, seq)
         else:
             _apply_customer(session, customer, fields, document, seq)
         uow.commit()
-        return True
+        return applies
 
 
 def _locked_customer(session, customer_id):
