@@ -1,19 +1,19 @@
 """Bearer-token authentication and the role rules of api.md."""
 import hashlib
 import hmac
+import logging
 import secrets
-import threading
-import time
 
 from nameko.extensions import DependencyProvider
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from oms_common.db import utcnow
 from oms_common.problems import Forbidden, Unauthorized
 
 from .models import ApiToken, User
 
+log = logging.getLogger(__name__)
 ROLES = ("admin", "agent", "accountant", "readonly")
 
 # permission → roles holding it. admin holds every permission.
@@ -67,77 +67,72 @@ class Principal:
 
 
 class TokenVerifier:
-    """Resolves bearer tokens; a short cache keeps the database off the hot path."""
+    """Resolves bearer tokens with one lookup per request (unique index on the token's hash,
+    then the user's primary key). Nothing is cached: a revoked token, a deactivated user or a
+    changed role counts from the next request on, on every replica."""
 
-    def __init__(self, source, ttl=30.0):
+    def __init__(self, source):
         self.source = source
-        self.ttl = ttl
-        self._cache = {}
-        self._lock = threading.Lock()
 
     def verify(self, authorization):
         token = bearer_token(authorization)
         if not token or len(token) > 200:
             raise Unauthorized("The bearer token is not valid.")
         digest = hash_token(token)
-        now = time.monotonic()
-        cached = self._cache.get(digest)
-        if cached and cached[0] > now:
-            return cached[1]
-        principal = self._lookup(digest)
-        with self._lock:
-            self._cache[digest] = (now + self.ttl, principal)
-        return principal
+        return self._lookup(digest)
+
+    # columns, not ORM objects, on a plain connection: this runs on every API request
+    _query = (select(ApiToken.token_hash, User.id, User.username, User.role)
+              .join(User, User.id == ApiToken.user_id)
+              .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None),
+                     User.active.is_(True)))
 
     def _lookup(self, digest):
-        with self.source.read_session() as session:
-            row = session.execute(
-                select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None), User.active.is_(True))
-            ).first()
-        if row is None or not hmac.compare_digest(row.ApiToken.token_hash, digest):
+        with self.source.engine.connect() as connection:
+            row = connection.execute(self._query, {"digest": digest}).first()
+        if row is None or not hmac.compare_digest(row.token_hash, digest):
             raise Unauthorized("The bearer token is not valid.")
-        return Principal(row.User.id, row.User.username, row.User.role)
-
-    def forget(self):
-        with self._lock:
-            self._cache.clear()
+        return Principal(row.id, row.username, row.role)
 
 
 def ensure_bootstrap_admin(source, token, password=None, password_hasher=None):
-    """Makes the configured admin user and its token exist (idempotent, safe on every start).
+    """Creates the user ``admin`` with the configured token (and password) once: when no user of
+    that name exists. Later starts change nothing, so what an admin did since (a revoked token,
+    a new password, a demotion) stays; access is recovered with ``oms users ...`` instead.
 
     Replicas starting together race to create the user: the loser's insert fails on the
-    unique user name, and its second attempt finds the winner's row.
+    unique user name, and its second attempt finds the winner's row and leaves it alone.
+    Returns True when this call created the user.
     """
     from sqlalchemy.exc import IntegrityError
 
     try:
-        _ensure_bootstrap_admin(source, token, password, password_hasher)
+        return _ensure_bootstrap_admin(source, token, password, password_hasher)
     except IntegrityError:
-        _ensure_bootstrap_admin(source, token, password, password_hasher)
+        return _ensure_bootstrap_admin(source, token, password, password_hasher)
 
 
 def _ensure_bootstrap_admin(source, token, password, password_hasher):
+    digest = hash_token(token)
     with source.unit_of_work() as uow:
         session = uow.session
         user = session.execute(select(User).where(User.username == "admin")).scalar_one_or_none()
-        if user is None:
-            user = User(username="admin", role="admin", active=True, created_at=utcnow(), failed_logins=0, language="en")
-            session.add(user)
-            session.flush()
-        user.role = "admin"
-        user.active = True
-        if password and password_hasher:
-            user.password_hash = password_hasher(password)
-        digest = hash_token(token)
-        existing = session.execute(select(ApiToken).where(ApiToken.token_hash == digest)).scalar_one_or_none()
-        if existing is None:
-            session.add(ApiToken(user_id=user.id, name="bootstrap", token_hash=digest, created_at=utcnow()))
-        elif existing.revoked_at is not None or existing.user_id != user.id:
-            existing.revoked_at = None
-            existing.user_id = user.id
+        if user is not None:
+            live = session.execute(
+                select(ApiToken.id).where(ApiToken.token_hash == digest, ApiToken.user_id == user.id,
+                                          ApiToken.revoked_at.is_(None))).first()
+            if live is None or not user.active or user.role != "admin":
+                log.warning("the user 'admin' exists and is left as it is (token configured: %s, active: %s, "
+                            "role: %s); recover access with `oms users ...`, see the README",
+                            "live" if live else "not live", user.active, user.role)
+            return False
+        user = User(username="admin", role="admin", active=True, created_at=utcnow(), failed_logins=0, language="en",
+                    password_hash=password_hasher(password) if password and password_hasher else None)
+        session.add(user)
+        session.flush()
+        session.add(ApiToken(user_id=user.id, name="bootstrap", token_hash=digest, created_at=utcnow()))
         uow.commit()
+        return True
 
 
 def create_user_with_token(source, username, role, token_name="api"):

@@ -22,6 +22,8 @@ class User(Base):
     password_hash = Column(String(255))
     language = Column(String(2), nullable=False, default="en")
     active = Column(Boolean, nullable=False, default=True)
+    # Sign-in throttling lives in ``sign_in_throttle`` (by address and user); these two columns
+    # of the former per-account lock are no longer read.
     failed_logins = Column(Integer, nullable=False, default=0)
     locked_until = Column(DateTime(timezone=True))
     created_at = Column(DateTime(timezone=True), nullable=False)
@@ -47,6 +49,20 @@ class WebSession(Base):
     csrf_token = Column(String(64), nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False)
     expires_at = Column(DateTime(timezone=True), nullable=False)
+
+class SignInThrottle(Base):
+    """Failed web sign-ins per client address (``scope`` 'address', ``username`` '') and per
+    address and user name (``scope`` 'user'), shared by every gateway replica. A user name is
+    counted whether or not such a user exists, so the throttle tells nothing about accounts."""
+    __tablename__ = "sign_in_throttle"
+    scope = Column(String(10), primary_key=True)
+    address = Column(String(64), primary_key=True)
+    username = Column(String(80), primary_key=True)
+    failures = Column(Integer, nullable=False, default=0)
+    last_failure_at = Column(DateTime(timezone=True), nullable=False)
+    blocked_until = Column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_sign_in_throttle_username", "username"),)
 
 
 class IdempotentRequest(Base):

@@ -56,7 +56,13 @@ def create_user(source, username, role, password, language="en"):
         return user.id
 
 
-def update_user(source, user_id, role=None, active=None, password=None, acting_user_id=None):
+def update_user(source, user_id, role=None, active=None, password=None, acting_user_id=None, keep_session=None):
+    """Changes role, active flag and/or password. A new role or password (or deactivation) ends
+    the user's web sessions at once (but ``keep_session``, the acting admin's own); API tokens
+    need nothing, their role and state are read on every request."""
+    from .throttle import unlock
+    from .ui.sessions import end_sessions
+
     _check(role=role, password=password)
     with source.unit_of_work() as uow:
         user = uow.session.get(User, user_id)
@@ -64,15 +70,27 @@ def update_user(source, user_id, role=None, active=None, password=None, acting_u
             raise NotFound("No such user.")
         if user_id == acting_user_id and (active is False or (role and role != "admin")):
             raise AccountProblem("You cannot demote or deactivate yourself.", {"role": ["Not for yourself."]})
+        ends_sessions = bool(password) or bool(role and role != user.role) or (active is False and user.active)
         if role:
             user.role = role
         if active is not None:
             user.active = active
         if password:
             user.password_hash = hash_password(password)
-            user.failed_logins = 0
-            user.locked_until = None
+        if ends_sessions:
+            end_sessions(uow.session, user.id, keep=keep_session if user_id == acting_user_id else None)
+        username = user.username
         uow.commit()
+    if password:
+        unlock(source, username)  # a new password starts without the old one's failures
+
+
+def find_user_id(source, username):
+    with source.read_session() as session:
+        user_id = session.execute(select(User.id).where(User.username == username)).scalar_one_or_none()
+    if user_id is None:
+        raise NotFound(f"No user named '{username}'.")
+    return user_id
 
 
 def set_language(source, user_id, language):

@@ -55,7 +55,8 @@ def suite(tmp_path_factory, smtp, fake_psp):
                             OMS_SMTP_HOST="127.0.0.1", OMS_MAIL_POLL_SECONDS="0.2",
                             OMS_MAIL_RETRY_BASE_SECONDS="0.5", OMS_MAIL_RETRY_MAX_SECONDS="2",
                             OMS_STRIPE_API_KEY=fake_psp.stripe_api_key, OMS_STRIPE_API_BASE=fake_psp.base_url,
-                            OMS_STRIPE_WEBHOOK_SECRET="whsec_browser")
+                            OMS_STRIPE_WEBHOOK_SECRET="whsec_browser",
+                            OMS_SIGN_IN_DELAY_SECONDS="600")  # no sign-in delay runs out during a test
     running = RunningSuite(env)
     try:
         assert running.wait_for("OMS is up", timeout=180), running.tail()

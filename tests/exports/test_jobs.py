@@ -206,7 +206,7 @@ def test_an_incremental_customers_csv_job_writes_changed_customers_once(call, fe
     make_due(exports_db, job["id"])
     [first] = jobs.run_due_jobs(exports_db, settings, replica="test")
     body = open(first["file"], encoding="utf-8-sig").read().splitlines()
-    assert body[0] == "id;email;name;language;updated_at"
+    assert body[0] == "id;email;name;language;updated_at;merged_into"
     assert body[1].startswith(f"{first_id};{email};'=Erika Muster;de;")
     # another order of the same customer without a change of the customer: nothing new to export
     feed(order_doc(f"J{unique}-2", customer_id=first_id,

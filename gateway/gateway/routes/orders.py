@@ -6,6 +6,7 @@ from orders.domain import PSP_METHODS
 
 from oms_common.problems import ServiceUnavailable, ValidationFailed
 
+from .. import cancelling
 from ..compose import order_detail, order_history as composed_history
 from ..rpc import ServiceNotReached
 from ..router import router
@@ -70,6 +71,12 @@ def get_order(ctx, reference):
     return order_detail(ctx.call, reference)
 
 
+def _can(ctx):
+    from ..auth import allowed
+
+    return lambda permission: allowed(ctx.principal.role, permission)
+
+
 @router.route("GET", "/api/v1/orders/<reference>/history", "read", "Audit trail, oldest first", TAGS,
               response=HistoryPageSchema)
 def order_history(ctx, reference):
@@ -109,18 +116,23 @@ def ship_order(ctx, reference):
 @router.route("POST", "/api/v1/orders/<reference>/cancel", "orders.process", "Cancel an order", TAGS,
               body=wire.CancelSchema, response=OrderSchema)
 def cancel_order(ctx, reference):
+    cancelling.check_cancel(_can(ctx), ctx.call, [reference])
     return ctx.call("orders", "cancel_order", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)
 
 
 @router.route("POST", "/api/v1/orders/<reference>/status", "orders.process", "Any other legal status change", TAGS,
               body=wire.StatusChangeSchema, response=OrderSchema)
 def change_status(ctx, reference):
+    if cancelling.cancels(ctx.body()):
+        cancelling.check_cancel(_can(ctx), ctx.call, [reference])
     return ctx.call("orders", "change_status", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)
 
 
 @router.route("POST", "/api/v1/orders/bulk/status", "orders.process", "Change the status of many orders", TAGS,
               body=wire.BulkStatusSchema, response=BulkResultSchema)
 def bulk_change_status(ctx):
+    if cancelling.cancels(ctx.body()):
+        cancelling.check_cancel(_can(ctx), ctx.call, cancelling.bulk_references(ctx.body()))
     return ctx.call("orders", "bulk_change_status", ctx.body(), ctx.actor)
 
 

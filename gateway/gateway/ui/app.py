@@ -16,6 +16,7 @@ from oms_common.problems import Forbidden, NotFound, Problem, ServiceUnavailable
 from oms_common.web import problem_response
 from orders.domain import ORDER_STATUSES, PAYMENT_STATUSES, TRANSITIONS
 
+from .. import cancelling
 from ..auth import ROLES, Principal, allowed
 from ..compose import order_detail
 from ..router import MethodNotAllowedProblem
@@ -151,7 +152,7 @@ def handle(request, calls, source, settings=None):
         return problem_response(Forbidden("A form from another site was refused.",
                                           {"Origin": ["Not this site's origin."]}))
     if endpoint == "login":
-        return login(request, source)
+        return login(request, source, settings)
     found = sessions.current_session(source, request.cookies.get(sessions.COOKIE_NAME))
     if found is None:
         if request.method == "POST":
@@ -229,7 +230,10 @@ def _with_login_token(request, token, response):
     return response
 
 
-def login(request, source):
+SIGN_IN_REFUSED = "The sign-in failed: unknown user, wrong password, or too many attempts; try again in a moment."
+
+
+def login(request, source, settings=None):
     page = Page(request, None, source, None, None)
     target = safe_target(request.values.get("next"))
     form_token = _login_token(request)
@@ -244,12 +248,16 @@ def login(request, source):
         return answer(page.render("login.html", status=403, next=target, login_csrf=form_token,
                                   error=page.t("The form has expired; please try again.")))
     try:
-        token = sessions.sign_in(source, request.form.get("username", "")[:80], request.form.get("password", "")[:200])
+        token = sessions.sign_in(source, request.form.get("username", "")[:80], request.form.get("password", "")[:200],
+                                 request.remote_addr, sessions.throttle.ThrottlePolicy.from_settings(settings))
     except sessions.SignInRefused as refused:
-        message = ("Too many failed attempts; the account is locked for 15 minutes." if str(refused) == "locked"
-                   else "Unknown user or wrong password.")
-        return answer(page.render("login.html", status=401, error=page.t(message), next=target,
-                                  username=request.form.get("username", ""), login_csrf=form_token))
+        # one answer for every refusal; only a throttled attempt says when to retry
+        response = page.render("login.html", status=429 if refused.retry_after else 401,
+                               error=page.t(SIGN_IN_REFUSED), next=target, username=request.form.get("username", ""),
+                               login_csrf=form_token)
+        if refused.retry_after:
+            response.headers["Retry-After"] = str(refused.retry_after)
+        return answer(response)
     response = redirect(target, code=303)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/admin/login")
     secure = request.is_secure  # X-Forwarded-Proto counts only from a trusted proxy (the listener)
@@ -325,6 +333,8 @@ def bulk(page):
             "reason": _optional(form.get("reason"))}
     query = _list_query(page.request.args)
     try:
+        if cancelling.cancels(body):
+            cancelling.check_cancel(page.can, page.calls, cancelling.bulk_references(body))
         outcome = page.calls("orders", "bulk_change_status", body, page.actor)
         error = None
     except Problem as problem:
@@ -343,9 +353,15 @@ def order(page, reference, errors=None, status=200, done=None):
     detail = order_detail(page.calls, reference, with_history=True)
     targets = sorted(target for target in TRANSITIONS.get(detail["status"], ()) if target not in ("open",
                                                                                                   "payment_pending"))
+    # cancelling refunds captured money: offered only to who may refund, or when nothing was captured
+    cancel_needs_refund = ("cancelled" in targets and not page.can(cancelling.REFUND_PERMISSION)
+                           and cancelling.holds_captured_money(detail["payment"]))
+    if cancel_needs_refund:
+        targets.remove("cancelled")
     return page.render("order.html", status=status, order=detail, history=detail["history"],
                        payment=detail["payment"], mails=detail["emails"],
                        unavailable=detail["unavailable"], targets=targets, errors=errors or {},
+                       cancel_needs_refund=cancel_needs_refund,
                        done=done or page.request.args.get("done"))
 
 
@@ -359,6 +375,8 @@ def order_action(page, reference, action):
     page.require(permission)
     form = page.request.form
     body = build(form)
+    if action == "cancel" or (action == "status" and cancelling.cancels(body)):
+        cancelling.check_cancel(page.can, page.calls, [reference])
     if versioned and form.get("version", "").isdigit():
         body["version"] = int(form["version"])
     try:
@@ -513,7 +531,8 @@ def user_update(page, user_id):
     form = page.request.form
     try:
         accounts.update_user(page.source, user_id, role=form.get("role"), active="active" in form,
-                             password=form.get("password") or None, acting_user_id=page.user.id)
+                             password=form.get("password") or None, acting_user_id=page.user.id,
+                             keep_session=page.web_session.id)
     except accounts.AccountProblem as problem:
         return users(page, error=problem)
     return redirect("/admin/users", code=303)

@@ -13,9 +13,12 @@ GERMAN = {
     "Exports": "Exporte", "Settings": "Einstellungen", "Users": "Benutzer", "Sign out": "Abmelden",
     "Sign in": "Anmelden", "User name": "Benutzername", "Password": "Passwort", "Language": "Sprache",
     "Signed in as": "Angemeldet als", "Order management": "Bestellungsmanagement",
-    "Unknown user or wrong password.": "Unbekannter Benutzer oder falsches Passwort.",
-    "Too many failed attempts; the account is locked for 15 minutes.":
-        "Zu viele Fehlversuche; das Konto ist für 15 Minuten gesperrt.",
+    "The sign-in failed: unknown user, wrong password, or too many attempts; try again in a moment.":
+        "Die Anmeldung ist fehlgeschlagen: unbekannter Benutzer, falsches Passwort oder zu viele Versuche; "
+        "bitte gleich noch einmal versuchen.",
+    "Money was captured: cancelling refunds it, so an admin cancels, or an accountant refunds first.":
+        "Es wurde Geld eingezogen: Stornieren erstattet es; ein Admin storniert, oder die Buchhaltung "
+        "erstattet zuerst.",
     "Your session has expired; please sign in again.": "Ihre Sitzung ist abgelaufen; bitte neu anmelden.",
     "The form has expired; please try again.": "Das Formular ist abgelaufen; bitte erneut versuchen.",
     "Reference or invoice number": "Referenz- oder Rechnungsnummer", "Search": "Suchen", "Filter": "Filtern",

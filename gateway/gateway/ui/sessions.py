@@ -1,4 +1,4 @@
-"""Sign-in for the web UI: argon2 passwords, session cookies, CSRF tokens, lockout."""
+"""Sign-in for the web UI: argon2 passwords, session cookies, CSRF tokens, throttling."""
 import hashlib
 import hmac
 import secrets
@@ -8,17 +8,21 @@ from sqlalchemy import delete, select
 
 from oms_common.db import utcnow
 
+from .. import throttle
 from ..models import User, WebSession
 from ..passwords import verify_password
 
 COOKIE_NAME = "oms_session"
 SESSION_LIFETIME = timedelta(hours=8)
-MAX_FAILED_SIGN_INS = 5
-LOCKOUT = timedelta(minutes=15)
 
 
 class SignInRefused(Exception):
-    pass
+    """Every refusal is the same to the caller (no hint whether the user exists); only a
+    throttled attempt carries ``retry_after`` (seconds)."""
+
+    def __init__(self, retry_after=0):
+        super().__init__("refused")
+        self.retry_after = retry_after
 
 
 def _digest(token):
@@ -31,32 +35,42 @@ def _aware(value):
     return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def sign_in(source, username, password):
-    """Returns the new session's cookie token; refuses with a message fit to show."""
+def sign_in(source, username, password, address, policy=None):
+    """Returns the new session's cookie token, or raises SignInRefused.
+
+    The throttle keys of (address) and (address, user name) are locked for the attempt, so
+    attempts racing on several replicas are counted one after the other.
+    """
+    policy = policy or throttle.ThrottlePolicy()
     with source.unit_of_work() as uow:
         session = uow.session
-        user = session.execute(select(User).where(User.username == username).with_for_update()).scalar_one_or_none()
         now = utcnow()
-        if user is None or not user.active:
-            verify_password(None, password)  # same work either way
-            raise SignInRefused("unknown_or_wrong")
-        if user.locked_until and _aware(user.locked_until) > now:
-            raise SignInRefused("locked")
-        if not verify_password(user.password_hash, password):
-            user.failed_logins = (user.failed_logins or 0) + 1
-            if user.failed_logins >= MAX_FAILED_SIGN_INS:
-                user.locked_until = now + LOCKOUT
-                user.failed_logins = 0
+        keys = throttle.lock_keys(session, address, username, now)
+        wait = throttle.retry_after(keys, now)
+        if wait:
+            raise SignInRefused(retry_after=wait)
+        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        usable = user is not None and user.active and bool(user.password_hash)
+        # the same argon2 work whether or not the user exists
+        if not verify_password(user.password_hash if usable else None, password) or not usable:
+            throttle.record_failure(keys, utcnow(), policy)  # delays count from the answer, after argon2
             uow.commit()
-            raise SignInRefused("unknown_or_wrong")
-        user.failed_logins = 0
-        user.locked_until = None
+            raise SignInRefused()
+        throttle.record_success(session, keys)
         token = secrets.token_urlsafe(32)
         session.add(WebSession(id=_digest(token), user_id=user.id, csrf_token=secrets.token_urlsafe(24),
                                created_at=now, expires_at=now + SESSION_LIFETIME))
         session.execute(delete(WebSession).where(WebSession.user_id == user.id, WebSession.expires_at < now))
         uow.commit()
         return token
+
+
+def end_sessions(session, user_id, keep=None):
+    """Signs a user out of every browser (but ``keep``, the digest of the acting session)."""
+    condition = WebSession.user_id == user_id
+    if keep:
+        condition = condition & (WebSession.id != keep)
+    session.execute(delete(WebSession).where(condition))
 
 
 def current_session(source, token):

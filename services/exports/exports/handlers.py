@@ -14,10 +14,11 @@ from oms_common.db import utcnow
 
 from . import domain, serialize
 from .models import ExportCounter, ExportCustomer, ExportOrder, ExportPaymentStatus
-from .schemas import OrderCopySchema, OrderEventSchema, PaymentStatusEventSchema
+from .schemas import CustomersMergedEventSchema, OrderCopySchema, OrderEventSchema, PaymentStatusEventSchema
 
 CONSUMER_ORDERS = "exports.orders"
 CONSUMER_PAYMENTS = "exports.payments"
+CONSUMER_CUSTOMERS = "exports.customers"
 COUNTER = "change"
 ORDER_EVENTS = ("order_created", "order_submitted", "order_updated", "order_shipped", "order_cancelled",
                 "order_status_changed")
@@ -66,12 +67,18 @@ def current_change(connection):
 
 
 def apply_order_event(source, event):
-    """Stores the order as the event carries it, unless a newer version is already here."""
+    """Stores the order as the event carries it, unless a newer version is already here; the
+    customer record it carries is applied either way (it has its own, newer-wins, version:
+    events of one order come through several queues, so an older order event may bring the
+    only word about the customer the order had then)."""
     payload = OrderEventSchema().load(event)
     document = dict(payload["order"])
     fields = OrderCopySchema().load(document)
     serialize.check_exportable(document)
     reference = domain.column_text(fields["reference"])
+    record = payload["customer"]
+    if record is not None and record["id"] != fields["customer"]["id"]:
+        record = None
     with source.unit_of_work() as uow:
         session = uow.session
         if not uow.claim_event(payload["event_id"], CONSUMER_ORDERS):
@@ -80,7 +87,8 @@ def apply_order_event(source, event):
         row = session.execute(
             select(ExportOrder).where(ExportOrder.reference == reference).with_for_update()
         ).scalar_one_or_none()
-        if row is not None and not domain.order_update_applies(row.version, fields["version"]):
+        applies = row is None or domain.order_update_applies(row.version, fields["version"])
+        if not applies and record is None:
             uow.commit()
             return False
         payment = session.get(ExportPaymentStatus, reference)
@@ -92,20 +100,25 @@ def apply_order_event(source, event):
         customer = _locked_customer(session, fields["customer"]["id"])
         with session.no_autoflush:
             seq = next_change(session)
-        values = dict(
-            version=fields["version"], change_seq=seq, invoice_number=domain.column_text(fields.get("invoice_number")),
-            customer_id=fields["customer"]["id"], status=fields["status"],
-            payment_status=document["payment_status"], payment_status_sequence=payment_sequence,
-            created_at=fields["created_at"], updated_at=fields["updated_at"], document=document,
-        )
-        if row is None:
-            session.add(ExportOrder(reference=reference, **values))
+        if applies:
+            values = dict(
+                version=fields["version"], change_seq=seq,
+                invoice_number=domain.column_text(fields.get("invoice_number")),
+                customer_id=fields["customer"]["id"], status=fields["status"],
+                payment_status=document["payment_status"], payment_status_sequence=payment_sequence,
+                created_at=fields["created_at"], updated_at=fields["updated_at"], document=document,
+            )
+            if row is None:
+                session.add(ExportOrder(reference=reference, **values))
+            else:
+                for key, value in values.items():
+                    setattr(row, key, value)
+        if record is not None:
+            _apply_record(session, customer, record, seq)
         else:
-            for key, value in values.items():
-                setattr(row, key, value)
-        _apply_customer(session, customer, fields, document, seq)
+            _apply_customer(session, customer, fields, document, seq)
         uow.commit()
-        return True
+        return applies
 
 
 def _locked_customer(session, customer_id):
@@ -115,7 +128,52 @@ def _locked_customer(session, customer_id):
     ).scalar_one_or_none()
 
 
+def _apply_record(session, row, record, seq):
+    """Takes the orders service's customer record over, unless a newer one is already here."""
+    values = {"email": domain.column_text(record["email"]), "name": domain.column_text(record["name"]),
+              "language": domain.column_text(record.get("language")), "merged_into": record.get("merged_into")}
+    if row is None:
+        session.add(ExportCustomer(id=record["id"], **values, change_seq=seq, source_updated_at=record["updated_at"],
+                                   record_updated_at=record["updated_at"], updated_at=utcnow()))
+        return
+    if row.record_updated_at is not None and record["updated_at"] < aware(row.record_updated_at):
+        return  # an older word of the orders service: what we have is newer
+    changed = (row.email, row.name, row.language, row.merged_into) != tuple(values.values())
+    row.record_updated_at = record["updated_at"]
+    if changed:
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.change_seq = seq
+        row.updated_at = utcnow()
+
+
+def apply_customers_merged(source, event):
+    """Marks the retired customer as the orders service says (``merged_into``); its orders
+    arrive as order events of the customer they moved to."""
+    payload = CustomersMergedEventSchema().load(event)
+    record = payload["customer"]
+    with source.unit_of_work() as uow:
+        session = uow.session
+        if not uow.claim_event(payload["event_id"], CONSUMER_CUSTOMERS):
+            return False
+        row = _locked_customer(session, payload["customer_id"])
+        if record is None and row is None:
+            uow.commit()
+            return False
+        with session.no_autoflush:
+            seq = next_change(session)
+        if record is not None and record["id"] == payload["customer_id"]:
+            _apply_record(session, row, record, seq)
+        elif row is not None and row.merged_into != payload["into"]:
+            row.merged_into, row.change_seq, row.updated_at = payload["into"], seq, utcnow()
+        uow.commit()
+        return True
+
+
 def _apply_customer(session, row, fields, document, seq):
+    """An event without the customer record: the order's own e-mail and name stand in for it."""
+    if row is not None and row.record_updated_at is not None:
+        return  # the orders service's record is here; an order's snapshot does not replace it
     customer = {**fields["customer"], "email": domain.column_text(fields["customer"]["email"]),
                 "name": domain.column_text(fields["customer"]["name"])}
     language = domain.column_text(document.get("language"))

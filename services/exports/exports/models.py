@@ -66,13 +66,19 @@ class ExportPaymentStatus(Base):
 
 
 class ExportCustomer(Base):
+    """The customer as the orders service keeps it: taken from the customer record its events
+    carry (newest ``record_updated_at`` wins), retired ones marked with ``merged_into``. Events
+    without a record (from before they carried one) fall back to the order's own e-mail and name,
+    until a record arrives."""
     __tablename__ = "export_customers"
     id = Column(BigInteger, primary_key=True, autoincrement=False)
     email = Column(String(254), nullable=False)
     name = Column(String(201), nullable=False)
     language = Column(String(2))
+    merged_into = Column(BigInteger)
     change_seq = Column(BigInteger, nullable=False)
     source_updated_at = Column(DateTime(timezone=True), nullable=False)
+    record_updated_at = Column(DateTime(timezone=True))
     updated_at = Column(DateTime(timezone=True), nullable=False)
 
     __table_args__ = (

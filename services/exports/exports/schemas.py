@@ -31,10 +31,38 @@ class OrderCopySchema(_Lenient):
     updated_at = fields.AwareDateTime(required=True)
 
 
+class _SourceTime(fields.DateTime):
+    """A time as the orders service writes it; without an offset (its SQLite mode) it is UTC."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from datetime import timezone
+
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+class CustomerRecordSchema(_Lenient):
+    """The customer as the orders service keeps it (its events carry it next to the order)."""
+    id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
+    email = fields.String(required=True)
+    name = fields.String(required=True)
+    language = fields.String(load_default=None, allow_none=True)
+    merged_into = fields.Integer(load_default=None, allow_none=True, strict=False, validate=validate.Range(min=1))
+    updated_at = _SourceTime(required=True)
+
+
 class OrderEventSchema(_Lenient):
     event_id = fields.String(required=True)
     event_type = fields.String(load_default=None)
     order = fields.Dict(required=True)
+    customer = fields.Nested(CustomerRecordSchema, load_default=None, allow_none=True)
+
+
+class CustomersMergedEventSchema(_Lenient):
+    event_id = fields.String(required=True)
+    customer_id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
+    into = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
+    customer = fields.Nested(CustomerRecordSchema, load_default=None, allow_none=True)
 
 
 class PaymentStatusEventSchema(_Lenient):

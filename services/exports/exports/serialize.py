@@ -144,7 +144,9 @@ def customer_xml(customer):
     language = f"<language>{esc(customer['language'])}</language>" if customer.get("language") else ""
     return (f'<customer id="{_int(customer.get("id"))}"><email>{esc(customer.get("email"))}</email>'
             f"<name>{esc(customer.get('name'))}</name>{language}"
-            f"<updated_at>{esc(customer.get('updated_at'))}</updated_at></customer>")
+            f"<updated_at>{esc(customer.get('updated_at'))}</updated_at>"
+            + (f"<merged_into>{_int(customer['merged_into'])}</merged_into>" if customer.get("merged_into") else "")
+            + "</customer>")
 
 
 ELEMENT_BUILDERS = {"orders": order_xml, "customers": customer_xml}
@@ -218,7 +220,7 @@ ORDER_COLUMNS = (
     "subtotal", "shipping_cost", "total",
     "line_position", "line_article_number", "line_name", "line_quantity", "line_unit_price", "line_total",
 )
-CUSTOMER_COLUMNS = ("id", "email", "name", "language", "updated_at")
+CUSTOMER_COLUMNS = ("id", "email", "name", "language", "updated_at", "merged_into")
 _t = domain.csv_text
 
 
@@ -248,7 +250,7 @@ def order_rows(order):
 
 def customer_rows(customer):
     yield [str(customer["id"]), _t(customer.get("email")), _t(customer.get("name")),
-           customer.get("language") or "", customer.get("updated_at") or ""]
+           customer.get("language") or "", customer.get("updated_at") or "", str(customer.get("merged_into") or "")]
 
 
 CSV_LAYOUT = {"orders": (ORDER_COLUMNS, order_rows), "customers": (CUSTOMER_COLUMNS, customer_rows)}

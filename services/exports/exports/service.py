@@ -60,6 +60,10 @@ class ExportsService(HealthMixin):
     def on_order_status_changed(self, event):
         handlers.apply_order_event(self.db, event)
 
+    @reliable_event_handler("orders", "customers_merged")
+    def on_customers_merged(self, event):
+        handlers.apply_customers_merged(self.db, event)
+
     @reliable_event_handler("payments", "payment_status_changed")
     def on_payment_status_changed(self, event):
         handlers.apply_payment_status(self.db, event)

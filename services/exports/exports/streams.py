@@ -85,7 +85,7 @@ def customer_query(params, watermark):
     conditions = _customer_conditions(params) + [ExportCustomer.change_seq <= watermark]
     order_by = (ExportCustomer.change_seq,) if _incremental(params) else (ExportCustomer.id,)
     return (select(ExportCustomer.id, ExportCustomer.email, ExportCustomer.name, ExportCustomer.language,
-                   ExportCustomer.updated_at)
+                   ExportCustomer.updated_at, ExportCustomer.merged_into)
             .where(and_(*conditions)).order_by(*order_by))
 
 
@@ -148,7 +148,7 @@ class ExportStream:
             else:
                 for row in result:
                     yield {"id": row.id, "email": row.email, "name": row.name, "language": row.language,
-                           "updated_at": row.updated_at.isoformat()}
+                           "updated_at": row.updated_at.isoformat(), "merged_into": row.merged_into}
         finally:
             result.close()
 

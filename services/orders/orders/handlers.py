@@ -15,6 +15,7 @@ import json
 from marshmallow import ValidationError
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import object_session
 
 from oms_common.db import utcnow
 from oms_common.problems import Conflict, NotFound, ValidationFailed, from_marshmallow, load
@@ -149,10 +150,22 @@ def _touch(order):
     order.updated_at = utcnow()
 
 
+def customer_record(customer):
+    """The customer as this service keeps it (an order's own ``customer`` is the e-mail and name it
+    was placed with): what read copies of customers, like the exports', take over as it is."""
+    return {"id": customer.id, "email": customer.email,
+            "name": f"{customer.first_name} {customer.last_name}".strip(), "language": customer.language,
+            "merged_into": customer.merged_into_id, "updated_at": customer.updated_at.isoformat()}
+
+
 def _event(order, actor, invoice_placeholder=None, **extra):
     payload = {"order": _order_dump.dump(order), "actor": actor}
     if invoice_placeholder:
         payload["order"]["invoice_number"] = invoice_placeholder
+    session = object_session(order)
+    customer = session.get(Customer, order.customer_id) if session is not None else None
+    if customer is not None:
+        payload["customer"] = customer_record(customer)
     payload.update(extra)
     return payload
 
@@ -570,7 +583,7 @@ def merge_customers(source, customer_id, data, actor=None):
         duplicate.merged_into_id = kept.id
         duplicate.updated_at = utcnow()
         uow.emit("customers_merged", {"customer_id": duplicate_id, "into": kept.id, "orders_moved": len(orders),
-                                      "actor": actor})
+                                      "customer": customer_record(duplicate), "actor": actor})
         uow.commit()
         return {"customer_id": duplicate_id, "into": kept.id, "orders_moved": len(orders)}
 

@@ -212,6 +212,78 @@ def cmd_user_list(args):
         f"tokens: {len(u['tokens'])}" for u in items) or "no users")
 
 
+def _user_id(source, username):
+    from gateway import users
+    from oms_common.problems import NotFound
+
+    try:
+        return users.find_user_id(source, username)
+    except NotFound:
+        raise Refused(f"no user named '{username}'") from None
+
+
+def cmd_user_unlock(args):
+    from gateway import throttle
+
+    def work(source):
+        _user_id(source, args.username)
+        return throttle.unlock(source, args.username, args.address)
+
+    cleared = with_database(args, "gateway", work)
+    out(args, {"username": args.username, "address": args.address, "cleared": cleared},
+        f"sign-in throttle of {args.username} cleared ({cleared} entr{'y' if cleared == 1 else 'ies'})")
+
+
+def cmd_user_throttled(args):
+    from gateway import throttle
+    from oms_common.db import utcnow
+
+    items = with_database(args, "gateway", lambda source: throttle.blocked(source, utcnow()))
+    out(args, {"items": items}, "\n".join(
+        f"{i['address']:<40} {i['username'] or '(every user name)':<24} {i['failures']:>4} failures, "
+        f"blocked until {i['blocked_until']}" for i in items) or "nothing throttled")
+
+
+def _password(args):
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if args.password:
+        return args.password
+    first = getpass.getpass("new password: ")
+    if getpass.getpass("again: ") != first:
+        raise Refused("the passwords differ")
+    return first
+
+
+def cmd_user_password(args):
+    from gateway import users
+
+    password = _password(args)
+    with_database(args, "gateway", lambda source: users.update_user(source, _user_id(source, args.username),
+                                                                    password=password))
+    out(args, {"username": args.username, "password_changed": True},
+        f"password of {args.username} changed; its web sessions ended and its sign-in throttle cleared")
+
+
+def cmd_user_role(args):
+    from gateway import users
+
+    with_database(args, "gateway", lambda source: users.update_user(source, _user_id(source, args.username),
+                                                                    role=args.role))
+    out(args, {"username": args.username, "role": args.role}, f"{args.username} has the role {args.role} now")
+
+
+def cmd_user_active(args):
+    from gateway import users
+
+    with_database(args, "gateway", lambda source: users.update_user(source, _user_id(source, args.username),
+                                                                    active=args.active))
+    out(args, {"username": args.username, "active": args.active},
+        f"{args.username} is {'active' if args.active else 'inactive'} now")
+
+
 def cmd_token_create(args):
     from gateway import users
     from gateway.models import User
@@ -364,7 +436,8 @@ def build_parser():
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    user = commands.add_parser("user", help="web UI and API users").add_subparsers(dest="action", required=True)
+    user = commands.add_parser("users", aliases=["user"], help="web UI and API users; recovering access") \
+        .add_subparsers(dest="action", required=True)
     create = user.add_parser("create", help="create a user; without --password it gets an API token instead")
     create.add_argument("username")
     create.add_argument("--role", required=True, choices=ROLES)
@@ -373,6 +446,27 @@ def build_parser():
     create.add_argument("--token-name", default="cli", help="name of the token (default: %(default)s)")
     create.set_defaults(func=cmd_user_create)
     user.add_parser("list", help="users with their roles and tokens").set_defaults(func=cmd_user_list)
+    unlock = user.add_parser("unlock", help="clear the sign-in throttle of a user (on every address)")
+    unlock.add_argument("username")
+    unlock.add_argument("--address", help="also clear this client address's own throttle (see `oms users throttled`)")
+    unlock.set_defaults(func=cmd_user_unlock)
+    user.add_parser("throttled", help="addresses and user names whose sign-ins are delayed right now") \
+        .set_defaults(func=cmd_user_throttled)
+    password = user.add_parser("password", help="set a user's web UI password (asks for it unless given)")
+    password.add_argument("username")
+    given = password.add_mutually_exclusive_group()
+    given.add_argument("--password", help="the new password (visible in the process list; prefer the prompt)")
+    given.add_argument("--password-stdin", action="store_true", help="read the new password from stdin")
+    password.set_defaults(func=cmd_user_password)
+    role = user.add_parser("role", help="give a user another role (ends its web sessions)")
+    role.add_argument("username")
+    role.add_argument("role", choices=ROLES)
+    role.set_defaults(func=cmd_user_role)
+    for name, active, text in (("activate", True, "let an inactive user sign in and use its tokens again"),
+                               ("deactivate", False, "stop a user's sign-ins and tokens at once")):
+        switch = user.add_parser(name, help=text)
+        switch.add_argument("username")
+        switch.set_defaults(func=cmd_user_active, active=active)
 
     token = commands.add_parser("token", help="API tokens").add_subparsers(dest="action", required=True)
     token_create = token.add_parser("create", help="a new API token for an existing user (shown once)")
