@@ -9,7 +9,7 @@ sign-in clears its own (address, user) key; the address key only expires, so sig
 account one owns does not buy more guesses at others. ``oms users unlock`` clears a user's keys.
 """
 import math
-from datetime import timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import delete, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -51,9 +51,6 @@ class ThrottlePolicy:
         return min(self.max_delay, self.delay * 2 ** min(over, 32))
 
 
-def _aware(value):
-    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
-
 
 def keys(address, username):
     address = (address or "unknown")[:64]
@@ -79,14 +76,14 @@ def lock_keys(session, address, username, now):
 
 def retry_after(rows, now):
     """Whole seconds until every key of the attempt is free again (0: not blocked)."""
-    waits = [(_aware(row.blocked_until) - now).total_seconds() for row in rows
-             if row.blocked_until is not None and _aware(row.blocked_until) > now]
+    waits = [(row.blocked_until - now).total_seconds() for row in rows
+             if row.blocked_until is not None and row.blocked_until > now]
     return max(1, math.ceil(max(waits))) if waits else 0
 
 
 def record_failure(rows, now, policy):
     for row in rows:
-        if row.failures and (now - _aware(row.last_failure_at)).total_seconds() > policy.forget:
+        if row.failures and (now - row.last_failure_at).total_seconds() > policy.forget:
             row.failures = 0
         row.failures += 1
         row.last_failure_at = now
@@ -118,4 +115,4 @@ def blocked(source, now):
         rows = session.execute(select(SignInThrottle).where(SignInThrottle.blocked_until > now)
                                .order_by(SignInThrottle.blocked_until.desc())).scalars().all()
         return [{"scope": row.scope, "address": row.address, "username": row.username or None,
-                 "failures": row.failures, "blocked_until": _aware(row.blocked_until).isoformat()} for row in rows]
+                 "failures": row.failures, "blocked_until": row.blocked_until.isoformat()} for row in rows]

@@ -17,6 +17,7 @@ import requests
 from lxml import etree
 
 from tests.support.suite import REPO, RunningSuite, suite_environment, wait_for
+from tests.support.ui import sign_in
 
 ORDER = {
     "customer": {"email": "newcomer@example.com", "first_name": "Nora", "last_name": "Neu", "language": "en"},
@@ -174,9 +175,8 @@ def test_every_time_in_get_answers_carries_an_offset(suite, api):
 
 
 def _sign_in(suite):
-    browser = requests.Session()
-    response = browser.post(suite.base_url + "/admin/login", timeout=30, allow_redirects=False, data={
-        "username": "admin", "password": (suite.var / "admin-password").read_text().strip(), "next": "/admin/outbox"})
+    browser, response = sign_in(suite.base_url, "admin", (suite.var / "admin-password").read_text().strip(),
+                                "/admin/outbox")
     assert response.status_code == 303, response.text
     return browser
 
@@ -224,9 +224,8 @@ def test_the_outbox_is_for_admins_only(suite):
         "csrf_token": csrf, "username": "outbox-agent", "role": "agent", "password": "agent-password-123",
         "language": "en"})
     assert made.status_code == 200 and "outbox-agent" in made.text, made.text
-    agent = requests.Session()
-    assert agent.post(suite.base_url + "/admin/login", timeout=30, allow_redirects=False, data={
-        "username": "outbox-agent", "password": "agent-password-123"}).status_code == 303
+    agent, answer = sign_in(suite.base_url, "outbox-agent", "agent-password-123")
+    assert answer.status_code == 303, answer.text
     assert agent.get(suite.base_url + "/admin/outbox", timeout=30).status_code == 403
     assert 'href="/admin/outbox"' not in agent.get(suite.base_url + "/admin/orders", timeout=30).text
 

@@ -19,6 +19,7 @@ from tests.gateway.conftest import ADMIN_TOKEN, ApiClient
 from tests.gateway.orders_data import order_body
 from tests.support.smtp import SmtpSink, wait_for
 from tests.support.suite import REPO, free_port
+from tests.support.ui import sign_in
 
 sys.path.insert(0, str(REPO / "tools"))
 from fake_psp import FakePSP  # noqa: E402
@@ -297,9 +298,7 @@ def slow_rpc_gateway_config(gateway_config):
 
 
 def signed_in_browser(base_url):
-    browser = requests.Session()
-    response = browser.post(f"{base_url}/admin/login", data={"username": "admin", "password": ADMIN_PASSWORD},
-                            allow_redirects=False, timeout=30)
+    browser, response = sign_in(base_url, "admin", ADMIN_PASSWORD)
     assert response.status_code == 303, response.text
     return browser
 

@@ -115,3 +115,12 @@ def test_bad_customer_references_are_refused_naming_the_field_and_change_nothing
     assert call("get_customer", other["customer"]["id"])["merged_into_id"] is None
     with pytest.raises(NotFound):
         call("merge_customers", "X12", {"into": other["customer"]["id"]}, actor=ADMIN)
+
+
+def test_an_order_without_shipping_cost_and_a_zero_line_is_created_with_zero_total(call, order_data):
+    """The defaulted shipping cost (a string until it is used) takes part in the total check."""
+    body = order_data()
+    body.pop("shipping_cost", None)
+    body["lines"] = [{"article_number": "ZERO-1", "name": "Sample", "quantity": 1, "unit_price": "0"}]
+    order = call("create_order", body)["order"]
+    assert order["total"] == "0.00" and order["shipping_cost"] == "0.00"

@@ -29,11 +29,6 @@ def _digest(token):
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _aware(value):
-    from datetime import timezone
-
-    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
-
 
 def sign_in(source, username, password, address, policy=None):
     """Returns the new session's cookie token, or raises SignInRefused.
@@ -82,7 +77,7 @@ def current_session(source, token):
             select(WebSession, User).join(User, User.id == WebSession.user_id)
             .where(WebSession.id == _digest(token), User.active.is_(True))
         ).first()
-    if row is None or _aware(row.WebSession.expires_at) < utcnow():
+    if row is None or row.WebSession.expires_at < utcnow():
         return None
     return row.User, row.WebSession
 

@@ -136,7 +136,7 @@ def _apply_record(session, row, record, seq):
         session.add(ExportCustomer(id=record["id"], **values, change_seq=seq, source_updated_at=record["updated_at"],
                                    record_updated_at=record["updated_at"], updated_at=utcnow()))
         return
-    if row.record_updated_at is not None and record["updated_at"] < aware(row.record_updated_at):
+    if row.record_updated_at is not None and record["updated_at"] < row.record_updated_at:
         return  # an older word of the orders service: what we have is newer
     changed = (row.email, row.name, row.language, row.merged_into) != tuple(values.values())
     row.record_updated_at = record["updated_at"]

@@ -4,6 +4,7 @@ Loaded at the service edge (every RPC validates its input here) and dumped to pl
 JSON (money as decimal strings, times as ISO 8601) for RPC results and events.
 """
 import re
+from decimal import Decimal
 
 from marshmallow import (
     EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema,
@@ -65,7 +66,7 @@ class LineInputSchema(StrictSchema):
 def check_totals(data, shipping_cost=0):
     """Quantity × unit price and the order's total within MAX_TOTAL, named like any other field."""
     lines = data.get("lines") or []
-    total = shipping_cost
+    total = Decimal(str(shipping_cost))  # a defaulted shipping cost arrives as its string
     for index, line in enumerate(lines):
         line_total = line["quantity"] * line["unit_price"]
         if line_total > MAX_TOTAL:
