@@ -133,8 +133,9 @@ def test_an_authorisation_that_lapses_before_shipping_is_flagged(place_order, fa
     pid = authorize_stripe(fake_psp, rpc, probe, reference, valid=timedelta(seconds=-60),
                            created=int(time.time()) - 8 * 86400)
     assert rpc.payments.get_payment(reference)["authorization_expired"] is False
-    summary = rpc.payments.reconcile_now(3600)
-    assert reference in summary["authorizations_expired"]
+    # a row another worker holds right now is skipped (SKIP LOCKED) and flagged by the next round
+    wait_for(lambda: reference in rpc.payments.reconcile_now(3600)["authorizations_expired"], interval=0.2,
+             message="the lapsed Stripe authorisation flagged")
     assert reference not in rpc.payments.reconcile_now(3600)["authorizations_expired"]   # flagged once
     detail = rpc.payments.get_payment(reference)
     assert (detail["status"], detail["authorization_expired"]) == ("authorized", True)
@@ -155,7 +156,8 @@ def test_an_authorisation_that_lapses_before_shipping_is_flagged(place_order, fa
         wait_for(lambda: probe.status(paypal) == "authorized", message="PayPal authorised")
     finally:
         fake_psp.paypal_authorization_valid = timedelta(days=29)
-    assert paypal in rpc.payments.reconcile_now(3600)["authorizations_expired"]
+    wait_for(lambda: paypal in rpc.payments.reconcile_now(3600)["authorizations_expired"], interval=0.2,
+             message="the lapsed PayPal authorisation flagged")
     assert rpc.payments.get_payment(paypal)["authorization_expired"] is True
     wait_for(lambda: order_status(rpc, paypal) == "new", message="order released")
     with pytest.raises(Conflict, match="AUTHORIZATION_EXPIRED"):
