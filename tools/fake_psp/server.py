@@ -467,7 +467,8 @@ class FakePSP:
                 self.charges[charge["id"]] = charge
                 intent.update(status="requires_capture", amount_capturable=intent["amount"], capture_method="manual",
                               latest_charge=charge["id"])
-            return self.stripe_event("payment_intent.amount_capturable_updated", dict(intent, status="requires_capture"))
+            return self.stripe_event("payment_intent.amount_capturable_updated",
+                                     dict(intent, status="requires_capture"))
 
     def refund_intent(self, pid, amount_minor=None):
         """A refund made in the PSP's dashboard; returns the charge.refunded event."""

@@ -31,9 +31,19 @@ log = logging.getLogger(__name__)
 class PspError(Exception):
     """The PSP refused (``retryable`` False) or could not be reached (True)."""
 
-    def __init__(self, message, retryable=True):
-        super().__init__(message)
+    def __init__(self, message, retryable=True, retry_after=None):
+        super().__init__(message + (f" (the PSP asks to retry after {retry_after} s)" if retry_after else ""))
         self.retryable = retryable
+        self.retry_after = retry_after
+
+
+def _retry_after(headers):
+    """Seconds from a Retry-After header (429 / 503), when it gives a number."""
+    value = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
+    try:
+        return max(0, int(str(value).strip())) if value is not None else None
+    except ValueError:
+        return None
 
 
 class PspNotConfigured(PspError):
@@ -94,7 +104,8 @@ class StripeAdapter(Adapter):
             code = f" ({error.code})" if getattr(error, "code", None) else ""
             raise PspError(f"Stripe refused: {error.user_message or error}{code}", retryable=False) from error
         except stripe.StripeError as error:
-            raise PspError(f"Stripe: {error.user_message or error}") from error
+            raise PspError(f"Stripe: {error.user_message or error}",
+                           retry_after=_retry_after(getattr(error, "headers", None))) from error
 
     def create_payment(self, reference, amount, currency, key):
         params = {"amount": to_minor(amount, currency), "currency": currency.lower(),
@@ -306,7 +317,8 @@ class PayPalAdapter(Adapter):
             except (ValueError, AttributeError):
                 detail = response.text[:200]
             raise PspError(f"PayPal: {response.status_code} {detail}",
-                           retryable=response.status_code >= 500 or response.status_code == 429)
+                           retryable=response.status_code >= 500 or response.status_code == 429,
+                           retry_after=_retry_after(response.headers))
         return response.json() if response.content else {}
 
     def create_payment(self, reference, amount, currency, key):
