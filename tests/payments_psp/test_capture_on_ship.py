@@ -8,7 +8,8 @@ import pytest
 
 from fake_psp.server import error
 from oms_common.problems import Conflict
-from payments.domain import capture_modes
+from orders.domain import ship_needs_payment_check
+from payments.domain import OperationNotAllowed, capture_modes, ship_capture_plan
 from tests.support.suite import wait_for
 
 from .conftest import ADMIN, calls, order_status
@@ -20,6 +21,20 @@ def test_capture_mode_per_provider_overrides_the_default():
     assert capture_modes("checkout", {"stripe": "ON_SHIP"}) == {"stripe": "on_ship", "paypal": "checkout"}
     with pytest.raises(ValueError, match="OMS_PSP_CAPTURE_PAYPAL"):
         capture_modes("checkout", {"paypal": "later"})
+
+
+def test_what_shipping_asks_of_a_payment():
+    assert ship_capture_plan("stripe", "authorized") == ship_capture_plan("paypal", "authorized") == "capture"
+    for status in ("paid", "partially_refunded", "refunded", "partially_paid", "disputed"):
+        assert ship_capture_plan("stripe", status) is None
+    assert ship_capture_plan("manual", "unpaid") is None
+    for status in ("pending", "failed", "voided"):
+        with pytest.raises(OperationNotAllowed, match=status):
+            ship_capture_plan("paypal", status)
+    # orders asks payments only for PSP orders whose copy shows no captured money
+    assert ship_needs_payment_check("card", "authorized") and ship_needs_payment_check("paypal", "failed")
+    assert not ship_needs_payment_check("card", "paid") and not ship_needs_payment_check("card", "refunded")
+    assert not ship_needs_payment_check("invoice", "unpaid")
 
 
 def authorize_stripe(fake_psp, rpc, probe, reference, **kwargs):
@@ -163,3 +178,22 @@ def test_an_authorisation_that_lapses_before_shipping_is_flagged(place_order, fa
     with pytest.raises(Conflict, match="AUTHORIZATION_EXPIRED"):
         rpc.orders.ship_order(paypal, {"notify": False}, actor=ADMIN)
     assert order_status(rpc, paypal) == "new"
+
+
+def test_every_way_of_shipping_captures_first(place_order, fake_psp, rpc, probe, settle):
+    """A status change and a bulk change to shipped capture like the ship does."""
+    by_status, good, declined = (place_order("card", total="11.00") for _ in range(3))
+    pids = {ref: authorize_stripe(fake_psp, rpc, probe, ref) for ref in (by_status, good, declined)}
+    assert rpc.orders.change_status(by_status, {"status": "shipped"}, actor=ADMIN)["status"] == "shipped"
+    fake_psp.program("POST", f"/v1/payment_intents/{pids[declined]}/capture",
+                     error(402, "insufficient_funds", "Your card has insufficient funds.", "card_error"))
+    result = rpc.orders.bulk_change_status({"references": [good, declined], "status": "shipped"}, actor=ADMIN)
+    outcome = {r["reference"]: r for r in result["results"]}
+    assert outcome[good]["ok"] and not outcome[declined]["ok"]
+    assert outcome[declined]["problem"]["status"] == 409
+    assert "insufficient_funds" in outcome[declined]["problem"]["detail"]
+    settle(declined)
+    assert [order_status(rpc, ref) for ref in (by_status, good, declined)] == ["shipped", "shipped", "new"]
+    assert [probe.status(ref) for ref in (by_status, good, declined)] == ["paid", "paid", "authorized"]
+    for ref in (by_status, good, declined):
+        assert len(calls(fake_psp, "POST", f"/v1/payment_intents/{pids[ref]}/capture")) == 1
