@@ -208,3 +208,24 @@ def test_programmed_answers_are_used_once_each_then_the_normal_answer(fake_psp):
     assert answers[0].headers["Retry-After"] == "7"
     assert answers[1].json()["error"]["code"] == "resource_missing"
     assert answers[2].json()["error"]["type"] == "api_error"
+
+
+def test_paypal_reconciliation_authorises_a_lost_approval_after_psp_errors(place_order, fake_psp, rpc, probe):
+    reference = place_order("paypal", total="33.00", currency="EUR")
+    ppo = probe.payment(reference).psp_reference
+    fake_psp.approve_paypal_order(ppo)                # approved by the buyer; the webhook is lost
+    fake_psp.program("GET", f"/v2/checkout/orders/{ppo}", error(500))
+    fake_psp.program("POST", f"/v2/checkout/orders/{ppo}/authorize", error(503))
+    summary = rpc.payments.reconcile_now(0)
+    assert "500" in {e["order_reference"]: e["error"] for e in summary["errors"]}[reference]
+    assert probe.status(reference) == "pending"
+    wait_for(lambda: (s := rpc.payments.reconcile_now(0)) and reference in [e["order_reference"] for e in s["errors"]],
+             timeout=15, interval=0.3, message="the authorisation refused with 503")
+    assert probe.status(reference) == "pending"
+    wait_for(lambda: reference in rpc.payments.reconcile_now(0)["completed"], timeout=15, interval=0.3,
+             message="authorised by reconciliation")
+    payment = probe.payment(reference)
+    assert (payment.status, payment.psp_authorization_id) == (
+        "authorized", fake_psp.paypal_orders[ppo]["purchase_units"][0]["payments"]["authorizations"][0]["id"])
+    keys = [key for _, _, key in calls(fake_psp, "POST", f"/v2/checkout/orders/{ppo}/authorize")]
+    assert keys == [f"oms-authorize-{ppo}", f"oms-authorize-{ppo}"]
