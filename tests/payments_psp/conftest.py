@@ -140,3 +140,26 @@ def order_status(rpc, reference):
 def calls(fake_psp, method, path):
     with fake_psp.lock:
         return [call for call in fake_psp.calls if call[0] == method and call[1] == path]
+
+
+@pytest.fixture(scope="package")
+def gateway(session_amqp_uri, database_url, orders_service):
+    """The HTTP gateway in front of orders and payments; yields (base URL, admin token)."""
+    from nameko.containers import ServiceContainer
+
+    from gateway.auth import create_user_with_token
+    from gateway.models import infrastructure as gateway_infrastructure
+    from gateway.service import GatewayService
+    from tests.payments.conftest import new_reference
+
+    port = free_port()
+    container = ServiceContainer(GatewayService, {
+        "AMQP_URI": session_amqp_uri, "DATABASE_URL": database_url, "OUTBOX_POLL_SECONDS": 0.2,
+        "EVENT_RETRY_DELAYS": [0.2, 0.5], "max_workers": 10, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
+        "RPC_TIMEOUT_SECONDS": 30})
+    container.start()
+    source = sql_source(database_url, "gateway", gateway_infrastructure)
+    token = create_user_with_token(source, f"capture-admin-{new_reference().lower()}", "admin")
+    source.engine.dispose()
+    yield f"http://127.0.0.1:{port}", token
+    container.stop()
