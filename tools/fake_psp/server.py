@@ -6,8 +6,10 @@ Stripe (form-encoded requests, JSON answers, ``Idempotency-Key``):
     POST /v1/refunds, GET /v1/refunds/{id}
 PayPal (JSON, ``PayPal-Request-Id``):
     POST /v1/oauth2/token, POST /v2/checkout/orders, GET /v2/checkout/orders/{id},
-    POST /v2/checkout/orders/{id}/capture, POST /v2/payments/captures/{id}/refund,
-    POST /v2/payments/authorizations/{id}/void, POST /v1/notifications/verify-webhook-signature
+    POST /v2/checkout/orders/{id}/capture, POST /v2/checkout/orders/{id}/authorize,
+    GET /v2/payments/authorizations/{id}, POST /v2/payments/authorizations/{id}/capture,
+    POST /v2/payments/authorizations/{id}/void, POST /v2/payments/captures/{id}/refund,
+    POST /v1/notifications/verify-webhook-signature
 Control (tests and demos):
     POST /_fake/stripe/payment_intents/{id}/{succeed|fail|authorize}   (?deliver=1 sends the webhook)
     POST /_fake/paypal/orders/{id}/{approve|capture}                     (?deliver=1 sends the webhook)
@@ -23,6 +25,22 @@ text exactly as it appears in the verify request: a parsed and re-encoded body f
 bodies are written as PayPal writes them (``\/`` escapes, raw non-ASCII).
 ``deliver_*`` can send an event several times, late (an old timestamp) or in any order.
 
+Manual capture as the real APIs do it: a PaymentIntent made with ``capture_method=manual`` is
+authorised (``requires_capture``, a charge with ``captured: false`` and the card's
+``capture_before``) and captured by ``POST …/capture``; a PayPal order of intent ``AUTHORIZE`` is
+authorised (``…/authorize``: an authorization with ``expiration_time``) and its authorization
+captured. An authorisation past its time is refused on capture (Stripe
+``charge_expired_for_capture``, PayPal ``AUTHORIZATION_EXPIRED``).
+
+Failing on purpose (``program``): the next calls matching a method and a path pattern get
+programmed answers instead of the normal one, one answer per call: ``error(status, …)`` (5xx,
+402, 404, …: Stripe's error object or PayPal's error shape), ``rate_limited(retry_after)`` (429
+with ``Retry-After``), ``delay(seconds)`` (the answer comes late: the client times out although
+the call was made, as on a real lost answer), ``PASS`` (the normal answer). Every call is still
+recorded in ``calls`` with its idempotency key. Refunds can stay pending (``refund_status``) and
+settle later (``settle_refund`` → the matching webhook). Unknown ids are refused as the real
+APIs refuse them (Stripe ``resource_missing``, PayPal ``RESOURCE_NOT_FOUND``).
+
 The objects follow the real shapes (see tests/payments/fixtures): Stripe charges, refunds and
 disputes carry no OMS metadata (only the PaymentIntent has ``order_reference``); PayPal
 refunds carry no ``custom_id`` and name their capture only through ``links[rel=up]``.
@@ -30,6 +48,7 @@ refunds carry no ``custom_id`` and name their capture only through ``links[rel=u
 Use it in-process (``FakePSP().start()``) or as ``python -m fake_psp --port 12111``.
 """
 import base64
+import fnmatch
 import hashlib
 import hmac
 import itertools
@@ -38,7 +57,7 @@ import threading
 import time
 import uuid
 import zlib
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl
 
 import requests
@@ -73,6 +92,32 @@ def stripe_signature(body, secret, timestamp=None):
     return f"t={timestamp},v1={mac}"
 
 
+class Answer:
+    """A programmed answer to one call (see ``FakePSP.program``)."""
+
+    def __init__(self, status=None, body=None, headers=None, delay=0.0):
+        self.status, self.body, self.headers, self.delay = status, body, headers or {}, delay
+
+
+PASS = Answer()
+
+
+def error(status, code=None, message=None, kind=None, body=None, headers=None):
+    """An error answer; ``body`` None: the provider's own shape made from code and message."""
+    return Answer(status, body if body is not None else {"code": code, "message": message, "type": kind},
+                  headers)
+
+
+def rate_limited(retry_after=1):
+    return Answer(429, {"code": "rate_limit", "message": "Too many requests hit the API too quickly.",
+                        "type": "rate_limit_error"}, {"Retry-After": str(retry_after)})
+
+
+def delay(seconds):
+    """The normal answer, but only after ``seconds``: the client may give up meanwhile."""
+    return Answer(delay=seconds)
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, *args, **kwargs):
         pass
@@ -101,6 +146,11 @@ class FakePSP:
         self.paypal_deliveries = {}          # transmission id → the raw bytes delivered
         self.paypal_verify_requests = []     # raw bodies of verify-webhook-signature calls
         self.paypal_refunded = {}            # capture id → refunded cents
+        self.paypal_authorizations = {}
+        self.paypal_authorization_valid = timedelta(days=29)   # PayPal's validity of an authorization
+        self.stripe_authorization_valid = timedelta(days=7)    # Stripe's hold of a card authorisation
+        self.refund_status = None            # "pending": refunds made through the API stay pending
+        self.programmed = []                 # [(method, path pattern, [Answer, …])]
         self.calls = []          # (method, path, idempotency key) of every API call
         self.tokens = set()
         self.base_url = None
@@ -118,6 +168,9 @@ class FakePSP:
             Rule("/v2/checkout/orders/<oid>", methods=["GET"], endpoint="pp_order_get"),
             Rule("/v2/checkout/orders/<oid>/capture", methods=["POST"], endpoint="pp_order_capture"),
             Rule("/v2/payments/captures/<cid>/refund", methods=["POST"], endpoint="pp_refund"),
+            Rule("/v2/checkout/orders/<oid>/authorize", methods=["POST"], endpoint="pp_order_authorize"),
+            Rule("/v2/payments/authorizations/<aid>", methods=["GET"], endpoint="pp_authorization_get"),
+            Rule("/v2/payments/authorizations/<aid>/capture", methods=["POST"], endpoint="pp_authorization_capture"),
             Rule("/v2/payments/authorizations/<aid>/void", methods=["POST"], endpoint="pp_void"),
             Rule("/v1/notifications/verify-webhook-signature", methods=["POST"], endpoint="pp_verify"),
             Rule("/_fake/stripe/payment_intents/<pid>/<action>", methods=["POST"], endpoint="ctl_stripe"),
@@ -139,11 +192,59 @@ class FakePSP:
             self._server.server_close()
             self._server = None
 
+    # ------------------------------------------------------------ failing on purpose
+    def program(self, method, pattern, *answers):
+        """The next calls of ``method`` to a path matching ``pattern`` (fnmatch, e.g.
+        ``/v1/payment_intents/*/capture``) get ``answers``, one per call, then the normal one."""
+        with self.lock:
+            self.programmed.append((method.upper(), pattern, list(answers)))
+
+    def _programmed(self, request):
+        with self.lock:
+            for method, pattern, answers in self.programmed:
+                if answers and method == request.method and fnmatch.fnmatchcase(request.path, pattern):
+                    return answers.pop(0)
+        return None
+
+    def _answer(self, request, answer):
+        paypal = request.path.startswith(("/v2/", "/v1/notifications", "/v1/oauth2"))
+        key = request.headers.get("PayPal-Request-Id" if paypal else "Idempotency-Key")
+        with self.lock:
+            self.calls.append((request.method, request.path, key))
+        spec = answer.body or {}
+        if paypal:
+            body = spec if "name" in spec else {
+                "name": spec.get("code") or ("INTERNAL_SERVER_ERROR" if answer.status >= 500 else "RATE_LIMIT_REACHED"
+                                             if answer.status == 429 else "UNPROCESSABLE_ENTITY"),
+                "message": spec.get("message") or "An internal server error has occurred.",
+                "debug_id": uuid.uuid4().hex[:13]}
+            if "name" not in spec and answer.status == 422 and spec.get("code"):
+                body = {"name": "UNPROCESSABLE_ENTITY", "message": "The requested action could not be performed.",
+                        "debug_id": uuid.uuid4().hex[:13],
+                        "details": [{"issue": spec["code"], "description": spec.get("message") or spec["code"]}]}
+        else:
+            body = spec if "error" in spec else {"error": {
+                "type": spec.get("type") or ("api_error" if answer.status >= 500 else "invalid_request_error"),
+                "code": spec.get("code"), "message": spec.get("message") or "An unknown error occurred",
+                **({"decline_code": spec["code"]} if spec.get("type") == "card_error" else {})}}
+        response = self._json(body, answer.status)
+        for name, value in answer.headers.items():
+            response.headers[name] = value
+        if not paypal:
+            response.headers["Request-Id"] = f"req_{uuid.uuid4().hex[:14]}"
+        return response
+
     def __call__(self, environ, start_response):
         request = Request(environ)
         try:
             endpoint, values = self.url_map.bind_to_environ(environ).match()
-            response = getattr(self, "_" + endpoint)(request, **values)
+            answer = self._programmed(request) if not endpoint.startswith("ctl_") else None
+            if answer is not None and answer.delay:
+                time.sleep(answer.delay)
+            if answer is not None and answer.status is not None:
+                response = self._answer(request, answer)
+            else:
+                response = getattr(self, "_" + endpoint)(request, **values)
         except NotFound:
             response = self._json({"error": {"type": "invalid_request_error", "message": "Unrecognized URL"}}, 404)
         except HTTPException as error:
@@ -216,11 +317,18 @@ class FakePSP:
                 return self._stripe_error(f"No such payment_intent: '{pid}'", 404, code="resource_missing")
             return self._json(intent)
 
+    @staticmethod
+    def _missing(kind, rid, param="intent"):
+        """Stripe's answer for an id it does not know."""
+        return 404, {"error": {"type": "invalid_request_error", "code": "resource_missing", "param": param,
+                               "message": f"No such {kind}: '{rid}'",
+                               "doc_url": "https://stripe.com/docs/error-codes/resource-missing"}}
+
     def _pi_cancel(self, request, pid):
         def cancel(params):
             intent = self.intents.get(pid)
             if intent is None:
-                return 404, {"error": {"type": "invalid_request_error", "message": f"No such payment_intent: '{pid}'"}}
+                return self._missing("payment_intent", pid)
             if intent["status"] in ("succeeded", "canceled"):
                 return 400, {"error": {"type": "invalid_request_error", "code": "payment_intent_unexpected_state",
                                        "message": f"This PaymentIntent's status is {intent['status']}."}}
@@ -232,16 +340,32 @@ class FakePSP:
     def _pi_capture(self, request, pid):
         def capture(params):
             intent = self.intents.get(pid)
-            if intent is None or intent["status"] != "requires_capture":
-                return 400, {"error": {"type": "invalid_request_error", "message": "Not capturable."}}
-            self._stripe_succeed(intent)
+            if intent is None:
+                return self._missing("payment_intent", pid)
+            if intent["status"] != "requires_capture":
+                return 400, {"error": {
+                    "type": "invalid_request_error", "code": "payment_intent_unexpected_state",
+                    "message": f"This PaymentIntent could not be captured because it has a status of "
+                               f"{intent['status']}. Only a PaymentIntent with one of the following statuses may "
+                               "be captured: requires_capture.", "payment_intent": dict(intent)}}
+            charge = self.charges.get(intent.get("latest_charge") or "")
+            before = (((charge or {}).get("payment_method_details") or {}).get("card") or {}).get("capture_before")
+            if before is not None and before <= time.time():
+                intent.update(status="canceled", cancellation_reason="automatic", amount_capturable=0)
+                return 400, {"error": {"type": "invalid_request_error", "code": "charge_expired_for_capture",
+                                       "message": f"Charge {charge['id']} has expired for capture, and can no "
+                                                  "longer be captured.", "charge": charge["id"]}}
+            self._stripe_succeed(intent, int(params["amount_to_capture"]) if params.get("amount_to_capture")
+                                 else None)
             return 200, dict(intent)
         return self._stripe_call(request, capture)
 
     def _refund_create(self, request):
         def create(params):
             intent = self.intents.get(params.get("payment_intent", ""))
-            if intent is None or intent["status"] != "succeeded":
+            if intent is None:
+                return self._missing("payment_intent", params.get("payment_intent", ""), "payment_intent")
+            if intent["status"] != "succeeded":
                 return 400, {"error": {"type": "invalid_request_error", "code": "charge_not_refundable",
                                        "message": "This PaymentIntent has no successful charge to refund."}}
             charge = self.charges[intent["latest_charge"]]
@@ -251,11 +375,13 @@ class FakePSP:
                 return 400, {"error": {"type": "invalid_request_error", "code": "amount_too_large",
                                        "message": f"Refund amount ({amount}) is greater than unrefunded amount "
                                                   f"on charge ({left})", "param": "amount"}}
+            status = self.refund_status or "succeeded"
             refund = {"id": _id("re"), "object": "refund", "amount": amount, "currency": intent["currency"],
-                      "payment_intent": intent["id"], "charge": charge["id"], "status": "succeeded",
-                      "metadata": params.get("metadata", {}), "created": int(time.time())}
+                      "payment_intent": intent["id"], "charge": charge["id"], "status": status,
+                      "metadata": params.get("metadata", {}), "created": int(time.time()), "failure_reason": None,
+                      "balance_transaction": _id("txn")}
             self.refunds[refund["id"]] = refund
-            charge["amount_refunded"] += amount
+            charge["amount_refunded"] += amount   # Stripe counts a pending refund on the charge too
             charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
             return 200, dict(refund)
         return self._stripe_call(request, create)
@@ -264,11 +390,18 @@ class FakePSP:
         with self.lock:
             refund = self.refunds.get(rid)
             if refund is None:
-                return self._stripe_error(f"No such refund: '{rid}'", 404)
+                status, body = self._missing("refund", rid, "id")
+                return self._json(body, status)
             return self._json(refund)
 
     def _stripe_succeed(self, intent, amount=None):
         received = intent["amount"] if amount is None else amount
+        held = self.charges.get(intent.get("latest_charge") or "")
+        if held is not None and not held["captured"]:
+            # the authorised charge is captured (manual capture)
+            held.update(captured=True, amount_captured=received, paid=True, status="succeeded")
+            intent.update(status="succeeded", amount_received=received, amount_capturable=0, last_payment_error=None)
+            return held
         # a charge carries its own (empty) metadata, not the PaymentIntent's
         charge = {"id": _id("ch"), "object": "charge", "payment_intent": intent["id"], "amount": intent["amount"],
                   "amount_captured": received, "amount_refunded": 0, "captured": True, "paid": True,
@@ -316,12 +449,26 @@ class FakePSP:
             obj = dict(intent, last_payment_error={"code": "card_declined", "message": message})
             return self.stripe_event("payment_intent.payment_failed", obj)
 
-    def authorize_intent(self, pid):
+    def authorize_intent(self, pid, valid=None):
+        """The card is authorised (a manual-capture intent): ``requires_capture``, a charge not yet
+        captured whose card must be captured before ``capture_before`` (``valid`` from now, Stripe's
+        7 days by default). Returns payment_intent.amount_capturable_updated."""
         with self.lock:
             intent = self.intents[pid]
             if intent["status"] == "requires_payment_method":
-                intent.update(status="requires_capture", amount_capturable=intent["amount"], capture_method="manual")
-            return self.stripe_event("payment_intent.amount_capturable_updated", dict(intent, status="requires_capture"))
+                now = int(time.time())
+                before = now + int((valid or self.stripe_authorization_valid).total_seconds())
+                charge = {"id": _id("ch"), "object": "charge", "payment_intent": pid, "amount": intent["amount"],
+                          "amount_captured": 0, "amount_refunded": 0, "captured": False, "paid": True,
+                          "currency": intent["currency"], "metadata": {}, "refunded": False, "disputed": False,
+                          "status": "succeeded", "created": now, "livemode": False,
+                          "payment_method_details": {"type": "card", "card": {"brand": "visa", "last4": "4242",
+                                                                              "capture_before": before}}}
+                self.charges[charge["id"]] = charge
+                intent.update(status="requires_capture", amount_capturable=intent["amount"], capture_method="manual",
+                              latest_charge=charge["id"])
+            return self.stripe_event("payment_intent.amount_capturable_updated",
+                                     dict(intent, status="requires_capture"))
 
     def refund_intent(self, pid, amount_minor=None):
         """A refund made in the PSP's dashboard; returns the charge.refunded event."""
@@ -342,15 +489,15 @@ class FakePSP:
             return self.stripe_event("charge.refunded", charge)
 
     def refund_event(self, rid, status=None, failure_reason=None):
-        """charge.refund.updated for a refund, optionally moving it to ``status`` first (a refund
-        that fails after succeeding gives the money back to the charge)."""
+        """charge.refund.updated for a refund, optionally moving it to ``status`` first (a pending
+        refund settling; a refund that fails gives the money back to the charge)."""
         with self.lock:
             refund = self.refunds[rid]
             previous = refund["status"]
             if status and status != previous:
                 refund["status"] = status
                 refund["failure_reason"] = failure_reason
-                if status in ("failed", "canceled") and previous == "succeeded":
+                if status in ("failed", "canceled") and previous in ("succeeded", "pending"):
                     charge = self.charges[refund["charge"]]
                     charge["amount_refunded"] -= refund["amount"]
                     charge["refunded"] = False
@@ -407,6 +554,21 @@ class FakePSP:
     def _pp_error(self, name, message, status):
         return self._json({"name": name, "message": message, "debug_id": uuid.uuid4().hex[:12]}, status)
 
+    @staticmethod
+    def _pp_missing(field, value):
+        """PayPal's answer for an id it does not know."""
+        return 404, {"name": "RESOURCE_NOT_FOUND", "message": "The specified resource does not exist.",
+                     "debug_id": uuid.uuid4().hex[:13],
+                     "details": [{"field": field, "value": value, "location": "path", "issue": "INVALID_RESOURCE_ID",
+                                  "description": "Specified resource ID does not exist. Please check the resource "
+                                                 "ID and try again."}]}
+
+    @staticmethod
+    def _pp_unprocessable(issue, description):
+        return 422, {"name": "UNPROCESSABLE_ENTITY", "message": "The requested action could not be performed, "
+                     "semantically incorrect, or failed business validation.", "debug_id": uuid.uuid4().hex[:13],
+                     "details": [{"issue": issue, "description": description}]}
+
     def _pp_call(self, request, handler):
         if not self._pp_auth(request):
             return self._pp_error("AUTHENTICATION_FAILURE", "Authentication failed.", 401)
@@ -451,14 +613,18 @@ class FakePSP:
         with self.lock:
             order = self.paypal_orders.get(oid)
             if order is None:
-                return self._pp_error("RESOURCE_NOT_FOUND", "The specified resource does not exist.", 404)
+                status, body = self._pp_missing("order_id", oid)
+                return self._json(body, status)
             return self._json(order)
 
     def _pp_order_capture(self, request, oid):
         def capture(body):
             order = self.paypal_orders.get(oid)
             if order is None:
-                return 404, {"name": "RESOURCE_NOT_FOUND", "message": "No such order."}
+                return self._pp_missing("order_id", oid)
+            if order.get("intent") == "AUTHORIZE":
+                return self._pp_unprocessable("ACTION_DOES_NOT_MATCH_INTENT",
+                                              "Order was created with an intent to 'AUTHORIZE'.")
             if order["status"] == "COMPLETED":
                 return 422, {"name": "UNPROCESSABLE_ENTITY", "message": "The requested action could not be performed.",
                              "details": [{"issue": "ORDER_ALREADY_CAPTURED"}]}
@@ -501,7 +667,7 @@ class FakePSP:
         def refund(body):
             capture = self.paypal_captures.get(cid)
             if capture is None:
-                return 404, {"name": "RESOURCE_NOT_FOUND", "message": "No such capture."}
+                return self._pp_missing("capture_id", cid)
             value = (body.get("amount") or {}).get("value")
             result = self._paypal_refund(capture, value)
             if result is None:
@@ -522,7 +688,7 @@ class FakePSP:
         rid = f"{uuid.uuid4().hex[:17].upper()}"
         currency = capture["amount"]["currency_code"]
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S-00:00")
-        result = {"id": rid, "status": "COMPLETED",
+        result = {"id": rid, "status": "PENDING" if self.refund_status == "pending" else "COMPLETED",
                   "amount": {"value": f"{amount / 100:.2f}", "currency_code": currency},
                   "seller_payable_breakdown": {
                       "gross_amount": {"value": f"{amount / 100:.2f}", "currency_code": currency},
@@ -541,8 +707,122 @@ class FakePSP:
             result = self._paypal_refund(self.paypal_captures[cid], value)
             return self.paypal_event("PAYMENT.CAPTURE.REFUNDED", result, resource_type="refund")
 
+    def settle_paypal_refund(self, rid):
+        """A pending PayPal refund completes: PAYMENT.CAPTURE.REFUNDED with the refund."""
+        with self.lock:
+            refund = self.paypal_refunds[rid]
+            refund["status"] = "COMPLETED"
+            return self.paypal_event("PAYMENT.CAPTURE.REFUNDED", refund, resource_type="refund")
+
     def _pp_void(self, request, aid):
-        return self._pp_call(request, lambda body: (204, {}))
+        def void(body):
+            authorization = self.paypal_authorizations.get(aid)
+            if authorization is None:
+                return self._pp_missing("authorization_id", aid)
+            if authorization["status"] == "CAPTURED":
+                return self._pp_unprocessable("AUTHORIZATION_ALREADY_CAPTURED",
+                                              "Authorization has been previously captured and hence cannot be voided.")
+            authorization["status"] = "VOIDED"
+            return 204, {}
+        return self._pp_call(request, void)
+
+    def _pp_order_authorize(self, request, oid):
+        def authorize(body):
+            order = self.paypal_orders.get(oid)
+            if order is None:
+                return self._pp_missing("order_id", oid)
+            if order.get("intent") != "AUTHORIZE":
+                return self._pp_unprocessable("ACTION_DOES_NOT_MATCH_INTENT",
+                                              "Order was created with an intent to 'CAPTURE'.")
+            if order["status"] == "COMPLETED":
+                return self._pp_unprocessable("ORDER_ALREADY_AUTHORIZED", "Order already has an authorization.")
+            if order["status"] != "APPROVED":
+                return self._pp_unprocessable("ORDER_NOT_APPROVED", "Payer has not yet approved the Order.")
+            self._paypal_authorize(order)
+            return 201, json.loads(json.dumps(order))
+        return self._pp_call(request, authorize)
+
+    @staticmethod
+    def _paypal_time(moment):
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _paypal_authorize(self, order):
+        unit = order["purchase_units"][0]
+        aid = f"{uuid.uuid4().hex[:17].upper()}"
+        now = datetime.now(timezone.utc)
+        authorization = {
+            "id": aid, "status": "CREATED", "amount": dict(unit["amount"]),
+            "custom_id": unit.get("custom_id"), "invoice_id": unit.get("invoice_id"),
+            "seller_protection": {"status": "ELIGIBLE",
+                                  "dispute_categories": ["ITEM_NOT_RECEIVED", "UNAUTHORIZED_TRANSACTION"]},
+            "supplementary_data": {"related_ids": {"order_id": order["id"]}},
+            "expiration_time": self._paypal_time(now + self.paypal_authorization_valid),
+            "create_time": self._paypal_time(now), "update_time": self._paypal_time(now),
+            "links": [{"href": f"{self.base_url}/v2/payments/authorizations/{aid}", "rel": "self", "method": "GET"},
+                      {"href": f"{self.base_url}/v2/payments/authorizations/{aid}/capture", "rel": "capture",
+                       "method": "POST"},
+                      {"href": f"{self.base_url}/v2/payments/authorizations/{aid}/void", "rel": "void",
+                       "method": "POST"},
+                      {"href": f"{self.base_url}/v2/payments/authorizations/{aid}/reauthorize", "rel": "reauthorize",
+                       "method": "POST"},
+                      {"href": f"{self.base_url}/v2/checkout/orders/{order['id']}", "rel": "up", "method": "GET"}]}
+        unit["payments"].setdefault("authorizations", []).append(authorization)
+        order["status"] = "COMPLETED"
+        self.paypal_authorizations[aid] = authorization
+        return authorization
+
+    def authorization_event(self, aid):
+        """PAYMENT.AUTHORIZATION.CREATED for an authorization, as PayPal sends it."""
+        with self.lock:
+            return self.paypal_event("PAYMENT.AUTHORIZATION.CREATED", self.paypal_authorizations[aid],
+                                     resource_type="authorization")
+
+    def _pp_authorization_get(self, request, aid):
+        if not self._pp_auth(request):
+            return self._pp_error("AUTHENTICATION_FAILURE", "Authentication failed.", 401)
+        with self.lock:
+            authorization = self.paypal_authorizations.get(aid)
+            if authorization is None:
+                status, body = self._pp_missing("authorization_id", aid)
+                return self._json(body, status)
+            return self._json(authorization)
+
+    def _pp_authorization_capture(self, request, aid):
+        def capture(body):
+            authorization = self.paypal_authorizations.get(aid)
+            if authorization is None:
+                return self._pp_missing("authorization_id", aid)
+            if authorization["status"] == "CAPTURED":
+                return self._pp_unprocessable("AUTHORIZATION_ALREADY_CAPTURED",
+                                              "Authorization has been previously captured and hence cannot be "
+                                              "captured again.")
+            if authorization["status"] == "VOIDED":
+                return self._pp_unprocessable("AUTHORIZATION_VOIDED", "A voided authorization cannot be captured.")
+            if authorization["expiration_time"] <= self._paypal_time(datetime.now(timezone.utc)):
+                authorization["status"] = "EXPIRED"
+                return self._pp_unprocessable("AUTHORIZATION_EXPIRED", "An expired authorization cannot be captured.")
+            cid = f"{uuid.uuid4().hex[:17].upper()}"
+            now = self._paypal_time(datetime.now(timezone.utc))
+            amount = dict(body.get("amount") or authorization["amount"])
+            result = {"id": cid, "status": "COMPLETED", "amount": amount, "final_capture": True,
+                      "seller_protection": authorization["seller_protection"],
+                      "custom_id": authorization.get("custom_id"), "invoice_id": body.get("invoice_id")
+                      or authorization.get("invoice_id"),
+                      "supplementary_data": {"related_ids": {
+                          "order_id": authorization["supplementary_data"]["related_ids"]["order_id"],
+                          "authorization_id": aid}},
+                      "create_time": now, "update_time": now,
+                      "links": [{"href": f"{self.base_url}/v2/payments/captures/{cid}", "rel": "self",
+                                 "method": "GET"},
+                                {"href": f"{self.base_url}/v2/payments/captures/{cid}/refund", "rel": "refund",
+                                 "method": "POST"},
+                                {"href": f"{self.base_url}/v2/payments/authorizations/{aid}", "rel": "up",
+                                 "method": "GET"}]}
+            authorization["status"] = "CAPTURED"
+            self.paypal_captures[cid] = result
+            self.paypal_refunded[cid] = 0
+            return 201, json.loads(json.dumps(result))
+        return self._pp_call(request, capture)
 
     def approve_paypal_order(self, oid):
         """The buyer approved: returns CHECKOUT.ORDER.APPROVED with the order as PayPal shows it."""
@@ -673,4 +953,5 @@ class FakePSP:
     def _ctl_state(self, request):
         with self.lock:
             return self._json({"payment_intents": self.intents, "refunds": self.refunds,
-                               "paypal_orders": self.paypal_orders, "calls": self.calls})
+                               "paypal_orders": self.paypal_orders, "paypal_authorizations": self.paypal_authorizations,
+                               "calls": self.calls})

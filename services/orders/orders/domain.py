@@ -266,6 +266,17 @@ def payment_update_applies(current_sequence, incoming_sequence):
     return current_sequence is None or incoming_sequence > current_sequence
 
 
+# Payment statuses by which the money is taken already: shipping such an order needs no capture.
+CAPTURED_PAYMENT_STATUSES = frozenset({"paid", "partially_refunded", "refunded", "partially_paid", "disputed"})
+
+
+def ship_needs_payment_check(payment_method, payment_status):
+    """A PSP order whose copy of the payment status shows no captured money asks payments to
+    capture before it ships (capture on shipment). The copy may lag but never runs ahead: a
+    captured status is never followed by an uncaptured one, so trusting it skips no capture."""
+    return payment_method in PSP_METHODS and payment_status not in CAPTURED_PAYMENT_STATUSES
+
+
 def status_after_payment(order_status, payment_status):
     """A PSP order waiting for its money moves on once the PSP confirms it."""
     if order_status == "payment_pending" and payment_status in ("authorized", "paid"):

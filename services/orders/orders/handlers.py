@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
 
 from oms_common.db import utcnow
-from oms_common.problems import Conflict, NotFound, ValidationFailed, from_marshmallow, load
+from oms_common.problems import Conflict, NotFound, ServiceUnavailable, ValidationFailed, from_marshmallow, load
 
 from . import domain
 from .models import (
@@ -457,11 +457,21 @@ def _change_status(uow, order, target, actor, notify=False, reason=None, trackin
     uow.emit("order_status_changed", _event(order, actor, **common))
 
 
-def _status_use_case(source, reference, payload, target, actor):
+def _status_use_case(source, reference, payload, target, actor, capture=None):
+    """``capture(reference, actor)``: asks payments to collect the order's authorised money; run
+    for a ship, after the order is locked and the move checked, before anything is written. A
+    refusal (409) or silence (503) propagates and the order stays as it was."""
     actor = _actor(actor)
     with source.unit_of_work() as uow:
         order = _lock_order(uow.session, reference)
         _check_version(order, payload.get("version"))
+        if target == "shipped" and capture is not None and domain.ship_needs_payment_check(
+                order.payment_method, order.payment_status):
+            try:
+                domain.check_transition(order.status, target)
+            except domain.DomainError as error:
+                raise as_problem(error) from None
+            capture(order.reference, actor)
         _change_status(uow, order, target, actor, notify=payload.get("notify", False), reason=payload.get("reason"),
                        tracking_number=payload.get("tracking_number"))
         result = _order_dump.dump(order)
@@ -469,9 +479,9 @@ def _status_use_case(source, reference, payload, target, actor):
         return result
 
 
-def ship_order(source, reference, data, actor=None):
+def ship_order(source, reference, data, actor=None, capture=None):
     payload = load(ShipSchema(), data)
-    return _status_use_case(source, reference, payload, "shipped", actor)
+    return _status_use_case(source, reference, payload, "shipped", actor, capture)
 
 
 def cancel_order(source, reference, data, actor=None):
@@ -479,20 +489,20 @@ def cancel_order(source, reference, data, actor=None):
     return _status_use_case(source, reference, payload, "cancelled", actor)
 
 
-def change_status(source, reference, data, actor=None):
+def change_status(source, reference, data, actor=None, capture=None):
     payload = load(StatusChangeSchema(), data)
-    return _status_use_case(source, reference, payload, payload["status"], actor)
+    return _status_use_case(source, reference, payload, payload["status"], actor, capture)
 
 
-def bulk_change_status(source, data, actor=None):
+def bulk_change_status(source, data, actor=None, capture=None):
     """Each order is changed (or refused) in its own transaction."""
     payload = load(BulkStatusSchema(), data)
     results = []
     for reference in payload["references"]:
         try:
-            order = _status_use_case(source, reference, payload, payload["status"], actor)
+            order = _status_use_case(source, reference, payload, payload["status"], actor, capture)
             results.append({"reference": reference, "ok": True, "status": order["status"], "version": order["version"]})
-        except (Conflict, NotFound) as problem:
+        except (Conflict, NotFound, ServiceUnavailable) as problem:
             results.append({"reference": reference, "ok": False, "problem": problem.as_dict()})
     return {"status": payload["status"], "results": results,
             "succeeded": sum(1 for r in results if r["ok"]), "failed": sum(1 for r in results if not r["ok"])}

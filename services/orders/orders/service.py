@@ -2,14 +2,16 @@
 import logging
 
 from nameko.dependency_providers import Config
+from nameko.exceptions import UnknownService
 from nameko.rpc import rpc
 
 from oms_common.events import reliable_event_handler
 from oms_common.health import HealthMixin
 from oms_common.logs import CorrelationContext
-from oms_common.problems import EXPECTED
+from oms_common.problems import EXPECTED, ServiceUnavailable
 from oms_common.metrics import Metrics
 from oms_common.providers import Database
+from oms_common.rpc import TimedRpcProxy
 from oms_common.timers import configured_timer
 
 from . import handlers, queries
@@ -27,6 +29,7 @@ class OrdersService(HealthMixin):
     metrics = Metrics()
     correlation = CorrelationContext()
     config = Config()
+    payments = TimedRpcProxy("payments", timeout=30, timeout_setting="PAYMENTS_RPC_TIMEOUT")
 
     # orders: create and the open-order session (S14)
     @rpc(expected_exceptions=EXPECTED)
@@ -63,7 +66,7 @@ class OrdersService(HealthMixin):
     # status (S3, S4, S10, bulk)
     @rpc(expected_exceptions=EXPECTED)
     def ship_order(self, reference, data, actor=None):
-        return handlers.ship_order(self.db, reference, data, actor)
+        return handlers.ship_order(self.db, reference, data, actor, self._capture)
 
     @rpc(expected_exceptions=EXPECTED)
     def cancel_order(self, reference, data, actor=None):
@@ -71,11 +74,21 @@ class OrdersService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def change_status(self, reference, data, actor=None):
-        return handlers.change_status(self.db, reference, data, actor)
+        return handlers.change_status(self.db, reference, data, actor, self._capture)
 
     @rpc(expected_exceptions=EXPECTED)
     def bulk_change_status(self, data, actor=None):
-        return handlers.bulk_change_status(self.db, data, actor)
+        return handlers.bulk_change_status(self.db, data, actor, self._capture)
+
+    def _capture(self, reference, actor):
+        """Capture on shipment: the ship waits for payments' answer (with a deadline) before it
+        commits, so an order never ships with its money uncollected; payments captures at most
+        once (locked row, idempotency key). Asking from here, not from the gateway, covers every
+        way an order ships (ship, status change, bulk)."""
+        try:
+            return self.payments("capture_for_shipment", reference, actor)
+        except UnknownService:
+            raise ServiceUnavailable("The payments service is not running; the order cannot ship now.") from None
 
     # customers (S15)
     @rpc(expected_exceptions=EXPECTED)

@@ -4,9 +4,8 @@ import time
 
 import eventlet
 from nameko.extensions import DependencyProvider
-from nameko.rpc import RpcProxy
 
-from oms_common.problems import ServiceUnavailable
+from oms_common.rpc import TimedRpcProxy  # noqa: F401 - the service's RPC to orders
 
 from .psp import build_adapters
 from .webhooks import parse_secrets
@@ -39,29 +38,6 @@ class Settings(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.settings
-
-
-class TimedRpcProxy(RpcProxy):
-    """An RpcProxy whose calls give up after ``timeout`` seconds with a 503 problem."""
-
-    def __init__(self, target_service, timeout=10, **options):
-        super().__init__(target_service, **options)
-        self.timeout = timeout
-
-    def get_dependency(self, worker_ctx):
-        proxy = super().get_dependency(worker_ctx)
-        timeout = float(self.container.config.get("ORDERS_RPC_TIMEOUT") or self.timeout)
-        service = self.target_service
-
-        def call(method, *args, **kwargs):
-            reply = getattr(proxy, method).call_async(*args, **kwargs)
-            try:
-                with eventlet.Timeout(timeout):
-                    return reply.result()
-            except eventlet.Timeout:
-                raise ServiceUnavailable(f"The {service} service did not answer within {timeout:g} s.") from None
-
-        return call
 
 
 class InboxProcessor(DependencyProvider):

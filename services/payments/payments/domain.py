@@ -58,6 +58,12 @@ PROVIDER_SETTINGS = {
     "paypal": ("OMS_PAYPAL_API_BASE", "OMS_PAYPAL_CLIENT_ID", "OMS_PAYPAL_CLIENT_SECRET"),
 }
 PROVIDER_NAMES = {"manual": "manual bookkeeping", "stripe": "Stripe", "paypal": "PayPal"}
+# When a PSP payment's money is taken: at checkout (the PSP captures as the buyer pays) or
+# when the order ships (authorised at checkout, captured by the ship). An authorisation
+# lapses at the PSP: Stripe's after 7 days, PayPal's after 29 (unless the PSP names the time).
+CAPTURE_MODES = ("checkout", "on_ship")
+AUTHORIZATION_VALID_DAYS = {"stripe": 7, "paypal": 29}
+NO_CAPTURE_NEEDED = ("paid", "partially_refunded", "refunded", "partially_paid", "disputed")
 DUNNING_LEVELS = (1, 2)
 DUNNING_ORDER_STATUS = {1: "dunning_1", 2: "dunning_2"}
 
@@ -139,6 +145,33 @@ def check_completion(provider, current):
         raise OperationNotAllowed("Only PSP payments are completed by hand; use the payment status instead.")
     if current not in ("pending", "failed", "authorized"):
         raise OperationNotAllowed(f"A payment in status '{current}' cannot be completed.")
+
+
+def capture_mode(value, field="OMS_PSP_CAPTURE"):
+    """A configured capture mode (``checkout`` when empty); anything else is refused at start."""
+    mode = str(value or "").strip().lower() or "checkout"
+    if mode not in CAPTURE_MODES:
+        raise ValueError(f"{field} must be one of {', '.join(CAPTURE_MODES)}, not {value!r}.")
+    return mode
+
+
+def capture_modes(default, overrides):
+    """{provider: mode}: ``overrides`` (provider → value or empty) win over ``default``."""
+    base = capture_mode(default)
+    return {provider: capture_mode(overrides.get(provider), f"OMS_PSP_CAPTURE_{provider.upper()}")
+            if overrides.get(provider) else base for provider in ("stripe", "paypal")}
+
+
+def ship_capture_plan(provider, status):
+    """What shipping asks of the payment: 'capture' (an authorisation to collect now) or None
+    (nothing to collect: manual payment or money already captured). A PSP payment with
+    nothing authorised (pending, failed, voided) cannot be shipped against."""
+    if provider == "manual" or status in NO_CAPTURE_NEEDED:
+        return None
+    if status == "authorized":
+        return "capture"
+    raise OperationNotAllowed(f"The payment is '{status}': there is no authorisation to capture, "
+                              "so the order cannot be shipped.")
 
 
 def refundable(captured, refunded):
@@ -263,7 +296,7 @@ class PspUpdate:
     def __init__(self, order_reference, psp_reference=None, status=None, captured=None,
                  refunded_total=None, refund_id=None, refund_amount=None, currency=None, detail=None,
                  kind="payment", ids=None, requested=None, refunds=None, dispute=None, invalid=None,
-                 capture_state=None, order_status=None):
+                 capture_state=None, order_status=None, authorization_expires_at=None):
         self.kind = kind                # payment | refund | dispute | approved
         self.ids = {k: v for k, v in (ids or {}).items() if isinstance(v, str) and 0 < len(v) <= 120}
         if psp_reference and "intent" not in self.ids and "order" not in self.ids:
@@ -274,6 +307,8 @@ class PspUpdate:
         self.invalid = invalid          # why an amount or currency cannot be represented
         self.capture_state = capture_state  # PSP's capture state when it is neither paid nor failed
         self.order_status = order_status    # PayPal order status (APPROVED, COMPLETED, …)
+        self.authorization_expires_at = authorization_expires_at  # when an authorisation lapses, if known
+        self.order_intent = None            # PayPal order intent (CAPTURE / AUTHORIZE)
         self.order_reference = order_reference
         self.psp_reference = psp_reference
         self.status = status            # target status, or None when only refunds change

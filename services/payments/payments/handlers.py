@@ -73,7 +73,9 @@ def payment_view(payment, configuration=None):
         "refunded_amount", "psp_reference", "psp_capture_id", "completed_by_hand_reference", "order_status",
         "dunning_level", "failure_reason", "sequence", "version", "created_at", "updated_at", "status_changed_at",
         "psp_charge_id", "psp_capture_status", "dispute_id", "dispute_status", "dispute_amount", "dispute_reason",
-        "dispute_evidence_due_by")}
+        "dispute_evidence_due_by", "capture_mode", "authorized_at", "authorization_expires_at",
+        "authorization_expired_at")}
+    view["authorization_expired"] = payment.authorization_expired_at is not None
     view["refundable_amount"] = domain.refundable(payment.captured_amount or 0, payment.refunded_amount or 0)
     for field in MONEY_FIELDS:
         view[field] = domain.shown(view[field], payment.currency)
@@ -293,9 +295,11 @@ def _open_at_psp(source, adapters, reference):
         payment = _lock_payment(uow.session, reference)
         if not payment.psp_reference:
             payment.psp_reference = result["psp_reference"]
+            payment.capture_mode = result.get("capture_mode") or "checkout"
             _touch(payment)
             _audit(uow.session, reference, SYSTEM, "psp_payment_opened",
-                   details={"provider": provider, "psp_reference": result["psp_reference"]})
+                   details={"provider": provider, "psp_reference": result["psp_reference"],
+                            "capture_mode": payment.capture_mode})
         uow.commit()
 
 
@@ -671,6 +675,8 @@ def apply_psp_update(uow, payment, update, actor, label):
                                       reason="Reported by the PSP.", actor=actor["name"], created_at=utcnow()))
     payment.captured_amount = decision.captured
     payment.refunded_amount = decision.refunded
+    if decision.status == "authorized":
+        _note_authorization(payment, update)
     if decision.status == "failed":
         payment.failure_reason = update.detail if isinstance(update.detail, str) else "The PSP reported a failure."
         payment.psp_capture_status = "DECLINED" if update.ids.get("capture") else payment.psp_capture_status
@@ -681,43 +687,65 @@ def apply_psp_update(uow, payment, update, actor, label):
     return True, f"{decision.status}"
 
 
+def _note_authorization(payment, update):
+    """When the authorisation was made and when the PSP lets it lapse (its own time if it names
+    one, else the provider's usual validity)."""
+    payment.authorized_at = payment.authorized_at or utcnow()
+    days = domain.AUTHORIZATION_VALID_DAYS.get(payment.provider, 7)
+    payment.authorization_expires_at = (update.authorization_expires_at or payment.authorization_expires_at
+                                        or payment.authorized_at + timedelta(days=days))
+
+
 def _apply_approved(uow, adapter, payment, update, actor, label):
     """CHECKOUT.ORDER.APPROVED: capture the order (once), or take it as paid when it came captured."""
-    if update.status in ("paid", "failed", "voided") or update.capture_state:
+    if update.status in ("paid", "failed", "voided", "authorized") or update.capture_state:
         return apply_psp_update(uow, payment, update, actor, label)
     if payment.status in domain.CAPTURED_STATUSES or payment.status in ("refunded", "disputed", "voided"):
         _audit(uow.session, payment.order_reference, actor, "psp_event_ignored", payment.status, payment.status,
                reason="The order is captured already.", details={"event": label})
         return False, "captured already"
-    return _capture_approved(uow, adapter, payment, update.ids.get("order") or payment.psp_reference, actor, label)
+    if payment.status == "authorized" and (update.order_intent or "").upper() == "AUTHORIZE":
+        _audit(uow.session, payment.order_reference, actor, "psp_event_ignored", payment.status, payment.status,
+               reason="The order is authorised already.", details={"event": label})
+        return False, "authorized already"
+    return _capture_approved(uow, adapter, payment, update.ids.get("order") or payment.psp_reference, actor, label,
+                             intent=update.order_intent)
 
 
-def _capture_approved(uow, adapter, payment, order_id, actor, label):
-    """Captures an approved PayPal order; a refusal leaves it waiting for the buyer, visibly."""
-    _adopt_ids(payment, domain.PspUpdate(order_reference=None, ids={"order": order_id}))
-    # one key per attempt after a refusal: PayPal answers a reused key with the stored refusal
-    refusals = uow.session.execute(
+def _refusals(session, reference, action):
+    return session.execute(
         select(func.count()).select_from(PaymentAudit).where(
-            PaymentAudit.order_reference == payment.order_reference, PaymentAudit.action == "psp_capture_refused")
-    ).scalar_one()
-    key = f"oms-capture-{order_id}" + (f"-{refusals}" if refusals else "")
+            PaymentAudit.order_reference == reference, PaymentAudit.action == action)).scalar_one()
+
+
+def _capture_approved(uow, adapter, payment, order_id, actor, label, intent=None):
+    """Captures an approved PayPal order — or, for an order of intent AUTHORIZE (capture on
+    shipment), authorises it; a refusal leaves it waiting for the buyer, visibly."""
+    _adopt_ids(payment, domain.PspUpdate(order_reference=None, ids={"order": order_id}))
+    authorize = (intent or "").upper() == "AUTHORIZE" or (intent is None and payment.capture_mode == "on_ship")
+    verb, refused = ("authorize", "psp_authorize_refused") if authorize else ("capture", "psp_capture_refused")
+    # one key per attempt after a refusal: PayPal answers a reused key with the stored refusal
+    refusals = _refusals(uow.session, payment.order_reference, refused)
+    key = f"oms-{verb}-{order_id}" + (f"-{refusals}" if refusals else "")
     try:
-        order = adapter.capture_order(order_id, key=key)
+        order = (adapter.authorize_order if authorize else adapter.capture_order)(order_id, key=key)
     except PspError as error:
         if error.retryable:
             raise   # retried by the inbox (or the next reconciliation); the key makes it capture once
         payment.psp_capture_status = "refused"
-        payment.failure_reason = f"PayPal refused the capture: {error}"[:1000]
+        payment.failure_reason = f"PayPal refused to {verb} the order: {error}"[:1000]
         _touch(payment)
-        _audit(uow.session, payment.order_reference, actor, "psp_capture_refused", payment.status, payment.status,
+        _audit(uow.session, payment.order_reference, actor, refused, payment.status, payment.status,
                reason=payment.failure_reason, details={"event": label, "order": order_id})
-        return True, "capture refused"
+        return True, f"{verb} refused"
     captured = adapter.update_from_order(order)
     misfit = captured.invalid or _misfit(payment, adapter.name, captured)
     if misfit:
         return False, "flag:" + misfit
-    _audit(uow.session, payment.order_reference, actor, "psp_captured", payment.status, payment.status,
+    _audit(uow.session, payment.order_reference, actor, "psp_authorized" if authorize else "psp_captured",
+           payment.status, payment.status,
            details={"event": label, "order": order_id, "capture": captured.ids.get("capture"),
+                    "authorization": captured.ids.get("authorization"),
                     "captured": str(captured.captured) if captured.captured is not None else None})
     if captured.status is None and not captured.capture_state:
         return True, f"captured, order {order.get('status')}"
@@ -994,6 +1022,90 @@ def request_dunning(source, reference, data, actor, change_order_status):
         return result
 
 
+# ---------------------------------------------------------------- capture at shipment
+
+def capture_for_shipment(source, adapters, reference, actor=None):
+    """Collects the authorised money of an order that ships now (capture on shipment).
+
+    The orders service calls this over RPC while it holds the order's row and before the ship
+    commits, so an order cannot ship without its capture. It cannot capture twice: the payment
+    row is locked, a captured payment answers "nothing to capture", and the PSP call carries an
+    idempotency key (a ship retried after a lost answer replays the same capture). A refusal
+    is recorded on the payment and answered as a 409 naming the PSP's reason (nothing shipped);
+    a PSP that cannot be reached is a 503 and changes nothing.
+    """
+    actor = _actor(actor)
+    with source.unit_of_work() as uow:
+        payment = _lock_payment(uow.session, reference)
+        try:
+            plan = domain.ship_capture_plan(payment.provider, payment.status)
+        except domain.DomainError as error:
+            raise Conflict(str(error), {"payment": [payment.failure_reason or str(error)]}) from None
+        if plan is None:
+            return {"captured": False, "payment": payment_view(payment)}
+        adapter, provider = adapters[payment.provider], payment.provider
+        refusals = _refusals(uow.session, reference, "ship_capture_refused")
+        key = (f"oms-ship-capture-{payment.psp_authorization_id or payment.psp_reference}"
+               + (f"-{refusals}" if refusals else ""))
+        label = f"{provider} capture at shipment"
+        try:
+            update = adapter.capture(payment, key)
+        except PspError as error:
+            if isinstance(error, PspNotConfigured) or error.retryable:
+                raise ServiceUnavailable(f"The payment could not be captured now: {error}") from None
+            reason = f"{provider} refused the capture: {error}"[:1000]
+            payment.psp_capture_status = "refused"
+            payment.failure_reason = reason
+            _touch(payment)
+            _audit(uow.session, reference, actor, "ship_capture_refused", payment.status, payment.status,
+                   reason=reason, details={"key": key})
+            uow.commit()
+            raise Conflict(f"The order cannot ship: {reason}", {"payment": [reason]}) from None
+        misfit = update.invalid or _misfit(payment, provider, update)
+        if misfit:
+            _audit(uow.session, reference, actor, "psp_event_flagged", payment.status, payment.status,
+                   reason=misfit, details={"event": label})
+            uow.commit()
+            raise Conflict(f"The order cannot ship: the PSP's capture does not fit the payment: {misfit}",
+                           {"payment": [misfit]})
+        _audit(uow.session, reference, actor, "psp_captured", payment.status, payment.status,
+               details={"event": label, "key": key, "capture": update.ids.get("capture"),
+                        "captured": str(update.captured) if update.captured is not None else None})
+        apply_psp_update(uow, payment, update, actor, label)
+        if payment.status == "failed":
+            reason = payment.failure_reason or f"{provider} declined the capture."
+            uow.commit()
+            raise Conflict(f"The order cannot ship: {reason}", {"payment": [reason]})
+        result = {"captured": True, "payment": payment_view(payment)}
+        uow.commit()
+        return result
+
+
+def flag_expired_authorizations(source, now=None, batch=200):
+    """Authorisations that lapsed before the order shipped: flagged for staff (audit entry,
+    ``authorization_expired`` in the payment answer). The money is no longer held."""
+    now = now or utcnow()
+    flagged = []
+    with source.unit_of_work() as uow:
+        rows = uow.session.execute(
+            select(Payment).where(Payment.status == "authorized", Payment.authorization_expired_at.is_(None),
+                                  Payment.authorization_expires_at <= now)
+            .order_by(Payment.authorization_expires_at).limit(batch).with_for_update(skip_locked=True)
+        ).scalars().all()
+        for payment in rows:
+            payment.authorization_expired_at = now
+            payment.failure_reason = (f"The {payment.provider} authorisation expired at "
+                                      f"{payment.authorization_expires_at.isoformat()} before the order shipped; "
+                                      "the money is no longer held.")
+            _touch(payment)
+            _audit(uow.session, payment.order_reference, RECONCILER, "authorization_expired", payment.status,
+                   payment.status, reason=payment.failure_reason,
+                   details={"expires_at": payment.authorization_expires_at.isoformat()})
+            flagged.append(payment.order_reference)
+        uow.commit()
+    return flagged
+
+
 # ---------------------------------------------------------------- lost callbacks (S9)
 
 def reconcile(source, adapters, older_than_seconds, batch=50, recheck_seconds=60):
@@ -1018,7 +1130,8 @@ def reconcile(source, adapters, older_than_seconds, batch=50, recheck_seconds=60
             payment.reconcile_checks = (payment.reconcile_checks or 0) + 1
             leased.append((payment.order_reference, payment.provider, payment.psp_reference))
         uow.commit()
-    summary = {"checked": 0, "completed": [], "still_pending": [], "errors": []}
+    summary = {"checked": 0, "completed": [], "still_pending": [], "errors": [],
+               "authorizations_expired": flag_expired_authorizations(source)}
     for reference, provider, psp_reference in leased:
         summary["checked"] += 1
         try:
@@ -1040,7 +1153,7 @@ def reconcile(source, adapters, older_than_seconds, batch=50, recheck_seconds=60
                 # the buyer approved but the webhook was lost: capture now (the key captures once)
                 try:
                     changed, _ = _capture_approved(uow, adapters[provider], payment, psp_reference, RECONCILER,
-                                                   label)
+                                                   label, intent=update.order_intent)
                 except PspError as error:
                     summary["errors"].append({"order_reference": reference, "error": str(error)})
             elif update is not None and update.status:

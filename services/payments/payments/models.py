@@ -41,6 +41,10 @@ class Payment(Base):
     dispute_reason = Column(String(120))
     dispute_evidence_due_by = Column(DateTime(timezone=True))
     status_before_dispute = Column(String(20))
+    capture_mode = Column(String(10))            # checkout | on_ship, as the PSP payment was opened
+    authorized_at = Column(DateTime(timezone=True))
+    authorization_expires_at = Column(DateTime(timezone=True))
+    authorization_expired_at = Column(DateTime(timezone=True))  # flagged for staff by reconciliation
     completed_by_hand_reference = Column(String(120))
     order_status = Column(String(20))
     dunning_level = Column(SmallInteger, nullable=False, default=0)

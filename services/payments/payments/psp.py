@@ -5,7 +5,8 @@ webhook events into ``domain.PspUpdate``. Every outgoing mutation carries an ide
 key, so a retried call (after a timeout, a crash or a redelivered event) never charges,
 refunds or cancels twice.
 
-    create_payment(reference, amount, currency, key) -> {"psp_reference", ...}
+    create_payment(reference, amount, currency, key) -> {"psp_reference", "capture_mode", ...}
+    capture(payment, key)                            -> PspUpdate (an authorisation captured at shipment)
     retrieve(psp_reference)                          -> PspUpdate | None (lost callbacks, S9)
     refund(payment, amount, key, reason)             -> {"refund_id", "amount", "status"}
     void(payment, key)                               -> {"status"}
@@ -16,13 +17,13 @@ import json
 import logging
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import requests
 import stripe
 
 from .currencies import CurrencyError, from_paypal_value, to_paypal_value
-from .domain import CAPABILITIES, PspUpdate, from_minor, money, to_minor
+from .domain import AUTHORIZATION_VALID_DAYS, CAPABILITIES, PspUpdate, capture_modes, from_minor, money, to_minor
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +31,19 @@ log = logging.getLogger(__name__)
 class PspError(Exception):
     """The PSP refused (``retryable`` False) or could not be reached (True)."""
 
-    def __init__(self, message, retryable=True):
-        super().__init__(message)
+    def __init__(self, message, retryable=True, retry_after=None):
+        super().__init__(message + (f" (the PSP asks to retry after {retry_after} s)" if retry_after else ""))
         self.retryable = retryable
+        self.retry_after = retry_after
+
+
+def _retry_after(headers):
+    """Seconds from a Retry-After header (429 / 503), when it gives a number."""
+    value = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
+    try:
+        return max(0, int(str(value).strip())) if value is not None else None
+    except ValueError:
+        return None
 
 
 class PspNotConfigured(PspError):
@@ -41,6 +52,7 @@ class PspNotConfigured(PspError):
 
 class Adapter:
     name = "abstract"
+    capture_mode = "checkout"   # or "on_ship": authorise at checkout, capture when shipped
 
     @property
     def capabilities(self):
@@ -67,8 +79,9 @@ class StripeAdapter(Adapter):
 
     name = "stripe"
 
-    def __init__(self, api_key, api_base=None, timeout=10, max_network_retries=2):
+    def __init__(self, api_key, api_base=None, timeout=10, max_network_retries=2, capture_mode="checkout"):
         self.api_key = api_key
+        self.capture_mode = capture_mode
         self.api_base = api_base
         self._client = None
         if api_key:
@@ -88,18 +101,26 @@ class StripeAdapter(Adapter):
         try:
             return fn(*args, **kwargs)
         except (stripe.InvalidRequestError, stripe.CardError, stripe.IdempotencyError) as error:
-            raise PspError(f"Stripe refused: {error.user_message or error}", retryable=False) from error
+            code = f" ({error.code})" if getattr(error, "code", None) else ""
+            raise PspError(f"Stripe refused: {error.user_message or error}{code}", retryable=False) from error
         except stripe.StripeError as error:
-            raise PspError(f"Stripe: {error.user_message or error}") from error
+            raise PspError(f"Stripe: {error.user_message or error}",
+                           retry_after=_retry_after(getattr(error, "headers", None))) from error
 
     def create_payment(self, reference, amount, currency, key):
+        params = {"amount": to_minor(amount, currency), "currency": currency.lower(),
+                  "metadata": {"order_reference": reference}, "description": f"Order {reference}"}
+        if self.capture_mode == "on_ship":
+            params["capture_method"] = "manual"   # the card is authorised; the ship captures
         intent = self._call(
-            lambda: self._client.v1.payment_intents.create(
-                params={"amount": to_minor(amount, currency), "currency": currency.lower(),
-                        "metadata": {"order_reference": reference},
-                        "description": f"Order {reference}"},
-                options={"idempotency_key": key}))
-        return {"psp_reference": intent.id, "status": intent.status}
+            lambda: self._client.v1.payment_intents.create(params=params, options={"idempotency_key": key}))
+        return {"psp_reference": intent.id, "status": intent.status, "capture_mode": self.capture_mode}
+
+    def capture(self, payment, key):
+        """Captures an authorised PaymentIntent (``requires_capture``) in full."""
+        intent = self._call(
+            lambda: self._client.v1.payment_intents.capture(payment.psp_reference, options={"idempotency_key": key}))
+        return self._update_from_intent(intent.to_dict(), intent.status)
 
     def retrieve(self, psp_reference):
         intent = self._call(lambda: self._client.v1.payment_intents.retrieve(psp_reference))
@@ -139,6 +160,10 @@ class StripeAdapter(Adapter):
             order_reference=(obj.get("metadata") or {}).get("order_reference"), kind="payment",
             psp_reference=obj.get("id"), status=status, currency=currency, ids=ids,
             detail=error.get("message") if status == "failed" else None)
+        if status == "authorized" and charges:   # older API versions show the card's capture deadline
+            before = (((charges[0].get("payment_method_details") or {}).get("card")) or {}).get("capture_before")
+            if isinstance(before, int):
+                update.authorization_expires_at = datetime.fromtimestamp(before, timezone.utc)
         try:
             if currency is None:
                 raise CurrencyError("The PaymentIntent names no currency.")
@@ -162,7 +187,13 @@ class StripeAdapter(Adapter):
         event_type = event.get("type")
         obj = ((event.get("data") or {}).get("object")) or {}
         if event_type in STRIPE_STATUS:
-            return self._update_from_intent(obj, obj.get("status"), event_type)
+            update = self._update_from_intent(obj, obj.get("status"), event_type)
+            created = event.get("created")
+            if update.status == "authorized" and update.authorization_expires_at is None and isinstance(created, int):
+                # Stripe holds a card authorisation for 7 days from when it was made
+                update.authorization_expires_at = datetime.fromtimestamp(created, timezone.utc) + timedelta(
+                    days=AUTHORIZATION_VALID_DAYS["stripe"])
+            return update
         reference = (obj.get("metadata") or {}).get("order_reference")
         currency = (obj.get("currency") or "").upper() or None
         if event_type == "charge.refunded":
@@ -230,8 +261,9 @@ class PayPalAdapter(Adapter):
 
     name = "paypal"
 
-    def __init__(self, api_base, client_id, client_secret, webhook_id, timeout=10):
+    def __init__(self, api_base, client_id, client_secret, webhook_id, timeout=10, capture_mode="checkout"):
         self.api_base = (api_base or "").rstrip("/")
+        self.capture_mode = capture_mode
         self.client_id = client_id
         self.client_secret = client_secret
         self.webhook_id = webhook_id
@@ -284,16 +316,18 @@ class PayPalAdapter(Adapter):
                 detail = ", ".join(i for i in issues if i) or answer.get("message") or response.text[:200]
             except (ValueError, AttributeError):
                 detail = response.text[:200]
-            raise PspError(f"PayPal: {response.status_code} {detail}", retryable=response.status_code >= 500)
+            raise PspError(f"PayPal: {response.status_code} {detail}",
+                           retryable=response.status_code >= 500 or response.status_code == 429,
+                           retry_after=_retry_after(response.headers))
         return response.json() if response.content else {}
 
     def create_payment(self, reference, amount, currency, key):
         order = self._request("POST", "/v2/checkout/orders", {
-            "intent": "CAPTURE",
+            "intent": "AUTHORIZE" if self.capture_mode == "on_ship" else "CAPTURE",
             "purchase_units": [{"reference_id": reference, "custom_id": reference, "invoice_id": reference,
                                 "amount": {"currency_code": currency, "value": to_paypal_value(amount, currency)}}],
         }, key=key)
-        return {"psp_reference": order["id"], "status": order.get("status")}
+        return {"psp_reference": order["id"], "status": order.get("status"), "capture_mode": self.capture_mode}
 
     def retrieve(self, psp_reference):
         order = self._request("GET", f"/v2/checkout/orders/{psp_reference}")
@@ -303,6 +337,40 @@ class PayPalAdapter(Adapter):
         """Captures an approved order (idempotent through ``PayPal-Request-Id``); the order answered."""
         return self._request("POST", f"/v2/checkout/orders/{order_id}/capture", {}, key=key)
 
+    def authorize_order(self, order_id, key):
+        """Authorises an approved order of intent AUTHORIZE (idempotent); the order answered."""
+        return self._request("POST", f"/v2/checkout/orders/{order_id}/authorize", {}, key=key)
+
+    def capture(self, payment, key):
+        """Captures the order's authorisation in full (``final_capture``); a PspUpdate of the capture."""
+        if not payment.psp_authorization_id:
+            raise PspError("PayPal: no authorization is known for this payment.", retryable=False)
+        capture = self._request("POST", f"/v2/payments/authorizations/{payment.psp_authorization_id}/capture",
+                                {"final_capture": True, "invoice_id": payment.order_reference}, key=key)
+        return self.update_from_capture(capture, payment.psp_authorization_id)
+
+    @staticmethod
+    def update_from_capture(capture, authorization_id=None):
+        amount = capture.get("amount") or {}
+        currency = amount.get("currency_code")
+        state = str(capture.get("status") or "")
+        update = PspUpdate(order_reference=_our_reference(capture), currency=currency,
+                           ids={"capture": capture.get("id"), "authorization": authorization_id})
+        try:
+            if state in ("COMPLETED", "PARTIALLY_REFUNDED", "REFUNDED"):
+                update.status = "paid"
+                update.captured = from_paypal_value(amount.get("value"), currency)
+            elif state in ("DECLINED", "FAILED"):
+                update.status = "failed"
+                update.detail = f"PayPal declined the capture ({state})."
+            else:
+                reason = (capture.get("status_details") or {}).get("reason")
+                update.capture_state = state or "PENDING"
+                update.detail = f"PayPal holds the capture ({state}{': ' + reason if reason else ''})."
+        except (CurrencyError, TypeError) as error:
+            update.invalid = str(error)
+        return update
+
     @staticmethod
     def update_from_order(order):
         """A PayPal order (webhook resource, GET or capture answer) as a PspUpdate of kind 'approved'."""
@@ -310,8 +378,10 @@ class PayPalAdapter(Adapter):
         amount = unit.get("amount") or {}
         currency = amount.get("currency_code")
         captures = (unit.get("payments") or {}).get("captures") or []
+        authorizations = (unit.get("payments") or {}).get("authorizations") or []
         update = PspUpdate(order_reference=_our_reference(unit), kind="approved", currency=currency,
                            ids={"order": order.get("id")}, order_status=order.get("status"))
+        update.order_intent = order.get("intent")
         try:
             if amount.get("value") is not None:
                 update.requested = from_paypal_value(amount.get("value"), currency)
@@ -331,6 +401,18 @@ class PayPalAdapter(Adapter):
                     update.capture_state = str(state or "PENDING")
                     reason = (captures[-1].get("status_details") or {}).get("reason")
                     update.detail = f"PayPal holds the capture ({state}{': ' + reason if reason else ''})."
+            elif authorizations:
+                # intent AUTHORIZE: money held for the shipment (captured by the ship)
+                last = authorizations[-1]
+                update.ids["authorization"] = last.get("id")
+                if last.get("status") in ("CREATED", "PENDING", "PARTIALLY_CAPTURED"):
+                    update.status = "authorized"
+                    update.authorization_expires_at = _paypal_time(last.get("expiration_time"))
+                elif last.get("status") in ("DENIED", "EXPIRED"):
+                    update.status = "failed"
+                    update.detail = f"PayPal {last.get('status').lower()} the authorization."
+                elif last.get("status") == "VOIDED":
+                    update.status = "voided"
             elif order.get("status") == "VOIDED":
                 update.status = "voided"
         except (CurrencyError, KeyError, TypeError) as error:
@@ -417,7 +499,10 @@ class PayPalAdapter(Adapter):
             elif event_type == "PAYMENT.AUTHORIZATION.CREATED":
                 update = PspUpdate(order_reference=reference, status="authorized", currency=currency,
                                    ids=dict(ids, authorization=resource.get("id")),
-                                   detail={"authorization_id": resource.get("id")})
+                                   detail={"authorization_id": resource.get("id")},
+                                   authorization_expires_at=_paypal_time(resource.get("expiration_time")))
+                if amount.get("value") is not None:
+                    update.requested = value()
             elif event_type == "PAYMENT.AUTHORIZATION.VOIDED":
                 update = PspUpdate(order_reference=reference, status="voided",
                                    ids=dict(ids, authorization=resource.get("id")))
@@ -433,6 +518,16 @@ class PayPalAdapter(Adapter):
             if update is None:
                 update = PspUpdate(order_reference=reference, currency=currency, ids=ids, invalid=str(error))
         return update
+
+
+def _paypal_time(value):
+    """PayPal's RFC 3339 times (``2026-12-30T10:00:00Z``) as aware datetimes; None if unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 FOREIGN_REFERENCES = frozenset({"default"})   # PayPal's reference_id when a shop sets none
@@ -457,13 +552,15 @@ def _link_up(resource, kind):
 
 def build_adapters(config):
     """The adapters configured for this container (keys: provider names)."""
+    modes = capture_modes(config.get("PSP_CAPTURE"), {"stripe": config.get("PSP_CAPTURE_STRIPE"),
+                                                      "paypal": config.get("PSP_CAPTURE_PAYPAL")})
     return {
         "stripe": StripeAdapter(
             config.get("STRIPE_API_KEY") or None, config.get("STRIPE_API_BASE") or None,
-            timeout=float(config.get("PSP_TIMEOUT_SECONDS") or 10)),
+            timeout=float(config.get("PSP_TIMEOUT_SECONDS") or 10), capture_mode=modes["stripe"]),
         "paypal": PayPalAdapter(
             config.get("PAYPAL_API_BASE") or None, config.get("PAYPAL_CLIENT_ID") or None,
             config.get("PAYPAL_CLIENT_SECRET") or None, config.get("PAYPAL_WEBHOOK_ID") or None,
-            timeout=float(config.get("PSP_TIMEOUT_SECONDS") or 10)),
+            timeout=float(config.get("PSP_TIMEOUT_SECONDS") or 10), capture_mode=modes["paypal"]),
     }
 

@@ -87,6 +87,11 @@ class PaymentsService(HealthMixin):
     def complete_payment(self, reference, data, actor=None):
         return self._first_use(reference, lambda: handlers.complete_payment(self.db, reference, data, actor))
 
+    @rpc(expected_exceptions=EXPECTED)
+    def capture_for_shipment(self, reference, actor=None):
+        """Called by orders while it ships the order, before the ship commits (see handlers)."""
+        return self._first_use(reference, lambda: handlers.capture_for_shipment(self.db, self.psp, reference, actor))
+
     def _first_use(self, reference, call):
         """Read your writes: an order the client was just told exists has its payment record
         even while the order event is still on its way (see records)."""
