@@ -58,6 +58,16 @@ def test_every_enum_value_has_a_word_in_every_language(value):
         assert "_" not in ENGLISH.get(value, value)
 
 
+def test_every_problem_title_has_a_word_in_every_language():
+    from gateway.router import MethodNotAllowedProblem
+    from oms_common import problems
+
+    titles = {cls.title for cls in vars(problems).values()
+              if isinstance(cls, type) and issubclass(cls, problems.Problem)}
+    titles.add(MethodNotAllowedProblem.title)
+    assert sorted(title for title in titles if title not in MESSAGES) == []
+
+
 def test_every_row_has_three_translations_with_the_same_placeholders():
     for key, row in MESSAGES.items():
         assert len(row) == 3 and all(text.strip() for text in row), key

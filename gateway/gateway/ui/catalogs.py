@@ -380,6 +380,15 @@ MESSAGES = {
         "Ein Dienst ist gerade nicht verfügbar; bitte gleich nochmals versuchen.",
         "Un service n’est pas disponible pour le moment ; veuillez réessayer sous peu.",
         "Un servizio non è disponibile al momento; riprovate a breve."),
+    # problem titles (the details come from the services as they are)
+    "Bad request": ("Ungültige Anfrage", "Requête invalide", "Richiesta non valida"),
+    "Unauthorized": ("Nicht angemeldet", "Non authentifié", "Non autenticato"),
+    "Forbidden": ("Nicht erlaubt", "Interdit", "Non consentito"),
+    "Not found": ("Nicht gefunden", "Introuvable", "Non trovato"),
+    "Conflict": ("Konflikt", "Conflit", "Conflitto"),
+    "Validation failed": ("Eingabe ungültig", "Saisie invalide", "Dati non validi"),
+    "Service unavailable": ("Dienst nicht verfügbar", "Service indisponible", "Servizio non disponibile"),
+    "Method not allowed": ("Methode nicht erlaubt", "Méthode non autorisée", "Metodo non consentito"),
     "Dunning level {level}.": ("Mahnstufe {level}.", "Rappel de niveau {level}.", "Sollecito di livello {level}."),
     # order statuses
     "open": ("offen", "ouverte", "aperto"),
