@@ -77,7 +77,7 @@ MESSAGES = {
     "Open orders": ("Offene Bestellungen", "Commandes ouvertes", "Ordini aperti"),
     "Detail": ("Detail", "Détail", "Dettaglio"),
     "choose…": ("bitte wählen…", "choisir…", "scegliere…"),
-    "Created from": ("Erstellt von", "Créée du", "Creato dal"),
+    "Created from": ("Erstellt ab", "Créée du", "Creato dal"),
     "Created to": ("Erstellt bis", "Créée au", "Creato al"),
     "Payment method": ("Zahlungsart", "Mode de paiement", "Metodo di pagamento"),
     "Press / to search; arrow keys move through the list, Enter opens an order.": (
