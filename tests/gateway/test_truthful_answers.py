@@ -298,7 +298,11 @@ def slow_rpc_gateway_config(gateway_config):
 
 def signed_in_browser(base_url):
     browser = requests.Session()
-    response = browser.post(f"{base_url}/admin/login", data={"username": "admin", "password": ADMIN_PASSWORD},
+    # the sign-in form carries a token tied to a cookie of its own (double submit)
+    form = browser.get(f"{base_url}/admin/login", timeout=30).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    response = browser.post(f"{base_url}/admin/login", data={"username": "admin", "password": ADMIN_PASSWORD,
+                                                             "csrf_token": token},
                             allow_redirects=False, timeout=30)
     assert response.status_code == 303, response.text
     return browser
