@@ -10,6 +10,8 @@ from .auth import ROLES, hash_token, new_token
 from .models import ApiToken, User
 from .passwords import hash_password
 
+LANGUAGES = ("de", "fr", "it", "en")  # the staff UI's (ui/i18n.py)
+
 USERNAME = re.compile(r"^[A-Za-z0-9._@-]{2,80}$")
 MIN_PASSWORD = 10
 
@@ -50,7 +52,7 @@ def create_user(source, username, role, password, language="en"):
         if uow.session.execute(select(User).where(User.username == username)).scalar_one_or_none():
             raise Conflict(f"The user name '{username}' is taken.", {"username": ["Taken."]})
         user = User(username=username, role=role, password_hash=hash_password(password), active=True,
-                    language=language if language in ("en", "de") else "en", failed_logins=0, created_at=utcnow())
+                    language=language if language in LANGUAGES else "en", failed_logins=0, created_at=utcnow())
         uow.session.add(user)
         uow.commit()
         return user.id

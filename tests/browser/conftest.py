@@ -64,6 +64,8 @@ def suite(tmp_path_factory, smtp, fake_psp):
         yield running
     finally:
         running.stop()
+        ARTIFACTS.parent.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS.parent / "browser-suite.log").write_text(running.tail(5000))  # what the services said
         drop_database(name)
         delete_vhost(vhost)
 
@@ -114,6 +116,10 @@ def users(suite):
         made[role] = username
     made["admin_de"] = "admin-deutsch"
     accounts.create_user(source, "admin-deutsch", "admin", PASSWORD, "de")
+    made["admin_fr"] = "admin-francais"
+    accounts.create_user(source, "admin-francais", "admin", PASSWORD, "fr")
+    made["admin_it"] = "admin-italiano"
+    accounts.create_user(source, "admin-italiano", "admin", PASSWORD, "it")
     made["lockout"] = "lockout-user"
     accounts.create_user(source, "lockout-user", "agent", PASSWORD, "en")
     yield made
@@ -130,16 +136,24 @@ def browser():
 
 @pytest.fixture
 def page_for(browser, suite):
-    """A fresh browser context signed in as a user; console errors are collected and must stay empty."""
+    """A fresh browser context signed in as a user; console errors are collected and must stay empty.
+
+    Confirmation dialogs are accepted; their texts are kept in ``page.dialogs``."""
     contexts, errors = [], []
 
-    def open_as(username, password=PASSWORD):
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=suite.base_url)
+    def open_as(username, password=PASSWORD, width=1280, height=900, bypass_csp=False):
+        context = browser.new_context(viewport={"width": width, "height": height}, base_url=suite.base_url,
+                                      bypass_csp=bypass_csp)
         contexts.append(context)
         page = context.new_page()
+        page.dialogs = []
         page.on("console", lambda message: message.type == "error" and errors.append(message.text))
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("dialog", lambda dialog: dialog.accept())
+
+        def answer(dialog):
+            page.dialogs.append(dialog.message)
+            dialog.accept()
+        page.on("dialog", answer)
         page.goto("/admin/login")
         page.locator("#username").fill(username)
         page.locator("#password").fill(password)

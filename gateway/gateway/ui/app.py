@@ -1,8 +1,10 @@
 """Pages of the admin UI. Each view asks the services exactly as the API routes do, as the signed-in user."""
 import hmac
+import json
 import mimetypes
 import re
 import secrets
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -12,9 +14,9 @@ from werkzeug.routing import Map, Rule
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
-from oms_common.problems import Forbidden, NotFound, Problem, ServiceUnavailable
+from oms_common.problems import Forbidden, NotFound, Problem, ServiceUnavailable, ValidationFailed
 from oms_common.web import problem_response
-from orders.domain import ORDER_STATUSES, PAYMENT_STATUSES, TRANSITIONS
+from orders.domain import ORDER_STATUSES, PAYMENT_STATUSES, TRANSITIONS, customer_number
 
 from .. import cancelling
 from ..auth import ROLES, Principal, allowed
@@ -22,7 +24,8 @@ from ..compose import order_detail
 from ..router import MethodNotAllowedProblem
 from ..rpc import ServiceTimedOut
 from . import sessions
-from .i18n import LANGUAGES, format_money, format_when, translator
+from .i18n import (LANGUAGES, date_pattern, format_date_input, format_money, format_when, parse_date_input,
+                   shop_zone, translate_reason, translator)
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -46,6 +49,7 @@ url_map = Map([
     Rule("/admin/orders/<reference>", endpoint="order"),
     Rule("/admin/orders/<reference>/<action>", endpoint="order_action", methods=["POST"]),
     Rule("/admin/customers", endpoint="customers"),
+    Rule("/admin/customers/pick", endpoint="customer_pick"),
     Rule("/admin/customers/<int:customer_id>", endpoint="customer"),
     Rule("/admin/customers/<int:customer_id>/merge", endpoint="merge", methods=["POST"]),
     Rule("/admin/reports/article-orders", endpoint="report"),
@@ -96,6 +100,7 @@ class Page:
         self.language = (user.language if user else None) or _browser_language(request)
         self.t = translator(self.language)
         self.principal = Principal(user.id, user.username, user.role) if user else None
+        self.zone = shop_zone(self.settings)
 
     @property
     def actor(self):
@@ -112,9 +117,13 @@ class Page:
 
     def render(self, template, status=200, **values):
         html = environment.get_template(template).render(
-            t=self.t, page=self, user=self.user, can=self.can, languages=LANGUAGES, language=self.language,
+            t=self.t, page=self, user=self.user, customer_number=customer_number, can=self.can, languages=LANGUAGES,
+            language=self.language,
             csrf=self.web_session.csrf_token if self.web_session else "",
-            when=lambda v: format_when(v, self.language),
+            when=lambda v: format_when(v, self.language, self.zone), zone=self.zone.key,
+            date_pattern=date_pattern(self.language),
+            date_input=lambda v: format_date_input(v, self.language),
+            reason=lambda text: translate_reason(text, self.t),
             money=lambda amount, currency: format_money(amount, currency, self.language),
             request=self.request, **values)
         response = Response(html, status=status, mimetype="text/html")
@@ -301,13 +310,30 @@ def _list_query(args):
     return query
 
 
+def _service_query(page, query):
+    """The list query as the orders service takes it: typed local dates become the shop's whole days."""
+    asked = dict(query)
+    errors = {}
+    for key, end in (("created_from", "00:00:00"), ("created_to", "23:59:59.999999")):
+        if key in asked:
+            day = parse_date_input(asked[key], page.language)
+            if day is None:
+                errors[key] = [page.t("Enter the date as {pattern}.", pattern=date_pattern(page.language))]
+                continue
+            moment = datetime.fromisoformat(f"{day}T{end}").replace(tzinfo=page.zone)
+            asked[key] = moment.isoformat()
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors)
+    return asked
+
+
 def orders(page):
     page.require("read")
     query = _list_query(page.request.args)
     query.setdefault("page_size", "25")
     error = None
     try:
-        result = page.calls("orders", "list_orders", query)
+        result = page.calls("orders", "list_orders", _service_query(page, query))
     except Problem as problem:
         if problem.status >= 500:
             raise
@@ -341,7 +367,11 @@ def bulk(page):
         if problem.status >= 500:
             raise
         outcome, error = None, problem
-    result = page.calls("orders", "list_orders", {**query, "page_size": query.get("page_size", "25")})
+    try:
+        result = page.calls("orders", "list_orders", {**_service_query(page, query),
+                                                      "page_size": query.get("page_size", "25")})
+    except ValidationFailed:
+        result = {"items": [], "page": 1, "page_size": 25, "total": 0, "pages": 1}
     return page.render("orders.html", status=200 if error is None else error.status, result=result, query=query,
                        error=error, statuses=ORDER_STATUSES, payment_statuses=PAYMENT_STATUSES,
                        page_sizes=PAGE_SIZES, link=lambda **changes: _link("/admin/orders", query, changes),
@@ -358,11 +388,58 @@ def order(page, reference, errors=None, status=200, done=None):
                            and cancelling.holds_captured_money(detail["payment"]))
     if cancel_needs_refund:
         targets.remove("cancelled")
+    owner = None
+    if page.can("orders.customer"):
+        try:  # the order count of today's customer, for the reassign confirmation
+            owner = page.calls("orders", "get_customer", detail["customer"]["id"])
+        except Problem as problem:
+            if problem.status < 500 and not isinstance(problem, NotFound):
+                raise
+    done = done or page.request.args.get("done")
     return page.render("order.html", status=status, order=detail, history=detail["history"],
                        payment=detail["payment"], mails=detail["emails"],
                        unavailable=detail["unavailable"], targets=targets, errors=errors or {},
-                       cancel_needs_refund=cancel_needs_refund,
-                       done=done or page.request.args.get("done"))
+                       cancel_needs_refund=cancel_needs_refund, owner=owner,
+                       done=done, done_text=_done_text(page, done, detail, page.request.args.get("mailed") == "1"))
+
+
+def _done_text(page, action, order, mailed):
+    """What the action just did, to that order and whom it mailed (read back from the order itself)."""
+    t, reference, email = page.t, order["reference"], order["customer"]["email"]
+    payment = order.get("payment") or {}
+    if action == "ship":
+        return t("Order {reference} shipped; shipping e-mail queued to {email}." if mailed
+                 else "Order {reference} shipped.", reference=reference, email=email)
+    if action == "cancel":
+        return t("Order {reference} cancelled; cancellation e-mail queued to {email}." if mailed
+                 else "Order {reference} cancelled.", reference=reference, email=email)
+    if action == "status":
+        return t("Order {reference} is now “{status}”; e-mail queued to {email}." if mailed
+                 else "Order {reference} is now “{status}”.", reference=reference, status=t(order["status"]),
+                 email=email)
+    if action == "pause":
+        return t("Order {reference} paused.", reference=reference)
+    if action == "assign":
+        return t("Order {reference} assigned to session {session}.", reference=reference,
+                 session=order.get("session_id") or "—")
+    if action == "customer":
+        return t("Order {reference} now belongs to {name} ({number}).", reference=reference,
+                 name=order["customer"].get("name", ""), number=customer_number(order["customer"]["id"]))
+    if action == "invoice-number":
+        return t("Invoice number of order {reference} set to {number}.", reference=reference,
+                 number=order.get("invoice_number") or "—")
+    if action == "payment-status":
+        return t("Payment status of order {reference} is now “{status}”.", reference=reference,
+                 status=t(order["payment_status"]))
+    if action == "dunning":
+        return t("Order {reference} is at reminder level {level}; reminder e-mail queued to {email}." if mailed
+                 else "Order {reference} is at reminder level {level}.", reference=reference,
+                 level=payment.get("dunning_level") or "—", email=email)
+    if action in ("complete", "refund"):
+        return t("Payment status of order {reference} is now “{status}”." if action == "complete"
+                 else "Refund of order {reference} requested; payment status “{status}”.",
+                 reference=reference, status=t(order["payment_status"]))
+    return None
 
 
 def order_action(page, reference, action):
@@ -385,7 +462,8 @@ def order_action(page, reference, action):
         if problem.status >= 500 or isinstance(problem, NotFound):
             raise
         return order(page, reference, errors={action: problem}, status=problem.status)
-    return redirect(f"/admin/orders/{reference}?done={action}", code=303)
+    mailed = "&mailed=1" if body.get("notify") else ""
+    return redirect(f"/admin/orders/{reference}?done={action}{mailed}", code=303)
 
 
 # ---------------------------------------------------------------- customers
@@ -398,12 +476,37 @@ def customers(page):
                        link=lambda **changes: _link("/admin/customers", query, changes))
 
 
+PICK_LIMIT = 8
+
+
+def customer_pick(page):
+    """Customers matching what staff type (name, e-mail, number), with their order counts, as JSON."""
+    page.require("read")
+    q = page.request.args.get("q", "").strip()[:100]
+    items = []
+    if len(q) >= 2:
+        found = page.calls("orders", "list_customers", {"q": q, "page_size": PICK_LIMIT})["items"]
+        for item in found:
+            counted = page.calls("orders", "get_customer", item["id"])
+            items.append({"id": item["id"], "customer_number": item["customer_number"],
+                          "name": f"{item['first_name']} {item['last_name']}".strip(), "email": item["email"],
+                          "order_count": counted.get("order_count", 0),
+                          "label": page.t("{count} orders", count=counted.get("order_count", 0))})
+    response = Response(json.dumps({"items": items}), mimetype="application/json")
+    _secure_headers(response)
+    return response
+
+
 def customer(page, customer_id, error=None, status=200):
     page.require("read")
     query = _list_query(page.request.args)
     detail = page.calls("orders", "get_customer", customer_id)
     history = page.calls("orders", "customer_orders", customer_id, query)
+    merged = page.request.args.get("merged")
+    done_text = (page.t("Customer {merged} merged into {number}.", merged=merged, number=detail["customer_number"])
+                 if merged and re.fullmatch(r"C\d{1,12}", merged) else None)
     return page.render("customer.html", status=status, customer=detail, result=history, error=error,
+                       done_text=done_text,
                        link=lambda **changes: _link(f"/admin/customers/{customer_id}", query, changes))
 
 
@@ -418,7 +521,8 @@ def merge(page, customer_id):
         if problem.status >= 500:
             raise
         return customer(page, customer_id, error=problem, status=problem.status)
-    return redirect(f"/admin/customers/{merged['into']}", code=303)
+    number = customer_number(merged["customer_id"])
+    return redirect(f"/admin/customers/{merged['into']}?" + urlencode({"merged": number}), code=303)
 
 
 # ---------------------------------------------------------------- report, exports, settings, users
@@ -430,7 +534,7 @@ def report(page):
     result, error = None, None
     if query:
         try:
-            result = page.calls("orders", "article_report", query)
+            result = page.calls("orders", "article_report", _report_dates(page, query))
         except Problem as problem:
             if problem.status >= 500:
                 raise
@@ -439,8 +543,23 @@ def report(page):
         from ..routes.reports import report_csv
 
         return report_csv(result)
-    return page.render("report.html", query=query, result=result, error=error,
+    return page.render("report.html", status=error.status if error else 200, query=query, result=result, error=error,
                        csv_link=_link("/admin/reports/article-orders", query, {"format": "csv"}))
+
+
+def _report_dates(page, query):
+    """The report's typed dates (locale order) as the ISO dates the orders service takes."""
+    asked, errors = dict(query), {}
+    for key in ("from", "to"):
+        if key in asked:
+            day = parse_date_input(asked[key], page.language)
+            if day is None:
+                errors[key] = [page.t("Enter the date as {pattern}.", pattern=date_pattern(page.language))]
+            else:
+                asked[key] = day
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors)
+    return asked
 
 
 def exports(page, error=None, status=200):
@@ -506,22 +625,30 @@ def numbering(page):
                 raise
             error = problem
     state = page.calls("orders", "get_numbering")
-    return page.render("numbering.html", status=error.status if error else 200, state=state, error=error, done=done)
+    done_text = page.t("Numbering saved: next reference {reference}, next invoice number {number}.",
+                       reference=state.get("next_order_reference"), number=state.get("next_invoice_number")) \
+        if done else None
+    return page.render("numbering.html", status=error.status if error else 200, state=state, error=error, done=done,
+                       done_text=done_text)
 
 
 def users(page, created_token=None, error=None):
     from .. import users as accounts
 
     page.require("users.manage")
+    done_text = None
     if page.request.method == "POST" and created_token is None and error is None:
         form = page.request.form
         try:
             accounts.create_user(page.source, form.get("username", ""), form.get("role", ""),
                                  form.get("password", ""), form.get("language", "en"))
+            done_text = page.t("User {name} created with role “{role}”.", name=form.get("username", ""),
+                               role=page.t(form.get("role", "")))
         except accounts.AccountProblem as problem:
             error = problem
     return page.render("users.html", status=error.status if error else 200, users=accounts.list_users(page.source),
-                       roles=ROLES, created_token=created_token, error=error)
+                       roles=ROLES, least_role=ROLES[-1], created_token=created_token, error=error,
+                       done_text=done_text)
 
 
 def user_update(page, user_id):
@@ -559,7 +686,7 @@ def token_revoke(page, token_id):
 
 VIEWS = {
     "home": home, "logout": logout, "language": set_language, "orders": orders, "bulk": bulk, "order": order,
-    "order_action": order_action, "customers": customers, "customer": customer, "merge": merge,
+    "order_action": order_action, "customers": customers, "customer": customer, "customer_pick": customer_pick, "merge": merge,
     "report": report, "exports": exports, "export_download": export_download,
     "export_job_create": export_job_create, "export_job_action": export_job_action, "numbering": numbering,
     "users": users, "user_update": user_update,

@@ -1,142 +1,142 @@
-"""English and German for every string of the UI; dates and money in the user's locale (Babel)."""
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
+"""The staff UI in German, French, Italian and English; dates, times and money per locale (Babel).
 
-from babel.dates import format_datetime
+Times are shown in the shop's time zone (``SHOP_TIMEZONE``) with four-digit years; dates are typed
+in the locale's order (``31.12.2026``; Italian ``31/12/2026``) and read back here.
+"""
+import logging
+import re
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_skeleton, format_time
 from babel.numbers import format_currency
 
-LANGUAGES = {"en": "English", "de": "Deutsch"}
-LOCALES = {"en": "en_GB", "de": "de_CH"}
+from .catalogs import CATALOGS
 
-GERMAN = {
-    "Orders": "Bestellungen", "Customers": "Kunden", "Article report": "Artikel-Bestellungen",
-    "Exports": "Exporte", "Settings": "Einstellungen", "Users": "Benutzer", "Sign out": "Abmelden",
-    "Sign in": "Anmelden", "User name": "Benutzername", "Password": "Passwort", "Language": "Sprache",
-    "Signed in as": "Angemeldet als", "Order management": "Bestellungsmanagement",
-    "The sign-in failed: unknown user, wrong password, or too many attempts; try again in a moment.":
-        "Die Anmeldung ist fehlgeschlagen: unbekannter Benutzer, falsches Passwort oder zu viele Versuche; "
-        "bitte gleich noch einmal versuchen.",
-    "Money was captured: cancelling refunds it, so an admin cancels, or an accountant refunds first.":
-        "Es wurde Geld eingezogen: Stornieren erstattet es; ein Admin storniert, oder die Buchhaltung "
-        "erstattet zuerst.",
-    "Your session has expired; please sign in again.": "Ihre Sitzung ist abgelaufen; bitte neu anmelden.",
-    "The form has expired; please try again.": "Das Formular ist abgelaufen; bitte erneut versuchen.",
-    "Reference or invoice number": "Referenz- oder Rechnungsnummer", "Search": "Suchen", "Filter": "Filtern",
-    "Status": "Status", "Payment status": "Bezahlstatus", "all": "alle", "Per page": "Pro Seite",
-    "Reference": "Referenz", "Invoice number": "Rechnungsnummer", "Date": "Datum", "Customer": "Kunde",
-    "Total": "Total", "Page": "Seite", "of": "von", "Go": "Los", "First": "Erste", "Previous": "Vorherige",
-    "Next": "Nächste", "Last": "Letzte", "orders": "Bestellungen", "No orders found.": "Keine Bestellungen gefunden.",
-    "Select": "Auswählen", "Select all": "Alle auswählen", "Change status of selected orders":
-        "Status der ausgewählten Bestellungen ändern", "New status": "Neuer Status",
-    "Notify customers": "Kunden benachrichtigen", "Notify the customer": "Kunden benachrichtigen",
-    "Apply": "Anwenden", "Bulk change": "Sammeländerung",
-    "changed": "geändert", "refused": "abgelehnt",
-    "Billing address": "Rechnungsadresse", "Shipping address": "Lieferadresse", "Lines": "Positionen",
-    "Article number": "Artikelnummer", "Name": "Name", "Quantity": "Menge", "Unit price": "Einzelpreis",
-    "Line total": "Positionstotal", "Subtotal": "Zwischentotal", "Shipping": "Versand",
-    "Payment": "Zahlung", "Method": "Zahlungsart", "Provider": "Anbieter", "Amount": "Betrag",
-    "PSP reference": "PSP-Referenz", "Refunds": "Rückerstattungen", "Dunning level": "Mahnstufe",
-    "History": "Verlauf", "E-mails": "E-Mails", "Actions": "Aktionen", "When": "Wann", "Who": "Wer",
-    "Origin": "Herkunft", "Action": "Aktion", "From": "Von", "To": "Nach", "Reason": "Grund",
-    "E-mail": "E-Mail", "Recipient": "Empfänger", "Subject": "Betreff", "Sent": "Gesendet", "Error": "Fehler",
-    "Ship": "Versenden", "Mark shipped": "Als versendet markieren", "Tracking number": "Sendungsnummer",
-    "Cancel order": "Bestellung stornieren", "Change status": "Status ändern",
-    "Dunning": "Mahnung", "Send reminder": "Mahnung senden", "Level": "Stufe",
-    "Set payment status": "Bezahlstatus setzen", "Note": "Notiz",
-    "Complete by hand": "Manuell abschliessen", "Refund": "Rückerstattung", "Refund or void": "Erstatten oder stornieren",
-    "Pause": "Pausieren", "Assign to session": "Einer Sitzung zuweisen", "Session": "Sitzung",
-    "Reassign to customer": "Anderem Kunden zuordnen", "Customer id": "Kunden-Nr. (ID)",
-    "External invoice number": "Externe Rechnungsnummer", "Save": "Speichern",
-    "Are you sure?": "Sind Sie sicher?", "Done.": "Erledigt.", "No e-mails yet.": "Noch keine E-Mails.",
-    "Payment details are not available right now.": "Zahlungsdetails sind gerade nicht verfügbar.",
-    "Some information is not available right now:": "Einige Angaben sind gerade nicht verfügbar:",
-    "The service did not answer in time; the change may have been applied all the same. "
-    "Check the order's history before trying again.":
-        "Der Dienst hat nicht rechtzeitig geantwortet; die Änderung wurde möglicherweise trotzdem ausgeführt. "
-        "Prüfen Sie den Verlauf der Bestellung, bevor Sie es erneut versuchen.",
-    "Not offered:": "Nicht angeboten:",
-    "Orders of this customer": "Bestellungen dieses Kunden", "Merge into customer": "Zusammenführen mit Kunde",
-    "Merge": "Zusammenführen", "Order count": "Anzahl Bestellungen", "Revenue": "Umsatz",
-    "Name, e-mail or customer number": "Name, E-Mail oder Kundennummer", "No customers found.": "Keine Kunden gefunden.",
-    "Article number or part of it": "Artikelnummer oder Teil davon", "Show": "Anzeigen",
-    "Download CSV": "CSV herunterladen", "Totals": "Totale", "Numbering": "Nummerierung",
-    "Order reference start": "Startnummer Bestellreferenz", "Invoice number start": "Startnummer Rechnung",
-    "Invoice prefix": "Rechnungspräfix", "Generate invoice numbers": "Rechnungsnummern erzeugen",
-    "Last reference issued": "Letzte vergebene Referenz", "Last invoice number issued":
-        "Letzte vergebene Rechnungsnummer", "Next reference": "Nächste Referenz",
-    "Next invoice number": "Nächste Rechnungsnummer", "Role": "Rolle", "Active": "Aktiv",
-    "Create user": "Benutzer anlegen", "API tokens": "API-Tokens", "New API token": "Neues API-Token",
-    "Token name": "Token-Name", "Create token": "Token erstellen", "Revoke": "Widerrufen",
-    "Copy this token now; it is not shown again:": "Token jetzt kopieren; es wird nicht wieder angezeigt:",
-    "Downloads": "Downloads", "Scheduled jobs": "Geplante Aufträge", "Past runs": "Letzte Läufe",
-    "Not found.": "Nicht gefunden.", "You may not do this.": "Das dürfen Sie nicht.",
-    "A service is not available right now; please try again shortly.":
-        "Ein Dienst ist gerade nicht verfügbar; bitte gleich nochmals versuchen.",
-    "open": "offen", "payment_pending": "Zahlung ausstehend", "new": "neu", "in_progress": "in Bearbeitung",
-    "shipped": "versendet", "completed": "abgeschlossen", "cancelled": "storniert", "dunning_1": "Mahnung 1",
-    "dunning_2": "Mahnung 2", "unpaid": "unbezahlt", "announced": "avisiert", "pending": "ausstehend",
-    "authorized": "autorisiert", "paid": "bezahlt", "partially_refunded": "teilweise erstattet",
-    "refunded": "erstattet", "failed": "fehlgeschlagen", "voided": "storniert (Zahlung)",
-    "partially_paid": "teilweise bezahlt", "disputed": "angefochten", "Capture": "Einzug", "Dispute": "Anfechtung",
-    "evidence due": "Belege fällig bis",
-    "PSP events that do not fit this payment": "PSP-Meldungen, die nicht zu dieser Zahlung passen",
-    "Newest first": "Neueste zuerst", "Oldest first": "Älteste zuerst", "Sort": "Sortierung",
-    "Orders per page": "Bestellungen pro Seite", "Open orders": "Offene Bestellungen", "Detail": "Detail",
-    "Version": "Version", "Yes": "Ja", "No": "Nein", "Delete": "Löschen", "Run now": "Jetzt ausführen",
-    "Format": "Format", "Kind": "Art", "Target directory": "Zielverzeichnis", "Incremental": "Inkrementell",
-    "Cron expression": "Cron-Ausdruck", "Create job": "Auftrag anlegen", "Started": "Gestartet",
-    "Finished": "Beendet", "Rows": "Zeilen", "File": "Datei", "Job": "Auftrag",
-    "Manual completion": "Manueller Abschluss", "reason required": "Grund erforderlich",
-    "Paused": "Pausiert", "Customer number": "Kundennummer", "Skip to content": "Zum Inhalt springen",
-}
-ENGLISH = {
-    "created": "created", "status_changed": "status changed", "submitted": "submitted",
-    "lines_replaced": "lines changed", "paused": "paused", "assigned": "assigned to a session",
-    "invoice_number_set": "invoice number set", "payment_status_changed": "payment status changed",
-    "payment_status_stale": "late payment update ignored", "customer_reassigned": "reassigned to another customer",
-    "customer_merged": "customers merged", "email_sent": "e-mail sent", "email_queued": "e-mail queued",
-    "email_failed": "e-mail failed", "invoice": "invoice", "prepayment": "prepayment", "card": "card",
-    "paypal": "PayPal", "cash_on_delivery": "cash on delivery",
-    "payment_pending": "payment pending", "in_progress": "in progress", "dunning_1": "dunning 1",
-    "dunning_2": "dunning 2", "partially_refunded": "partially refunded",
-    "partially_paid": "partially paid",
-}
-GERMAN.update({
-    "Order": "Bestellung", "created": "erstellt", "status_changed": "Status geändert", "submitted": "abgeschickt",
-    "lines_replaced": "Positionen geändert", "paused": "pausiert", "assigned": "einer Sitzung zugewiesen",
-    "invoice_number_set": "Rechnungsnummer gesetzt", "payment_status_changed": "Bezahlstatus geändert",
-    "payment_status_stale": "verspätete Zahlungsmeldung ignoriert",
-    "customer_reassigned": "anderem Kunden zugeordnet", "customer_merged": "Kunden zusammengeführt",
-    "email_sent": "E-Mail gesendet", "email_queued": "E-Mail wartet", "email_failed": "E-Mail fehlgeschlagen",
-    "invoice": "Rechnung", "prepayment": "Vorauskasse", "card": "Kreditkarte", "paypal": "PayPal",
-    "cash_on_delivery": "Nachnahme", "sent": "gesendet", "queued": "wartend",
-})
-CATALOGS = {"en": ENGLISH, "de": GERMAN}
+LANGUAGES = {"de": "Deutsch", "fr": "Français", "it": "Italiano", "en": "English"}
+# Swiss variants: the shop's customers and staff are in Switzerland (CHF 24.90, 01.12.2026)
+LOCALES = {"en": "en_CH", "de": "de_CH", "fr": "fr_CH", "it": "it_CH"}
+DEFAULT_ZONE = "Europe/Zurich"
+# what the letters of a date pattern are called in each language
+PATTERN_LETTERS = {"en": ("DD", "MM", "YYYY"), "de": ("TT", "MM", "JJJJ"), "fr": ("JJ", "MM", "AAAA"),
+                   "it": ("GG", "MM", "AAAA")}
+# reasons the services write in English for the history (matched whole, translated with their number)
+KNOWN_REASONS = (re.compile(r"^Dunning level (?P<level>\d)\.$"), "Dunning level {level}.")
+log = logging.getLogger(__name__)
+
+
+class _Keep(dict):
+    # a placeholder not given here stays for the browser to fill ("{choice}": what was picked)
+    def __missing__(self, key):
+        return "{" + key + "}"
 
 
 def translator(language):
     catalog = CATALOGS.get(language, {})
 
-    def translate(message):
-        return catalog.get(message, message)
+    def translate(message, **values):
+        text = catalog.get(message, message)
+        return text.format_map(_Keep(values)) if values else text
     return translate
 
 
-def format_when(value, language):
-    if not value:
-        return ""
+def shop_zone(settings):
+    name = (settings or {}).get("SHOP_TIMEZONE") or DEFAULT_ZONE
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown SHOP_TIMEZONE %r; showing times in %s", name, DEFAULT_ZONE)
+        return ZoneInfo(DEFAULT_ZONE)
+
+
+def _as_datetime(value):
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
+            return None
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)  # the services store UTC
+    return value
+
+
+def format_when(value, language, zone=None):
+    """``01.12.2026 23:49`` in the shop's zone; a plain date stays a date."""
+    if not value:
+        return ""
+    locale = LOCALES.get(language, "en_CH")
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return format_skeleton("yMMdd", date.fromisoformat(value), locale=locale)
+        except ValueError:
             return value
-    return format_datetime(value, "short", tzinfo=value.tzinfo, locale=LOCALES.get(language, "en_GB"))
+    moment = _as_datetime(value)
+    if moment is None:
+        return str(value)
+    local = moment.astimezone(zone or ZoneInfo(DEFAULT_ZONE))
+    return f"{format_skeleton('yMMdd', local, locale=locale)} {format_time(local, 'short', locale=locale)}"
 
 
 def format_money(amount, currency, language):
     if amount in (None, ""):
         return ""
     try:
-        return format_currency(Decimal(str(amount)), currency or "CHF", locale=LOCALES.get(language, "en_GB"))
+        return format_currency(Decimal(str(amount)), currency or "CHF", locale=LOCALES.get(language, "en_CH"))
     except (InvalidOperation, ValueError):
         return str(amount)
+
+
+def _date_order(language):
+    """The separator and the order of day, month, year in this locale's numeric date."""
+    sample = format_skeleton("yMMdd", date(2026, 12, 31), locale=LOCALES.get(language, "en_CH"))
+    separator = re.sub(r"\d", "", sample)[:1] or "."
+    parts = sample.split(separator)
+    order = ["d" if p == "31" else "m" if p == "12" else "y" for p in parts]
+    return separator, order
+
+
+def date_pattern(language):
+    """What a date input expects, in the language's letters: ``TT.MM.JJJJ``."""
+    separator, order = _date_order(language)
+    day, month, year = PATTERN_LETTERS.get(language, PATTERN_LETTERS["en"])
+    return separator.join({"d": day, "m": month, "y": year}[p] for p in order)
+
+
+def format_date_input(value, language):
+    """An ISO date (as the services take it) in the locale's order, for a date field."""
+    if not value:
+        return ""
+    try:
+        return format_skeleton("yMMdd", date.fromisoformat(value), locale=LOCALES.get(language, "en_CH"))
+    except ValueError:
+        return value
+
+
+def parse_date_input(text, language):
+    """A typed date (``31.12.2026``, ``31/12/2026`` or ISO) → ISO string; None when it is not a date."""
+    text = (text or "").strip()
+    try:
+        return date.fromisoformat(text).isoformat() if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else _local(text, language)
+    except ValueError:
+        return None
+
+
+def _local(text, language):
+    separator, order = _date_order(language)
+    parts = re.split(r"[./-]", text)
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return None
+    values = dict(zip(order, (int(p) for p in parts)))
+    if values["y"] < 1000:
+        return None  # four-digit years only: 01.12.26 is ambiguous
+    return date(values["y"], values["m"], values["d"]).isoformat()
+
+
+def translate_reason(text, t):
+    """A reason written by a service in English, in the staff's language when it is one we know."""
+    if not text:
+        return text
+    pattern, message = KNOWN_REASONS
+    found = pattern.match(text)
+    return t(message, **found.groupdict()) if found else text
