@@ -206,7 +206,7 @@ def test_a_shipped_with_notify_mail_lands_in_the_local_outbox_and_its_admin_page
     shown = browser.get(suite.base_url + f"/admin/outbox/{path.name}", timeout=30)
     assert shown.status_code == 200
     assert "TRACK-&lt;script&gt;" in shown.text and "TRACK-<script>" not in shown.text
-    for header in ("From", "To", "Subject", "Date"):
+    for header in ("Sender", "Recipient", "Subject", "Date"):
         assert f"<dt>{header}</dt>" in shown.text
     subject = str(message["Subject"]).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     assert subject in shown.text

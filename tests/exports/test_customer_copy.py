@@ -72,9 +72,9 @@ def test_after_a_reassignment_each_customer_keeps_its_own_email(call, call_order
     copied(first["reference"], moved["version"])
     copied(second["reference"])
 
-    # the order keeps the e-mail it was placed with; the customers keep their own
+    # the order now names its new customer (as the reassignment answers); the customers keep their own
     assert call("get_order_copy", first["reference"])["document"]["customer"] == {
-        "id": second_id, "email": f"first-{tag}@example.com", "name": "Erika Erste"}
+        "id": second_id, "email": f"second-{tag}@example.com", "name": "Zoë Zweite"}
     by_csv = customers_csv(fetch, tag)
     assert by_csv[second_id]["email"] == f"second-{tag}@example.com"
     assert by_csv[first_id]["email"] == f"first-{tag}@example.com"
