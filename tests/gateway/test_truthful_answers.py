@@ -218,7 +218,8 @@ def gateway_before_stuck_orders(runner_factory, service_config):
     return ApiClient(f"http://{config['WEB_SERVER_ADDRESS']}", ADMIN_TOKEN)
 
 
-def test_a_timed_out_mutation_says_it_may_have_been_applied_and_a_read_stays_plain(gateway_before_stuck_orders):
+def test_a_timed_out_mutation_says_it_may_have_been_applied_and_a_read_stays_plain(gateway_before_stuck_orders,
+                                                                                 signed_in_browser):
     api = gateway_before_stuck_orders
     shipped = api.post("/api/v1/orders/100042/ship", json={"notify": False})
     assert shipped.status_code == 503
@@ -260,7 +261,7 @@ class OrdersSlowOnce:
 
 
 def test_a_retry_refused_after_an_unanswered_attempt_says_that_attempt_was_probably_applied(runner_factory,
-                                                                                            service_config):
+                                                                                            service_config, signed_in_browser):
     config = {**service_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
               "BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN, "RPC_TIMEOUT_SECONDS": 1}
     runner_factory(config, GatewayService, OrdersSlowOnce).start()
@@ -297,13 +298,27 @@ def slow_rpc_gateway_config(gateway_config):
     return {**gateway_config, "RPC_TIMEOUT_SECONDS": 60, "DETAIL_PART_TIMEOUT_SECONDS": 1}
 
 
-def signed_in_browser(base_url):
-    browser, response = sign_in(base_url, "admin", ADMIN_PASSWORD)
-    assert response.status_code == 303, response.text
-    return browser
+@pytest.fixture
+def signed_in_browser(database_url):
+    """Signs in to the UI as an admin of this test's own: the session's bootstrap admin was made
+    by whichever gateway started first, with that gateway's password (or none)."""
+    from gateway import users
+    from gateway.models import infrastructure
+
+    from tests.conftest import sql_source
+
+    username = f"ui-admin-{uuid.uuid4().hex[:8]}"
+    users.create_user(sql_source(database_url, "gateway", infrastructure), username, "admin", ADMIN_PASSWORD)
+
+    def browser_for(base_url):
+        browser, response = sign_in(base_url, username, ADMIN_PASSWORD)
+        assert response.status_code == 303, response.text
+        return browser
+
+    return browser_for
 
 
-def test_detail_without_payments_running_names_the_missing_parts(admin, base_url):
+def test_detail_without_payments_running_names_the_missing_parts(admin, base_url, signed_in_browser):
     reference = admin.post("/api/v1/orders", json=order_body()).json()["reference"]
     detail = admin.get(f"/api/v1/orders/{reference}", timeout=20)
     assert detail.status_code == 200
@@ -314,7 +329,8 @@ def test_detail_without_payments_running_names_the_missing_parts(admin, base_url
     assert "Some information is not available right now:" in page.text and "payments" in page.text
 
 
-def test_detail_with_a_stuck_payments_service_names_it_instead_of_waiting(runner_factory, slow_rpc_gateway_config):
+def test_detail_with_a_stuck_payments_service_names_it_instead_of_waiting(runner_factory, slow_rpc_gateway_config,
+                                                                         signed_in_browser):
     from orders.service import OrdersService
 
     runner_factory(slow_rpc_gateway_config, GatewayService, OrdersService, StuckPayments).start()
@@ -353,7 +369,7 @@ def test_card_orders_are_taken_once_stripe_is_configured(admin, start_payments, 
 
 
 def test_operations_of_an_unconfigured_provider_are_not_offered_and_say_why(admin, base_url, start_payments,
-                                                                             fake_psp):
+                                                                             fake_psp, signed_in_browser):
     configured = start_payments(fake_psp)
     reference = admin.post("/api/v1/orders", json=order_body(payment_method="card")).json()["reference"]
     wait_for(lambda: (payment_of(admin, reference) or {}).get("psp_reference"), timeout=20, interval=0.2,
