@@ -1,4 +1,4 @@
-"""Issue 6 through the gateway, with the real orders service, RabbitMQ and PostgreSQL:
+"""Support operations through the gateway, with the real orders service, RabbitMQ and PostgreSQL:
 pause and hand-over of open orders (S14), their cleanup when the session expired, reassigning
 orders and merging customers (S15), and the article-order report (S12)."""
 import csv
