@@ -11,6 +11,7 @@ from oms_common.db import SessionSource, make_engine
 from oms_common.settings import database_url as resolve_database_url
 from orders.models import infrastructure
 from orders.service import OrdersService
+from tests.support.drain import outbox_rows_about
 from tests.support.suite import wait_for as wait_until
 
 ADMIN = {"name": "alice", "kind": "user", "role": "admin", "origin": "gateway 10.0.0.7"}
@@ -90,6 +91,17 @@ def orders_db(database_url):
     engine = make_engine(resolve_database_url(database_url, "orders"), schema="orders", pool_size=2)
     yield SessionSource(engine, infrastructure)
     engine.dispose()
+
+
+@pytest.fixture
+def order_state(call, orders_db):
+    """What a refused change must leave as it was: the order, its history and its events."""
+
+    def state(reference):
+        return {"order": call("get_order", reference), "history": len(call("order_history", reference)),
+                "events": outbox_rows_about(orders_db, f'"{reference}"')}
+
+    return state
 
 
 @pytest.fixture

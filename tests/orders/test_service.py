@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from oms_common.problems import Conflict, NotFound, ValidationFailed
 from orders.models import Order, OrderHistory
+from tests.support.drain import outbox_rows_about
 
 AGENT = {"name": "bob", "kind": "user", "role": "agent", "origin": "gateway 10.0.0.8"}
 
@@ -62,10 +63,13 @@ def test_create_order_with_a_known_email_reuses_the_customer(create, unique):
     assert second["customer"]["id"] == first["customer"]["id"]
 
 
-def test_create_order_with_unknown_customer_id_names_the_field(call, order_data):
+def test_create_order_with_unknown_customer_id_names_the_field(call, order_data, orders_db):
+    body = order_data(customer_id=10**9)
+    orders_before = call("list_orders", {})["total"]
     with pytest.raises(ValidationFailed) as failed:
-        call("create_order", order_data(customer_id=10**9))
+        call("create_order", body)
     assert "customer_id" in failed.value.errors
+    assert call("list_orders", {})["total"] == orders_before
 
 
 @pytest.mark.parametrize("method", ["card", "paypal"])
@@ -76,11 +80,12 @@ def test_psp_payment_method_leaves_the_order_waiting_for_payment(create, method)
     assert order["payment_status"] == "pending"
 
 
-def test_unknown_reference_is_not_found(call):
+def test_unknown_reference_is_not_found(call, orders_db):
     with pytest.raises(NotFound):
         call("get_order", "does-not-exist")
     with pytest.raises(NotFound):
         call("ship_order", "does-not-exist", {})
+    assert outbox_rows_about(orders_db, "does-not-exist") == 0
 
 
 # ---------------------------------------------------------------- open orders and sessions (S14)
@@ -133,22 +138,26 @@ def test_another_session_may_neither_edit_nor_submit(call, create, unique):
     assert unchanged["version"] == order["version"]
 
 
-def test_submitted_order_cannot_be_edited_or_submitted_again(call, create, unique):
+def test_submitted_order_cannot_be_edited_or_submitted_again(call, create, unique, order_state):
     order = create(submit=False, session_id=f"sess-{unique}")
     call("submit_order", order["reference"], {"session_id": f"sess-{unique}"})
+    before = order_state(order["reference"])
 
     with pytest.raises(Conflict):
         call("submit_order", order["reference"], {"session_id": f"sess-{unique}"})
     with pytest.raises(Conflict):
         call("replace_lines", order["reference"], {"session_id": f"sess-{unique}", "lines": order_lines()})
+    assert order_state(order["reference"]) == before
 
 
-def test_open_order_cannot_skip_submission_through_a_status_change(call, create, unique):
+def test_open_order_cannot_skip_submission_through_a_status_change(call, create, unique, order_state):
     order = create(submit=False, session_id=f"sess-{unique}")
+    before = order_state(order["reference"])
 
     with pytest.raises(Conflict):
         call("change_status", order["reference"], {"status": "new"})
     assert call("get_order", order["reference"])["invoice_number"] is None
+    assert order_state(order["reference"]) == before
 
 
 def test_pause_detaches_and_assign_hands_over_to_another_session(call, create, unique):
@@ -178,12 +187,14 @@ def test_pause_detaches_and_assign_hands_over_to_another_session(call, create, u
     assert history[2]["actor"] == "bob"
 
 
-def test_submitted_order_cannot_be_paused_or_assigned(call, create):
+def test_submitted_order_cannot_be_paused_or_assigned(call, create, order_state):
     order = create()
+    before = order_state(order["reference"])
     with pytest.raises(Conflict):
         call("pause_order", order["reference"])
     with pytest.raises(Conflict):
         call("assign_order", order["reference"], {"session_id": "x"})
+    assert order_state(order["reference"]) == before
 
 
 # ---------------------------------------------------------------- status changes
@@ -208,7 +219,7 @@ def test_ship_notifies_by_default(call, create):
     assert call("order_history", order["reference"])[-1]["details"]["notify"] is True
 
 
-def test_cancel_records_the_reason(call, create):
+def test_cancel_records_the_reason(call, create, order_state):
     order = create()
 
     cancelled = call("cancel_order", order["reference"], {"reason": "Customer changed their mind"})
@@ -217,8 +228,10 @@ def test_cancel_records_the_reason(call, create):
     last = call("order_history", order["reference"])[-1]
     assert (last["to"], last["reason"]) == ("cancelled", "Customer changed their mind")
     assert last["details"]["notify"] is False
+    before = order_state(order["reference"])
     with pytest.raises(Conflict):  # cancelled is final
         call("change_status", order["reference"], {"status": "new"})
+    assert order_state(order["reference"]) == before
 
 
 def test_change_status_follows_the_state_machine(call, create):
@@ -243,15 +256,18 @@ def test_illegal_status_change_is_a_conflict_and_changes_nothing(call, create, t
     assert history_actions(call, order["reference"]) == ["created"]
 
 
-def test_payment_pending_order_is_not_completed_by_a_plain_status_change(call, create):
+def test_payment_pending_order_is_not_completed_by_a_plain_status_change(call, create, order_state):
     order = create(payment_method="card")
+    before = order_state(order["reference"])
     with pytest.raises(Conflict):
         call("change_status", order["reference"], {"status": "new"})
+    assert order_state(order["reference"]) == before
 
 
-def test_bulk_status_change_reports_each_order_and_applies_the_legal_ones(call, create):
+def test_bulk_status_change_reports_each_order_and_applies_the_legal_ones(call, create, order_state):
     first, second, third = create(), create(), create()
     call("cancel_order", second["reference"], {})
+    refused_before = order_state(second["reference"])
     references = [first["reference"], second["reference"], third["reference"], "no-such-order"]
 
     answer = call("bulk_change_status", {"references": references, "status": "in_progress"}, actor=AGENT)
@@ -263,18 +279,20 @@ def test_bulk_status_change_reports_each_order_and_applies_the_legal_ones(call, 
     assert results["no-such-order"]["problem"]["status"] == 404
     assert call("get_order", first["reference"])["status"] == "in_progress"
     assert call("get_order", third["reference"])["status"] == "in_progress"
-    assert call("get_order", second["reference"])["status"] == "cancelled"
+    assert order_state(second["reference"]) == refused_before
 
 
-def test_stale_version_is_a_conflict(call, create):
+def test_stale_version_is_a_conflict(call, create, order_state):
     order = create()
     call("change_status", order["reference"], {"status": "in_progress", "version": order["version"]})
+    before = order_state(order["reference"])
 
     with pytest.raises(Conflict) as refused:  # a second admin acting on what they loaded earlier
         call("change_status", order["reference"], {"status": "shipped", "version": order["version"]})
 
     assert "version" in refused.value.errors
     assert call("get_order", order["reference"])["status"] == "in_progress"
+    assert order_state(order["reference"]) == before
 
 
 # ---------------------------------------------------------------- lists and search (S1, S5, S6, S13)
@@ -530,9 +548,11 @@ def test_same_idempotency_key_and_body_creates_one_order(call, order_data, uniqu
 
 def test_same_idempotency_key_with_another_body_is_a_conflict(call, order_data, unique):
     call("create_order", order_data(), idempotency_key=f"key-{unique}")
+    another = order_data()
 
     with pytest.raises(Conflict):
-        call("create_order", order_data(), idempotency_key=f"key-{unique}")
+        call("create_order", another, idempotency_key=f"key-{unique}")
+    assert call("list_customers", {"q": another["customer"]["email"]})["total"] == 0
 
 
 # ---------------------------------------------------------------- audit trail
@@ -598,16 +618,22 @@ def test_invalid_order_is_refused_naming_the_field(call, order_data, orders_db, 
     ("change_status", ({"status": "shipped", "version": "1"},), "version"),
     ("cancel_order", ({"reason": "x", "refund": True},), "refund"),
 ])
-def test_invalid_status_change_is_refused_naming_the_field(call, create, method, args, field):
+def test_invalid_status_change_is_refused_naming_the_field(call, create, order_state, method, args, field):
     order = create()
+    before = order_state(order["reference"])
     with pytest.raises(ValidationFailed) as failed:
         call(method, order["reference"], *args)
     assert field in failed.value.errors
+    assert order_state(order["reference"]) == before
 
 
-def test_non_object_body_is_a_validation_problem(call):
+def test_non_object_body_is_a_validation_problem(call, orders_db):
+    with orders_db.read_session() as session:
+        orders_before = session.execute(select(func.count()).select_from(Order)).scalar_one()
     with pytest.raises(ValidationFailed):
         call("create_order", ["not", "an", "object"])
+    with orders_db.read_session() as session:
+        assert session.execute(select(func.count()).select_from(Order)).scalar_one() == orders_before
 
 
 def test_prices_with_more_places_than_the_currency_are_refused_not_rounded(call, order_data, unique):
@@ -622,9 +648,11 @@ def test_prices_with_more_places_than_the_currency_are_refused_not_rounded(call,
 
 
 def test_malformed_actor_is_a_validation_problem_naming_the_field(call, order_data):
+    body = order_data()
     with pytest.raises(ValidationFailed) as failed:
-        call("create_order", order_data(), actor={"kind": "robot"})
+        call("create_order", body, actor={"kind": "robot"})
     assert {"actor.name", "actor.kind"} <= set(failed.value.errors)
+    assert call("list_customers", {"q": body["customer"]["email"]})["total"] == 0
 
 
 def test_ping_reports_the_database(call):
@@ -632,9 +660,11 @@ def test_ping_reports_the_database(call):
 
 
 def test_too_long_idempotency_key_is_a_validation_problem(call, order_data):
+    body = order_data()
     with pytest.raises(ValidationFailed) as failed:
-        call("create_order", order_data(), idempotency_key="k" * 201)
+        call("create_order", body, idempotency_key="k" * 201)
     assert "Idempotency-Key" in failed.value.errors
+    assert call("list_customers", {"q": body["customer"]["email"]})["total"] == 0
 
 
 @pytest.mark.parametrize("customer_id", ["abc", "0", "-4", "1e3", 10**30])
@@ -698,6 +728,7 @@ def test_merge_moves_every_order_and_retires_the_duplicate(call, create, order_d
 
 def test_merge_refuses_itself_and_unknown_customers(call, create):
     customer_id = create()["customer"]["id"]
+    before = call("get_customer", customer_id)
     with pytest.raises(Conflict):
         call("merge_customers", customer_id, {"into": customer_id})
     with pytest.raises(ValidationFailed) as unknown:
@@ -705,7 +736,8 @@ def test_merge_refuses_itself_and_unknown_customers(call, create):
     assert "into" in unknown.value.errors
     with pytest.raises(NotFound):
         call("merge_customers", 10**12, {"into": customer_id})
-    assert call("get_customer", customer_id)["merged_into_id"] is None
+    assert call("get_customer", customer_id) == before
+    assert before["merged_into_id"] is None
 
 
 # ---------------------------------------------------------------- article-order report (S12)

@@ -137,6 +137,18 @@ def order_status(rpc, reference):
     return rpc.orders.get_order(reference)["status"]
 
 
+def order_and_payment(rpc, probe, reference):
+    """What a refused ship or refund must leave as it was: the order, its history, the payment
+    (amounts, refunds) and the payment events."""
+    order = rpc.orders.get_order(reference)
+    payment = rpc.payments.get_payment(reference)
+    return {"order": (order["status"], order["version"], order.get("tracking_number")),
+            "history": len(rpc.orders.order_history(reference)),
+            "payment": {key: payment.get(key) for key in (
+                "status", "captured_amount", "refunded_amount", "pending_refund_amount", "refunds")},
+            "events": len(probe.events(reference))}
+
+
 def calls(fake_psp, method, path):
     with fake_psp.lock:
         return [call for call in fake_psp.calls if call[0] == method and call[1] == path]

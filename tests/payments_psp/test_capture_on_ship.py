@@ -12,7 +12,7 @@ from orders.domain import ship_needs_payment_check
 from payments.domain import OperationNotAllowed, capture_modes, ship_capture_plan
 from tests.support.suite import wait_for
 
-from .conftest import ADMIN, calls, order_status
+from .conftest import ADMIN, calls, order_and_payment, order_status
 
 
 def test_capture_mode_per_provider_overrides_the_default():
@@ -69,8 +69,11 @@ def test_stripe_order_authorised_at_checkout_is_captured_once_when_shipped(
 
     # Stripe's own succeeded event, a second ship and a completion change nothing more
     assert fake_psp.deliver_stripe(fake_psp.succeed_intent(pid)) == [200]
+    settle(reference)
+    before = order_and_payment(rpc, probe, reference)
     with pytest.raises(Conflict):
         rpc.orders.ship_order(reference, {"notify": False}, actor=ADMIN)
+    assert order_and_payment(rpc, probe, reference) == before
     rpc.orders.change_status(reference, {"status": "completed"}, actor=ADMIN)
     settle(reference)
     assert len(calls(fake_psp, "POST", f"/v1/payment_intents/{pid}/capture")) == 1
@@ -142,7 +145,7 @@ def test_paypal_order_authorised_on_approval_and_captured_by_the_ship(place_orde
     assert len(calls(fake_psp, "POST", f"/v2/payments/captures/{capture_id}/refund")) == 1
 
 
-def test_an_authorisation_that_lapses_before_shipping_is_flagged(place_order, fake_psp, rpc, probe):
+def test_an_authorisation_that_lapses_before_shipping_is_flagged(place_order, fake_psp, rpc, probe, settle):
     # Stripe: authorised eight days ago (the event's time), the card's capture deadline passed
     reference = place_order("card", total="12.00")
     pid = authorize_stripe(fake_psp, rpc, probe, reference, valid=timedelta(seconds=-60),
@@ -157,9 +160,11 @@ def test_an_authorisation_that_lapses_before_shipping_is_flagged(place_order, fa
     assert "expired" in detail["failure_reason"]
     assert [a.action for a in probe.audit(reference, "authorization_expired")] == ["authorization_expired"]
     # the PSP refuses the capture of a lapsed authorisation: the ship is refused, naming it
+    settle(reference)
+    before = order_and_payment(rpc, probe, reference)
     with pytest.raises(Conflict, match="charge_expired_for_capture"):
         rpc.orders.ship_order(reference, {"notify": False}, actor=ADMIN)
-    assert order_status(rpc, reference) == "new"
+    assert order_and_payment(rpc, probe, reference) == before
     assert len(calls(fake_psp, "POST", f"/v1/payment_intents/{pid}/capture")) == 1
 
     # PayPal: the authorization names its own expiration_time
@@ -175,15 +180,18 @@ def test_an_authorisation_that_lapses_before_shipping_is_flagged(place_order, fa
              message="the lapsed PayPal authorisation flagged")
     assert rpc.payments.get_payment(paypal)["authorization_expired"] is True
     wait_for(lambda: order_status(rpc, paypal) == "new", message="order released")
+    settle(paypal)
+    before = order_and_payment(rpc, probe, paypal)
     with pytest.raises(Conflict, match="AUTHORIZATION_EXPIRED"):
         rpc.orders.ship_order(paypal, {"notify": False}, actor=ADMIN)
-    assert order_status(rpc, paypal) == "new"
+    assert order_and_payment(rpc, probe, paypal) == before
 
 
 def test_every_way_of_shipping_captures_first(place_order, fake_psp, rpc, probe, settle):
     """A status change and a bulk change to shipped capture like the ship does."""
     by_status, good, declined = (place_order("card", total="11.00") for _ in range(3))
     pids = {ref: authorize_stripe(fake_psp, rpc, probe, ref) for ref in (by_status, good, declined)}
+    declined_history = len(rpc.orders.order_history(declined))
     assert rpc.orders.change_status(by_status, {"status": "shipped"}, actor=ADMIN)["status"] == "shipped"
     fake_psp.program("POST", f"/v1/payment_intents/{pids[declined]}/capture",
                      error(402, "insufficient_funds", "Your card has insufficient funds.", "card_error"))
@@ -193,6 +201,7 @@ def test_every_way_of_shipping_captures_first(place_order, fake_psp, rpc, probe,
     assert outcome[declined]["problem"]["status"] == 409
     assert "insufficient_funds" in outcome[declined]["problem"]["detail"]
     settle(declined)
+    assert len(rpc.orders.order_history(declined)) == declined_history
     assert [order_status(rpc, ref) for ref in (by_status, good, declined)] == ["shipped", "shipped", "new"]
     assert [probe.status(ref) for ref in (by_status, good, declined)] == ["paid", "paid", "authorized"]
     for ref in (by_status, good, declined):

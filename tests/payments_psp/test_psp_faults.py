@@ -9,7 +9,7 @@ from fake_psp.server import PASS, delay, error, rate_limited
 from oms_common.problems import Conflict, ServiceUnavailable
 from tests.support.suite import wait_for
 
-from .conftest import ADMIN, PSP_TIMEOUT, calls
+from .conftest import ADMIN, PSP_TIMEOUT, calls, order_and_payment
 
 
 def paid_stripe(place_order, fake_psp, probe, total="40.00"):
@@ -62,12 +62,15 @@ def test_a_lost_answer_is_retried_and_refunds_once(place_order, fake_psp, rpc, p
     assert [r.amount for r in probe.payment(reference).refunds] == [Decimal("15.000")]
 
 
-def test_rate_limits_and_outages_answer_503_and_change_nothing(place_order, fake_psp, rpc, probe):
+def test_rate_limits_and_outages_answer_503_and_change_nothing(place_order, fake_psp, rpc, probe, settle):
     # Stripe: 429 is not retried by the SDK; the client is told to come back
     reference, pid = paid_stripe(place_order, fake_psp, probe)
     fake_psp.program("POST", "/v1/refunds", rate_limited(retry_after=2))
+    settle(reference)
+    before = order_and_payment(rpc, probe, reference)
     with pytest.raises(ServiceUnavailable, match="retry after 2 s"):
         rpc.payments.refund_payment(reference, {"amount": "5.00"}, actor=ADMIN)
+    assert order_and_payment(rpc, probe, reference) == before
     payment = rpc.payments.get_payment(reference)
     assert (payment["status"], payment["refunded_amount"], payment["refunds"]) == ("paid", "0.00", [])
     assert stripe_refunds_of(fake_psp, pid) == []
@@ -100,10 +103,13 @@ def test_a_capture_at_shipment_the_psp_cannot_answer_is_503_and_nothing_ships(
     wait_for(lambda: rpc.orders.get_order(reference)["status"] == "new", message="authorised")
     path = f"/v1/payment_intents/{pid}/capture"
     fake_psp.program("POST", path, error(500), error(502), error(503))   # the SDK's two retries too
+    settle(reference)
+    before = order_and_payment(rpc, probe, reference)
     with pytest.raises(ServiceUnavailable):
         rpc.orders.ship_order(reference, {"notify": False}, actor=ADMIN)
     settle(reference)
     assert rpc.orders.get_order(reference)["status"] == "new"
+    assert order_and_payment(rpc, probe, reference) == before
     assert (probe.status(reference), fake_psp.intents[pid]["status"]) == ("authorized", "requires_capture")
     assert rpc.orders.ship_order(reference, {"notify": False}, actor=ADMIN)["status"] == "shipped"
     keys = [key for _, _, key in calls(fake_psp, "POST", path)]
@@ -165,15 +171,19 @@ def test_refunds_that_stay_pending_settle_later_with_their_webhook(place_order, 
     assert probe.payment(paypal).refunded_amount == Decimal("30.000")
 
 
-def test_unknown_ids_are_refused_as_the_real_apis_refuse_them(place_order, fake_psp, rpc, probe):
+def test_unknown_ids_are_refused_as_the_real_apis_refuse_them(place_order, fake_psp, rpc, probe, settle):
     # Stripe: a PaymentIntent the PSP does not know → resource_missing, a 409 naming it, nothing changed
     reference, pid = paid_stripe(place_order, fake_psp, probe)
     with fake_psp.lock:
         fake_psp.intents.pop(pid)
+    settle(reference)
+    before = order_and_payment(rpc, probe, reference)
     with pytest.raises(Conflict, match="resource_missing"):
         rpc.payments.refund_payment(reference, {"amount": "1.00"}, actor=ADMIN)
     detail = rpc.payments.get_payment(reference)
     assert (detail["status"], detail["refunds"]) == ("paid", [])
+    settle(reference)
+    assert order_and_payment(rpc, probe, reference) == before
 
     # PayPal: reconciliation of an order PayPal does not know → RESOURCE_NOT_FOUND, left pending
     pending = place_order("paypal", total="9.00", currency="EUR")
@@ -191,9 +201,13 @@ def test_unknown_ids_are_refused_as_the_real_apis_refuse_them(place_order, fake_
     wait_for(lambda: probe.status(paypal) == "authorized", message="authorised")
     with fake_psp.lock:
         fake_psp.paypal_authorizations.clear()
+    settle(paypal)
+    before = order_and_payment(rpc, probe, paypal)
     with pytest.raises(Conflict, match="RESOURCE_NOT_FOUND|INVALID_RESOURCE_ID"):
         rpc.payments.refund_payment(paypal, {}, actor=ADMIN)
     assert probe.status(paypal) == "authorized"
+    settle(paypal)
+    assert order_and_payment(rpc, probe, paypal) == before
 
 
 def test_programmed_answers_are_used_once_each_then_the_normal_answer(fake_psp):

@@ -43,6 +43,17 @@ def outbox_unpublished(source):
                                   .where(outbox.c.published_at.is_(None))).scalar()
 
 
+def outbox_rows_about(source, text):
+    """Rows of a service's outbox whose payload mentions ``text`` (an order reference, say):
+    a refusal that emitted nothing leaves this count as it was."""
+    from sqlalchemy import String, cast, func, select
+
+    outbox = source.infrastructure.outbox
+    with source.engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(outbox)
+                                  .where(cast(outbox.c.payload, String).contains(text))).scalar()
+
+
 def drain(vhost=None, consumers=(), *conditions, timeout=30.0, interval=0.1):
     """Waits until the consumers' queues are empty and every ``condition()`` is true, twice in a
     row (an effect in flight between two places shows in one of them at either look)."""
