@@ -68,6 +68,8 @@ def test_job_management_validates_and_schedules(call, clean_jobs, unique):
     assert updated["version"] == job["version"] + 1 and updated["cron"] == "*/5 * * * *"
     with pytest.raises(Conflict):
         call("update_job", job["id"], {"enabled": False, "version": job["version"]})  # stale version
+    kept = call("get_job", job["id"])
+    assert (kept["version"], kept["enabled"], kept["cron"]) == (updated["version"], updated["enabled"], updated["cron"])
     assert [j["id"] for j in call("list_jobs")] == [job["id"]]
     queued = call("run_job_now", job["id"])
     assert datetime.fromisoformat(queued["next_run_at"]) <= datetime.now(timezone.utc)

@@ -17,3 +17,9 @@ def order_body(**changes):
     }
     body.update(changes)
     return body
+
+
+def order_state(api, reference):
+    """What a refused change must leave as it was: the order as the API shows it and its history."""
+    return {"order": api.get(f"/api/v1/orders/{reference}").json(),
+            "history": api.get(f"/api/v1/orders/{reference}/history").json()["items"]}

@@ -59,16 +59,21 @@ def test_filtered_xml_export_streams_through_the_gateway_and_validates(admin, ex
 
 
 def test_bad_export_filters_are_a_problem_not_a_broken_file(admin, exports_running):
+    runs_before = admin.get("/api/v1/exports/runs").json()["items"]
     response = admin.get("/api/v1/exports/orders.xml", params={"status": "teleported"})
     assert response.status_code == 422
     assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert "status" in str(response.json().get("errors", response.json()))
+    assert admin.get("/api/v1/exports/runs").json()["items"] == runs_before  # no export recorded
 
 
-def test_exports_follow_the_roles(client_for, exports_running):
+def test_exports_follow_the_roles(admin, client_for, exports_running):
+    orders_before = admin.get("/api/v1/orders", params={"page_size": 1}).json()["total"]
     assert client_for("agent").get("/api/v1/exports/orders.xml").status_code == 403
     assert client_for("readonly").get("/api/v1/exports/customers.csv").status_code == 403
     assert client_for("accountant").get("/api/v1/exports/customers.csv").status_code == 200
     assert client_for("accountant").post("/api/v1/imports/orders", data=b"<x/>").status_code == 403
+    assert admin.get("/api/v1/orders", params={"page_size": 1}).json()["total"] == orders_before
 
 
 def test_jobs_are_managed_over_the_api(admin, client_for, exports_running):
@@ -78,9 +83,11 @@ def test_jobs_are_managed_over_the_api(admin, client_for, exports_running):
     assert created.status_code == 201, created.text
     job_id = created.json()["id"]
     assert job_id in [item["id"] for item in admin.get("/api/v1/exports/jobs").json()["items"]]
-    bad = admin.post("/api/v1/exports/jobs", json={**job, "cron": "every night"})
+    jobs_before = admin.get("/api/v1/exports/jobs").json()["items"]
+    bad = admin.post("/api/v1/exports/jobs", json={**job, "name": "nightly ERP, bad cron", "cron": "every night"})
     assert bad.status_code == 422 and "cron" in bad.json()["errors"]
-    assert client_for("agent").post("/api/v1/exports/jobs", json=job).status_code == 403
+    assert client_for("agent").post("/api/v1/exports/jobs", json={**job, "name": "nightly ERP, agent"}).status_code == 403
+    assert admin.get("/api/v1/exports/jobs").json()["items"] == jobs_before
     assert admin.post(f"/api/v1/exports/jobs/{job_id}/run").status_code == 202
     runs = wait_for(lambda: [run for run in admin.get("/api/v1/exports/runs", params={"job_id": job_id}).json()
                              ["items"] if run["status"] == "succeeded"], timeout=20, interval=0.3,

@@ -2,7 +2,7 @@
 merge by customer number, customer search by full name. Each refusal also leaves everything as it was."""
 import uuid
 
-from tests.gateway.orders_data import order_body
+from tests.gateway.orders_data import order_body, order_state
 
 
 def customer_body(first="Maria", last=None):
@@ -29,10 +29,12 @@ def test_submitting_twice_says_already_submitted(admin):
     reference = admin.post("/api/v1/orders", json=order_body(submit=False, session_id=session)).json()["reference"]
     first = admin.post(f"/api/v1/orders/{reference}/submit", json={"session_id": session})
     assert first.status_code == 200, first.text
+    before = order_state(admin, reference)
     again = admin.post(f"/api/v1/orders/{reference}/submit", json={"session_id": session})
     assert again.status_code == 409
     assert "already submitted" in again.json()["detail"]
     assert admin.get(f"/api/v1/orders/{reference}").json()["version"] == first.json()["version"]
+    assert order_state(admin, reference) == before
 
 
 def test_reassign_and_merge_take_the_customer_number_and_refuse_bad_ones_naming_the_field(admin):
@@ -40,9 +42,11 @@ def test_reassign_and_merge_take_the_customer_number_and_refuse_bad_ones_naming_
     target = admin.post("/api/v1/orders", json=order_body(customer=customer_body())).json()["customer"]
     number = f"C{target['id']:06d}"
 
+    before = order_state(admin, order["reference"])
     bad = admin.post(f"/api/v1/orders/{order['reference']}/customer", json={"customer_id": "X000001"})
     assert bad.status_code == 422 and "customer_id" in bad.json()["errors"]
     assert admin.get(f"/api/v1/orders/{order['reference']}").json()["version"] == order["version"]
+    assert order_state(admin, order["reference"]) == before
 
     moved = admin.post(f"/api/v1/orders/{order['reference']}/customer", json={"customer_id": number})
     assert moved.status_code == 200, moved.text

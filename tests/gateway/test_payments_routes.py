@@ -4,7 +4,7 @@ import sys
 import pytest
 
 from payments.service import PaymentsService
-from tests.gateway.orders_data import order_body
+from tests.gateway.orders_data import order_body, order_state
 from tests.support.smtp import wait_for
 from tests.support.suite import REPO, free_port
 
@@ -77,8 +77,10 @@ def test_dunning_moves_the_order_and_a_bad_level_names_the_field(admin, client_f
     wait_for(lambda: payment_of(admin, reference), timeout=20, interval=0.2, message="the payment")
     admin.post(f"/api/v1/orders/{reference}/ship", json={"notify": False})
     accountant = client_for("accountant")
+    before = order_state(admin, reference), payment_of(admin, reference)
     bad = accountant.post(f"/api/v1/orders/{reference}/dunning", json={"level": 3})
     assert bad.status_code == 422 and "level" in bad.json()["errors"]
+    assert (order_state(admin, reference), payment_of(admin, reference)) == before
     response = accountant.post(f"/api/v1/orders/{reference}/dunning", json={"level": 1, "notify": False})
     assert response.status_code == 200, response.text
     assert response.json()["dunning_level"] == 1
