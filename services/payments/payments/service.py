@@ -14,6 +14,7 @@ from oms_common.timers import configured_timer
 from oms_common.web import json_response, problem_response
 
 from . import handlers, records
+from .bank_statements import references as payment_refs
 from .dependencies import InboxProcessor, PspAdapters, Settings, TimedRpcProxy
 from .models import infrastructure
 from .webhooks import InvalidWebhook
@@ -102,6 +103,15 @@ class PaymentsService(HealthMixin):
             return self.orders("get_order", reference)
         except UnknownService:
             return None  # no orders service on this broker: nothing to make a record from
+
+    # bank statements (camt.053 / camt.054) and the payment references they bring back
+    @rpc(expected_exceptions=EXPECTED)
+    def payment_references(self, order_reference):
+        return payment_refs.references_of(order_reference)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def order_for_payment_reference(self, reference):
+        return payment_refs.order_for_reference(self.db, reference)
 
     @rpc(expected_exceptions=EXPECTED)
     def reconcile_now(self, older_than_seconds=None):
