@@ -89,6 +89,7 @@ def history_actions(admin, reference):
 
 PATH_VALUES = {"reference": "900000001", "customer_id": "999999999", "job_id": "999999", "event_id": "no-such-mail",
                "inbox_id": "999999"}
+PATH_VALUES["entry_id"] = "999999"  # bank-statement entries
 
 
 def concrete(route):

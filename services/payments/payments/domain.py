@@ -5,6 +5,8 @@ rows, asks these functions and stores what they decide.
 """
 from decimal import ROUND_HALF_UP, Decimal
 
+from oms_common import payment_references as references
+
 from . import currencies
 
 PAYMENT_STATUSES = (
@@ -107,6 +109,19 @@ def shown(amount, currency):
         return None
     return Decimal(amount).quantize(Decimal(1).scaleb(-currencies.display_places(currency)),
                                     rounding=ROUND_HALF_UP)
+
+
+def payment_references(order_reference):
+    """The QR and creditor references a bank transfer names the order by (None where the
+    order reference gives none, e.g. more than 26 digits)."""
+    found = {}
+    for column, derive in (("qr_reference", references.qr_reference),
+                           ("creditor_reference", references.creditor_reference)):
+        try:
+            found[column] = derive(order_reference)
+        except ValueError:
+            found[column] = None
+    return found
 
 
 def provider_for(method):

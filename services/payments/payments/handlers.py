@@ -261,7 +261,8 @@ def _create_payment(uow, order, actor):
         order_reference=order["reference"], method=method, provider=domain.provider_for(method),
         status=domain.initial_status(method), currency=order["currency"], amount=domain.money(order["total"]),
         captured_amount=domain.ZERO, refunded_amount=domain.ZERO, order_status=order["status"], dunning_level=0,
-        sequence=0, reconcile_checks=0, version=1, created_at=now, updated_at=now, status_changed_at=now)
+        sequence=0, reconcile_checks=0, version=1, created_at=now, updated_at=now, status_changed_at=now,
+        **domain.payment_references(order["reference"]))
     try:
         with uow.session.begin_nested():
             uow.session.add(payment)

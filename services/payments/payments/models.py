@@ -1,7 +1,7 @@
 """The payments service's tables (its own schema; no other service reads them)."""
 from sqlalchemy import (
-    JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text,
-    UniqueConstraint, text,
+    JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, SmallInteger, String,
+    Text, UniqueConstraint, text,
 )
 from sqlalchemy.orm import DeclarativeBase, relationship
 
@@ -53,6 +53,10 @@ class Payment(Base):
     reconcile_after = Column(DateTime(timezone=True))  # lease / next check of a stuck payment
     reconcile_checks = Column(Integer, nullable=False, default=0)
     last_psp_status = Column(String(40))
+    # what a bank transfer names the order by (see oms_common.payment_references)
+    qr_reference = Column(String(27))
+    creditor_reference = Column(String(25))
+    overpaid_amount = Column(Money)              # received by bank transfer beyond the amount: flagged for staff
     version = Column(Integer, nullable=False, default=1)
     created_at = Column(DateTime(timezone=True), nullable=False)
     updated_at = Column(DateTime(timezone=True), nullable=False)
@@ -65,6 +69,8 @@ class Payment(Base):
         Index("ix_payments_psp_reference", "psp_reference"),
         Index("ix_payments_psp_capture", "psp_capture_id"),
         Index("ix_payments_psp_charge", "psp_charge_id"),
+        Index("ix_payments_qr_reference", "qr_reference"),
+        Index("ix_payments_creditor_reference", "creditor_reference"),
     )
 
 
@@ -129,6 +135,50 @@ class WebhookInbox(Base):
         Index("ix_webhook_inbox_pending", "id", postgresql_where=text("status = 'received'")),
         Index("ix_webhook_inbox_status", "status", "id"),
         Index("ix_webhook_inbox_order", "order_reference", "status"),
+    )
+
+
+
+class BankStatementImport(Base):
+    """One camt file as imported, with the report answered for it."""
+    __tablename__ = "bank_statement_imports"
+    id = Column(Id, primary_key=True, autoincrement=True)
+    received_at = Column(DateTime(timezone=True), nullable=False)
+    actor = Column(String(120), nullable=False)
+    document = Column(String(40), nullable=False)      # e.g. camt.054.001.08
+    message_id = Column(String(120))                   # GrpHdr/MsgId
+    sha256 = Column(String(64), nullable=False)
+    report = Column(JSON, nullable=False)
+
+
+class BankStatementEntry(Base):
+    """One credit (or reversal) of a statement, at most once: ``entry_key`` is unique."""
+    __tablename__ = "bank_statement_entries"
+    id = Column(Id, primary_key=True, autoincrement=True)
+    import_id = Column(Id, ForeignKey("bank_statement_imports.id", ondelete="CASCADE"), nullable=False)
+    entry_key = Column(String(200), nullable=False)       # account servicer reference (+ detail), or a hash
+    entry_reference = Column(String(200), nullable=False)  # as shown to staff and written to the audit
+    booking_date = Column(Date)
+    reversal = Column(Boolean, nullable=False, default=False)
+    amount = Column(Money, nullable=False)
+    currency = Column(String(3), nullable=False)
+    payment_reference = Column(String(40))                # QRR / SCOR as the file gives it
+    remittance_text = Column(Text)
+    debtor_name = Column(String(140))
+    # matched | partial | overpaid | unmatched | reversed (undone by a later reversal) | reversal
+    outcome = Column(String(20), nullable=False)
+    order_reference = Column(String(40))
+    reason = Column(Text)
+    reverses_id = Column(Id)                              # the credit a reversal undid
+    assigned_by = Column(String(120))
+    assigned_at = Column(DateTime(timezone=True))
+    created_at = Column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("entry_key", name="uq_bank_statement_entries_key"),
+        Index("ix_bank_statement_entries_outcome", "outcome", "id"),
+        Index("ix_bank_statement_entries_order", "order_reference", "id"),
+        Index("ix_bank_statement_entries_import", "import_id", "id"),
     )
 
 

@@ -1,4 +1,7 @@
 """The payments service: entrypoints and dependencies only; the work is in handlers."""
+import base64
+import binascii
+
 from nameko.dependency_providers import Config
 from nameko.exceptions import UnknownService
 from nameko.rpc import rpc
@@ -8,12 +11,15 @@ from oms_common.health import HealthMixin
 from oms_common.listener import http
 from oms_common.logs import CorrelationContext
 from oms_common.metrics import Metrics
-from oms_common.problems import EXPECTED, BadRequest, Problem
+from oms_common.problems import EXPECTED, BadRequest, Problem, ValidationFailed
 from oms_common.providers import Database
 from oms_common.timers import configured_timer
 from oms_common.web import json_response, problem_response
 
 from . import handlers, records
+from .bank_statements import imports as bank_imports
+from .bank_statements import references as payment_refs
+from .bank_statements import unmatched as bank_entries
 from .dependencies import InboxProcessor, PspAdapters, Settings, TimedRpcProxy
 from .models import infrastructure
 from .webhooks import InvalidWebhook
@@ -22,6 +28,14 @@ MAX_WEBHOOK_BYTES = 512 * 1024  # PSP events are a few kB; the signature is chec
 # the listener reads (bounded, with a deadline) and inspects the body before a worker runs;
 # a PSP is told 400 for anything it sent wrong, never 422
 WEBHOOK = {"max_body_bytes": MAX_WEBHOOK_BYTES, "body_problem": BadRequest, "too_large_problem": BadRequest}
+
+
+def _decoded(encoded):
+    """The camt bytes the gateway sent in base64 (RPC payloads are JSON)."""
+    try:
+        return base64.b64decode(encoded or "", validate=True)
+    except (binascii.Error, TypeError, ValueError):
+        raise ValidationFailed("The document is not valid base64.", {"document": ["Not base64."]}) from None
 
 
 class PaymentsService(HealthMixin):
@@ -102,6 +116,41 @@ class PaymentsService(HealthMixin):
             return self.orders("get_order", reference)
         except UnknownService:
             return None  # no orders service on this broker: nothing to make a record from
+
+    # bank statements (camt.053 / camt.054) and the payment references they bring back
+    @rpc(expected_exceptions=EXPECTED)
+    def payment_references(self, order_reference):
+        return payment_refs.references_of(order_reference)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def order_for_payment_reference(self, reference):
+        return payment_refs.order_for_reference(self.db, reference)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def import_bank_statement(self, encoded, actor=None):
+        return bank_imports.import_statement(self.db, _decoded(encoded), self.settings["bank_statement_max_bytes"],
+                                             actor, self._order_of_invoice)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_bank_statement_import(self, import_id):
+        return bank_imports.get_import(self.db, import_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_bank_entries(self, query=None):
+        return bank_entries.list_entries(self.db, query)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def assign_bank_entry(self, entry_id, data, actor=None):
+        return bank_entries.assign(self.db, entry_id, data, actor)
+
+    def _order_of_invoice(self, invoice_number):
+        """The order with exactly this invoice number (orders owns the numbers), or None."""
+        try:
+            found = self.orders("list_orders", {"q": invoice_number, "page_size": 5})
+        except UnknownService:
+            return None
+        return next((item["reference"] for item in found.get("items", [])
+                     if item.get("invoice_number") == invoice_number), None)
 
     @rpc(expected_exceptions=EXPECTED)
     def reconcile_now(self, older_than_seconds=None):

@@ -1,0 +1,1 @@
+"""Bank statements (camt.053 / camt.054): reading, matching credits to payments, the unmatched list."""

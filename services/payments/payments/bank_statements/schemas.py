@@ -1,0 +1,76 @@
+"""Wire shapes of the bank-statement RPCs (the gateway declares its routes with them)."""
+from marshmallow import Schema, fields, validate
+
+OUTCOMES = ("matched", "partial", "overpaid", "unmatched", "reversed", "reversal")
+LISTED_OUTCOMES = ("unmatched", "overpaid", "partial")
+
+
+class AssignSchema(Schema):
+    order_reference = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class UnmatchedQuerySchema(Schema):
+    outcome = fields.String(load_default="unmatched", validate=validate.OneOf(LISTED_OUTCOMES))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    before_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+class ReferenceQuerySchema(Schema):
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=60))
+
+
+class EntrySchema(Schema):
+    id = fields.Integer()
+    import_id = fields.Integer()
+    entry_reference = fields.String()
+    booking_date = fields.Date(allow_none=True)
+    reversal = fields.Boolean()
+    amount = fields.String()
+    currency = fields.String()
+    payment_reference = fields.String(allow_none=True)
+    remittance_text = fields.String(allow_none=True)
+    debtor_name = fields.String(allow_none=True)
+    outcome = fields.String()
+    order_reference = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    assigned_by = fields.String(allow_none=True)
+    assigned_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class ReportEntrySchema(Schema):
+    entry_reference = fields.String()
+    outcome = fields.String()   # matched | partial | overpaid | unmatched | reversal | duplicate | ignored
+    amount = fields.String()
+    currency = fields.String()
+    order_reference = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class CountsSchema(Schema):
+    matched = fields.Integer()
+    partial = fields.Integer()
+    overpaid = fields.Integer()
+    unmatched = fields.Integer()
+    reversals = fields.Integer()
+    duplicates = fields.Integer()
+    ignored = fields.Integer()
+
+
+class ReportSchema(Schema):
+    id = fields.Integer()
+    document = fields.String()
+    message_id = fields.String(allow_none=True)
+    sha256 = fields.String()
+    received_at = fields.DateTime()
+    actor = fields.String()
+    changed = fields.Boolean()    # false: the whole file had been imported already
+    counts = fields.Nested(CountsSchema)
+    entries = fields.List(fields.Nested(ReportEntrySchema))
+
+
+class PaymentReferencesSchema(Schema):
+    order_reference = fields.String()
+    qr_reference = fields.String(allow_none=True)
+    creditor_reference = fields.String(allow_none=True)
