@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-PACKAGES := common services/orders services/payments services/notifications services/exports gateway tools/oms_cli
+PACKAGES := common services/orders services/payments services/notifications services/exports services/documents gateway tools/oms_cli
 STAMP := $(VENV)/.installed
 PROJECT_FILES := requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
 

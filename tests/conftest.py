@@ -13,7 +13,7 @@ from tests.support.suite import (  # noqa: E402
     AMQP_BASE, PG_ADMIN_URL, REPO, create_database, create_vhost, delete_vhost, drop_database, wait_for,
 )
 
-SERVICES_WITH_TABLES = ["orders", "payments", "notifications", "exports", "gateway"]
+SERVICES_WITH_TABLES = ["orders", "payments", "notifications", "exports", "documents", "gateway"]
 __all__ = ["AMQP_BASE", "PG_ADMIN_URL", "REPO"]
 
 

@@ -35,6 +35,7 @@ SERVICES = [
     ("payments", REPO / "services" / "payments", "payments.service:PaymentsService"),
     ("notifications", REPO / "services" / "notifications", "notifications.service:NotificationsService"),
     ("exports", REPO / "services" / "exports", "exports.service:ExportsService"),
+    ("documents", REPO / "services" / "documents", "documents.service:DocumentsService"),
     ("gateway", REPO / "gateway", "gateway.service:GatewayService"),
 ]
 DEFAULT_AMQP = "amqp://guest:guest@localhost:5672/"

@@ -40,7 +40,7 @@ def check(service, amqp_uri, timeout):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m oms_common.healthcheck",
                                      description="Exit 0 when the service answers its ping RPC with status ok.")
-    parser.add_argument("service", choices=["orders", "payments", "notifications", "exports", "gateway"])
+    parser.add_argument("service", choices=["orders", "payments", "notifications", "exports", "documents", "gateway"])
     parser.add_argument("--amqp-uri", default=os.environ.get("OMS_AMQP_URI") or DEFAULT_AMQP)
     parser.add_argument("--timeout", type=float, default=5.0)
     args = parser.parse_args(argv)

@@ -26,7 +26,7 @@ from .router import router
 from .rpc import ServiceCalls
 
 log = logging.getLogger(__name__)
-SERVICES = ("orders", "payments", "notifications", "exports")
+SERVICES = ("orders", "payments", "notifications", "exports", "documents")
 ALL_METHODS = "GET,POST,PUT,DELETE,PATCH"
 
 
@@ -54,6 +54,7 @@ class GatewayService(HealthMixin):
     payments = RpcProxy("payments", expiration=30)
     notifications = RpcProxy("notifications", expiration=30)
     exports = RpcProxy("exports", expiration=30)
+    documents = RpcProxy("documents", expiration=30)
 
     def _calls(self):
         timeout = float(self.config.get("RPC_TIMEOUT_SECONDS") or 10)

@@ -38,7 +38,7 @@ def test_make_run_serves_the_whole_suite_over_http(suite_env):
         health = requests.get(base + "/health", timeout=10)
         assert health.status_code == 200, health.text
         assert {name for name, state in health.json()["services"].items() if state["status"] == "ok"} == {
-            "orders", "payments", "notifications", "exports", "gateway"}
+            "orders", "payments", "notifications", "exports", "documents", "gateway"}
 
         created = api.post(base + "/api/v1/orders", json=ORDER, timeout=10)
         assert created.status_code == 201, created.text

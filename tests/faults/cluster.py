@@ -19,6 +19,7 @@ SERVICES = [
     ("payments", REPO / "services" / "payments", "payments.service:PaymentsService"),
     ("notifications", REPO / "services" / "notifications", "notifications.service:NotificationsService"),
     ("exports", REPO / "services" / "exports", "exports.service:ExportsService"),
+    ("documents", REPO / "services" / "documents", "documents.service:DocumentsService"),
     ("gateway", REPO / "gateway", "gateway.service:GatewayService"),
 ]
 REPLICAS = ("a", "b")

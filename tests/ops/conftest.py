@@ -16,7 +16,7 @@ from fake_psp import FakePSP  # noqa: E402
 
 TOKEN = "ops-admin-token-0123456789abcdef"
 STRIPE_SECRET = "whsec_ops_test"
-SERVICES = ("orders", "payments", "notifications", "exports", "gateway")
+SERVICES = ("orders", "payments", "notifications", "exports", "documents", "gateway")
 
 
 class OpsSuite:

@@ -148,7 +148,7 @@ def test_backlog_shows_every_outbox_and_drains_to_zero(ops_suite):
         report = oms_json(ops_suite, "backlog")
         return report if all(count == 0 for count in report["outbox"].values()) else None
     report = wait_for(drained, timeout=30, interval=0.5, message="every outbox published")
-    assert set(report["outbox"]) == {"orders", "payments", "notifications", "exports", "gateway"}
+    assert set(report["outbox"]) == {"orders", "payments", "notifications", "exports", "documents", "gateway"}
     assert isinstance(report["failed_mails"], int) and isinstance(report["stuck_payments"], int)
     assert isinstance(report["parked_total"], int) and report["parked"]
     text = oms(ops_suite, "backlog")

@@ -20,7 +20,7 @@ from sqlalchemy.orm import object_session
 from oms_common.db import utcnow
 from oms_common.problems import Conflict, NotFound, ServiceUnavailable, ValidationFailed, from_marshmallow, load
 
-from . import domain
+from . import domain, tax
 from .models import (
     Customer, IdempotencyKey, InvoiceNumberRequest, NumberSequence, Order, OrderHistory, OrderLine,
 )
@@ -176,9 +176,12 @@ def _request_hash(data):
 
 # ---------------------------------------------------------------- creation
 
-def create_order(source, data, actor=None, idempotency_key=None):
+def create_order(source, data, actor=None, idempotency_key=None, tax_settings=None):
     """Returns (order, replayed): a retried request with the same key gets the first order back."""
     payload = load(CreateOrderSchema(), data)
+    payload["tax"] = tax_settings or tax.TaxSettings()
+    supplied_on = tax.supply_date(utcnow(), payload["tax"].timezone)
+    _check_tax_rates(payload["lines"], payload["tax"].country, supplied_on)
     actor = _actor(actor)
     if idempotency_key and len(str(idempotency_key)) > MAX_IDEMPOTENCY_KEY:
         raise ValidationFailed("The Idempotency-Key is too long.",
@@ -274,6 +277,8 @@ def _create(uow, payload, actor):
         created_at=now, updated_at=now, submitted_at=now if submit else None,
         lines=_build_lines(payload["lines"]),
     )
+    tax.apply_to_order(order, [line.get("tax_rate") for line in payload["lines"]], payload["tax"],
+                       tax.supply_date(now, payload["tax"].timezone))
     session.add(order)
     session.flush()
     _count(session, order.status, order.payment_status, 1)
@@ -286,6 +291,22 @@ def _create(uow, payload, actor):
     if placeholder:
         _request_invoice_number(session, order, events)
     return order, bool(placeholder)
+
+
+def _check_tax_rates(lines, country, on_date):
+    errors = tax.rate_errors(lines, country, on_date)
+    if errors:
+        raise ValidationFailed(f"Invalid input: {', '.join(sorted(errors))}", errors)
+
+
+def _retax(order, lines):
+    """New lines of an open order get their rates on today's table, with the order's own basis."""
+    if order.prices_include_tax is None:
+        return  # placed before rates were kept: stays without
+    settings = tax.TaxSettings(order.tax_country, "gross" if order.prices_include_tax else "net")
+    today = tax.supply_date(utcnow(), settings.timezone)
+    _check_tax_rates(lines, settings.country, today)
+    tax.apply_to_order(order, [line.get("tax_rate") for line in lines], settings, today)
 
 
 # ---------------------------------------------------------------- open orders
@@ -307,6 +328,7 @@ def replace_lines(source, reference, data, actor=None):
         order.lines = _build_lines(payload["lines"])
         order.subtotal, order.total = domain.order_totals(
             [(line["quantity"], line["unit_price"]) for line in payload["lines"]], order.shipping_cost)
+        _retax(order, payload["lines"])
         _touch(order)
         uow.session.flush()
         _audit(uow.session, order, actor, "lines_replaced", details={

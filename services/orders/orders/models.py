@@ -11,6 +11,7 @@ from .domain import customer_number
 
 Id = BigInteger
 Money = Numeric(14, 2)
+TaxRate = Numeric(5, 2)
 
 
 class Base(DeclarativeBase):
@@ -69,6 +70,11 @@ class Order(Base):
     created_at = Column(DateTime(timezone=True), nullable=False)
     updated_at = Column(DateTime(timezone=True), nullable=False)
     submitted_at = Column(DateTime(timezone=True))
+    # VAT (migration 0008): the table's country, whether prices include the tax, the shipping's
+    # rate; NULL on orders placed before rates were kept (they have no breakdown)
+    tax_country = Column(String(2))
+    prices_include_tax = Column(Boolean)
+    shipping_tax_rate = Column(TaxRate)
 
     lines = relationship("OrderLine", order_by="OrderLine.position", cascade="all, delete-orphan", lazy="selectin")
 
@@ -98,6 +104,7 @@ class OrderLine(Base):
     quantity = Column(Integer, nullable=False)
     unit_price = Column(Money, nullable=False)
     line_total = Column(Money, nullable=False)
+    tax_rate = Column(TaxRate)  # in %, e.g. 8.10 (migration 0008)
 
     __table_args__ = (
         Index("ix_order_lines_order", "order_id"),

@@ -12,6 +12,7 @@ from marshmallow import (
 
 from oms_common.fields import StrictSchema, UtcDateTime, no_control, text
 
+from .tax import order_tax_breakdown
 from .domain import (
     LANGUAGES, ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES, amount_place_errors, line_amounts, parse_customer_ref,
 )
@@ -61,6 +62,9 @@ class LineInputSchema(StrictSchema):
     name = text(255)
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100000))
     unit_price = money_input(required=True)
+    # optional: the shop table's standard rate of the day when left out (see tax.py)
+    tax_rate = fields.Decimal(load_default=None, allow_none=True, allow_nan=False,
+                              validate=validate.Range(min=0, max=99.99), places=None)
 
 
 def check_totals(data, shipping_cost=0):
@@ -265,6 +269,14 @@ class LineSchema(Schema):
     quantity = fields.Integer()
     unit_price = fields.Decimal(as_string=True, places=2)
     line_total = fields.Decimal(as_string=True, places=2)
+    tax_rate = fields.Decimal(as_string=True, places=2, allow_none=True)
+
+
+class TaxRowSchema(Schema):
+    rate = fields.Decimal(as_string=True, places=2)
+    net = fields.Decimal(as_string=True, places=2)
+    tax = fields.Decimal(as_string=True, places=2)
+    gross = fields.Decimal(as_string=True, places=2)
 
 
 class OrderSummarySchema(Schema):
@@ -294,6 +306,10 @@ class OrderSchema(OrderSummarySchema):
     tracking_number = fields.String(allow_none=True)
     submitted_at = fields.DateTime(allow_none=True)
     version = fields.Integer()
+    # VAT: what the tax figures rest on, and the breakdown per rate (tax.order_breakdown)
+    tax_country = fields.String(allow_none=True)
+    prices_include_tax = fields.Boolean(allow_none=True)
+    tax_breakdown = fields.Function(lambda order: TaxRowSchema(many=True).dump(order_tax_breakdown(order)))
 
 
 class CustomerSchema(Schema):

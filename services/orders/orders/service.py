@@ -15,6 +15,7 @@ from oms_common.rpc import TimedRpcProxy
 from oms_common.timers import configured_timer
 
 from . import handlers, queries
+from .tax import tax_settings
 from .models import infrastructure
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ class OrdersService(HealthMixin):
     # orders: create and the open-order session (S14)
     @rpc(expected_exceptions=EXPECTED)
     def create_order(self, data, actor=None, idempotency_key=None):
-        order, replayed = handlers.create_order(self.db, data, actor, idempotency_key)
+        order, replayed = handlers.create_order(self.db, data, actor, idempotency_key,
+                                                tax_settings(self.config))
         return {"order": order, "replayed": replayed}
 
     @rpc(expected_exceptions=EXPECTED)

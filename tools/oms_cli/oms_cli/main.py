@@ -24,16 +24,17 @@ import sys  # noqa: E402
 from urllib.parse import urlparse  # noqa: E402
 
 DEFAULT_AMQP = "amqp://guest:guest@localhost:5672/"
-SERVICES = ("orders", "payments", "notifications", "exports", "gateway")
+SERVICES = ("orders", "payments", "notifications", "exports", "documents", "gateway")
 SERVICE_CLASSES = {
     "orders": ("orders.service", "OrdersService"),
     "payments": ("payments.service", "PaymentsService"),
     "notifications": ("notifications.service", "NotificationsService"),
     "exports": ("exports.service", "ExportsService"),
+    "documents": ("documents.service", "DocumentsService"),
 }
 MODELS = {
     "orders": "orders.models", "payments": "payments.models", "notifications": "notifications.models",
-    "exports": "exports.models", "gateway": "gateway.models",
+    "exports": "exports.models", "documents": "documents.models", "gateway": "gateway.models",
 }
 ROLES = ("admin", "agent", "accountant", "readonly")
 

@@ -1,0 +1,1 @@
+"""OMS documents service: shop profile, invoices and credit notes."""

@@ -1,0 +1,71 @@
+"""The documents service's tables (its own schema; no other service reads them)."""
+from sqlalchemy import (
+    JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, Numeric, String, text,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+from oms_common.tables import install_infrastructure
+
+Id = BigInteger
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+infrastructure = install_infrastructure(Base.metadata)
+
+
+class ShopProfile(Base):
+    """The one shop profile (``id`` is always 1): who issues the documents.
+
+    ``data`` is the validated profile as the API shows it (without the logo's bytes, which
+    live in ``logo``); ``version`` grows with each change.
+    """
+    __tablename__ = "shop_profile"
+    id = Column(Integer, primary_key=True)
+    data = Column(JSON, nullable=False)
+    logo = Column(LargeBinary)
+    version = Column(Integer, nullable=False, default=1)
+    updated_at = Column(DateTime(timezone=True), nullable=False)
+    updated_by = Column(String(120), nullable=False)
+
+
+class Document(Base):
+    """An issued document: rendered once, its bytes and their SHA-256 never change.
+
+    One invoice per order (partial unique index); a credit note names the invoice it corrects
+    in ``corrects_id``. ``source_event_id`` is the event that made it (one document per event).
+    """
+    __tablename__ = "documents"
+    id = Column(Id, primary_key=True, autoincrement=True)
+    order_reference = Column(String(40), nullable=False)
+    kind = Column(String(20), nullable=False)
+    number = Column(String(80), nullable=False)
+    language = Column(String(2), nullable=False)
+    currency = Column(String(3), nullable=False)
+    amount = Column(Numeric(14, 2), nullable=False)
+    corrects_id = Column(Id, ForeignKey("documents.id"))
+    source_event_id = Column(String(64), nullable=False, unique=True)
+    content = Column(LargeBinary, nullable=False)
+    sha256 = Column(String(64), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (
+        Index("ix_documents_order", "order_reference", "id"),
+        Index("uq_documents_invoice_per_order", "order_reference", unique=True,
+              postgresql_where=text("kind = 'invoice'")),
+        Index("uq_documents_kind_number", "kind", "number", unique=True),
+    )
+
+
+class NumberRange(Base):
+    """A gapless number range of this service (credit notes): the row lock taken to draw the
+    next number is held until the document is committed, so a rolled-back issue leaves no gap."""
+    __tablename__ = "number_ranges"
+    name = Column(String(20), primary_key=True)
+    prefix = Column(String(20), nullable=False, default="")
+    last_issued = Column(BigInteger, nullable=False, default=0)
+
+
+metadata = Base.metadata

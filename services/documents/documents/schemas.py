@@ -1,0 +1,75 @@
+"""Wire schemas of the documents service: the shop profile as the API sends and shows it, and
+the documents list."""
+import base64
+import binascii
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from oms_common.fields import StrictSchema, text
+
+from .domain import LANGUAGES
+
+COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="Use an ISO 3166 alpha-2 code.")
+
+
+class ShopAddressSchema(StrictSchema):
+    # structured as the QR-bill wants it (SIX 2.3: structured addresses only)
+    street = text(70)
+    house_number = text(16, required=False, load_default="")
+    postal_code = text(16)
+    city = text(35)
+    country = fields.String(required=True, validate=COUNTRY)
+
+
+class ContactSchema(StrictSchema):
+    email = fields.Email(load_default="", validate=validate.Length(max=254))
+    phone = text(40, required=False, load_default="")
+    website = text(200, required=False, load_default="")
+
+
+class LogoSchema(StrictSchema):
+    """A PNG or JPEG, base64-encoded in ``data``; the service checks what it really is."""
+    data = fields.String(required=True, validate=validate.Length(min=1, max=2_000_000))
+
+    def decoded(self, value):
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError({"data": ["Not valid base64."]}) from None
+
+
+class FooterSchema(StrictSchema):
+    de = text(1000, required=False, multiline=True, load_default="")
+    fr = text(1000, required=False, multiline=True, load_default="")
+    it = text(1000, required=False, multiline=True, load_default="")
+    en = text(1000, required=False, multiline=True, load_default="")
+
+
+class ShopProfileSchema(StrictSchema):
+    """The whole profile (PUT replaces it); VAT number and accounts are checked by the service."""
+    legal_name = text(70)
+    address = fields.Nested(ShopAddressSchema, required=True)
+    vat_number = text(40, required=False, load_default=None, allow_none=True)
+    contact = fields.Nested(ContactSchema, load_default=dict)
+    logo = fields.Nested(LogoSchema, load_default=None, allow_none=True)
+    iban = text(42, required=False, load_default=None, allow_none=True)
+    qr_iban = text(42, required=False, load_default=None, allow_none=True)
+    payment_term_days = fields.Integer(load_default=30, strict=True, validate=validate.Range(min=0, max=365))
+    footer = fields.Nested(FooterSchema, load_default=dict)
+    version = fields.Integer(strict=True)
+
+
+class DocumentSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    number = fields.String()
+    order_reference = fields.String()
+    language = fields.String()
+    currency = fields.String()
+    amount = fields.Decimal(as_string=True, places=2)
+    corrects = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    sha256 = fields.String()
+
+
+__all__ = ["LANGUAGES", "ShopProfileSchema", "DocumentSchema"]
