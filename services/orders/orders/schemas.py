@@ -201,8 +201,13 @@ class NumberingSchema(StrictSchema):
     invoice_numbers_enabled = fields.Boolean()
 
 
+# the list's sortable columns; each also sorts descending with a leading "-"
+LIST_SORT_FIELDS = ("created_at", "updated_at", "reference", "invoice_number", "customer", "total", "status",
+                    "payment_status")
+
+
 class ListQuerySchema(StrictSchema):
-    SORTS = ("-created_at", "created_at", "payment_status", "-payment_status", "total", "-total", "status", "-status")
+    SORTS = tuple(name for field in LIST_SORT_FIELDS for name in ("-" + field, field))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**7))
     page_size = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
     status = fields.List(fields.String(validate=validate.OneOf(ORDER_STATUSES)), load_default=list)
@@ -213,6 +218,8 @@ class ListQuerySchema(StrictSchema):
     created_to = UtcDateTime(load_default=None, default_timezone=None)
     changed_since = UtcDateTime(load_default=None)
     sort = fields.String(load_default="-created_at", validate=validate.OneOf(SORTS))
+    # opaque: the ``next_cursor`` of the page before, with the same filters and sort
+    cursor = fields.String(load_default=None, validate=validate.Length(min=1, max=1000))
 
     @pre_load
     def _dates_as_datetimes(self, data, **kwargs):
@@ -228,6 +235,8 @@ class ListQuerySchema(StrictSchema):
     def _range(self, data, **kwargs):
         if data.get("created_from") and data.get("created_to") and data["created_from"] > data["created_to"]:
             raise ValidationError("created_from is after created_to.", "created_from")
+        if data.get("cursor") and data.get("page", 1) != 1:
+            raise ValidationError("Give either a page or a cursor, not both.", "cursor")
 
 
 class CustomerQuerySchema(StrictSchema):
