@@ -208,7 +208,9 @@ LIST_SORT_FIELDS = ("created_at", "updated_at", "reference", "invoice_number", "
 
 class ListQuerySchema(StrictSchema):
     SORTS = tuple(name for field in LIST_SORT_FIELDS for name in ("-" + field, field))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**7))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**7), metadata={
+        "description": "Page number: its first row is found by a scan over the sort's index alone, from the "
+                       "nearer end of the list; the rows are then a keyset seek (no OFFSET over rows)."})
     page_size = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
     status = fields.List(fields.String(validate=validate.OneOf(ORDER_STATUSES)), load_default=list)
     payment_status = fields.List(fields.String(validate=validate.OneOf(PAYMENT_STATUSES)), load_default=list)
@@ -219,7 +221,9 @@ class ListQuerySchema(StrictSchema):
     changed_since = UtcDateTime(load_default=None)
     sort = fields.String(load_default="-created_at", validate=validate.OneOf(SORTS))
     # opaque: the ``next_cursor`` of the page before, with the same filters and sort
-    cursor = fields.String(load_default=None, validate=validate.Length(min=1, max=1000))
+    cursor = fields.String(load_default=None, validate=validate.Length(min=1, max=1000), metadata={
+        "description": "The `next_cursor` of the page before (same filters and sort; not with `page`): walks a "
+                       "whole list, every order exactly once. A forged, foreign or expired cursor is a 422."})
 
     @pre_load
     def _dates_as_datetimes(self, data, **kwargs):
