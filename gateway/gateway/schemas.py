@@ -26,6 +26,8 @@ class OrderPageSchema(PageSchema):
     next_cursor = fields.String(allow_none=True, metadata={
         "description": "Pass as `cursor` (same filters and sort) for the rows after this page; null on the last "
                        "page. Opaque and signed; expires after 7 days."})
+    unavailable = fields.List(fields.String(), metadata={
+        "description": "Only when a search for a PSP id could not ask the payments service: its orders are missing."})
 
 
 class EmailLogSchema(Schema):

@@ -16,7 +16,7 @@ import time
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, literal_column, select, tuple_
 
 from oms_common.problems import ValidationFailed
 
@@ -30,7 +30,7 @@ SORT_KEYS = {
     "updated_at": (O.updated_at, O.id),
     "reference": (O.reference,),
     # orders without an invoice number sort first (ascending), as the empty string
-    "invoice_number": (func.coalesce(O.invoice_number, ""), O.id),
+    "invoice_number": (func.coalesce(O.invoice_number, literal_column("''")), O.id),  # ix_orders_invoice_sort
     "customer": (O.customer_name, O.id),
     "total": (O.total, O.id),
     "status": (O.status, O.created_at, O.id),

@@ -6,7 +6,7 @@ from sqlalchemy import BigInteger, cast, func, literal_column, null, select, uni
 from oms_common.problems import NotFound, load
 
 from .models import Order, OrderHistory, OrderLine
-from .reads import escape_like
+from .search import escape_like
 from .schemas import ArticleReportSchema, HistorySchema, OrderSchema
 
 _detail = OrderSchema()

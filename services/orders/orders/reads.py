@@ -8,11 +8,12 @@ Each list is one indexed query. The unfiltered and status-filtered totals come f
 """
 import math
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal_column, or_, select
 
 from oms_common.problems import NotFound, load
 
 from . import paging
+from .search import escape_like, search_condition
 from .domain import customer_number, parse_customer_ref
 from .models import Customer, Order, OrderCount
 from .schemas import CustomerQuerySchema, ListQuerySchema
@@ -24,10 +25,9 @@ SUMMARY_COLUMNS = (O.reference, O.invoice_number, O.status, O.payment_status, O.
 CUSTOMER_COLUMNS = (C.id, C.email, C.first_name, C.last_name, C.language, C.merged_into_id, C.created_at)
 # filters the order_counts table answers for (any other one needs a count over the orders)
 COUNTED_FILTERS = ("status", "payment_status")
-
-
-def escape_like(value):
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+# the country an order goes to (ix_orders_shipping_country)
+SHIPPING_COUNTRY = literal_column("(shipping_address ->> 'country')")
+OVERDUE_STATUSES = ("dunning_1", "dunning_2")
 
 
 def order_summary(row):
@@ -40,7 +40,7 @@ def order_summary(row):
             "created_at": created_at.isoformat(), "updated_at": updated_at.isoformat()}
 
 
-def _filters(params):
+def _filters(params, psp_references=()):
     conditions = []
     if params["status"]:
         conditions.append(O.status.in_(params["status"]))
@@ -57,11 +57,23 @@ def _filters(params):
         conditions.append(O.created_at <= params["created_to"])
     if params.get("changed_since"):
         conditions.append(O.updated_at > params["changed_since"])
+    if params.get("search"):
+        conditions.append(search_condition(params["search"], psp_references))
+    for name, column in (("payment_method", O.payment_method), ("currency", O.currency),
+                         ("country", SHIPPING_COUNTRY)):
+        if params.get(name):
+            conditions.append(column.in_(params[name]))
+    if params.get("disputed") is not None:
+        disputed = O.payment_status == "disputed"
+        conditions.append(disputed if params["disputed"] else ~disputed)
+    if params.get("overdue") is not None:
+        overdue = O.status.in_(OVERDUE_STATUSES)
+        conditions.append(overdue if params["overdue"] else ~overdue)
     return conditions
 
 
 def _counted_by_table(params):
-    return not any(value for key, value in params.items()
+    return not any(value is not None and value != [] for key, value in params.items()
                    if key not in COUNTED_FILTERS and key not in ("page", "page_size", "sort", "cursor"))
 
 
@@ -76,9 +88,11 @@ def _total(session, params, conditions):
     return session.execute(select(func.count()).select_from(Order.__table__).where(and_(*conditions))).scalar_one()
 
 
-def list_orders(source, query, cursor_secret=None):
+def list_orders(source, query, cursor_secret=None, psp_references=()):
+    """A page of the order list; ``psp_references`` are orders payments found for the search
+    text (a PSP id), listed with what the search finds here."""
     params = load(ListQuerySchema(), query or {})
-    return _page(source, params, _filters(params), cursor_secret)
+    return _page(source, params, _filters(params, psp_references or ()), cursor_secret)
 
 
 def _page(source, params, conditions, cursor_secret):
@@ -118,12 +132,12 @@ def _customer_id(value):
     return customer_id
 
 
-def customer_orders(source, customer_id, query, cursor_secret=None):
+def customer_orders(source, customer_id, query, cursor_secret=None, psp_references=()):
     customer_id = _customer_id(customer_id)
     with source.read_session() as session:
         if session.execute(select(C.id).where(C.id == customer_id)).first() is None:
             raise NotFound(f"No customer with id {customer_id}.")
-    return list_orders(source, {**(query or {}), "customer_id": customer_id}, cursor_secret)
+    return list_orders(source, {**(query or {}), "customer_id": customer_id}, cursor_secret, psp_references)
 
 
 # ---------------------------------------------------------------- customers

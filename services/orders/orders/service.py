@@ -114,8 +114,8 @@ class OrdersService(HealthMixin):
 
     # reads (S1, S2, S5, S6, S12)
     @rpc(expected_exceptions=EXPECTED)
-    def list_orders(self, query=None):
-        return reads.list_orders(self.db, query, self.config.get("CURSOR_SECRET"))
+    def list_orders(self, query=None, psp_references=None):
+        return reads.list_orders(self.db, query, self.config.get("CURSOR_SECRET"), psp_references)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_order(self, reference):
@@ -134,8 +134,8 @@ class OrdersService(HealthMixin):
         return reads.get_customer(self.db, customer_id)
 
     @rpc(expected_exceptions=EXPECTED)
-    def customer_orders(self, customer_id, query=None):
-        return reads.customer_orders(self.db, customer_id, query, self.config.get("CURSOR_SECRET"))
+    def customer_orders(self, customer_id, query=None, psp_references=None):
+        return reads.customer_orders(self.db, customer_id, query, self.config.get("CURSOR_SECRET"), psp_references)
 
     @rpc(expected_exceptions=EXPECTED)
     def article_report(self, query=None):

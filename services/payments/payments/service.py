@@ -13,7 +13,7 @@ from oms_common.providers import Database
 from oms_common.timers import configured_timer
 from oms_common.web import json_response, problem_response
 
-from . import handlers, records
+from . import handlers, lookup, records
 from .dependencies import InboxProcessor, PspAdapters, Settings, TimedRpcProxy
 from .models import infrastructure
 from .webhooks import InvalidWebhook
@@ -41,6 +41,11 @@ class PaymentsService(HealthMixin):
     def get_payment(self, reference):
         return self._first_use(reference, lambda: handlers.get_payment(self.db, reference,
                                                                        self.configured_providers()))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def orders_for_psp_id(self, psp_id):
+        """The order references whose payment has this PSP id (the order search asks)."""
+        return lookup.orders_for_psp_id(self.db, psp_id)
 
     @rpc(expected_exceptions=EXPECTED)
     def configured_providers(self):
