@@ -371,6 +371,7 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     token_file = bootstrap_admin(env)
     local_secret(env, "OMS_EXPORTS_INTERNAL_TOKEN", "exports-internal-token", lambda: secrets.token_urlsafe(32))
+    local_secret(env, "OMS_CURSOR_SECRET", "cursor-secret", lambda: secrets.token_urlsafe(32))
     server = catcher = None
     try:
         if embedded:

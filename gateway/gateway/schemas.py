@@ -21,6 +21,13 @@ class PageSchema(Schema):
 
 class OrderPageSchema(PageSchema):
     items = fields.List(fields.Nested(OrderSummarySchema))
+    # null when the page was asked for by cursor (its number is not worked out)
+    page = fields.Integer(allow_none=True)
+    next_cursor = fields.String(allow_none=True, metadata={
+        "description": "Pass as `cursor` (same filters and sort) for the rows after this page; null on the last "
+                       "page. Opaque and signed; expires after 7 days."})
+    unavailable = fields.List(fields.String(), metadata={
+        "description": "Only when a search for a PSP id could not ask the payments service: its orders are missing."})
 
 
 class EmailLogSchema(Schema):

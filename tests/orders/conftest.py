@@ -45,6 +45,7 @@ def orders_config(session_amqp_uri, database_url):
         "OUTBOX_POLL_SECONDS": 0.2,
         "EVENT_RETRY_DELAYS": [0.2, 0.5],
         "max_workers": 10,
+        "CURSOR_SECRET": "orders-tests-cursor-secret",
     }
 
 

@@ -2,7 +2,9 @@
 from orders import schemas as wire
 from orders.domain import parse_customer_ref
 
+from ..psp_search import list_with_psp_search
 from ..router import router
+from .orders import REPEATABLE
 from ..schemas import CustomerDetailSchema, CustomerPageSchema, OrderPageSchema
 
 TAGS = ["customers"]
@@ -33,8 +35,8 @@ def get_customer(ctx, customer_id):
 @router.route("GET", "/api/v1/customers/<customer_id>/orders", "read", "The customer's complete order history",
               TAGS, query=wire.ListQuerySchema, response=OrderPageSchema)
 def customer_orders(ctx, customer_id):
-    query = ctx.query(repeatable=("status", "payment_status"), drop=("customer_id",))
-    return ctx.call("orders", "customer_orders", _customer_id(customer_id), query)
+    query = ctx.query(repeatable=REPEATABLE, drop=("customer_id",))
+    return list_with_psp_search(ctx, "customer_orders", _customer_id(customer_id), query=query)
 
 
 @router.route("POST", "/api/v1/customers/<customer_id>/merge", "orders.customer",

@@ -7,6 +7,7 @@ from orders.domain import PSP_METHODS
 from oms_common.problems import ServiceUnavailable, ValidationFailed
 
 from .. import cancelling
+from ..psp_search import list_with_psp_search
 from ..compose import order_detail, order_history as composed_history
 from ..rpc import ServiceNotReached
 from ..router import router
@@ -14,7 +15,7 @@ from ..schemas import BulkResultSchema, HistoryPageSchema, OrderDetailSchema, Or
 from ..schemas import OrderSchema
 
 TAGS = ["orders"]
-REPEATABLE = ("status", "payment_status")
+REPEATABLE = ("status", "payment_status", "payment_method", "currency", "country")
 
 
 def _version_from_if_match(ctx, body):
@@ -59,10 +60,10 @@ def _check_payment_method_configured(ctx, method):
         raise ValidationFailed(message, {"payment_method": [message]})
 
 
-@router.route("GET", "/api/v1/orders", "read", "List orders, newest first", TAGS,
+@router.route("GET", "/api/v1/orders", "read", "List orders (newest first), filter, sort and search", TAGS,
               query=wire.ListQuerySchema, response=OrderPageSchema)
 def list_orders(ctx):
-    return ctx.call("orders", "list_orders", ctx.query(repeatable=REPEATABLE))
+    return list_with_psp_search(ctx, "list_orders", query=ctx.query(repeatable=REPEATABLE))
 
 
 @router.route("GET", "/api/v1/orders/<reference>", "read", "Order detail with payment and e-mails", TAGS,

@@ -91,6 +91,15 @@ class Order(Base):
         Index("ix_orders_invoice_prefix", "invoice_number",
               postgresql_ops={"invoice_number": "varchar_pattern_ops"}),
         Index("ix_orders_open_session", "session_id"),
+        # the list's search and sorts (migration 0006; it also makes ix_orders_invoice_sort on
+        # (coalesce(invoice_number, ''), id) and ix_orders_shipping_country on the address's country)
+        Index("ix_orders_customer_name_trgm", "customer_name", postgresql_using="gin",
+              postgresql_ops={"customer_name": "gin_trgm_ops"}),
+        Index("ix_orders_customer_email_trgm", "customer_email", postgresql_using="gin",
+              postgresql_ops={"customer_email": "gin_trgm_ops"}),
+        Index("ix_orders_tracking_trgm", "tracking_number", postgresql_using="gin",
+              postgresql_ops={"tracking_number": "gin_trgm_ops"}),
+        Index("ix_orders_customer_name_sort", "customer_name", "id"),
     )
 
 

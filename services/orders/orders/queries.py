@@ -1,96 +1,16 @@
-"""Read side of the orders service: lists, search, detail, history, customers.
-
-Each list is one indexed query; the unfiltered and status-filtered totals come from the
-``order_counts`` table so that a million orders cost no count scan.
-"""
-import math
+"""Read side of the orders service beside ``reads``: order detail, history, the article report."""
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import BigInteger, and_, cast, func, literal_column, null, or_, select, union_all
-from sqlalchemy.orm import load_only, noload
+from sqlalchemy import BigInteger, cast, func, literal_column, null, select, union_all
 
 from oms_common.problems import NotFound, load
 
-from .domain import parse_customer_ref
-from .models import Customer, Order, OrderCount, OrderHistory, OrderLine
-from .schemas import (
-    ArticleReportSchema, CustomerQuerySchema, CustomerSchema, HistorySchema, ListQuerySchema, OrderSchema,
-    OrderSummarySchema,
-)
+from .models import Order, OrderHistory, OrderLine
+from .search import escape_like
+from .schemas import ArticleReportSchema, HistorySchema, OrderSchema
 
-_summary = OrderSummarySchema()
 _detail = OrderSchema()
-_customer = CustomerSchema()
 _history = HistorySchema()
-
-SUMMARY_COLUMNS = (Order.reference, Order.invoice_number, Order.status, Order.payment_status, Order.payment_method,
-                   Order.currency, Order.total, Order.customer_id, Order.customer_email, Order.customer_name,
-                   Order.created_at, Order.updated_at)
-SORT_COLUMNS = {
-    "created_at": (Order.created_at, Order.id),
-    "payment_status": (Order.payment_status_rank, Order.created_at, Order.id),
-    "total": (Order.total, Order.id),
-    "status": (Order.status, Order.created_at, Order.id),
-}
-
-
-def escape_like(value):
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _filters(params):
-    conditions = []
-    if params["status"]:
-        conditions.append(Order.status.in_(params["status"]))
-    if params["payment_status"]:
-        conditions.append(Order.payment_status.in_(params["payment_status"]))
-    if params.get("q"):
-        pattern = escape_like(params["q"]) + "%"
-        conditions.append(or_(Order.reference.like(pattern, escape="\\"),
-                              Order.invoice_number.like(pattern, escape="\\")))
-    if params.get("customer_id"):
-        conditions.append(Order.customer_id == params["customer_id"])
-    if params.get("created_from"):
-        conditions.append(Order.created_at >= params["created_from"])
-    if params.get("created_to"):
-        conditions.append(Order.created_at <= params["created_to"])
-    if params.get("changed_since"):
-        conditions.append(Order.updated_at > params["changed_since"])
-    return conditions
-
-
-def _total(session, params, conditions):
-    counted_by_table = not any(params.get(key) for key in ("q", "customer_id", "created_from", "created_to",
-                                                          "changed_since"))
-    if counted_by_table:
-        query = select(func.coalesce(func.sum(OrderCount.count), 0))
-        if params["status"]:
-            query = query.where(OrderCount.status.in_(params["status"]))
-        if params["payment_status"]:
-            query = query.where(OrderCount.payment_status.in_(params["payment_status"]))
-        return int(session.execute(query).scalar_one())
-    return session.execute(select(func.count()).select_from(Order).where(and_(*conditions))).scalar_one()
-
-
-def list_orders(source, query):
-    params = load(ListQuerySchema(), query or {})
-    conditions = _filters(params)
-    sort = params["sort"]
-    columns = SORT_COLUMNS[sort.lstrip("-")]
-    order_by = [column.desc() for column in columns] if sort.startswith("-") else [c.asc() for c in columns]
-    page, page_size = params["page"], params["page_size"]
-    with source.read_session() as session:
-        rows = session.execute(
-            select(Order).where(and_(*conditions)).order_by(*order_by)
-            .limit(page_size).offset((page - 1) * page_size)
-            # a list shows summaries: no lines, no address documents
-            .options(noload(Order.lines), load_only(*SUMMARY_COLUMNS))
-        ).scalars().all()
-        total = _total(session, params, conditions)
-        items = [_summary.dump(order) for order in rows]
-    return {"items": items, "page": page, "page_size": page_size, "total": total,
-            "pages": max(1, math.ceil(total / page_size))}
-
 
 def get_order(source, reference):
     with source.read_session() as session:
@@ -109,69 +29,6 @@ def order_history(source, reference):
             select(OrderHistory).where(OrderHistory.order_id == order_id).order_by(OrderHistory.id)
         ).scalars().all()
         return [_history.dump(entry) for entry in entries]
-
-
-def list_customers(source, query):
-    params = load(CustomerQuerySchema(), query or {})
-    conditions = [Customer.merged_into_id.is_(None)]
-    q = params.get("q")
-    if q:
-        pattern = "%" + escape_like(q.lower()) + "%"
-        # a full name matches as staff type it: "Maria Keller", "Keller Maria", "Keller, Maria"
-        name_pattern = "%" + escape_like(" ".join(q.lower().replace(",", " ").split())) + "%"
-        first_last = func.lower(Customer.first_name + " " + Customer.last_name)
-        last_first = func.lower(Customer.last_name + " " + Customer.first_name)
-        alternatives = [func.lower(Customer.email).like(pattern, escape="\\"),
-                        func.lower(Customer.last_name).like(pattern, escape="\\"),
-                        func.lower(Customer.first_name).like(pattern, escape="\\"),
-                        first_last.like(name_pattern, escape="\\"),
-                        last_first.like(name_pattern, escape="\\")]
-        number = parse_customer_ref(q)
-        if number is not None:
-            alternatives.append(Customer.id == number)
-        conditions.append(or_(*alternatives))
-    page, page_size = params["page"], params["page_size"]
-    with source.read_session() as session:
-        rows = session.execute(
-            select(Customer).where(*conditions).order_by(Customer.id.desc())
-            .limit(page_size).offset((page - 1) * page_size)
-        ).scalars().all()
-        total = session.execute(select(func.count()).select_from(Customer).where(*conditions)).scalar_one()
-        items = [_customer.dump(customer) for customer in rows]
-    return {"items": items, "page": page, "page_size": page_size, "total": total,
-            "pages": max(1, math.ceil(total / page_size))}
-
-
-def _customer_id(value):
-    """A customer id from a path (the id or the customer number); anything else names no customer."""
-    customer_id = parse_customer_ref(value)
-    if customer_id is None:
-        raise NotFound(f"No customer with id {value!r}.")
-    return customer_id
-
-
-def get_customer(source, customer_id):
-    customer_id = _customer_id(customer_id)
-    with source.read_session() as session:
-        customer = session.get(Customer, customer_id)
-        if customer is None:
-            raise NotFound(f"No customer with id {customer_id}.")
-        result = _customer.dump(customer)
-        totals = session.execute(
-            select(Order.currency, func.count(), func.sum(Order.total))
-            .where(Order.customer_id == customer.id, Order.status.notin_(("open", "cancelled")))
-            .group_by(Order.currency).order_by(Order.currency)
-        ).all()
-        result["order_count"] = session.execute(
-            select(func.count()).select_from(Order).where(Order.customer_id == customer.id)).scalar_one()
-        result["totals"] = [{"currency": currency, "orders": count, "revenue": f"{total:.2f}"}
-                            for currency, count, total in totals]
-        return result
-
-
-def customer_orders(source, customer_id, query):
-    get_customer(source, customer_id)
-    return list_orders(source, {**(query or {}), "customer_id": _customer_id(customer_id)})
 
 
 # ---------------------------------------------------------------- article-order report (S12)

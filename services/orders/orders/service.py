@@ -1,4 +1,4 @@
-"""The orders service: entrypoints and dependencies only; the work is in handlers/queries."""
+"""The orders service: entrypoints and dependencies only; the work is in handlers, reads and queries."""
 import logging
 
 from nameko.dependency_providers import Config
@@ -14,7 +14,7 @@ from oms_common.providers import Database
 from oms_common.rpc import TimedRpcProxy
 from oms_common.timers import configured_timer
 
-from . import handlers, queries
+from . import handlers, queries, reads
 from .tax import tax_settings
 from .models import infrastructure
 
@@ -116,8 +116,8 @@ class OrdersService(HealthMixin):
 
     # reads (S1, S2, S5, S6, S12)
     @rpc(expected_exceptions=EXPECTED)
-    def list_orders(self, query=None):
-        return queries.list_orders(self.db, query)
+    def list_orders(self, query=None, psp_references=None):
+        return reads.list_orders(self.db, query, self.config.get("CURSOR_SECRET"), psp_references)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_order(self, reference):
@@ -129,15 +129,15 @@ class OrdersService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def list_customers(self, query=None):
-        return queries.list_customers(self.db, query)
+        return reads.list_customers(self.db, query)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_customer(self, customer_id):
-        return queries.get_customer(self.db, customer_id)
+        return reads.get_customer(self.db, customer_id)
 
     @rpc(expected_exceptions=EXPECTED)
-    def customer_orders(self, customer_id, query=None):
-        return queries.customer_orders(self.db, customer_id, query)
+    def customer_orders(self, customer_id, query=None, psp_references=None):
+        return reads.customer_orders(self.db, customer_id, query, self.config.get("CURSOR_SECRET"), psp_references)
 
     @rpc(expected_exceptions=EXPECTED)
     def article_report(self, query=None):

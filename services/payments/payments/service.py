@@ -16,7 +16,7 @@ from oms_common.providers import Database
 from oms_common.timers import configured_timer
 from oms_common.web import json_response, problem_response
 
-from . import handlers, records
+from . import handlers, lookup, records
 from .bank_statements import imports as bank_imports
 from .bank_statements import references as payment_refs
 from .bank_statements import unmatched as bank_entries
@@ -55,6 +55,11 @@ class PaymentsService(HealthMixin):
     def get_payment(self, reference):
         return self._first_use(reference, lambda: handlers.get_payment(self.db, reference,
                                                                        self.configured_providers()))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def orders_for_psp_id(self, psp_id):
+        """The order references whose payment has this PSP id (the order search asks)."""
+        return lookup.orders_for_psp_id(self.db, psp_id)
 
     @rpc(expected_exceptions=EXPECTED)
     def configured_providers(self):

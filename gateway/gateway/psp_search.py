@@ -1,0 +1,36 @@
+"""The order search's PSP part: payments owns the PSP ids, so a search text that looks like one is
+asked of payments first and the orders it names are listed with what orders finds itself."""
+import logging
+import re
+
+from oms_common.problems import Problem
+
+log = logging.getLogger(__name__)
+
+# Stripe object ids (pi_…, ch_…, py_…, re_…, dp_…) and PayPal ids (17 capitals and digits)
+PSP_ID = re.compile(r"(?:pi|ch|py|re|dp|du|txn|pm|src)_[A-Za-z0-9]{8,100}|[A-Z0-9]{17}")
+
+
+def looks_like_psp_id(text):
+    return isinstance(text, str) and PSP_ID.fullmatch(text.strip()) is not None
+
+
+def psp_references(calls, text):
+    """(order references payments knows for ``text``, services that could not answer)."""
+    if not looks_like_psp_id(text):
+        return [], []
+    try:
+        return calls("payments", "orders_for_psp_id", text.strip()), []
+    except Problem as problem:
+        # the search still answers with what orders finds; the answer names what is missing
+        log.warning("payments could not look up a PSP id for the order search: %s", problem.detail)
+        return [], ["payments"]
+
+
+def list_with_psp_search(ctx, method, *args, query):
+    """An order list (``method`` of orders) whose ``search`` also covers payments' PSP ids."""
+    references, unavailable = psp_references(ctx.call, query.get("search"))
+    page = ctx.call("orders", method, *args, query, references or None)
+    if unavailable:
+        page["unavailable"] = unavailable
+    return page

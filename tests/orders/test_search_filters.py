@@ -1,0 +1,126 @@
+"""The order list's one search field and its filters, through the real RPC entrypoint.
+
+Every test works on the orders of one fixture, which carry a marker of their own (in names,
+e-mails, article and tracking numbers), so other tests' orders never match."""
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from nameko.standalone.events import event_dispatcher
+
+from oms_common.problems import ValidationFailed
+from tests.orders.conftest import order_data
+from tests.support.suite import wait_for
+
+
+def _address(marker, country="CH"):
+    return {"first_name": "Anna", "last_name": f"Lindqvist{marker}", "street": "Hauptstrasse 2",
+            "postal_code": "8000", "city": "Zürich", "country": country}
+
+
+@pytest.fixture(scope="module")
+def marked(call, orders_config):
+    """Four orders: anna (invoice, CHF, to CH), bruno (prepayment, EUR, to DE, shipped with a
+    tracking number), carla (cash on delivery, overdue, disputed) and anna again (paypal, another article)."""
+    marker = uuid.uuid4().hex[:10]
+    started = datetime.now(timezone.utc) - timedelta(milliseconds=1)
+
+    def make(first, last, email, article, **overrides):
+        customer = {"email": email, "first_name": first, "last_name": last, "language": "de"}
+        lines = [{"article_number": article, "name": "Teapot", "quantity": 1, "unit_price": "10.00"}]
+        return call("create_order", order_data(customer=customer, lines=lines, **overrides))["order"]
+
+    anna = make("Anna", f"Lindqvist{marker}", f"anna.{marker}@example.ch", f"ART-{marker}-A",
+                billing_address=_address(marker))
+    bruno = make("Bruno", f"Meier{marker}", f"b.{marker}@example.de", f"ART-{marker}-B", currency="EUR",
+                 payment_method="prepayment", billing_address=_address(marker), shipping_address=_address(marker, "DE"))
+    carla = make("Carla", f"Rossi{marker}", f"carla.{marker}@example.it", f"ART-{marker}-C",
+                 payment_method="cash_on_delivery", billing_address=_address(marker))
+    anna_again = call("create_order", order_data(
+        customer_id=anna["customer"]["id"], payment_method="paypal", billing_address=_address(marker),
+        lines=[{"article_number": f"ZZ-{marker}", "name": "Cup", "quantity": 1, "unit_price": "5.00"}]))["order"]
+    call("ship_order", bruno["reference"], {"notify": False, "tracking_number": f"TRK{marker}99"})
+    call("change_status", carla["reference"], {"status": "dunning_1"})
+    # the dispute arrives as payments announces it
+    event_dispatcher(orders_config)("payments", "payment_status_changed", {
+        "event_id": uuid.uuid4().hex, "order_reference": carla["reference"], "status": "disputed", "sequence": 5,
+        "actor": {"name": "stripe", "kind": "psp", "origin": "webhook"}})
+    window = {"created_from": started.isoformat(),
+              "created_to": (datetime.now(timezone.utc) + timedelta(seconds=1)).isoformat()}
+    return {"marker": marker, "anna": anna["reference"], "bruno": bruno["reference"], "carla": carla["reference"],
+            "anna_again": anna_again["reference"], "window": window}
+
+
+def found(call, query, psp_references=None):
+    page = call("list_orders", {**query, "page_size": 200}, psp_references)
+    return {item["reference"] for item in page["items"]}
+
+
+def test_search_by_surname_email_customer_number_and_reference(call, marked):
+    m = marked["marker"]
+
+    assert found(call, {"search": f"lindqvist{m}"}) == {marked["anna"], marked["anna_again"]}
+    assert found(call, {"search": f"Anna Lindqvist{m}"}) == {marked["anna"], marked["anna_again"]}
+    assert found(call, {"search": f"Meier{m} Bruno"}) == {marked["bruno"]}
+    assert found(call, {"search": f"carla.{m}@EXAMPLE"}) == {marked["carla"]}
+    customer = call("get_order", marked["bruno"])["customer"]["id"]
+    assert marked["bruno"] in found(call, {"search": f"C{customer:06d}"})
+    assert found(call, {"search": marked["carla"]}) >= {marked["carla"]}
+
+
+def test_search_by_article_and_tracking_number(call, marked):
+    m = marked["marker"]
+
+    assert found(call, {"search": f"art-{m}-b"}) == {marked["bruno"]}
+    assert found(call, {"search": f"ART-{m}"}) == {marked["anna"], marked["bruno"], marked["carla"]}
+    assert found(call, {"search": f"ZZ-{m}"}) == {marked["anna_again"]}
+    assert found(call, {"search": f"trk{m}"}) == {marked["bruno"]}
+
+
+def test_search_lists_the_orders_another_service_found(call, marked):
+    assert found(call, {"search": "pi_nothing_here_matches"}, [marked["carla"]]) == {marked["carla"]}
+
+
+def test_search_text_is_never_a_pattern(call, marked):
+    assert found(call, {"search": "%"}) == found(call, {"search": "%%%"}) == set()
+    assert found(call, {"search": f"Lindqvist{marked['marker'][:4]}_"}) == set()
+
+
+def test_filters_payment_method_currency_country(call, marked):
+    window = marked["window"]
+
+    assert found(call, {**window, "payment_method": ["prepayment", "paypal"]}) == {marked["bruno"], marked["anna_again"]}
+    assert found(call, {**window, "currency": ["EUR"]}) == {marked["bruno"]}
+    assert found(call, {**window, "country": ["DE"]}) == {marked["bruno"]}
+    assert found(call, {**window, "country": ["CH"], "currency": ["CHF"]}) == \
+        {marked["anna"], marked["carla"], marked["anna_again"]}
+
+
+def test_filters_overdue_and_disputed(call, marked):
+    window = marked["window"]
+
+    assert found(call, {**window, "overdue": True}) == {marked["carla"]}
+    assert marked["carla"] not in found(call, {**window, "overdue": False})
+    wait_for(lambda: found(call, {**window, "disputed": True}) == {marked["carla"]}, timeout=20, interval=0.2,
+             message="the disputed payment in the list")
+    assert found(call, {**window, "disputed": "false"}) == {marked["anna"], marked["bruno"], marked["anna_again"]}
+
+
+def test_search_and_filters_combine_and_count(call, marked):
+    page = call("list_orders", {"search": f"Lindqvist{marked['marker']}", "payment_method": ["paypal"],
+                                "page_size": 1})
+
+    assert [item["reference"] for item in page["items"]] == [marked["anna_again"]]
+    assert (page["total"], page["pages"]) == (1, 1)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("payment_method", ["bitcoin"]), ("currency", ["chf"]), ("country", ["Switzerland"]), ("disputed", "perhaps"),
+    ("overdue", "soon"), ("search", "   "), ("search", "x" * 101), ("search", "a\x00b"), ("sort", "-name"),
+    ("created_from", "yesterday"),
+])
+def test_bad_filter_values_are_refused_naming_the_field(call, marked, field, value):
+    with pytest.raises(ValidationFailed) as refused:
+        call("list_orders", {field: value})
+
+    assert {name.split(".")[0] for name in refused.value.errors} == {field}
