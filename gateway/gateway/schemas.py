@@ -19,8 +19,19 @@ class PageSchema(Schema):
     pages = fields.Integer()
 
 
+class LatestNoteSchema(Schema):
+    first_line = fields.String()
+    author = fields.String()
+    created_at = fields.DateTime()
+
+
+class ListedOrderSchema(OrderSummarySchema):
+    latest_note = fields.Nested(LatestNoteSchema, allow_none=True)
+
+
 class OrderPageSchema(PageSchema):
-    items = fields.List(fields.Nested(OrderSummarySchema))
+    items = fields.List(fields.Nested(ListedOrderSchema))
+    unavailable = fields.List(fields.String())
 
 
 class EmailLogSchema(Schema):

@@ -7,7 +7,7 @@ from orders.domain import PSP_METHODS
 from oms_common.problems import ServiceUnavailable, ValidationFailed
 
 from .. import cancelling
-from ..compose import order_detail, order_history as composed_history
+from ..compose import order_detail, order_history as composed_history, with_latest_notes
 from ..rpc import ServiceNotReached
 from ..router import router
 from ..schemas import BulkResultSchema, HistoryPageSchema, OrderDetailSchema, OrderPageSchema
@@ -62,7 +62,7 @@ def _check_payment_method_configured(ctx, method):
 @router.route("GET", "/api/v1/orders", "read", "List orders, newest first", TAGS,
               query=wire.ListQuerySchema, response=OrderPageSchema)
 def list_orders(ctx):
-    return ctx.call("orders", "list_orders", ctx.query(repeatable=REPEATABLE))
+    return with_latest_notes(ctx.call, ctx.call("orders", "list_orders", ctx.query(repeatable=REPEATABLE)))
 
 
 @router.route("GET", "/api/v1/orders/<reference>", "read", "Order detail with payment and e-mails", TAGS,
