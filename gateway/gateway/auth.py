@@ -23,6 +23,7 @@ PERMISSIONS = {
     "orders.process": {"agent"},          # ship, status, cancel, bulk status
     "orders.sessions": {"agent"},         # open orders: lines, submit, pause, assign
     "orders.customer": {"agent"},         # reassign order, merge customers
+    "orders.notes": {"agent"},            # write internal notes (every reader reads them)
     "orders.invoice_number": {"accountant"},
     "payments.manage": {"accountant"},    # payment status, dunning, manual completion
     "payments.refund": {"accountant"},

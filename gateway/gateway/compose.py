@@ -45,3 +45,20 @@ def history_with_mails(entries, mails):
         })
     merged.sort(key=lambda entry: entry["at"] or "")
     return merged
+
+
+def with_latest_notes(calls, page):
+    """A list page with each row's newest internal note (its first line, author, time) as
+    ``latest_note``, from one call for the whole page. Notes are secondary: when orders cannot
+    answer them in time the rows say ``null`` and ``unavailable`` names ``notes``."""
+    items = page.get("items") or []
+    secondary = calls.secondary()
+    latest = {}
+    if items:
+        latest = secondary.answer(secondary.ask("orders", "latest_notes", [item["reference"] for item in items]),
+                                  missing={}) or {}
+    for item in items:
+        item["latest_note"] = latest.get(item["reference"])
+    unavailable = page.get("unavailable") or []
+    page["unavailable"] = unavailable + (["notes"] if secondary.unavailable else [])
+    return page

@@ -19,8 +19,18 @@ class PageSchema(Schema):
     pages = fields.Integer()
 
 
+class LatestNoteSchema(Schema):
+    first_line = fields.String()
+    author = fields.String()
+    created_at = fields.DateTime()
+
+
+class ListedOrderSchema(OrderSummarySchema):
+    latest_note = fields.Nested(LatestNoteSchema, allow_none=True)
+
+
 class OrderPageSchema(PageSchema):
-    items = fields.List(fields.Nested(OrderSummarySchema))
+    items = fields.List(fields.Nested(ListedOrderSchema))
     # null when the page was asked for by cursor (its number is not worked out)
     page = fields.Integer(allow_none=True)
     next_cursor = fields.String(allow_none=True, metadata={

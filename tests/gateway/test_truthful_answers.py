@@ -88,7 +88,7 @@ def history_actions(admin, reference):
 # ---------------------------------------------------------------- Idempotency-Key on every mutation
 
 PATH_VALUES = {"reference": "900000001", "customer_id": "999999999", "job_id": "999999", "event_id": "no-such-mail",
-               "inbox_id": "999999"}
+               "inbox_id": "999999", "int:note_id": "999999", "int:view_id": "999999"}
 PATH_VALUES["entry_id"] = "999999"  # bank-statement entries
 
 

@@ -23,19 +23,19 @@ ENUMS = (set(ORDER_STATUSES) | set(PAYMENT_STATUSES) | set(PAYMENT_METHODS) | se
          | set(PROVIDERS) | {"orders", "customers", "running", "succeeded", "failed", "sent", "queued"}
          | {"created", "status_changed", "submitted", "lines_replaced", "paused", "assigned", "invoice_number_set",
             "payment_status_changed", "payment_status_stale", "customer_reassigned", "customer_merged",
-            "email_sent", "email_queued", "email_failed"})
+            "email_sent", "email_queued", "email_failed", "note"})
 
 
 def literals():
     found = set()
-    files = list((UI / "templates").glob("*.html")) + [UI / "app.py"]
+    files = list((UI / "templates").glob("*.html")) + sorted(UI.glob("*.py"))
     for path in files:
         text = path.read_text()
         for literal in LITERAL.findall(text):  # adjacent literals are one message, as Python joins them
             found.add("".join(re.findall(r'"((?:[^"\\]|\\.)*)"', literal)) if literal.startswith('"')
                       else literal[1:-1].replace("\\'", "'"))
     # the views hand whole messages to t() through a conditional: "a" if mailed else "b"
-    for path in (UI / "app.py",):
+    for path in sorted(UI.glob("*.py")):
         found.update(re.findall(r'"((?:Order|Payment status|Refund) [^"]*\{reference\}[^"]*)"', path.read_text()))
     return found
 

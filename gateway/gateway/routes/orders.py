@@ -8,7 +8,7 @@ from oms_common.problems import ServiceUnavailable, ValidationFailed
 
 from .. import cancelling
 from ..psp_search import list_with_psp_search
-from ..compose import order_detail, order_history as composed_history
+from ..compose import order_detail, order_history as composed_history, with_latest_notes
 from ..rpc import ServiceNotReached
 from ..router import router
 from ..schemas import BulkResultSchema, HistoryPageSchema, OrderDetailSchema, OrderPageSchema
@@ -63,7 +63,7 @@ def _check_payment_method_configured(ctx, method):
 @router.route("GET", "/api/v1/orders", "read", "List orders (newest first), filter, sort and search", TAGS,
               query=wire.ListQuerySchema, response=OrderPageSchema)
 def list_orders(ctx):
-    return list_with_psp_search(ctx, "list_orders", query=ctx.query(repeatable=REPEATABLE))
+    return with_latest_notes(ctx.call, list_with_psp_search(ctx, "list_orders", query=ctx.query(repeatable=REPEATABLE)))
 
 
 @router.route("GET", "/api/v1/orders/<reference>", "read", "Order detail with payment and e-mails", TAGS,

@@ -20,7 +20,7 @@ from orders.domain import ORDER_STATUSES, PAYMENT_STATUSES, TRANSITIONS, custome
 
 from .. import cancelling
 from ..auth import ROLES, Principal, allowed
-from ..compose import order_detail
+from ..compose import order_detail, with_latest_notes
 from ..router import MethodNotAllowedProblem
 from ..rpc import ServiceTimedOut
 from . import sessions
@@ -333,7 +333,7 @@ def orders(page):
     query.setdefault("page_size", "25")
     error = None
     try:
-        result = page.calls("orders", "list_orders", _service_query(page, query))
+        result = with_latest_notes(page.calls, page.calls("orders", "list_orders", _service_query(page, query)))
     except Problem as problem:
         if problem.status >= 500:
             raise
@@ -368,8 +368,8 @@ def bulk(page):
             raise
         outcome, error = None, problem
     try:
-        result = page.calls("orders", "list_orders", {**_service_query(page, query),
-                                                      "page_size": query.get("page_size", "25")})
+        result = with_latest_notes(page.calls, page.calls("orders", "list_orders", {
+            **_service_query(page, query), "page_size": query.get("page_size", "25")}))
     except ValidationFailed:
         result = {"items": [], "page": 1, "page_size": 25, "total": 0, "pages": 1}
     return page.render("orders.html", status=200 if error is None else error.status, result=result, query=query,
@@ -397,6 +397,7 @@ def order(page, reference, errors=None, status=200, done=None):
                 raise
     done = done or page.request.args.get("done")
     return page.render("order.html", status=status, order=detail, history=detail["history"],
+                       notes=notes.notes_for(page, reference),
                        payment=detail["payment"], mails=detail["emails"],
                        unavailable=detail["unavailable"], targets=targets, errors=errors or {},
                        cancel_needs_refund=cancel_needs_refund, owner=owner,
@@ -425,6 +426,9 @@ def _done_text(page, action, order, mailed):
     if action == "customer":
         return t("Order {reference} now belongs to {name} ({number}).", reference=reference,
                  name=order["customer"].get("name", ""), number=customer_number(order["customer"]["id"]))
+    if action in ("note", "note-edited"):
+        return t("Note added to order {reference}." if action == "note" else "Note on order {reference} saved.",
+                 reference=reference)
     if action == "invoice-number":
         return t("Invoice number of order {reference} set to {number}.", reference=reference,
                  number=order.get("invoice_number") or "—")
@@ -694,5 +698,7 @@ VIEWS = {
 }
 
 from . import outbox  # noqa: E402 - the local outbox of `make run` (tools/mail_catcher.py)
+from . import notes  # noqa: E402 - internal notes on the order detail
 
 outbox.register(url_map, VIEWS, environment)
+notes.register(url_map, VIEWS)

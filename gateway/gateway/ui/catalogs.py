@@ -460,6 +460,10 @@ MESSAGES = {
     "readonly": ("nur lesen", "lecture seule", "sola lettura"),
 }
 
+from .catalog_workflow import MESSAGES as WORKFLOW_MESSAGES  # noqa: E402 - one catalog, kept in two files
+
+MESSAGES.update(WORKFLOW_MESSAGES)
+
 # readable English for the enum values (the keys above)
 ENGLISH = {
     "payment_pending": "payment pending", "in_progress": "in progress", "dunning_1": "dunning 1",

@@ -141,6 +141,24 @@ class OrderHistory(Base):
     __table_args__ = (Index("ix_order_history_order", "order_id", "id"),)
 
 
+class OrderNote(Base):
+    """An internal note of staff on an order (never sent to the customer); migration 0007."""
+    __tablename__ = "order_notes"
+    id = Column(Id, primary_key=True, autoincrement=True)
+    order_id = Column(Id, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
+    author_id = Column(Id, nullable=False)  # the gateway's user id: the one who may edit it
+    author_name = Column(String(120), nullable=False)
+    body = Column(Text, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    edited_at = Column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_order_notes_order", "order_id", "id"),
+        # searchable by any part of its text (pg_trgm), made by migration 0007
+        Index("ix_order_notes_body_trgm", "body", postgresql_using="gin", postgresql_ops={"body": "gin_trgm_ops"}),
+    )
+
+
 class NumberSequence(Base):
     """One row per numbered thing: its settings, and for invoice numbers the state too, whose
     row lock (taken last before commit) is what makes them gapless.

@@ -14,7 +14,7 @@ from oms_common.providers import Database
 from oms_common.rpc import TimedRpcProxy
 from oms_common.timers import configured_timer
 
-from . import handlers, queries, reads
+from . import handlers, notes, queries, reads
 from .tax import tax_settings
 from .models import infrastructure
 
@@ -142,6 +142,23 @@ class OrdersService(HealthMixin):
     @rpc(expected_exceptions=EXPECTED)
     def article_report(self, query=None):
         return queries.article_report(self.db, query)
+
+    # internal notes (S19)
+    @rpc(expected_exceptions=EXPECTED)
+    def add_note(self, reference, data, author, actor=None):
+        return notes.add_note(self.db, reference, data, author, actor)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def edit_note(self, reference, note_id, data, author, actor=None):
+        return notes.edit_note(self.db, reference, note_id, data, author, actor)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_notes(self, reference):
+        return notes.list_notes(self.db, reference)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def latest_notes(self, references):
+        return notes.latest_notes(self.db, {"references": references})
 
     # payment status read copy (S13)
     @reliable_event_handler("payments", "payment_status_changed")

@@ -1,0 +1,103 @@
+"""Use cases of internal notes: write, edit (author only, within the edit window), list.
+
+A note is no change of the order itself (no version step, no event): it is written with an
+audit entry (action ``note``) in one transaction, so the order's history shows it.
+"""
+from marshmallow import ValidationError
+from sqlalchemy import func, select
+
+from oms_common.db import utcnow
+from oms_common.problems import Conflict, Forbidden, NotFound, ValidationFailed, from_marshmallow, load
+
+from . import note_rules
+from .handlers import _actor, _audit
+from .models import Order, OrderNote
+from .note_schemas import AuthorSchema, LatestNotesSchema, NoteInputSchema, NoteSchema
+
+_note_dump = NoteSchema()
+
+
+def _author(author):
+    try:
+        return AuthorSchema().load(author or {})
+    except ValidationError as error:
+        problem = from_marshmallow(error)
+        errors = {f"author.{field}": messages for field, messages in problem.errors.items()}
+        raise ValidationFailed(f"Invalid author: {', '.join(sorted(errors))}", errors) from None
+
+
+def _order(session, reference):
+    order = session.execute(select(Order).where(Order.reference == str(reference))).scalar_one_or_none()
+    if order is None:
+        raise NotFound(f"No order with reference '{reference}'.")
+    return order
+
+
+def _refusal(refused):
+    if refused.kind == "not_author":
+        return Forbidden(str(refused), {"author": [str(refused)]})
+    return Conflict(str(refused), {"created_at": [str(refused)]})
+
+
+def add_note(source, reference, data, author, actor=None):
+    payload = load(NoteInputSchema(), data)
+    writer, actor = _author(author), _actor(actor)
+    with source.unit_of_work() as uow:
+        order = _order(uow.session, reference)
+        note = OrderNote(order_id=order.id, author_id=writer["id"], author_name=writer["name"],
+                         body=note_rules.clean_body(payload["body"]), created_at=utcnow())
+        uow.session.add(note)
+        uow.session.flush()
+        _audit(uow.session, order, actor, "note", reason=note_rules.first_line(note.body),
+               details={"note_id": note.id, "edited": False})
+        uow.commit()
+        return _note_dump.dump(note)
+
+
+def edit_note(source, reference, note_id, data, author, actor=None):
+    payload = load(NoteInputSchema(), data)
+    writer, actor = _author(author), _actor(actor)
+    with source.unit_of_work() as uow:
+        order = _order(uow.session, reference)
+        note = uow.session.execute(
+            select(OrderNote).where(OrderNote.id == note_id, OrderNote.order_id == order.id).with_for_update()
+        ).scalar_one_or_none() if isinstance(note_id, int) else None
+        if note is None:
+            raise NotFound(f"Order {reference} has no note {note_id}.")
+        now = utcnow()
+        try:
+            note_rules.check_edit(note.author_id, writer["id"], note.created_at, now)
+        except note_rules.NoteRefused as refused:
+            raise _refusal(refused) from None
+        note.body, note.edited_at = note_rules.clean_body(payload["body"]), now
+        _audit(uow.session, order, actor, "note", reason=note_rules.first_line(note.body),
+               details={"note_id": note.id, "edited": True})
+        uow.commit()
+        return _note_dump.dump(note)
+
+
+def list_notes(source, reference):
+    """The order's notes, newest first."""
+    with source.read_session() as session:
+        order = _order(session, reference)
+        notes = session.execute(
+            select(OrderNote).where(OrderNote.order_id == order.id).order_by(OrderNote.id.desc())
+        ).scalars().all()
+        return {"items": [_note_dump.dump(note) for note in notes]}
+
+
+def latest_notes(source, data):
+    """For each of the given order references that has notes, the first line of its newest
+    note, its author and time: one indexed query for a whole list page."""
+    references = load(LatestNotesSchema(), data)["references"]
+    if not references:
+        return {}
+    newest = (select(func.max(OrderNote.id)).join(Order, Order.id == OrderNote.order_id)
+              .where(Order.reference.in_(references)).group_by(OrderNote.order_id))
+    with source.read_session() as session:
+        rows = session.execute(
+            select(Order.reference, OrderNote.body, OrderNote.author_name, OrderNote.created_at)
+            .join(Order, Order.id == OrderNote.order_id).where(OrderNote.id.in_(newest))
+        ).all()
+    return {row.reference: {"first_line": note_rules.first_line(row.body), "author": row.author_name,
+                            "created_at": row.created_at.isoformat()} for row in rows}
