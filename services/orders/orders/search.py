@@ -9,10 +9,11 @@ a trigram index cannot narrow one or two characters, and a scan of every order i
 from sqlalchemy import and_, select, union_all
 
 from .domain import CUSTOMER_NUMBER_PREFIX, parse_customer_ref
-from .models import Order, OrderLine
+from .models import Order, OrderLine, OrderNote
 
 O = Order.__table__.c
 L = OrderLine.__table__.c
+N = OrderNote.__table__.c
 MIN_CONTAINS = 3
 
 
@@ -61,7 +62,15 @@ def tracking_number(term):
     return select(O.id).where(O.tracking_number.ilike(_contains(term), escape="\\"))
 
 
-SOURCES = [reference_or_invoice, customer_number, customer_name, customer_email, article_number, tracking_number]
+def note_text(term):
+    # staff's internal notes: never shown to the customer, but found by the people who wrote them
+    if len(term) < MIN_CONTAINS:
+        return None
+    return select(N.order_id).where(N.body.ilike(_contains(term), escape="\\"))
+
+
+SOURCES = [reference_or_invoice, customer_number, customer_name, customer_email, article_number, tracking_number,
+           note_text]
 
 
 def search_condition(term, references=()):
