@@ -22,14 +22,15 @@ run: install
 # The browser tests run in their own pytest process: Playwright needs plain asyncio,
 # while the service tests monkey-patch everything for eventlet. The fault suite runs in every
 # `make test` in its simulation mode: only this suite's own broker and database connections are
-# cut, so nothing that others on the machine use is restarted.
+# cut, so nothing that others on the machine use is restarted. Each pytest process shuffles the
+# test order and prints its seed; PYTEST_ARGS="--randomly-seed=N" repeats an order.
 test: test-services test-browser test-faults-simulated
 
 test-services: install
-	$(PY) -m pytest tests --ignore=tests/browser --ignore=tests/faults
+	$(PY) -m pytest tests --ignore=tests/browser --ignore=tests/faults $(PYTEST_ARGS)
 
 test-browser: install browser
-	$(PY) -m pytest --confcutdir=tests/browser tests/browser
+	$(PY) -m pytest --confcutdir=tests/browser tests/browser $(PYTEST_ARGS)
 
 browser:
 	@tools/ensure_chromium.sh
@@ -37,10 +38,10 @@ browser:
 # Two replicas of every service under load while connections drop, SMTP is down, processes are
 # killed and PostgreSQL and RabbitMQ restart for real (about 2 minutes).
 test-faults: install
-	OMS_FAULT_SUITE=1 $(PY) -m pytest tests/faults -s --timeout 900
+	OMS_FAULT_SUITE=1 $(PY) -m pytest tests/faults -s --timeout 900 $(PYTEST_ARGS)
 
 test-faults-simulated: install
-	OMS_FAULT_SUITE=1 OMS_FAULT_SIMULATE_RESTARTS=1 $(PY) -m pytest tests/faults -s --timeout 900
+	OMS_FAULT_SUITE=1 OMS_FAULT_SIMULATE_RESTARTS=1 $(PY) -m pytest tests/faults -s --timeout 900 $(PYTEST_ARGS)
 
 bench: install
 	$(PY) bench/run_all.py

@@ -1,8 +1,10 @@
 """A newcomer's `make run`: no database setting and no SMTP server, so the suite starts its own
 PostgreSQL under OMS_VAR_DIR and keeps its mails in the local outbox. One suite start for the
-whole module (the embedded server's first start runs initdb); the flows run against it in order.
+whole module (the embedded server's first start runs initdb), in any order; the test that stops
+the suite starts one of its own.
 """
 import concurrent.futures
+import contextlib
 import email
 import re
 import subprocess
@@ -16,7 +18,7 @@ import pytest
 import requests
 from lxml import etree
 
-from tests.support.suite import REPO, RunningSuite, suite_environment, wait_for
+from tests.support.suite import REPO, RunningSuite, create_vhost, delete_vhost, suite_environment, wait_for
 from tests.support.ui import sign_in
 
 ORDER = {
@@ -31,10 +33,9 @@ TIME_FIELD = re.compile(r"(_at|_from|_to|^at|^date|^since|_time)$")
 OFFSET = re.compile(r"(Z|[+-]\d\d:\d\d)$")
 
 
-@pytest.fixture(scope="module")
-def suite(session_amqp_uri, tmp_path_factory):
-    root = tmp_path_factory.mktemp("newcomer")
-    env = suite_environment(session_amqp_uri, "", root)
+@contextlib.contextmanager
+def newcomer_suite(amqp_uri, root):
+    env = suite_environment(amqp_uri, "", root)
     del env["OMS_DATABASE_URL"]  # exactly what a fresh clone has: nothing
     running = RunningSuite(env)
     try:
@@ -44,6 +45,12 @@ def suite(session_amqp_uri, tmp_path_factory):
     finally:
         running.stop()
         print(running.tail())
+
+
+@pytest.fixture(scope="module")
+def suite(session_amqp_uri, tmp_path_factory):
+    with newcomer_suite(session_amqp_uri, tmp_path_factory.mktemp("newcomer")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +259,18 @@ def test_the_internal_export_listener_refuses_requests_without_its_token(suite):
     assert allowed.status_code == 200 and b"<order " in allowed.content
 
 
-def test_stopping_the_suite_stops_its_embedded_postgresql(suite):
+def test_stopping_the_suite_stops_its_embedded_postgresql(tmp_path_factory):
+    # a suite of its own, on a broker vhost of its own: stopping the module's suite would leave
+    # the other tests without one, and two suites on one vhost would take each other's messages
+    vhost, amqp_uri = create_vhost()
+    try:
+        with newcomer_suite(amqp_uri, tmp_path_factory.mktemp("stopping")) as suite:
+            _stop_and_check_the_embedded_postgresql_stopped(suite)
+    finally:
+        delete_vhost(vhost)
+
+
+def _stop_and_check_the_embedded_postgresql_stopped(suite):
     pgdata = suite.var / "postgres"
     assert embedded_postgres_processes(pgdata)
     assert suite.stop() == 0

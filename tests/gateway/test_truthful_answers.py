@@ -132,6 +132,9 @@ def test_every_mutating_route_replays_its_first_answer_and_refuses_the_key_for_a
         refused = attempt(other)
         assert refused.status_code == 409, f"{route.method} {path}"
         assert "Idempotency-Key" in refused.json()["errors"]
+        # the refused request changed nothing: the key still answers with the first request's answer
+        kept = attempt(send)
+        assert (kept.status_code, kept.content) == (first.status_code, first.content), f"{route.method} {path}"
 
 
 def test_a_replayed_mutation_gives_the_same_answer_and_takes_effect_once(admin, client_for, every_service):

@@ -1,7 +1,10 @@
 """The whole suite as `make run` starts it, once for the operations tests (CLI and metrics):
 private vhost and database, a fake PSP for card payments, a real SMTP sink, and a metrics
 port per service."""
+import contextlib
+import json
 import sys
+import uuid
 
 import pytest
 import requests
@@ -34,6 +37,46 @@ class OpsSuite:
 
     def post(self, path, json=None, **kwargs):
         return self.api.post(self.base + path, json=json, timeout=kwargs.pop("timeout", 15), **kwargs)
+
+
+@contextlib.contextmanager
+def held_outbox_event(env):
+    """An event in the orders outbox that the relay cannot take yet: its row locked here, as if
+    another relay had it in flight. Yields its event id; on leaving, the lock goes and the relay
+    publishes it."""
+    import psycopg2
+
+    connection = psycopg2.connect(env["OMS_DATABASE_URL"], options="-csearch_path=orders")
+    try:
+        with connection.cursor() as cursor:
+            for _attempt in range(5):
+                event_id = uuid.uuid4().hex
+                cursor.execute("INSERT INTO outbox (event_id, event_type, payload, created_at, attempts) "
+                               "VALUES (%s, 'ops_probe', %s, now(), 0)",
+                               (event_id, json.dumps({"event_id": event_id, "event_type": "ops_probe"})))
+                connection.commit()  # visible now; the relay polls about once a second
+                cursor.execute("SELECT published_at FROM outbox WHERE event_id = %s FOR UPDATE", (event_id,))
+                if cursor.fetchone()[0] is None:
+                    break
+                connection.rollback()  # the relay took it between commit and lock: once more
+            else:
+                raise AssertionError("the relay published every probe before it could be held")
+        yield event_id
+    finally:
+        connection.rollback()
+        connection.close()
+
+
+def published(env, event_id):
+    import psycopg2
+
+    connection = psycopg2.connect(env["OMS_DATABASE_URL"], options="-csearch_path=orders")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT published_at FROM outbox WHERE event_id = %s", (event_id,))
+            return cursor.fetchone()[0] is not None
+    finally:
+        connection.close()
 
 
 def order_body(payment_method="invoice", email="ops@example.com"):

@@ -1,6 +1,5 @@
 """Each service's Prometheus endpoint: entrypoint calls, latency and failures, outbox backlog,
 parked events and (notifications) the mail queue."""
-import json
 import uuid
 
 import requests
@@ -8,7 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.smtp import wait_for
 
-from .conftest import SERVICES, order_body
+from .conftest import SERVICES, held_outbox_event, order_body, published
 from .test_cli import oms_json
 
 
@@ -62,12 +61,15 @@ def test_state_gauges_outbox_parked_and_mail_queue(ops_suite):
     assert parked, "the exports handlers' parked queues are reported"
     assert all(dict(labels)["queue"].startswith("evt-") for labels in parked)
 
-    reference = ops_suite.post("/api/v1/orders", json=order_body(email="metrics@example.com")).json()["reference"]
+    sent_before = value(scrape(ops_suite, "notifications"), "oms_mail_queue", service="notifications",
+                        status="sent") or 0
+    reference = ops_suite.post("/api/v1/orders", json=order_body(email=f"metrics-{uuid.uuid4().hex[:8]}@example.com")
+                               ).json()["reference"]
     assert reference
 
-    def mail_sent():
+    def mail_sent():  # this order's confirmation counted: the gauge grows from what it was
         samples = scrape(ops_suite, "notifications")
-        return (value(samples, "oms_mail_queue", service="notifications", status="sent") or 0) >= 1 and samples
+        return (value(samples, "oms_mail_queue", service="notifications", status="sent") or 0) > sent_before and samples
     samples = wait_for(mail_sent, timeout=30, interval=0.5, message="a sent mail in the mail-queue gauge")
     assert any(name == "oms_mail_queue" for name, _ in samples)
     wait_for(lambda: value(scrape(ops_suite, "orders"), "oms_outbox_backlog", service="orders") == 0, timeout=20,
@@ -77,35 +79,13 @@ def test_state_gauges_outbox_parked_and_mail_queue(ops_suite):
 def test_outbox_backlog_gauge_counts_an_unpublished_event_then_drains(ops_suite):
     """An event the relay cannot take yet (its row locked here, as if another relay had it in
     flight) shows as backlog 1 in the gauge and in `oms backlog`; released, it is published."""
-    import psycopg2
-
-    connection = psycopg2.connect(ops_suite.env["OMS_DATABASE_URL"], options="-csearch_path=orders")
-    try:
-        with connection.cursor() as cursor:
-            for _attempt in range(5):
-                event_id = uuid.uuid4().hex
-                cursor.execute("INSERT INTO outbox (event_id, event_type, payload, created_at, attempts) "
-                               "VALUES (%s, 'ops_probe', %s, now(), 0)",
-                               (event_id, json.dumps({"event_id": event_id, "event_type": "ops_probe"})))
-                connection.commit()  # visible now; the relay polls about once a second
-                cursor.execute("SELECT published_at FROM outbox WHERE event_id = %s FOR UPDATE", (event_id,))
-                if cursor.fetchone()[0] is None:
-                    break
-                connection.rollback()  # the relay took it between commit and lock: once more
-            else:
-                raise AssertionError("the relay published every probe before it could be held")
-            # held: the relay skips the locked row, the gauge still counts it
-            assert value(scrape(ops_suite, "orders"), "oms_outbox_backlog", service="orders") >= 1
-            assert oms_json(ops_suite, "backlog")["outbox"]["orders"] >= 1
-        connection.rollback()  # the lock goes, the relay publishes it
-        wait_for(lambda: value(scrape(ops_suite, "orders"), "oms_outbox_backlog", service="orders") == 0,
-                 timeout=20, message="the released event published")
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT published_at FROM outbox WHERE event_id = %s", (event_id,))
-            assert cursor.fetchone()[0] is not None
-        connection.rollback()
-    finally:
-        connection.close()
+    with held_outbox_event(ops_suite.env) as event_id:
+        # held: the relay skips the locked row, the gauge still counts it
+        assert value(scrape(ops_suite, "orders"), "oms_outbox_backlog", service="orders") >= 1
+        assert oms_json(ops_suite, "backlog")["outbox"]["orders"] >= 1
+    wait_for(lambda: value(scrape(ops_suite, "orders"), "oms_outbox_backlog", service="orders") == 0,
+             timeout=20, message="the released event published")
+    assert published(ops_suite.env, event_id)
 
 
 def test_parked_gauge_counts_a_parked_event_then_zero_when_cleared(ops_suite):

@@ -20,6 +20,14 @@ def pay(fake_psp, probe, reference):
     return event
 
 
+def dunning_state(rpc, probe, reference):
+    """What a refused dunning request must leave as it was."""
+    order, payment = rpc.orders.get_order(reference), rpc.payments.get_payment(reference)
+    return {"order": (order["status"], order["version"]), "history": len(rpc.orders.order_history(reference)),
+            "payment": {key: payment[key] for key in ("status", "allowed_operations")},
+            "dunning_events": len(probe.events(reference, "payment_dunning_changed"))}
+
+
 def test_refund_larger_than_captured_is_refused_and_partial_refunds_add_up(payments_service, submit_order, fake_psp,
                                                                           probe, rpc):
     reference = submit_order("card", total="80.00")
@@ -74,7 +82,7 @@ def test_refund_before_capture_voids_at_the_psp(payments_service, submit_order, 
     assert probe.audit(reference, "psp_event_ignored")
 
 
-def test_manual_payment_status_only_moves_forward(payments_service, submit_order, probe, rpc):
+def test_manual_payment_status_only_moves_forward(orders_service, payments_service, submit_order, probe, rpc):
     assert rpc.payments.ping() == {"service": "payments", "status": "ok", "database": "ok"}
     reference = submit_order("invoice", total="120.00")
     payment = rpc.payments.get_payment(reference)
@@ -154,10 +162,12 @@ def test_dunning_moves_the_order_through_the_orders_service(orders_service, paym
     order = rpc.orders.create_order(order_body("invoice"), actor=ADMIN)["order"]
     reference = order["reference"]
     wait_for(lambda: probe.payment(reference), message="the invoice payment record")
+    before = dunning_state(rpc, probe, reference)
     with pytest.raises(Conflict):
         rpc.payments.request_dunning(reference, {"level": 2, "notify": True}, ACCOUNTANT)
     with pytest.raises(ValidationFailed):
         rpc.payments.request_dunning(reference, {"level": 3}, ACCOUNTANT)
+    assert dunning_state(rpc, probe, reference) == before
 
     result = rpc.payments.request_dunning(reference, {"level": 1, "notify": True}, ACCOUNTANT)
     assert result["dunning_level"] == 1 and result["order_status"] == "dunning_1"
@@ -165,8 +175,10 @@ def test_dunning_moves_the_order_through_the_orders_service(orders_service, paym
     history = rpc.orders.order_history(reference)
     assert [(h["to"], h["actor"], h["details"]["notify"]) for h in history if h["to"] == "dunning_1"] == [
         ("dunning_1", "bea", True)]
+    at_level_1 = dunning_state(rpc, probe, reference)
     with pytest.raises(Conflict):
         rpc.payments.request_dunning(reference, {"level": 1}, ACCOUNTANT)
+    assert dunning_state(rpc, probe, reference) == at_level_1
     result = rpc.payments.request_dunning(reference, {"level": 2, "notify": False}, ACCOUNTANT)
     assert result["dunning_level"] == 2 and rpc.orders.get_order(reference)["status"] == "dunning_2"
     assert [e["level"] for e in probe.events(reference, "payment_dunning_changed")] == [1, 2]
@@ -174,8 +186,10 @@ def test_dunning_moves_the_order_through_the_orders_service(orders_service, paym
     rpc.payments.set_payment_status(reference, {"status": "paid"}, ACCOUNTANT)
     card = rpc.orders.create_order(order_body("card"), actor=ADMIN)["order"]["reference"]
     wait_for(lambda: probe.payment(card), message="the card payment record")
+    card_before = dunning_state(rpc, probe, card)
     with pytest.raises(Conflict):
         rpc.payments.request_dunning(card, {"level": 1}, ACCOUNTANT)
+    assert dunning_state(rpc, probe, card) == card_before
 
 
 def test_cancelling_a_paid_card_order_refunds_it_at_the_psp(orders_service, payments_service, rpc, fake_psp, probe,

@@ -1,6 +1,7 @@
 """The suite as `make run` starts it, once for the security probes: private vhost and database,
 the fake PSP for card payments, and HTTP clients that sign in from chosen loopback addresses
 (127.0.0.0/8 is all local, so each test can be "another client" without a proxy)."""
+import contextlib
 import json
 import re
 import subprocess
@@ -145,9 +146,9 @@ class SecuritySuite:
         return next(u for u in self.oms_json("users", "list")["items"] if u["username"] == username)
 
 
-@pytest.fixture(scope="package")
-def suite(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("security")
+@contextlib.contextmanager
+def security_suite(tmp):
+    """A suite on a vhost and database of its own, the bootstrap admin as TOKEN and PASSWORD."""
     vhost, amqp_uri = create_vhost("oms-sec")
     name, url = create_database("oms_sec")
     psp = FakePSP(stripe_webhook_secret=STRIPE_SECRET)
@@ -167,6 +168,12 @@ def suite(tmp_path_factory):
         psp.stop()
         drop_database(name)
         delete_vhost(vhost)
+
+
+@pytest.fixture(scope="package")
+def suite(tmp_path_factory):
+    with security_suite(tmp_path_factory.mktemp("security")) as running:
+        yield running
 
 
 def order_body(payment_method="invoice", email="probe@example.com"):

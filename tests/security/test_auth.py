@@ -2,7 +2,7 @@
 suite started as `make run` starts it; each asserts the refusal and that nothing changed."""
 import re
 
-from .conftest import PASSWORD, THROTTLE_DELAY, TOKEN, order_body, problem_text, wait_for
+from .conftest import PASSWORD, THROTTLE_DELAY, TOKEN, order_body, problem_text, security_suite, wait_for
 
 SIGNED_IN = 303
 
@@ -275,7 +275,13 @@ def test_the_ui_offers_an_agent_cancel_only_when_nothing_was_captured_and_refuse
 
 # ---------------------------------------------------------------- the bootstrap admin survives a restart as changed
 
-def test_a_restart_keeps_what_was_changed_about_the_bootstrap_admin_and_the_cli_recovers_access(suite):
+def test_a_restart_keeps_what_was_changed_about_the_bootstrap_admin_and_the_cli_recovers_access(tmp_path_factory):
+    # a suite of its own: this test revokes the bootstrap token the other tests use
+    with security_suite(tmp_path_factory.mktemp("restart")) as suite:
+        _restart_keeps_the_changed_bootstrap_admin(suite)
+
+
+def _restart_keeps_the_changed_bootstrap_admin(suite):
     new_password = "changed-admin-password-2"
     recovered = suite.oms_json("token", "create", "admin", "--name", "before-restart")["token"]
     admin = admin_browser(suite)
