@@ -95,6 +95,9 @@ def test_more_is_paid_and_flagged_as_overpaid(invoice_order, probe, send, rpc):
     assert report["counts"]["overpaid"] == 1
     payment = probe.payment(reference)
     assert (payment.status, payment.overpaid_amount) == ("paid", Decimal("30.000"))
+    shown = rpc.payments.get_payment(reference)
+    assert (shown["overpaid_amount"], shown["captured_amount"], shown["qr_reference"]) == (
+        "30.00", "80.00", qr_reference(reference))
     flagged = rpc.payments.list_bank_entries({"outcome": "overpaid"})["items"]
     assert [item["amount"] for item in flagged if item["order_reference"] == reference] == ["80.00"]
 

@@ -35,6 +35,7 @@ class Settings(DependencyProvider):
             "open_at_psp": str(config.get("PSP_OPEN_ON_SUBMIT", True)).lower() not in ("0", "false", "no", ""),
             "rpc_timeout": float(config.get("ORDERS_RPC_TIMEOUT") or 10),
             "bank_statement_max_bytes": int(config.get("BANK_STATEMENT_MAX_BYTES") or 20 * 1024 * 1024),
+            "bank_statement_dir": str(config.get("BANK_STATEMENT_DIR") or "").strip() or None,
         }
 
     def get_dependency(self, worker_ctx):

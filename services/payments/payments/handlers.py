@@ -47,7 +47,8 @@ def psp_actor(provider):
     return {"name": provider, "kind": "psp", "role": None, "origin": f"webhook:{provider}"}
 
 
-MONEY_FIELDS = ("amount", "captured_amount", "refunded_amount", "refundable_amount", "dispute_amount")
+MONEY_FIELDS = ("amount", "captured_amount", "refunded_amount", "refundable_amount", "dispute_amount",
+                "overpaid_amount")
 
 
 def provider_configuration(adapters, config):
@@ -74,7 +75,7 @@ def payment_view(payment, configuration=None):
         "dunning_level", "failure_reason", "sequence", "version", "created_at", "updated_at", "status_changed_at",
         "psp_charge_id", "psp_capture_status", "dispute_id", "dispute_status", "dispute_amount", "dispute_reason",
         "dispute_evidence_due_by", "capture_mode", "authorized_at", "authorization_expires_at",
-        "authorization_expired_at")}
+        "authorization_expired_at", "qr_reference", "creditor_reference", "overpaid_amount")}
     view["authorization_expired"] = payment.authorization_expired_at is not None
     view["refundable_amount"] = domain.refundable(payment.captured_amount or 0, payment.refunded_amount or 0)
     for field in MONEY_FIELDS:

@@ -133,6 +133,10 @@ class PaymentSchema(Schema):
     order_status = fields.String(allow_none=True)
     dunning_level = fields.Integer()
     failure_reason = fields.String(allow_none=True)
+    # what a bank transfer names the order by, and what bank credits left open or paid too much
+    qr_reference = fields.String(allow_none=True)
+    creditor_reference = fields.String(allow_none=True)
+    overpaid_amount = fields.Decimal(as_string=True, allow_none=True)
     refunds = fields.List(fields.Nested(RefundOutSchema))
     capabilities = fields.List(fields.String())
     allowed_operations = fields.List(fields.String())

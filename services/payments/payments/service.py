@@ -17,6 +17,7 @@ from oms_common.timers import configured_timer
 from oms_common.web import json_response, problem_response
 
 from . import handlers, lookup, records
+from .bank_statements import folder as bank_folder
 from .bank_statements import imports as bank_imports
 from .bank_statements import references as payment_refs
 from .bank_statements import unmatched as bank_entries
@@ -147,6 +148,11 @@ class PaymentsService(HealthMixin):
     @rpc(expected_exceptions=EXPECTED)
     def assign_bank_entry(self, entry_id, data, actor=None):
         return bank_entries.assign(self.db, entry_id, data, actor)
+
+    @configured_timer("BANK_STATEMENT_SCAN_SECONDS", 60)
+    def bank_statement_folder_timer(self):
+        bank_folder.scan(self.db, self.settings["bank_statement_dir"], self.settings["bank_statement_max_bytes"],
+                         self._order_of_invoice)
 
     def _order_of_invoice(self, invoice_number):
         """The order with exactly this invoice number (orders owns the numbers), or None."""

@@ -121,7 +121,6 @@ def _credit(uow, entry, payment, reason, actor):
     entry.outcome, entry.reason = effect.outcome, effect.reason
     entry.order_reference = payment.order_reference
     if effect.outcome != matching.UNMATCHED:
-        uow.session.flush()  # the entry's id and import for the audit
         book(uow, payment, effect, actor, entry, action="bank_credit")
 
 
