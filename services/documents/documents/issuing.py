@@ -47,7 +47,7 @@ def render_invoice(order, profile, issued_at, timezone_name):
 def store(session, order, kind, number, content, event_id, corrects_id=None, amount=None):
     document = Document(order_reference=order["reference"], kind=kind, number=number, language=language_of(order),
                         currency=order.get("currency") or "CHF", amount=amount or order["total"],
-                        corrects_id=corrects_id, source_event_id=event_id, content=content,
+                        corrects_id=corrects_id, source_event_id=event_id, content=content, order_data=order,
                         sha256=hashlib.sha256(content).hexdigest(), created_at=utcnow())
     session.add(document)
     session.flush()

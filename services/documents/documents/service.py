@@ -9,7 +9,7 @@ from oms_common.metrics import Metrics
 from oms_common.problems import EXPECTED
 from oms_common.providers import Database
 
-from . import issuing, profile
+from . import credit_notes, issuing, profile
 from .models import infrastructure
 
 
@@ -40,6 +40,14 @@ class DocumentsService(HealthMixin):
     @reliable_event_handler("orders", "order_submitted")
     def on_order_submitted(self, event):
         issuing.issue_invoice(self.db, event, self._timezone())
+
+    @reliable_event_handler("orders", "order_cancelled")
+    def on_order_cancelled(self, event):
+        credit_notes.on_cancelled(self.db, event, self._timezone())
+
+    @reliable_event_handler("payments", "payment_status_changed")
+    def on_payment_status_changed(self, event):
+        credit_notes.on_payment_status(self.db, event, self._timezone())
 
     @rpc(expected_exceptions=EXPECTED)
     def list_documents(self, reference):
