@@ -75,3 +75,20 @@ def profile_set(admin):
         assert answer.status_code == 200, answer.text
         return answer.json()
     return put
+
+
+@pytest.fixture
+def settle(amqp_vhost, database_url):
+    """Waits until no event can still reach the documents service: the orders outbox is
+    published and the documents handlers' queues (retries included) are empty."""
+    from orders.models import infrastructure as orders_infrastructure
+    from tests.conftest import sql_source
+    from tests.support.drain import drain, outbox_unpublished
+
+    source = sql_source(database_url, "orders", orders_infrastructure)
+
+    def orders_outbox_published():
+        return outbox_unpublished(source) == 0
+
+    yield lambda: drain(amqp_vhost, ("documents",), orders_outbox_published)
+    source.engine.dispose()

@@ -64,6 +64,14 @@ def test_creditor_reference_matches_iso_11649_and_checks_its_digits():
         creditor_reference("A" * 22)
 
 
+@pytest.mark.parametrize("order_reference", ["1", "100042", "9" * 21])
+def test_both_references_pass_python_stdnums_independent_checks(order_reference):
+    from stdnum import iso11649
+    from stdnum.ch import esr
+    assert esr.is_valid(qr_reference(order_reference))
+    assert iso11649.is_valid(creditor_reference(order_reference))
+
+
 def test_every_payment_carries_its_references_and_they_find_the_order(invoice_order, probe, rpc):
     reference = invoice_order()
     payment = probe.payment(reference)

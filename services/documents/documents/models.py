@@ -48,6 +48,8 @@ class Document(Base):
     corrects_id = Column(Id, ForeignKey("documents.id"))
     source_event_id = Column(String(64), nullable=False, unique=True)
     content = Column(LargeBinary, nullable=False)
+    # the order as the document showed it (an invoice's: what its credit notes correct)
+    order_data = Column(JSON, nullable=False)
     sha256 = Column(String(64), nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False)
 

@@ -2,13 +2,14 @@
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
+from oms_common.events import reliable_event_handler
 from oms_common.health import HealthMixin
 from oms_common.logs import CorrelationContext
 from oms_common.metrics import Metrics
 from oms_common.problems import EXPECTED
 from oms_common.providers import Database
 
-from . import profile
+from . import credit_notes, issuing, profile
 from .models import infrastructure
 
 
@@ -19,6 +20,9 @@ class DocumentsService(HealthMixin):
     metrics = Metrics()
     correlation = CorrelationContext()
     config = Config()
+
+    def _timezone(self):
+        return str((self.config.get("DOCUMENTS") or {}).get("TIMEZONE") or "Europe/Zurich")
 
     def _logo_max_bytes(self):
         return int((self.config.get("DOCUMENTS") or {}).get("LOGO_MAX_BYTES") or profile.DEFAULT_LOGO_MAX_BYTES)
@@ -31,3 +35,24 @@ class DocumentsService(HealthMixin):
     @rpc(expected_exceptions=EXPECTED)
     def put_shop_profile(self, data, actor=None):
         return profile.put_profile(self.db, data, actor, self._logo_max_bytes())
+
+    # documents issued from the orders' events
+    @reliable_event_handler("orders", "order_submitted")
+    def on_order_submitted(self, event):
+        issuing.issue_invoice(self.db, event, self._timezone())
+
+    @reliable_event_handler("orders", "order_cancelled")
+    def on_order_cancelled(self, event):
+        credit_notes.on_cancelled(self.db, event, self._timezone())
+
+    @reliable_event_handler("payments", "payment_status_changed")
+    def on_payment_status_changed(self, event):
+        credit_notes.on_payment_status(self.db, event, self._timezone())
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_documents(self, reference):
+        return issuing.list_documents(self.db, reference)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_document(self, reference, document_id):
+        return issuing.get_document(self.db, reference, document_id)

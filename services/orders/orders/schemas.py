@@ -344,6 +344,7 @@ class OrderSchema(OrderSummarySchema):
     # VAT: what the tax figures rest on, and the breakdown per rate (tax.order_breakdown)
     tax_country = fields.String(allow_none=True)
     prices_include_tax = fields.Boolean(allow_none=True)
+    shipping_tax_rate = fields.Decimal(as_string=True, places=2, allow_none=True)
     tax_breakdown = fields.Function(lambda order: TaxRowSchema(many=True).dump(order_tax_breakdown(order)))
 
 

@@ -37,6 +37,7 @@ def upgrade():
         sa.Column('corrects_id', sa.BigInteger(), sa.ForeignKey('documents.id'), nullable=True),
         sa.Column('source_event_id', sa.String(length=64), nullable=False),
         sa.Column('content', sa.LargeBinary(), nullable=False),
+        sa.Column('order_data', sa.JSON(), nullable=False),
         sa.Column('sha256', sa.String(length=64), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('id'),

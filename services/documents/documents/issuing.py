@@ -1,0 +1,105 @@
+"""Issuing documents (once, from the event that makes them true) and handing them out unchanged.
+
+An invoice is issued when orders announces ``order_submitted`` with an invoice number of its
+own making (the event carries the number issued at commit; with invoice numbering switched off
+an ERP owns invoicing and OMS issues none). The event id is claimed in the same transaction as
+the document, and one invoice per order is a unique index: a redelivered or replayed event
+changes nothing. The bytes are rendered once and stored with their SHA-256; every download
+returns them as stored.
+"""
+import base64
+import hashlib
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from oms_common.db import utcnow
+from oms_common.problems import NotFound, Problem
+
+from . import invoices, qr, rendering
+from .labels import language_of
+from .models import Document
+from .profile import current_profile
+from .schemas import DocumentSchema
+
+log = logging.getLogger(__name__)
+CONSUMER = "documents"
+_dump = DocumentSchema()
+
+
+class ProfileMissing(Problem):
+    """No shop profile yet: the event is retried, then parked until an operator replays it."""
+    status = 409
+    title = "No shop profile"
+
+
+def render_invoice(order, profile, issued_at, timezone_name):
+    """(pdf bytes, the QRBill or None) of the invoice of ``order``."""
+    number = order["invoice_number"]
+    language = language_of(order)
+    content = invoices.content(order, profile, "invoice", number, issued_at, timezone_name)
+    bill = qr.qr_bill(order, profile, number, language)
+    pdf = rendering.render(content, profile.get("logo_bytes"), qr.svg(bill) if bill else None)
+    return pdf, bill
+
+
+def store(session, order, kind, number, content, event_id, corrects_id=None, amount=None):
+    document = Document(order_reference=order["reference"], kind=kind, number=number, language=language_of(order),
+                        currency=order.get("currency") or "CHF", amount=amount or order["total"],
+                        corrects_id=corrects_id, source_event_id=event_id, content=content, order_data=order,
+                        sha256=hashlib.sha256(content).hexdigest(), created_at=utcnow())
+    session.add(document)
+    session.flush()
+    return document
+
+
+def issue_invoice(source, event, timezone_name):
+    order = event["order"]
+    with source.unit_of_work() as uow:
+        if not uow.claim_event(event["event_id"], CONSUMER):
+            return None
+        if not order.get("invoice_number") or order.get("invoice_number_external"):
+            uow.commit()  # no invoice of OMS's making: nothing to issue
+            return None
+        existing = uow.session.execute(select(Document.id).where(
+            Document.order_reference == order["reference"], Document.kind == "invoice")).scalar_one_or_none()
+        if existing is not None:
+            uow.commit()
+            return existing
+        profile = current_profile(uow.session)
+        if profile is None:
+            raise ProfileMissing("Set the shop profile before invoices can be issued.")
+        pdf, _bill = render_invoice(order, profile, utcnow(), timezone_name)
+        try:
+            document = store(uow.session, order, "invoice", order["invoice_number"], pdf, event["event_id"])
+            uow.emit("document_issued", {"order_reference": order["reference"], "kind": "invoice",
+                                         "document_id": document.id, "number": document.number,
+                                         "sha256": document.sha256})
+            uow.commit()
+        except IntegrityError:
+            return None  # another delivery issued it at the same moment
+        return document.id
+
+
+def _document_dump(session, document):
+    shown = _dump.dump(document)
+    if document.corrects_id:
+        shown["corrects"] = session.get(Document, document.corrects_id).number
+    return shown
+
+
+def list_documents(source, reference):
+    with source.read_session() as session:
+        rows = session.execute(select(Document).where(Document.order_reference == str(reference))
+                               .order_by(Document.id)).scalars().all()
+        return [_document_dump(session, row) for row in rows]
+
+
+def get_document(source, reference, document_id):
+    """The document's facts and its bytes (base64), exactly as stored when it was issued."""
+    with source.read_session() as session:
+        document = session.get(Document, int(document_id))
+        if document is None or document.order_reference != str(reference):
+            raise NotFound(f"Order {reference} has no document {document_id}.")
+        return {**_document_dump(session, document), "content": base64.b64encode(document.content).decode("ascii")}

@@ -1,0 +1,52 @@
+"""The Swiss QR-bill of an invoice, made by the qrbill library (SIX implementation guidelines):
+its payment part and receipt as SVG, and the payload the QR code carries."""
+import io
+import logging
+
+from qrbill import QRBill
+
+from oms_common.payment_references import creditor_reference, qr_reference
+
+from . import domain
+
+log = logging.getLogger(__name__)
+
+
+def _creditor(profile):
+    address = profile["address"]
+    return {"name": profile["legal_name"], "street": address["street"], "house_num": address.get("house_number") or "",
+            "pcode": address["postal_code"], "city": address["city"], "country": address["country"]}
+
+
+def _debtor(address):
+    name = " ".join(p for p in (address.get("first_name"), address.get("last_name")) if p) or address.get("company")
+    return {"name": name, "street": address.get("street", ""), "pcode": address.get("postal_code", ""),
+            "city": address.get("city", ""), "country": address.get("country", "")}
+
+
+def payment_reference(order_reference, on_qr_iban):
+    """QRR with a QR-IBAN, SCOR (RF…) with an ordinary IBAN: what the bank statement brings back."""
+    return qr_reference(order_reference) if on_qr_iban else creditor_reference(order_reference)
+
+
+def qr_bill(order, profile, invoice_number, language):
+    """A ``QRBill`` for the order, or None when it gets none (see domain.qr_bill_account)."""
+    account = domain.qr_bill_account(profile, order.get("payment_method"), order.get("currency"))
+    if account is None:
+        return None
+    iban, on_qr_iban = account
+    common = dict(account=iban, creditor=_creditor(profile), amount=str(order["total"]), currency=order["currency"],
+                  reference_number=payment_reference(order["reference"], on_qr_iban),
+                  additional_information=f"{invoice_number}", language=language if language != "en" else "en")
+    try:
+        return QRBill(debtor=_debtor(order.get("billing_address") or {}), **common)
+    except ValueError as error:
+        # a debtor address the guidelines refuse: the payer fills in the blank field instead
+        log.warning("QR-bill of order %s without debtor: %s", order["reference"], error)
+        return QRBill(**common)
+
+
+def svg(bill):
+    buffer = io.StringIO()
+    bill.as_svg(buffer)
+    return buffer.getvalue()

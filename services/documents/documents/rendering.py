@@ -1,0 +1,140 @@
+"""Documents as PDF: the Jinja2 template gives the text, fpdf2 lays it out on A4.
+
+Text reaches the PDF only through fpdf2's text calls, which escape it as PDF strings; the
+template's finalize takes "|" and line breaks out of every value, so no customer's or shop's
+text can add a line or a column of its own. The core font (Helvetica) speaks Windows-1252:
+other characters are transliterated (Ł → L) or become "?".
+"""
+import io
+import unicodedata
+from pathlib import Path
+
+from fpdf import FPDF, XPos, YPos
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from oms_common.fields import CONTROL_OR_LINE_BREAK, INVISIBLE_FORMATTING
+
+TEMPLATES = Path(__file__).parent / "templates"
+PAGE_WIDTH, PAGE_HEIGHT, MARGIN = 210, 297, 15
+QR_BILL_HEIGHT = 106  # the payment part and receipt (105 mm) with the line to cut along
+# Pos, article, description, quantity, price, rate, amount (180 mm)
+COLUMNS = (10, 26, 68, 16, 22, 14, 24)
+TAX_COLUMNS = (40, 35, 35, 35)
+# letters without a decomposition into a base letter and an accent
+_NO_DECOMPOSITION = {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i"}
+
+
+def _finalize(value):
+    if value is None:
+        return ""
+    text = INVISIBLE_FORMATTING.sub("", str(value))
+    return CONTROL_OR_LINE_BREAK.sub(" ", text).replace("|", "/")
+
+
+_environment = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
+                           finalize=_finalize, autoescape=False, keep_trailing_newline=False)
+
+
+def document_text(content):
+    """The template's lines for one document, as (kind, fields)."""
+    rendered = _environment.get_template("document.txt").render(**content)
+    rows = []
+    for line in rendered.splitlines():
+        if line.strip():
+            kind, _, rest = line.partition("|")
+            rows.append((kind, rest.split("|")))
+    return rows
+
+
+def pdf_text(value):
+    """Text the core font can show: Windows-1252, else transliterated, else '?'."""
+    shown = []
+    for char in str(value):
+        try:
+            char.encode("cp1252")
+            shown.append(char)
+        except UnicodeEncodeError:
+            plain = _NO_DECOMPOSITION.get(char) or unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode("ascii")
+            shown.append(plain or "?")
+    return "".join(shown)
+
+
+class _Layout:
+    def __init__(self, logo=None):
+        self.pdf = FPDF(format="A4", unit="mm")
+        self.pdf.core_fonts_encoding = "windows-1252"
+        self.pdf.set_creator("OMS")
+        self.pdf.set_auto_page_break(True, margin=MARGIN)
+        self.pdf.set_margins(MARGIN, MARGIN, MARGIN)
+        self.pdf.add_page()
+        self.font()
+        if logo:
+            self.pdf.image(io.BytesIO(logo), x=PAGE_WIDTH - MARGIN - 40, y=MARGIN, w=40)
+        self.table_started = False
+
+    def font(self, size=9, style=""):
+        self.pdf.set_font("Helvetica", style=style, size=size)
+
+    def line(self, text, size=9, style="", height=4.2):
+        self.font(size, style)
+        self.pdf.multi_cell(0, height, pdf_text(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def cells(self, widths, values, style="", aligns=None, border=0):
+        self.font(8.5, style)
+        aligns = aligns or ["L"] * len(widths)
+        for width, value, align in zip(widths, values, aligns):
+            self.pdf.cell(width, 5, pdf_text(value), border=border, align=align)
+        self.pdf.ln(5)
+
+
+def _lay_out(layout, rows):
+    pdf = layout.pdf
+    numbers = ("L", "L", "L", "R", "R", "R", "R")
+    for kind, fields in rows:
+        if kind == "FROM":
+            layout.line(fields[0], size=8)
+        elif kind == "TO":
+            if pdf.get_y() < 50:
+                pdf.set_y(50)
+            layout.line(fields[0], size=10)
+        elif kind == "TITLE":
+            pdf.ln(8)
+            layout.line(fields[0], size=15, style="B", height=8)
+            pdf.ln(2)
+        elif kind == "META":
+            layout.cells((45, 135), fields[:2])
+        elif kind == "HEAD":
+            pdf.ln(4)
+            layout.cells(COLUMNS, fields, style="B", aligns=numbers, border="B")
+        elif kind == "ROW":
+            layout.cells(COLUMNS, fields, aligns=numbers)
+        elif kind == "TAXHEAD":
+            pdf.ln(4)
+            layout.cells(TAX_COLUMNS, fields, style="B", aligns=("L", "R", "R", "R"), border="B")
+        elif kind == "TAX":
+            layout.cells(TAX_COLUMNS, fields, aligns=("L", "R", "R", "R"))
+        elif kind == "TOTAL":
+            pdf.ln(2)
+            layout.cells((145, 35), fields[:2], style="B", aligns=("L", "R"), border="T")
+        elif kind == "TEXT":
+            layout.line(fields[0], size=8)
+
+
+def render(content, logo=None, qr_bill_svg=None):
+    """The PDF of one document: its content (see invoices.content), the shop's logo, and the
+    QR-bill (an SVG of qrbill's making) at the foot of the last page when there is one."""
+    layout = _Layout(logo)
+    _lay_out(layout, document_text(content))
+    if qr_bill_svg:
+        pdf = layout.pdf
+        if pdf.get_y() > PAGE_HEIGHT - QR_BILL_HEIGHT - 5:
+            pdf.add_page()
+        pdf.image(io.BytesIO(qr_bill_svg.encode("utf-8")), x=0, y=PAGE_HEIGHT - QR_BILL_HEIGHT, w=PAGE_WIDTH)
+    return bytes(layout.pdf.output())
+
+
+def render_blank():
+    """The renderer's cost floor (the bench's baseline): one empty A4 page."""
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.add_page()
+    return bytes(pdf.output())

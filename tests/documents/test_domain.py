@@ -1,0 +1,31 @@
+"""The documents' rules without a database: who gets a QR-bill, numbers, what reaches the PDF."""
+import pytest
+
+from documents import domain, rendering
+
+from .conftest import IBAN, QR_IBAN
+
+
+@pytest.mark.parametrize("method, currency, profile, expected", [
+    ("invoice", "CHF", {"qr_iban": QR_IBAN, "iban": IBAN}, (QR_IBAN, True)),
+    ("prepayment", "EUR", {"iban": IBAN}, (IBAN, False)),
+    ("invoice", "USD", {"qr_iban": QR_IBAN}, None),
+    ("card", "CHF", {"qr_iban": QR_IBAN}, None),
+    ("paypal", "CHF", {"iban": IBAN}, None),
+    ("invoice", "EUR", {"iban": "DE89370400440532013000"}, None),  # not a Swiss account
+])
+def test_who_gets_a_qr_bill(method, currency, profile, expected):
+    assert domain.qr_bill_account(profile, method, currency) == expected
+
+
+def test_credit_note_numbers_follow_each_other():
+    assert domain.next_number("CN-", 0) == ("CN-1", 1)
+    assert domain.next_number("CN-", 41) == ("CN-42", 42)
+
+
+def test_text_the_core_font_cannot_show_is_transliterated():
+    assert rendering.pdf_text("Łódź € Zürich ☃") == "Lódz € Zürich ?"  # ó is Windows-1252, Ł and ź are not
+
+
+def test_template_values_cannot_make_lines_of_their_own():
+    assert rendering._finalize("a|b\nTOTAL|0\u202e") == "a/b TOTAL/0"
