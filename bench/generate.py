@@ -454,13 +454,17 @@ def migrate(url):
 
 
 def strip_indexes(connection, tables):
-    """Drops secondary indexes, unique and foreign-key constraints of ``tables``; returns what rebuilds them."""
+    """Drops secondary indexes, unique and foreign-key constraints of ``tables`` (and foreign keys
+    of other tables that reference them: TRUNCATE refuses a referenced table); returns what
+    rebuilds them."""
+    names = [f"{SCHEMA}.{t}" for t in tables] + list(tables)
     with connection.cursor() as cursor:
         cursor.execute("""
             SELECT c.conrelid::regclass::text, c.conname, c.contype, pg_get_constraintdef(c.oid)
             FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
-            WHERE n.nspname = %s AND c.contype IN ('f', 'u') AND c.conrelid::regclass::text = ANY(%s)
-            ORDER BY c.contype, c.conname""", (SCHEMA, [f"{SCHEMA}.{t}" for t in tables] + list(tables)))
+            WHERE n.nspname = %s AND c.contype IN ('f', 'u')
+              AND (c.conrelid::regclass::text = ANY(%s) OR (c.contype = 'f' AND c.confrelid::regclass::text = ANY(%s)))
+            ORDER BY c.contype, c.conname""", (SCHEMA, names, names))
         constraints = cursor.fetchall()
         cursor.execute("""
             SELECT i.indexname, i.indexdef FROM pg_indexes i
