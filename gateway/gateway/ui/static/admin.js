@@ -111,6 +111,13 @@
         if (!window.confirm(confirmation(form))) event.preventDefault();
       });
     });
+    // forms with several buttons: only the one that says so asks first (deleting a saved view)
+    document.querySelectorAll("form[data-confirm-buttons]").forEach((form) => {
+      form.addEventListener("submit", (event) => {
+        const button = event.submitter;
+        if (button && button.dataset.confirm && !window.confirm(button.dataset.confirm)) event.preventDefault();
+      });
+    });
     document.querySelectorAll("[data-select-all]").forEach((box) => {
       box.addEventListener("change", () => {
         document.querySelectorAll(`input[name="${box.dataset.selectAll}"]`).forEach((item) => {
