@@ -272,3 +272,66 @@ def test_an_admin_shares_a_view_that_others_apply_but_cannot_change(page_for, fr
     assert other.locator("#chips .chip span").all_inner_texts() == ["Statut du paiement: impayé"]
     assert other.locator("th.col-total").get_attribute("aria-sort") == "descending"
     assert other.locator("#manage-views").count() == 0  # nothing of its own to manage
+
+
+# ---------------------------------------------------------------- export what you see
+
+def _in_export_copy(api, references):
+    """The exports keep their own copy, fed by events: wait until it has these orders."""
+    from tests.support.smtp import wait_for
+
+    def copied():
+        response = api.http.get(api.base + "/api/v1/exports/orders.csv", params={"reference": ",".join(references)},
+                                timeout=30)
+        return response.status_code == 200 and all(reference in response.text for reference in references)
+    wait_for(copied, timeout=30, message="orders in the export copy")
+
+
+def _csv_references(path):
+    import csv
+    import io
+
+    text = open(path, encoding="utf-8-sig").read()
+    return {row["reference"] for row in csv.DictReader(io.StringIO(text), delimiter=";")}
+
+
+def test_the_filtered_list_downloads_as_csv_with_exactly_the_listed_orders(page_for, users, api):
+    made = [api.create_order()["reference"] for _ in range(2)]
+    for reference in made:
+        _set_status(api, reference, "completed")
+    _in_export_copy(api, made)
+    page = page_for(users["admin"])
+    page.goto("/admin/orders?status=completed&payment_status=unpaid&page_size=200&view=0")
+    assert int(page.locator(".pager .count").inner_text().replace(",", "").replace("’", "")) <= 200
+    listed = set(page.locator("table.orders tbody td.ref a").all_inner_texts())
+    assert set(made) <= listed
+    with page.expect_download() as download:
+        page.locator("#export-list a", has_text="CSV").click()
+    assert download.value.suggested_filename.endswith(".csv")
+    assert _csv_references(download.value.path()) == listed
+
+
+def test_in_italian_the_ticked_orders_download_as_xml(page_for, users, api):
+    from lxml import etree
+
+    made = [api.create_order()["reference"] for _ in range(3)]
+    _in_export_copy(api, made)
+    page = page_for(users["admin_it"])
+    page.goto("/admin/orders?page_size=200&view=0")
+    assert page.locator("#export-ticked legend").inner_text() == "Esporta gli ordini spuntati"
+    for reference in made[:2]:
+        _row(page, reference).locator("input[name=references]").check()
+    with page.expect_download() as download:
+        page.locator("#export-ticked button", has_text="XML").click()
+    root = etree.parse(download.value.path()).getroot()
+    exported = [order.get("reference") for order in root if order.tag.endswith("}order")]
+    assert sorted(exported) == sorted(made[:2])
+    assert page.dialogs == []  # an export changes nothing: no confirmation asked
+
+
+def test_roles_without_exports_are_offered_no_export(page_for, users):
+    page = page_for(users["agent"])
+    page.goto("/admin/orders?view=0")
+    assert page.locator("#export-list").count() == 0 and page.locator("#export-ticked").count() == 0
+    response = page.request.get("/admin/orders/export?format=csv")  # the session's cookie, no page
+    assert response.status == 403 and "orders.csv" not in (response.headers.get("content-disposition") or "")

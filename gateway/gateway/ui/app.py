@@ -313,10 +313,10 @@ def _list_link(page, query):
     return lambda **changes: _link("/admin/orders", kept, changes)
 
 
-def orders(page, view_error=None):
+def orders(page, view_error=None, export_refused=None):
     page.require("read")
     opened_with_default = views.opening(page)
-    if opened_with_default is not None and view_error is None:
+    if opened_with_default is not None and view_error is None and export_refused is None:
         return opened_with_default
     query = _list_query(page.request.args)
     query.setdefault("page_size", "25")
@@ -331,6 +331,7 @@ def orders(page, view_error=None):
     link = _list_link(page, query)
     return page.render("orders.html", status=view_error.status if view_error else 200, result=result, query=query,
                        error=error, page_sizes=PAGE_SIZES, link=link, bulk_results=None, view_error=view_error,
+                       export_refused=export_refused, **list_export.template_values(page, query),
                        **order_list.template_values(page, query, link), **views.template_values(page))
 
 
@@ -364,6 +365,7 @@ def bulk(page):
     link = _list_link(page, query)
     return page.render("orders.html", status=200 if error is None else error.status, result=result, query=query,
                        error=error, page_sizes=PAGE_SIZES, link=link, bulk_results=outcome,
+                       **list_export.template_values(page, query),
                        **order_list.template_values(page, query, link), **views.template_values(page))
 
 
@@ -689,7 +691,9 @@ VIEWS = {
 from . import outbox  # noqa: E402 - the local outbox of `make run` (tools/mail_catcher.py)
 from . import notes  # noqa: E402 - internal notes on the order detail
 from . import views  # noqa: E402 - saved views of the order list
+from . import list_export  # noqa: E402 - export of the listed or ticked orders
 
 outbox.register(url_map, VIEWS, environment)
 notes.register(url_map, VIEWS)
 views.register(url_map, VIEWS)
+list_export.register(url_map, VIEWS)

@@ -76,6 +76,35 @@ MESSAGES = {
                                                  "«{name}» non è più la vista predefinita."),
     "View deleted.": ("Ansicht gelöscht.", "Vue supprimée.", "Vista eliminata."),
     "Unknown action.": ("Unbekannte Aktion.", "Action inconnue.", "Azione sconosciuta."),
+    # export of the list
+    "Export this list:": ("Diese Liste exportieren:", "Exporter cette liste :", "Esporta questo elenco:"),
+    "Export the ticked orders": ("Angekreuzte Bestellungen exportieren", "Exporter les commandes cochées",
+                                 "Esporta gli ordini spuntati"),
+    "Choose CSV or XML.": ("CSV oder XML wählen.", "Choisissez CSV ou XML.", "Scegliete CSV o XML."),
+    "Tick the orders to export first.": ("Zuerst die zu exportierenden Bestellungen ankreuzen.",
+                                         "Cochez d’abord les commandes à exporter.",
+                                         "Spuntate prima gli ordini da esportare."),
+    "This list holds {total} orders; exported by their references it may hold at most {limit}. Narrow the "
+    "filters, tick the orders, or export all orders matching the exports' filters (status, payment status, "
+    "dates, reference or invoice number).": (
+        "Diese Liste enthält {total} Bestellungen; über ihre Referenzen exportiert, darf sie höchstens {limit} "
+        "enthalten. Filter einschränken, Bestellungen ankreuzen oder alle Bestellungen nach den Filtern des "
+        "Exports (Status, Bezahlstatus, Daten, Referenz- oder Rechnungsnummer) exportieren.",
+        "Cette liste compte {total} commandes ; exportée par ses références, elle peut en compter au plus "
+        "{limit}. Affinez les filtres, cochez les commandes ou exportez toutes les commandes selon les filtres "
+        "de l’exportation (statut, statut du paiement, dates, référence ou numéro de facture).",
+        "Questo elenco contiene {total} ordini; esportato tramite i riferimenti, può contenerne al massimo "
+        "{limit}. Restringete i filtri, spuntate gli ordini o esportate tutti gli ordini secondo i filtri "
+        "dell’esportazione (stato, stato del pagamento, date, riferimento o numero di fattura)."),
+    "Export all orders matching those filters": ("Alle Bestellungen nach diesen Filtern exportieren",
+                                                 "Exporter toutes les commandes selon ces filtres",
+                                                 "Esporta tutti gli ordini secondo questi filtri"),
+    "Set up an export job": ("Exportauftrag einrichten", "Créer une tâche d’exportation",
+                             "Imposta un’esportazione pianificata"),
+    "This list holds no orders: there is nothing to export.": (
+        "Diese Liste enthält keine Bestellungen: nichts zu exportieren.",
+        "Cette liste ne compte aucune commande : rien à exporter.",
+        "Questo elenco non contiene ordini: niente da esportare."),
     # history action
     "note": ("Notiz", "note", "nota"),
 }

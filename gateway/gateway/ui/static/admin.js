@@ -108,6 +108,7 @@
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("form[data-confirm]").forEach((form) => {
       form.addEventListener("submit", (event) => {
+        if (event.submitter && event.submitter.hasAttribute("data-skip-confirm")) return;  // an export changes nothing
         if (!window.confirm(confirmation(form))) event.preventDefault();
       });
     });
