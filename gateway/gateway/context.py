@@ -3,8 +3,9 @@ from .router import parse_json_body, query_dict
 
 
 class RequestContext:
-    def __init__(self, request, principal, calls, route, settings=None):
+    def __init__(self, request, principal, calls, route, settings=None, source=None):
         self.request = request
+        self.source = source  # the gateway's own database (users, saved views)
         self.settings = settings or {}
         self.principal = principal
         self.call = calls

@@ -1,5 +1,5 @@
 """The gateway's own tables: who may call the API. No business data lives here."""
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import DeclarativeBase
 
 from oms_common.tables import install_infrastructure
@@ -82,6 +82,28 @@ class IdempotentRequest(Base):
     claimed_at = Column(DateTime(timezone=True), nullable=False)
 
     __table_args__ = (Index("ix_idempotent_requests_created", "created_at"),)
+
+
+class SavedOrderView(Base):
+    """A named order list (filters, sort, columns) of one user; admins may share one with the team.
+    At most one default per user (a partial unique index): the list opens with it."""
+    __tablename__ = "saved_order_views"
+    id = Column(Id, primary_key=True, autoincrement=True)
+    owner_id = Column(Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    name = Column(String(80), nullable=False)
+    filters = Column(JSON, nullable=False)
+    sort = Column(String(30), nullable=False)
+    columns = Column(JSON, nullable=False)
+    is_default = Column(Boolean, nullable=False, default=False)
+    shared = Column(Boolean, nullable=False, default=False)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (
+        Index("uq_saved_order_views_owner_name", "owner_id", "name", unique=True),
+        Index("uq_saved_order_views_one_default", "owner_id", unique=True, postgresql_where=is_default.is_(True)),
+        Index("ix_saved_order_views_shared", "shared", postgresql_where=shared.is_(True)),
+    )
 
 
 metadata = Base.metadata

@@ -86,7 +86,7 @@ class GatewayService(HealthMixin):
             route, values = router.match(request.method, "/api/" + path)
             principal = self.auth.verify(request.headers.get("Authorization"))
             principal.require(route.permission)
-            context = RequestContext(request, principal, self._calls(), route, self.config)
+            context = RequestContext(request, principal, self._calls(), route, self.config, self.db)
             response = dispatch(self.db, context, route, values)
         except Problem as problem:
             response = problem_response(problem)

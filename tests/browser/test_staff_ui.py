@@ -227,7 +227,7 @@ def test_slash_searches_arrows_move_and_enter_opens(page_for, users, api):
     page = page_for(users["admin"])
     page.goto("/admin/orders")
     page.keyboard.press("/")
-    assert page.evaluate("document.activeElement.id") == "q"
+    assert page.evaluate("document.activeElement.id") == "search"
     page.keyboard.press("Escape")
     page.locator("h1").click()
     links = page.locator("table.orders a[data-row-link]")

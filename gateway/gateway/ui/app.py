@@ -23,7 +23,7 @@ from ..auth import ROLES, Principal, allowed
 from ..compose import order_detail, with_latest_notes
 from ..router import MethodNotAllowedProblem
 from ..rpc import ServiceTimedOut
-from . import sessions
+from . import order_list, sessions
 from .i18n import (LANGUAGES, date_pattern, format_date_input, format_money, format_when, parse_date_input,
                    shop_zone, translate_reason, translator)
 
@@ -297,38 +297,27 @@ def home(page):
 
 # ---------------------------------------------------------------- orders
 
-LIST_KEYS = ("q", "status", "payment_status", "sort", "page", "page_size", "created_from", "created_to")
-
-
 def _list_query(args):
-    query = {}
-    for key in LIST_KEYS:
-        values = [value for value in args.getlist(key) if value != ""]
-        if not values:
-            continue
-        query[key] = values if key in ("status", "payment_status") else values[-1]
-    return query
+    return order_list.list_query(args)
 
 
 def _service_query(page, query):
-    """The list query as the orders service takes it: typed local dates become the shop's whole days."""
-    asked = dict(query)
-    errors = {}
-    for key, end in (("created_from", "00:00:00"), ("created_to", "23:59:59.999999")):
-        if key in asked:
-            day = parse_date_input(asked[key], page.language)
-            if day is None:
-                errors[key] = [page.t("Enter the date as {pattern}.", pattern=date_pattern(page.language))]
-                continue
-            moment = datetime.fromisoformat(f"{day}T{end}").replace(tzinfo=page.zone)
-            asked[key] = moment.isoformat()
-    if errors:
-        raise ValidationFailed(next(iter(errors.values()))[0], errors)
-    return asked
+    return order_list.service_query(page, query)
 
 
-def orders(page):
+def _list_link(page, query):
+    """Links of the list keep its filters and the chosen columns."""
+    columns = order_list.columns_of(page.request.args)
+    kept = {**query, "columns": ",".join(columns) if columns != order_list.DEFAULT_COLUMNS else None,
+            "view": page.request.args.get("view")}
+    return lambda **changes: _link("/admin/orders", kept, changes)
+
+
+def orders(page, view_error=None, export_refused=None):
     page.require("read")
+    opened_with_default = views.opening(page)
+    if opened_with_default is not None and view_error is None and export_refused is None:
+        return opened_with_default
     query = _list_query(page.request.args)
     query.setdefault("page_size", "25")
     error = None
@@ -339,10 +328,11 @@ def orders(page):
             raise
         error = problem
         result = {"items": [], "page": 1, "page_size": 25, "total": 0, "pages": 1}
-    return page.render("orders.html", result=result, query=query, error=error, statuses=ORDER_STATUSES,
-                       payment_statuses=PAYMENT_STATUSES, page_sizes=PAGE_SIZES,
-                       link=lambda **changes: _link("/admin/orders", query, changes),
-                       bulk_results=None)
+    link = _list_link(page, query)
+    return page.render("orders.html", status=view_error.status if view_error else 200, result=result, query=query,
+                       error=error, page_sizes=PAGE_SIZES, link=link, bulk_results=None, view_error=view_error,
+                       export_refused=export_refused, **list_export.template_values(page, query),
+                       **order_list.template_values(page, query, link), **views.template_values(page))
 
 
 def _link(path, query, changes):
@@ -372,10 +362,11 @@ def bulk(page):
             **_service_query(page, query), "page_size": query.get("page_size", "25")}))
     except ValidationFailed:
         result = {"items": [], "page": 1, "page_size": 25, "total": 0, "pages": 1}
+    link = _list_link(page, query)
     return page.render("orders.html", status=200 if error is None else error.status, result=result, query=query,
-                       error=error, statuses=ORDER_STATUSES, payment_statuses=PAYMENT_STATUSES,
-                       page_sizes=PAGE_SIZES, link=lambda **changes: _link("/admin/orders", query, changes),
-                       bulk_results=outcome)
+                       error=error, page_sizes=PAGE_SIZES, link=link, bulk_results=outcome,
+                       **list_export.template_values(page, query),
+                       **order_list.template_values(page, query, link), **views.template_values(page))
 
 
 def order(page, reference, errors=None, status=200, done=None):
@@ -699,6 +690,10 @@ VIEWS = {
 
 from . import outbox  # noqa: E402 - the local outbox of `make run` (tools/mail_catcher.py)
 from . import notes  # noqa: E402 - internal notes on the order detail
+from . import views  # noqa: E402 - saved views of the order list
+from . import list_export  # noqa: E402 - export of the listed or ticked orders
 
 outbox.register(url_map, VIEWS, environment)
 notes.register(url_map, VIEWS)
+views.register(url_map, VIEWS)
+list_export.register(url_map, VIEWS)

@@ -84,6 +84,9 @@ def _whole_days(data):
     return data
 
 
+MAX_REFERENCES = 1000
+
+
 class OrderFilterSchema(StrictSchema):
     """The order list's filters (api.md), as a job stores them."""
     status = fields.List(fields.String(validate=validate.OneOf(domain.ORDER_STATUSES)), load_default=list)
@@ -92,6 +95,11 @@ class OrderFilterSchema(StrictSchema):
     customer_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
     created_from = UtcDateTime(load_default=None, allow_none=True)
     created_to = UtcDateTime(load_default=None, allow_none=True)
+    # the orders picked in a list: at most MAX_REFERENCES, refused above (never cut short)
+    reference = fields.List(fields.String(validate=[validate.Length(min=1, max=40), no_control]), load_default=list,
+                            validate=validate.Length(max=MAX_REFERENCES,
+                                                     error=f"At most {MAX_REFERENCES} references; "
+                                                           "export by filters or through an export job."))
 
     @pre_load
     def _dates(self, data, **kwargs):

@@ -37,6 +37,8 @@ def _order_conditions(params):
         conditions.append(ExportOrder.payment_status.in_(params["payment_status"]))
     if params.get("customer_id"):
         conditions.append(ExportOrder.customer_id == params["customer_id"])
+    if params.get("reference"):
+        conditions.append(ExportOrder.reference.in_(params["reference"]))
     if params.get("created_from"):
         conditions.append(ExportOrder.created_at >= params["created_from"])
     if params.get("created_to"):

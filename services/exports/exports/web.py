@@ -24,7 +24,7 @@ from .streams import ExportStream, load_query
 
 log = logging.getLogger(__name__)
 TOKEN_HEADER = "X-OMS-Internal-Token"
-LIST_PARAMS = ("status", "payment_status")
+LIST_PARAMS = ("status", "payment_status", "reference")
 DOWNLOADS = {f"{kind}.{fmt}": (kind, fmt) for kind in ("orders", "customers") for fmt in ("xml", "csv")}
 
 

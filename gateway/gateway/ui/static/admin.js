@@ -108,7 +108,15 @@
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("form[data-confirm]").forEach((form) => {
       form.addEventListener("submit", (event) => {
+        if (event.submitter && event.submitter.hasAttribute("data-skip-confirm")) return;  // an export changes nothing
         if (!window.confirm(confirmation(form))) event.preventDefault();
+      });
+    });
+    // forms with several buttons: only the one that says so asks first (deleting a saved view)
+    document.querySelectorAll("form[data-confirm-buttons]").forEach((form) => {
+      form.addEventListener("submit", (event) => {
+        const button = event.submitter;
+        if (button && button.dataset.confirm && !window.confirm(button.dataset.confirm)) event.preventDefault();
       });
     });
     document.querySelectorAll("[data-select-all]").forEach((box) => {
