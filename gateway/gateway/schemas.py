@@ -37,7 +37,8 @@ class OrderPageSchema(PageSchema):
         "description": "Pass as `cursor` (same filters and sort) for the rows after this page; null on the last "
                        "page. Opaque and signed; expires after 7 days."})
     unavailable = fields.List(fields.String(), metadata={
-        "description": "Only when a search for a PSP id could not ask the payments service: its orders are missing."})
+        "description": "The services that did not answer in time: `payments` (a search for a PSP id or payment "
+                       "reference misses its orders), `notes` (`latest_note` is null). Empty when all answered."})
 
 
 class EmailLogSchema(Schema):
