@@ -99,3 +99,29 @@ def test_openapi_documents_the_list_parameters_and_next_cursor(admin):
 
     assert LIST_PARAMETERS <= listed and LIST_PARAMETERS <= history
     assert "next_cursor" in document["components"]["schemas"]["OrderPage"]["properties"]
+
+
+def test_search_by_qr_or_creditor_reference_asks_payments(admin, payments_running):
+    from oms_common.payment_references import creditor_reference, qr_reference
+    reference = admin.post("/api/v1/orders", json=order_body(payment_method="invoice")).json()["reference"]
+    wait_for(lambda: admin.get(f"/api/v1/orders/{reference}/payment").status_code == 200,
+             timeout=20, interval=0.2, message="the payment record")
+    printed = " ".join(qr_reference(reference)[i:i + 5] for i in range(0, 27, 5))  # as on the slip
+
+    by_qr = admin.get("/api/v1/orders", params={"search": printed})
+    by_scor = admin.get("/api/v1/orders", params={"search": creditor_reference(reference)})
+    unknown = admin.get("/api/v1/orders", params={"search": qr_reference("987654321987")})
+
+    assert references(by_qr) == [reference] and references(by_scor) == [reference]
+    assert references(unknown) == [] and unknown.json()["unavailable"] == []
+
+
+def test_search_finds_an_internal_note(admin):
+    marker = uuid.uuid4().hex[:10]
+    noted, other = (admin.post("/api/v1/orders", json=order_body()).json()["reference"] for _ in range(2))
+    response = admin.post(f"/api/v1/orders/{noted}/notes", json={"body": f"Customer called\nwants parcel {marker}"})
+    assert response.status_code == 201, response.text
+
+    found = admin.get("/api/v1/orders", params={"search": marker})
+
+    assert references(found) == [noted] and other not in references(found)
