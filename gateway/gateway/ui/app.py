@@ -696,3 +696,4 @@ VIEWS = {
 from . import outbox  # noqa: E402 - the local outbox of `make run` (tools/mail_catcher.py)
 
 outbox.register(url_map, VIEWS, environment)
+from . import bank_statements  # noqa: E402,F401 - registers the bank-statement pages on url_map
