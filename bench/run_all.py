@@ -36,6 +36,7 @@ def steps(quick):
         ("XML export (bench/export_bench.py)", [python, str(BENCH / "export_bench.py")]),
         ("notifications (bench/notifications_bench.py)", [python, str(BENCH / "notifications_bench.py")]),
         ("order intake (bench/intake.py)", intake),
+        ("bank statements (bench/bank_statements.py)", [python, str(BENCH / "bank_statements.py")]),
     ]
 
 

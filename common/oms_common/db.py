@@ -99,6 +99,23 @@ class UnitOfWork:
         self._emitted.append(payload)
         return payload
 
+    def emit_many(self, events):
+        """Like ``emit`` for each ``(event_type, payload)``, written in one statement: for use
+        cases that announce thousands of changes in one transaction (a bank statement)."""
+        payloads, rows = [], []
+        for event_type, payload in events:
+            payload = dict(payload)
+            payload.setdefault("event_id", uuid.uuid4().hex)
+            payload.setdefault("occurred_at", utcnow().isoformat())
+            payload.setdefault("event_type", event_type)
+            payloads.append(payload)
+            rows.append({"event_id": payload["event_id"], "event_type": event_type, "payload": payload,
+                         "correlation_id": current_correlation_id(), "created_at": utcnow()})
+        if rows:
+            self.session.execute(insert(self._infra.outbox), rows)
+            self._emitted.extend(payloads)
+        return payloads
+
     def claim_event(self, event_id, consumer):
         """True the first time ``consumer`` sees ``event_id``; False on a redelivery."""
         try:

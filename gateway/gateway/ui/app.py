@@ -697,3 +697,4 @@ outbox.register(url_map, VIEWS, environment)
 notes.register(url_map, VIEWS)
 views.register(url_map, VIEWS)
 list_export.register(url_map, VIEWS)
+from . import bank_statements  # noqa: E402,F401 - registers the bank-statement pages on url_map

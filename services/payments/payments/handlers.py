@@ -127,14 +127,18 @@ def _touch(payment):
     payment.updated_at = utcnow()
 
 
-def _set_status(uow, payment, target, actor, reason=None, action="status_changed", details=None):
-    """The one place a payment changes: audit entry plus payment_status_changed in the outbox."""
+def _set_status(uow, payment, target, actor, reason=None, action="status_changed", details=None, flush=True):
+    """The one place a payment changes: audit entry plus payment_status_changed in the outbox.
+
+    ``flush=False`` leaves the rows to the transaction's next flush: a bank statement books
+    thousands of payments in one transaction, and one flush writes them in batches."""
     previous = payment.status
     payment.status = target
     payment.sequence = (payment.sequence or 0) + 1
     payment.status_changed_at = utcnow()
     _touch(payment)
-    uow.session.flush()
+    if flush:
+        uow.session.flush()
     _audit(uow.session, payment.order_reference, actor, action, previous, target, reason, details)
     uow.emit("payment_status_changed", {
         "order_reference": payment.order_reference, "status": target, "previous_status": previous,

@@ -37,9 +37,27 @@ def lock_payments(session, references):
     return found
 
 
+class DeferredEvents:
+    """Stands for the unit of work while a statement is booked: the status changes' events are
+    collected and written to the outbox in one statement by ``flush`` (same transaction)."""
+
+    def __init__(self, uow):
+        self.uow = uow
+        self.session = uow.session
+        self.events = []
+
+    def emit(self, event_type, payload):
+        self.events.append((event_type, payload))
+        return payload
+
+    def flush(self):
+        events, self.events = self.events, []
+        return self.uow.emit_many(events)
+
+
 def book(uow, payment, effect, actor, entry, action):
     """Applies ``effect`` (matching.credit_effect / reversal_effect) for ``entry`` (a
-    BankStatementEntry) to the locked ``payment``."""
+    BankStatementEntry) to the locked ``payment``; ``uow`` may be a DeferredEvents."""
     payment.captured_amount = effect.received
     payment.overpaid_amount = effect.overpaid_amount or None
     currency = payment.currency
@@ -51,7 +69,7 @@ def book(uow, payment, effect, actor, entry, action):
                "outcome": effect.outcome}
     reason = f"Bank statement entry {entry.entry_reference}" + (f": {effect.reason}" if effect.reason else ".")
     if effect.status != payment.status:
-        _set_status(uow, payment, effect.status, actor, reason, action=action, details=details)
+        _set_status(uow, payment, effect.status, actor, reason, action=action, details=details, flush=False)
     else:
         _touch(payment)
         _audit(uow.session, payment.order_reference, actor, action, payment.status, payment.status, reason, details)

@@ -19,7 +19,7 @@ from oms_common.problems import NotFound
 from .. import domain
 from ..models import BankStatementEntry, BankStatementImport, Payment
 from . import matching, parse
-from .booking import CHUNK, bank_actor, book, facts, lock_payments, now
+from .booking import CHUNK, DeferredEvents, bank_actor, book, facts, lock_payments, now
 from .schemas import ReportSchema
 
 IMPORT_LOCK = 0x0B4_5747  # pg_advisory_xact_lock key of bank-statement imports
@@ -45,7 +45,9 @@ def import_statement(source, data, max_bytes, actor, find_invoice):
                                      sha256=hashlib.sha256(bytes(data)).hexdigest(), report={})
         session.add(record)
         session.flush()
-        payments = lock_payments(session, [ref for ref, _ in targets.values() if ref])
+        fresh = {index for index, t in enumerate(relevant) if t.key not in stored}
+        payments = lock_payments(session, [ref for index, (ref, _) in targets.items() if ref and index in fresh])
+        events = DeferredEvents(uow)
         for index, transaction in enumerate(relevant):
             if transaction.key in stored:
                 counts["duplicates"] += 1
@@ -57,12 +59,13 @@ def import_statement(source, data, max_bytes, actor, find_invoice):
             session.add(entry)
             payment = payments.get(reference) if reference else None
             if transaction.reversal:
-                _reverse(uow, entry, payment, transaction, actor)
+                _reverse(events, entry, payment, transaction, actor)
                 counts["reversals" if entry.outcome == matching.REVERSAL else "unmatched"] += 1
             else:
-                _credit(uow, entry, payment, reason, actor)
+                _credit(events, entry, payment, reason, actor)
                 counts[entry.outcome] += 1
             items.append(_item(transaction, entry.outcome, entry.order_reference, entry.reason))
+        events.flush()
         for transaction in ignored:
             counts["ignored"] += 1
             items.append(_item(transaction, "ignored", None, _ignored_reason(transaction)))
