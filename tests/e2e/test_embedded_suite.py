@@ -259,6 +259,7 @@ def test_the_internal_export_listener_refuses_requests_without_its_token(suite):
     assert allowed.status_code == 200 and b"<order " in allowed.content
 
 
+@pytest.mark.timeout(900)  # a suite start (up to 240 s) and a stop of its own, each bounded itself
 def test_stopping_the_suite_stops_its_embedded_postgresql(tmp_path_factory):
     # a suite of its own, on a broker vhost of its own: stopping the module's suite would leave
     # the other tests without one, and two suites on one vhost would take each other's messages

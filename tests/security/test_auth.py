@@ -2,6 +2,8 @@
 suite started as `make run` starts it; each asserts the refusal and that nothing changed."""
 import re
 
+import pytest
+
 from .conftest import PASSWORD, THROTTLE_DELAY, TOKEN, order_body, problem_text, security_suite, wait_for
 
 SIGNED_IN = 303
@@ -275,6 +277,9 @@ def test_the_ui_offers_an_agent_cancel_only_when_nothing_was_captured_and_refuse
 
 # ---------------------------------------------------------------- the bootstrap admin survives a restart as changed
 
+# its own budget: two suite starts (up to 120 s each) and a stop, each bounded itself; the
+# run-wide 300 s would end the whole pytest process first on a loaded machine
+@pytest.mark.timeout(900)
 def test_a_restart_keeps_what_was_changed_about_the_bootstrap_admin_and_the_cli_recovers_access(tmp_path_factory):
     # a suite of its own: this test revokes the bootstrap token the other tests use
     with security_suite(tmp_path_factory.mktemp("restart")) as suite:
