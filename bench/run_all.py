@@ -36,6 +36,8 @@ def steps(quick):
         ("XML export (bench/export_bench.py)", [python, str(BENCH / "export_bench.py")]),
         ("notifications (bench/notifications_bench.py)", [python, str(BENCH / "notifications_bench.py")]),
         ("order intake (bench/intake.py)", intake),
+        ("invoice PDFs (bench/documents_bench.py)",
+         [python, str(BENCH / "documents_bench.py")] + (["--count", "300"] if quick else [])),
     ]
 
 
