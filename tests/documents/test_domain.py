@@ -29,3 +29,18 @@ def test_text_the_core_font_cannot_show_is_transliterated():
 
 def test_template_values_cannot_make_lines_of_their_own():
     assert rendering._finalize("a|b\nTOTAL|0\u202e") == "a/b TOTAL/0"
+
+
+def test_the_staff_pages_words_are_in_every_language():
+    import re
+
+    from gateway.ui.documents import TEXTS
+    from tests.support.suite import REPO
+
+    used = set()
+    for name in ("documents_panel.html", "shop_profile.html"):
+        used |= set(re.findall(r'dt\("([^"]+)"\)', (REPO / "gateway/gateway/ui/templates" / name).read_text()))
+    used |= {"invoice", "credit_note", "Street", "House number", "Postal code", "City", "Country", "E-mail",
+             "Phone", "Website"}  # given to dt() through a loop or a document's kind
+    for language in ("de", "fr", "it"):
+        assert used - set(TEXTS[language]) == set(), language

@@ -696,3 +696,7 @@ VIEWS = {
 from . import outbox  # noqa: E402 - the local outbox of `make run` (tools/mail_catcher.py)
 
 outbox.register(url_map, VIEWS, environment)
+
+from . import documents  # noqa: E402 - the documents service's pages (order documents, shop profile)
+
+documents.register(url_map, VIEWS, environment)
