@@ -18,6 +18,13 @@ def test_who_gets_a_qr_bill(method, currency, profile, expected):
     assert domain.qr_bill_account(profile, method, currency) == expected
 
 
+def test_nothing_to_pay_or_too_much_for_the_guidelines_gets_no_qr_bill():
+    profile = {"qr_iban": QR_IBAN}
+    assert domain.qr_bill_account(profile, "invoice", "CHF", "0.00") is None
+    assert domain.qr_bill_account(profile, "invoice", "CHF", "1000000000.00") is None
+    assert domain.qr_bill_account(profile, "invoice", "CHF", "999999999.99") == (QR_IBAN, True)
+
+
 def test_credit_note_numbers_follow_each_other():
     assert domain.next_number("CN-", 0) == ("CN-1", 1)
     assert domain.next_number("CN-", 41) == ("CN-42", 42)

@@ -53,6 +53,8 @@ def test_only_admins_see_or_change_it(client_for, profile_set, role):
      "address.city"),
     ({"legal_name": ""}, "legal_name"),
     ({"contact": {"email": "not-an-address"}}, "contact.email"),
+    ({"address": {"street": "Bahnhofstrasse", "postal_code": "8001", "city": "Zürich", "country": "XX"}},
+     "address.country"),
 ])
 def test_a_bad_value_is_refused_by_name_and_nothing_is_stored(admin, profile_set, change, field):
     before = profile_set()

@@ -51,7 +51,8 @@ def payment_reference(order_reference, on_qr_iban):
 
 def qr_bill(order, profile, invoice_number, language):
     """A ``QRBill`` for the order, or None when it gets none (see domain.qr_bill_account)."""
-    account = domain.qr_bill_account(profile, order.get("payment_method"), order.get("currency"))
+    account = domain.qr_bill_account(profile, order.get("payment_method"), order.get("currency"),
+                                     order.get("total") or "0")
     if account is None:
         return None
     iban, on_qr_iban = account

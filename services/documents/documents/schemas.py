@@ -4,6 +4,7 @@ import base64
 import binascii
 import re
 
+from iso3166 import countries_by_alpha2
 from marshmallow import Schema, ValidationError, fields, validate
 
 from oms_common.fields import StrictSchema, text
@@ -11,7 +12,7 @@ from oms_common.fields import StrictSchema, text
 from .domain import LANGUAGES
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="Use an ISO 3166 alpha-2 code.")
+COUNTRY = validate.OneOf(sorted(countries_by_alpha2), error="Use an ISO 3166 alpha-2 code such as CH.")
 
 
 class ShopAddressSchema(StrictSchema):
