@@ -37,6 +37,8 @@ def steps(quick):
         ("notifications (bench/notifications_bench.py)", [python, str(BENCH / "notifications_bench.py")]),
         ("order intake (bench/intake.py)", intake),
         ("bank statements (bench/bank_statements.py)", [python, str(BENCH / "bank_statements.py")]),
+        ("invoice PDFs (bench/documents_bench.py)",
+         [python, str(BENCH / "documents_bench.py")] + (["--count", "300"] if quick else [])),
     ]
 
 

@@ -15,11 +15,12 @@ case "$service" in
     payments)      run /app/services/payments payments.service:PaymentsService ;;
     notifications) run /app/services/notifications notifications.service:NotificationsService ;;
     exports)       run /app/services/exports exports.service:ExportsService ;;
+    documents)     run /app/services/documents documents.service:DocumentsService ;;
     gateway)       run /app/gateway gateway.service:GatewayService ;;
     migrate)       exec python /app/tools/migrate.py ;;
     healthcheck)   exec python -m oms_common.healthcheck "$@" ;;
     oms)           exec oms "$@" ;;
     *)
-        echo "usage: oms-entrypoint gateway|orders|payments|notifications|exports|migrate|healthcheck <service>|oms <args>" >&2
+        echo "usage: oms-entrypoint gateway|orders|payments|notifications|exports|documents|migrate|healthcheck <service>|oms <args>" >&2
         exit 64 ;;
 esac

@@ -20,6 +20,10 @@ def test_admin_sets_and_reads_the_profile_with_normalised_numbers(admin, profile
     assert read["version"] == stored["version"] and read["updated_by"] == "admin"
 
 
+def test_contact_details_may_stay_empty(profile_set):
+    assert profile_set(contact={"email": "", "phone": "", "website": ""})["contact"]["email"] == ""
+
+
 def test_a_german_vat_number_is_accepted(profile_set):
     assert profile_set(vat_number="DE 136 695 976", iban="DE89370400440532013000", qr_iban=None)["vat_number"] \
         == "DE136695976"
@@ -48,6 +52,9 @@ def test_only_admins_see_or_change_it(client_for, profile_set, role):
     ({"address": {"street": "Bahnhofstrasse", "postal_code": "8001", "city": "Zürich\nEvil", "country": "CH"}},
      "address.city"),
     ({"legal_name": ""}, "legal_name"),
+    ({"contact": {"email": "not-an-address"}}, "contact.email"),
+    ({"address": {"street": "Bahnhofstrasse", "postal_code": "8001", "city": "Zürich", "country": "XX"}},
+     "address.country"),
 ])
 def test_a_bad_value_is_refused_by_name_and_nothing_is_stored(admin, profile_set, change, field):
     before = profile_set()

@@ -13,7 +13,7 @@ import yaml
 from tests.support.suite import REPO
 
 DEPLOY = REPO / "deploy"
-SERVICES = ("gateway", "orders", "payments", "notifications", "exports")
+SERVICES = ("gateway", "orders", "payments", "notifications", "exports", "documents")
 K8S_VERSION = "1.30.0"
 SLOWEST_WORKER_SECONDS = 30   # the longest RPC deadline in the suite (ORDERS_RPC_TIMEOUT of exports)
 

@@ -692,9 +692,11 @@ from . import outbox  # noqa: E402 - the local outbox of `make run` (tools/mail_
 from . import notes  # noqa: E402 - internal notes on the order detail
 from . import views  # noqa: E402 - saved views of the order list
 from . import list_export  # noqa: E402 - export of the listed or ticked orders
+from . import documents  # noqa: E402 - the documents service's pages (order documents, shop profile)
+from . import bank_statements  # noqa: E402,F401 - registers the bank-statement pages on url_map
 
 outbox.register(url_map, VIEWS, environment)
 notes.register(url_map, VIEWS)
 views.register(url_map, VIEWS)
 list_export.register(url_map, VIEWS)
-from . import bank_statements  # noqa: E402,F401 - registers the bank-statement pages on url_map
+documents.register(url_map, VIEWS, environment)

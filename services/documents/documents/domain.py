@@ -17,6 +17,7 @@ QR_IID = range(30000, 32000)
 QR_BILL_COUNTRIES = ("CH", "LI")
 QR_BILL_CURRENCIES = ("CHF", "EUR")
 QR_BILL_METHODS = ("invoice", "prepayment")
+QR_BILL_MAX_AMOUNT = Decimal("999999999.99")  # the guidelines' largest amount
 
 
 class Refused(ValueError):
@@ -83,7 +84,8 @@ def logo_facts(data, max_bytes):
             image.verify()
     except Refused:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except (UnidentifiedImageError, Image.DecompressionBombError, Exception):  # noqa: BLE001 - untrusted bytes:
+        # whatever the image parser trips over, the upload is not a readable image
         raise Refused("logo.data", "Not a readable PNG or JPEG image.") from None
     if kind not in LOGO_TYPES:
         raise Refused("logo.data", "Only PNG and JPEG logos are accepted.")
@@ -94,11 +96,13 @@ def due_date(issued_on: date, payment_term_days: int) -> date:
     return issued_on + timedelta(days=payment_term_days)
 
 
-def qr_bill_account(profile, payment_method, currency):
+def qr_bill_account(profile, payment_method, currency, amount="1.00"):
     """The account a QR-bill pays into (and whether it is a QR-IBAN), or None when the order
-    gets no QR-bill: only invoice and prepayment orders in CHF or EUR, and only with a Swiss
-    or Liechtenstein account."""
+    gets no QR-bill: only invoice and prepayment orders in CHF or EUR with something to pay
+    (up to the guidelines' largest amount), and only with a Swiss or Liechtenstein account."""
     if payment_method not in QR_BILL_METHODS or currency not in QR_BILL_CURRENCIES:
+        return None
+    if not Decimal("0") < Decimal(str(amount)) <= QR_BILL_MAX_AMOUNT:
         return None
     if profile.get("qr_iban"):
         return profile["qr_iban"], True

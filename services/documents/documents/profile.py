@@ -5,7 +5,7 @@ import hashlib
 from marshmallow import ValidationError
 
 from oms_common.db import utcnow
-from oms_common.problems import Conflict, NotFound, ValidationFailed, from_marshmallow, load
+from oms_common.problems import Conflict, NotFound, ValidationFailed, load
 
 from . import domain
 from .models import ShopProfile
@@ -71,10 +71,7 @@ def _checked(payload, logo_max_bytes):
 
 
 def put_profile(source, data, actor, logo_max_bytes=DEFAULT_LOGO_MAX_BYTES):
-    try:
-        payload = load(ShopProfileSchema(), data)
-    except ValidationError as error:  # pragma: no cover - load() already converts
-        raise from_marshmallow(error) from None
+    payload = load(ShopProfileSchema(), data)
     checked, logo = _checked(payload, logo_max_bytes)
     with source.unit_of_work() as uow:
         row = uow.session.get(ShopProfile, PROFILE_ID, with_for_update=True)

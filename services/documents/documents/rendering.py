@@ -120,16 +120,53 @@ def _lay_out(layout, rows):
             layout.line(fields[0], size=8)
 
 
-def render(content, logo=None, qr_bill_svg=None):
+def _draw_symbol(pdf, modules, left, top, size):
+    """A QR code as filled rectangles, one per run of dark modules in a row."""
+    step = size / len(modules)
+    pdf.set_fill_color(0, 0, 0)
+    for y, row in enumerate(modules):
+        x = 0
+        while x < len(row):
+            if row[x]:
+                run = x
+                while run < len(row) and row[run]:
+                    run += 1
+                # a hair wider and taller, so that neighbouring rectangles leave no seam
+                pdf.rect(left + x * step, top + y * step, (run - x) * step + 0.01, step + 0.01, style="F")
+                x = run
+            else:
+                x += 1
+    _draw_swiss_cross(pdf, left + size / 2, top + size / 2)
+
+
+def _draw_swiss_cross(pdf, centre_x, centre_y):
+    """The Swiss cross over the symbol's centre (7 mm with its white border), as qrbill draws it."""
+    def square(side, grey):
+        pdf.set_fill_color(grey)
+        pdf.rect(centre_x - side / 2, centre_y - side / 2, side, side, style="F")
+    square(7.0, 255)
+    square(6.2, 0)
+    pdf.set_fill_color(255)
+    arm_long, arm_wide = 11 / 19 * 7, 3.3 / 19 * 7
+    pdf.rect(centre_x - arm_wide / 2, centre_y - arm_long / 2, arm_wide, arm_long, style="F")
+    pdf.rect(centre_x - arm_long / 2, centre_y - arm_wide / 2, arm_long, arm_wide, style="F")
+    pdf.set_fill_color(0)
+
+
+def render(content, logo=None, qr_bill=None):
     """The PDF of one document: its content (see invoices.content), the shop's logo, and the
-    QR-bill (an SVG of qrbill's making) at the foot of the last page when there is one."""
+    QR-bill at the foot of the last page when there is one: ``(svg, modules, (left, top, size))``
+    — qrbill's payment part and receipt, and the QR code drawn into its place."""
     layout = _Layout(logo)
     _lay_out(layout, document_text(content))
-    if qr_bill_svg:
+    if qr_bill:
+        svg, modules, (left, top, size) = qr_bill
         pdf = layout.pdf
         if pdf.get_y() > PAGE_HEIGHT - QR_BILL_HEIGHT - 5:
             pdf.add_page()
-        pdf.image(io.BytesIO(qr_bill_svg.encode("utf-8")), x=0, y=PAGE_HEIGHT - QR_BILL_HEIGHT, w=PAGE_WIDTH)
+        bill_top = PAGE_HEIGHT - QR_BILL_HEIGHT
+        pdf.image(io.BytesIO(svg.encode("utf-8")), x=0, y=bill_top, w=PAGE_WIDTH)
+        _draw_symbol(pdf, modules, left, bill_top + top, size)
     return bytes(layout.pdf.output())
 
 

@@ -2,14 +2,17 @@
 the documents list."""
 import base64
 import binascii
+import re
 
+from iso3166 import countries_by_alpha2
 from marshmallow import Schema, ValidationError, fields, validate
 
 from oms_common.fields import StrictSchema, text
 
 from .domain import LANGUAGES
 
-COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="Use an ISO 3166 alpha-2 code.")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+COUNTRY = validate.OneOf(sorted(countries_by_alpha2), error="Use an ISO 3166 alpha-2 code such as CH.")
 
 
 class ShopAddressSchema(StrictSchema):
@@ -21,8 +24,13 @@ class ShopAddressSchema(StrictSchema):
     country = fields.String(required=True, validate=COUNTRY)
 
 
+def _email_or_empty(value):
+    if value and not EMAIL.fullmatch(value):
+        raise ValidationError("Not a valid e-mail address.")
+
+
 class ContactSchema(StrictSchema):
-    email = fields.Email(load_default="", validate=validate.Length(max=254))
+    email = fields.String(load_default="", validate=[validate.Length(max=254), _email_or_empty])
     phone = text(40, required=False, load_default="")
     website = text(200, required=False, load_default="")
 
