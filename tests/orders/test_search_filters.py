@@ -124,3 +124,12 @@ def test_bad_filter_values_are_refused_naming_the_field(call, marked, field, val
         call("list_orders", {field: value})
 
     assert {name.split(".")[0] for name in refused.value.errors} == {field}
+
+
+def test_a_search_counts_every_match_on_every_page(call, marked):
+    query = {"search": f"Lindqvist{marked['marker']}", "page_size": 1}
+    first, second = (call("list_orders", {**query, "page": page}) for page in (1, 2))
+    by_cursor = call("list_orders", {**query, "cursor": first["next_cursor"]})
+
+    assert [(p["total"], p["pages"]) for p in (first, second, by_cursor)] == [(2, 2)] * 3
+    assert second["items"] == by_cursor["items"] and second["items"] != first["items"]

@@ -102,23 +102,28 @@ def _page(source, params, conditions, cursor_secret):
     seek = None
     if cursor:
         seek = sort.after(paging.decode_cursor(cursor_secret, cursor, sort, digest))
+    # a search's first page reads every match anyway (to sort them): it counts them on the way
+    # (a window count), instead of finding them all a second time for the total
+    counted_on_the_way = bool(params.get("search")) and not cursor and page == 1
+    keys = slice(len(SUMMARY_COLUMNS), len(SUMMARY_COLUMNS) + len(sort.columns))
     with source.read_session() as session:
-        total = _total(session, params, conditions)
+        total = None if counted_on_the_way else _total(session, params, conditions)
         if not cursor and page > 1:
             key = paging.start_key(session, sort, conditions, (page - 1) * page_size, total)
             seek = sort.after(key, inclusive=True) if key is not None else False
         rows = []
         if seek is not False:
+            extra = [func.count().over()] if counted_on_the_way else []
             rows = session.execute(
-                select(*SUMMARY_COLUMNS, *sort.columns)
+                select(*SUMMARY_COLUMNS, *sort.columns, *extra)
                 .where(*conditions, *([seek] if seek is not None else []))
                 .order_by(*sort.order_by()).limit(page_size + 1)
             ).all()
+    if counted_on_the_way:
+        total = rows[0][-1] if rows else 0
     more = len(rows) > page_size
     rows = rows[:page_size]
-    next_cursor = None
-    if more:
-        next_cursor = paging.encode_cursor(cursor_secret, sort, digest, tuple(rows[-1][len(SUMMARY_COLUMNS):]))
+    next_cursor = paging.encode_cursor(cursor_secret, sort, digest, tuple(rows[-1][keys])) if more else None
     return {"items": [order_summary(row) for row in rows], "page": None if cursor else page,
             "page_size": page_size, "total": total, "pages": max(1, math.ceil(total / page_size)),
             "next_cursor": next_cursor}
