@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
 from oms_common.fields import StrictSchema, text
-from oms_common.problems import Conflict, Forbidden, NotFound, ValidationFailed, from_marshmallow, load
+from oms_common.problems import Conflict, Forbidden, NotFound, ValidationFailed, from_marshmallow
 from orders.schemas import ListQuerySchema
 
 from .models import SavedOrderView, User

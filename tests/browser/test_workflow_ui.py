@@ -335,3 +335,69 @@ def test_roles_without_exports_are_offered_no_export(page_for, users):
     assert page.locator("#export-list").count() == 0 and page.locator("#export-ticked").count() == 0
     response = page.request.get("/admin/orders/export?format=csv")  # the session's cookie, no page
     assert response.status == 403 and "orders.csv" not in (response.headers.get("content-disposition") or "")
+
+
+# ---------------------------------------------------------------- no English left (fr, it, de)
+
+# the workflow pages' own words, beside the general list of the staff UI test
+WORKFLOW_WORDS = ("views", "view", "columns", "column", "export", "remove", "clear", "default", "saved", "edit",
+                  "latest", "internal", "ticked", "share", "rename", "manage", "add note", "save", "until")
+WORKFLOW_PATTERN = re.compile(r"(?<![\w@.-])(" + "|".join(WORKFLOW_WORDS) + r")(?![\w@-])", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("language", ["fr", "it", "de"])
+def test_the_workflow_pages_leave_no_english_word(page_for, fresh_user, api, language):
+    from tests.browser.test_staff_ui import english_left
+
+    reference = api.create_order()["reference"]
+    username = fresh_user("admin", language)
+    page = page_for(username)
+    page.goto(f"/admin/orders/{reference}")
+    page.locator("#note-body").fill("x")
+    page.locator("#note-add button[type=submit]").click()
+    page.wait_for_load_state()
+    page.goto("/admin/orders?status=new&payment_status=unpaid&created_from=01.01.2026&view=0"
+              .replace("01.01.2026", "01/01/2026" if language == "it" else "01.01.2026"))
+    page.locator("#save-view summary").click()
+    page.locator("#view-name").fill("Vue")
+    page.locator("#save-view button[type=submit]").click()
+    page.wait_for_load_state()
+    for path in (page.url, f"/admin/orders/{reference}"):
+        page.goto(path)
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        text = re.sub(r"\S+@\S+", " ", page.locator("body").inner_text())
+        left = sorted(set(english_left(page)) | {w.lower() for w in WORKFLOW_PATTERN.findall(text)})
+        assert left == [], (path, left)
+    screenshot(page, f"order-detail-notes-{language}")
+
+
+# ---------------------------------------------------------------- phones, accessibility, screenshots
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_workflow_pages_fit_a_phone_pass_axe_and_are_photographed(page_for, fresh_user, api, language):
+    from tests.browser.test_staff_ui import axe_violations, fits
+
+    reference = api.create_order()["reference"]
+    api.http.post(api.base + f"/api/v1/orders/{reference}/notes",
+                  json={"body": "A rather long internal note that must wrap on a phone instead of scrolling " * 2},
+                  timeout=30)
+    username = fresh_user("admin", language)
+    page = page_for(username, bypass_csp=True)  # only so that axe can be injected
+    page.goto("/admin/orders?status=new&payment_status=unpaid&view=0")
+    page.locator("#save-view summary").click()
+    page.locator("#view-name").fill("Phone")
+    page.locator("#save-view button[type=submit]").click()
+    page.wait_for_load_state()
+    pages = ((page.url, "orders-workflow"), (f"/admin/orders/{reference}", "order-detail-workflow"))
+    for width, height in ((1440, 1000), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        for path, name in pages:
+            page.goto(path)
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+            assert fits(page) == [], (path, width)
+            assert axe_violations(page) == [], (path, width)
+            screenshot(page, f"{name}-{language}-{width}")
+        page.goto(pages[0][0])
+        row = _row(page, reference)
+        for cell in ("td.ref", "td.customer", "td.status", "td.payment", "td.total", "td.note"):
+            assert row.locator(cell).is_visible(), (cell, width)

@@ -4,7 +4,6 @@ import json
 import mimetypes
 import re
 import secrets
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -16,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from oms_common.problems import Forbidden, NotFound, Problem, ServiceUnavailable, ValidationFailed
 from oms_common.web import problem_response
-from orders.domain import ORDER_STATUSES, PAYMENT_STATUSES, TRANSITIONS, customer_number
+from orders.domain import TRANSITIONS, customer_number
 
 from .. import cancelling
 from ..auth import ROLES, Principal, allowed
