@@ -164,3 +164,42 @@ def test_documents_of_an_unknown_order_or_id(admin, profile_set, place):
     assert admin.get("/api/v1/orders/999999999/documents").json()["items"] == []
     assert admin.get(f"/api/v1/orders/999999999/documents/{invoice['id']}.pdf").status_code == 404
     assert admin.get(f"/api/v1/orders/{order['reference']}/documents/abc.pdf").status_code == 404
+
+
+def test_an_order_before_the_shop_profile_is_invoiced_once_the_profile_is_saved(admin, profile_set, settle,
+                                                                                 wait_until, amqp_vhost,
+                                                                                 service_config):
+    from tests.support.drain import queue_depths
+
+    _forget_shop_profile(service_config)  # a shop that has not set it up yet
+    created = admin.post("/api/v1/orders", json=order_body())
+    assert created.status_code == 201, created.text
+    reference = created.json()["reference"]
+    settle()  # the order's event has reached documents: nobody to issue the invoice yet
+
+    assert admin.get(f"/api/v1/orders/{reference}/documents").json()["items"] == []
+    parked = {queue: count for queue, count in queue_depths(amqp_vhost).items()
+              if "--documents." in queue and queue.endswith(".parked")}
+    assert not any(parked.values()), parked  # waiting, not failed
+
+    profile_set()
+    invoices = wait_until(lambda: admin.get(f"/api/v1/orders/{reference}/documents").json()["items"] or None,
+                          timeout=30, message="the waiting invoice")
+    settle()
+
+    assert [(item["kind"], item["number"]) for item in invoices] == [("invoice", created.json()["invoice_number"])]
+    assert admin.get(f"/api/v1/orders/{reference}/documents").json()["items"] == invoices
+
+
+def _forget_shop_profile(config):
+    from sqlalchemy import delete
+
+    from documents.models import ShopProfile, infrastructure
+    from tests.conftest import sql_source
+
+    source = sql_source(config["DATABASE_URL"], "documents", infrastructure)
+    try:
+        with source.engine.begin() as connection:
+            connection.execute(delete(ShopProfile.__table__))
+    finally:
+        source.engine.dispose()

@@ -5,7 +5,8 @@ own making (the event carries the number issued at commit; with invoice numberin
 an ERP owns invoicing and OMS issues none). The event id is claimed in the same transaction as
 the document, and one invoice per order is a unique index: a redelivered or replayed event
 changes nothing. The bytes are rendered once and stored with their SHA-256; every download
-returns them as stored.
+returns them as stored. Before the shop profile exists nobody can issue an invoice: the order
+waits in ``invoices_awaiting_profile`` and is invoiced when the profile is saved.
 """
 import base64
 import hashlib
@@ -15,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
-from oms_common.problems import NotFound, Problem
+from oms_common.problems import NotFound
 
 from . import invoices, qr, rendering
 from .labels import language_of
-from .models import Document
+from .models import Document, InvoiceAwaitingProfile
 from .profile import current_profile
 from .schemas import DocumentSchema
 
@@ -28,10 +29,7 @@ CONSUMER = "documents"
 _dump = DocumentSchema()
 
 
-class ProfileMissing(Problem):
-    """No shop profile yet: the event is retried, then parked until an operator replays it."""
-    status = 409
-    title = "No shop profile"
+PENDING_BATCH = 50
 
 
 def render_invoice(order, profile, issued_at, timezone_name):
@@ -64,24 +62,64 @@ def issue_invoice(source, event, timezone_name):
         if not order.get("invoice_number") or order.get("invoice_number_external"):
             uow.commit()  # no invoice of OMS's making: nothing to issue
             return None
-        existing = uow.session.execute(select(Document.id).where(
-            Document.order_reference == order["reference"], Document.kind == "invoice")).scalar_one_or_none()
+        existing = _invoice_of(uow.session, order["reference"])
         if existing is not None:
             uow.commit()
             return existing
         profile = current_profile(uow.session)
         if profile is None:
-            raise ProfileMissing("Set the shop profile before invoices can be issued.")
-        pdf, _bill = render_invoice(order, profile, utcnow(), timezone_name)
+            if uow.session.get(InvoiceAwaitingProfile, order["reference"]) is None:
+                uow.session.add(InvoiceAwaitingProfile(order_reference=order["reference"], event_id=event["event_id"],
+                                                       order_data=order, received_at=utcnow()))
+            log.info("order %s waits for the shop profile to be invoiced", order["reference"])
+            uow.commit()
+            return None
         try:
-            document = store(uow.session, order, "invoice", order["invoice_number"], pdf, event["event_id"])
-            uow.emit("document_issued", {"order_reference": order["reference"], "kind": "invoice",
-                                         "document_id": document.id, "number": document.number,
-                                         "sha256": document.sha256})
+            document = _issue(uow, order, profile, event["event_id"], timezone_name)
             uow.commit()
         except IntegrityError:
             return None  # another delivery issued it at the same moment
         return document.id
+
+
+def _invoice_of(session, reference):
+    return session.execute(select(Document.id).where(
+        Document.order_reference == reference, Document.kind == "invoice")).scalar_one_or_none()
+
+
+def _issue(uow, order, profile, event_id, timezone_name):
+    pdf, _bill = render_invoice(order, profile, utcnow(), timezone_name)
+    document = store(uow.session, order, "invoice", order["invoice_number"], pdf, event_id)
+    uow.emit("document_issued", {"order_reference": order["reference"], "kind": "invoice",
+                                 "document_id": document.id, "number": document.number, "sha256": document.sha256})
+    return document
+
+
+def issue_awaiting(source, timezone_name):
+    """Invoices every order that waited for the shop profile, a batch per transaction (replicas
+    share the work: rows another one holds are skipped). Answers how many were issued."""
+    issued = 0
+    while True:
+        with source.unit_of_work() as uow:
+            profile = current_profile(uow.session)
+            if profile is None:
+                return issued
+            waiting = uow.session.execute(
+                select(InvoiceAwaitingProfile).order_by(InvoiceAwaitingProfile.received_at)
+                .limit(PENDING_BATCH).with_for_update(skip_locked=True)).scalars().all()
+            if not waiting:
+                return issued
+            for row in waiting:
+                if _invoice_of(uow.session, row.order_reference) is None:
+                    _issue(uow, row.order_data, profile, row.event_id, timezone_name)
+                    issued += 1
+                uow.session.delete(row)
+            uow.commit()
+
+
+def awaiting_profile(source, reference):
+    with source.read_session() as session:
+        return session.get(InvoiceAwaitingProfile, str(reference)) is not None
 
 
 def _document_dump(session, document):

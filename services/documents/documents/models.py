@@ -61,6 +61,16 @@ class Document(Base):
     )
 
 
+class InvoiceAwaitingProfile(Base):
+    """An order whose invoice waits for the shop profile (nobody to issue it yet): kept with the
+    order as its event told it, and issued as soon as the profile is saved."""
+    __tablename__ = "invoices_awaiting_profile"
+    order_reference = Column(String(40), primary_key=True)
+    event_id = Column(String(64), nullable=False)
+    order_data = Column(JSON, nullable=False)
+    received_at = Column(DateTime(timezone=True), nullable=False)
+
+
 class NumberRange(Base):
     """A gapless number range of this service (credit notes): the row lock taken to draw the
     next number is held until the document is committed, so a rolled-back issue leaves no gap."""

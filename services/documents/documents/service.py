@@ -41,6 +41,11 @@ class DocumentsService(HealthMixin):
     def on_order_submitted(self, event):
         issuing.issue_invoice(self.db, event, self._timezone())
 
+    @reliable_event_handler("documents", "shop_profile_changed")
+    def on_shop_profile_changed(self, event):
+        # the orders that waited for a profile to be invoiced
+        issuing.issue_awaiting(self.db, self._timezone())
+
     @reliable_event_handler("orders", "order_cancelled")
     def on_order_cancelled(self, event):
         credit_notes.on_cancelled(self.db, event, self._timezone())
