@@ -42,7 +42,8 @@ def psp_references(calls, text):
 def list_with_psp_search(ctx, method, *args, query):
     """An order list (``method`` of orders) whose ``search`` also covers payments' PSP ids."""
     references, unavailable = psp_references(ctx.call, query.get("search"))
-    page = ctx.call("orders", method, *args, query, references or None)
+    # the references go along only when there are any: the call stays the plain one otherwise
+    page = ctx.call("orders", method, *args, query, *([references] if references else []))
     if unavailable:
         page["unavailable"] = unavailable
     return page
