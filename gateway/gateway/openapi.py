@@ -18,6 +18,10 @@ ERRORS = {
     "503": "A service is down",
 }
 
+# answered by the HTTP listener itself, before any route runs (no body)
+URI_TOO_LONG = {"description": "Path and query longer than the listener reads (8 KiB): send fewer or shorter "
+                               "values, or use the export jobs for long lists of references"}
+
 BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
 
@@ -68,6 +72,7 @@ def _build(router):
             operation["responses"][str(code)] = {**success, "description": text}
         for code, text in ERRORS.items():
             operation["responses"][code] = {"description": text, **problem}
+        operation["responses"]["414"] = URI_TOO_LONG
         if not route.public:
             operation["security"] = [{"bearer": []}]
         paths.setdefault(route.openapi_path, {})[route.method.lower()] = operation

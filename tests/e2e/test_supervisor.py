@@ -23,7 +23,8 @@ ORDER = {
 }
 
 
-@pytest.fixture(scope="module")
+# one suite per test: the test that makes payments stay down must not leave it down for another
+@pytest.fixture
 def suite(session_amqp_uri, tmp_path_factory):
     name, url = create_database("oms_supervisor")
     # a short RPC deadline, so that a call made while payments is down answers 503 at once
@@ -39,7 +40,7 @@ def suite(session_amqp_uri, tmp_path_factory):
         drop_database(name)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def api(suite):
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {TOKEN}"

@@ -10,6 +10,7 @@ import pytest
 import requests
 from nameko.rpc import rpc
 
+from documents.service import DocumentsService
 from exports.service import ExportsService
 from gateway.router import router
 from gateway.service import GatewayService
@@ -61,8 +62,10 @@ def start_payments(runner_factory, service_config):
 @pytest.fixture
 def every_service(running_suite, start_payments, fake_psp, runner_factory, service_config, gateway_config,
                   tmp_path):
-    """Besides the gateway and orders: payments (Stripe configured), exports and notifications."""
+    """Besides the gateway and orders: payments (Stripe configured), exports, notifications and
+    documents."""
     start_payments(fake_psp)
+    runner_factory(service_config, DocumentsService).start()
     exports = runner_factory({**service_config, "WEB_SERVER_ADDRESS": gateway_config["EXPORTS_HTTP_ADDRESS"],
                               "EXPORT_DIR": str(tmp_path / "exports"), "JOB_TIMER_SECONDS": 0.5}, ExportsService)
     exports.start()
@@ -373,7 +376,9 @@ def test_card_orders_are_taken_once_stripe_is_configured(admin, start_payments, 
 
 
 def test_operations_of_an_unconfigured_provider_are_not_offered_and_say_why(admin, base_url, start_payments,
-                                                                             fake_psp, signed_in_browser):
+                                                                             fake_psp, signed_in_browser,
+                                                                             runner_factory, service_config):
+    runner_factory(service_config, DocumentsService).start()  # the detail page's documents panel
     configured = start_payments(fake_psp)
     reference = admin.post("/api/v1/orders", json=order_body(payment_method="card")).json()["reference"]
     wait_for(lambda: (payment_of(admin, reference) or {}).get("psp_reference"), timeout=20, interval=0.2,

@@ -44,7 +44,13 @@ def test_calls_latency_and_failures_are_counted_per_entrypoint(ops_suite):
     assert ops_suite.post("/api/v1/orders", json=order_body()).status_code == 201
     assert ops_suite.get("/api/v1/orders/999999999").status_code == 404
 
-    after = scrape(ops_suite, "orders")
+    # a worker's metrics are recorded just after its reply is sent: look until the failure shows
+    def counted():
+        samples = scrape(ops_suite, "orders")
+        failures = value(samples, "oms_entrypoint_failures_total", service="orders", entrypoint="get_order",
+                         expected="true") or 0
+        return samples if failures > failures_before else None
+    after = wait_for(counted, timeout=10, interval=0.1, message="the expected failure counted")
     assert value(after, "oms_entrypoint_calls_total", service="orders", entrypoint="create_order") == calls_before + 1
     assert value(after, "oms_entrypoint_failures_total", service="orders", entrypoint="get_order",
                  expected="true") == failures_before + 1
