@@ -126,6 +126,13 @@
         });
       });
     });
+    // one filter menu open at a time: an open menu lies over its neighbours
+    const menus = document.querySelectorAll("details.filter-menu");
+    menus.forEach((menu) => {
+      menu.addEventListener("toggle", () => {
+        if (menu.open) menus.forEach((other) => { if (other !== menu) other.open = false; });
+      });
+    });
     document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
       select.addEventListener("change", () => select.form.submit());
     });
