@@ -10,6 +10,7 @@ and starts a service that exits again with backoff (1 s, 2 s, 4 s … 30 s); one
 the embedded PostgreSQL included.
 """
 import collections
+import contextlib
 import errno
 import os
 import secrets
@@ -52,7 +53,10 @@ MAX_BACKOFF_SECONDS = 30
 
 
 def say(message):
-    print(f"[oms] {message}", flush=True)
+    try:
+        print(f"[oms] {message}", flush=True)
+    except (OSError, ValueError):  # the terminal is gone: stopping the services must still go on
+        pass
 
 
 def reachable(host, port, timeout=2.0):
@@ -225,9 +229,14 @@ def migrate(env, embedded):
 # ---------------------------------------------------------------- services
 
 def pipe_output(name, stream):
+    # read to the end whatever happens to our own stdout: a service blocked on a full pipe
+    # would not even act on SIGTERM
     for line in iter(stream.readline, b""):
-        sys.stdout.write(f"{name:>13} | {line.decode('utf-8', 'replace')}")
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(f"{name:>13} | {line.decode('utf-8', 'replace')}")
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
 
 
 def die_with_parent():
@@ -298,7 +307,8 @@ class Supervised:
 
     def terminate(self):
         if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
 
 
 def healthy(address):
@@ -320,7 +330,8 @@ def stop_all(services, grace=20):
             service.process.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             say(f"{service.name} did not stop within {grace} s; killing it")
-            os.killpg(service.process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(service.process.pid, signal.SIGKILL)
             service.process.wait()
 
 

@@ -18,7 +18,7 @@ import pytest
 import requests
 from lxml import etree
 
-from tests.support.suite import REPO, RunningSuite, create_vhost, delete_vhost, suite_environment, wait_for
+from tests.support.suite import REPO, RunningSuite, private_vhost, suite_environment, wait_for
 from tests.support.ui import sign_in
 
 ORDER = {
@@ -48,8 +48,9 @@ def newcomer_suite(amqp_uri, root):
 
 
 @pytest.fixture(scope="module")
-def suite(session_amqp_uri, tmp_path_factory):
-    with newcomer_suite(session_amqp_uri, tmp_path_factory.mktemp("newcomer")) as running:
+def suite(tmp_path_factory):
+    with private_vhost("oms-newcomer") as amqp_uri, \
+            newcomer_suite(amqp_uri, tmp_path_factory.mktemp("newcomer")) as running:
         yield running
 
 
@@ -263,12 +264,9 @@ def test_the_internal_export_listener_refuses_requests_without_its_token(suite):
 def test_stopping_the_suite_stops_its_embedded_postgresql(tmp_path_factory):
     # a suite of its own, on a broker vhost of its own: stopping the module's suite would leave
     # the other tests without one, and two suites on one vhost would take each other's messages
-    vhost, amqp_uri = create_vhost()
-    try:
-        with newcomer_suite(amqp_uri, tmp_path_factory.mktemp("stopping")) as suite:
-            _stop_and_check_the_embedded_postgresql_stopped(suite)
-    finally:
-        delete_vhost(vhost)
+    with private_vhost("oms-stopping") as amqp_uri, \
+            newcomer_suite(amqp_uri, tmp_path_factory.mktemp("stopping")) as suite:
+        _stop_and_check_the_embedded_postgresql_stopped(suite)
 
 
 def _stop_and_check_the_embedded_postgresql_stopped(suite):

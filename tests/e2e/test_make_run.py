@@ -2,7 +2,7 @@
 import pytest
 import requests
 
-from tests.support.suite import RunningSuite, create_database, drop_database, free_port, suite_environment
+from tests.support.suite import RunningSuite, create_database, drop_database, free_port, private_vhost, suite_environment
 
 TOKEN = "e2e-admin-token-abcdef0123456789"
 ORDER = {
@@ -23,8 +23,9 @@ def fresh_database():
 
 
 @pytest.fixture
-def suite_env(session_amqp_uri, fresh_database, tmp_path):
-    return suite_environment(session_amqp_uri, fresh_database, tmp_path, OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN)
+def suite_env(fresh_database, tmp_path):
+    with private_vhost("oms-e2e") as amqp_uri:
+        yield suite_environment(amqp_uri, fresh_database, tmp_path, OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN)
 
 
 def test_make_run_serves_the_whole_suite_over_http(suite_env):

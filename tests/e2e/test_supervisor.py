@@ -10,7 +10,9 @@ import psycopg2
 import pytest
 import requests
 
-from tests.support.suite import RunningSuite, create_database, drop_database, suite_environment, wait_for
+from tests.support.suite import (
+    RunningSuite, create_database, drop_database, private_vhost, suite_environment, wait_for,
+)
 
 TOKEN = "supervisor-admin-token-0123456789"
 ORDER = {
@@ -25,19 +27,20 @@ ORDER = {
 
 # one suite per test: the test that makes payments stay down must not leave it down for another
 @pytest.fixture
-def suite(session_amqp_uri, tmp_path_factory):
+def suite(tmp_path_factory):
     name, url = create_database("oms_supervisor")
-    # a short RPC deadline, so that a call made while payments is down answers 503 at once
-    env = suite_environment(session_amqp_uri, url, tmp_path_factory.mktemp("supervised"),
-                            OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN, OMS_RPC_TIMEOUT_SECONDS=1)
-    running = RunningSuite(env)
-    try:
-        assert running.wait_for("OMS is up", timeout=180), running.tail(120)
-        yield running
-    finally:
-        running.stop()
-        print(running.tail())
-        drop_database(name)
+    with private_vhost("oms-supervisor") as amqp_uri:
+        # a short RPC deadline, so that a call made while payments is down answers 503 at once
+        env = suite_environment(amqp_uri, url, tmp_path_factory.mktemp("supervised"),
+                                OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN, OMS_RPC_TIMEOUT_SECONDS=1)
+        running = RunningSuite(env)
+        try:
+            assert running.wait_for("OMS is up", timeout=180), running.tail(120)
+            yield running
+        finally:
+            running.stop()
+            print(running.tail())
+            drop_database(name)
 
 
 @pytest.fixture
@@ -125,3 +128,17 @@ def test_a_service_that_exits_five_times_within_a_minute_stays_down_and_health_n
     assert report["down"] == ["payments"]
     assert report["services"]["orders"]["status"] == "ok"
     assert service_pid(suite, "payments") is None
+
+
+def test_one_sigint_stops_every_service_and_kills_one_that_does_not_answer(suite):
+    services = suite.services()
+    assert len(services) == 6
+    stuck = service_pid(suite, "notifications")
+    os.kill(stuck, signal.SIGSTOP)  # a stopped process cannot act on SIGTERM: only SIGKILL ends it
+    assert suite.stop() == 0
+    output = "".join(suite.output)
+    assert "[oms] notifications did not stop within 20 s; killing it" in output, output[-3000:]
+    assert "[oms] stopped" in output
+    assert suite.left_behind == []
+    assert not [service.pid for service in services if service.is_running()
+                and service.status() != psutil.STATUS_ZOMBIE]

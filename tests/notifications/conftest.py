@@ -85,8 +85,17 @@ def mail_config(service_config, smtp_sink, notifications_database_url):
 
 
 @pytest.fixture
-def start_notifications(container_factory, mail_config):
-    """Starts a NotificationsService; keyword arguments override MAIL settings."""
+def start_notifications(container_factory, mail_config, notifications_db):
+    """Starts a NotificationsService; keyword arguments override MAIL settings.
+
+    Mails that an earlier test left queued (its SMTP server is gone) are removed first: sent
+    to this test's server they would be counted as this test's."""
+    from sqlalchemy import delete
+
+    from notifications.models import Mail
+
+    with notifications_db.engine.begin() as connection:
+        connection.execute(delete(Mail).where(Mail.status == "queued"))
 
     def start(**mail_overrides):
         config = {**mail_config, "MAIL": {**mail_config["MAIL"], **mail_overrides}}

@@ -3,6 +3,7 @@
 Nothing here imports eventlet, so browser tests (Playwright needs plain asyncio) can use it
 as well as the nameko tests.
 """
+import contextlib
 import os
 import signal
 import socket
@@ -57,6 +58,17 @@ def create_vhost(prefix="oms-test"):
 
 def delete_vhost(vhost):
     _rabbitmqctl("delete_vhost", vhost)
+
+
+@contextlib.contextmanager
+def private_vhost(prefix="oms-suite"):
+    """A broker vhost for one running suite, removed afterwards: a suite on the test session's
+    vhost would consume, with its own database, events meant for the tests' services."""
+    vhost, amqp_uri = create_vhost(prefix)
+    try:
+        yield amqp_uri
+    finally:
+        delete_vhost(vhost)
 
 
 def _admin_connection():
@@ -116,6 +128,7 @@ class RunningSuite:
     def __init__(self, env):
         self.env = env
         self.output = []
+        self.left_behind = []
         self.process = subprocess.Popen(
             [sys.executable, str(REPO / "tools" / "run.py")], cwd=str(REPO), env=env,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=die_with_parent)
@@ -141,7 +154,22 @@ class RunningSuite:
             time.sleep(0.2)
         return False
 
+    def services(self):
+        """The supervisor's service processes (each in a session of its own) that still run."""
+        import psutil
+
+        try:
+            return [child for child in psutil.Process(self.process.pid).children()
+                    if child.status() != psutil.STATUS_ZOMBIE]
+        except psutil.NoSuchProcess:
+            return []
+
     def stop(self):
+        """One SIGINT, as Ctrl-C gives; the supervisor's answer code. A service the supervisor
+        left behind (it is a failure the tests look for) is killed here, not left to consume."""
+        import psutil
+
+        services = self.services()
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
@@ -150,6 +178,10 @@ class RunningSuite:
                 self.process.kill()
                 self.process.wait()
         self._reader.join(5)
+        self.left_behind = [service.pid for service in psutil.wait_procs(services, timeout=5)[1]]
+        for pid in self.left_behind:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
         return self.process.returncode
 
     def tail(self, lines=300):
