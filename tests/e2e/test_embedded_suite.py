@@ -249,15 +249,18 @@ def test_a_second_make_run_on_the_same_ports_refuses_and_names_the_port(suite, a
     assert call(api, "GET", "/api/v1/orders?page_size=1").status_code == 200
 
 
-def test_the_internal_export_listener_refuses_requests_without_its_token(suite):
+def test_the_internal_export_listener_refuses_requests_without_its_token(suite, api):
     base = f"http://{suite.env['OMS_EXPORTS_HTTP_ADDRESS']}/exports"
     token = (suite.var / "exports-internal-token").read_text().strip()
+    reference = new_order(api)["reference"]  # an order to leak, whichever test ran before
+    wait_for(lambda: _exported_status(api, reference)[0], timeout=10, interval=0.25,
+             message="the new order in orders.xml")
     for headers in ({}, {"X-OMS-Internal-Token": "wrong"}, {"X-OMS-Internal-Token": token[:-1]}):
         refused = requests.get(base + "/orders.xml", headers=headers, timeout=30)
         assert refused.status_code == 401, refused.text
         assert "<order" not in refused.text
     allowed = requests.get(base + "/orders.xml", headers={"X-OMS-Internal-Token": token}, timeout=30)
-    assert allowed.status_code == 200 and b"<order " in allowed.content
+    assert allowed.status_code == 200 and f'reference="{reference}"'.encode() in allowed.content
 
 
 @pytest.mark.timeout(900)  # a suite start (up to 240 s) and a stop of its own, each bounded itself
