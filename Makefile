@@ -2,11 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-PACKAGES := common services/orders services/payments services/notifications services/exports services/documents gateway tools/oms_cli
+PACKAGES := common contracts services/orders services/payments services/notifications services/exports services/documents gateway tools/oms_cli
 STAMP := $(VENV)/.installed
 PROJECT_FILES := requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: install browser run test test-services test-browser test-faults test-faults-simulated bench clean
+.PHONY: install browser run test test-unit test-services test-browser test-faults test-faults-simulated bench clean
 
 install: $(STAMP)
 
@@ -25,6 +25,13 @@ run: install
 # cut, so nothing that others on the machine use is restarted. Each pytest process shuffles the
 # test order and prints its seed; PYTEST_ARGS="--randomly-seed=N" repeats an order.
 test: test-services test-browser test-faults-simulated
+
+# The tests that need neither RabbitMQ nor PostgreSQL (domain rules, schemas, rendering, parsing),
+# in seconds; unreachable broker and database addresses prove they need neither.
+test-unit: install
+	OMS_TEST_UNIT=1 OMS_TEST_AMQP_URI=amqp://guest:guest@127.0.0.1:1/ \
+	OMS_TEST_PG_ADMIN_URL=postgresql://postgres@127.0.0.1:1/postgres \
+	$(PY) -m pytest tests --ignore=tests/browser --ignore=tests/faults $(PYTEST_ARGS)
 
 test-services: install
 	$(PY) -m pytest tests --ignore=tests/browser --ignore=tests/faults $(PYTEST_ARGS)

@@ -3,6 +3,9 @@
 Nothing here is mocked: every test that needs a broker or a database talks to the real
 RabbitMQ and PostgreSQL of the machine, isolated by name so runs never see each other.
 """
+import os
+import pathlib
+
 import eventlet
 
 eventlet.monkey_patch()  # noqa: E402 - must precede every import that touches sockets
@@ -17,12 +20,40 @@ SERVICES_WITH_TABLES = ["orders", "payments", "notifications", "exports", "docum
 __all__ = ["AMQP_BASE", "PG_ADMIN_URL", "REPO"]
 
 
+# `make test-unit` runs only the tests that need neither broker nor database (OMS_TEST_UNIT=1);
+# a test needs them when one of these fixtures is in its closure or its area starts a suite
+INFRASTRUCTURE_FIXTURES = {"amqp_vhost_and_uri", "database_url", "notifications_database_url"}
+SUITE_AREAS = {"e2e", "security", "fuzz", "ops", "faults", "browser"}
+UNIT_ONLY = os.environ.get("OMS_TEST_UNIT") == "1"
+
+
 def service_dir(name):
     return REPO / "gateway" if name == "gateway" else REPO / "services" / name
 
 
+def needs_infrastructure(item):
+    area = pathlib.Path(item.fspath).relative_to(REPO / "tests").parts[0]
+    return area in SUITE_AREAS or bool(INFRASTRUCTURE_FIXTURES & set(item.fixturenames)) \
+        or item.get_closest_marker("infrastructure") is not None
+
+
+def pytest_collection_modifyitems(config, items):
+    if not UNIT_ONLY:
+        return
+    deselected = [item for item in items if needs_infrastructure(item)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not needs_infrastructure(item)]
+
+
+def refuse_in_unit_run(what):
+    if UNIT_ONLY:
+        pytest.fail(f"a unit test asked for {what}; mark it @pytest.mark.infrastructure")
+
+
 @pytest.fixture(scope="session")
 def amqp_vhost_and_uri():
+    refuse_in_unit_run("the broker")
     vhost, uri = create_vhost()
     yield vhost, uri
     delete_vhost(vhost)
@@ -55,6 +86,7 @@ def database_url():
     """A fresh PostgreSQL database with every service's migrations applied."""
     from oms_common.migrations import upgrade
 
+    refuse_in_unit_run("the database")
     name, url = create_database()
     for service in SERVICES_WITH_TABLES:
         if (service_dir(service) / "alembic.ini").exists():

@@ -10,11 +10,11 @@ from sqlalchemy import bindparam, select
 
 from oms_common.db import utcnow
 from oms_common.problems import Forbidden, Unauthorized
+from oms_contracts.values import ROLES
 
 from .models import ApiToken, User
 
 log = logging.getLogger(__name__)
-ROLES = ("admin", "agent", "accountant", "readonly")
 
 # permission → roles holding it. admin holds every permission.
 PERMISSIONS = {

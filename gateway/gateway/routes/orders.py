@@ -2,9 +2,9 @@
 import hashlib
 
 from orders import schemas as wire
-from orders.domain import PSP_METHODS
 
 from oms_common.problems import ServiceUnavailable, ValidationFailed
+from oms_contracts.values import PSP_OF_METHOD
 
 from .. import cancelling
 from ..psp_search import list_with_psp_search
@@ -44,7 +44,7 @@ def create_order(ctx):
 def _check_payment_method_configured(ctx, method):
     """A card or PayPal order is refused while its provider is not set up: payments, which
     owns the PSP settings, says which methods it can take and what is missing."""
-    if not isinstance(method, str) or method not in PSP_METHODS:
+    if not isinstance(method, str) or method not in PSP_OF_METHOD:
         return  # manual methods need no provider (and a malformed one is the schema's to name)
     try:
         providers = ctx.call("payments", "configured_providers")

@@ -6,11 +6,11 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Response
 
 from oms_common.problems import NotFound, Problem, ValidationFailed
+from oms_contracts.values import LANGUAGES as FOOTER_LANGUAGES
 
 PROFILE_FIELDS = ("legal_name", "vat_number", "iban", "qr_iban")
 ADDRESS_FIELDS = ("street", "house_number", "postal_code", "city", "country")
 CONTACT_FIELDS = ("email", "phone", "website")
-FOOTER_LANGUAGES = ("de", "fr", "it", "en")
 MAX_LOGO_UPLOAD = 2 * 1024 * 1024
 
 TEXTS = {

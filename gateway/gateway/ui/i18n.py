@@ -12,9 +12,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel.dates import format_skeleton, format_time
 from babel.numbers import format_currency
 
+from oms_contracts import values
+
 from .catalogs import CATALOGS
 
-LANGUAGES = {"de": "Deutsch", "fr": "Français", "it": "Italiano", "en": "English"}
+NATIVE_NAMES = {"de": "Deutsch", "fr": "Français", "it": "Italiano", "en": "English"}
+LANGUAGES = {code: NATIVE_NAMES[code] for code in values.LANGUAGES}
 # Swiss variants: the shop's customers and staff are in Switzerland (CHF 24.90, 01.12.2026)
 LOCALES = {"en": "en_CH", "de": "de_CH", "fr": "fr_CH", "it": "it_CH"}
 DEFAULT_ZONE = "Europe/Zurich"

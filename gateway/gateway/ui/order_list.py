@@ -9,7 +9,7 @@ from datetime import datetime
 from marshmallow import fields
 
 from oms_common.problems import ValidationFailed
-from orders.domain import ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
+from oms_contracts.values import ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
 from orders.schemas import ListQuerySchema
 
 from .i18n import date_pattern, parse_date_input

@@ -9,7 +9,6 @@ from stdnum.ch import vat as ch_vat
 from stdnum.de import vat as de_vat
 from stdnum.exceptions import ValidationError as NumberInvalid
 
-LANGUAGES = ("de", "fr", "it", "en")
 LOGO_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
 LOGO_MAX_PIXELS = 2000
 # the IID range (positions 5-9 of a Swiss/Liechtenstein IBAN) that marks a QR-IBAN

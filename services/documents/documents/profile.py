@@ -6,6 +6,7 @@ from marshmallow import ValidationError
 
 from oms_common.db import utcnow
 from oms_common.problems import Conflict, NotFound, ValidationFailed, load
+from oms_contracts.values import LANGUAGES
 
 from . import domain
 from .models import ShopProfile
@@ -43,7 +44,7 @@ def _checked(payload, logo_max_bytes):
     """The profile as stored, and the logo's bytes; every refusal names its field."""
     errors = {}
     checked = {key: payload[key] for key in ("legal_name", "address", "contact", "payment_term_days", "footer")}
-    checked["footer"] = {language: checked["footer"].get(language, "") for language in domain.LANGUAGES}
+    checked["footer"] = {language: checked["footer"].get(language, "") for language in LANGUAGES}
     for field, check in (("vat_number", domain.vat_number),
                          ("iban", lambda v: domain.bank_account(v, "iban", qr=False)),
                          ("qr_iban", lambda v: domain.bank_account(v, "qr_iban", qr=True))):

@@ -8,8 +8,7 @@ from iso3166 import countries_by_alpha2
 from marshmallow import Schema, ValidationError, fields, validate
 
 from oms_common.fields import StrictSchema, text
-
-from .domain import LANGUAGES
+from oms_contracts.values import LANGUAGES
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 COUNTRY = validate.OneOf(sorted(countries_by_alpha2), error="Use an ISO 3166 alpha-2 code such as CH.")

@@ -11,18 +11,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
+# the values every service accepts, from the shared contracts
+from oms_contracts.values import LANGUAGES, ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
+
 KINDS = ("orders", "customers")
 FORMATS = ("xml", "csv")
-ORDER_STATUSES = (
-    "open", "payment_pending", "new", "in_progress", "shipped", "completed", "cancelled", "dunning_1", "dunning_2",
-)
-PAYMENT_STATUSES = (
-    "unpaid", "announced", "pending", "authorized", "paid", "partially_refunded", "refunded", "failed", "voided",
-    "partially_paid", "disputed",
-)
-# what the orders service accepts on creation (kept in step with orders' domain; see imports)
-PAYMENT_METHODS = ("invoice", "prepayment", "card", "paypal", "cash_on_delivery")
-LANGUAGES = ("de", "fr", "it", "en")
 
 NAMESPACE = "https://oms.example/ns/export/1"
 SCHEMA_VERSION = "1"

@@ -17,7 +17,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-LANGUAGES = ("de", "fr", "it", "en")
+from oms_contracts.values import LANGUAGES
+
 
 # mail kinds (also the names of the triggers that can be switched on and off)
 ORDER_CONFIRMATION = "order_confirmation"

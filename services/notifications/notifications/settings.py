@@ -1,6 +1,8 @@
 """The service's settings, read from the nameko config (itself fed by OMS_* variables)."""
 from dataclasses import dataclass
 
+from oms_contracts.values import LANGUAGES
+
 from . import domain
 
 SECURITY_MODES = ("none", "starttls", "ssl")
@@ -75,8 +77,8 @@ def mail_settings(config):
     if triggers is False:  # YAML reads a bare "off" as false
         triggers = "none"
     fallback = _text(mail.get("FALLBACK_LANGUAGE"), "en").strip().lower() or "en"
-    if fallback not in domain.LANGUAGES:
-        raise ValueError(f"OMS_MAIL_FALLBACK_LANGUAGE must be one of {', '.join(domain.LANGUAGES)}.")
+    if fallback not in LANGUAGES:
+        raise ValueError(f"OMS_MAIL_FALLBACK_LANGUAGE must be one of {', '.join(LANGUAGES)}.")
     return domain.MailSettings(
         sender=_text(mail.get("FROM"), "OMS Shop <shop@localhost>") or "OMS Shop <shop@localhost>",
         reply_to=_text(mail.get("REPLY_TO")),

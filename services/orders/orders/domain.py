@@ -7,23 +7,14 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from oms_common.currencies import decimal_places, exponent
-
-ORDER_STATUSES = (
-    "open", "payment_pending", "new", "in_progress", "shipped", "completed", "cancelled", "dunning_1", "dunning_2",
-)
-PAYMENT_STATUSES = (
-    "unpaid", "announced", "pending", "authorized", "paid", "partially_refunded", "refunded", "failed", "voided",
-    "partially_paid", "disputed",
-)
+from oms_contracts.values import ORDER_STATUSES, PAYMENT_STATUSES, PSP_OF_METHOD
 # Order of payment statuses when staff sort by it: what needs attention first. The rank is
 # stored with each order, so statuses added later take the next numbers (no renumbering).
 PAYMENT_STATUS_RANK = {status: rank for rank, status in enumerate(
     ("failed", "unpaid", "pending", "announced", "authorized", "paid", "partially_refunded", "refunded", "voided",
      "partially_paid", "disputed"))}
 
-PSP_METHODS = frozenset({"card", "paypal"})
-PAYMENT_METHODS = ("invoice", "prepayment", "card", "paypal", "cash_on_delivery")
-LANGUAGES = ("de", "fr", "it", "en")
+PSP_METHODS = frozenset(PSP_OF_METHOD)
 SUBMITTED_STATUSES = frozenset(ORDER_STATUSES) - {"open"}
 
 # Legal moves. ``open`` is left through submit only; ``payment_pending`` through the PSP

@@ -12,10 +12,10 @@ from marshmallow import (
 
 from oms_common.fields import StrictSchema, UtcDateTime, no_control, text
 
+from oms_contracts.values import LANGUAGES, ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
+
+from .domain import amount_place_errors, line_amounts, parse_customer_ref
 from .tax import order_tax_breakdown
-from .domain import (
-    LANGUAGES, ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES, amount_place_errors, line_amounts, parse_customer_ref,
-)
 
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code such as CHF.")
 MAX_PRICE = 10**9

@@ -6,16 +6,11 @@ rows, asks these functions and stores what they decide.
 from decimal import ROUND_HALF_UP, Decimal
 
 from oms_common import payment_references as references
+from oms_contracts.values import PSP_OF_METHOD
 
 from . import currencies
 
-PAYMENT_STATUSES = (
-    "unpaid", "announced", "pending", "authorized", "paid", "partially_refunded", "refunded", "failed", "voided",
-    "partially_paid", "disputed",
-)
-PSP_METHODS = {"card": "stripe", "paypal": "paypal"}
-MANUAL_METHODS = ("invoice", "prepayment", "cash_on_delivery")
-PAYMENT_METHODS = tuple(MANUAL_METHODS) + tuple(PSP_METHODS)
+PSP_METHODS = PSP_OF_METHOD
 PROVIDERS = ("manual", "stripe", "paypal")
 
 # Forward moves only. Anything else (a late ``failed`` after ``paid``, an old ``pending``

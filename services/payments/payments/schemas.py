@@ -4,8 +4,9 @@ from decimal import Decimal
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from oms_common.fields import StrictSchema, text
+from oms_contracts.values import PAYMENT_METHODS
 
-from .domain import MANUAL_STATUSES, PAYMENT_METHODS
+from .domain import MANUAL_STATUSES
 
 MAX_AMOUNT = 10**9
 

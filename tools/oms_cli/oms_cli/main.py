@@ -23,6 +23,8 @@ import socket  # noqa: E402
 import sys  # noqa: E402
 from urllib.parse import urlparse  # noqa: E402
 
+from oms_contracts.values import ROLES  # noqa: E402
+
 DEFAULT_AMQP = "amqp://guest:guest@localhost:5672/"
 SERVICES = ("orders", "payments", "notifications", "exports", "documents", "gateway")
 SERVICE_CLASSES = {
@@ -36,7 +38,6 @@ MODELS = {
     "orders": "orders.models", "payments": "payments.models", "notifications": "notifications.models",
     "exports": "exports.models", "documents": "documents.models", "gateway": "gateway.models",
 }
-ROLES = ("admin", "agent", "accountant", "readonly")
 
 
 class Unreachable(Exception):
