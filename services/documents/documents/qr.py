@@ -10,6 +10,7 @@ from qrbill.bill import MM_TO_UU
 from oms_common.payment_references import creditor_reference, qr_reference
 
 from . import domain
+from .rendering import pdf_text
 
 log = logging.getLogger(__name__)
 # where qrbill puts the QR code on the bill (mm from the bill's top left corner) and its size:
@@ -32,16 +33,29 @@ class _Bill(QRBill):
         return _SymbolDrawnApart()
 
 
+def _latin(fields, strict=False):
+    """The bill's text is drawn in the PDF core font and carried in the QR payload, which both
+    take Latin letters only: text in another script is transliterated, as on the invoice. With
+    ``strict``, text that cannot be (a name in Arabic or Greek letters) is refused instead."""
+    shown = {key: pdf_text(value) if value else value for key, value in fields.items()}
+    if strict:
+        for key, value in shown.items():
+            if value and value.count("?") > str(fields[key]).count("?"):
+                raise ValueError(f"The debtor's {key} has letters the QR-bill cannot carry.")
+    return shown
+
+
 def _creditor(profile):
     address = profile["address"]
-    return {"name": profile["legal_name"], "street": address["street"], "house_num": address.get("house_number") or "",
-            "pcode": address["postal_code"], "city": address["city"], "country": address["country"]}
+    return _latin({"name": profile["legal_name"], "street": address["street"],
+                   "house_num": address.get("house_number") or "", "pcode": address["postal_code"],
+                   "city": address["city"], "country": address["country"]})
 
 
 def _debtor(address):
     name = " ".join(p for p in (address.get("first_name"), address.get("last_name")) if p) or address.get("company")
-    return {"name": name, "street": address.get("street", ""), "pcode": address.get("postal_code", ""),
-            "city": address.get("city", ""), "country": address.get("country", "")}
+    return _latin({"name": name, "street": address.get("street", ""), "pcode": address.get("postal_code", ""),
+                   "city": address.get("city", ""), "country": address.get("country", "")}, strict=True)
 
 
 def payment_reference(order_reference, on_qr_iban):
