@@ -18,6 +18,7 @@ class Occupant:
         self.socket.bind(("127.0.0.1", 0))
         self.socket.listen(8)
         self.port = self.socket.getsockname()[1]
+        self._closing = False
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
@@ -28,6 +29,8 @@ class Occupant:
             except OSError:
                 return
             with connection:
+                if self._closing:
+                    return
                 connection.sendall(b"occupied\n")
 
     def greeting(self):
@@ -35,6 +38,15 @@ class Occupant:
             return connection.recv(100)
 
     def close(self):
+        # wake the accepting thread and let it end before the socket goes: a socket closed under
+        # a waiting accept leaves the hub listening on its file number, which the next
+        # connection of this process (a database's) then gets and cannot wait on
+        self._closing = True
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=5).close()
+        except OSError:
+            pass
+        self._thread.join(timeout=10)
         self.socket.close()
 
 
