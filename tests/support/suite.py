@@ -122,9 +122,6 @@ def die_with_parent():
         pass
 
 
-_PIPES_STILL_READ = []
-
-
 class RunningSuite:
     """tools/run.py (what `make run` starts) as a child process, with its output kept."""
 
@@ -181,11 +178,6 @@ class RunningSuite:
                 self.process.kill()
                 self.process.wait()
         self._reader.join(5)
-        if self._reader.is_alive():
-            # a reader still waits on the pipe (a left-behind service holds its other end): keep
-            # the pipe open for good, so its file number is never handed to another connection
-            # while the hub still listens on it for this reader
-            _PIPES_STILL_READ.append(self.process.stdout)
         self.left_behind = [service.pid for service in psutil.wait_procs(services, timeout=5)[1]]
         for pid in self.left_behind:
             with contextlib.suppress(ProcessLookupError):
