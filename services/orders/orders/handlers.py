@@ -12,26 +12,26 @@ come from a PostgreSQL sequence (no lock).
 import hashlib
 import json
 
-from marshmallow import ValidationError
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
 
+from oms_common.audit import audit_columns
 from oms_common.db import utcnow
-from oms_common.problems import Conflict, NotFound, ServiceUnavailable, ValidationFailed, from_marshmallow, load
+from oms_common.problems import Conflict, NotFound, ServiceUnavailable, ValidationFailed, load
+from oms_contracts.actors import load_actor
 
 from . import domain, tax
 from .models import (
     Customer, IdempotencyKey, InvoiceNumberRequest, NumberSequence, Order, OrderHistory, OrderLine,
 )
 from .schemas import (
-    ActorSchema, BulkStatusSchema, CancelSchema, CreateOrderSchema, InvoiceNumberSchema, MergeCustomersSchema,
+    BulkStatusSchema, CancelSchema, CreateOrderSchema, InvoiceNumberSchema, MergeCustomersSchema,
     NumberingSchema, OrderSchema, PaymentStatusEventSchema, ReassignCustomerSchema, ReplaceLinesSchema,
     SessionSchema, ShipSchema, StatusChangeSchema,
 )
 
 _order_dump = OrderSchema()
-SYSTEM = {"name": "system", "kind": "system", "role": None, "origin": "internal"}
 MAX_IDEMPOTENCY_KEY = 200  # the column's width
 
 
@@ -40,16 +40,6 @@ def as_problem(error):
     if isinstance(error, domain.NumberingRefused):
         return Conflict(str(error), {error.field: [str(error)]})
     return Conflict(str(error))
-
-
-def _actor(actor):
-    """Who acts; a malformed actor is the caller's error, named like any other field."""
-    try:
-        return ActorSchema().load(actor or SYSTEM)
-    except ValidationError as error:
-        problem = from_marshmallow(error)
-        errors = {f"actor.{field}": messages for field, messages in problem.errors.items()}
-        raise ValidationFailed(f"Invalid actor: {', '.join(sorted(errors))}", errors) from None
 
 
 def _lock_order(session, reference):
@@ -70,10 +60,8 @@ def _check_version(order, expected):
 
 
 def _audit(session, order, actor, action, from_status=None, to_status=None, reason=None, details=None):
-    session.add(OrderHistory(
-        order_id=order.id, at=utcnow(), actor=actor["name"], actor_kind=actor["kind"], origin=actor["origin"],
-        action=action, from_status=from_status, to_status=to_status, reason=reason, details=details,
-    ))
+    session.add(OrderHistory(order_id=order.id, action=action, from_status=from_status, to_status=to_status,
+                             reason=reason, details=details, **audit_columns(actor)))
 
 
 COUNT_SHARDS = 64
@@ -182,7 +170,7 @@ def create_order(source, data, actor=None, idempotency_key=None, tax_settings=No
     payload["tax"] = tax_settings or tax.TaxSettings()
     supplied_on = tax.supply_date(utcnow(), payload["tax"].timezone)
     _check_tax_rates(payload["lines"], payload["tax"].country, supplied_on)
-    actor = _actor(actor)
+    actor = load_actor(actor)
     if idempotency_key and len(str(idempotency_key)) > MAX_IDEMPOTENCY_KEY:
         raise ValidationFailed("The Idempotency-Key is too long.",
                                {"Idempotency-Key": [f"Use 1 to {MAX_IDEMPOTENCY_KEY} characters."]})
@@ -313,7 +301,7 @@ def _retax(order, lines):
 
 def replace_lines(source, reference, data, actor=None):
     payload = load(ReplaceLinesSchema(), data)
-    actor = _actor(actor)
+    actor = load_actor(actor)
     with source.unit_of_work() as uow:
         order = _lock_order(uow.session, reference)
         _check_version(order, payload.get("version"))
@@ -342,7 +330,7 @@ def replace_lines(source, reference, data, actor=None):
 
 def submit_order(source, reference, data, actor=None):
     payload = load(SessionSchema(), data)
-    actor = _actor(actor)
+    actor = load_actor(actor)
     with source.unit_of_work() as uow:
         order = _lock_order(uow.session, reference)
         _check_version(order, payload.get("version"))
@@ -378,7 +366,7 @@ def submit_order(source, reference, data, actor=None):
 
 def pause_order(source, reference, data, actor=None):
     data = load(SessionSchema(partial=("session_id",)), data or {})
-    actor = _actor(actor)
+    actor = load_actor(actor)
     with source.unit_of_work() as uow:
         order = _lock_order(uow.session, reference)
         _check_version(order, data.get("version"))
@@ -399,7 +387,7 @@ def pause_order(source, reference, data, actor=None):
 
 def assign_order(source, reference, data, actor=None):
     payload = load(SessionSchema(), data)
-    actor = _actor(actor)
+    actor = load_actor(actor)
     with source.unit_of_work() as uow:
         order = _lock_order(uow.session, reference)
         _check_version(order, payload.get("version"))
@@ -483,7 +471,7 @@ def _status_use_case(source, reference, payload, target, actor, capture=None):
     """``capture(reference, actor)``: asks payments to collect the order's authorised money; run
     for a ship, after the order is locked and the move checked, before anything is written. A
     refusal (409) or silence (503) propagates and the order stays as it was."""
-    actor = _actor(actor)
+    actor = load_actor(actor)
     with source.unit_of_work() as uow:
         order = _lock_order(uow.session, reference)
         _check_version(order, payload.get("version"))
@@ -560,7 +548,7 @@ def _move_to_customer(session, order, customer):
 def reassign_customer(source, reference, data, actor=None):
     """Gives the order to another customer (a wrong account, a guest who registered)."""
     payload = load(ReassignCustomerSchema(), data)
-    actor = _actor(actor)
+    actor = load_actor(actor)
     with source.unit_of_work() as uow:
         order = _lock_order(uow.session, reference)
         _check_version(order, payload.get("version"))
@@ -581,7 +569,7 @@ def reassign_customer(source, reference, data, actor=None):
 def merge_customers(source, customer_id, data, actor=None):
     """Moves every order of a duplicate customer to the one kept, then retires the duplicate."""
     payload = load(MergeCustomersSchema(), data)
-    actor = _actor(actor)
+    actor = load_actor(actor)
     duplicate_id = domain.parse_customer_ref(customer_id)
     if duplicate_id is None:
         raise NotFound(f"No customer with id {customer_id!r}.")
@@ -671,7 +659,7 @@ def update_numbering(source, data, actor=None):
             sequences["reference"].last_issued = last_reference
             next_reference = moved_to
         result = _numbering_dump(sequences["reference"], sequences["invoice"], (last_reference, next_reference))
-        uow.emit("numbering_changed", {"settings": result, "actor": _actor(actor)})
+        uow.emit("numbering_changed", {"settings": result, "actor": load_actor(actor)})
         if moved_to is not None:
             # setval is not undone by a rollback: the last statement before the commit, after
             # every check. Only ever forward, so no reference can be drawn twice.
@@ -683,7 +671,7 @@ def update_numbering(source, data, actor=None):
 
 def set_external_invoice_number(source, reference, data, actor=None):
     payload = load(InvoiceNumberSchema(), data)
-    actor = _actor(actor)
+    actor = load_actor(actor)
     with source.unit_of_work() as uow:
         order = _lock_order(uow.session, reference)
         invoice = uow.session.get(NumberSequence, "invoice")
@@ -725,7 +713,7 @@ CONSUMER_PAYMENT_STATUS = "orders.payment_status_changed"
 def apply_payment_status(source, event):
     """Keeps the order's copy of its payment status; moves a paid PSP order on to ``new``."""
     payload = PaymentStatusEventSchema().load(event)
-    actor = _actor(payload.get("actor") or {"name": "payments", "kind": "system"})
+    actor = load_actor(payload.get("actor") or {"name": "payments", "kind": "system"})
     with source.unit_of_work() as uow:
         if not uow.claim_event(payload["event_id"], CONSUMER_PAYMENT_STATUS):
             return False

@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 from oms_common.db import utcnow
 from oms_common.problems import Conflict, Forbidden, NotFound, ValidationFailed, from_marshmallow, load
 
+from oms_contracts.actors import load_actor
+
 from . import note_rules
-from .handlers import _actor, _audit
+from .handlers import _audit
 from .models import Order, OrderNote
 from .note_schemas import AuthorSchema, LatestNotesSchema, NoteInputSchema, NoteSchema
 
@@ -41,7 +43,7 @@ def _refusal(refused):
 
 def add_note(source, reference, data, author, actor=None):
     payload = load(NoteInputSchema(), data)
-    writer, actor = _author(author), _actor(actor)
+    writer, actor = _author(author), load_actor(actor)
     with source.unit_of_work() as uow:
         order = _order(uow.session, reference)
         note = OrderNote(order_id=order.id, author_id=writer["id"], author_name=writer["name"],
@@ -56,7 +58,7 @@ def add_note(source, reference, data, author, actor=None):
 
 def edit_note(source, reference, note_id, data, author, actor=None):
     payload = load(NoteInputSchema(), data)
-    writer, actor = _author(author), _actor(actor)
+    writer, actor = _author(author), load_actor(actor)
     with source.unit_of_work() as uow:
         order = _order(uow.session, reference)
         note = uow.session.execute(

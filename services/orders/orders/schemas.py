@@ -286,15 +286,6 @@ class PaymentStatusEventSchema(Schema):
     reason = fields.String(load_default=None, allow_none=True)
 
 
-class ActorSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    kind = fields.String(load_default="user", validate=validate.OneOf(("user", "system", "psp", "customer")))
-    role = fields.String(load_default=None, allow_none=True)
-    origin = fields.String(load_default="internal", validate=validate.Length(max=200))
-
-
 # ---------------------------------------------------------------- output
 
 class LineSchema(Schema):

@@ -12,15 +12,17 @@ from datetime import timedelta
 from sqlalchemy import false, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
+from oms_common.audit import audit_columns
 from oms_common.db import utcnow
 from oms_common.problems import Conflict, NotFound, ServiceUnavailable, ValidationFailed, load
+from oms_contracts.actors import SYSTEM, load_actor, psp_actor
 
 from . import domain
 from .currencies import CurrencyError
 from .models import Payment, PaymentAudit, Refund, WebhookInbox
 from .psp import PayPalAdapter, PspError, PspNotConfigured, StripeAdapter
 from .schemas import (
-    ActorSchema, AuditSchema, CompleteSchema, DunningSchema, InboxQuerySchema, InboxSchema, ManualStatusSchema,
+    AuditSchema, CompleteSchema, DunningSchema, InboxQuerySchema, InboxSchema, ManualStatusSchema,
     OrderEventSchema, PaymentSchema, RefundSchema, StuckQuerySchema,
 )
 from .webhooks import InvalidWebhook, parse_paypal, verify_stripe
@@ -28,7 +30,6 @@ from .webhooks import InvalidWebhook, parse_paypal, verify_stripe
 log = logging.getLogger(__name__)
 
 
-SYSTEM = {"name": "system", "kind": "system", "role": None, "origin": "internal"}
 RECONCILER = {"name": "reconciliation", "kind": "system", "role": None, "origin": "payments:reconcile"}
 CONSUMER_ORDER_SUBMITTED = "payments.order_submitted"
 CONSUMER_ORDER_CREATED = "payments.order_created"
@@ -37,14 +38,6 @@ CONSUMER_ORDER_STATUS = "payments.order_status_changed"
 DESCRIBE = {"stripe": StripeAdapter.describe_event, "paypal": PayPalAdapter.describe_event}
 
 _payment_dump = PaymentSchema()
-
-
-def _actor(actor):
-    return ActorSchema().load(actor or SYSTEM)
-
-
-def psp_actor(provider):
-    return {"name": provider, "kind": "psp", "role": None, "origin": f"webhook:{provider}"}
 
 
 MONEY_FIELDS = ("amount", "captured_amount", "refunded_amount", "refundable_amount", "dispute_amount",
@@ -116,10 +109,8 @@ def _lock_payment(session, reference):
 
 
 def _audit(session, reference, actor, action, from_status=None, to_status=None, reason=None, details=None):
-    session.add(PaymentAudit(
-        order_reference=reference, at=utcnow(), actor=actor["name"], actor_kind=actor["kind"],
-        origin=actor.get("origin") or "internal", action=action, from_status=from_status, to_status=to_status,
-        reason=reason, details=details))
+    session.add(PaymentAudit(order_reference=reference, action=action, from_status=from_status,
+                             to_status=to_status, reason=reason, details=details, **audit_columns(actor)))
 
 
 def _touch(payment):
@@ -246,7 +237,7 @@ def record_order(source, adapters, event, consumer, open_at_psp=True):
         uow.claim_event(payload["event_id"], consumer)
         payment = _find_payment(uow.session, reference)
         if payment is None:
-            payment = _create_payment(uow, order, _actor(payload.get("actor")))
+            payment = _create_payment(uow, order, load_actor(payload.get("actor")))
             if payment is None:  # created concurrently by the sibling event
                 payment = _find_payment(uow.session, reference)
             else:
@@ -325,7 +316,7 @@ def order_status_changed(source, event):
         if level and level > (payment.dunning_level or 0):
             previous = payment.dunning_level
             payment.dunning_level = level
-            _audit(uow.session, payment.order_reference, _actor(payload.get("actor")), "dunning_level_changed",
+            _audit(uow.session, payment.order_reference, load_actor(payload.get("actor")), "dunning_level_changed",
                    reason=payload.get("reason"), details={"from": previous, "to": level, "notify": payload["notify"]})
         _touch(payment)
         uow.commit()
@@ -336,7 +327,7 @@ def order_cancelled(source, adapters, event):
     """Voids a payment not yet captured, refunds a captured one, closes an unpaid invoice."""
     payload = load(OrderEventSchema(), event)
     reference = payload["order"]["reference"]
-    actor = _actor(payload.get("actor"))
+    actor = load_actor(payload.get("actor"))
     with source.unit_of_work() as uow:
         if not uow.claim_event(payload["event_id"], CONSUMER_ORDER_CANCELLED):
             return False
@@ -475,7 +466,7 @@ def process_inbox(source, adapters, limit=100, max_attempts=5, retry_base_second
 
 def replay_webhook_event(source, inbox_id, actor=None):
     """Puts a failed (or ignored) webhook back in the queue; the operator's replay."""
-    actor = _actor(actor)
+    actor = load_actor(actor)
     with source.unit_of_work() as uow:
         row = uow.session.execute(
             select(WebhookInbox).where(WebhookInbox.id == int(inbox_id)).with_for_update()).scalar_one_or_none()
@@ -899,7 +890,7 @@ def _apply_dispute(uow, payment, update, actor, label):
 def set_payment_status(source, reference, data, actor=None):
     """Manual bookkeeping: unpaid → announced → paid (S13)."""
     payload = load(ManualStatusSchema(), data)
-    actor = _actor(actor)
+    actor = load_actor(actor)
     with source.unit_of_work() as uow:
         payment = _lock_payment(uow.session, reference)
         try:
@@ -917,7 +908,7 @@ def set_payment_status(source, reference, data, actor=None):
 def complete_payment(source, reference, data, actor=None):
     """Completes by hand a PSP payment whose success callback never came (S9)."""
     payload = load(CompleteSchema(), data)
-    actor = _actor(actor)
+    actor = load_actor(actor)
     with source.unit_of_work() as uow:
         payment = _lock_payment(uow.session, reference)
         try:
@@ -937,7 +928,7 @@ def complete_payment(source, reference, data, actor=None):
 def refund_payment(source, adapters, reference, data, actor=None):
     """Void before capture, refund (full or partial) after, through the PSP (S11)."""
     payload = load(RefundSchema(), data)
-    actor = _actor(actor)
+    actor = load_actor(actor)
     with source.unit_of_work() as uow:
         payment = _lock_payment(uow.session, reference)
         try:
@@ -1002,7 +993,7 @@ def request_dunning(source, reference, data, actor, change_order_status):
     """Dunning level 1/2 (S3, S11): the order status moves through the orders service, whose
     order_status_changed (with ``notify``) makes notifications send the reminder."""
     payload = load(DunningSchema(), data)
-    actor = _actor(actor)
+    actor = load_actor(actor)
     level = payload["level"]
     with source.unit_of_work() as uow:
         payment = _lock_payment(uow.session, reference)
@@ -1040,7 +1031,7 @@ def capture_for_shipment(source, adapters, reference, actor=None):
     is recorded on the payment and answered as a 409 naming the PSP's reason (nothing shipped);
     a PSP that cannot be reached is a 503 and changes nothing.
     """
-    actor = _actor(actor)
+    actor = load_actor(actor)
     with source.unit_of_work() as uow:
         payment = _lock_payment(uow.session, reference)
         try:

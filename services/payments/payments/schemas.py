@@ -11,15 +11,6 @@ from .domain import MANUAL_STATUSES
 MAX_AMOUNT = 10**9
 
 
-class ActorSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    kind = fields.String(load_default="user", validate=validate.OneOf(("user", "system", "psp", "customer")))
-    role = fields.String(load_default=None, allow_none=True)
-    origin = fields.String(load_default="internal", validate=validate.Length(max=200))
-
-
 class ManualStatusSchema(StrictSchema):
     status = fields.String(required=True, validate=validate.OneOf(MANUAL_STATUSES))
     note = text(1000, required=False, multiline=True, load_default=None, allow_none=True)

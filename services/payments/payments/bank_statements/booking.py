@@ -4,9 +4,10 @@ for staff assigning an unmatched credit, through the payments' one status-change
 from sqlalchemy import select
 
 from oms_common.db import utcnow
+from oms_contracts.actors import load_actor
 
 from .. import domain
-from ..handlers import _actor, _audit, _set_status, _touch
+from ..handlers import _audit, _set_status, _touch
 from ..models import Payment
 from .matching import PaymentFacts
 
@@ -16,7 +17,7 @@ CHUNK = 1000
 
 def bank_actor(actor):
     """The caller (staff member, or the system for the watched folder) acting from a bank statement."""
-    return dict(_actor(actor), origin=ORIGIN)
+    return dict(load_actor(actor), origin=ORIGIN)
 
 
 def facts(payment):
