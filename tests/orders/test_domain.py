@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 
+from oms_contracts.values import PAYMENT_STATUSES
 from orders import domain
 from orders.domain import IllegalTransition, NumberingRefused, SessionMismatch
 
@@ -252,5 +253,23 @@ def test_status_after_payment_is_a_legal_move_for_the_payment_operation():
 
 
 def test_payment_status_rank_covers_every_payment_status():
-    assert set(domain.PAYMENT_STATUS_RANK) == set(domain.PAYMENT_STATUSES)
+    assert set(domain.PAYMENT_STATUS_RANK) == set(PAYMENT_STATUSES)
     assert domain.PAYMENT_STATUS_RANK["failed"] < domain.PAYMENT_STATUS_RANK["paid"]
+
+
+@pytest.mark.parametrize("current", sorted(domain.TRANSITIONS))
+def test_status_change_targets_are_exactly_the_moves_a_plain_status_change_may_make(current):
+    offered = domain.status_change_targets(current)
+    for target in domain.ORDER_STATUSES:
+        try:
+            domain.check_transition(current, target, through="status")
+            allowed = True
+        except IllegalTransition:
+            allowed = False
+        assert (target in offered) == allowed, target
+    assert offered == sorted(offered)
+
+
+def test_a_pending_psp_order_is_offered_cancellation_only():
+    assert domain.status_change_targets("payment_pending") == ["cancelled"]
+    assert domain.status_change_targets("completed") == []

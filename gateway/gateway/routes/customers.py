@@ -1,6 +1,6 @@
 """Customer routes of api.md: list, detail with totals, order history."""
+from oms_contracts.customers import parse_customer_ref
 from orders import schemas as wire
-from orders.domain import parse_customer_ref
 
 from ..psp_search import list_with_psp_search
 from ..router import router

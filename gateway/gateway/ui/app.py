@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from oms_common.problems import Forbidden, NotFound, Problem, ServiceUnavailable, ValidationFailed
 from oms_common.web import problem_response
-from orders.domain import TRANSITIONS, customer_number
+from oms_contracts.customers import customer_number
 
 from .. import cancelling
 from ..auth import ROLES, Principal, allowed
@@ -371,8 +371,7 @@ def bulk(page):
 def order(page, reference, errors=None, status=200, done=None):
     page.require("read")
     detail = order_detail(page.calls, reference, with_history=True)
-    targets = sorted(target for target in TRANSITIONS.get(detail["status"], ()) if target not in ("open",
-                                                                                                  "payment_pending"))
+    targets = list(detail["allowed_transitions"])
     # cancelling refunds captured money: offered only to who may refund, or when nothing was captured
     cancel_needs_refund = ("cancelled" in targets and not page.can(cancelling.REFUND_PERMISSION)
                            and cancelling.holds_captured_money(detail["payment"]))

@@ -7,7 +7,8 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from oms_common.currencies import decimal_places, exponent
-from oms_contracts.values import ORDER_STATUSES, PAYMENT_STATUSES, PSP_OF_METHOD
+from oms_contracts.values import ORDER_STATUSES, PSP_OF_METHOD
+
 # Order of payment statuses when staff sort by it: what needs attention first. The rank is
 # stored with each order, so statuses added later take the next numbers (no renumbering).
 PAYMENT_STATUS_RANK = {status: rank for rank, status in enumerate(
@@ -74,34 +75,6 @@ class NotOpen(IllegalTransition):
         self.current, self.target = status, "open"
 
 
-# ---------------------------------------------------------------- customer numbers
-
-CUSTOMER_NUMBER_PREFIX = "C"
-MAX_ID = 2**63 - 1
-
-
-def customer_number(customer_id):
-    """The number staff see for a customer (C000009 for id 9)."""
-    return f"{CUSTOMER_NUMBER_PREFIX}{customer_id:06d}"
-
-
-def parse_customer_ref(value):
-    """A customer id from the id itself (9, "9") or the customer number ("C000009"); None if neither."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if 0 < value <= MAX_ID else None
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if text[:1].upper() == CUSTOMER_NUMBER_PREFIX:
-        text = text[1:]
-    if not text.isascii() or not text.isdigit() or len(text) > 19:
-        return None
-    number = int(text)
-    return number if 0 < number <= MAX_ID else None
-
-
 class NumberingRefused(DomainError):
     def __init__(self, field, message):
         super().__init__(message)
@@ -164,6 +137,18 @@ def check_transition(current, target, through=None):
     allowed_through = RESERVED_MOVES.get((current, target))
     if allowed_through and through not in allowed_through:
         raise IllegalTransition(current, target)
+
+
+def status_change_targets(current: str) -> list[str]:
+    """The statuses a plain status change may move an order in ``current`` to, in a stable order."""
+    targets = []
+    for target in sorted(TRANSITIONS.get(current, ())):
+        try:
+            check_transition(current, target, through="status")
+        except IllegalTransition:
+            continue
+        targets.append(target)
+    return targets
 
 
 def is_final(status):

@@ -20,6 +20,7 @@ from oms_common.audit import audit_columns
 from oms_common.db import utcnow
 from oms_common.problems import Conflict, NotFound, ServiceUnavailable, ValidationFailed, load
 from oms_contracts.actors import load_actor
+from oms_contracts.customers import customer_number, parse_customer_ref
 
 from . import domain, tax
 from .models import (
@@ -536,7 +537,7 @@ def _move_to_customer(session, order, customer):
     """The order now belongs to ``customer``: its customer e-mail and name follow (answers, lists
     and later e-mails name the new customer); addresses, language and invoice stay as they were.
     Returns the customer before, for the history entry."""
-    before = {"id": order.customer_id, "customer_number": domain.customer_number(order.customer_id),
+    before = {"id": order.customer_id, "customer_number": customer_number(order.customer_id),
               "email": order.customer_email, "name": order.customer_name}
     order.customer_id = customer.id
     order.customer_email = customer.email
@@ -570,7 +571,7 @@ def merge_customers(source, customer_id, data, actor=None):
     """Moves every order of a duplicate customer to the one kept, then retires the duplicate."""
     payload = load(MergeCustomersSchema(), data)
     actor = load_actor(actor)
-    duplicate_id = domain.parse_customer_ref(customer_id)
+    duplicate_id = parse_customer_ref(customer_id)
     if duplicate_id is None:
         raise NotFound(f"No customer with id {customer_id!r}.")
     if duplicate_id == payload["into"]:

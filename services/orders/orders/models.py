@@ -6,8 +6,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, relationship
 
 from oms_common.tables import install_infrastructure
+from oms_contracts.customers import customer_number
 
-from .domain import customer_number
 
 Id = BigInteger
 Money = Numeric(14, 2)

@@ -11,10 +11,10 @@ import math
 from sqlalchemy import and_, func, literal_column, or_, select
 
 from oms_common.problems import NotFound, load
+from oms_contracts.customers import customer_number, parse_customer_ref
 
 from . import paging
 from .search import escape_like, search_condition
-from .domain import customer_number, parse_customer_ref
 from .models import Customer, Order, OrderCount
 from .schemas import CustomerQuerySchema, ListQuerySchema
 

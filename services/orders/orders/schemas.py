@@ -12,9 +12,10 @@ from marshmallow import (
 
 from oms_common.fields import StrictSchema, UtcDateTime, no_control, text
 
+from oms_contracts.customers import parse_customer_ref
 from oms_contracts.values import LANGUAGES, ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
 
-from .domain import amount_place_errors, line_amounts, parse_customer_ref
+from .domain import amount_place_errors, line_amounts, status_change_targets
 from .tax import order_tax_breakdown
 
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code such as CHF.")
@@ -337,6 +338,8 @@ class OrderSchema(OrderSummarySchema):
     prices_include_tax = fields.Boolean(allow_none=True)
     shipping_tax_rate = fields.Decimal(as_string=True, places=2, allow_none=True)
     tax_breakdown = fields.Function(lambda order: TaxRowSchema(many=True).dump(order_tax_breakdown(order)))
+    # what staff may choose in a plain status change now: the UI offers these, it keeps no copy of the rule
+    allowed_transitions = fields.Function(lambda order: status_change_targets(order.status))
 
 
 class CustomerSchema(Schema):

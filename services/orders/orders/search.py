@@ -8,7 +8,8 @@ a trigram index cannot narrow one or two characters, and a scan of every order i
 """
 from sqlalchemy import and_, select, union_all
 
-from .domain import CUSTOMER_NUMBER_PREFIX, parse_customer_ref
+from oms_contracts.customers import CUSTOMER_NUMBER_PREFIX, parse_customer_ref
+
 from .models import Order, OrderLine, OrderNote
 
 O = Order.__table__.c
