@@ -1,33 +1,68 @@
-"""RPC between services with a deadline: a peer that does not answer becomes a 503 problem."""
+"""RPC between services with a deadline: a peer that does not answer becomes a 503 problem.
+
+Two kinds of 503 are kept apart because they mean different things to a caller who asked for
+a change: ``ServiceNotReached`` (the request was never delivered: nothing happened) and
+``ServiceTimedOut`` (delivered, no answer in time: the change may still have been applied).
+Every caller (services through ``TimedRpcProxy``, the gateway through its ``ServiceCalls``)
+waits through ``await_reply``; problems the peer raises (409, 422, …) arrive as the same exceptions.
+"""
+from collections.abc import Callable
+from typing import Any
+
 import eventlet
+from nameko.exceptions import UnknownService, deserialize_to_instance
 from nameko.rpc import RpcProxy
 
 from .problems import ServiceUnavailable
 
 
+@deserialize_to_instance
+class ServiceNotReached(ServiceUnavailable):
+    """The call never reached the service (it is not running); nothing was done."""
+
+
+@deserialize_to_instance
+class ServiceTimedOut(ServiceUnavailable):
+    """The call was delivered but not answered in time; it may have taken effect."""
+
+
+def send(service: str, proxy: Any, method: str, *args: Any, **kwargs: Any) -> Any:
+    """Sends one call without waiting; a service nobody serves was never reached."""
+    try:
+        return getattr(proxy, method).call_async(*args, **kwargs)
+    except UnknownService:
+        raise ServiceNotReached(f"The {service} service is not running.") from None
+
+
+def await_reply(service: str, reply: Any, timeout: float) -> Any:
+    """The answer to a call sent with ``call_async``, or a 503 problem after ``timeout`` seconds."""
+    try:
+        with eventlet.Timeout(timeout):
+            return reply.result()
+    except eventlet.Timeout:
+        raise ServiceTimedOut(f"The {service} service did not answer within {timeout:g} s.") from None
+    except UnknownService:
+        raise ServiceNotReached(f"The {service} service is not running.") from None
+
+
 class TimedRpcProxy(RpcProxy):
-    """An RpcProxy whose calls give up after a timeout with a 503 problem.
+    """An RpcProxy whose calls give up after a timeout with a 503 problem: ``self.orders("method", ...)``.
 
     The timeout is read from the container's config (``timeout_setting``), else ``timeout``.
-    Problems the peer raises (409, 422, …) arrive as the same exceptions.
     """
 
-    def __init__(self, target_service, timeout=10, timeout_setting="ORDERS_RPC_TIMEOUT", **options):
+    def __init__(self, target_service: str, timeout: float = 10, timeout_setting: str = "ORDERS_RPC_TIMEOUT",
+                 **options: Any) -> None:
         super().__init__(target_service, **options)
         self.timeout = timeout
         self.timeout_setting = timeout_setting
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: Any) -> Callable[..., Any]:
         proxy = super().get_dependency(worker_ctx)
         timeout = float(self.container.config.get(self.timeout_setting) or self.timeout)
         service = self.target_service
 
-        def call(method, *args, **kwargs):
-            reply = getattr(proxy, method).call_async(*args, **kwargs)
-            try:
-                with eventlet.Timeout(timeout):
-                    return reply.result()
-            except eventlet.Timeout:
-                raise ServiceUnavailable(f"The {service} service did not answer within {timeout:g} s.") from None
+        def call(method: str, *args: Any, **kwargs: Any) -> Any:
+            return await_reply(service, send(service, proxy, method, *args, **kwargs), timeout)
 
         return call

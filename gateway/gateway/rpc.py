@@ -1,30 +1,14 @@
-"""RPC from the gateway with a deadline: a dead or stuck service becomes a 503, never a hung request.
-
-Two kinds of 503 are kept apart because they mean different things to a caller who asked for
-a change: ``ServiceNotReached`` (the request was never delivered: nothing happened) and
-``ServiceTimedOut`` (delivered, no answer in time: the change may still have been applied).
-"""
+"""RPC from the gateway with a deadline: a dead or stuck service becomes a 503, never a hung request
+(the waiting itself is ``oms_common.rpc``'s, shared with every service)."""
 import logging
 import time
 
-import eventlet
-from nameko.exceptions import UnknownService
-
 from oms_common.problems import NotFound, Problem, ServiceUnavailable
+from oms_common.rpc import ServiceNotReached, ServiceTimedOut, await_reply, send
+
+__all__ = ["ServiceCalls", "ServiceNotReached", "ServiceTimedOut", "SecondaryCalls"]
 
 log = logging.getLogger(__name__)
-
-
-class ServiceNotReached(ServiceUnavailable):
-    """The call never reached the service (it is not running); nothing was done."""
-
-
-class ServiceTimedOut(ServiceUnavailable):
-    """The call was delivered but not answered in time; it may have taken effect."""
-
-    def __init__(self, detail, service=None):
-        super().__init__(detail)
-        self.service = service
 
 
 class ServiceCalls:
@@ -35,20 +19,10 @@ class ServiceCalls:
         self.secondary_timeout = secondary_timeout
 
     def async_(self, service, method, *args, **kwargs):
-        try:
-            return getattr(self._proxies[service], method).call_async(*args, **kwargs)
-        except UnknownService:
-            raise ServiceNotReached(f"The {service} service is not running.") from None
+        return send(service, self._proxies[service], method, *args, **kwargs)
 
     def result(self, service, reply, timeout=None):
-        timeout = timeout or self.timeout
-        try:
-            with eventlet.Timeout(timeout):
-                return reply.result()
-        except eventlet.Timeout:
-            raise ServiceTimedOut(f"The {service} service did not answer within {timeout:g} s.", service) from None
-        except UnknownService:
-            raise ServiceNotReached(f"The {service} service is not running.") from None
+        return await_reply(service, reply, timeout or self.timeout)
 
     def __call__(self, service, method, *args, **kwargs):
         return self.result(service, self.async_(service, method, *args, **kwargs))

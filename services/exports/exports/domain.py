@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import croniter
 
 # the values every service accepts, from the shared contracts
-from oms_contracts.values import LANGUAGES, ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
+from oms_contracts.values import LANGUAGES, PAYMENT_METHODS
 
 KINDS = ("orders", "customers")
 FORMATS = ("xml", "csv")

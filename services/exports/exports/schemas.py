@@ -4,6 +4,7 @@ import re
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from oms_common.fields import StrictSchema, UtcDateTime, no_control
+from oms_contracts.values import ORDER_STATUSES, PAYMENT_STATUSES
 
 from . import domain
 
@@ -23,8 +24,8 @@ class OrderCopySchema(_Lenient):
     reference = fields.String(required=True, validate=validate.Length(min=1, max=40))
     version = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
     invoice_number = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=60))
-    status = fields.String(required=True, validate=validate.OneOf(domain.ORDER_STATUSES))
-    payment_status = fields.String(required=True, validate=validate.OneOf(domain.PAYMENT_STATUSES))
+    status = fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
+    payment_status = fields.String(required=True, validate=validate.OneOf(PAYMENT_STATUSES))
     customer = fields.Nested(CustomerRefSchema, required=True)
     language = fields.String(load_default=None, allow_none=True)
     created_at = fields.AwareDateTime(required=True)
@@ -68,7 +69,7 @@ class CustomersMergedEventSchema(_Lenient):
 class PaymentStatusEventSchema(_Lenient):
     event_id = fields.String(required=True)
     order_reference = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    status = fields.String(required=True, validate=validate.OneOf(domain.PAYMENT_STATUSES))
+    status = fields.String(required=True, validate=validate.OneOf(PAYMENT_STATUSES))
     sequence = fields.Integer(required=True, strict=False)
 
 
@@ -89,8 +90,8 @@ MAX_REFERENCES = 1000
 
 class OrderFilterSchema(StrictSchema):
     """The order list's filters (api.md), as a job stores them."""
-    status = fields.List(fields.String(validate=validate.OneOf(domain.ORDER_STATUSES)), load_default=list)
-    payment_status = fields.List(fields.String(validate=validate.OneOf(domain.PAYMENT_STATUSES)), load_default=list)
+    status = fields.List(fields.String(validate=validate.OneOf(ORDER_STATUSES)), load_default=list)
+    payment_status = fields.List(fields.String(validate=validate.OneOf(PAYMENT_STATUSES)), load_default=list)
     q = fields.String(load_default=None, allow_none=True, validate=[validate.Length(min=1, max=60), no_control])
     customer_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
     created_from = UtcDateTime(load_default=None, allow_none=True)

@@ -8,17 +8,16 @@
 import base64
 import binascii
 
-from nameko.dependency_providers import Config
 from nameko.rpc import rpc
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from oms_common.events import reliable_event_handler
 from oms_common.health import HealthMixin
 from oms_common.listener import http
-from oms_common.logs import CORRELATION_KEY, CorrelationContext
+from oms_common.logs import CorrelationContext
 from oms_common.problems import EXPECTED, BadRequest
 from oms_common.metrics import Metrics
 from oms_common.providers import Database
+from oms_common.rpc import TimedRpcProxy
 from oms_common.timers import configured_timer
 
 from . import handlers, imports, jobs, serialize, web
@@ -33,7 +32,7 @@ class ExportsService(HealthMixin):
     metrics = Metrics()
     correlation = CorrelationContext()
     settings = Settings()
-    config = Config()
+    orders = TimedRpcProxy("orders", timeout=30, timeout_setting="ORDERS_RPC_TIMEOUT")
 
     # the export copy (orders and payments events)
     @reliable_event_handler("orders", "order_created")
@@ -128,28 +127,9 @@ class ExportsService(HealthMixin):
             raise BadRequest("The document must be sent base64-encoded.",
                              {"document": ["Not valid base64."]}) from None
         settings = self.settings
-        context = {CORRELATION_KEY: self.correlation} if self.correlation else None
-        orders = _OrdersClient(self.config, context, settings.orders_rpc_timeout)
-        try:
-            return imports.import_orders(data, orders.create_order, settings.import_max_bytes,
-                                         settings.import_max_orders, actor=actor, dry_run=dry_run)
-        finally:
-            orders.close()
 
+        def create_order(body, actor, idempotency_key):
+            return self.orders("create_order", body, actor=actor, idempotency_key=idempotency_key)
 
-class _OrdersClient:
-    """The orders service's create_order with a timeout, connected on first use."""
-
-    def __init__(self, config, context_data, timeout):
-        self._proxy = ClusterRpcProxy(config, context_data=context_data, timeout=timeout)
-        self._cluster = None
-
-    def create_order(self, body, actor, idempotency_key):
-        if self._cluster is None:
-            self._cluster = self._proxy.start()
-        return self._cluster.orders.create_order(body, actor=actor, idempotency_key=idempotency_key)
-
-    def close(self):
-        if self._cluster is not None:
-            self._proxy.stop()
-            self._cluster = None
+        return imports.import_orders(data, create_order, settings.import_max_bytes, settings.import_max_orders,
+                                     actor=actor, dry_run=dry_run)

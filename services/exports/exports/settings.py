@@ -17,7 +17,6 @@ class ExportSettings:
     fetch_size: int = 2000
     import_max_bytes: int = 20 * 1024 * 1024
     import_max_orders: int = 10000
-    orders_rpc_timeout: float = 30.0
     internal_token: str = ""
     replica: str = ""
 
@@ -41,7 +40,6 @@ class ExportSettings:
             fetch_size=int(config.get("EXPORT_FETCH_SIZE") or 2000),
             import_max_bytes=int(config.get("IMPORT_MAX_BYTES") or 20 * 1024 * 1024),
             import_max_orders=int(config.get("IMPORT_MAX_ORDERS") or 10000),
-            orders_rpc_timeout=float(config.get("ORDERS_RPC_TIMEOUT") or 30),
             internal_token=str(config.get("EXPORTS_INTERNAL_TOKEN") or ""),
             replica=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
         )
