@@ -23,11 +23,9 @@ Each setting is read from the service's config and else from ``OMS_<SETTING>`` i
 environment (see README, "HTTP listeners").
 """
 import errno
-import ipaddress
 import json
 import logging
 import os
-import re
 import socket
 from functools import partial
 
@@ -36,10 +34,13 @@ from eventlet import wsgi
 from eventlet.semaphore import Semaphore
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import HttpOnlyProtocol, WebServer
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from .problems import BadRequest, NotFound, Problem, ValidationFailed
+from .edge_checks import inspect_body, inspect_target
+from .problems import NotFound, Problem, ValidationFailed
+from .proxies import apply_proxy_trust, parse_networks
+from .request_body import PayloadTooLarge, read_body
 from .web import PROBLEM_TYPE, json_response, problem_response
 
 log = logging.getLogger(__name__)
@@ -52,21 +53,10 @@ DEFAULTS = {
     "HTTP_MAX_BODY_BYTES": 25 * 1024 * 1024,
     "TRUSTED_PROXIES": "",
 }
-MAX_JSON_DEPTH = 64
 
 
 class AddressInUse(RuntimeError):
     """Another process (perhaps another OMS suite) already listens on this address."""
-
-
-class PayloadTooLarge(Problem):
-    status = 413
-    title = "Payload too large"
-
-
-class RequestTimeout(Problem):
-    status = 408
-    title = "Request timeout"
 
 
 def setting(config, key, environ=None):
@@ -93,143 +83,6 @@ def listen_exclusively(host, port, backlog=128):
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.settimeout(None)  # work around https://github.com/celery/kombu/issues/838
     return sock
-
-
-# ---------------------------------------------------------------- proxies
-
-def parse_networks(value):
-    networks = []
-    for item in str(value or "").split(","):
-        item = item.strip()
-        if item:
-            networks.append(ipaddress.ip_network(item, strict=False))
-    return tuple(networks)
-
-
-def _trusted(address, networks):
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
-
-
-def apply_proxy_trust(environ, networks):
-    """REMOTE_ADDR / url scheme from X-Forwarded-* when the peer is a trusted proxy; else drop them."""
-    peer = environ.get("REMOTE_ADDR", "")
-    if networks and _trusted(peer, networks):
-        chain = [hop.strip() for hop in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
-        client = peer
-        # the right-most address a trusted proxy did not add is the client
-        for hop in reversed(chain):
-            client = hop
-            if not _trusted(hop, networks):
-                break
-        try:
-            environ["REMOTE_ADDR"] = str(ipaddress.ip_address(client))
-        except ValueError:
-            pass
-        proto = environ.get("HTTP_X_FORWARDED_PROTO", "").split(",")[-1].strip().lower()
-        if proto in ("http", "https"):
-            environ["wsgi.url_scheme"] = proto
-    else:
-        for key in ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_FORWARDED"):
-            environ.pop(key, None)
-
-
-# ---------------------------------------------------------------- what no service can store
-
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
-_BRACKETS = bytes(range(256)).translate(None, b"[]{}")
-
-
-def json_depth(raw):
-    """How deeply a JSON text nests arrays and objects (strings skipped)."""
-    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
-        return 0  # cannot be deeper than the count of its openers
-    depth = deepest = 0
-    for byte in _STRING.sub(b"", raw).translate(None, _BRACKETS):
-        if byte in (0x5B, 0x7B):
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
-
-
-def bad_text(value):
-    """Why a string cannot be stored (NUL, lone surrogate), or None."""
-    if "\x00" in value:
-        return "NUL characters are not allowed."
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "Lone surrogate characters are not allowed."
-    return None
-
-
-def _first_bad_string(value, path=""):
-    if isinstance(value, str):
-        reason = bad_text(value)
-        return (path or "body", reason) if reason else None
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            reason = bad_text(key)
-            if reason:
-                return (path or "body", reason)
-            found = _first_bad_string(inner, where)
-            if found:
-                return found
-    elif isinstance(value, list):
-        for index, inner in enumerate(value):
-            found = _first_bad_string(inner, f"{path}.{index}" if path else str(index))
-            if found:
-                return found
-    return None
-
-
-def inspect_json(raw, problem=ValidationFailed):
-    """Refuses a JSON body nested too deeply (400) or carrying NUL / lone surrogates (``problem``)."""
-    if json_depth(raw) > MAX_JSON_DEPTH:
-        raise BadRequest(f"The body nests deeper than {MAX_JSON_DEPTH} levels.",
-                         {"body": [f"Nested deeper than {MAX_JSON_DEPTH} levels."]})
-    if b"\\u" not in raw:
-        return  # without escapes, strict UTF-8 and JSON's ban of raw control characters already hold
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return  # malformed: the entrypoint answers that in its own words
-    found = _first_bad_string(value)
-    if found:
-        field, reason = found
-        raise problem(f"Invalid input: {field}", {field: [reason]})
-
-
-def inspect_target(request):
-    """NUL in the path (404) or in a query parameter (422 naming it)."""
-    if "\x00" in request.path:
-        raise NotFound("No such resource.", {"path": ["NUL characters are not allowed."]})
-    for key, value in request.args.items(multi=True):
-        reason = bad_text(key) or bad_text(value)
-        if reason:
-            field = "query" if bad_text(key) else key
-            raise ValidationFailed(f"Invalid input: {field}", {field: [reason]})
-
-
-def inspect_body(request, problem=ValidationFailed):
-    raw = request.get_data(cache=True)
-    if not raw:
-        return
-    mimetype = request.mimetype or ""
-    if mimetype == "application/json" or mimetype.endswith("+json") or (
-            mimetype in ("", "application/octet-stream", "text/plain") and raw.lstrip()[:1] in (b"{", b"[")):
-        inspect_json(raw, problem)
-    elif mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        for key, value in request.form.items(multi=True):
-            reason = bad_text(key) or bad_text(value)
-            if reason:
-                raise problem(f"Invalid input: {key}", {key: [reason]})
 
 
 def unexpected_response(exc):
@@ -316,44 +169,6 @@ class _Server(wsgi.Server):
             # a client disconnecting very early (eventlet#353); nothing to answer
             if "raw readinto() returned invalid length" not in str(exc):
                 raise
-
-
-def close_after(environ):
-    """Makes the connection close after this answer (its request body was not read to its end)."""
-    connection = environ.get("oms.connection")
-    if connection is not None:
-        connection.close_connection = 1
-
-
-def read_body(request, max_bytes, seconds, too_large=PayloadTooLarge):
-    """Reads the whole body into the request (``request.get_data()`` later returns it) within ``seconds``."""
-    length = request.content_length
-    if length is not None and length > max_bytes:
-        close_after(request.environ)
-        raise too_large(f"The body is larger than {max_bytes} bytes.", {"body": ["Too large."]})
-    if not length:
-        if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
-            close_after(request.environ)  # werkzeug reads no chunked body: never wait for its rest
-        request.get_data(cache=True)
-        return
-    request.max_content_length = max_bytes
-    timeout = eventlet.Timeout(seconds)
-    try:
-        request.get_data(cache=True)
-    except eventlet.Timeout as expired:
-        if expired is not timeout:
-            raise
-        close_after(request.environ)
-        raise RequestTimeout(f"The body did not arrive within {seconds:g} s.", {"body": ["Sent too slowly."]}) \
-            from None
-    except RequestEntityTooLarge:
-        close_after(request.environ)
-        raise too_large(f"The body is larger than {max_bytes} bytes.", {"body": ["Too large."]}) from None
-    except (OSError, ValueError):
-        close_after(request.environ)
-        raise BadRequest("The body could not be read.", {"body": ["Incomplete."]}) from None
-    finally:
-        timeout.cancel()
 
 
 class ListenerSettingsMixin:
@@ -527,4 +342,4 @@ class StandaloneListener:
 
 
 __all__ = ["AddressInUse", "HttpEntrypoint", "OmsWebServer", "StandaloneListener", "http", "listen_exclusively",
-           "read_body"]
+           "read_body", "PayloadTooLarge"]

@@ -6,11 +6,10 @@ import pytest
 import requests
 from nameko.containers import ServiceContainer
 
-from oms_common.listener import (
-    AddressInUse, StandaloneListener, apply_proxy_trust, http, inspect_json, json_depth, listen_exclusively,
-    parse_networks,
-)
+from oms_common.edge_checks import inspect_json, json_depth
+from oms_common.listener import AddressInUse, StandaloneListener, http
 from oms_common.problems import BadRequest, ValidationFailed
+from oms_common.proxies import apply_proxy_trust, parse_networks
 from tests.support.suite import free_port
 
 
