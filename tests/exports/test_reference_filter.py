@@ -6,7 +6,7 @@ import io
 from lxml import etree
 
 from exports import serialize
-from exports.schemas import MAX_REFERENCES
+from oms_contracts.exports import MAX_REFERENCES
 
 from .conftest import order_doc
 

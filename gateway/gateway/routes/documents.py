@@ -4,8 +4,8 @@ import re
 
 from werkzeug.wrappers import Response
 
-from documents import schemas as wire
 from oms_common.problems import NotFound
+from oms_contracts import documents as wire
 
 from ..router import router
 

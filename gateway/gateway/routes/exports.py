@@ -8,8 +8,8 @@ import base64
 import requests
 from werkzeug.wrappers import Response
 
-from exports import schemas as wire
 from oms_common.problems import BadRequest, ServiceUnavailable
+from oms_contracts import exports as wire
 
 from ..router import router
 

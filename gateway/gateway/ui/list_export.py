@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 
 from werkzeug.routing import Rule
 
-from exports.schemas import MAX_REFERENCES, OrderFilterSchema
 from oms_common.problems import ValidationFailed
+from oms_contracts.exports import MAX_REFERENCES, OrderFilterSchema
 
 from . import order_list
 

@@ -17,12 +17,12 @@ from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
 from oms_common.problems import NotFound
+from oms_contracts.documents import DocumentSchema
 
 from . import invoices, qr, rendering
 from .labels import language_of
 from .models import Document, InvoiceAwaitingProfile
 from .profile import current_profile
-from .schemas import DocumentSchema
 
 log = logging.getLogger(__name__)
 CONSUMER = "documents"

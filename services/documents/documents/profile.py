@@ -6,11 +6,11 @@ from marshmallow import ValidationError
 
 from oms_common.db import utcnow
 from oms_common.problems import Conflict, NotFound, ValidationFailed, load
+from oms_contracts.documents import LogoSchema, ShopProfileSchema
 from oms_contracts.values import LANGUAGES
 
 from . import domain
 from .models import ShopProfile
-from .schemas import LogoSchema, ShopProfileSchema
 
 PROFILE_ID = 1
 DEFAULT_LOGO_MAX_BYTES = 256 * 1024

@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import croniter
 
 # the values every service accepts, from the shared contracts
+from oms_contracts.exports import EXPORT_FORMATS, EXPORT_KINDS
 from oms_contracts.values import LANGUAGES, PAYMENT_METHODS
 
-KINDS = ("orders", "customers")
-FORMATS = ("xml", "csv")
+KINDS = EXPORT_KINDS
+FORMATS = EXPORT_FORMATS
 
 NAMESPACE = "https://oms.example/ns/export/1"
 SCHEMA_VERSION = "1"

@@ -27,10 +27,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from oms_common.db import utcnow
 from oms_common.problems import Conflict, NotFound, ValidationFailed, from_marshmallow, load
+from oms_contracts.exports import FILTER_SCHEMAS, JobOut, RunOut, RunQuerySchema, dump_filters
 
 from . import domain
 from .models import ExportJob, ExportRun
-from .schemas import FILTER_SCHEMAS, JobOut, JobSchema, RunOut, RunQuerySchema, dump_filters
+from .schemas import JobInputSchema
 from .streams import ExportStream
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ def get_job(source, job_id):
 
 
 def create_job(source, data, actor=None):
-    payload = load(JobSchema(), data)
+    payload = load(JobInputSchema(), data)
     payload.pop("version", None)
     payload["filters"] = _filters(payload["kind"], payload["filters"])
     payload["target"] = domain.check_target(payload["target"])
@@ -103,7 +104,7 @@ def _lock_job(session, job_id):
 
 
 def update_job(source, job_id, data, actor=None):
-    payload = load(JobSchema(partial=True), data)
+    payload = load(JobInputSchema(partial=True), data)
     with source.unit_of_work() as uow:
         job = _lock_job(uow.session, job_id)
         expected = payload.pop("version", None)

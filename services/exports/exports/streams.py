@@ -11,11 +11,11 @@ from sqlalchemy import and_, func, or_, select
 
 from oms_common.db import utcnow
 from oms_common.problems import load
+from oms_contracts.exports import QUERY_SCHEMAS, dump_filters
 
 from . import serialize
 from .handlers import current_change
 from .models import ExportCustomer, ExportOrder
-from .schemas import QUERY_SCHEMAS, dump_filters
 
 DEFAULT_FETCH_SIZE = 2000
 

@@ -1,5 +1,5 @@
-"""Wire schemas of the documents service: the shop profile as the API sends and shows it, and
-the documents list."""
+"""The documents service's RPC language: the shop profile as the API sends and shows it, and the documents
+list."""
 import base64
 import binascii
 import re
@@ -8,7 +8,8 @@ from iso3166 import countries_by_alpha2
 from marshmallow import Schema, ValidationError, fields, validate
 
 from oms_common.fields import StrictSchema, text
-from oms_contracts.values import LANGUAGES
+
+from .values import LANGUAGES
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 COUNTRY = validate.OneOf(sorted(countries_by_alpha2), error="Use an ISO 3166 alpha-2 code such as CH.")

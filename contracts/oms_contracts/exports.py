@@ -1,0 +1,149 @@
+"""The exports service's RPC language: export filters and downloads, scheduled jobs and their runs.
+
+The service adds the rules that need its own code (a job's cron, time zone and target are checked there).
+"""
+import re
+from typing import Any, Final
+
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+
+from oms_common.fields import StrictSchema, UtcDateTime, no_control
+
+from .values import ORDER_STATUSES, PAYMENT_STATUSES
+
+EXPORT_KINDS: Final = ("orders", "customers")
+EXPORT_FORMATS: Final = ("xml", "csv")
+
+
+def _whole_days(data: dict[str, Any]) -> dict[str, Any]:
+    data = dict(data)
+    for key, suffix in (("created_from", "T00:00:00+00:00"), ("created_to", "T23:59:59.999999+00:00")):
+        value = data.get(key)
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            data[key] = value + suffix
+    return data
+
+
+MAX_REFERENCES: Final = 1000
+
+
+class OrderFilterSchema(StrictSchema):
+    """The order list's filters (api.md), as a job stores them."""
+    status = fields.List(fields.String(validate=validate.OneOf(ORDER_STATUSES)), load_default=list)
+    payment_status = fields.List(fields.String(validate=validate.OneOf(PAYMENT_STATUSES)), load_default=list)
+    q = fields.String(load_default=None, allow_none=True, validate=[validate.Length(min=1, max=60), no_control])
+    customer_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    created_from = UtcDateTime(load_default=None, allow_none=True)
+    created_to = UtcDateTime(load_default=None, allow_none=True)
+    # the orders picked in a list: at most MAX_REFERENCES, refused above (never cut short)
+    reference = fields.List(fields.String(validate=[validate.Length(min=1, max=40), no_control]), load_default=list,
+                            validate=validate.Length(max=MAX_REFERENCES,
+                                                     error=f"At most {MAX_REFERENCES} references; "
+                                                           "export by filters or through an export job."))
+
+    @pre_load
+    def _dates(self, data, **kwargs):
+        return _whole_days(data)
+
+    @validates_schema
+    def _range(self, data, **kwargs):
+        if data.get("created_from") and data.get("created_to") and data["created_from"] > data["created_to"]:
+            raise ValidationError("created_from is after created_to.", "created_from")
+
+
+class CustomerFilterSchema(StrictSchema):
+    q = fields.String(load_default=None, allow_none=True, validate=[validate.Length(min=1, max=100), no_control])
+
+
+def _changed_since():
+    return UtcDateTime(load_default=None, allow_none=True)
+
+
+def _since_seq():
+    return fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+
+
+class OrderExportQuerySchema(OrderFilterSchema):
+    """A download: the filters plus ``changed_since`` (time) or ``since_seq`` (the
+    ``watermark`` of an earlier export: exact, nothing twice, nothing missed)."""
+    changed_since = _changed_since()
+    since_seq = _since_seq()
+
+
+class CustomerExportQuerySchema(CustomerFilterSchema):
+    changed_since = _changed_since()
+    since_seq = _since_seq()
+
+
+FILTER_SCHEMAS = {"orders": OrderFilterSchema, "customers": CustomerFilterSchema}
+QUERY_SCHEMAS = {"orders": OrderExportQuerySchema, "customers": CustomerExportQuerySchema}
+
+
+def dump_filters(kind: str, filters: dict[str, Any]) -> dict[str, Any]:
+    """Loaded filters as plain JSON (for the job row and RPC results)."""
+    result = {}
+    for key, value in filters.items():
+        if value in (None, [], ""):
+            continue
+        result[key] = value.isoformat() if hasattr(value, "isoformat") else value
+    return result
+
+
+# ---------------------------------------------------------------- jobs and runs
+
+class JobSchema(StrictSchema):
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=100), no_control])
+    cron = fields.String(required=True, validate=validate.Length(min=9, max=120))
+    timezone = fields.String(load_default="UTC", validate=validate.Length(min=1, max=64))
+    kind = fields.String(required=True, validate=validate.OneOf(EXPORT_KINDS))
+    format = fields.String(required=True, validate=validate.OneOf(EXPORT_FORMATS))
+    filters = fields.Dict(load_default=dict)
+    target = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    incremental = fields.Boolean(load_default=False)
+    enabled = fields.Boolean(load_default=True)
+    version = fields.Integer(strict=True)
+
+
+class RunQuerySchema(StrictSchema):
+    job_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    status = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(("running", "succeeded", "failed")))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**7))
+    page_size = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+
+
+class JobOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    cron = fields.String()
+    timezone = fields.String()
+    kind = fields.String()
+    format = fields.String()
+    filters = fields.Dict()
+    target = fields.String()
+    incremental = fields.Boolean()
+    enabled = fields.Boolean()
+    next_run_at = fields.DateTime()
+    watermark = fields.Integer()
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    created_by = fields.String(allow_none=True)
+
+
+class RunOut(Schema):
+    id = fields.Integer()
+    job_id = fields.Integer(allow_none=True)
+    job = fields.String(attribute="job_name")
+    due_at = fields.DateTime()
+    started_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    status = fields.String()
+    rows = fields.Integer(allow_none=True)
+    file = fields.String(allow_none=True)
+    bytes = fields.Integer(allow_none=True)
+    duration_ms = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
+    watermark_from = fields.Integer(allow_none=True)
+    watermark_to = fields.Integer(allow_none=True)
+    replica = fields.String(allow_none=True)
