@@ -13,6 +13,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from oms_common.db import utcnow
+from oms_common.problems import load
+from oms_contracts.events import OrderEventSchema, PaymentStatusEventSchema
 
 from . import domain, invoices, rendering
 from .issuing import CONSUMER, store
@@ -81,6 +83,7 @@ def _invoice_of(session, reference):
 
 
 def on_cancelled(source, event, timezone_name):
+    event = load(OrderEventSchema(), event)
     order = event["order"]
     with source.unit_of_work() as uow:
         if not uow.claim_event(event["event_id"], CONSUMER):
@@ -94,6 +97,7 @@ def on_cancelled(source, event, timezone_name):
 
 
 def on_payment_status(source, event, timezone_name):
+    event = load(PaymentStatusEventSchema(), event)
     with source.unit_of_work() as uow:
         if not uow.claim_event(event["event_id"], CONSUMER):
             return None

@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
-from oms_common.problems import NotFound
+from oms_common.problems import NotFound, load
 from oms_contracts.documents import DocumentSchema
+from oms_contracts.events import OrderEventSchema
 
 from . import invoices, qr, rendering
 from .labels import language_of
@@ -55,6 +56,7 @@ def store(session, order, kind, number, content, event_id, corrects_id=None, amo
 
 
 def issue_invoice(source, event, timezone_name):
+    event = load(OrderEventSchema(), event)
     order = event["order"]
     with source.unit_of_work() as uow:
         if not uow.claim_event(event["event_id"], CONSUMER):

@@ -11,10 +11,11 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
+from oms_contracts.events import CustomersMergedEventSchema, OrderEventSchema, PaymentStatusEventSchema
 
 from . import domain, serialize
 from .models import ExportCounter, ExportCustomer, ExportOrder, ExportPaymentStatus
-from .schemas import CustomersMergedEventSchema, OrderCopySchema, OrderEventSchema, PaymentStatusEventSchema
+from .schemas import OrderCopySchema
 
 CONSUMER_ORDERS = "exports.orders"
 CONSUMER_PAYMENTS = "exports.payments"

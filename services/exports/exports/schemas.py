@@ -1,6 +1,6 @@
-"""What the exports service reads: the events it indexes, and jobs with the rules its own code checks
-(the RPC language itself is ``oms_contracts.exports``)."""
-
+"""What the exports service reads beyond the contracts: the part of an order event it indexes, and jobs
+with the rules its own code checks (the RPC language is ``oms_contracts.exports``, the events
+``oms_contracts.events``)."""
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from oms_contracts.exports import JobSchema
@@ -31,47 +31,6 @@ class OrderCopySchema(_Lenient):
     language = fields.String(load_default=None, allow_none=True)
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
-
-
-class _SourceTime(fields.DateTime):
-    """A time as the orders service writes it; without an offset (its SQLite mode) it is UTC."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        from datetime import timezone
-
-        parsed = super()._deserialize(value, attr, data, **kwargs)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-class CustomerRecordSchema(_Lenient):
-    """The customer as the orders service keeps it (its events carry it next to the order)."""
-    id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
-    email = fields.String(required=True)
-    name = fields.String(required=True)
-    language = fields.String(load_default=None, allow_none=True)
-    merged_into = fields.Integer(load_default=None, allow_none=True, strict=False, validate=validate.Range(min=1))
-    updated_at = _SourceTime(required=True)
-
-
-class OrderEventSchema(_Lenient):
-    event_id = fields.String(required=True)
-    event_type = fields.String(load_default=None)
-    order = fields.Dict(required=True)
-    customer = fields.Nested(CustomerRecordSchema, load_default=None, allow_none=True)
-
-
-class CustomersMergedEventSchema(_Lenient):
-    event_id = fields.String(required=True)
-    customer_id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
-    into = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
-    customer = fields.Nested(CustomerRecordSchema, load_default=None, allow_none=True)
-
-
-class PaymentStatusEventSchema(_Lenient):
-    event_id = fields.String(required=True)
-    order_reference = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    status = fields.String(required=True, validate=validate.OneOf(PAYMENT_STATUSES))
-    sequence = fields.Integer(required=True, strict=False)
 
 
 # ---------------------------------------------------------------- jobs: the rules behind the contract's shape

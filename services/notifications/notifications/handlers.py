@@ -15,11 +15,12 @@ from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
 from oms_common.problems import Conflict, NotFound, load
+from oms_contracts.events import OrderEventSchema, PaymentStatusEventSchema
 
 from . import domain
 from .models import Mail, OrderCopy
 from .rendering import template_context
-from .schemas import MailLogSchema, OrderEventSchema, PaymentEventSchema, ReferenceSchema
+from .schemas import MailLogSchema, ReferenceSchema
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ def handle_order_event(source, mail, event_type, event):
 
 def handle_payment_event(source, mail, event):
     """``payment_status_changed`` from payments: 'payment received' for invoice/prepayment."""
-    payload = load(PaymentEventSchema(), event)
+    payload = load(PaymentStatusEventSchema(), event)
     reference = payload["order_reference"]
     with source.unit_of_work() as uow:
         session = uow.session

@@ -1,38 +1,5 @@
-"""Wire schemas: the events this service consumes and the mail log it answers with."""
-from marshmallow import EXCLUDE, Schema, fields, validate
-
-
-class LenientSchema(Schema):
-    """Events are the producer's contract; fields we do not use are ignored, not refused."""
-    class Meta:
-        unknown = EXCLUDE
-
-
-class OrderEventSchema(LenientSchema):
-    event_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    event_type = fields.String(load_default=None, allow_none=True)
-    occurred_at = fields.String(load_default=None, allow_none=True)
-    order = fields.Dict(required=True)
-    actor = fields.Dict(load_default=None, allow_none=True)
-    from_status = fields.String(load_default=None, allow_none=True)
-    to_status = fields.String(load_default=None, allow_none=True)
-    notify = fields.Boolean(load_default=False, allow_none=True)
-    reason = fields.String(load_default=None, allow_none=True)
-    tracking_number = fields.String(load_default=None, allow_none=True)
-
-
-class PaymentEventSchema(LenientSchema):
-    event_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    event_type = fields.String(load_default=None, allow_none=True)
-    occurred_at = fields.String(load_default=None, allow_none=True)
-    order_reference = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    status = fields.String(required=True)
-    sequence = fields.Integer(load_default=None, allow_none=True)
-    payment_method = fields.String(load_default=None, allow_none=True)
-    amount = fields.Raw(load_default=None, allow_none=True)
-    currency = fields.String(load_default=None, allow_none=True)
-    order = fields.Dict(load_default=None, allow_none=True)
-    payment = fields.Dict(load_default=None, allow_none=True)
+"""Wire schemas: the mail log this service answers with (the events it reads are ``oms_contracts.events``)."""
+from marshmallow import Schema, fields, validate
 
 
 class MailLogSchema(Schema):

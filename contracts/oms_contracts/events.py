@@ -1,0 +1,103 @@
+"""The events the services announce, written once and versioned.
+
+Every event carries ``schema_version``; an event without it is version 1 (everything written
+before the field existed). A consumer loads an event through these schemas: fields it does not
+know are ignored (a producer may add fields within a version), but a version newer than the one
+written here is refused, so that the reliable handler parks it until the consumer is upgraded
+instead of misreading it. A producer that changes the meaning or removes a field raises
+``VERSIONS`` for that event and keeps answering the old version until every consumer reads both.
+"""
+from datetime import timezone
+from typing import Any, Final
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
+
+from .values import PAYMENT_STATUSES
+
+ORDER_EVENTS: Final = ("order_created", "order_updated", "order_submitted", "order_shipped", "order_cancelled",
+                       "order_status_changed")
+VERSIONS: Final = {**{name: 1 for name in ORDER_EVENTS}, "customers_merged": 1, "payment_status_changed": 1}
+VERSION_KEY: Final = "schema_version"
+
+
+def stamp(event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as a producer sends it: with the version of the event it is written in."""
+    return {**payload, VERSION_KEY: VERSIONS[event_type]}
+
+
+class _Event(Schema):
+    class Meta:
+        unknown = EXCLUDE  # a consumer reads what it needs; fields added within a version are ignored
+
+    version = 1
+    event_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    event_type = fields.String(load_default=None, allow_none=True)
+    occurred_at = fields.String(load_default=None, allow_none=True)
+    schema_version = fields.Integer(load_default=1, strict=False)
+
+    @validates("schema_version")
+    def _readable(self, value: int, **kwargs: Any) -> None:
+        if value < 1 or value > self.version:
+            raise ValidationError(f"Version {value} of this event is not one this consumer reads (up to "
+                                  f"{self.version}); upgrade it, then replay the parked event.")
+
+
+class _SourceTime(fields.DateTime):
+    """A time as the orders service writes it; one without an offset is UTC."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+class CustomerRecordSchema(Schema):
+    """The customer as the orders service keeps it (its events carry it next to the order)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
+    email = fields.String(required=True)
+    name = fields.String(required=True)
+    language = fields.String(load_default=None, allow_none=True)
+    merged_into = fields.Integer(load_default=None, allow_none=True, strict=False, validate=validate.Range(min=1))
+    updated_at = _SourceTime(required=True)
+
+
+class OrderEventSchema(_Event):
+    """``order_created`` … ``order_status_changed``: the whole order as the orders service answers it."""
+
+    version = VERSIONS["order_created"]
+    order = fields.Dict(required=True)
+    customer = fields.Nested(CustomerRecordSchema, load_default=None, allow_none=True)
+    actor = fields.Dict(load_default=None, allow_none=True)
+    from_status = fields.String(load_default=None, allow_none=True)
+    to_status = fields.String(load_default=None, allow_none=True)
+    notify = fields.Boolean(load_default=False, allow_none=True)
+    reason = fields.String(load_default=None, allow_none=True)
+    tracking_number = fields.String(load_default=None, allow_none=True)
+
+
+class CustomersMergedEventSchema(_Event):
+    version = VERSIONS["customers_merged"]
+    customer_id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
+    into = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
+    customer = fields.Nested(CustomerRecordSchema, load_default=None, allow_none=True)
+
+
+class PaymentStatusEventSchema(_Event):
+    """``payment_status_changed``: ``sequence`` grows with every change of one order's payment."""
+
+    version = VERSIONS["payment_status_changed"]
+    order_reference = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    status = fields.String(required=True, validate=validate.OneOf(PAYMENT_STATUSES))
+    previous_status = fields.String(load_default=None, allow_none=True)
+    sequence = fields.Integer(required=True, strict=False)
+    actor = fields.Dict(load_default=None, allow_none=True)
+    reason = fields.String(load_default=None, allow_none=True)
+    payment = fields.Dict(load_default=None, allow_none=True)
+    # what a payment event may carry about its order (a consumer that has no copy of it yet)
+    payment_method = fields.String(load_default=None, allow_none=True)
+    amount = fields.Raw(load_default=None, allow_none=True)
+    currency = fields.String(load_default=None, allow_none=True)
+    order = fields.Dict(load_default=None, allow_none=True)
