@@ -6,19 +6,26 @@ embedded server `make run` starts). Every service lives in its own schema (selec
 would starve AMQP heartbeats).
 """
 import uuid
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
+from types import TracebackType
+from typing import Any, Self
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from .logs import current_correlation_id
 from .settings import require_postgresql
+from .tables import Infrastructure
+
+# what a committed unit of work calls when it wrote events (the relay's wake-up)
+OnEventsCommitted = Callable[[], object] | None
 
 _psycopg_patched = False
 
 
-def _make_psycopg_green():
+def _make_psycopg_green() -> None:
     global _psycopg_patched
     if _psycopg_patched:
         return
@@ -33,7 +40,7 @@ def _make_psycopg_green():
         _psycopg_patched = True
 
 
-def make_engine(url, schema=None, pool_size=10, echo=False):
+def make_engine(url: str, schema: str | None = None, pool_size: int = 10, echo: bool = False) -> Engine:
     require_postgresql(url)
     _make_psycopg_green()
     connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
@@ -47,13 +54,13 @@ def make_engine(url, schema=None, pool_size=10, echo=False):
     )
 
 
-def ensure_schema(engine, schema):
+def ensure_schema(engine: Engine, schema: str | None) -> None:
     if schema:
         with engine.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
 
 
-def utcnow():
+def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
@@ -65,24 +72,27 @@ class UnitOfWork:
     which is what makes a redelivered event change nothing.
     """
 
-    def __init__(self, session_factory, infrastructure, on_events_committed=None):
+    def __init__(self, session_factory: Callable[[], Session], infrastructure: Infrastructure,
+                 on_events_committed: OnEventsCommitted = None) -> None:
         self._session_factory = session_factory
         self._infra = infrastructure
         self._on_events_committed = on_events_committed
-        self._emitted = []
-        self.session = None
+        self._emitted: list[dict[str, Any]] = []
+        # typed as always there: it is used only inside ``with``, where __enter__ has set it
+        self.session: Session = None  # type: ignore[assignment]
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         self.session = self._session_factory()
         return self
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         try:
             self.session.rollback()
         finally:
             self.session.close()
 
-    def emit(self, event_type, payload):
+    def emit(self, event_type: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         payload = dict(payload)
         payload.setdefault("event_id", uuid.uuid4().hex)
         payload.setdefault("occurred_at", utcnow().isoformat())
@@ -99,10 +109,11 @@ class UnitOfWork:
         self._emitted.append(payload)
         return payload
 
-    def emit_many(self, events):
+    def emit_many(self, events: Iterable[tuple[str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
         """Like ``emit`` for each ``(event_type, payload)``, written in one statement: for use
         cases that announce thousands of changes in one transaction (a bank statement)."""
-        payloads, rows = [], []
+        payloads: list[dict[str, Any]] = []
+        rows: list[dict[str, Any]] = []
         for event_type, payload in events:
             payload = dict(payload)
             payload.setdefault("event_id", uuid.uuid4().hex)
@@ -116,7 +127,7 @@ class UnitOfWork:
             self._emitted.extend(payloads)
         return payloads
 
-    def claim_event(self, event_id, consumer):
+    def claim_event(self, event_id: str | int, consumer: str) -> bool:
         """True the first time ``consumer`` sees ``event_id``; False on a redelivery."""
         try:
             with self.session.begin_nested():
@@ -129,7 +140,7 @@ class UnitOfWork:
             return False
         return True
 
-    def commit(self):
+    def commit(self) -> list[dict[str, Any]]:
         self.session.commit()
         emitted, self._emitted = self._emitted, []
         if emitted and self._on_events_committed:
@@ -140,19 +151,20 @@ class UnitOfWork:
 class SessionSource:
     """Engine plus session factory, usable with or without a nameko container."""
 
-    def __init__(self, engine, infrastructure, on_events_committed=None):
+    def __init__(self, engine: Engine, infrastructure: Infrastructure,
+                 on_events_committed: OnEventsCommitted = None) -> None:
         self.engine = engine
         self.infrastructure = infrastructure
         self.session_factory = sessionmaker(engine, expire_on_commit=False)
         self.on_events_committed = on_events_committed
 
-    def unit_of_work(self):
+    def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.infrastructure, self.on_events_committed)
 
-    def read_session(self):
+    def read_session(self) -> Session:
         return self.session_factory()
 
-    def ping(self):
+    def ping(self) -> bool:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return True

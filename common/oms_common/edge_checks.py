@@ -3,7 +3,9 @@ in the path, the query, form fields and JSON strings, and JSON nested deeper tha
 import json
 import re
 
-from .problems import BadRequest, NotFound, ValidationFailed
+from werkzeug.wrappers import Request
+
+from .problems import BadRequest, NotFound, Problem, ValidationFailed
 
 MAX_JSON_DEPTH = 64
 
@@ -11,7 +13,7 @@ _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
 _BRACKETS = bytes(range(256)).translate(None, b"[]{}")
 
 
-def json_depth(raw):
+def json_depth(raw: bytes) -> int:
     """How deeply a JSON text nests arrays and objects (strings skipped)."""
     if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
         return 0  # cannot be deeper than the count of its openers
@@ -25,7 +27,7 @@ def json_depth(raw):
     return deepest
 
 
-def bad_text(value):
+def bad_text(value: str) -> str | None:
     """Why a string cannot be stored (NUL, lone surrogate), or None."""
     if "\x00" in value:
         return "NUL characters are not allowed."
@@ -36,7 +38,7 @@ def bad_text(value):
     return None
 
 
-def _first_bad_string(value, path=""):
+def _first_bad_string(value: object, path: str = "") -> tuple[str, str] | None:
     if isinstance(value, str):
         reason = bad_text(value)
         return (path or "body", reason) if reason else None
@@ -57,7 +59,7 @@ def _first_bad_string(value, path=""):
     return None
 
 
-def inspect_json(raw, problem=ValidationFailed):
+def inspect_json(raw: bytes, problem: type[Problem] = ValidationFailed) -> None:
     """Refuses a JSON body nested too deeply (400) or carrying NUL / lone surrogates (``problem``)."""
     if json_depth(raw) > MAX_JSON_DEPTH:
         raise BadRequest(f"The body nests deeper than {MAX_JSON_DEPTH} levels.",
@@ -74,7 +76,7 @@ def inspect_json(raw, problem=ValidationFailed):
         raise problem(f"Invalid input: {field}", {field: [reason]})
 
 
-def inspect_target(request):
+def inspect_target(request: Request) -> None:
     """NUL in the path (404) or in a query parameter (422 naming it)."""
     if "\x00" in request.path:
         raise NotFound("No such resource.", {"path": ["NUL characters are not allowed."]})
@@ -85,7 +87,7 @@ def inspect_target(request):
             raise ValidationFailed(f"Invalid input: {field}", {field: [reason]})
 
 
-def inspect_body(request, problem=ValidationFailed):
+def inspect_body(request: Request, problem: type[Problem] = ValidationFailed) -> None:
     raw = request.get_data(cache=True)
     if not raw:
         return

@@ -7,9 +7,13 @@ sees it and can replay it (``replay_parked``). Redeliveries are harmless because
 claim the ``event_id`` in their unit of work.
 """
 import logging
+from types import TracebackType
+from typing import Any
 
 from kombu import Connection, Exchange, Queue
+from kombu.message import Message
 from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.containers import WorkerContext
 from nameko.events import SERVICE_POOL, EventHandler
 
 log = logging.getLogger(__name__)
@@ -18,9 +22,11 @@ ATTEMPT_HEADER = "x-oms-attempt"
 ERROR_HEADER = "x-oms-error"
 DEFAULT_RETRY_DELAYS = (1, 5, 30, 120, 600)
 _default_exchange = Exchange("", type="direct")
+# what nameko hands over for a worker that raised (``sys.exc_info()``)
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
 
-def retry_queue(queue_name, delay_ms):
+def retry_queue(queue_name: str, delay_ms: int) -> Queue:
     return Queue(
         f"{queue_name}.retry.{delay_ms}",
         exchange=_default_exchange,
@@ -34,23 +40,24 @@ def retry_queue(queue_name, delay_ms):
     )
 
 
-def parked_queue(queue_name):
+def parked_queue(queue_name: str) -> Queue:
     return Queue(f"{queue_name}.parked", exchange=_default_exchange, routing_key=f"{queue_name}.parked", durable=True)
 
 
 class ReliableEventHandler(EventHandler):
-    def __init__(self, source_service, event_type, **kwargs):
+    def __init__(self, source_service: str, event_type: str, **kwargs: Any) -> None:
         kwargs.setdefault("handler_type", SERVICE_POOL)
         super().__init__(source_service, event_type, reliable_delivery=True, requeue_on_error=False, **kwargs)
 
     @property
-    def retry_delays(self):
+    def retry_delays(self) -> tuple[float, ...]:
         configured = self.container.config.get("EVENT_RETRY_DELAYS")
         if isinstance(configured, str):  # "1,5,30" from an environment variable
             configured = [d for d in configured.replace(" ", "").split(",") if d]
         return tuple(float(d) for d in configured) if configured else DEFAULT_RETRY_DELAYS
 
-    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+    def handle_result(self, message: Message, worker_ctx: WorkerContext, result: Any = None,
+                      exc_info: ExcInfo | None = None) -> tuple[Any, ExcInfo | None]:
         if exc_info is None:
             self.queue_consumer.ack_message(message)
             return result, exc_info
@@ -63,7 +70,7 @@ class ReliableEventHandler(EventHandler):
             self.queue_consumer.ack_message(message)
         return result, exc_info
 
-    def _reroute(self, message, exc_info):
+    def _reroute(self, message: Message, exc_info: ExcInfo) -> None:
         headers = dict(message.headers or {})
         attempt = int(headers.get(ATTEMPT_HEADER, 0)) + 1
         headers[ATTEMPT_HEADER] = attempt
@@ -77,7 +84,8 @@ class ReliableEventHandler(EventHandler):
         else:
             target = parked_queue(queue_name)
             log.error("handler %s failed %s times, parked: %s", queue_name, attempt, headers[ERROR_HEADER])
-        with Connection(self.container.config[AMQP_URI_CONFIG_KEY], transport_options={"confirm_publish": True}) as connection:
+        amqp_uri = self.container.config[AMQP_URI_CONFIG_KEY]
+        with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
             producer = connection.Producer()
             producer.publish(
                 message.body,
@@ -95,7 +103,7 @@ class ReliableEventHandler(EventHandler):
 reliable_event_handler = ReliableEventHandler.decorator
 
 
-def parked_messages(amqp_uri, queue_name, limit=100):
+def parked_messages(amqp_uri: str, queue_name: str, limit: int = 100) -> list[dict[str, Any]]:
     """Peek at parked messages (left in the queue) for operators."""
     found = []
     with Connection(amqp_uri) as connection:
@@ -117,7 +125,7 @@ def parked_messages(amqp_uri, queue_name, limit=100):
     return found
 
 
-def replay_parked(amqp_uri, queue_name):
+def replay_parked(amqp_uri: str, queue_name: str) -> int:
     """Moves every parked message back to the handler's queue; returns how many."""
     moved = 0
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:

@@ -1,6 +1,8 @@
 """Marshmallow building blocks every service's wire schemas share."""
 import re
-from datetime import timezone
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
@@ -18,25 +20,25 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
-def no_invisible_formatting(value):
+def no_invisible_formatting(value: str) -> None:
     if INVISIBLE_FORMATTING.search(value):
         raise ValidationError("Bidirectional override and zero-width characters are not allowed.")
 
 
-def no_control(value):
+def no_control(value: str) -> None:
     if CONTROL.search(value):
         raise ValidationError("Control characters are not allowed.")
     no_invisible_formatting(value)
 
 
-def single_line(value):
+def single_line(value: str) -> None:
     # names and addresses end up in e-mail headers and XML attributes: no line breaks there
     if CONTROL_OR_LINE_BREAK.search(value):
         raise ValidationError("Line breaks and control characters are not allowed.")
     no_invisible_formatting(value)
 
 
-def text(max_length, required=True, multiline=False, **kwargs):
+def text(max_length: int, required: bool = True, multiline: bool = False, **kwargs: Any) -> fields.String:
     """A string of bounded length without control characters (and without line breaks unless multiline)."""
     return fields.String(
         required=required,
@@ -48,7 +50,7 @@ def text(max_length, required=True, multiline=False, **kwargs):
 class UtcDateTime(fields.AwareDateTime):
     """An aware date-time, normalised to UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> datetime:
         parsed = super()._deserialize(value, attr, data, **kwargs)
         try:
             return parsed.astimezone(timezone.utc)

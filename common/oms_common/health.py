@@ -5,8 +5,10 @@ from nameko.rpc import rpc
 class HealthMixin:
     """Adds ``ping`` to a service class that has a ``db`` dependency (or none)."""
 
+    name: str  # the service class's own
+
     @rpc
-    def ping(self):
+    def ping(self) -> dict[str, str]:
         report = {"service": self.name, "status": "ok"}
         database = getattr(self, "db", None)
         if database is not None:

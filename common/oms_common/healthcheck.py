@@ -18,11 +18,12 @@ eventlet.monkey_patch()  # noqa: E402
 import argparse  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
 
 DEFAULT_AMQP = "amqp://guest:guest@localhost:5672/"
 
 
-def check(service, amqp_uri, timeout):
+def check(service: str, amqp_uri: str, timeout: float) -> tuple[bool, str]:
     """(ok, message)."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -37,7 +38,7 @@ def check(service, amqp_uri, timeout):
     return True, f"{service}: ok"
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m oms_common.healthcheck",
                                      description="Exit 0 when the service answers its ping RPC with status ok.")
     parser.add_argument("service", choices=["orders", "payments", "notifications", "exports", "documents", "gateway"])

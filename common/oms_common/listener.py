@@ -27,7 +27,9 @@ import json
 import logging
 import os
 import socket
+from collections.abc import Iterable, Mapping
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import eventlet
 from eventlet import wsgi
@@ -43,9 +45,12 @@ from .proxies import apply_proxy_trust, parse_networks
 from .request_body import PayloadTooLarge, read_body
 from .web import PROBLEM_TYPE, json_response, problem_response
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
 log = logging.getLogger(__name__)
 
-DEFAULTS = {
+DEFAULTS: dict[str, float | int | str] = {
     "HTTP_HEAD_SECONDS": 10.0,
     "HTTP_BODY_SECONDS": 10.0,
     "HTTP_IDLE_SECONDS": 30.0,
@@ -59,7 +64,7 @@ class AddressInUse(RuntimeError):
     """Another process (perhaps another OMS suite) already listens on this address."""
 
 
-def setting(config, key, environ=None):
+def setting(config: Mapping[str, Any] | None, key: str, environ: Mapping[str, str] | None = None) -> Any:
     environ = os.environ if environ is None else environ
     value = (config or {}).get(key)
     if value in (None, ""):
@@ -69,7 +74,7 @@ def setting(config, key, environ=None):
     return type(DEFAULTS[key])(value) if not isinstance(DEFAULTS[key], str) else str(value)
 
 
-def listen_exclusively(host, port, backlog=128):
+def listen_exclusively(host: str | None, port: int, backlog: int = 128) -> Any:  # eventlet's green socket
     """A listening socket no other process can share (SO_REUSEADDR only, for quick restarts)."""
     try:
         sock = eventlet.listen((host or "0.0.0.0", port), backlog=backlog, reuse_addr=True, reuse_port=False)
@@ -85,7 +90,7 @@ def listen_exclusively(host, port, backlog=128):
     return sock
 
 
-def unexpected_response(exc):
+def unexpected_response(exc: BaseException) -> Response:
     # details of unexpected failures stay in the log (with the correlation id), not the answer
     log.error("unexpected error while serving a request: %r", exc, exc_info=exc)
     body = {"type": "https://oms.example/problems/internal-error", "title": "Internal error", "status": 500,
@@ -94,13 +99,13 @@ def unexpected_response(exc):
 
 
 class _HttpError(Problem):
-    def __init__(self, exc):
+    def __init__(self, exc: HTTPException) -> None:
         super().__init__(exc.description or exc.name)
         self.status, self.title = exc.code or 400, exc.name
-        self.allowed = list(getattr(exc, "valid_methods", None) or ())
+        self.allowed: list[str] = list(getattr(exc, "valid_methods", None) or ())
 
 
-def _http_error_problem(exc):
+def _http_error_problem(exc: HTTPException) -> Problem:
     if exc.code == 404:
         return NotFound("No such resource.")
     return _HttpError(exc)
@@ -111,9 +116,9 @@ def _http_error_problem(exc):
 class _Protocol(HttpOnlyProtocol):
     """Idle wait, then the whole head under one deadline; proxies trusted only when configured."""
 
-    _head_timer = None
+    _head_timer: eventlet.Timeout | None = None
 
-    def _read_request_line(self):
+    def _read_request_line(self) -> str:
         if self.rfile.closed:
             self.close_connection = 1
             return ""
@@ -129,24 +134,24 @@ class _Protocol(HttpOnlyProtocol):
                                             socket.timeout("the request head took too long"))
         return super()._read_request_line()
 
-    def _stop_head_timer(self):
+    def _stop_head_timer(self) -> None:
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
 
-    def parse_request(self):
+    def parse_request(self) -> bool:
         try:
             return super().parse_request()
         finally:
             self._stop_head_timer()
 
-    def handle_one_request(self):
+    def handle_one_request(self) -> None:
         try:
             return super().handle_one_request()
         finally:
             self._stop_head_timer()
 
-    def get_environ(self):
+    def get_environ(self) -> "WSGIEnvironment":
         environ = super().get_environ()
         apply_proxy_trust(environ, self.server.trusted_proxies)
         environ["oms.connection"] = self
@@ -154,7 +159,7 @@ class _Protocol(HttpOnlyProtocol):
 
 
 class _Server(wsgi.Server):
-    def __init__(self, sock, app, settings):
+    def __init__(self, sock: Any, app: "WSGIApplication", settings: Mapping[str, Any]) -> None:
         super().__init__(sock, sock.getsockname(), app, protocol=_Protocol, debug=False,
                          log=logging.getLogger("oms_common.listener.wsgi"), log_x_forwarded_for=False,
                          socket_timeout=settings["HTTP_HEAD_SECONDS"], keepalive=True)
@@ -162,7 +167,7 @@ class _Server(wsgi.Server):
         self.idle_seconds = settings["HTTP_IDLE_SECONDS"]
         self.trusted_proxies = parse_networks(settings["TRUSTED_PROXIES"])
 
-    def process_request(self, conn_state):
+    def process_request(self, conn_state: list[Any]) -> None:
         try:
             super().process_request(conn_state)
         except OSError as exc:
@@ -172,23 +177,25 @@ class _Server(wsgi.Server):
 
 
 class ListenerSettingsMixin:
-    def listener_settings(self, config):
+    def listener_settings(self, config: Mapping[str, Any] | None) -> dict[str, Any]:
         return {key: setting(config, key) for key in DEFAULTS}
 
 
 class OmsWebServer(ListenerSettingsMixin, WebServer):
     """nameko's WebServer with the properties of the module doc."""
 
-    def __init__(self):
-        super().__init__()
-        self.settings = dict(DEFAULTS)
-        self._slots = None
+    _starting: bool  # nameko's WebServer sets it
 
-    def setup(self):
+    def __init__(self) -> None:
+        super().__init__()
+        self.settings: dict[str, Any] = dict(DEFAULTS)
+        self._slots: Semaphore = None  # made by start, before run
+
+    def setup(self) -> None:
         self.settings = self.listener_settings(self.container.config)
         super().setup()
 
-    def start(self):
+    def start(self) -> None:
         if not self._starting:
             self._starting = True
             address = self.bind_addr
@@ -197,7 +204,7 @@ class OmsWebServer(ListenerSettingsMixin, WebServer):
             self._serv = _Server(self._sock, self.get_wsgi_app(), self.settings)
             self._gt = self.container.spawn_managed_thread(self.run)
 
-    def run(self):
+    def run(self) -> None:
         while self._is_accepting:
             self._slots.acquire()  # full: new connections wait in the kernel's backlog
             try:
@@ -210,7 +217,7 @@ class OmsWebServer(ListenerSettingsMixin, WebServer):
             sock.settimeout(self._serv.socket_timeout)
             self.container.spawn_managed_thread(partial(self._serve_connection, sock, addr))
 
-    def _serve_connection(self, sock, address):
+    def _serve_connection(self, sock: Any, address: tuple[str, int]) -> None:
         try:
             self._serv.process_request([address, sock, wsgi.STATE_IDLE])
         finally:
@@ -220,10 +227,10 @@ class OmsWebServer(ListenerSettingsMixin, WebServer):
             except OSError:
                 pass
 
-    def get_wsgi_app(self):
+    def get_wsgi_app(self) -> "ListenerApp":
         return ListenerApp(self)
 
-    def finish_response(self, request, response):
+    def finish_response(self, request: Request, response: Response) -> Response:
         """A hook for listeners that add headers to every answer (the gateway's security headers)."""
         return response
 
@@ -231,17 +238,17 @@ class OmsWebServer(ListenerSettingsMixin, WebServer):
 class ListenerApp:
     """Routes to the entrypoints; anything refused before an entrypoint runs is problem JSON too."""
 
-    def __init__(self, server):
+    def __init__(self, server: OmsWebServer) -> None:
         self.server = server
         self.url_map = server.make_url_map()
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: "WSGIEnvironment", start_response: "StartResponse") -> Iterable[bytes]:
         request = Request(environ, shallow=True)
         try:
             inspect_target(request)
             adapter = self.url_map.bind_to_environ(environ)
             provider, values = adapter.match()
-            request.path_values = values
+            request.path_values = values  # type: ignore[attr-defined]  # what nameko's handler reads
             response = provider.handle_request(request)
         except Problem as problem:
             response = problem_response(problem)
@@ -263,14 +270,15 @@ class HttpEntrypoint(HttpRequestHandler):
 
     server = OmsWebServer()
 
-    def __init__(self, method, url, max_body_bytes=None, body_problem=ValidationFailed,
-                 too_large_problem=PayloadTooLarge, **kwargs):
+    def __init__(self, method: str, url: str, max_body_bytes: int | None = None,
+                 body_problem: type[Problem] = ValidationFailed, too_large_problem: type[Problem] = PayloadTooLarge,
+                 **kwargs: Any) -> None:
         self.max_body_bytes = max_body_bytes
         self.body_problem = body_problem
         self.too_large_problem = too_large_problem
         super().__init__(method, url, **kwargs)
 
-    def handle_request(self, request):
+    def handle_request(self, request: Request) -> Response:
         request.shallow = False
         settings = self.server.settings
         try:
@@ -281,12 +289,12 @@ class HttpEntrypoint(HttpRequestHandler):
             return problem_response(problem)
         return super().handle_request(request)
 
-    def response_from_exception(self, exc):
+    def response_from_exception(self, exc: BaseException) -> Response:
         if isinstance(exc, Problem):
             return problem_response(exc)
         return unexpected_response(exc)
 
-    def response_from_result(self, result):
+    def response_from_result(self, result: Any) -> Response:
         if isinstance(result, Response):
             return result
         status, payload = result if isinstance(result, tuple) else (200, result)
@@ -303,7 +311,8 @@ http = HttpEntrypoint.decorator
 class StandaloneListener:
     """A WSGI app on its own exclusive socket with the same deadlines (the metrics endpoint)."""
 
-    def __init__(self, host, port, app, config=None):
+    def __init__(self, host: str | None, port: int, app: "WSGIApplication",
+                 config: Mapping[str, Any] | None = None) -> None:
         self.settings = {key: setting(config, key) for key in DEFAULTS}
         self.sock = listen_exclusively(host, port)
         self.address = self.sock.getsockname()[:2]
@@ -312,7 +321,7 @@ class StandaloneListener:
         self._running = True
         self._thread = eventlet.spawn(self._run)
 
-    def _run(self):
+    def _run(self) -> None:
         while self._running:
             try:
                 sock, addr = self.sock.accept()
@@ -321,7 +330,7 @@ class StandaloneListener:
             sock.settimeout(self._server.socket_timeout)
             self._pool.spawn(self._serve, sock, addr)
 
-    def _serve(self, sock, addr):
+    def _serve(self, sock: Any, addr: tuple[str, int]) -> None:
         try:
             self._server.process_request([addr, sock, wsgi.STATE_IDLE])
         finally:
@@ -330,7 +339,7 @@ class StandaloneListener:
             except OSError:
                 pass
 
-    def close(self):
+    def close(self) -> None:
         self._running = False
         self._thread.kill()
         try:

@@ -12,24 +12,33 @@ What every service exposes (``prometheus_client``; one ``nameko run`` process = 
 - ``oms_mail_queue{service, status}`` — notifications only: mails per status (``queued``,
   ``failed``, ``sent``...), when the provider is given ``mail_table``.
 
-Where: every service serves ``/metrics`` on a port of its own, started by this provider on the
-OMS listener (``oms_common.listener``: bound exclusively, request deadlines) — the same mechanism for services with and without an
-``@http`` listener, never behind the public gateway port, and no entrypoint to add. The address
-comes from the environment: ``OMS_METRICS_PORT_<SERVICE>`` (e.g. ``OMS_METRICS_PORT_ORDERS=9101``)
-or else ``OMS_METRICS_PORT`` (one port for every service: containers/pods, one service each),
-host ``OMS_METRICS_HOST`` (default 127.0.0.1; 0.0.0.0 in containers). Nothing set or ``0``:
-no listener (metrics are still counted). Gauges that need I/O are read when scraped, each with
-its own short deadline, so a slow database cannot wedge a scrape.
+Where: every service serves ``/metrics`` on a port of its own, started by this provider on the OMS listener
+(``oms_common.listener``: bound exclusively, request deadlines) — the same mechanism for services with and
+without an ``@http`` listener, never behind the public gateway port, and no entrypoint to add. The address
+comes from the environment: ``OMS_METRICS_PORT_<SERVICE>`` (e.g. ``OMS_METRICS_PORT_ORDERS=9101``) or else
+``OMS_METRICS_PORT`` (one port for every service: containers/pods, one service each), host
+``OMS_METRICS_HOST`` (default 127.0.0.1; 0.0.0.0 in containers). Nothing set or ``0``: no listener (metrics
+are still counted). Gauges that need I/O are read when scraped, each with its own short deadline, so a slow
+database cannot wedge a scrape.
 """
 import logging
 import os
 import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import eventlet
+from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
 from prometheus_client import REGISTRY, Counter, Histogram, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily
 
+if TYPE_CHECKING:
+    from .events import ExcInfo
+    from .listener import StandaloneListener
+    from .providers import Database
+
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 CALLS = Counter("oms_entrypoint_calls", "Workers run, per entrypoint", ["service", "entrypoint"])
@@ -40,7 +49,7 @@ LATENCY = Histogram("oms_entrypoint_latency_seconds", "Worker duration, per entr
 SCRAPE_DEADLINE_SECONDS = 3.0
 
 
-def metrics_address(service_name, environ=None):
+def metrics_address(service_name: str, environ: Mapping[str, str] | None = None) -> tuple[str, int] | None:
     """(host, port) for this service's /metrics, or None when no port is configured."""
     environ = os.environ if environ is None else environ
     port = environ.get(f"OMS_METRICS_PORT_{service_name.upper()}") or environ.get("OMS_METRICS_PORT")
@@ -52,22 +61,22 @@ def metrics_address(service_name, environ=None):
 class _StateCollector:
     """Gauges read at scrape time: outbox backlog, parked events, mail queue."""
 
-    def __init__(self, provider):
+    def __init__(self, provider: "Metrics") -> None:
         self.provider = provider
 
-    def describe(self):
+    def describe(self) -> list[GaugeMetricFamily]:
         # the names only: lets the registry check for clashes without reading anything
         return [GaugeMetricFamily("oms_outbox_backlog", "", labels=["service"]),
                 GaugeMetricFamily("oms_parked_events", "", labels=["service", "queue"]),
                 GaugeMetricFamily("oms_mail_queue", "", labels=["service", "status"])]
 
-    def collect(self):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         service = self.provider.container.service_name
         for family in (self._outbox(service), self._parked(service), self._mails(service)):
             if family is not None:
                 yield family
 
-    def _guarded(self, what, read):
+    def _guarded(self, what: str, read: Callable[[], T]) -> T | None:
         try:
             with eventlet.Timeout(SCRAPE_DEADLINE_SECONDS):
                 return read()
@@ -75,15 +84,16 @@ class _StateCollector:
             log.warning("metrics: could not read %s: %r", what, error)
             return None
 
-    def _outbox(self, service):
+    def _outbox(self, service: str) -> GaugeMetricFamily | None:
         database = self.provider.database()
-        if database is None or database.source is None:
+        source = database.source if database is not None else None
+        if database is None or source is None:
             return None
 
-        def read():
+        def read() -> int:
             from .outbox import backlog
 
-            with database.source.engine.connect() as connection:
+            with source.engine.connect() as connection:
                 return backlog(connection, database.infrastructure.outbox)
         count = self._guarded("outbox backlog", read)
         family = GaugeMetricFamily("oms_outbox_backlog", "Outbox events not yet published", labels=["service"])
@@ -91,17 +101,17 @@ class _StateCollector:
             family.add_metric([service], count)
         return family
 
-    def _parked(self, service):
+    def _parked(self, service: str) -> GaugeMetricFamily:
         queues = self.provider.handler_queues()
         family = GaugeMetricFamily("oms_parked_events", "Events parked after the last retry, per handler queue",
                                    labels=["service", "queue"])
         if not queues:
             return family
 
-        def read():
+        def read() -> dict[str, int]:
             from kombu import Connection
 
-            depths = {}
+            depths: dict[str, int] = {}
             with Connection(self.provider.container.config["AMQP_URI"], connect_timeout=2) as connection:
                 for queue in queues:
                     channel = connection.channel()
@@ -120,17 +130,19 @@ class _StateCollector:
             family.add_metric([service, queue], depth)
         return family
 
-    def _mails(self, service):
+    def _mails(self, service: str) -> GaugeMetricFamily | None:
         table = self.provider.mail_table
         database = self.provider.database()
-        if not table or database is None or database.source is None:
+        source = database.source if database is not None else None
+        if not table or source is None:
             return None
 
-        def read():
+        def read() -> dict[str, int]:
             from sqlalchemy import text
 
-            with database.source.engine.connect() as connection:
-                return dict(connection.execute(text(f"SELECT status, count(*) FROM {table} GROUP BY status")).all())
+            with source.engine.connect() as connection:
+                rows = connection.execute(text(f"SELECT status, count(*) FROM {table} GROUP BY status")).tuples()
+                return dict(rows.all())
         counts = self._guarded("mail queue", read)
         family = GaugeMetricFamily("oms_mail_queue", "Mails per delivery status", labels=["service", "status"])
         for status, count in sorted((counts or {}).items()):
@@ -141,21 +153,21 @@ class _StateCollector:
 class Metrics(DependencyProvider):
     """Counts every worker and serves the process's metrics (see the module doc)."""
 
-    _servers = {}  # port -> started (one HTTP server per process and port)
+    _servers: dict[tuple[str, int], "StandaloneListener"] = {}  # one HTTP server per process and address
 
-    def __init__(self, mail_table=None):
+    def __init__(self, mail_table: str | None = None) -> None:
         self.mail_table = mail_table
-        self._started = {}
-        self._collector = None
+        self._started: dict[WorkerContext, float] = {}
+        self._collector: _StateCollector | None = None
 
-    def setup(self):
+    def setup(self) -> None:
         self._collector = _StateCollector(self)
         try:
             REGISTRY.register(self._collector)
         except ValueError:  # a second container of the same process (tests): one collector is enough
             self._collector = None
 
-    def start(self):
+    def start(self) -> None:
         address = metrics_address(self.container.service_name)
         if address and address not in Metrics._servers:
             from .listener import StandaloneListener
@@ -164,7 +176,7 @@ class Metrics(DependencyProvider):
                                                            self.container.config)
             log.info("metrics for %s on http://%s:%s/metrics", self.container.service_name, *address)
 
-    def stop(self):
+    def stop(self) -> None:
         if self._collector is not None:
             try:
                 REGISTRY.unregister(self._collector)
@@ -180,7 +192,7 @@ class Metrics(DependencyProvider):
 
     # ------------------------------------------------------------ what the collector reads
 
-    def database(self):
+    def database(self) -> "Database | None":
         from .providers import Database
 
         for dependency in self.container.dependencies:
@@ -188,7 +200,7 @@ class Metrics(DependencyProvider):
                 return dependency
         return None
 
-    def handler_queues(self):
+    def handler_queues(self) -> list[str]:
         from .events import ReliableEventHandler
 
         return sorted(entrypoint.queue.name for entrypoint in self.container.entrypoints
@@ -196,10 +208,11 @@ class Metrics(DependencyProvider):
 
     # ------------------------------------------------------------ worker hooks
 
-    def worker_setup(self, worker_ctx):
+    def worker_setup(self, worker_ctx: WorkerContext) -> None:
         self._started[worker_ctx] = time.monotonic()
 
-    def worker_result(self, worker_ctx, result=None, exc_info=None):
+    def worker_result(self, worker_ctx: WorkerContext, result: Any = None,
+                      exc_info: "ExcInfo | None" = None) -> None:
         service = self.container.service_name
         entrypoint = worker_ctx.entrypoint.method_name
         started = self._started.pop(worker_ctx, None)
@@ -210,8 +223,8 @@ class Metrics(DependencyProvider):
             expected = isinstance(exc_info[1], tuple(getattr(worker_ctx.entrypoint, "expected_exceptions", ()) or ()))
             FAILURES.labels(service, entrypoint, "true" if expected else "false").inc()
 
-    def worker_teardown(self, worker_ctx):
+    def worker_teardown(self, worker_ctx: WorkerContext) -> None:
         self._started.pop(worker_ctx, None)
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: WorkerContext) -> None:
         return None

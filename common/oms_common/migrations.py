@@ -4,13 +4,13 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import text
+from sqlalchemy import MetaData, text
 
 from .db import make_engine
 from .settings import database_url
 
 
-def run_env(metadata, service_name):
+def run_env(metadata: MetaData, service_name: str) -> None:
     """Body of a service's migrations/env.py."""
     config = context.config
     url = config.attributes.get("url") or database_url(os.environ.get("OMS_DATABASE_URL"), service_name)
@@ -29,7 +29,7 @@ def run_env(metadata, service_name):
     engine.dispose()
 
 
-def upgrade(service_dir, url=None, revision="head"):
+def upgrade(service_dir: str | os.PathLike[str], url: str | None = None, revision: str = "head") -> None:
     service_dir = Path(service_dir)
     config = Config(str(service_dir / "alembic.ini"))
     config.set_main_option("script_location", str(service_dir / "migrations"))

@@ -7,13 +7,16 @@ consumers are idempotent on ``event_id``, which is what makes that harmless.
 """
 import logging
 import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from kombu import Connection
+from kombu import Connection, Producer
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.standalone.events import get_event_exchange
-from sqlalchemy import select, update
+from sqlalchemy import Connection as DbConnection
+from sqlalchemy import Engine, Row, Table, select, update
 
-from .db import utcnow
+from .db import SessionSource, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +24,8 @@ BATCH_SIZE = 200
 
 
 class OutboxRelay:
-    def __init__(self, engine, outbox_table, amqp_uri, service_name, poll_interval=1.0, config=None):
+    def __init__(self, engine: Engine, outbox_table: Table, amqp_uri: str, service_name: str,
+                 poll_interval: float = 1.0, config: Mapping[str, Any] | None = None) -> None:
         self.engine = engine
         self.outbox = outbox_table
         self.amqp_uri = amqp_uri
@@ -30,16 +34,16 @@ class OutboxRelay:
         self.exchange = get_event_exchange(service_name, config or {})
         self._wake = threading.Event()
         self._running = False
-        self._thread = None
-        self._connection = None
-        self._producer = None
+        self._thread: Any = None  # the green thread ``spawn`` returned
+        self._connection: Connection | None = None
+        self._producer: Producer | None = None
 
     # lifecycle -----------------------------------------------------------
-    def start(self, spawn):
+    def start(self, spawn: Callable[[Callable[[], None]], Any]) -> None:
         self._running = True
         self._thread = spawn(self._run)
 
-    def stop(self, grace=5.0):
+    def stop(self, grace: float = 5.0) -> None:
         self._running = False
         self._wake.set()
         if self._thread is not None:
@@ -55,11 +59,11 @@ class OutboxRelay:
                 pass
             self._connection = None
 
-    def wake(self):
+    def wake(self) -> None:
         self._wake.set()
 
     # work ----------------------------------------------------------------
-    def _run(self):
+    def _run(self) -> None:
         failures = 0
         while self._running:
             self._wake.wait(self.poll_interval if failures == 0 else min(30, 2 ** failures))
@@ -75,7 +79,7 @@ class OutboxRelay:
                 log.exception("outbox relay of %s failed (attempt %s)", self.service_name, failures)
                 self._reset_connection()
 
-    def relay_batch(self):
+    def relay_batch(self) -> int:
         """Publishes up to one batch of unpublished events; returns how many."""
         query = (
             select(self.outbox.c.id, self.outbox.c.event_type, self.outbox.c.payload, self.outbox.c.correlation_id)
@@ -89,7 +93,7 @@ class OutboxRelay:
             self._mark_published(connection, rows)
         return len(rows)
 
-    def _mark_published(self, connection, rows):
+    def _mark_published(self, connection: DbConnection, rows: Sequence[Row[Any]]) -> None:
         if rows:
             connection.execute(
                 update(self.outbox)
@@ -97,12 +101,12 @@ class OutboxRelay:
                 .values(published_at=utcnow())
             )
 
-    def _publish(self, rows):
+    def _publish(self, rows: Sequence[Row[Any]]) -> None:
         if not rows:
             return
         producer = self._get_producer()
         for row in rows:
-            headers = {"nameko.call_id_stack": [f"{self.service_name}.outbox.{row.id}"]}
+            headers: dict[str, Any] = {"nameko.call_id_stack": [f"{self.service_name}.outbox.{row.id}"]}
             if row.correlation_id:
                 headers["nameko.correlation_id"] = row.correlation_id
             producer.publish(
@@ -117,13 +121,13 @@ class OutboxRelay:
                 declare=[self.exchange],
             )
 
-    def _get_producer(self):
+    def _get_producer(self) -> Producer:
         if self._producer is None:
             self._connection = Connection(self.amqp_uri, transport_options={"confirm_publish": True})
             self._producer = self._connection.Producer()
         return self._producer
 
-    def _reset_connection(self):
+    def _reset_connection(self) -> None:
         if self._connection is not None:
             try:
                 self._connection.release()
@@ -133,7 +137,7 @@ class OutboxRelay:
         self._producer = None
 
 
-def relay_once(source, amqp_uri, service_name):
+def relay_once(source: SessionSource, amqp_uri: str, service_name: str) -> int:
     """Publishes everything pending (used by tests and the operator CLI)."""
     relay = OutboxRelay(source.engine, source.infrastructure.outbox, amqp_uri, service_name)
     total = 0
@@ -147,7 +151,7 @@ def relay_once(source, amqp_uri, service_name):
         relay._reset_connection()
 
 
-def backlog(connection, outbox_table):
+def backlog(connection: DbConnection, outbox_table: Table) -> int:
     from sqlalchemy import func
 
     return connection.execute(

@@ -3,23 +3,28 @@
 Each class is registered with nameko's ``deserialize_to_instance`` so that a caller
 gets the same exception (with its field errors) back instead of a bare RemoteError.
 """
+from typing import TYPE_CHECKING, Any
+
 from nameko.exceptions import deserialize_to_instance
+
+if TYPE_CHECKING:
+    from marshmallow import Schema, ValidationError
 
 
 class Problem(Exception):
     status = 400
     title = "Bad request"
 
-    def __init__(self, detail="", errors=None):
+    def __init__(self, detail: str = "", errors: dict[str, Any] | None = None) -> None:
         super().__init__(detail, errors or {})
         self.detail = detail
         self.errors = errors or {}
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.detail
 
-    def as_dict(self):
-        body = {
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
             "type": f"https://oms.example/problems/{self.slug}",
             "title": self.title,
             "status": self.status,
@@ -30,7 +35,7 @@ class Problem(Exception):
         return body
 
     @property
-    def slug(self):
+    def slug(self) -> str:
         return self.title.lower().replace(" ", "-")
 
 
@@ -79,11 +84,11 @@ class ServiceUnavailable(Problem):
 EXPECTED = (Problem,)
 
 
-def from_marshmallow(error, status_cls=None):
+def from_marshmallow(error: "ValidationError", status_cls: type[Problem] | None = None) -> Problem:
     """A marshmallow ValidationError as a problem naming every field path."""
-    errors = {}
+    errors: dict[str, list[Any]] = {}
 
-    def walk(prefix, value):
+    def walk(prefix: str, value: Any) -> None:
         if isinstance(value, dict):
             for key, inner in value.items():
                 walk(f"{prefix}.{key}" if prefix else str(key), inner)
@@ -99,7 +104,7 @@ def from_marshmallow(error, status_cls=None):
     return cls(f"Invalid input: {fields}", errors)
 
 
-def load(schema, data, status_cls=None):
+def load(schema: "Schema", data: object, status_cls: type[Problem] | None = None) -> Any:
     """Validates ``data`` with a marshmallow schema; a failure becomes a problem naming each field."""
     from marshmallow import ValidationError
 

@@ -1,21 +1,23 @@
 """nameko dependency providers: the database (with its outbox relay)."""
 from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
 
 from .db import SessionSource, make_engine
 from .outbox import OutboxRelay
 from .settings import database_url
+from .tables import Infrastructure
 
 
 class Database(DependencyProvider):
     """Gives workers a ``SessionSource`` and runs the outbox relay beside the container."""
 
-    def __init__(self, infrastructure):
+    def __init__(self, infrastructure: Infrastructure) -> None:
         self.infrastructure = infrastructure
-        self.source = None
-        self.relay = None
+        self.source: SessionSource | None = None
+        self.relay: OutboxRelay | None = None
 
-    def setup(self):
+    def setup(self) -> None:
         config = self.container.config
         service_name = self.container.service_name
         url = database_url(config.get("DATABASE_URL"), service_name)
@@ -31,16 +33,18 @@ class Database(DependencyProvider):
         )
         self.source = SessionSource(engine, self.infrastructure, on_events_committed=self.relay.wake)
 
-    def start(self):
+    def start(self) -> None:
+        assert self.relay is not None, "nameko runs setup before start"
         self.relay.start(lambda fn: self.container.spawn_managed_thread(fn, identifier="outbox_relay"))
 
-    def stop(self):
-        self.relay.stop()
-        self.source.engine.dispose()
+    def stop(self) -> None:
+        # also a kill after a setup that failed: nothing it did not make is left to stop
+        if self.relay is not None:
+            self.relay.stop()
+        if self.source is not None:
+            self.source.engine.dispose()
 
-    def kill(self):
-        self.relay.stop()
-        self.source.engine.dispose()
+    kill = stop
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: WorkerContext) -> SessionSource | None:
         return self.source

@@ -1,9 +1,13 @@
 """Which peer a request really came from: ``X-Forwarded-*`` believed only from trusted proxies."""
 import ipaddress
+from collections.abc import Iterable, MutableMapping, Sequence
+from typing import Any
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def parse_networks(value):
-    networks = []
+def parse_networks(value: str | None) -> tuple[Network, ...]:
+    networks: list[Network] = []
     for item in str(value or "").split(","):
         item = item.strip()
         if item:
@@ -11,7 +15,7 @@ def parse_networks(value):
     return tuple(networks)
 
 
-def _trusted(address, networks):
+def _trusted(address: str, networks: Iterable[Network]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -19,7 +23,7 @@ def _trusted(address, networks):
     return any(ip in network for network in networks)
 
 
-def apply_proxy_trust(environ, networks):
+def apply_proxy_trust(environ: MutableMapping[str, Any], networks: Sequence[Network]) -> None:
     """REMOTE_ADDR / url scheme from X-Forwarded-* when the peer is a trusted proxy; else drop them."""
     peer = environ.get("REMOTE_ADDR", "")
     if networks and _trusted(peer, networks):

@@ -1,7 +1,11 @@
 """A request's body read whole within a deadline and a size bound, in the connection's green thread:
 a slow or oversized body costs a socket, never a worker."""
+from collections.abc import Mapping
+from typing import Any
+
 import eventlet
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Request
 
 from .problems import BadRequest, Problem
 
@@ -16,14 +20,14 @@ class RequestTimeout(Problem):
     title = "Request timeout"
 
 
-def close_after(environ):
+def close_after(environ: Mapping[str, Any]) -> None:
     """Makes the connection close after this answer (its request body was not read to its end)."""
     connection = environ.get("oms.connection")
     if connection is not None:
         connection.close_connection = 1
 
 
-def read_body(request, max_bytes, seconds, too_large=PayloadTooLarge):
+def read_body(request: Request, max_bytes: int, seconds: float, too_large: type[Problem] = PayloadTooLarge) -> None:
     """Reads the whole body into the request (``request.get_data()`` later returns it) within ``seconds``."""
     length = request.content_length
     if length is not None and length > max_bytes:

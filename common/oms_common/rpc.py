@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import eventlet
+from nameko.containers import WorkerContext
 from nameko.exceptions import UnknownService, deserialize_to_instance
 from nameko.rpc import RpcProxy
 
@@ -57,7 +58,7 @@ class TimedRpcProxy(RpcProxy):
         self.timeout = timeout
         self.timeout_setting = timeout_setting
 
-    def get_dependency(self, worker_ctx: Any) -> Callable[..., Any]:
+    def get_dependency(self, worker_ctx: WorkerContext) -> Callable[..., Any]:
         proxy = super().get_dependency(worker_ctx)
         timeout = float(self.container.config.get(self.timeout_setting) or self.timeout)
         service = self.target_service

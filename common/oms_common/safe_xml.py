@@ -9,6 +9,7 @@ substitution, no network and libxml2's default limits on depth and node size
 Every refusal is a ``ValidationFailed`` (422) whose ``errors`` name the ``document``.
 """
 import re
+from typing import NoReturn
 
 from lxml import etree
 
@@ -21,18 +22,18 @@ _DTD_16 = tuple(marker.encode(encoding) for marker in ("<!DOCTYPE", "<!ENTITY", 
                 for encoding in ("utf-16-le", "utf-16-be"))
 
 
-def parser():
+def parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, dtd_validation=False,
         attribute_defaults=False, remove_pis=True, remove_comments=True, collect_ids=False,
     )
 
 
-def _refuse(detail, reason, field="document"):
+def _refuse(detail: str, reason: str, field: str = "document") -> NoReturn:
     raise ValidationFailed(detail, {field: [reason]})
 
 
-def parse_untrusted(data, max_bytes, field="document"):
+def parse_untrusted(data: object, max_bytes: int, field: str = "document") -> etree._Element:
     """The root element of ``data`` (bytes), or ValidationFailed naming what is wrong."""
     if not isinstance(data, (bytes, bytearray)):
         _refuse("The document must be bytes.", "Expected the raw XML bytes.", field)

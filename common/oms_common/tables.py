@@ -1,10 +1,17 @@
 """Tables every service that owns data carries in its own schema: outbox and consumed events."""
 from types import SimpleNamespace
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, String, Table
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table
 
 
-def install_infrastructure(metadata):
+class Infrastructure(SimpleNamespace):
+    """The two tables of one service's schema, as ``install_infrastructure`` returns them."""
+
+    outbox: Table
+    processed_events: Table
+
+
+def install_infrastructure(metadata: MetaData) -> Infrastructure:
     outbox = Table(
         "outbox",
         metadata,
@@ -29,4 +36,4 @@ def install_infrastructure(metadata):
         Column("event_id", String(64), primary_key=True),
         Column("applied_at", DateTime(timezone=True), nullable=False),
     )
-    return SimpleNamespace(outbox=outbox, processed_events=processed_events)
+    return Infrastructure(outbox=outbox, processed_events=processed_events)

@@ -1,18 +1,23 @@
 """HTTP answers every OMS listener gives alike: JSON, and application/problem+json for refusals."""
 import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Response
+
+if TYPE_CHECKING:
+    from .problems import Problem
 
 PROBLEM_TYPE = "application/problem+json"
 
 
-def json_response(payload, status=200, headers=None):
+def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     return Response(json.dumps(payload, ensure_ascii=False, default=str), status=status,
                     mimetype="application/json", headers=headers)
 
 
-def problem_response(problem):
-    headers = {}
+def problem_response(problem: "Problem") -> Response:
+    headers: dict[str, str] = {}
     allowed = getattr(problem, "allowed", None)
     if allowed:
         headers["Allow"] = ", ".join(allowed)

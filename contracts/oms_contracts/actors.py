@@ -1,4 +1,5 @@
 """Who acts: the actor every RPC call carries, as each service reads it."""
+from collections.abc import Mapping
 from typing import Any, Final
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
@@ -22,7 +23,7 @@ class ActorSchema(Schema):
 _actor_schema = ActorSchema()
 
 
-def load_actor(actor: dict[str, Any] | None) -> dict[str, Any]:
+def load_actor(actor: Mapping[str, Any] | None) -> dict[str, Any]:
     """The acting party (the system when none is named); a malformed actor is the caller's error, named
     like any other field."""
     try:
