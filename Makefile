@@ -6,7 +6,7 @@ PACKAGES := common contracts services/orders services/payments services/notifica
 STAMP := $(VENV)/.installed
 PROJECT_FILES := requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: install browser run test test-unit test-services test-browser test-faults test-faults-simulated bench clean
+.PHONY: install browser run lint test test-unit test-services test-browser test-faults test-faults-simulated bench clean
 
 install: $(STAMP)
 
@@ -25,6 +25,13 @@ run: install
 # cut, so nothing that others on the machine use is restarted. Each pytest process shuffles the
 # test order and prints its seed; PYTEST_ARGS="--randomly-seed=N" repeats an order.
 test: test-services test-browser test-faults-simulated
+
+# Style and types, configured in the root pyproject.toml: ruff's lint rules and its formatting, and
+# mypy over the contracts, the shared machinery and the domain modules.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # The tests that need neither RabbitMQ nor PostgreSQL (domain rules, schemas, rendering, parsing),
 # in seconds; unreachable broker and database addresses prove they need neither.

@@ -24,7 +24,7 @@ class ShopAddressSchema(StrictSchema):
     country = fields.String(required=True, validate=COUNTRY)
 
 
-def _email_or_empty(value):
+def _email_or_empty(value: str) -> None:
     if value and not EMAIL.fullmatch(value):
         raise ValidationError("Not a valid e-mail address.")
 
@@ -39,7 +39,7 @@ class LogoSchema(StrictSchema):
     """A PNG or JPEG, base64-encoded in ``data``; the service checks what it really is."""
     data = fields.String(required=True, validate=validate.Length(min=1, max=2_000_000))
 
-    def decoded(self, value):
+    def decoded(self, value: str) -> bytes:
         try:
             return base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):

@@ -42,11 +42,11 @@ class OrderFilterSchema(StrictSchema):
                                                            "export by filters or through an export job."))
 
     @pre_load
-    def _dates(self, data, **kwargs):
+    def _dates(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         return _whole_days(data)
 
     @validates_schema
-    def _range(self, data, **kwargs):
+    def _range(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("created_from") and data.get("created_to") and data["created_from"] > data["created_to"]:
             raise ValidationError("created_from is after created_to.", "created_from")
 
@@ -55,11 +55,11 @@ class CustomerFilterSchema(StrictSchema):
     q = fields.String(load_default=None, allow_none=True, validate=[validate.Length(min=1, max=100), no_control])
 
 
-def _changed_since():
+def _changed_since() -> UtcDateTime:
     return UtcDateTime(load_default=None, allow_none=True)
 
 
-def _since_seq():
+def _since_seq() -> fields.Integer:
     return fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
 
 
