@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from fake_psp import stripe_signature  # noqa: F401 - tools/ is put on sys.path by conftest
-from payments import domain
-from payments.domain import PspUpdate
+from payments import amounts, domain
+from payments.psp_reports import PspUpdate, decide
 from payments.webhooks import InvalidWebhook, parse_secrets, verify_stripe
 
 
@@ -16,7 +16,7 @@ def apply_all(status, updates, captured="0", refunded="0"):
     changes = []
     captured, refunded = Decimal(captured), Decimal(refunded)
     for update in updates:
-        decision = domain.decide(status, captured, refunded, update)
+        decision = decide(status, captured, refunded, update)
         if not decision.ignored:
             changes.append(decision.status)
             status, captured, refunded = decision.status, decision.captured, decision.refunded
@@ -27,9 +27,9 @@ def test_status_only_moves_forward():
     assert domain.can_move("pending", "paid") and domain.can_move("failed", "paid")
     assert not domain.can_move("paid", "failed") and not domain.can_move("paid", "pending")
     assert not domain.can_move("refunded", "paid") and domain.is_final("voided")
-    late_failure = domain.decide("paid", Decimal("10"), Decimal("0"), PspUpdate("1", status="failed"))
+    late_failure = decide("paid", Decimal("10"), Decimal("0"), PspUpdate("1", status="failed"))
     assert late_failure.ignored and late_failure.status == "paid"
-    again = domain.decide("paid", Decimal("10"), Decimal("0"), PspUpdate("1", status="paid", captured=Decimal("10")))
+    again = decide("paid", Decimal("10"), Decimal("0"), PspUpdate("1", status="paid", captured=Decimal("10")))
     assert again.ignored
 
 
@@ -88,9 +88,9 @@ def test_manual_bookkeeping_and_dunning_rules():
 
 
 def test_minor_units():
-    assert domain.to_minor(Decimal("49.90"), "CHF") == 4990
-    assert domain.from_minor(4990, "chf") == Decimal("49.90")
-    assert domain.to_minor(Decimal("500"), "JPY") == 500
+    assert amounts.to_minor(Decimal("49.90"), "CHF") == 4990
+    assert amounts.from_minor(4990, "chf") == Decimal("49.90")
+    assert amounts.to_minor(Decimal("500"), "JPY") == 500
 
 
 def test_stripe_signature_rules():

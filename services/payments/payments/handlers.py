@@ -17,7 +17,7 @@ from oms_common.db import utcnow
 from oms_common.problems import Conflict, NotFound, ServiceUnavailable, ValidationFailed, load
 from oms_contracts.actors import SYSTEM, load_actor, psp_actor
 
-from . import domain
+from . import amounts, domain, provider_settings, psp_reports
 from .currencies import CurrencyError
 from .models import Payment, PaymentAudit, Refund, WebhookInbox
 from .psp import PayPalAdapter, PspError, PspNotConfigured, StripeAdapter
@@ -50,10 +50,10 @@ def provider_configuration(adapters, config):
     for provider in domain.PROVIDERS:
         adapter = adapters.get(provider)
         configured = adapter is None or bool(adapter.configured)
-        missing = [] if configured else [name for name in domain.PROVIDER_SETTINGS[provider]
+        missing = [] if configured else [name for name in provider_settings.PROVIDER_SETTINGS[provider]
                                          if not config.get(name[len("OMS_"):])]
-        providers[provider] = {"name": domain.PROVIDER_NAMES[provider], "configured": configured, "missing": missing,
-                               "reason": None if configured else domain.not_configured_reason(provider, missing)}
+        providers[provider] = {"name": provider_settings.PROVIDER_NAMES[provider], "configured": configured, "missing": missing,
+                               "reason": None if configured else provider_settings.not_configured_reason(provider, missing)}
     methods = {method: {"provider": provider, **providers[provider]} for method, provider in domain.PSP_METHODS.items()}
     return {"providers": providers, "methods": methods}
 
@@ -70,21 +70,21 @@ def payment_view(payment, configuration=None):
         "dispute_evidence_due_by", "capture_mode", "authorized_at", "authorization_expires_at",
         "authorization_expired_at", "qr_reference", "creditor_reference", "overpaid_amount")}
     view["authorization_expired"] = payment.authorization_expired_at is not None
-    view["refundable_amount"] = domain.refundable(payment.captured_amount or 0, payment.refunded_amount or 0)
+    view["refundable_amount"] = amounts.refundable(payment.captured_amount or 0, payment.refunded_amount or 0)
     for field in MONEY_FIELDS:
-        view[field] = domain.shown(view[field], payment.currency)
-    view["pending_refund_amount"] = domain.shown(_pending_refunds(payment), payment.currency)
+        view[field] = amounts.shown(view[field], payment.currency)
+    view["pending_refund_amount"] = amounts.shown(_pending_refunds(payment), payment.currency)
     view["disputed"] = payment.status == "disputed"
     view["refunds"] = [dict({c: getattr(r, c) for c in ("kind", "status", "psp_refund_id", "reason", "actor",
                                                         "created_at", "failure_reason")},
-                            amount=domain.shown(r.amount, payment.currency)) for r in payment.refunds]
+                            amount=amounts.shown(r.amount, payment.currency)) for r in payment.refunds]
     view["capabilities"] = sorted(domain.CAPABILITIES[payment.provider])
     state = (configuration or {}).get("providers", {}).get(payment.provider) or {"configured": True}
-    amounts = (payment.provider, payment.status, payment.captured_amount or 0, payment.refunded_amount or 0,
+    state_of = (payment.provider, payment.status, payment.captured_amount or 0, payment.refunded_amount or 0,
                payment.dunning_level)
-    view["allowed_operations"] = domain.allowed_operations(*amounts, provider_configured=state["configured"])
+    view["allowed_operations"] = domain.allowed_operations(*state_of, provider_configured=state["configured"])
     view["operations_unavailable"] = {
-        operation: state["reason"] for operation in domain.allowed_operations(*amounts)
+        operation: state["reason"] for operation in domain.allowed_operations(*state_of)
         if operation not in view["allowed_operations"]}
     return _payment_dump.dump(view)
 
@@ -196,7 +196,7 @@ def _inbox_dump(rows):
     items = InboxSchema(many=True).dump(rows)
     for item, row in zip(items, rows):
         if row.amount is not None:
-            item["amount"] = str(domain.shown(row.amount, row.currency or ""))
+            item["amount"] = str(amounts.shown(row.amount, row.currency or ""))
     return items
 
 
@@ -255,8 +255,8 @@ def _create_payment(uow, order, actor):
     method = order["payment_method"]
     payment = Payment(
         order_reference=order["reference"], method=method, provider=domain.provider_for(method),
-        status=domain.initial_status(method), currency=order["currency"], amount=domain.money(order["total"]),
-        captured_amount=domain.ZERO, refunded_amount=domain.ZERO, order_status=order["status"], dunning_level=0,
+        status=domain.initial_status(method), currency=order["currency"], amount=amounts.money(order["total"]),
+        captured_amount=amounts.ZERO, refunded_amount=amounts.ZERO, order_status=order["status"], dunning_level=0,
         sequence=0, reconcile_checks=0, version=1, created_at=now, updated_at=now, status_changed_at=now,
         **domain.payment_references(order["reference"]))
     try:
@@ -343,7 +343,7 @@ def order_cancelled(source, adapters, event):
         elif plan == "void":
             _void(uow, adapters, payment, actor, reason, key=f"oms-cancel-void-{reference}")
         elif plan == "refund":
-            amount = domain.refundable(payment.captured_amount, payment.refunded_amount)
+            amount = amounts.refundable(payment.captured_amount, payment.refunded_amount)
             _refund(uow, adapters, payment, amount, actor, reason, key=f"oms-cancel-refund-{reference}")
         else:
             _touch(payment)
@@ -556,7 +556,7 @@ def _process_row(uow, row, adapters, payment=None):
         return row.status
     row.currency = (update.currency or "")[:3].upper() or None
     try:
-        row.amount = domain.money(update.amount) if update.amount is not None else None
+        row.amount = amounts.money(update.amount) if update.amount is not None else None
     except (ArithmeticError, ValueError):
         row.amount = None
     if payment is None:
@@ -615,15 +615,15 @@ def _misfit(payment, provider, update):
     capture = update.ids.get("capture")
     if capture and payment.psp_capture_id and capture != payment.psp_capture_id and update.kind != "approved":
         return f"The event is about capture {capture}, not this payment's {payment.psp_capture_id}."
-    amount = domain.money(payment.amount)
-    if update.requested is not None and domain.money(update.requested) != amount:
-        return (f"The PSP asks for {domain.money(update.requested)} {payment.currency}; "
+    amount = amounts.money(payment.amount)
+    if update.requested is not None and amounts.money(update.requested) != amount:
+        return (f"The PSP asks for {amounts.money(update.requested)} {payment.currency}; "
                 f"the order is for {amount}.")
     if update.kind in ("payment", "approved") and update.captured is not None:
-        if domain.money(update.captured) > amount:
-            return f"The PSP reports {domain.money(update.captured)} captured; the order is for {amount}."
-        if not payment.psp_reference and update.requested is None and domain.money(update.captured) != amount:
-            return (f"A first sighting must match the order's amount: {domain.money(update.captured)} "
+        if amounts.money(update.captured) > amount:
+            return f"The PSP reports {amounts.money(update.captured)} captured; the order is for {amount}."
+        if not payment.psp_reference and update.requested is None and amounts.money(update.captured) != amount:
+            return (f"A first sighting must match the order's amount: {amounts.money(update.captured)} "
                     f"reported, {amount} expected.")
     return None
 
@@ -658,15 +658,15 @@ def apply_psp_update(uow, payment, update, actor, label):
                reason=payment.failure_reason, details={"event": label})
         return True, f"capture {update.capture_state}"
     refunded_total = update.refunded_total
-    effective = domain.PspUpdate(order_reference=payment.order_reference, status=update.status,
+    effective = psp_reports.PspUpdate(order_reference=payment.order_reference, status=update.status,
                                  captured=update.captured, refunded_total=refunded_total)
     effective.amount_due = payment.amount
-    decision = domain.decide(payment.status, payment.captured_amount, payment.refunded_amount, effective)
+    decision = psp_reports.decide(payment.status, payment.captured_amount, payment.refunded_amount, effective)
     if decision.ignored:
         _audit(session, payment.order_reference, actor, "psp_event_ignored", payment.status, update.status,
                reason=decision.ignored, details={"event": label})
         return False, decision.ignored
-    grown = decision.refunded - domain.money(payment.refunded_amount)
+    grown = decision.refunded - amounts.money(payment.refunded_amount)
     if grown > 0:
         payment.refunds.append(Refund(kind="refund", amount=grown, status="succeeded",
                                       reason="Reported by the PSP.", actor=actor["name"], created_at=utcnow()))
@@ -688,7 +688,7 @@ def _note_authorization(payment, update):
     """When the authorisation was made and when the PSP lets it lapse (its own time if it names
     one, else the provider's usual validity)."""
     payment.authorized_at = payment.authorized_at or utcnow()
-    days = domain.AUTHORIZATION_VALID_DAYS.get(payment.provider, 7)
+    days = provider_settings.AUTHORIZATION_VALID_DAYS.get(payment.provider, 7)
     payment.authorization_expires_at = (update.authorization_expires_at or payment.authorization_expires_at
                                         or payment.authorized_at + timedelta(days=days))
 
@@ -718,7 +718,7 @@ def _refusals(session, reference, action):
 def _capture_approved(uow, adapter, payment, order_id, actor, label, intent=None):
     """Captures an approved PayPal order — or, for an order of intent AUTHORIZE (capture on
     shipment), authorises it; a refusal leaves it waiting for the buyer, visibly."""
-    _adopt_ids(payment, domain.PspUpdate(order_reference=None, ids={"order": order_id}))
+    _adopt_ids(payment, psp_reports.PspUpdate(order_reference=None, ids={"order": order_id}))
     authorize = (intent or "").upper() == "AUTHORIZE" or (intent is None and payment.capture_mode == "on_ship")
     verb, refused = ("authorize", "psp_authorize_refused") if authorize else ("capture", "psp_capture_refused")
     # one key per attempt after a refusal: PayPal answers a reused key with the stored refusal
@@ -750,20 +750,20 @@ def _capture_approved(uow, adapter, payment, order_id, actor, label, intent=None
 
 
 def _counted(payment):
-    return sum((domain.money(r.amount) for r in payment.refunds
-                if r.kind in ("refund", "dispute") and r.status == "succeeded"), domain.ZERO)
+    return sum((amounts.money(r.amount) for r in payment.refunds
+                if r.kind in ("refund", "dispute") and r.status == "succeeded"), amounts.ZERO)
 
 
 def _apply_refunds(uow, payment, update, actor, label):
     """Refunds as money moves: counted once succeeded, shown while pending, given back when a
     refund fails or is canceled after it had succeeded."""
     session = uow.session
-    captured = domain.money(payment.captured_amount)
-    if update.captured is not None and domain.money(update.captured) > captured:
-        captured = domain.money(update.captured)   # a refund seen before its capture implies the capture
-        if captured > domain.money(payment.amount):
-            return False, f"flag:The PSP reports {captured} captured; the order is for {domain.money(payment.amount)}."
-    if captured <= domain.ZERO:
+    captured = amounts.money(payment.captured_amount)
+    if update.captured is not None and amounts.money(update.captured) > captured:
+        captured = amounts.money(update.captured)   # a refund seen before its capture implies the capture
+        if captured > amounts.money(payment.amount):
+            return False, f"flag:The PSP reports {captured} captured; the order is for {amounts.money(payment.amount)}."
+    if captured <= amounts.ZERO:
         return False, "wait"
     # plan first (nothing changes if the result cannot be ours), then apply
     known = {r.psp_refund_id: r for r in payment.refunds if r.psp_refund_id}
@@ -774,7 +774,7 @@ def _apply_refunds(uow, payment, update, actor, label):
         refund = known.get(item["id"]) if item["id"] else None
         if refund is None and item["id"]:
             # a refund that the charge's total already brought in without an id: give it its id
-            refund = next((r for r in anonymous if domain.money(r.amount) == domain.money(item["amount"])
+            refund = next((r for r in anonymous if amounts.money(r.amount) == amounts.money(item["amount"])
                            and r not in [n[0] for n in named]), None)
             if refund is not None:
                 named.append((refund, item["id"]))
@@ -784,22 +784,22 @@ def _apply_refunds(uow, payment, update, actor, label):
         elif status_of[id(refund)] != item["status"] and status_of[id(refund)] not in ("failed", "canceled"):
             changes.append((status_of[id(refund)], item["id"], item["status"]))
             status_of[id(refund)] = item["status"]
-    grown = domain.ZERO
+    grown = amounts.ZERO
     if update.refunded_total is not None:
         # only the charge's total: its growth is a refund the PSP reports without an id
-        seen = sum((domain.money(r.amount) for r in payment.refunds
-                    if r.kind == "refund" and status_of[id(r)] in ("succeeded", "pending")), domain.ZERO)
-        grown = domain.money(update.refunded_total) - seen
-        if grown > domain.ZERO:
+        seen = sum((amounts.money(r.amount) for r in payment.refunds
+                    if r.kind == "refund" and status_of[id(r)] in ("succeeded", "pending")), amounts.ZERO)
+        grown = amounts.money(update.refunded_total) - seen
+        if grown > amounts.ZERO:
             changes.append(("added", None, str(grown)))
     if not changes and not named:
         _audit(session, payment.order_reference, actor, "psp_event_ignored", payment.status, payment.status,
                reason="nothing new about the refunds", details={"event": label})
         return False, "nothing new (refunds known)"
-    counted = sum((domain.money(r.amount) for r in payment.refunds
-                   if r.kind in ("refund", "dispute") and status_of[id(r)] == "succeeded"), domain.ZERO)
-    counted += sum((domain.money(i["amount"]) for i in new_rows if i["status"] == "succeeded"), domain.ZERO)
-    counted += max(grown, domain.ZERO)
+    counted = sum((amounts.money(r.amount) for r in payment.refunds
+                   if r.kind in ("refund", "dispute") and status_of[id(r)] == "succeeded"), amounts.ZERO)
+    counted += sum((amounts.money(i["amount"]) for i in new_rows if i["status"] == "succeeded"), amounts.ZERO)
+    counted += max(grown, amounts.ZERO)
     if counted > captured:
         return False, f"flag:Refunds of {counted} would exceed the {captured} captured."
     # apply
@@ -813,13 +813,13 @@ def _apply_refunds(uow, payment, update, actor, label):
             match = next((i for i in update.refunds if i["id"] == refund.psp_refund_id), None)
             refund.failure_reason = (match or {}).get("failure_reason") or refund.failure_reason
     for item in new_rows:
-        payment.refunds.append(Refund(kind="refund", psp_refund_id=item["id"], amount=domain.money(item["amount"]),
+        payment.refunds.append(Refund(kind="refund", psp_refund_id=item["id"], amount=amounts.money(item["amount"]),
                                       status=item["status"], failure_reason=item.get("failure_reason"),
                                       reason="Reported by the PSP.", actor=actor["name"], created_at=utcnow()))
-    if grown > domain.ZERO:
+    if grown > amounts.ZERO:
         payment.refunds.append(Refund(kind="refund", amount=grown, status="succeeded", reason="Reported by the PSP.",
                                       actor=actor["name"], created_at=utcnow()))
-    previous_refunded = domain.money(payment.refunded_amount)
+    previous_refunded = amounts.money(payment.refunded_amount)
     payment.refunded_amount = counted
     details = {"event": label, "refunded": str(counted),
                "changes": [[str(c) if c is not None else None for c in change] for change in changes]}
@@ -829,7 +829,7 @@ def _apply_refunds(uow, payment, update, actor, label):
                       "the amount is back.", details=details)
     if payment.status == "disputed":
         target = payment.status
-    elif payment.status in ("pending", "authorized", "failed") and counted <= domain.ZERO:
+    elif payment.status in ("pending", "authorized", "failed") and counted <= amounts.ZERO:
         target = domain.capture_status(captured, payment.amount) if update.captured is not None else payment.status
     else:
         target = domain.status_after_refunds(captured, counted, payment.amount)
@@ -848,22 +848,22 @@ def _apply_dispute(uow, payment, update, actor, label):
     dispute = update.dispute
     if payment.status not in domain.DISPUTABLE_STATUSES and payment.status != "disputed":
         return False, f"flag:A dispute on a payment in status '{payment.status}' (nothing was captured)."
-    if domain.money(dispute["amount"]) > domain.money(payment.captured_amount):
-        return False, (f"flag:The dispute is for {domain.money(dispute['amount'])}; "
-                       f"{domain.money(payment.captured_amount)} was captured.")
+    if amounts.money(dispute["amount"]) > amounts.money(payment.captured_amount):
+        return False, (f"flag:The dispute is for {amounts.money(dispute['amount'])}; "
+                       f"{amounts.money(payment.captured_amount)} was captured.")
     if payment.dispute_status in (domain.DISPUTE_WON + domain.DISPUTE_LOST) and payment.dispute_id == dispute["id"]:
         _audit(uow.session, payment.order_reference, actor, "psp_event_ignored", payment.status, payment.status,
                reason=f"The dispute is closed already ({payment.dispute_status}).", details={"event": label})
         return False, "dispute closed already"
     _adopt_ids(payment, update)
     payment.dispute_id = dispute["id"]
-    payment.dispute_amount = domain.money(dispute["amount"])
+    payment.dispute_amount = amounts.money(dispute["amount"])
     payment.dispute_reason = dispute.get("reason")
     payment.dispute_evidence_due_by = dispute.get("due_by") or payment.dispute_evidence_due_by
     payment.dispute_status = dispute["status"]
     if payment.status != "disputed":
         payment.status_before_dispute = payment.status
-    refunded = domain.money(payment.refunded_amount)
+    refunded = amounts.money(payment.refunded_amount)
     lost = dispute["status"] in domain.DISPUTE_LOST
     if lost:
         payment.refunds.append(Refund(kind="dispute", psp_refund_id=dispute["id"], amount=payment.dispute_amount,
@@ -933,7 +933,7 @@ def refund_payment(source, adapters, reference, data, actor=None):
         payment = _lock_payment(uow.session, reference)
         try:
             action, amount = domain.plan_refund(payment.provider, payment.status, payment.captured_amount,
-                                                domain.money(payment.refunded_amount) + _pending_refunds(payment),
+                                                amounts.money(payment.refunded_amount) + _pending_refunds(payment),
                                                 payload.get("amount"))
         except domain.InvalidAmount as error:
             raise ValidationFailed(str(error), {error.field: [str(error)]}) from None
@@ -943,7 +943,7 @@ def refund_payment(source, adapters, reference, data, actor=None):
             _void(uow, adapters, payment, actor, payload.get("reason"), key=f"oms-void-{reference}")
         else:
             count = sum(1 for refund in payment.refunds if refund.kind == "refund")
-            key = f"oms-refund-{reference}-{count + 1}-{int(domain.money(amount) * 1000)}"
+            key = f"oms-refund-{reference}-{count + 1}-{int(amounts.money(amount) * 1000)}"
             _refund(uow, adapters, payment, amount, actor, payload.get("reason"), key)
         result = payment_view(payment)
         uow.commit()
@@ -951,8 +951,8 @@ def refund_payment(source, adapters, reference, data, actor=None):
 
 
 def _pending_refunds(payment):
-    return sum((domain.money(r.amount) for r in payment.refunds if r.kind == "refund" and r.status == "pending"),
-               domain.ZERO)
+    return sum((amounts.money(r.amount) for r in payment.refunds if r.kind == "refund" and r.status == "pending"),
+               amounts.ZERO)
 
 
 def _void(uow, adapters, payment, actor, reason, key):
@@ -960,7 +960,7 @@ def _void(uow, adapters, payment, actor, reason, key):
         result = adapters[payment.provider].void(payment, key)
     except PspError as error:
         raise _psp_problem(error) from None
-    payment.refunds.append(Refund(kind="void", amount=domain.ZERO, status=str(result.get("status")),
+    payment.refunds.append(Refund(kind="void", amount=amounts.ZERO, status=str(result.get("status")),
                                   reason=reason, actor=actor["name"], created_at=utcnow()))
     _set_status(uow, payment, "voided", actor, reason, action="voided", details={"psp": result})
 
@@ -984,7 +984,7 @@ def _refund(uow, adapters, payment, amount, actor, reason, key):
         _audit(uow.session, payment.order_reference, actor, "refund_pending", payment.status, payment.status,
                reason, details=details)
         return
-    payment.refunded_amount = domain.money(payment.refunded_amount) + amount
+    payment.refunded_amount = amounts.money(payment.refunded_amount) + amount
     target = domain.status_after_refunds(payment.captured_amount, payment.refunded_amount, payment.amount)
     _set_status(uow, payment, target, actor, reason, action="refunded", details=details)
 

@@ -1,7 +1,7 @@
 """PSP adapters behind one small interface.
 
 Each adapter speaks its provider's wire format and turns the provider's objects and
-webhook events into ``domain.PspUpdate``. Every outgoing mutation carries an idempotency
+webhook events into ``psp_reports.PspUpdate``. Every outgoing mutation carries an idempotency
 key, so a retried call (after a timeout, a crash or a redelivered event) never charges,
 refunds or cancels twice.
 
@@ -22,8 +22,11 @@ from datetime import datetime, timedelta, timezone
 import requests
 import stripe
 
+from .amounts import from_minor, money, to_minor
 from .currencies import CurrencyError, from_paypal_value, to_paypal_value
-from .domain import AUTHORIZATION_VALID_DAYS, CAPABILITIES, PspUpdate, capture_modes, from_minor, money, to_minor
+from .domain import CAPABILITIES
+from .provider_settings import AUTHORIZATION_VALID_DAYS, capture_modes
+from .psp_reports import PspUpdate
 
 log = logging.getLogger(__name__)
 
