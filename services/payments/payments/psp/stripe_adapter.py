@@ -154,18 +154,14 @@ class StripeAdapter(Adapter):
                 update.invalid = str(error)
             return update
         if event_type in STRIPE_REFUND_EVENTS:
-            update = PspUpdate(order_reference=reference, kind="refund", currency=currency,
-                               ids={"refund": obj.get("id"), "charge": _stripe_id(obj.get("charge")),
-                                    "intent": _stripe_id(obj.get("payment_intent"))})
+            update = _update_about("refund", obj, reference, currency)
             try:
                 update.refunds = [_stripe_refund(obj, currency)]
             except CurrencyError as error:
                 update.invalid = str(error)
             return update
         if event_type in STRIPE_DISPUTE_EVENTS:
-            update = PspUpdate(order_reference=reference, kind="dispute", currency=currency,
-                               ids={"dispute": obj.get("id"), "charge": _stripe_id(obj.get("charge")),
-                                    "intent": _stripe_id(obj.get("payment_intent"))})
+            update = _update_about("dispute", obj, reference, currency)
             due = (obj.get("evidence_details") or {}).get("due_by")
             try:
                 update.dispute = {
@@ -188,6 +184,13 @@ def _stripe_id(value):
     if isinstance(value, dict):
         return value.get("id")
     return value if isinstance(value, str) else None
+
+
+def _update_about(kind, obj, reference, currency):
+    """The update of a refund or dispute event: its own id first, then the charge and intent it names."""
+    return PspUpdate(order_reference=reference, kind=kind, currency=currency,
+                     ids={kind: obj.get("id"), "charge": _stripe_id(obj.get("charge")),
+                          "intent": _stripe_id(obj.get("payment_intent"))})
 
 
 def _stripe_refund(obj, currency):
