@@ -7,7 +7,7 @@ from oms_common.db import utcnow
 from oms_contracts.actors import load_actor
 
 from .. import amounts
-from ..handlers import _audit, _set_status, _touch
+from ..changes import audit, set_status, touch
 from ..models import Payment
 from .matching import PaymentFacts
 
@@ -70,10 +70,10 @@ def book(uow, payment, effect, actor, entry, action):
                "outcome": effect.outcome}
     reason = f"Bank statement entry {entry.entry_reference}" + (f": {effect.reason}" if effect.reason else ".")
     if effect.status != payment.status:
-        _set_status(uow, payment, effect.status, actor, reason, action=action, details=details, flush=False)
+        set_status(uow, payment, effect.status, actor, reason, action=action, details=details, flush=False)
     else:
-        _touch(payment)
-        _audit(uow.session, payment.order_reference, actor, action, payment.status, payment.status, reason, details)
+        touch(payment)
+        audit(uow.session, payment.order_reference, actor, action, payment.status, payment.status, reason, details)
 
 
 def now():

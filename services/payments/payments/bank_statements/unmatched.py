@@ -5,7 +5,7 @@ from sqlalchemy import select
 from oms_common.problems import Conflict, NotFound, ValidationFailed, load
 
 from .. import amounts
-from ..handlers import payment_view
+from ..changes import payment_view
 from ..models import BankStatementEntry
 from . import matching
 from .booking import bank_actor, book, facts, lock_payments, now
