@@ -7,8 +7,10 @@ from decimal import Decimal
 import pytest
 
 from fake_psp import stripe_signature  # noqa: F401 - tools/ is put on sys.path by conftest
-from payments import domain
-from payments.domain import PspUpdate
+from oms_common.problems import Conflict, ValidationFailed
+from payments import amounts, domain
+from payments.changes import as_problem
+from payments.psp_reports import PspUpdate, decide
 from payments.webhooks import InvalidWebhook, parse_secrets, verify_stripe
 
 
@@ -16,7 +18,7 @@ def apply_all(status, updates, captured="0", refunded="0"):
     changes = []
     captured, refunded = Decimal(captured), Decimal(refunded)
     for update in updates:
-        decision = domain.decide(status, captured, refunded, update)
+        decision = decide(status, captured, refunded, update)
         if not decision.ignored:
             changes.append(decision.status)
             status, captured, refunded = decision.status, decision.captured, decision.refunded
@@ -27,9 +29,9 @@ def test_status_only_moves_forward():
     assert domain.can_move("pending", "paid") and domain.can_move("failed", "paid")
     assert not domain.can_move("paid", "failed") and not domain.can_move("paid", "pending")
     assert not domain.can_move("refunded", "paid") and domain.is_final("voided")
-    late_failure = domain.decide("paid", Decimal("10"), Decimal("0"), PspUpdate("1", status="failed"))
+    late_failure = decide("paid", Decimal("10"), Decimal("0"), PspUpdate("1", status="failed"))
     assert late_failure.ignored and late_failure.status == "paid"
-    again = domain.decide("paid", Decimal("10"), Decimal("0"), PspUpdate("1", status="paid", captured=Decimal("10")))
+    again = decide("paid", Decimal("10"), Decimal("0"), PspUpdate("1", status="paid", captured=Decimal("10")))
     assert again.ignored
 
 
@@ -87,10 +89,51 @@ def test_manual_bookkeeping_and_dunning_rules():
             domain.check_dunning(*args)
 
 
+def test_refusals_reach_callers_as_the_same_problems():
+    def refusal(check, *args):
+        with pytest.raises(domain.DomainError) as caught:
+            check(*args)
+        return as_problem(caught.value)
+
+    status = refusal(domain.check_manual_status, "manual", "paid", "announced")
+    assert isinstance(status, Conflict) and status.errors == {"status": [status.detail]}
+    assert status.detail == "A payment in status 'paid' cannot move back or on to 'announced'."
+    amount = refusal(domain.plan_refund, "stripe", "paid", Decimal("80"), Decimal("30"), Decimal("50.01"))
+    assert isinstance(amount, ValidationFailed) and list(amount.errors) == ["amount"]
+    assert refusal(domain.check_completion, "manual", "unpaid").errors == {}
+    assert refusal(domain.check_dunning, "manual", "unpaid", 1, 1).errors == {
+        "level": ["The order is already at dunning level 1."]}
+    ship = refusal(domain.ship_capture_plan, "stripe", "pending", "The card was declined.")
+    assert ship.errors == {"payment": ["The card was declined."]} and "cannot be shipped" in ship.detail
+    replay = refusal(domain.check_replay, "applied")
+    assert replay.detail.startswith("The webhook is 'applied'; only failed") and replay.errors == {}
+    for status_ in domain.REPLAYABLE_WEBHOOKS:
+        domain.check_replay(status_)
+
+
+def test_shipment_refusals_name_the_psp_reason():
+    refused = domain.refused_capture("stripe", "Stripe refused: expired (charge_expired_for_capture)")
+    assert refused.reason == "stripe refused the capture: Stripe refused: expired (charge_expired_for_capture)"
+    assert as_problem(refused).errors == {"payment": [refused.reason]}
+    assert str(refused) == f"The order cannot ship: {refused.reason}"
+    assert str(domain.unfit_capture("Currency EUR does not match the payment's CHF.")).startswith(
+        "The order cannot ship: the PSP's capture does not fit the payment: Currency EUR")
+    domain.check_captured_for_ship("paypal", "paid", None)
+    with pytest.raises(domain.ShipRefused, match="paypal declined the capture"):
+        domain.check_captured_for_ship("paypal", "failed", None)
+
+
+def test_what_an_order_event_does_to_the_payment():
+    assert domain.dunning_level_reached("dunning_2", 1) == 2
+    assert domain.dunning_level_reached("dunning_1", 1) is None and domain.dunning_level_reached("new", 0) is None
+    assert domain.cancel_without_action("paid")[0] == "cancel_needs_manual_refund"
+    assert domain.cancel_without_action("voided") == ("cancel_no_payment_action", "Nothing to void or refund.")
+
+
 def test_minor_units():
-    assert domain.to_minor(Decimal("49.90"), "CHF") == 4990
-    assert domain.from_minor(4990, "chf") == Decimal("49.90")
-    assert domain.to_minor(Decimal("500"), "JPY") == 500
+    assert amounts.to_minor(Decimal("49.90"), "CHF") == 4990
+    assert amounts.from_minor(4990, "chf") == Decimal("49.90")
+    assert amounts.to_minor(Decimal("500"), "JPY") == 500
 
 
 def test_stripe_signature_rules():

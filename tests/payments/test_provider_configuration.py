@@ -2,7 +2,8 @@
 from decimal import Decimal
 
 from payments import domain
-from payments.handlers import payment_view, provider_configuration
+from payments.changes import payment_view
+from payments.reads import provider_configuration
 from payments.models import Payment
 from payments.psp import build_adapters
 

@@ -9,7 +9,8 @@ import pytest
 from fake_psp.server import error
 from oms_common.problems import Conflict
 from orders.domain import ship_needs_payment_check
-from payments.domain import OperationNotAllowed, capture_modes, ship_capture_plan
+from payments.domain import OperationNotAllowed, ship_capture_plan
+from payments.provider_settings import capture_modes
 from tests.support.suite import wait_for
 
 from .conftest import ADMIN, calls, order_and_payment, order_status

@@ -102,7 +102,7 @@ class InboxProcessor(DependencyProvider):
             self._wake.send(True)
 
     def _run(self):
-        from . import handlers
+        from .webhook_processing import process_inbox
 
         source = self._provider(self.database_attr).source
         adapters = self._provider(self.psp_attr).adapters
@@ -118,8 +118,8 @@ class InboxProcessor(DependencyProvider):
                 while self._running:
                     busy = self._busy()
                     limit = max(1, self.batch // 5) if busy else self.batch
-                    done = handlers.process_inbox(source, adapters, limit, self.max_attempts, self.retry_base,
-                                                  pause=lambda: eventlet.sleep(0))
+                    done = process_inbox(source, adapters, limit, self.max_attempts, self.retry_base,
+                                         pause=lambda: eventlet.sleep(0))
                     if done < limit:
                         break
                     eventlet.sleep(self.busy_pause if busy else 0)

@@ -1,14 +1,16 @@
 """The payment's rules: statuses, forward-only moves, provider capabilities, refund limits, dunning.
 
 Plain Python on purpose: no framework, no database, no PSP SDK. The application layer loads
-rows, asks these functions and stores what they decide.
+rows, asks these functions and stores what they decide; every business refusal is raised here.
+Money arithmetic is in ``amounts``, what a PSP reports in ``psp_reports``.
 """
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from typing import Any
 
 from oms_common import payment_references as references
 from oms_contracts.values import PSP_OF_METHOD
 
-from . import currencies
+from .amounts import ZERO, money, refundable
 
 PSP_METHODS = PSP_OF_METHOD
 PROVIDERS = ("manual", "stripe", "paypal")
@@ -46,67 +48,44 @@ CAPABILITIES = {
     "stripe": frozenset({"refund", "partial_refund", "void", "complete"}),
     "paypal": frozenset({"refund", "partial_refund", "void", "complete"}),
 }
-# Operations that call the provider: without its settings they cannot run. The settings a
-# provider needs, by their environment names (what an operator sets).
+# Operations that call the provider: without its settings (provider_settings) they cannot run.
 PSP_OPERATIONS = frozenset({"refund", "partial_refund", "void"})
-PROVIDER_SETTINGS = {
-    "manual": (),
-    "stripe": ("OMS_STRIPE_API_KEY",),
-    "paypal": ("OMS_PAYPAL_API_BASE", "OMS_PAYPAL_CLIENT_ID", "OMS_PAYPAL_CLIENT_SECRET"),
-}
-PROVIDER_NAMES = {"manual": "manual bookkeeping", "stripe": "Stripe", "paypal": "PayPal"}
-# When a PSP payment's money is taken: at checkout (the PSP captures as the buyer pays) or
-# when the order ships (authorised at checkout, captured by the ship). An authorisation
-# lapses at the PSP: Stripe's after 7 days, PayPal's after 29 (unless the PSP names the time).
-CAPTURE_MODES = ("checkout", "on_ship")
-AUTHORIZATION_VALID_DAYS = {"stripe": 7, "paypal": 29}
 NO_CAPTURE_NEEDED = ("paid", "partially_refunded", "refunded", "partially_paid", "disputed")
 DUNNING_LEVELS = (1, 2)
 DUNNING_ORDER_STATUS = {1: "dunning_1", 2: "dunning_2"}
-
-# Amounts are kept with three decimals (KWD, BHD, …); see currencies.py for the PSPs' units.
-MONEY_STEP = Decimal("0.001")
-ZERO = Decimal("0.000")
+REPLAYABLE_WEBHOOKS = ("failed", "ignored", "waiting", "flagged", "unmatched")
 
 
 class DomainError(Exception):
-    """A business rule refused the request (a conflict with the current state)."""
+    """A business rule refused the request (a conflict with the current state). ``field``
+    names what callers are told it is about, ``detail`` what they are told there."""
+
+    def __init__(self, message: str, field: str | None = None, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.detail = detail or message
 
 
 class InvalidAmount(DomainError):
     """Well-formed but impossible amount (422)."""
 
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, field)
 
 
 class OperationNotAllowed(DomainError):
     pass
 
 
-def money(value):
-    return Decimal(value).quantize(MONEY_STEP, rounding=ROUND_HALF_UP)
+class ShipRefused(OperationNotAllowed):
+    """The order cannot ship against its payment; ``reason`` is what the payment records."""
+
+    def __init__(self, reason: str, message: str | None = None) -> None:
+        super().__init__(message or f"The order cannot ship: {reason}", "payment", reason)
+        self.reason = reason
 
 
-def to_minor(amount, currency):
-    """Decimal amount → integer minor units as Stripe counts them (CurrencyError if it cannot)."""
-    return currencies.to_stripe_minor(amount, currency)
-
-
-def from_minor(minor, currency):
-    return currencies.from_stripe_minor(minor, currency)
-
-
-def shown(amount, currency):
-    """The amount as answers show it: two decimals, three for three-decimal currencies."""
-    if amount is None:
-        return None
-    return Decimal(amount).quantize(Decimal(1).scaleb(-currencies.display_places(currency)),
-                                    rounding=ROUND_HALF_UP)
-
-
-def payment_references(order_reference):
+def payment_references(order_reference: str) -> dict[str, str | None]:
     """The QR and creditor references a bank transfer names the order by (None where the
     order reference gives none, e.g. more than 26 digits)."""
     found = {}
@@ -119,37 +98,38 @@ def payment_references(order_reference):
     return found
 
 
-def provider_for(method):
+def provider_for(method: str) -> str:
     return PSP_METHODS.get(method, "manual")
 
 
-def initial_status(method):
+def initial_status(method: str) -> str:
     return "pending" if method in PSP_METHODS else "unpaid"
 
 
-def can_move(current, target):
+def can_move(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, set())
 
 
-def is_final(status):
+def is_final(status: str) -> bool:
     return not TRANSITIONS.get(status)
 
 
-def check_manual_status(provider, current, target):
+def check_manual_status(provider: str, current: str, target: str) -> None:
     """Staff bookkeeping (S13): unpaid → announced → paid, for payments not run by a PSP."""
     if provider != "manual":
         raise OperationNotAllowed(
             f"The payment runs through {provider}; its status follows the PSP. "
-            "Use complete for a lost callback.")
+            "Use complete for a lost callback.", "status")
     if target not in MANUAL_STATUSES:
-        raise OperationNotAllowed(f"'{target}' cannot be set by hand.")
+        raise OperationNotAllowed(f"'{target}' cannot be set by hand.", "status")
     if current == target:
-        raise OperationNotAllowed(f"The payment is already '{current}'.")
+        raise OperationNotAllowed(f"The payment is already '{current}'.", "status")
     if not can_move(current, target):
-        raise OperationNotAllowed(f"A payment in status '{current}' cannot move back or on to '{target}'.")
+        raise OperationNotAllowed(f"A payment in status '{current}' cannot move back or on to '{target}'.",
+                                  "status")
 
 
-def check_completion(provider, current):
+def check_completion(provider: str, current: str) -> None:
     """A PSP payment whose success callback never came may be completed by hand (S9)."""
     if provider == "manual":
         raise OperationNotAllowed("Only PSP payments are completed by hand; use the payment status instead.")
@@ -157,22 +137,7 @@ def check_completion(provider, current):
         raise OperationNotAllowed(f"A payment in status '{current}' cannot be completed.")
 
 
-def capture_mode(value, field="OMS_PSP_CAPTURE"):
-    """A configured capture mode (``checkout`` when empty); anything else is refused at start."""
-    mode = str(value or "").strip().lower() or "checkout"
-    if mode not in CAPTURE_MODES:
-        raise ValueError(f"{field} must be one of {', '.join(CAPTURE_MODES)}, not {value!r}.")
-    return mode
-
-
-def capture_modes(default, overrides):
-    """{provider: mode}: ``overrides`` (provider → value or empty) win over ``default``."""
-    base = capture_mode(default)
-    return {provider: capture_mode(overrides.get(provider), f"OMS_PSP_CAPTURE_{provider.upper()}")
-            if overrides.get(provider) else base for provider in ("stripe", "paypal")}
-
-
-def ship_capture_plan(provider, status):
+def ship_capture_plan(provider: str, status: str, failure_reason: str | None = None) -> str | None:
     """What shipping asks of the payment: 'capture' (an authorisation to collect now) or None
     (nothing to collect: manual payment or money already captured). A PSP payment with
     nothing authorised (pending, failed, voided) cannot be shipped against."""
@@ -181,14 +146,26 @@ def ship_capture_plan(provider, status):
     if status == "authorized":
         return "capture"
     raise OperationNotAllowed(f"The payment is '{status}': there is no authorisation to capture, "
-                              "so the order cannot be shipped.")
+                              "so the order cannot be shipped.", "payment", failure_reason)
 
 
-def refundable(captured, refunded):
-    return money(captured) - money(refunded)
+def refused_capture(provider: str, psp_message: str) -> ShipRefused:
+    """The PSP refused the capture at shipment: the ship is refused for the PSP's reason."""
+    return ShipRefused(f"{provider} refused the capture: {psp_message}"[:1000])
 
 
-def plan_refund(provider, status, captured, refunded, requested=None):
+def unfit_capture(misfit: str) -> ShipRefused:
+    return ShipRefused(misfit, f"The order cannot ship: the PSP's capture does not fit the payment: {misfit}")
+
+
+def check_captured_for_ship(provider: str, status: str, failure_reason: str | None) -> None:
+    """A capture the PSP declined (the payment moved to failed) refuses the ship."""
+    if status == "failed":
+        raise ShipRefused(failure_reason or f"{provider} declined the capture.")
+
+
+def plan_refund(provider: str, status: str, captured: Any, refunded: Any,
+                requested: Any = None) -> tuple[str, Decimal | None]:
     """What a refund request does now: ('void', None) before capture, ('refund', amount) after.
 
     Raises OperationNotAllowed when the state forbids it and InvalidAmount when the amount
@@ -215,7 +192,7 @@ def plan_refund(provider, status, captured, refunded, requested=None):
     return "refund", amount
 
 
-def status_after_refunds(captured, refunded, amount=None):
+def status_after_refunds(captured: Any, refunded: Any, amount: Any = None) -> str:
     """The status a captured payment has for what is refunded (or lost in a dispute) now."""
     captured, refunded = money(captured), money(refunded)
     if refunded > ZERO:
@@ -225,12 +202,13 @@ def status_after_refunds(captured, refunded, amount=None):
     return "paid"
 
 
-def capture_status(captured, amount):
+def capture_status(captured: Any, amount: Any) -> str:
     """A PSP capture of less than the order's amount is partial, never paid."""
     return "paid" if money(captured) >= money(amount) else "partially_paid"
 
 
-def after_dispute(dispute_status, before, captured, refunded, amount):
+def after_dispute(dispute_status: str, before: str | None, captured: Any, refunded: Any,
+                  amount: Any) -> tuple[str, bool]:
     """(status, lost): what a dispute in ``dispute_status`` makes of the payment.
 
     Open → ``disputed``; lost → the amount is booked like a refund (the caller adds it to
@@ -243,26 +221,28 @@ def after_dispute(dispute_status, before, captured, refunded, amount):
     return "disputed", False
 
 
-def check_dunning(provider, status, order_dunning_level, level):
+def check_dunning(provider: str, status: str, order_dunning_level: int | None, level: int) -> None:
     if "dunning" not in CAPABILITIES[provider]:
-        raise OperationNotAllowed("Dunning applies to invoice and prepayment orders, not to PSP payments.")
+        raise OperationNotAllowed("Dunning applies to invoice and prepayment orders, not to PSP payments.", "level")
     if level not in DUNNING_LEVELS:
         raise InvalidAmount("level", "Dunning level is 1 or 2.")
     if status not in ("unpaid", "announced"):
-        raise OperationNotAllowed(f"A payment in status '{status}' needs no dunning.")
+        raise OperationNotAllowed(f"A payment in status '{status}' needs no dunning.", "level")
     current = order_dunning_level or 0
     if level <= current:
-        raise OperationNotAllowed(f"The order is already at dunning level {current}.")
+        raise OperationNotAllowed(f"The order is already at dunning level {current}.", "level")
     if level != current + 1:
-        raise OperationNotAllowed(f"Dunning level {level} follows level {level - 1}.")
+        raise OperationNotAllowed(f"Dunning level {level} follows level {level - 1}.", "level")
 
 
-def not_configured_reason(provider, missing):
-    """Why a provider's operations cannot run: it lacks these settings."""
-    return f"{PROVIDER_NAMES[provider]} is not configured (set {', '.join(missing) or 'its settings'})."
+def dunning_level_reached(order_status: str | None, current: int | None) -> int | None:
+    """The dunning level an order status set in orders brings the payment to; None unless higher."""
+    level = {status: level for level, status in DUNNING_ORDER_STATUS.items()}.get(order_status)
+    return level if level and level > (current or 0) else None
 
 
-def allowed_operations(provider, status, captured, refunded, dunning_level, provider_configured=True):
+def allowed_operations(provider: str, status: str, captured: Any, refunded: Any, dunning_level: int | None,
+                       provider_configured: bool = True) -> list[str]:
     """The operations the detail view may offer now (S11); without its provider's settings,
     none that would call the provider."""
     capabilities = CAPABILITIES[provider]
@@ -285,7 +265,7 @@ def allowed_operations(provider, status, captured, refunded, dunning_level, prov
     return allowed
 
 
-def cancellation_plan(provider, status):
+def cancellation_plan(provider: str, status: str) -> str | None:
     """What cancelling the order does to its payment: 'void', 'refund', 'close' or None."""
     if provider == "manual":
         if status in ("unpaid", "announced"):
@@ -298,87 +278,15 @@ def cancellation_plan(provider, status):
     return None
 
 
-# ---------------------------------------------------------------- PSP events → intents
-
-class PspUpdate:
-    """What a provider's event says about a payment, independent of the wire format."""
-
-    def __init__(self, order_reference, psp_reference=None, status=None, captured=None,
-                 refunded_total=None, refund_id=None, refund_amount=None, currency=None, detail=None,
-                 kind="payment", ids=None, requested=None, refunds=None, dispute=None, invalid=None,
-                 capture_state=None, order_status=None, authorization_expires_at=None):
-        self.kind = kind                # payment | refund | dispute | approved
-        self.ids = {k: v for k, v in (ids or {}).items() if isinstance(v, str) and 0 < len(v) <= 120}
-        if psp_reference and "intent" not in self.ids and "order" not in self.ids:
-            self.ids.setdefault("psp", psp_reference)
-        self.requested = requested      # the amount the PSP object asks for (intent / order), when known
-        self.refunds = refunds or []    # [{"id", "amount", "status", "failure_reason"}]
-        self.dispute = dispute          # {"id", "amount", "status", "reason", "due_by"}
-        self.invalid = invalid          # why an amount or currency cannot be represented
-        self.capture_state = capture_state  # PSP's capture state when it is neither paid nor failed
-        self.order_status = order_status    # PayPal order status (APPROVED, COMPLETED, …)
-        self.authorization_expires_at = authorization_expires_at  # when an authorisation lapses, if known
-        self.order_intent = None            # PayPal order intent (CAPTURE / AUTHORIZE)
-        self.order_reference = order_reference
-        self.psp_reference = psp_reference
-        self.status = status            # target status, or None when only refunds change
-        self.captured = captured        # Decimal captured so far, when known
-        self.refunded_total = refunded_total  # cumulative refunded amount, when the PSP gives it
-        self.refund_id = refund_id      # a single refund, when the PSP gives it one by one
-        self.refund_amount = refund_amount
-        self.currency = currency
-        self.detail = detail
-        self.amount_due = None          # set by the caller: the payment's amount
-
-    @property
-    def amount(self):
-        """The amount the event is about, for the staff list."""
-        if self.captured is not None:
-            return self.captured
-        if self.refunds:
-            return sum((money(r["amount"]) for r in self.refunds), ZERO)
-        if self.dispute:
-            return self.dispute.get("amount")
-        return self.requested
-
-    def __repr__(self):  # pragma: no cover - debugging aid
-        return f"PspUpdate({self.__dict__})"
+def cancel_without_action(status: str) -> tuple[str, str]:
+    """(audit action, reason) of a cancellation that leaves the payment as it is."""
+    if status in ("paid", "partially_refunded"):
+        return "cancel_needs_manual_refund", "Money taken outside a PSP is returned by hand."
+    return "cancel_no_payment_action", "Nothing to void or refund."
 
 
-class Decision:
-    def __init__(self, status, captured, refunded, ignored=None):
-        self.status = status
-        self.captured = captured
-        self.refunded = refunded
-        self.ignored = ignored
-
-
-def decide(current_status, captured, refunded, update):
-    """What a PSP update does to the payment: a Decision with the new status and amounts, or
-    ``ignored`` naming why nothing changes. Refund totals only grow; statuses only move forward.
-    """
-    old_captured, old_refunded = money(captured or ZERO), money(refunded or ZERO)
-    new_captured = old_captured
-    if update.captured is not None:
-        new_captured = max(old_captured, money(update.captured))
-    new_refunded = old_refunded
-    if update.refunded_total is not None:
-        new_refunded = max(old_refunded, money(update.refunded_total))
-    target = update.status
-    if target == "paid" and update.amount_due is not None and new_captured < money(update.amount_due):
-        target = "partially_paid"
-    if new_refunded > old_refunded:
-        target = status_after_refunds(new_captured, new_refunded) if new_captured > ZERO else "refunded"
-    if target is None or (target == current_status and new_refunded == old_refunded):
-        return Decision(current_status, old_captured, old_refunded,
-                        ignored=f"nothing new (already {current_status})")
-    if target == current_status or can_move(current_status, target) or _implied_path(current_status, target):
-        return Decision(target, new_captured, new_refunded)
-    return Decision(current_status, old_captured, old_refunded,
-                    ignored=f"'{target}' after '{current_status}' would move the payment back")
-
-
-def _implied_path(current, target):
-    """A refund seen before its capture event implies the capture: pending → refunded is a
-    forward move through paid."""
-    return target in ("partially_refunded", "refunded") and can_move(current, "paid")
+def check_replay(status: str) -> None:
+    """Which stored webhooks an operator may put back in the queue."""
+    if status not in REPLAYABLE_WEBHOOKS:
+        raise OperationNotAllowed(f"The webhook is '{status}'; only failed, ignored, waiting, flagged or unmatched "
+                                  "ones are replayed.")

@@ -10,7 +10,9 @@ The event still does what only it does, opening the payment at the PSP.
 """
 from oms_common.problems import NotFound
 
-from .handlers import _apply_waiting, _create_payment, _find_payment
+from .changes import find_payment
+from .checkout import create_payment
+from .webhook_processing import apply_waiting
 
 FIRST_USE = {"name": "payments", "kind": "system", "role": None, "origin": "payments:first-use"}
 
@@ -23,15 +25,15 @@ def ensure_payment(source, adapters, reference, fetch_order):
     payment yet: False.
     """
     with source.read_session() as session:
-        if _find_payment(session, reference, lock=False) is not None:
+        if find_payment(session, reference, lock=False) is not None:
             return True
     order = fetch_order(reference)
     if order is None or order.get("status") == "open":
         return False
     with source.unit_of_work() as uow:
-        payment = _create_payment(uow, order, FIRST_USE)
+        payment = create_payment(uow, order, FIRST_USE)
         if payment is not None:  # None: the event or another replica made it meanwhile
-            _apply_waiting(uow, payment, adapters)
+            apply_waiting(uow, payment, adapters)
         uow.commit()
     return True
 

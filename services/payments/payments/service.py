@@ -1,4 +1,5 @@
-"""The payments service: entrypoints and dependencies only; the work is in handlers."""
+"""The payments service: entrypoints and dependencies only; the work is in the use-case modules
+(reads, staff_operations, order_events, webhook_inbox, webhook_processing, reconciliation)."""
 import base64
 import binascii
 
@@ -16,7 +17,9 @@ from oms_common.providers import Database
 from oms_common.timers import configured_timer
 from oms_common.web import json_response, problem_response
 
-from . import handlers, lookup, records
+from . import (
+    lookup, order_events, reads, reconciliation, records, staff_operations, webhook_inbox, webhook_processing,
+)
 from .bank_statements import folder as bank_folder
 from .bank_statements import imports as bank_imports
 from .bank_statements import references as payment_refs
@@ -54,8 +57,8 @@ class PaymentsService(HealthMixin):
     # reads (detail view, S9 list, webhook visibility)
     @rpc(expected_exceptions=EXPECTED)
     def get_payment(self, reference):
-        return self._first_use(reference, lambda: handlers.get_payment(self.db, reference,
-                                                                       self.configured_providers()))
+        return self._first_use(reference, lambda: reads.get_payment(self.db, reference,
+                                                                    self.configured_providers()))
 
     @rpc(expected_exceptions=EXPECTED)
     def orders_for_psp_id(self, psp_id):
@@ -65,52 +68,54 @@ class PaymentsService(HealthMixin):
     @rpc(expected_exceptions=EXPECTED)
     def configured_providers(self):
         """What each provider can do with the settings given (the gateway refuses PSP orders by it)."""
-        return handlers.provider_configuration(self.psp, self.config)
+        return reads.provider_configuration(self.psp, self.config)
 
     @rpc(expected_exceptions=EXPECTED)
     def payment_history(self, reference):
-        return handlers.payment_history(self.db, reference)
+        return reads.payment_history(self.db, reference)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_stuck_payments(self, query=None):
-        return handlers.list_stuck_payments(self.db, query, self.settings["stuck_after_seconds"])
+        return reconciliation.list_stuck_payments(self.db, query, self.settings["stuck_after_seconds"])
 
     @rpc(expected_exceptions=EXPECTED)
     def list_webhook_events(self, query=None):
-        return handlers.list_webhook_events(self.db, query)
+        return webhook_inbox.list_webhook_events(self.db, query)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_unmatched_webhook_events(self, query=None):
-        return handlers.list_unmatched_webhook_events(self.db, query)
+        return webhook_inbox.list_unmatched_webhook_events(self.db, query)
 
     @rpc(expected_exceptions=EXPECTED)
     def replay_webhook_event(self, inbox_id, actor=None):
-        result = handlers.replay_webhook_event(self.db, inbox_id, actor)
+        result = webhook_inbox.replay_webhook_event(self.db, inbox_id, actor)
         self.inbox.wake()
         return result
 
     # staff operations (S9, S11, S13)
     @rpc(expected_exceptions=EXPECTED)
     def set_payment_status(self, reference, data, actor=None):
-        return self._first_use(reference, lambda: handlers.set_payment_status(self.db, reference, data, actor))
+        return self._first_use(reference, lambda: staff_operations.set_payment_status(self.db, reference, data, actor))
 
     @rpc(expected_exceptions=EXPECTED)
     def refund_payment(self, reference, data, actor=None):
-        return self._first_use(reference, lambda: handlers.refund_payment(self.db, self.psp, reference, data, actor))
+        return self._first_use(reference, lambda: staff_operations.refund_payment(
+            self.db, self.psp, reference, data, actor))
 
     @rpc(expected_exceptions=EXPECTED)
     def request_dunning(self, reference, data, actor=None):
-        return self._first_use(reference, lambda: handlers.request_dunning(
+        return self._first_use(reference, lambda: staff_operations.request_dunning(
             self.db, reference, data, actor, lambda *args: self.orders("change_status", *args)))
 
     @rpc(expected_exceptions=EXPECTED)
     def complete_payment(self, reference, data, actor=None):
-        return self._first_use(reference, lambda: handlers.complete_payment(self.db, reference, data, actor))
+        return self._first_use(reference, lambda: staff_operations.complete_payment(self.db, reference, data, actor))
 
     @rpc(expected_exceptions=EXPECTED)
     def capture_for_shipment(self, reference, actor=None):
-        """Called by orders while it ships the order, before the ship commits (see handlers)."""
-        return self._first_use(reference, lambda: handlers.capture_for_shipment(self.db, self.psp, reference, actor))
+        """Called by orders while it ships the order, before the ship commits (see staff_operations)."""
+        return self._first_use(reference, lambda: staff_operations.capture_for_shipment(
+            self.db, self.psp, reference, actor))
 
     def _first_use(self, reference, call):
         """Read your writes: an order the client was just told exists has its payment record
@@ -170,13 +175,13 @@ class PaymentsService(HealthMixin):
     # PSP webhooks: verify, persist, ack; the inbox processor applies them right after
     @http("POST", "/webhooks/stripe", **WEBHOOK)
     def stripe_webhook(self, request):
-        return self._webhook(request, lambda body: handlers.receive_stripe_webhook(
+        return self._webhook(request, lambda body: webhook_inbox.receive_stripe_webhook(
             self.db, body, request.headers.get("Stripe-Signature"),
             self.settings["stripe_webhook_secrets"], self.settings["stripe_tolerance"]))
 
     @http("POST", "/webhooks/paypal", **WEBHOOK)
     def paypal_webhook(self, request):
-        return self._webhook(request, lambda body: handlers.receive_paypal_webhook(
+        return self._webhook(request, lambda body: webhook_inbox.receive_paypal_webhook(
             self.db, self.psp["paypal"], body, request.headers))
 
     def _webhook(self, request, receive):
@@ -195,21 +200,21 @@ class PaymentsService(HealthMixin):
     # orders events
     @reliable_event_handler("orders", "order_created")
     def on_order_created(self, event):
-        handlers.record_order(self.db, self.psp, event, handlers.CONSUMER_ORDER_CREATED,
-                              self.settings["open_at_psp"])
+        order_events.record_order(self.db, self.psp, event, order_events.CONSUMER_ORDER_CREATED,
+                                  self.settings["open_at_psp"])
 
     @reliable_event_handler("orders", "order_submitted")
     def on_order_submitted(self, event):
-        handlers.record_order(self.db, self.psp, event, handlers.CONSUMER_ORDER_SUBMITTED,
-                              self.settings["open_at_psp"])
+        order_events.record_order(self.db, self.psp, event, order_events.CONSUMER_ORDER_SUBMITTED,
+                                  self.settings["open_at_psp"])
 
     @reliable_event_handler("orders", "order_cancelled")
     def on_order_cancelled(self, event):
-        handlers.order_cancelled(self.db, self.psp, event)
+        order_events.order_cancelled(self.db, self.psp, event)
 
     @reliable_event_handler("orders", "order_status_changed")
     def on_order_status_changed(self, event):
-        handlers.order_status_changed(self.db, event)
+        order_events.order_status_changed(self.db, event)
 
     # lost callbacks (S9) and the inbox safety net
     @configured_timer("RECONCILE_INTERVAL_SECONDS", 60)
@@ -218,9 +223,9 @@ class PaymentsService(HealthMixin):
 
     @configured_timer("INBOX_SWEEP_SECONDS", 10)
     def sweep_inbox_timer(self):
-        handlers.sweep_inbox(self.db, self.psp)
+        webhook_processing.sweep_inbox(self.db, self.psp)
 
     def _reconcile(self, older_than_seconds=None):
         age = self.settings["stuck_after_seconds"] if older_than_seconds is None else int(older_than_seconds)
-        return handlers.reconcile(self.db, self.psp, age,
-                                  self.settings["reconcile_batch"], self.settings["reconcile_recheck_seconds"])
+        return reconciliation.reconcile(self.db, self.psp, age,
+                                        self.settings["reconcile_batch"], self.settings["reconcile_recheck_seconds"])

@@ -6,8 +6,8 @@ from sqlalchemy import select
 from oms_common.db import utcnow
 from oms_contracts.actors import load_actor
 
-from .. import domain
-from ..handlers import _audit, _set_status, _touch
+from .. import amounts
+from ..changes import audit, set_status, touch
 from ..models import Payment
 from .matching import PaymentFacts
 
@@ -22,7 +22,7 @@ def bank_actor(actor):
 
 def facts(payment):
     return PaymentFacts(provider=payment.provider, status=payment.status, currency=payment.currency,
-                        amount=domain.money(payment.amount), received=domain.money(payment.captured_amount or 0),
+                        amount=amounts.money(payment.amount), received=amounts.money(payment.captured_amount or 0),
                         order_status=payment.order_status)
 
 
@@ -63,17 +63,17 @@ def book(uow, payment, effect, actor, entry, action):
     payment.overpaid_amount = effect.overpaid_amount or None
     currency = payment.currency
     details = {"entry_reference": entry.entry_reference, "import_id": entry.import_id,
-               "amount": str(domain.shown(entry.amount, currency)), "currency": entry.currency,
-               "received": str(domain.shown(effect.received, currency)),
-               "open_amount": str(domain.shown(effect.open_amount, currency)),
-               "overpaid_amount": str(domain.shown(effect.overpaid_amount, currency)),
+               "amount": str(amounts.shown(entry.amount, currency)), "currency": entry.currency,
+               "received": str(amounts.shown(effect.received, currency)),
+               "open_amount": str(amounts.shown(effect.open_amount, currency)),
+               "overpaid_amount": str(amounts.shown(effect.overpaid_amount, currency)),
                "outcome": effect.outcome}
     reason = f"Bank statement entry {entry.entry_reference}" + (f": {effect.reason}" if effect.reason else ".")
     if effect.status != payment.status:
-        _set_status(uow, payment, effect.status, actor, reason, action=action, details=details, flush=False)
+        set_status(uow, payment, effect.status, actor, reason, action=action, details=details, flush=False)
     else:
-        _touch(payment)
-        _audit(uow.session, payment.order_reference, actor, action, payment.status, payment.status, reason, details)
+        touch(payment)
+        audit(uow.session, payment.order_reference, actor, action, payment.status, payment.status, reason, details)
 
 
 def now():

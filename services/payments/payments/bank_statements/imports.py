@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 
 from oms_common.problems import NotFound
 
-from .. import domain
+from .. import amounts
 from ..models import BankStatementEntry, BankStatementImport, Payment
 from . import matching, parse
 from .booking import CHUNK, DeferredEvents, bank_actor, book, facts, lock_payments, now
@@ -102,7 +102,7 @@ def _item(transaction, outcome, order_reference, reason):
 def _entry(import_id, transaction):
     return BankStatementEntry(
         import_id=import_id, entry_key=transaction.key, entry_reference=transaction.entry_reference,
-        booking_date=transaction.booking_date, reversal=transaction.reversal, amount=domain.money(transaction.amount),
+        booking_date=transaction.booking_date, reversal=transaction.reversal, amount=amounts.money(transaction.amount),
         currency=transaction.currency, payment_reference=transaction.structured_reference,
         remittance_text=transaction.remittance_text, debtor_name=transaction.debtor_name,
         outcome=matching.UNMATCHED, created_at=now())

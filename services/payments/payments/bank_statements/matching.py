@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from oms_common import payment_references
 
-from ..domain import shown
+from ..amounts import shown
 
 ZERO = Decimal("0.000")
 CREDITABLE = ("unpaid", "announced", "partially_paid", "paid")

@@ -4,8 +4,8 @@ from sqlalchemy import select
 
 from oms_common.problems import Conflict, NotFound, ValidationFailed, load
 
-from .. import domain
-from ..handlers import payment_view
+from .. import amounts
+from ..changes import payment_view
 from ..models import BankStatementEntry
 from . import matching
 from .booking import bank_actor, book, facts, lock_payments, now
@@ -14,7 +14,7 @@ from .schemas import AssignSchema, EntrySchema, UnmatchedQuerySchema
 
 def entry_view(entry):
     view = EntrySchema().dump(entry)
-    view["amount"] = str(domain.shown(entry.amount, entry.currency))
+    view["amount"] = str(amounts.shown(entry.amount, entry.currency))
     return view
 
 
@@ -48,7 +48,7 @@ def assign(source, entry_id, data, actor=None):
         if payment is None:
             raise ValidationFailed(f"No payment for order '{reference}'.",
                                    {"order_reference": [f"No payment for order '{reference}'."]})
-        effect = matching.credit_effect(facts(payment), domain.money(entry.amount), entry.currency)
+        effect = matching.credit_effect(facts(payment), amounts.money(entry.amount), entry.currency)
         if effect.outcome == matching.UNMATCHED:
             raise Conflict(effect.reason, {"order_reference": [effect.reason]})
         entry.outcome, entry.order_reference = effect.outcome, payment.order_reference

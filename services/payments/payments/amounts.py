@@ -1,0 +1,49 @@
+"""Money arithmetic of a payment: stored amounts, PSP minor units, what answers show, what is left.
+
+Plain Python on purpose, like ``domain``: no framework, no database, no PSP SDK.
+"""
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from . import currencies
+
+# Amounts are kept with three decimals (KWD, BHD, …); see currencies.py for the PSPs' units.
+MONEY_STEP = Decimal("0.001")
+ZERO = Decimal("0.000")
+
+
+def money(value: Any) -> Decimal:
+    return Decimal(value).quantize(MONEY_STEP, rounding=ROUND_HALF_UP)
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """Decimal amount → integer minor units as Stripe counts them (CurrencyError if it cannot)."""
+    return currencies.to_stripe_minor(amount, currency)
+
+
+def from_minor(minor: int, currency: str) -> Decimal:
+    return currencies.from_stripe_minor(minor, currency)
+
+
+def shown(amount: Any, currency: str) -> Decimal | None:
+    """The amount as answers show it: two decimals, three for three-decimal currencies."""
+    if amount is None:
+        return None
+    return Decimal(amount).quantize(Decimal(1).scaleb(-currencies.display_places(currency)),
+                                    rounding=ROUND_HALF_UP)
+
+
+def refundable(captured: Any, refunded: Any) -> Decimal:
+    return money(captured) - money(refunded)
+
+
+def pending_refunds(refunds: Iterable[Any]) -> Decimal:
+    """What refunds still pending at the PSP hold back from what can be refunded."""
+    return sum((money(r.amount) for r in refunds if r.kind == "refund" and r.status == "pending"), ZERO)
+
+
+def counted_refunds(refunds: Iterable[Any]) -> Decimal:
+    """What has gone back for good: succeeded refunds and lost disputes."""
+    return sum((money(r.amount) for r in refunds if r.kind in ("refund", "dispute") and r.status == "succeeded"),
+               ZERO)

@@ -1,0 +1,125 @@
+"""The one way a payment changes, shared by every use case: the locked row, its version, its
+audit row, the status change that writes ``payment_status_changed`` to the outbox in the same
+transaction, the answer the payment is dumped as, and the problem a domain refusal becomes.
+"""
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from oms_common.audit import audit_columns
+from oms_common.db import SessionSource, UnitOfWork, utcnow
+from oms_common.problems import Conflict, NotFound, Problem, ValidationFailed
+
+from . import amounts, domain
+from .models import Payment, PaymentAudit
+from .schemas import PaymentSchema
+
+_payment_dump = PaymentSchema()
+
+VIEW_COLUMNS = (
+    "order_reference", "method", "provider", "status", "currency", "amount", "captured_amount",
+    "refunded_amount", "psp_reference", "psp_capture_id", "completed_by_hand_reference", "order_status",
+    "dunning_level", "failure_reason", "sequence", "version", "created_at", "updated_at", "status_changed_at",
+    "psp_charge_id", "psp_capture_status", "dispute_id", "dispute_status", "dispute_amount", "dispute_reason",
+    "dispute_evidence_due_by", "capture_mode", "authorized_at", "authorization_expires_at",
+    "authorization_expired_at", "qr_reference", "creditor_reference", "overpaid_amount")
+MONEY_FIELDS = ("amount", "captured_amount", "refunded_amount", "refundable_amount", "dispute_amount",
+                "overpaid_amount")
+REFUND_COLUMNS = ("kind", "status", "psp_refund_id", "reason", "actor", "created_at", "failure_reason")
+
+
+def as_problem(error: domain.DomainError) -> Problem:
+    """A domain refusal as callers have always been told it: 422 for an impossible amount,
+    409 otherwise, per field where the rule names one."""
+    if isinstance(error, domain.InvalidAmount):
+        return ValidationFailed(str(error), {error.field: [str(error)]})
+    if error.field:
+        return Conflict(str(error), {error.field: [error.detail]})
+    return Conflict(str(error))
+
+
+def find_payment(session: Session, reference: Any, lock: bool = True) -> Payment | None:
+    if not reference:
+        return None
+    query = select(Payment).where(Payment.order_reference == str(reference))
+    if lock:
+        query = query.with_for_update()
+    return session.execute(query).scalar_one_or_none()
+
+
+def lock_payment(session: Session, reference: Any) -> Payment:
+    payment = find_payment(session, reference)
+    if payment is None:
+        raise NotFound(f"No payment for order '{reference}'.")
+    return payment
+
+
+def audit(session: Session, reference: str, actor: dict[str, Any], action: str, from_status: str | None = None,
+          to_status: str | None = None, reason: str | None = None, details: dict[str, Any] | None = None) -> None:
+    session.add(PaymentAudit(order_reference=reference, action=action, from_status=from_status,
+                             to_status=to_status, reason=reason, details=details, **audit_columns(actor)))
+
+
+@contextmanager
+def payment_change(source: SessionSource, reference: Any) -> Iterator[tuple[UnitOfWork, Payment]]:
+    """One unit of work over the locked payment of ``reference`` (404 when it has none). A domain
+    refusal raised inside becomes its problem; what was not committed is rolled back."""
+    with source.unit_of_work() as uow:
+        payment = lock_payment(uow.session, reference)
+        try:
+            yield uow, payment
+        except domain.DomainError as error:
+            raise as_problem(error) from None
+
+
+def touch(payment: Payment) -> None:
+    payment.version += 1
+    payment.updated_at = utcnow()
+
+
+def set_status(uow: Any, payment: Payment, target: str, actor: dict[str, Any], reason: str | None = None,
+               action: str = "status_changed", details: dict[str, Any] | None = None, flush: bool = True) -> None:
+    """The one place a payment changes: audit entry plus payment_status_changed in the outbox.
+
+    ``uow`` is the unit of work (or a stand-in with its ``session`` and ``emit``).
+    ``flush=False`` leaves the rows to the transaction's next flush: a bank statement books
+    thousands of payments in one transaction, and one flush writes them in batches."""
+    previous = payment.status
+    payment.status = target
+    payment.sequence = (payment.sequence or 0) + 1
+    payment.status_changed_at = utcnow()
+    touch(payment)
+    if flush:
+        uow.session.flush()
+    audit(uow.session, payment.order_reference, actor, action, previous, target, reason, details)
+    uow.emit("payment_status_changed", {
+        "order_reference": payment.order_reference, "status": target, "previous_status": previous,
+        "sequence": payment.sequence, "actor": actor, "reason": reason, "payment": payment_view(payment),
+    })
+
+
+def payment_view(payment: Payment, configuration: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The payment as callers see it; with ``configuration`` (reads.provider_configuration), the
+    operations are narrowed to what the configured provider can do, and the ones left out
+    for want of settings are named with the reason."""
+    view = {column: getattr(payment, column) for column in VIEW_COLUMNS}
+    view["authorization_expired"] = payment.authorization_expired_at is not None
+    view["refundable_amount"] = amounts.refundable(payment.captured_amount or 0, payment.refunded_amount or 0)
+    for field in MONEY_FIELDS:
+        view[field] = amounts.shown(view[field], payment.currency)
+    view["pending_refund_amount"] = amounts.shown(amounts.pending_refunds(payment.refunds), payment.currency)
+    view["disputed"] = payment.status == "disputed"
+    view["refunds"] = [dict({c: getattr(r, c) for c in REFUND_COLUMNS},
+                            amount=amounts.shown(r.amount, payment.currency)) for r in payment.refunds]
+    view["capabilities"] = sorted(domain.CAPABILITIES[payment.provider])
+    state = (configuration or {}).get("providers", {}).get(payment.provider) or {"configured": True}
+    facts = (payment.provider, payment.status, payment.captured_amount or 0, payment.refunded_amount or 0,
+             payment.dunning_level)
+    view["allowed_operations"] = domain.allowed_operations(*facts, provider_configured=state["configured"])
+    view["operations_unavailable"] = {
+        operation: state["reason"] for operation in domain.allowed_operations(*facts)
+        if operation not in view["allowed_operations"]}
+    return _payment_dump.dump(view)
