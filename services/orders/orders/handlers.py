@@ -26,9 +26,10 @@ from . import domain, tax
 from .models import (
     Customer, IdempotencyKey, InvoiceNumberRequest, NumberSequence, Order, OrderHistory, OrderLine,
 )
-from .schemas import (
+from .schemas.answers import OrderSchema
+from .schemas.inputs import (
     BulkStatusSchema, CancelSchema, CreateOrderSchema, InvoiceNumberSchema, MergeCustomersSchema,
-    NumberingSchema, OrderSchema, PaymentStatusEventSchema, ReassignCustomerSchema, ReplaceLinesSchema,
+    NumberingSchema, PaymentStatusEventSchema, ReassignCustomerSchema, ReplaceLinesSchema,
     SessionSchema, ShipSchema, StatusChangeSchema,
 )
 
