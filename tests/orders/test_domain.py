@@ -1,11 +1,9 @@
 """Unit tests of the order's rules (services/orders/orders/domain.py): no I/O at all."""
-from decimal import Decimal
-
 import pytest
 
 from oms_contracts.values import PAYMENT_STATUSES
 from orders import domain
-from orders.domain import IllegalTransition, NumberingRefused, SessionMismatch
+from orders.domain import IllegalTransition, SessionMismatch
 
 # Every legal move with an operation allowed to make it.
 LEGAL = [
@@ -118,94 +116,6 @@ def test_is_final(status, final):
 def test_status_and_payment_status_after_submit(method, status, payment_status):
     assert domain.status_after_submit(method) == status
     assert domain.initial_payment_status(method) == payment_status
-
-
-# ---------------------------------------------------------------- money
-
-@pytest.mark.parametrize("value,expected", [
-    ("0.005", "0.01"),     # half up, not banker's rounding
-    ("0.015", "0.02"),
-    ("2.675", "2.68"),
-    (2.675, "2.68"),       # a float must not round the wrong way (2.67499999…)
-    ("1", "1.00"),
-    ("-0.005", "-0.01"),
-    (Decimal("19.994"), "19.99"),
-])
-def test_money_rounds_half_up_to_cents(value, expected):
-    assert domain.money(value) == Decimal(expected)
-    assert str(domain.money(value)) == expected
-
-
-def test_line_total_multiplies_then_rounds_once():
-    assert domain.line_total(3, "0.335") == Decimal("1.01")  # 1.005 → 1.01, not 3 × 0.34
-    assert domain.line_total(2, "9.95") == Decimal("19.90")
-
-
-def test_order_totals_sum_rounded_lines_and_shipping():
-    subtotal, total = domain.order_totals([(3, "0.335"), (1, "10"), (2, "0.125")], "7.005")
-    assert subtotal == Decimal("11.26")   # 1.01 + 10.00 + 0.25
-    assert total == Decimal("18.27")      # + 7.01
-
-
-def test_order_totals_of_free_order():
-    assert domain.order_totals([(1, "0")], "0") == (Decimal("0.00"), Decimal("0.00"))
-
-
-# ---------------------------------------------------------------- numbering
-
-@pytest.mark.parametrize("start_at,last_issued,expected", [
-    (100000, None, 100000),   # first number is the start
-    (100000, 100000, 100001),
-    (100000, 100041, 100042),
-    (500000, 100041, 500000),  # a raised start jumps ahead
-])
-def test_next_number(start_at, last_issued, expected):
-    assert domain.next_number(start_at, last_issued) == expected
-
-
-@pytest.mark.parametrize("new_start,last_issued", [(1, None), (5, 4), (1000, 999), (50, None)])
-def test_new_start_above_last_issued_is_accepted(new_start, last_issued):
-    domain.check_new_start("invoice_number_start", new_start, last_issued)
-
-
-@pytest.mark.parametrize("new_start,last_issued", [(0, None), (-3, None), (4, 4), (3, 4)])
-def test_new_start_not_above_last_issued_is_refused_naming_the_field(new_start, last_issued):
-    with pytest.raises(NumberingRefused) as refused:
-        domain.check_new_start("order_reference_start", new_start, last_issued)
-    assert refused.value.field == "order_reference_start"
-
-
-@pytest.mark.parametrize("last_value, is_called, recorded_last, expected", [
-    (100000, False, None, (None, 100000)),      # fresh: nothing drawn yet
-    (100041, True, None, (100041, 100042)),     # drawn from
-    (200000, False, 100041, (100041, 200000)),  # moved to a new start, not drawn from since
-])
-def test_sequence_position(last_value, is_called, recorded_last, expected):
-    assert domain.sequence_position(last_value, is_called, recorded_last) == expected
-
-
-@pytest.mark.parametrize("new_start, next_to_issue, expected", [
-    (200000, 100042, 200000),  # forward: the sequence moves there
-    (100042, 100042, None),    # where it stands already
-    (150000, 200000, None),    # a lower start never takes the sequence back
-])
-def test_moved_sequence_start_only_moves_forward(new_start, next_to_issue, expected):
-    assert domain.moved_sequence_start(new_start, next_to_issue) == expected
-
-
-def test_invoice_number_format():
-    assert domain.format_invoice_number("R-", 17) == "R-17"
-    assert domain.format_invoice_number("", 17) == "17"
-    assert domain.format_invoice_number(None, 17) == "17"
-
-
-def test_external_invoice_number_only_while_generation_is_off():
-    with pytest.raises(NumberingRefused) as refused:
-        domain.check_external_invoice_number(True, None, "new")
-    assert refused.value.field == "invoice_number"
-    with pytest.raises(NumberingRefused):
-        domain.check_external_invoice_number(False, None, "open")
-    domain.check_external_invoice_number(False, None, "new")
 
 
 # ---------------------------------------------------------------- open orders (sessions)

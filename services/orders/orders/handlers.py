@@ -22,7 +22,7 @@ from oms_common.problems import Conflict, NotFound, ServiceUnavailable, Validati
 from oms_contracts.actors import load_actor
 from oms_contracts.customers import customer_number, parse_customer_ref
 
-from . import domain, tax
+from . import domain, money, numbering_rules, tax
 from .models import (
     Customer, IdempotencyKey, InvoiceNumberRequest, NumberSequence, Order, OrderHistory, OrderLine,
 )
@@ -39,7 +39,7 @@ MAX_IDEMPOTENCY_KEY = 200  # the column's width
 
 def as_problem(error):
     """The domain's refusals, as the problems callers understand."""
-    if isinstance(error, domain.NumberingRefused):
+    if isinstance(error, numbering_rules.NumberingRefused):
         return Conflict(str(error), {error.field: [str(error)]})
     return Conflict(str(error))
 
@@ -112,7 +112,7 @@ def _next_reference(session):
 def _reference_position(session, reference_row):
     """(last reference issued, next one) as the sequence stands."""
     last_value, is_called = session.execute(_REFERENCE_POSITION).one()
-    return domain.sequence_position(last_value, is_called, reference_row.last_issued)
+    return numbering_rules.sequence_position(last_value, is_called, reference_row.last_issued)
 
 
 def _invoice_placeholder(session, order):
@@ -239,8 +239,8 @@ def _resolve_customer(session, payload):
 def _build_lines(lines):
     return [
         OrderLine(position=index, article_number=line["article_number"], name=line["name"],
-                  quantity=line["quantity"], unit_price=domain.money(line["unit_price"]),
-                  line_total=domain.line_total(line["quantity"], line["unit_price"]))
+                  quantity=line["quantity"], unit_price=money.money(line["unit_price"]),
+                  line_total=money.line_total(line["quantity"], line["unit_price"]))
         for index, line in enumerate(lines, start=1)
     ]
 
@@ -249,7 +249,7 @@ def _create(uow, payload, actor):
     session = uow.session
     customer = _resolve_customer(session, payload)
     now = utcnow()
-    subtotal, total = domain.order_totals(
+    subtotal, total = money.order_totals(
         [(line["quantity"], line["unit_price"]) for line in payload["lines"]], payload["shipping_cost"])
     submit = payload["submit"]
     status = domain.status_after_submit(payload["payment_method"]) if submit else "open"
@@ -261,7 +261,7 @@ def _create(uow, payload, actor):
         status=status, payment_status=payment_status,
         payment_status_rank=domain.PAYMENT_STATUS_RANK[payment_status],
         payment_method=payload["payment_method"], currency=payload["currency"],
-        subtotal=subtotal, shipping_cost=domain.money(payload["shipping_cost"]), total=total,
+        subtotal=subtotal, shipping_cost=money.money(payload["shipping_cost"]), total=total,
         billing_address=payload["billing_address"], shipping_address=payload["shipping_address"],
         session_id=payload.get("session_id"), paused=False, version=1,
         created_at=now, updated_at=now, submitted_at=now if submit else None,
@@ -311,12 +311,12 @@ def replace_lines(source, reference, data, actor=None):
             domain.check_session_may_edit(order.status, order.session_id, order.paused, payload["session_id"])
         except domain.DomainError as error:
             raise as_problem(error) from None
-        errors = domain.amount_place_errors(domain.line_amounts(payload["lines"]), order.currency)
+        errors = money.amount_place_errors(money.line_amounts(payload["lines"]), order.currency)
         if errors:
             raise ValidationFailed(f"Invalid input: {', '.join(sorted(errors))}", errors)
         before = [(line.article_number, line.quantity) for line in order.lines]
         order.lines = _build_lines(payload["lines"])
-        order.subtotal, order.total = domain.order_totals(
+        order.subtotal, order.total = money.order_totals(
             [(line["quantity"], line["unit_price"]) for line in payload["lines"]], order.shipping_cost)
         _retax(order, payload["lines"])
         _touch(order)
@@ -629,8 +629,8 @@ def _numbering_dump(reference, invoice, reference_position):
         "last_order_reference": last_reference,
         "last_invoice_number": invoice.last_issued,
         "next_order_reference": next_reference,
-        "next_invoice_number": domain.format_invoice_number(
-            invoice.prefix, domain.next_number(invoice.start_at, invoice.last_issued)),
+        "next_invoice_number": numbering_rules.format_invoice_number(
+            invoice.prefix, numbering_rules.next_number(invoice.start_at, invoice.last_issued)),
     }
 
 
@@ -645,8 +645,8 @@ def update_numbering(source, data, actor=None):
         for field, name in (("order_reference_start", "reference"), ("invoice_number_start", "invoice")):
             if field in payload and payload[field] != sequences[name].start_at:
                 try:
-                    domain.check_new_start(field, payload[field], last_issued[name])
-                except domain.NumberingRefused as error:
+                    numbering_rules.check_new_start(field, payload[field], last_issued[name])
+                except numbering_rules.NumberingRefused as error:
                     raise as_problem(error) from None
         if "order_reference_start" in payload:
             sequences["reference"].start_at = payload["order_reference_start"]
@@ -656,7 +656,7 @@ def update_numbering(source, data, actor=None):
             sequences["invoice"].prefix = payload["invoice_prefix"]
         if "invoice_numbers_enabled" in payload:
             sequences["invoice"].enabled = payload["invoice_numbers_enabled"]
-        moved_to = domain.moved_sequence_start(sequences["reference"].start_at, next_reference)
+        moved_to = numbering_rules.moved_sequence_start(sequences["reference"].start_at, next_reference)
         if moved_to is not None:
             sequences["reference"].last_issued = last_reference
             next_reference = moved_to
@@ -678,8 +678,8 @@ def set_external_invoice_number(source, reference, data, actor=None):
         order = _lock_order(uow.session, reference)
         invoice = uow.session.get(NumberSequence, "invoice")
         try:
-            domain.check_external_invoice_number(invoice.enabled, order.invoice_number, order.status)
-        except domain.NumberingRefused as error:
+            numbering_rules.check_external_invoice_number(invoice.enabled, order.invoice_number, order.status)
+        except numbering_rules.NumberingRefused as error:
             raise as_problem(error) from None
         if order.invoice_number and not order.invoice_number_external:
             raise Conflict("This order already has an invoice number issued by OMS.",

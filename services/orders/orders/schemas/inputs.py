@@ -12,7 +12,7 @@ from oms_common.fields import StrictSchema, text
 from oms_contracts.customers import parse_customer_ref
 from oms_contracts.values import LANGUAGES, ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
 
-from ..domain import amount_place_errors, line_amounts
+from ..money import amount_place_errors, line_amounts
 
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code such as CHF.")
 MAX_PRICE = 10**9
