@@ -1,9 +1,11 @@
 """Unit tests of the order's rules (services/orders/orders/domain.py): no I/O at all."""
+from types import SimpleNamespace
+
 import pytest
 
 from oms_contracts.values import PAYMENT_STATUSES
 from orders import domain
-from orders.domain import IllegalTransition, SessionMismatch
+from orders.domain import CustomerRefused, HoldRefused, IllegalTransition, SessionMismatch
 
 # Every legal move with an operation allowed to make it.
 LEGAL = [
@@ -136,6 +138,80 @@ def test_session_edit_refused(status, attached, paused, asking, error):
         domain.check_session_may_edit(status, attached, paused, asking)
 
 
+def _cart(status="open", paused=False, session_id="sess-1"):
+    return SimpleNamespace(status=status, paused=paused, session_id=session_id)
+
+
+def test_move_sets_the_status_it_allows_and_answers_the_one_left():
+    order = SimpleNamespace(status="new")
+    assert domain.move(order, "shipped") == "new"
+    assert order.status == "shipped"
+
+
+def test_move_refused_leaves_the_status():
+    order = SimpleNamespace(status="open")
+    with pytest.raises(IllegalTransition):
+        domain.move(order, "new")  # a plain status change does not check out a cart
+    assert order.status == "open"
+    assert domain.move(order, "new", through="submit") == "open"
+
+
+def test_pause_takes_the_order_off_its_session():
+    order = _cart()
+    assert domain.pause(order) == "sess-1"
+    assert (order.paused, order.session_id) == (True, None)
+
+
+@pytest.mark.parametrize("order,message", [
+    (_cart(status="new"), "Only open orders can be paused; this one is 'new'."),
+    (_cart(paused=True, session_id=None), "The order is already paused."),
+])
+def test_pause_refused(order, message):
+    with pytest.raises(HoldRefused) as refused:
+        domain.pause(order)
+    assert str(refused.value) == message
+
+
+def test_assign_gives_a_paused_order_to_a_session():
+    order = _cart(paused=True, session_id=None)
+    domain.assign(order, "sess-2")
+    assert (order.paused, order.session_id) == (False, "sess-2")
+
+
+@pytest.mark.parametrize("order,message", [
+    (_cart(status="cancelled", paused=True), "Only open orders can be assigned; this one is 'cancelled'."),
+    (_cart(), "Pause the order before assigning it to another session."),
+])
+def test_assign_refused(order, message):
+    with pytest.raises(HoldRefused) as refused:
+        domain.assign(order, "sess-2")
+    assert str(refused.value) == message and refused.value.errors == {}
+
+
+# ---------------------------------------------------------------- customers
+
+def test_reassign_to_the_same_customer_is_refused_naming_the_field():
+    domain.check_reassign(7, 8)
+    with pytest.raises(CustomerRefused) as refused:
+        domain.check_reassign(7, 7)
+    assert refused.value.errors == {"customer_id": ["Already the order's customer."]}
+
+
+def test_merge_rules():
+    domain.check_merge(7, 8)
+    with pytest.raises(CustomerRefused) as refused:
+        domain.check_merge(7, 7)
+    assert refused.value.errors == {"into": ["Same as the customer merged."]}
+    domain.check_mergeable(7, None)
+    with pytest.raises(CustomerRefused) as refused:
+        domain.check_mergeable(7, 9)
+    assert str(refused.value) == "Customer 7 was already merged into 9." and refused.value.errors == {}
+    domain.check_takes_orders(8, None)
+    with pytest.raises(CustomerRefused) as refused:
+        domain.check_takes_orders(8, 9)
+    assert refused.value.errors == {"into": ["A retired customer takes no orders."]}
+
+
 # ---------------------------------------------------------------- payment read copy
 
 @pytest.mark.parametrize("current,incoming,applies", [
@@ -143,6 +219,13 @@ def test_session_edit_refused(status, attached, paused, asking, error):
 ])
 def test_payment_update_applies_only_when_newer(current, incoming, applies):
     assert domain.payment_update_applies(current, incoming) is applies
+
+
+def test_taking_a_payment_status_keeps_its_rank_and_sequence():
+    order = SimpleNamespace(payment_status="pending", payment_status_rank=2, payment_status_sequence=None)
+    assert domain.take_payment_status(order, "paid", 3) == "pending"
+    assert (order.payment_status, order.payment_status_rank, order.payment_status_sequence) == (
+        "paid", domain.PAYMENT_STATUS_RANK["paid"], 3)
 
 
 @pytest.mark.parametrize("order_status,payment_status,expected", [

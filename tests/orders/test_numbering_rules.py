@@ -2,7 +2,7 @@
 import pytest
 
 from orders import numbering_rules
-from orders.numbering_rules import NumberingRefused
+from orders.numbering_rules import InvoiceNumberTaken, NumberingRefused
 
 
 @pytest.mark.parametrize("start_at,last_issued,expected", [
@@ -59,3 +59,18 @@ def test_external_invoice_number_only_while_generation_is_off():
         numbering_rules.check_external_invoice_number(False, None, "open")
     numbering_rules.check_external_invoice_number(False, None, "new")
 
+
+def test_an_oms_invoice_number_is_never_replaced_by_an_external_one():
+    numbering_rules.check_external_invoice_number(False, "EXT-1", "new", current_is_external=True)
+    with pytest.raises(NumberingRefused) as refused:
+        numbering_rules.check_external_invoice_number(False, "R-17", "new", current_is_external=False)
+    assert refused.value.errors == {"invoice_number": ["Already issued by OMS."]}
+
+
+def test_an_invoice_number_belongs_to_one_order():
+    numbering_rules.check_invoice_number_free("EXT-1", None)
+    with pytest.raises(InvoiceNumberTaken) as refused:
+        numbering_rules.check_invoice_number_free("EXT-1", "100042")
+    assert str(refused.value) == "Invoice number EXT-1 belongs to order 100042."
+    assert refused.value.errors == {"invoice_number": ["Already used by another order."]}
+    assert str(InvoiceNumberTaken("EXT-1")) == "Invoice number EXT-1 is already used."

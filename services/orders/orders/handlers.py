@@ -39,9 +39,7 @@ MAX_IDEMPOTENCY_KEY = 200  # the column's width
 
 def as_problem(error):
     """The domain's refusals, as the problems callers understand."""
-    if isinstance(error, numbering_rules.NumberingRefused):
-        return Conflict(str(error), {error.field: [str(error)]})
-    return Conflict(str(error))
+    return Conflict(str(error), error.errors)
 
 
 def _lock_order(session, reference):
@@ -341,15 +339,13 @@ def submit_order(source, reference, data, actor=None):
                                           action="submitted")
         except domain.DomainError as error:
             raise as_problem(error) from None
-        previous = order.status
         target = domain.status_after_submit(order.payment_method)
+        # the count rows now, the invoice sequence inside COMMIT: the same lock order as create
+        _move_count(uow.session, order, new_status=target)  # a refused move rolls this back
         try:
-            domain.check_transition(previous, target, through="submit")
+            previous = domain.move(order, target, through="submit")
         except domain.DomainError as error:
             raise as_problem(error) from None
-        # the count rows now, the invoice sequence inside COMMIT: the same lock order as create
-        _move_count(uow.session, order, new_status=target)
-        order.status = target
         order.submitted_at = utcnow()
         _touch(order)
         placeholder = _invoice_placeholder(uow.session, order)
@@ -372,13 +368,10 @@ def pause_order(source, reference, data, actor=None):
     with source.unit_of_work() as uow:
         order = _lock_order(uow.session, reference)
         _check_version(order, data.get("version"))
-        if order.status != "open":
-            raise Conflict(f"Only open orders can be paused; this one is '{order.status}'.")
-        if order.paused:
-            raise Conflict("The order is already paused.")
-        previous_session = order.session_id
-        order.paused = True
-        order.session_id = None
+        try:
+            previous_session = domain.pause(order)
+        except domain.DomainError as error:
+            raise as_problem(error) from None
         _touch(order)
         _audit(uow.session, order, actor, "paused", details={"session_id": previous_session})
         uow.emit("order_updated", _event(order, actor))
@@ -393,12 +386,10 @@ def assign_order(source, reference, data, actor=None):
     with source.unit_of_work() as uow:
         order = _lock_order(uow.session, reference)
         _check_version(order, payload.get("version"))
-        if order.status != "open":
-            raise Conflict(f"Only open orders can be assigned; this one is '{order.status}'.")
-        if not order.paused:
-            raise Conflict("Pause the order before assigning it to another session.")
-        order.paused = False
-        order.session_id = payload["session_id"]
+        try:
+            domain.assign(order, payload["session_id"])
+        except domain.DomainError as error:
+            raise as_problem(error) from None
         _touch(order)
         _audit(uow.session, order, actor, "assigned", details={"session_id": payload["session_id"]})
         uow.emit("order_updated", _event(order, actor))
@@ -449,13 +440,11 @@ def cancel_expired_open_orders(source, ttl_seconds, batch_size=100, now=None):
 # ---------------------------------------------------------------- status changes
 
 def _change_status(uow, order, target, actor, notify=False, reason=None, tracking_number=None, through="status"):
+    _move_count(uow.session, order, new_status=target)  # a refused move rolls this back
     try:
-        domain.check_transition(order.status, target, through=through)
+        previous = domain.move(order, target, through=through)
     except domain.DomainError as error:
         raise as_problem(error) from None
-    previous = order.status
-    _move_count(uow.session, order, new_status=target)
-    order.status = target
     if target == "shipped" and tracking_number:
         order.tracking_number = tracking_number
     _touch(order)
@@ -555,9 +544,10 @@ def reassign_customer(source, reference, data, actor=None):
         order = _lock_order(uow.session, reference)
         _check_version(order, payload.get("version"))
         customer = _active_customer(uow.session, payload["customer_id"], "customer_id")
-        if customer.id == order.customer_id:
-            raise Conflict("The order already belongs to this customer.",
-                           {"customer_id": ["Already the order's customer."]})
+        try:
+            domain.check_reassign(order.customer_id, customer.id)
+        except domain.DomainError as error:
+            raise as_problem(error) from None
         before = _move_to_customer(uow.session, order, customer)
         _audit(uow.session, order, actor, "customer_reassigned", reason=payload.get("reason"),
                details={"from": before["id"], "to": customer.id, "from_customer": before,
@@ -575,8 +565,10 @@ def merge_customers(source, customer_id, data, actor=None):
     duplicate_id = parse_customer_ref(customer_id)
     if duplicate_id is None:
         raise NotFound(f"No customer with id {customer_id!r}.")
-    if duplicate_id == payload["into"]:
-        raise Conflict("A customer cannot be merged into itself.", {"into": ["Same as the customer merged."]})
+    try:
+        domain.check_merge(duplicate_id, payload["into"])
+    except domain.DomainError as error:
+        raise as_problem(error) from None
     with source.unit_of_work() as uow:
         session = uow.session
         # both customer rows in id order: two opposite merges wait instead of deadlocking
@@ -586,14 +578,14 @@ def merge_customers(source, customer_id, data, actor=None):
         duplicate = locked.get(duplicate_id)
         if duplicate is None:
             raise NotFound(f"No customer with id {duplicate_id}.")
-        if duplicate.merged_into_id is not None:
-            raise Conflict(f"Customer {duplicate_id} was already merged into {duplicate.merged_into_id}.")
         kept = locked.get(payload["into"])
-        if kept is None:
-            raise ValidationFailed("Unknown customer.", {"into": ["No such customer."]})
-        if kept.merged_into_id is not None:
-            raise Conflict(f"Customer {kept.id} is retired (merged into {kept.merged_into_id}); merge into that one.",
-                           {"into": ["A retired customer takes no orders."]})
+        try:
+            domain.check_mergeable(duplicate_id, duplicate.merged_into_id)
+            if kept is None:
+                raise ValidationFailed("Unknown customer.", {"into": ["No such customer."]})
+            domain.check_takes_orders(kept.id, kept.merged_into_id)
+        except domain.DomainError as error:
+            raise as_problem(error) from None
         orders = session.execute(
             select(Order).where(Order.customer_id == duplicate_id).order_by(Order.id).with_for_update()
         ).scalars().all()
@@ -678,18 +670,13 @@ def set_external_invoice_number(source, reference, data, actor=None):
         order = _lock_order(uow.session, reference)
         invoice = uow.session.get(NumberSequence, "invoice")
         try:
-            numbering_rules.check_external_invoice_number(invoice.enabled, order.invoice_number, order.status)
+            numbering_rules.check_external_invoice_number(invoice.enabled, order.invoice_number, order.status,
+                                                          order.invoice_number_external)
+            numbering_rules.check_invoice_number_free(payload["invoice_number"], uow.session.execute(
+                select(Order.reference).where(Order.invoice_number == payload["invoice_number"], Order.id != order.id)
+            ).scalar_one_or_none())
         except numbering_rules.NumberingRefused as error:
             raise as_problem(error) from None
-        if order.invoice_number and not order.invoice_number_external:
-            raise Conflict("This order already has an invoice number issued by OMS.",
-                           {"invoice_number": ["Already issued by OMS."]})
-        taken = uow.session.execute(
-            select(Order.reference).where(Order.invoice_number == payload["invoice_number"], Order.id != order.id)
-        ).scalar_one_or_none()
-        if taken:
-            raise Conflict(f"Invoice number {payload['invoice_number']} belongs to order {taken}.",
-                           {"invoice_number": ["Already used by another order."]})
         previous = order.invoice_number
         order.invoice_number = payload["invoice_number"]
         order.invoice_number_external = True
@@ -702,8 +689,7 @@ def set_external_invoice_number(source, reference, data, actor=None):
             uow.commit()
         except IntegrityError:
             # another order took the same number between our check and our commit
-            raise Conflict(f"Invoice number {payload['invoice_number']} is already used.",
-                           {"invoice_number": ["Already used by another order."]}) from None
+            raise as_problem(numbering_rules.InvoiceNumberTaken(payload["invoice_number"])) from None
         return result
 
 
@@ -725,11 +711,8 @@ def apply_payment_status(source, event):
                    reason="An older payment update arrived late and was ignored.")
             uow.commit()
             return False
-        previous = order.payment_status
         _move_count(uow.session, order, new_payment_status=payload["status"])
-        order.payment_status = payload["status"]
-        order.payment_status_rank = domain.PAYMENT_STATUS_RANK[payload["status"]]
-        order.payment_status_sequence = payload["sequence"]
+        previous = domain.take_payment_status(order, payload["status"], payload["sequence"])
         _touch(order)
         _audit(uow.session, order, actor, "payment_status_changed", previous, payload["status"], payload.get("reason"))
         next_status = domain.status_after_payment(order.status, payload["status"])
