@@ -1,11 +1,11 @@
 """Unit tests of the order's rules (services/orders/orders/domain.py): no I/O at all."""
-from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
 from oms_contracts.values import PAYMENT_STATUSES
 from orders import domain
-from orders.domain import IllegalTransition, NumberingRefused, SessionMismatch
+from orders.domain import CustomerRefused, HoldRefused, IllegalTransition, SessionMismatch
 
 # Every legal move with an operation allowed to make it.
 LEGAL = [
@@ -120,94 +120,6 @@ def test_status_and_payment_status_after_submit(method, status, payment_status):
     assert domain.initial_payment_status(method) == payment_status
 
 
-# ---------------------------------------------------------------- money
-
-@pytest.mark.parametrize("value,expected", [
-    ("0.005", "0.01"),     # half up, not banker's rounding
-    ("0.015", "0.02"),
-    ("2.675", "2.68"),
-    (2.675, "2.68"),       # a float must not round the wrong way (2.67499999…)
-    ("1", "1.00"),
-    ("-0.005", "-0.01"),
-    (Decimal("19.994"), "19.99"),
-])
-def test_money_rounds_half_up_to_cents(value, expected):
-    assert domain.money(value) == Decimal(expected)
-    assert str(domain.money(value)) == expected
-
-
-def test_line_total_multiplies_then_rounds_once():
-    assert domain.line_total(3, "0.335") == Decimal("1.01")  # 1.005 → 1.01, not 3 × 0.34
-    assert domain.line_total(2, "9.95") == Decimal("19.90")
-
-
-def test_order_totals_sum_rounded_lines_and_shipping():
-    subtotal, total = domain.order_totals([(3, "0.335"), (1, "10"), (2, "0.125")], "7.005")
-    assert subtotal == Decimal("11.26")   # 1.01 + 10.00 + 0.25
-    assert total == Decimal("18.27")      # + 7.01
-
-
-def test_order_totals_of_free_order():
-    assert domain.order_totals([(1, "0")], "0") == (Decimal("0.00"), Decimal("0.00"))
-
-
-# ---------------------------------------------------------------- numbering
-
-@pytest.mark.parametrize("start_at,last_issued,expected", [
-    (100000, None, 100000),   # first number is the start
-    (100000, 100000, 100001),
-    (100000, 100041, 100042),
-    (500000, 100041, 500000),  # a raised start jumps ahead
-])
-def test_next_number(start_at, last_issued, expected):
-    assert domain.next_number(start_at, last_issued) == expected
-
-
-@pytest.mark.parametrize("new_start,last_issued", [(1, None), (5, 4), (1000, 999), (50, None)])
-def test_new_start_above_last_issued_is_accepted(new_start, last_issued):
-    domain.check_new_start("invoice_number_start", new_start, last_issued)
-
-
-@pytest.mark.parametrize("new_start,last_issued", [(0, None), (-3, None), (4, 4), (3, 4)])
-def test_new_start_not_above_last_issued_is_refused_naming_the_field(new_start, last_issued):
-    with pytest.raises(NumberingRefused) as refused:
-        domain.check_new_start("order_reference_start", new_start, last_issued)
-    assert refused.value.field == "order_reference_start"
-
-
-@pytest.mark.parametrize("last_value, is_called, recorded_last, expected", [
-    (100000, False, None, (None, 100000)),      # fresh: nothing drawn yet
-    (100041, True, None, (100041, 100042)),     # drawn from
-    (200000, False, 100041, (100041, 200000)),  # moved to a new start, not drawn from since
-])
-def test_sequence_position(last_value, is_called, recorded_last, expected):
-    assert domain.sequence_position(last_value, is_called, recorded_last) == expected
-
-
-@pytest.mark.parametrize("new_start, next_to_issue, expected", [
-    (200000, 100042, 200000),  # forward: the sequence moves there
-    (100042, 100042, None),    # where it stands already
-    (150000, 200000, None),    # a lower start never takes the sequence back
-])
-def test_moved_sequence_start_only_moves_forward(new_start, next_to_issue, expected):
-    assert domain.moved_sequence_start(new_start, next_to_issue) == expected
-
-
-def test_invoice_number_format():
-    assert domain.format_invoice_number("R-", 17) == "R-17"
-    assert domain.format_invoice_number("", 17) == "17"
-    assert domain.format_invoice_number(None, 17) == "17"
-
-
-def test_external_invoice_number_only_while_generation_is_off():
-    with pytest.raises(NumberingRefused) as refused:
-        domain.check_external_invoice_number(True, None, "new")
-    assert refused.value.field == "invoice_number"
-    with pytest.raises(NumberingRefused):
-        domain.check_external_invoice_number(False, None, "open")
-    domain.check_external_invoice_number(False, None, "new")
-
-
 # ---------------------------------------------------------------- open orders (sessions)
 
 def test_attached_session_may_edit_open_order():
@@ -226,6 +138,80 @@ def test_session_edit_refused(status, attached, paused, asking, error):
         domain.check_session_may_edit(status, attached, paused, asking)
 
 
+def _cart(status="open", paused=False, session_id="sess-1"):
+    return SimpleNamespace(status=status, paused=paused, session_id=session_id)
+
+
+def test_move_sets_the_status_it_allows_and_answers_the_one_left():
+    order = SimpleNamespace(status="new")
+    assert domain.move(order, "shipped") == "new"
+    assert order.status == "shipped"
+
+
+def test_move_refused_leaves_the_status():
+    order = SimpleNamespace(status="open")
+    with pytest.raises(IllegalTransition):
+        domain.move(order, "new")  # a plain status change does not check out a cart
+    assert order.status == "open"
+    assert domain.move(order, "new", through="submit") == "open"
+
+
+def test_pause_takes_the_order_off_its_session():
+    order = _cart()
+    assert domain.pause(order) == "sess-1"
+    assert (order.paused, order.session_id) == (True, None)
+
+
+@pytest.mark.parametrize("order,message", [
+    (_cart(status="new"), "Only open orders can be paused; this one is 'new'."),
+    (_cart(paused=True, session_id=None), "The order is already paused."),
+])
+def test_pause_refused(order, message):
+    with pytest.raises(HoldRefused) as refused:
+        domain.pause(order)
+    assert str(refused.value) == message
+
+
+def test_assign_gives_a_paused_order_to_a_session():
+    order = _cart(paused=True, session_id=None)
+    domain.assign(order, "sess-2")
+    assert (order.paused, order.session_id) == (False, "sess-2")
+
+
+@pytest.mark.parametrize("order,message", [
+    (_cart(status="cancelled", paused=True), "Only open orders can be assigned; this one is 'cancelled'."),
+    (_cart(), "Pause the order before assigning it to another session."),
+])
+def test_assign_refused(order, message):
+    with pytest.raises(HoldRefused) as refused:
+        domain.assign(order, "sess-2")
+    assert str(refused.value) == message and refused.value.errors == {}
+
+
+# ---------------------------------------------------------------- customers
+
+def test_reassign_to_the_same_customer_is_refused_naming_the_field():
+    domain.check_reassign(7, 8)
+    with pytest.raises(CustomerRefused) as refused:
+        domain.check_reassign(7, 7)
+    assert refused.value.errors == {"customer_id": ["Already the order's customer."]}
+
+
+def test_merge_rules():
+    domain.check_merge(7, 8)
+    with pytest.raises(CustomerRefused) as refused:
+        domain.check_merge(7, 7)
+    assert refused.value.errors == {"into": ["Same as the customer merged."]}
+    domain.check_mergeable(7, None)
+    with pytest.raises(CustomerRefused) as refused:
+        domain.check_mergeable(7, 9)
+    assert str(refused.value) == "Customer 7 was already merged into 9." and refused.value.errors == {}
+    domain.check_takes_orders(8, None)
+    with pytest.raises(CustomerRefused) as refused:
+        domain.check_takes_orders(8, 9)
+    assert refused.value.errors == {"into": ["A retired customer takes no orders."]}
+
+
 # ---------------------------------------------------------------- payment read copy
 
 @pytest.mark.parametrize("current,incoming,applies", [
@@ -233,6 +219,13 @@ def test_session_edit_refused(status, attached, paused, asking, error):
 ])
 def test_payment_update_applies_only_when_newer(current, incoming, applies):
     assert domain.payment_update_applies(current, incoming) is applies
+
+
+def test_taking_a_payment_status_keeps_its_rank_and_sequence():
+    order = SimpleNamespace(payment_status="pending", payment_status_rank=2, payment_status_sequence=None)
+    assert domain.take_payment_status(order, "paid", 3) == "pending"
+    assert (order.payment_status, order.payment_status_rank, order.payment_status_sequence) == (
+        "paid", domain.PAYMENT_STATUS_RANK["paid"], 3)
 
 
 @pytest.mark.parametrize("order_status,payment_status,expected", [

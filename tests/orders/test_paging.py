@@ -7,7 +7,7 @@ import pytest
 
 from oms_common.problems import ValidationFailed
 from orders import paging
-from orders.schemas import LIST_SORT_FIELDS, ListQuerySchema
+from orders.schemas.lists import LIST_SORT_FIELDS, ListQuerySchema
 from tests.orders.conftest import order_data
 
 SORTS = [name for field in LIST_SORT_FIELDS for name in (field, "-" + field)]

@@ -1,12 +1,12 @@
-"""The order's rules: statuses, legal transitions, totals, numbering, open-order sessions.
+"""The order's rules: statuses, legal transitions, open-order sessions, customers, payment copy.
 
-Plain Python on purpose: no framework, no database. The application layer loads rows,
-asks these functions, and stores what they decide.
+Plain Python on purpose: no framework, no database. The application layer loads rows, asks
+these functions (which raise a ``DomainError`` for every refusal and make the changes they
+allow), and stores the result. Money is in ``money``, numbering in ``numbering_rules``.
 """
-from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import datetime, timedelta
+from typing import Protocol
 
-from oms_common.currencies import decimal_places, exponent
 from oms_contracts.values import ORDER_STATUSES, PSP_OF_METHOD
 
 # Order of payment statuses when staff sort by it: what needs attention first. The rank is
@@ -42,16 +42,39 @@ RESERVED_MOVES = {
     ("payment_pending", "new"): {"payment", "complete"},
 }
 
-MONEY_STEP = Decimal("0.01")
-STORED_PLACES = 2  # the money columns keep cents
+
+class Stated(Protocol):
+    status: str
+
+
+class Cart(Protocol):
+    """What the session rules read and change of an order."""
+    status: str
+    paused: bool
+    session_id: str | None
+
+
+class PaymentCopy(Protocol):
+    payment_status: str
+    payment_status_rank: int
+    payment_status_sequence: int | None
 
 
 class DomainError(Exception):
-    """A business rule refused the request."""
+    """A business rule refused the request; ``field`` names the input it is about, if one is."""
+
+    def __init__(self, message: str, field: str | None = None, field_message: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.field_message = field_message or message
+
+    @property
+    def errors(self) -> dict[str, list[str]]:
+        return {self.field: [self.field_message]} if self.field else {}
 
 
 class IllegalTransition(DomainError):
-    def __init__(self, current, target):
+    def __init__(self, current: str, target: str) -> None:
         super().__init__(f"An order in status '{current}' cannot move to '{target}'.")
         self.current = current
         self.target = target
@@ -64,7 +87,7 @@ class SessionMismatch(DomainError):
 class NotOpen(IllegalTransition):
     """A session operation on an order that is no longer an open cart."""
 
-    def __init__(self, status, action):  # noqa: D107 - a message of its own, not "cannot move to 'open'"
+    def __init__(self, status: str, action: str) -> None:  # noqa: D107 - not "cannot move to 'open'"
         if status == "cancelled":
             message = f"The order is cancelled; it cannot be {action}."
         else:
@@ -75,56 +98,23 @@ class NotOpen(IllegalTransition):
         self.current, self.target = status, "open"
 
 
-class NumberingRefused(DomainError):
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
+class HoldRefused(DomainError):
+    """Pausing or assigning an open order that is not in the state for it."""
 
 
-def _decimal(value):
-    # via str: Decimal(2.675) is 2.67499999…, which would round the wrong way
-    return value if isinstance(value, Decimal) else Decimal(str(value))
+class CustomerRefused(DomainError):
+    """Giving an order to a customer, or merging customers, against the rules."""
 
 
-def money(value):
-    return _decimal(value).quantize(MONEY_STEP, rounding=ROUND_HALF_UP)
-
-
-def amount_place_errors(amounts, currency):
-    """{field path: [message]} for each amount with more decimal places than ``currency`` has
-    (or than OMS stores): "5.001" CHF is refused, never silently rounded to 5.00."""
-    allowed = min(exponent(currency), STORED_PLACES)
-    errors = {}
-    for path, amount in amounts:
-        if amount is not None and decimal_places(amount) > allowed:
-            errors[path] = [f"{currency} amounts have at most {allowed} decimal place{'' if allowed == 1 else 's'}"
-                            f"{'' if allowed == exponent(currency) else ' in OMS'}; {amount} has more."]
-    return errors
-
-
-def line_amounts(lines, prefix="lines"):
-    return [(f"{prefix}.{index}.unit_price", line.get("unit_price")) for index, line in enumerate(lines)]
-
-
-def line_total(quantity, unit_price):
-    return money(Decimal(quantity) * _decimal(unit_price))
-
-
-def order_totals(lines, shipping_cost):
-    """(subtotal, total) for lines of (quantity, unit_price)."""
-    subtotal = sum((line_total(q, p) for q, p in lines), Decimal("0.00"))
-    return money(subtotal), money(subtotal + money(shipping_cost))
-
-
-def status_after_submit(payment_method):
+def status_after_submit(payment_method: str) -> str:
     return "payment_pending" if payment_method in PSP_METHODS else "new"
 
 
-def initial_payment_status(payment_method):
+def initial_payment_status(payment_method: str) -> str:
     return "pending" if payment_method in PSP_METHODS else "unpaid"
 
 
-def check_transition(current, target, through=None):
+def check_transition(current: str, target: str, through: str | None = None) -> None:
     """Raises IllegalTransition unless ``current`` → ``target`` is allowed.
 
     ``through`` names the operation asking; reserved targets need their own operation.
@@ -139,6 +129,13 @@ def check_transition(current, target, through=None):
         raise IllegalTransition(current, target)
 
 
+def move(order: Stated, target: str, through: str = "status") -> str:
+    """Moves ``order`` to ``target`` if the operation ``through`` may; returns the status it left."""
+    check_transition(order.status, target, through=through)
+    previous, order.status = order.status, target
+    return previous
+
+
 def status_change_targets(current: str) -> list[str]:
     """The statuses a plain status change may move an order in ``current`` to, in a stable order."""
     targets = []
@@ -151,13 +148,14 @@ def status_change_targets(current: str) -> list[str]:
     return targets
 
 
-def is_final(status):
+def is_final(status: str) -> bool:
     return not TRANSITIONS.get(status)
 
 
 # ---------------------------------------------------------------- open orders (S14)
 
-def check_session_may_edit(status, attached_session, paused, session_id, action="changed"):
+def check_session_may_edit(status: str, attached_session: str | None, paused: bool, session_id: str,
+                           action: str = "changed") -> None:
     """Only the session an open order is attached to may change or submit it."""
     if status != "open":
         raise NotOpen(status, action)
@@ -167,6 +165,25 @@ def check_session_may_edit(status, attached_session, paused, session_id, action=
         raise SessionMismatch("The order is attached to another session.")
 
 
+def pause(order: Cart) -> str | None:
+    """Support takes an open order off its session and holds it; returns the session it had."""
+    if order.status != "open":
+        raise HoldRefused(f"Only open orders can be paused; this one is '{order.status}'.")
+    if order.paused:
+        raise HoldRefused("The order is already paused.")
+    previous, order.session_id, order.paused = order.session_id, None, True
+    return previous
+
+
+def assign(order: Cart, session_id: str) -> None:
+    """A paused open order goes to the session that carries on with it."""
+    if order.status != "open":
+        raise HoldRefused(f"Only open orders can be assigned; this one is '{order.status}'.")
+    if not order.paused:
+        raise HoldRefused("Pause the order before assigning it to another session.")
+    order.paused, order.session_id = False, session_id
+
+
 # An open order (a cart) lives as long as its session. Once nothing has touched it for the
 # configured time its session is gone, and the system cancels it: cancelled, not deleted, so
 # the reference numbers issued stay gapless and the audit trail keeps what happened. A paused
@@ -174,14 +191,15 @@ def check_session_may_edit(status, attached_session, paused, session_id, action=
 OPEN_ORDER_EXPIRY_REASON = "Open order expired: its session ended without checkout."
 
 
-def open_order_expiry_cutoff(now, ttl_seconds):
+def open_order_expiry_cutoff(now: datetime, ttl_seconds: float | None) -> datetime | None:
     """Open orders last touched at or before this moment have expired; None when cleanup is off (ttl 0)."""
     if not ttl_seconds or ttl_seconds <= 0:
         return None
     return now - timedelta(seconds=ttl_seconds)
 
 
-def open_order_expired(status, paused, last_touched, now, ttl_seconds):
+def open_order_expired(status: str, paused: bool, last_touched: datetime, now: datetime,
+                       ttl_seconds: float | None) -> bool:
     """True for an open, not paused order untouched for ``ttl_seconds`` (which cleanup then cancels)."""
     cutoff = open_order_expiry_cutoff(now, ttl_seconds)
     if cutoff is None or status != "open" or paused:
@@ -189,71 +207,59 @@ def open_order_expired(status, paused, last_touched, now, ttl_seconds):
     return last_touched <= cutoff
 
 
-# ---------------------------------------------------------------- numbering (S7, S8)
+# ---------------------------------------------------------------- customers (S15)
 
-def next_number(start_at, last_issued):
-    """The number to issue now: one after the last, or the configured start if higher."""
-    if last_issued is None:
-        return start_at
-    return max(start_at, last_issued + 1)
-
-
-def sequence_position(last_value, is_called, recorded_last):
-    """(last issued, next to issue) of a PostgreSQL sequence read as ``last_value, is_called``.
-
-    Not called since it was set: nothing drawn from it yet, so the last number issued is the
-    one recorded when it was set (None if none ever was).
-    """
-    if is_called:
-        return last_value, last_value + 1
-    return recorded_last, last_value
+def check_reassign(current_customer_id: int, new_customer_id: int) -> None:
+    if new_customer_id == current_customer_id:
+        raise CustomerRefused("The order already belongs to this customer.", "customer_id",
+                              "Already the order's customer.")
 
 
-def moved_sequence_start(new_start, next_to_issue):
-    """Where a sequence must be set for a new start number: only ever forward (None: stays)."""
-    return new_start if new_start > next_to_issue else None
+def check_merge(duplicate_id: int, into_id: int) -> None:
+    if duplicate_id == into_id:
+        raise CustomerRefused("A customer cannot be merged into itself.", "into", "Same as the customer merged.")
 
 
-def check_new_start(field, new_start, last_issued):
-    """A start number only moves forward past what has been issued."""
-    if new_start < 1:
-        raise NumberingRefused(field, "A start number must be at least 1.")
-    if last_issued is not None and new_start <= last_issued:
-        raise NumberingRefused(
-            field, f"The start {new_start} is not above the last number issued ({last_issued}).")
+def check_mergeable(duplicate_id: int, merged_into_id: int | None) -> None:
+    """A customer is merged away once: after that it is retired."""
+    if merged_into_id is not None:
+        raise CustomerRefused(f"Customer {duplicate_id} was already merged into {merged_into_id}.")
 
 
-def format_invoice_number(prefix, number):
-    return f"{prefix or ''}{number}"
-
-
-def check_external_invoice_number(generation_enabled, current_number, status):
-    if generation_enabled:
-        raise NumberingRefused(
-            "invoice_number", "Invoice numbers are generated by OMS; switch generation off to set external ones.")
-    if status == "open":
-        raise NumberingRefused("invoice_number", "An open order gets no invoice number before it is submitted.")
+def check_takes_orders(customer_id: int, merged_into_id: int | None) -> None:
+    """A retired (merged) customer takes no orders: they go to the one it was merged into."""
+    if merged_into_id is not None:
+        raise CustomerRefused(f"Customer {customer_id} is retired (merged into {merged_into_id}); merge into that one.",
+                              "into", "A retired customer takes no orders.")
 
 
 # ---------------------------------------------------------------- payment read copy (S13)
 
-def payment_update_applies(current_sequence, incoming_sequence):
+def payment_update_applies(current_sequence: int | None, incoming_sequence: int) -> bool:
     """Payment events may arrive out of order; only a newer one replaces the copy."""
     return current_sequence is None or incoming_sequence > current_sequence
+
+
+def take_payment_status(order: PaymentCopy, status: str, sequence: int) -> str:
+    """The order's copy of its payment status becomes ``status``; returns the one before."""
+    previous = order.payment_status
+    order.payment_status, order.payment_status_rank = status, PAYMENT_STATUS_RANK[status]
+    order.payment_status_sequence = sequence
+    return previous
 
 
 # Payment statuses by which the money is taken already: shipping such an order needs no capture.
 CAPTURED_PAYMENT_STATUSES = frozenset({"paid", "partially_refunded", "refunded", "partially_paid", "disputed"})
 
 
-def ship_needs_payment_check(payment_method, payment_status):
+def ship_needs_payment_check(payment_method: str, payment_status: str) -> bool:
     """A PSP order whose copy of the payment status shows no captured money asks payments to
     capture before it ships (capture on shipment). The copy may lag but never runs ahead: a
     captured status is never followed by an uncaptured one, so trusting it skips no capture."""
     return payment_method in PSP_METHODS and payment_status not in CAPTURED_PAYMENT_STATUSES
 
 
-def status_after_payment(order_status, payment_status):
+def status_after_payment(order_status: str, payment_status: str) -> str | None:
     """A PSP order waiting for its money moves on once the PSP confirms it."""
     if order_status == "payment_pending" and payment_status in ("authorized", "paid"):
         return "new"

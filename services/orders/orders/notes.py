@@ -12,7 +12,7 @@ from oms_common.problems import Conflict, Forbidden, NotFound, ValidationFailed,
 from oms_contracts.actors import load_actor
 
 from . import note_rules
-from .handlers import _audit
+from .changes import audit
 from .models import Order, OrderNote
 from .note_schemas import AuthorSchema, LatestNotesSchema, NoteInputSchema, NoteSchema
 
@@ -50,7 +50,7 @@ def add_note(source, reference, data, author, actor=None):
                          body=note_rules.clean_body(payload["body"]), created_at=utcnow())
         uow.session.add(note)
         uow.session.flush()
-        _audit(uow.session, order, actor, "note", reason=note_rules.first_line(note.body),
+        audit(uow.session, order, actor, "note", reason=note_rules.first_line(note.body),
                details={"note_id": note.id, "edited": False})
         uow.commit()
         return _note_dump.dump(note)
@@ -72,7 +72,7 @@ def edit_note(source, reference, note_id, data, author, actor=None):
         except note_rules.NoteRefused as refused:
             raise _refusal(refused) from None
         note.body, note.edited_at = note_rules.clean_body(payload["body"]), now
-        _audit(uow.session, order, actor, "note", reason=note_rules.first_line(note.body),
+        audit(uow.session, order, actor, "note", reason=note_rules.first_line(note.body),
                details={"note_id": note.id, "edited": True})
         uow.commit()
         return _note_dump.dump(note)

@@ -21,7 +21,7 @@ from sqlalchemy import func, literal_column, select, tuple_
 from oms_common.problems import ValidationFailed
 
 from .models import Order
-from .schemas import LIST_SORT_FIELDS
+from .schemas.lists import LIST_SORT_FIELDS
 
 O = Order.__table__.c
 

@@ -7,7 +7,8 @@ from oms_common.problems import NotFound, load
 
 from .models import Order, OrderHistory, OrderLine
 from .search import escape_like
-from .schemas import ArticleReportSchema, HistorySchema, OrderSchema
+from .schemas.answers import HistorySchema, OrderSchema
+from .schemas.lists import ArticleReportSchema
 
 _detail = OrderSchema()
 _history = HistorySchema()

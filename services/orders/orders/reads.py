@@ -16,7 +16,7 @@ from oms_contracts.customers import customer_number, parse_customer_ref
 from . import paging
 from .search import escape_like, search_condition
 from .models import Customer, Order, OrderCount
-from .schemas import CustomerQuerySchema, ListQuerySchema
+from .schemas.lists import CustomerQuerySchema, ListQuerySchema
 
 O = Order.__table__.c
 C = Customer.__table__.c

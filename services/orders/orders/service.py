@@ -1,4 +1,5 @@
-"""The orders service: entrypoints and dependencies only; the work is in handlers, reads and queries."""
+"""The orders service: entrypoints and dependencies only; the work is in the use case modules
+(intake, workflow, customers, numbering, payment_status, notes) and the reads (reads, queries)."""
 import logging
 
 from nameko.dependency_providers import Config
@@ -14,7 +15,7 @@ from oms_common.providers import Database
 from oms_common.rpc import TimedRpcProxy
 from oms_common.timers import configured_timer
 
-from . import handlers, notes, queries, reads
+from . import customers, intake, notes, numbering, payment_status, queries, reads, workflow
 from .tax import tax_settings
 from .models import infrastructure
 
@@ -35,25 +36,25 @@ class OrdersService(HealthMixin):
     # orders: create and the open-order session (S14)
     @rpc(expected_exceptions=EXPECTED)
     def create_order(self, data, actor=None, idempotency_key=None):
-        order, replayed = handlers.create_order(self.db, data, actor, idempotency_key,
+        order, replayed = intake.create_order(self.db, data, actor, idempotency_key,
                                                 tax_settings(self.config))
         return {"order": order, "replayed": replayed}
 
     @rpc(expected_exceptions=EXPECTED)
     def replace_lines(self, reference, data, actor=None):
-        return handlers.replace_lines(self.db, reference, data, actor)
+        return intake.replace_lines(self.db, reference, data, actor)
 
     @rpc(expected_exceptions=EXPECTED)
     def submit_order(self, reference, data, actor=None):
-        return handlers.submit_order(self.db, reference, data, actor)
+        return intake.submit_order(self.db, reference, data, actor)
 
     @rpc(expected_exceptions=EXPECTED)
     def pause_order(self, reference, data=None, actor=None):
-        return handlers.pause_order(self.db, reference, data, actor)
+        return workflow.pause_order(self.db, reference, data, actor)
 
     @rpc(expected_exceptions=EXPECTED)
     def assign_order(self, reference, data, actor=None):
-        return handlers.assign_order(self.db, reference, data, actor)
+        return workflow.assign_order(self.db, reference, data, actor)
 
     @configured_timer("OPEN_ORDER_SWEEP_SECONDS", DEFAULT_OPEN_ORDER_SWEEP_SECONDS)
     def cancel_expired_open_orders(self):
@@ -61,26 +62,26 @@ class OrdersService(HealthMixin):
         replica runs this: the handler's SKIP LOCKED batches keep them from colliding."""
         ttl = self.config.get("OPEN_ORDER_TTL_SECONDS")
         ttl = float(DEFAULT_OPEN_ORDER_TTL_SECONDS if ttl in (None, "") else ttl)
-        cancelled = handlers.cancel_expired_open_orders(self.db, ttl)
+        cancelled = workflow.cancel_expired_open_orders(self.db, ttl)
         if cancelled:
             log.info("cancelled %d expired open orders: %s", len(cancelled), ", ".join(cancelled[:50]))
 
     # status (S3, S4, S10, bulk)
     @rpc(expected_exceptions=EXPECTED)
     def ship_order(self, reference, data, actor=None):
-        return handlers.ship_order(self.db, reference, data, actor, self._capture)
+        return workflow.ship_order(self.db, reference, data, actor, self._capture)
 
     @rpc(expected_exceptions=EXPECTED)
     def cancel_order(self, reference, data, actor=None):
-        return handlers.cancel_order(self.db, reference, data, actor)
+        return workflow.cancel_order(self.db, reference, data, actor)
 
     @rpc(expected_exceptions=EXPECTED)
     def change_status(self, reference, data, actor=None):
-        return handlers.change_status(self.db, reference, data, actor, self._capture)
+        return workflow.change_status(self.db, reference, data, actor, self._capture)
 
     @rpc(expected_exceptions=EXPECTED)
     def bulk_change_status(self, data, actor=None):
-        return handlers.bulk_change_status(self.db, data, actor, self._capture)
+        return workflow.bulk_change_status(self.db, data, actor, self._capture)
 
     def _capture(self, reference, actor):
         """Capture on shipment: the ship waits for payments' answer (with a deadline) before it
@@ -95,24 +96,24 @@ class OrdersService(HealthMixin):
     # customers (S15)
     @rpc(expected_exceptions=EXPECTED)
     def reassign_customer(self, reference, data, actor=None):
-        return handlers.reassign_customer(self.db, reference, data, actor)
+        return customers.reassign_customer(self.db, reference, data, actor)
 
     @rpc(expected_exceptions=EXPECTED)
     def merge_customers(self, customer_id, data, actor=None):
-        return handlers.merge_customers(self.db, customer_id, data, actor)
+        return customers.merge_customers(self.db, customer_id, data, actor)
 
     # numbering (S7, S8)
     @rpc(expected_exceptions=EXPECTED)
     def get_numbering(self):
-        return handlers.get_numbering(self.db)
+        return numbering.get_numbering(self.db)
 
     @rpc(expected_exceptions=EXPECTED)
     def update_numbering(self, data, actor=None):
-        return handlers.update_numbering(self.db, data, actor)
+        return numbering.update_numbering(self.db, data, actor)
 
     @rpc(expected_exceptions=EXPECTED)
     def set_external_invoice_number(self, reference, data, actor=None):
-        return handlers.set_external_invoice_number(self.db, reference, data, actor)
+        return numbering.set_external_invoice_number(self.db, reference, data, actor)
 
     # reads (S1, S2, S5, S6, S12)
     @rpc(expected_exceptions=EXPECTED)
@@ -163,4 +164,4 @@ class OrdersService(HealthMixin):
     # payment status read copy (S13)
     @reliable_event_handler("payments", "payment_status_changed")
     def on_payment_status_changed(self, event):
-        handlers.apply_payment_status(self.db, event)
+        payment_status.apply_payment_status(self.db, event)

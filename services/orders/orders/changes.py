@@ -1,0 +1,141 @@
+"""The unit of change every order use case runs in.
+
+Every change locks the order row (``FOR UPDATE``), checks the caller's ``version`` when given,
+lets the domain decide and change, then steps the version, keeps the per-status counts in step,
+records an audit entry and writes its events to the outbox, all in one transaction. Locks are
+always taken in one order — customer rows, order rows, count rows, the invoice number sequence
+— so that concurrent use cases wait for each other instead of deadlocking.
+"""
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
+
+from oms_common.audit import audit_columns
+from oms_common.db import SessionSource, UnitOfWork, utcnow
+from oms_common.problems import Conflict, NotFound
+from oms_contracts.actors import load_actor
+
+from . import domain
+from .counts import move_count
+from .models import Customer, Order, OrderHistory
+from .schemas.answers import OrderSchema
+from .sequences import issued_invoice_number, request_invoice_number
+
+_order_dump = OrderSchema()
+Actor = dict[str, Any]
+Data = dict[str, Any]  # what a caller sends, before its schema loads it
+Answer = dict[str, Any]
+
+
+def dump_order(order: Order) -> Answer:
+    return _order_dump.dump(order)
+
+
+def as_problem(error: domain.DomainError) -> Conflict:
+    """The domain's refusals, as the problems callers understand."""
+    return Conflict(str(error), error.errors)
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Within: a refusal of the domain reaches the caller as its problem."""
+    try:
+        yield
+    except domain.DomainError as error:
+        raise as_problem(error) from None
+
+
+def lock_order(session: Session, reference: str | int) -> Order:
+    order = session.execute(
+        select(Order).where(Order.reference == str(reference)).with_for_update()
+    ).scalar_one_or_none()
+    if order is None:
+        raise NotFound(f"No order with reference '{reference}'.")
+    return order
+
+
+def check_version(order: Order, expected: int | None) -> None:
+    if expected is not None and expected != order.version:
+        raise Conflict(
+            f"The order was changed meanwhile (version {order.version}, you had {expected}); reload and retry.",
+            {"version": [f"Current version is {order.version}."]},
+        )
+
+
+def audit(session: Session, order: Order, actor: Actor, action: str, from_status: str | None = None,
+          to_status: str | None = None, reason: str | None = None, details: dict[str, Any] | None = None) -> None:
+    session.add(OrderHistory(order_id=order.id, action=action, from_status=from_status, to_status=to_status,
+                             reason=reason, details=details, **audit_columns(actor)))
+
+
+def customer_record(customer: Customer) -> dict[str, Any]:
+    """The customer as this service keeps it (an order's own ``customer`` is the e-mail and name it
+    was placed with): what read copies of customers, like the exports', take over as it is."""
+    return {"id": customer.id, "email": customer.email,
+            "name": f"{customer.first_name} {customer.last_name}".strip(), "language": customer.language,
+            "merged_into": customer.merged_into_id, "updated_at": customer.updated_at.isoformat()}
+
+
+def event_payload(order: Order, actor: Actor, invoice_placeholder: str | None = None, **extra: Any) -> dict[str, Any]:
+    payload = {"order": _order_dump.dump(order), "actor": actor}
+    if invoice_placeholder:
+        payload["order"]["invoice_number"] = invoice_placeholder
+    session = object_session(order)
+    customer = session.get(Customer, order.customer_id) if session is not None else None
+    if customer is not None:
+        payload["customer"] = customer_record(customer)
+    payload.update(extra)
+    return payload
+
+
+class OrderChange:
+    """One locked order being changed in ``uow`` by ``actor``; ``answer`` is the order as dumped
+    once the change is done (set by ``changing``)."""
+
+    def __init__(self, uow: UnitOfWork, order: Order, actor: Actor) -> None:
+        self.uow, self.order, self.actor = uow, order, actor
+        self.answer: Answer | None = None
+        self.invoice_pending = False
+        self._counted = (order.status, order.payment_status)
+
+    def record(self, action: str, from_status: str | None = None, to_status: str | None = None,
+               reason: str | None = None, details: dict[str, Any] | None = None,
+               events: Mapping[str, Mapping[str, Any]] | None = None,
+               invoice_placeholder: str | None = None) -> None:
+        """What follows every change: the version steps, the order moves to the count of its
+        status now, the audit row and the events (type: extra payload fields; an
+        ``order_updated`` unless named) are written. With ``invoice_placeholder`` the commit
+        issues the invoice number into those events."""
+        order, session = self.order, self.uow.session
+        order.version += 1
+        order.updated_at = utcnow()
+        counted, self._counted = self._counted, (order.status, order.payment_status)
+        move_count(session, counted, self._counted)
+        audit(session, order, self.actor, action, from_status, to_status, reason, details)
+        emitted = [self.uow.emit(event_type, event_payload(order, self.actor, invoice_placeholder, **extra))
+                   for event_type, extra in (events if events is not None else {"order_updated": {}}).items()]
+        if invoice_placeholder:
+            request_invoice_number(session, order, emitted)
+            self.invoice_pending = True
+
+
+@contextmanager
+def changing(source: SessionSource, reference: str | int, version: int | None = None,
+             actor: Actor | None = None) -> Iterator[OrderChange]:
+    """One use case's change of one order: the order locked by its reference (404 if unknown) at
+    the version the caller had (409 if it moved on since); the domain's refusals become
+    problems. When the block ends the order is dumped into ``answer`` and everything commits
+    together; an invoice number the commit issued is written into the answer."""
+    actor = load_actor(actor)
+    with source.unit_of_work() as uow:
+        change = OrderChange(uow, lock_order(uow.session, reference), actor)
+        check_version(change.order, version)
+        with refusals():
+            yield change
+        change.answer = dump_order(change.order)
+        uow.commit()
+        if change.invoice_pending:
+            change.answer["invoice_number"] = issued_invoice_number(uow.session, change.order)

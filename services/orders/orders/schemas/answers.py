@@ -1,0 +1,82 @@
+"""What the orders service answers and announces: orders, customers and history entries dumped
+to plain JSON (money as decimal strings, times as ISO 8601) for RPC results and events."""
+from marshmallow import Schema, fields
+
+from ..domain import status_change_targets
+from ..tax import order_tax_breakdown
+
+class LineSchema(Schema):
+    position = fields.Integer()
+    article_number = fields.String()
+    name = fields.String()
+    quantity = fields.Integer()
+    unit_price = fields.Decimal(as_string=True, places=2)
+    line_total = fields.Decimal(as_string=True, places=2)
+    tax_rate = fields.Decimal(as_string=True, places=2, allow_none=True)
+
+
+class TaxRowSchema(Schema):
+    rate = fields.Decimal(as_string=True, places=2)
+    net = fields.Decimal(as_string=True, places=2)
+    tax = fields.Decimal(as_string=True, places=2)
+    gross = fields.Decimal(as_string=True, places=2)
+
+
+class OrderSummarySchema(Schema):
+    reference = fields.String()
+    invoice_number = fields.String(allow_none=True)
+    status = fields.String()
+    payment_status = fields.String()
+    payment_method = fields.String()
+    currency = fields.String()
+    total = fields.Decimal(as_string=True, places=2)
+    # built directly: a schema per row cost more than the rest of a list page
+    customer = fields.Function(lambda o: {"id": o.customer_id, "email": o.customer_email, "name": o.customer_name})
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class OrderSchema(OrderSummarySchema):
+    invoice_number_external = fields.Boolean()
+    language = fields.String()
+    subtotal = fields.Decimal(as_string=True, places=2)
+    shipping_cost = fields.Decimal(as_string=True, places=2)
+    billing_address = fields.Dict()
+    shipping_address = fields.Dict()
+    lines = fields.List(fields.Nested(LineSchema))
+    session_id = fields.String(allow_none=True)
+    paused = fields.Boolean()
+    tracking_number = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    version = fields.Integer()
+    # VAT: what the tax figures rest on, and the breakdown per rate (tax.order_breakdown)
+    tax_country = fields.String(allow_none=True)
+    prices_include_tax = fields.Boolean(allow_none=True)
+    shipping_tax_rate = fields.Decimal(as_string=True, places=2, allow_none=True)
+    tax_breakdown = fields.Function(lambda order: TaxRowSchema(many=True).dump(order_tax_breakdown(order)))
+    # what staff may choose in a plain status change now: the UI offers these, it keeps no copy of the rule
+    allowed_transitions = fields.Function(lambda order: status_change_targets(order.status))
+
+
+class CustomerSchema(Schema):
+    id = fields.Integer()
+    customer_number = fields.String()
+    email = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    language = fields.String()
+    merged_into_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class HistorySchema(Schema):
+    at = fields.DateTime()
+    actor = fields.String()
+    actor_kind = fields.String()
+    origin = fields.String()
+    action = fields.String()
+    from_status = fields.String(data_key="from", allow_none=True)
+    to_status = fields.String(data_key="to", allow_none=True)
+    reason = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    details = fields.Dict(allow_none=True)
