@@ -10,7 +10,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
-# pages set their own policy (ui.app); anything else never needs to load or frame anything
+# pages set their own policy (ui.page); anything else never needs to load or frame anything
 DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 

@@ -7,6 +7,8 @@ from werkzeug.utils import redirect
 
 from oms_common.problems import Problem, ValidationFailed
 
+from .page import shown_refusal
+
 LISTED = ("unmatched", "overpaid", "partial")
 LIST_LIMIT = 200
 IMPORT_TIMEOUT = 300
@@ -36,9 +38,7 @@ def bank_statement_upload(page):
                                   page.actor)
         report = page.calls.result("payments", reply, timeout=IMPORT_TIMEOUT)
     except Problem as problem:
-        if problem.status >= 500:
-            raise
-        return bank_statements(page, error=problem, status=problem.status)
+        return bank_statements(page, error=shown_refusal(problem), status=problem.status)
     return redirect(f"/admin/bank-statements?import={report['id']}", code=303)
 
 
@@ -49,22 +49,14 @@ def bank_entry_assign(page, entry_id):
     try:
         page.calls("payments", "assign_bank_entry", entry_id, body, page.actor)
     except Problem as problem:
-        if problem.status >= 500:
-            raise
-        return bank_statements(page, error=problem, status=problem.status)
+        return bank_statements(page, error=shown_refusal(problem), status=problem.status)
     return redirect("/admin/bank-statements", code=303)
 
 
-def register(url_map, views, environment):
+def register(url_map, views):
     url_map.add(Rule("/admin/bank-statements", endpoint="bank_statements", methods=["GET"]))
     url_map.add(Rule("/admin/bank-statements", endpoint="bank_statement_upload", methods=["POST"]))
     url_map.add(Rule("/admin/bank-statements/<int(max=999999999999999999):entry_id>/assign",
                      endpoint="bank_entry_assign", methods=["POST"]))
     views.update({"bank_statements": bank_statements, "bank_statement_upload": bank_statement_upload,
                   "bank_entry_assign": bank_entry_assign})
-
-
-# registered when app.py imports this module, at its end (url_map, VIEWS and environment exist then)
-from .app import VIEWS, environment, url_map  # noqa: E402
-
-register(url_map, VIEWS, environment)

@@ -11,7 +11,6 @@ MESSAGES = {
     "New note": ("Neue Notiz", "Nouvelle note", "Nuova nota"),
     "Add note": ("Notiz hinzufügen", "Ajouter la note", "Aggiungi nota"),
     "Edit note": ("Notiz bearbeiten", "Modifier la note", "Modifica nota"),
-    "Note": ("Notiz", "Note", "Nota"),
     "Save note": ("Notiz speichern", "Enregistrer la note", "Salva nota"),
     "No notes yet.": ("Noch keine Notizen.", "Aucune note pour l’instant.", "Ancora nessuna nota."),
     "The notes are not available right now.": (

@@ -8,6 +8,9 @@ from werkzeug.wrappers import Response
 from oms_common.problems import NotFound, Problem, ValidationFailed
 from oms_contracts.values import LANGUAGES as FOOTER_LANGUAGES
 
+from .forms import number
+from .page import shown_refusal
+
 PROFILE_FIELDS = ("legal_name", "vat_number", "iban", "qr_iban")
 ADDRESS_FIELDS = ("street", "house_number", "postal_code", "city", "country")
 CONTACT_FIELDS = ("email", "phone", "website")
@@ -28,7 +31,8 @@ TEXTS = {
            "corrects": "corrige", "Shop profile": "Profil de la boutique", "Legal name": "Raison sociale",
            "Street": "Rue", "House number": "Numéro", "Postal code": "NPA", "City": "Localité",
            "Country": "Pays", "VAT number": "Numéro TVA", "E-mail": "E-mail", "Phone": "Téléphone",
-           "Website": "Site web", "IBAN": "IBAN", "QR-IBAN": "QR-IBAN", "Payment term (days)": "Délai de paiement (jours)",
+           "Website": "Site web", "IBAN": "IBAN", "QR-IBAN": "QR-IBAN",
+           "Payment term (days)": "Délai de paiement (jours)",
            "Logo (PNG or JPEG)": "Logo (PNG ou JPEG)", "Remove the logo": "Supprimer le logo",
            "Invoice footer": "Pied de facture", "Save": "Enregistrer",
            "Shop profile saved.": "Profil de la boutique enregistré.", "Settings": "Paramètres"},
@@ -37,7 +41,8 @@ TEXTS = {
            "corrects": "corregge", "Shop profile": "Profilo del negozio", "Legal name": "Ragione sociale",
            "Street": "Via", "House number": "Numero civico", "Postal code": "NPA", "City": "Località",
            "Country": "Paese", "VAT number": "Numero IVA", "E-mail": "E-mail", "Phone": "Telefono",
-           "Website": "Sito web", "IBAN": "IBAN", "QR-IBAN": "QR-IBAN", "Payment term (days)": "Termine di pagamento (giorni)",
+           "Website": "Sito web", "IBAN": "IBAN", "QR-IBAN": "QR-IBAN",
+           "Payment term (days)": "Termine di pagamento (giorni)",
            "Logo (PNG or JPEG)": "Logo (PNG o JPEG)", "Remove the logo": "Rimuovi il logo",
            "Invoice footer": "Piè di pagina della fattura", "Save": "Salva",
            "Shop profile saved.": "Profilo del negozio salvato.", "Settings": "Impostazioni"},
@@ -73,8 +78,7 @@ def _profile_body(form, files, current):
     body["address"] = {key: form.get(key, "").strip() for key in ADDRESS_FIELDS}
     body["contact"] = {key: form.get(key, "").strip() for key in CONTACT_FIELDS}
     body["footer"] = {language: form.get(f"footer_{language}", "") for language in FOOTER_LANGUAGES}
-    term = form.get("payment_term_days", "").strip()
-    body["payment_term_days"] = int(term) if term.isdigit() else term
+    body["payment_term_days"] = number(form.get("payment_term_days"))
     upload = files.get("logo")
     if upload and upload.filename:
         data = upload.stream.read(MAX_LOGO_UPLOAD + 1)
@@ -100,9 +104,7 @@ def shop_profile(page):
             shown = page.calls("documents", "put_shop_profile", body, page.actor)
             done = True
         except Problem as problem:
-            if problem.status >= 500:
-                raise
-            error = problem
+            error = shown_refusal(problem)
             shown = {**shown, **{key: form.get(key, "") for key in PROFILE_FIELDS},
                      "address": {key: form.get(key, "") for key in ADDRESS_FIELDS},
                      "contact": {key: form.get(key, "") for key in CONTACT_FIELDS},

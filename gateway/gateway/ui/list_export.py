@@ -4,33 +4,34 @@ Streamed from the exports service in its usual formats. A list filtered only by 
 exports know (status, payment status, reference or invoice number, dates) streams by those
 filters, however long. A list filtered by more is exported by its references, which the
 exports take up to ``MAX_REFERENCES``: a longer list is not cut short, the staff are told so
-and pointed to the full export (by the exports' filters) and to export jobs."""
+and pointed to the full export (by the exports' filters) and to export jobs. The list's export
+links are made in ``list_panels``."""
 from urllib.parse import urlencode
 
-from werkzeug.routing import Rule
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Response
 
 from oms_common.problems import ValidationFailed
-from oms_contracts.exports import MAX_REFERENCES, OrderFilterSchema
+from oms_contracts.exports import MAX_REFERENCES
 
+from ..routes.exports import stream_download
 from . import order_list
+from .list_panels import EXPORT_FILTERS, EXPORT_FORMATS, NOT_FILTERS, export_link
+from .orders import orders
+from .page import Page
 
-FORMATS = ("csv", "xml")
-EXPORT_FILTERS = frozenset(OrderFilterSchema._declared_fields) - {"reference"}
-NOT_FILTERS = ("sort", "page", "page_size")
 PAGE = 200  # the orders list's largest page
 
 
 def _format(page):
     fmt = page.request.values.get("format", "")
-    if fmt not in FORMATS:
+    if fmt not in EXPORT_FORMATS:
         message = page.t("Choose CSV or XML.")
         raise ValidationFailed(message, {"format": [message]})
     return fmt
 
 
 def _stream(page, fmt, pairs):
-    from ..routes.exports import stream_download
-
     return stream_download(page.settings, f"orders.{fmt}", urlencode(pairs, doseq=True))
 
 
@@ -48,10 +49,8 @@ def _references_of(page, asked):
         number += 1
 
 
-def export_list(page):
+def export_list(page: Page) -> Response:
     """GET: the filtered list (the list's own query string). POST: the ticked orders."""
-    from .app import orders
-
     page.require("exports.read")
     fmt = _format(page)
     if page.request.method == "POST":
@@ -67,24 +66,12 @@ def export_list(page):
     references, total = _references_of(page, asked)
     if references is None:
         return orders(page, export_refused={"total": total, "limit": MAX_REFERENCES,
-                                            "full": export_link(page, query, fmt, only_export_filters=True)})
+                                            "full": export_link(query, fmt, only_export_filters=True)})
     if not references:
         return orders(page, export_refused={"total": 0, "limit": MAX_REFERENCES, "full": None})
     return _stream(page, fmt, [("reference", ",".join(references))])
 
 
-def export_link(page, query, fmt, only_export_filters=False):
-    kept = {key: value for key, value in query.items() if key not in NOT_FILTERS
-            and (not only_export_filters or key in EXPORT_FILTERS)}
-    return "/admin/orders/export?" + urlencode({**kept, "format": fmt}, doseq=True)
-
-
-def template_values(page, query):
-    if not page.can("exports.read"):
-        return {"export_links": None}
-    return {"export_links": {fmt: export_link(page, query, fmt) for fmt in FORMATS}}
-
-
-def register(url_map, views):
+def register(url_map: Map, views: dict) -> None:
     url_map.add(Rule("/admin/orders/export", endpoint="orders_export", methods=["GET", "POST"]))
     views.update({"orders_export": export_list})

@@ -8,11 +8,10 @@ from datetime import datetime
 
 from marshmallow import fields
 
-from oms_common.problems import ValidationFailed
 from oms_contracts.values import ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
 from orders.schemas import ListQuerySchema
 
-from .i18n import date_pattern, parse_date_input
+from .forms import typed_dates
 
 _FIELDS = ListQuerySchema._declared_fields
 SORTS = frozenset(ListQuerySchema.SORTS)
@@ -87,16 +86,10 @@ def list_query(args):
 
 def service_query(page, query):
     """The list query as the orders service takes it: typed local dates become the shop's whole days."""
-    asked, errors = dict(query), {}
+    asked = typed_dates(page, query, DATE_KEYS)
     for key, end in zip(DATE_KEYS, ("00:00:00", "23:59:59.999999")):
         if key in asked:
-            day = parse_date_input(asked[key], page.language)
-            if day is None:
-                errors[key] = [page.t("Enter the date as {pattern}.", pattern=date_pattern(page.language))]
-                continue
-            asked[key] = datetime.fromisoformat(f"{day}T{end}").replace(tzinfo=page.zone).isoformat()
-    if errors:
-        raise ValidationFailed(next(iter(errors.values()))[0], errors)
+            asked[key] = datetime.fromisoformat(f"{asked[key]}T{end}").replace(tzinfo=page.zone).isoformat()
     return asked
 
 
