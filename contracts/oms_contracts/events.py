@@ -16,7 +16,9 @@ from .values import PAYMENT_STATUSES
 
 ORDER_EVENTS: Final = ("order_created", "order_updated", "order_submitted", "order_shipped", "order_cancelled",
                        "order_status_changed")
-VERSIONS: Final = {**{name: 1 for name in ORDER_EVENTS}, "customers_merged": 1, "payment_status_changed": 1}
+VERSIONS: Final = {**{name: 1 for name in ORDER_EVENTS}, "customers_merged": 1, "numbering_changed": 1,
+                   "payment_status_changed": 1, "payment_dunning_changed": 1, "document_issued": 1,
+                   "shop_profile_changed": 1}
 VERSION_KEY: Final = "schema_version"
 
 

@@ -5,12 +5,10 @@ import logging
 import secrets
 
 from nameko.extensions import DependencyProvider
-
 from sqlalchemy import bindparam, select
 
 from oms_common.db import utcnow
 from oms_common.problems import Forbidden, Unauthorized
-from oms_contracts.values import ROLES
 
 from .models import ApiToken, User
 

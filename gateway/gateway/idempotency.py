@@ -22,11 +22,11 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from werkzeug.wrappers import Response
 
 from oms_common.db import utcnow
 from oms_common.problems import BadRequest, Conflict, Problem, ServiceUnavailable
 from oms_common.web import json_response, problem_response
-from werkzeug.wrappers import Response
 
 from .models import IdempotentRequest
 from .rpc import ServiceNotReached

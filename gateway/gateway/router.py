@@ -3,7 +3,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from werkzeug.exceptions import MethodNotAllowed, NotFound as WerkzeugNotFound
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound as WerkzeugNotFound
 from werkzeug.routing import Map, Rule
 
 from oms_common.problems import BadRequest, NotFound, Problem

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from oms_common.db import utcnow
 from oms_common.fields import StrictSchema, text
 from oms_common.problems import Conflict, Forbidden, NotFound, ValidationFailed, from_marshmallow
-from orders.schemas import ListQuerySchema
+from oms_contracts.orders import ListQuerySchema
 
 from .models import SavedOrderView, User
 from .ui.order_list import COLUMN_KEYS, DEFAULT_COLUMNS, SORTS, list_keys

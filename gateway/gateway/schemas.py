@@ -1,7 +1,7 @@
 """Response shapes the gateway composes (for the OpenAPI document); inputs reuse the owners' schemas."""
 from marshmallow import Schema, fields
 
-from orders.schemas import CustomerSchema, HistorySchema, OrderSchema, OrderSummarySchema
+from oms_contracts.orders import CustomerSchema, HistorySchema, OrderSchema, OrderSummarySchema
 
 
 class ProblemSchema(Schema):

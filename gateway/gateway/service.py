@@ -14,7 +14,6 @@ from oms_common.providers import Database
 from oms_common.web import json_response, problem_response
 
 from . import routes  # noqa: F401 - registers every route on the router
-from .ui import app as ui
 from .auth import Authenticator
 from .context import RequestContext
 from .health import health_report
@@ -24,6 +23,7 @@ from .models import infrastructure
 from .openapi import openapi_document
 from .router import router
 from .rpc import ServiceCalls
+from .ui import app as ui
 
 log = logging.getLogger(__name__)
 SERVICES = ("orders", "payments", "notifications", "exports", "documents")

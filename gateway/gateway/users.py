@@ -5,12 +5,11 @@ from sqlalchemy import select
 
 from oms_common.db import utcnow
 from oms_common.problems import Conflict, NotFound, ValidationFailed
-from oms_contracts.values import LANGUAGES
+from oms_contracts.values import LANGUAGES, ROLES
 
-from .auth import ROLES, hash_token, new_token
+from .auth import hash_token, new_token
 from .models import ApiToken, User
 from .passwords import hash_password
-
 
 USERNAME = re.compile(r"^[A-Za-z0-9._@-]{2,80}$")
 MIN_PASSWORD = 10

@@ -6,13 +6,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway.auth import ROLES
 from gateway.ui.catalogs import CATALOGS, ENGLISH, MESSAGES
 from gateway.ui.i18n import (
     LANGUAGES, date_pattern, format_money, format_when, parse_date_input, shop_zone, translate_reason, translator,
 )
 from notifications.domain import KINDS
-from oms_contracts.values import ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
+from oms_contracts.values import ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES, ROLES
 from payments.domain import PROVIDERS
 from tests.support.suite import REPO
 

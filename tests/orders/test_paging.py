@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from oms_common.problems import ValidationFailed
+from oms_contracts.orders.lists import LIST_SORT_FIELDS, ListQuerySchema
 from orders import paging
-from orders.schemas.lists import LIST_SORT_FIELDS, ListQuerySchema
 from tests.orders.conftest import order_data
 
 SORTS = [name for field in LIST_SORT_FIELDS for name in (field, "-" + field)]

@@ -3,7 +3,7 @@ the payment references an order's transfers carry. The payments service does the
 import base64
 
 from oms_common.problems import BadRequest, NotFound
-from payments.bank_statements import schemas as wire
+from oms_contracts import bank_statements as wire
 
 from ..router import router
 

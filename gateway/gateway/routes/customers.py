@@ -1,11 +1,11 @@
 """Customer routes of api.md: list, detail with totals, order history."""
+from oms_contracts import orders as wire
 from oms_contracts.customers import parse_customer_ref
-from orders import schemas as wire
 
 from ..psp_search import list_with_psp_search
 from ..router import router
-from .orders import REPEATABLE
 from ..schemas import CustomerDetailSchema, CustomerPageSchema, OrderPageSchema
+from .orders import REPEATABLE
 
 TAGS = ["customers"]
 

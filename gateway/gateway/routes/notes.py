@@ -2,8 +2,9 @@
 
 Every reader reads them; writing takes ``orders.notes``; only a note's author edits it, within
 15 minutes of writing it (orders answers 403 or 409 naming why)."""
-from orders.note_schemas import NoteInputSchema, NoteSchema
 from marshmallow import Schema, fields
+
+from oms_contracts.notes import NoteInputSchema, NoteSchema
 
 from ..router import router
 

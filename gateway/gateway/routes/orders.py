@@ -1,18 +1,17 @@
 """Order routes of api.md: create, list, detail, history, open-order sessions, status changes."""
 import hashlib
 
-from orders import schemas as wire
-
 from oms_common.problems import ServiceUnavailable, ValidationFailed
+from oms_contracts import orders as wire
 from oms_contracts.values import PSP_OF_METHOD
 
 from .. import cancelling
+from ..compose import order_detail, with_latest_notes
+from ..compose import order_history as composed_history
 from ..psp_search import list_with_psp_search
-from ..compose import order_detail, order_history as composed_history, with_latest_notes
-from ..rpc import ServiceNotReached
 from ..router import router
-from ..schemas import BulkResultSchema, HistoryPageSchema, OrderDetailSchema, OrderPageSchema
-from ..schemas import OrderSchema
+from ..rpc import ServiceNotReached
+from ..schemas import BulkResultSchema, HistoryPageSchema, OrderDetailSchema, OrderPageSchema, OrderSchema
 
 TAGS = ["orders"]
 REPEATABLE = ("status", "payment_status", "payment_method", "currency", "country")

@@ -1,5 +1,5 @@
 """Payment routes of api.md (S9, S11, S13) and the operator views of stuck payments and webhooks."""
-from payments import schemas as wire
+from oms_contracts import payments as wire
 
 from ..router import router
 

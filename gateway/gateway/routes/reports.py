@@ -4,7 +4,7 @@ import io
 
 from werkzeug.wrappers import Response
 
-from orders import schemas as wire
+from oms_contracts import orders as wire
 
 from ..router import router
 

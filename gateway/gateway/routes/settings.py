@@ -1,5 +1,5 @@
 """Settings routes of api.md: numbering of orders and invoices."""
-from orders import schemas as wire
+from oms_contracts import orders as wire
 
 from ..router import router
 from ..schemas import NumberingStateSchema

@@ -5,7 +5,8 @@ import mimetypes
 import re
 from pathlib import Path
 
-from werkzeug.exceptions import MethodNotAllowed, NotFound as WerkzeugNotFound
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound as WerkzeugNotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
@@ -15,8 +16,24 @@ from oms_common.web import problem_response
 
 from ..router import MethodNotAllowedProblem
 from ..rpc import ServiceTimedOut
-from . import bank_statements, customers, documents, exports, list_export, notes, order_actions, order_page, orders
-from . import outbox, reports, sessions, settings, sign_in, users, views
+from . import (
+    bank_statements,
+    customers,
+    documents,
+    exports,
+    list_export,
+    notes,
+    order_actions,
+    order_page,
+    orders,
+    outbox,
+    reports,
+    sessions,
+    settings,
+    sign_in,
+    users,
+    views,
+)
 from .page import Page, environment
 
 STATIC = Path(__file__).parent / "static"

@@ -8,7 +8,8 @@ are filled in after translation.
 """
 from .catalog_orders import MESSAGES as ORDER_MESSAGES
 from .catalog_pages import MESSAGES as PAGE_MESSAGES
-from .catalog_values import ENGLISH, MESSAGES as VALUE_MESSAGES
+from .catalog_values import ENGLISH
+from .catalog_values import MESSAGES as VALUE_MESSAGES
 from .catalog_workflow import MESSAGES as WORKFLOW_MESSAGES
 
 MESSAGES = {**PAGE_MESSAGES, **ORDER_MESSAGES, **VALUE_MESSAGES, **WORKFLOW_MESSAGES}

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from marshmallow import fields
 
+from oms_contracts.orders import ListQuerySchema
 from oms_contracts.values import ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
-from orders.schemas import ListQuerySchema
 
 from .forms import typed_dates
 

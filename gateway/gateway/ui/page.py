@@ -9,8 +9,16 @@ from oms_common.problems import Forbidden, Problem
 from oms_contracts.customers import customer_number
 
 from ..auth import Principal, allowed
-from .i18n import (LANGUAGES, date_pattern, format_date_input, format_money, format_when, shop_zone,
-                   translate_reason, translator)
+from .i18n import (
+    LANGUAGES,
+    date_pattern,
+    format_date_input,
+    format_money,
+    format_when,
+    shop_zone,
+    translate_reason,
+    translator,
+)
 
 environment = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
                           autoescape=select_autoescape(default=True, default_for_string=True),

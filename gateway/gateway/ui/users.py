@@ -3,9 +3,9 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from oms_common.problems import Problem
+from oms_contracts.values import ROLES
 
 from .. import users as accounts
-from ..auth import ROLES
 from .page import Page
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from oms_common.db import utcnow
 from oms_common.problems import load
-from oms_contracts.events import OrderEventSchema, PaymentStatusEventSchema
+from oms_contracts.events import OrderEventSchema, PaymentStatusEventSchema, stamp
 
 from . import domain, invoices, rendering
 from .issuing import CONSUMER, store
@@ -70,9 +70,9 @@ def _issue(uow, invoice, target, event_id, reason, timezone_name):
                                corrects=invoice.number, reason=reason)
     pdf = rendering.render(content, (profile or {}).get("logo_bytes"))
     document = store(session, order, "credit_note", number, pdf, event_id, corrects_id=invoice.id, amount=amount)
-    uow.emit("document_issued", {"order_reference": invoice.order_reference, "kind": "credit_note",
-                                 "document_id": document.id, "number": number, "corrects": invoice.number,
-                                 "amount": str(amount), "sha256": document.sha256})
+    uow.emit("document_issued", stamp("document_issued", {
+        "order_reference": invoice.order_reference, "kind": "credit_note", "document_id": document.id,
+        "number": number, "corrects": invoice.number, "amount": str(amount), "sha256": document.sha256}))
     return document.id
 
 

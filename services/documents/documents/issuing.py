@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from oms_common.db import utcnow
 from oms_common.problems import NotFound, load
 from oms_contracts.documents import DocumentSchema
-from oms_contracts.events import OrderEventSchema
+from oms_contracts.events import OrderEventSchema, stamp
 
 from . import invoices, qr, rendering
 from .labels import language_of
@@ -92,8 +92,8 @@ def _invoice_of(session, reference):
 def _issue(uow, order, profile, event_id, timezone_name):
     pdf, _bill = render_invoice(order, profile, utcnow(), timezone_name)
     document = store(uow.session, order, "invoice", order["invoice_number"], pdf, event_id)
-    uow.emit("document_issued", {"order_reference": order["reference"], "kind": "invoice",
-                                 "document_id": document.id, "number": document.number, "sha256": document.sha256})
+    uow.emit("document_issued", stamp("document_issued", {"order_reference": order["reference"], "kind": "invoice",
+                                 "document_id": document.id, "number": document.number, "sha256": document.sha256}))
     return document
 
 

@@ -1,6 +1,16 @@
 """The documents service's tables (its own schema; no other service reads them)."""
 from sqlalchemy import (
-    JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, Numeric, String, text,
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase
 

@@ -7,6 +7,7 @@ from marshmallow import ValidationError
 from oms_common.db import utcnow
 from oms_common.problems import Conflict, NotFound, ValidationFailed, load
 from oms_contracts.documents import LogoSchema, ShopProfileSchema
+from oms_contracts.events import stamp
 from oms_contracts.values import LANGUAGES
 
 from . import domain
@@ -87,6 +88,6 @@ def put_profile(source, data, actor, logo_max_bytes=DEFAULT_LOGO_MAX_BYTES):
         row.data, row.logo = checked, logo
         row.version += 1
         row.updated_at, row.updated_by = utcnow(), who
-        uow.emit("shop_profile_changed", {"version": row.version, "actor": actor})
+        uow.emit("shop_profile_changed", stamp("shop_profile_changed", {"version": row.version, "actor": actor}))
         uow.commit()
         return _dump(row)

@@ -17,14 +17,15 @@ from oms_common.audit import audit_columns
 from oms_common.db import SessionSource, UnitOfWork, utcnow
 from oms_common.problems import Conflict, NotFound
 from oms_contracts.actors import load_actor
+from oms_contracts.events import stamp
 
 from . import domain
+from .answers import OrderDump
 from .counts import move_count
 from .models import Customer, Order, OrderHistory
-from .schemas.answers import OrderSchema
 from .sequences import issued_invoice_number, request_invoice_number
 
-_order_dump = OrderSchema()
+_order_dump = OrderDump()
 Actor = dict[str, Any]
 Data = dict[str, Any]  # what a caller sends, before its schema loads it
 Answer = dict[str, Any]
@@ -115,7 +116,8 @@ class OrderChange:
         counted, self._counted = self._counted, (order.status, order.payment_status)
         move_count(session, counted, self._counted)
         audit(session, order, self.actor, action, from_status, to_status, reason, details)
-        emitted = [self.uow.emit(event_type, event_payload(order, self.actor, invoice_placeholder, **extra))
+        emitted = [self.uow.emit(event_type, stamp(event_type, event_payload(order, self.actor, invoice_placeholder,
+                                                                       **extra)))
                    for event_type, extra in (events if events is not None else {"order_updated": {}}).items()]
         if invoice_placeholder:
             request_invoice_number(session, order, emitted)

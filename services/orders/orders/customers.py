@@ -5,11 +5,12 @@ from oms_common.db import SessionSource, utcnow
 from oms_common.problems import NotFound, ValidationFailed, load
 from oms_contracts.actors import load_actor
 from oms_contracts.customers import customer_number, parse_customer_ref
+from oms_contracts.events import stamp
+from oms_contracts.orders.inputs import MergeCustomersSchema, ReassignCustomerSchema
 
 from . import domain
 from .changes import Actor, Answer, Data, OrderChange, changing, customer_record, refusals
 from .models import Customer, Order
-from .schemas.inputs import MergeCustomersSchema, ReassignCustomerSchema
 
 
 def _active_customer(session, customer_id, field):
@@ -81,7 +82,8 @@ def merge_customers(source: SessionSource, customer_id: int | str, data: Data, a
                                                   details={"from": duplicate_id, "to": kept.id})
         duplicate.merged_into_id = kept.id
         duplicate.updated_at = utcnow()
-        uow.emit("customers_merged", {"customer_id": duplicate_id, "into": kept.id, "orders_moved": len(orders),
-                                      "customer": customer_record(duplicate), "actor": actor})
+        uow.emit("customers_merged", stamp("customers_merged", {
+            "customer_id": duplicate_id, "into": kept.id, "orders_moved": len(orders),
+            "customer": customer_record(duplicate), "actor": actor}))
         uow.commit()
         return {"customer_id": duplicate_id, "into": kept.id, "orders_moved": len(orders)}

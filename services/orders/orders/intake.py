@@ -12,12 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from oms_common.db import SessionSource, utcnow
 from oms_common.problems import Conflict, ValidationFailed, load
 from oms_contracts.actors import load_actor
+from oms_contracts.amounts import amount_place_errors, line_amounts
+from oms_contracts.events import stamp
+from oms_contracts.orders.inputs import CreateOrderSchema, ReplaceLinesSchema, SessionSchema
 
 from . import domain, money, sequences, tax
 from .changes import Actor, Answer, Data, audit, changing, dump_order, event_payload
 from .counts import count
 from .models import Customer, IdempotencyKey, Order, OrderLine
-from .schemas.inputs import CreateOrderSchema, ReplaceLinesSchema, SessionSchema
 
 MAX_IDEMPOTENCY_KEY = 200  # the column's width
 
@@ -135,9 +137,9 @@ def _create(uow, payload, actor):
     placeholder = sequences.invoice_placeholder(session, order) if submit else None
     audit(session, order, actor, "created", None, status,
           details={"invoice_number": placeholder} if placeholder else None)
-    events = [uow.emit("order_created", event_payload(order, actor, placeholder))]
+    events = [uow.emit("order_created", stamp("order_created", event_payload(order, actor, placeholder)))]
     if submit:
-        events.append(uow.emit("order_submitted", event_payload(order, actor, placeholder)))
+        events.append(uow.emit("order_submitted", stamp("order_submitted", event_payload(order, actor, placeholder))))
     if placeholder:
         sequences.request_invoice_number(session, order, events)
     return order, bool(placeholder)
@@ -166,7 +168,7 @@ def replace_lines(source: SessionSource, reference: str, data: Data, actor: Acto
     with changing(source, reference, payload.get("version"), actor) as change:
         order = change.order
         domain.check_session_may_edit(order.status, order.session_id, order.paused, payload["session_id"])
-        errors = money.amount_place_errors(money.line_amounts(payload["lines"]), order.currency)
+        errors = amount_place_errors(line_amounts(payload["lines"]), order.currency)
         if errors:
             raise ValidationFailed(f"Invalid input: {', '.join(sorted(errors))}", errors)
         before = [(line.article_number, line.quantity) for line in order.lines]

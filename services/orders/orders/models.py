@@ -1,13 +1,23 @@
 """The orders service's tables (its own schema; no other service reads them)."""
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text,
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, relationship
 
 from oms_common.tables import install_infrastructure
 from oms_contracts.customers import customer_number
-
 
 Id = BigInteger
 Money = Numeric(14, 2)

@@ -1,14 +1,12 @@
-"""Money of an order: cents rounded half up, line and order totals, places a currency allows.
+"""Money of an order: cents rounded half up, line and order totals (the places a currency allows
+are a rule of the wire: ``oms_contracts.amounts``).
 
 Plain Python on purpose: no framework, no database.
 """
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable
 
-from oms_common.currencies import decimal_places, exponent
-
 MONEY_STEP = Decimal("0.01")
-STORED_PLACES = 2  # the money columns keep cents
 
 
 def _decimal(value: Any) -> Decimal:
@@ -18,22 +16,6 @@ def _decimal(value: Any) -> Decimal:
 
 def money(value: Any) -> Decimal:
     return _decimal(value).quantize(MONEY_STEP, rounding=ROUND_HALF_UP)
-
-
-def amount_place_errors(amounts: Iterable[tuple[str, Any]], currency: str) -> dict[str, list[str]]:
-    """{field path: [message]} for each amount with more decimal places than ``currency`` has
-    (or than OMS stores): "5.001" CHF is refused, never silently rounded to 5.00."""
-    allowed = min(exponent(currency), STORED_PLACES)
-    errors = {}
-    for path, amount in amounts:
-        if amount is not None and decimal_places(amount) > allowed:
-            errors[path] = [f"{currency} amounts have at most {allowed} decimal place{'' if allowed == 1 else 's'}"
-                            f"{'' if allowed == exponent(currency) else ' in OMS'}; {amount} has more."]
-    return errors
-
-
-def line_amounts(lines: list[dict[str, Any]], prefix: str = "lines") -> list[tuple[str, Any]]:
-    return [(f"{prefix}.{index}.unit_price", line.get("unit_price")) for index, line in enumerate(lines)]
 
 
 def line_total(quantity: int, unit_price: Any) -> Decimal:

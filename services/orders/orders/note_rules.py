@@ -6,7 +6,6 @@ list shows of it. Every refusal is raised here, as a ``NoteRefused`` naming why.
 from datetime import timedelta
 
 EDIT_WINDOW = timedelta(minutes=15)
-MAX_BODY = 4000
 FIRST_LINE_MAX = 120
 
 

@@ -8,15 +8,15 @@ from sqlalchemy import func, select
 
 from oms_common.db import utcnow
 from oms_common.problems import Conflict, Forbidden, NotFound, ValidationFailed, from_marshmallow, load
-
 from oms_contracts.actors import load_actor
+from oms_contracts.notes import AuthorSchema, LatestNotesSchema
 
 from . import note_rules
 from .changes import audit
 from .models import Order, OrderNote
-from .note_schemas import AuthorSchema, LatestNotesSchema, NoteInputSchema, NoteSchema
+from .note_schemas import NoteDump, NoteInput
 
-_note_dump = NoteSchema()
+_note_dump = NoteDump()
 
 
 def _author(author):
@@ -42,7 +42,7 @@ def _refusal(refused):
 
 
 def add_note(source, reference, data, author, actor=None):
-    payload = load(NoteInputSchema(), data)
+    payload = load(NoteInput(), data)
     writer, actor = _author(author), load_actor(actor)
     with source.unit_of_work() as uow:
         order = _order(uow.session, reference)
@@ -57,7 +57,7 @@ def add_note(source, reference, data, author, actor=None):
 
 
 def edit_note(source, reference, note_id, data, author, actor=None):
-    payload = load(NoteInputSchema(), data)
+    payload = load(NoteInput(), data)
     writer, actor = _author(author), load_actor(actor)
     with source.unit_of_work() as uow:
         order = _order(uow.session, reference)

@@ -6,11 +6,12 @@ from sqlalchemy.exc import IntegrityError
 from oms_common.db import SessionSource
 from oms_common.problems import load
 from oms_contracts.actors import load_actor
+from oms_contracts.events import stamp
+from oms_contracts.orders.inputs import InvoiceNumberSchema, NumberingSchema
 
 from . import numbering_rules, sequences
 from .changes import Actor, Answer, Data, as_problem, changing, refusals
 from .models import NumberSequence, Order
-from .schemas.inputs import InvoiceNumberSchema, NumberingSchema
 
 # the fields that set a start, and the sequence each one starts
 STARTS = (("order_reference_start", "reference"), ("invoice_number_start", "invoice"))
@@ -62,7 +63,7 @@ def update_numbering(source: SessionSource, data: Data, actor: Actor | None = No
             rows["reference"].last_issued = last_reference
             next_reference = moved_to
         result = _numbering_dump(rows["reference"], rows["invoice"], (last_reference, next_reference))
-        uow.emit("numbering_changed", {"settings": result, "actor": load_actor(actor)})
+        uow.emit("numbering_changed", stamp("numbering_changed", {"settings": result, "actor": load_actor(actor)}))
         if moved_to is not None:
             sequences.move_references(session, moved_to)
         uow.commit()

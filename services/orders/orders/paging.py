@@ -19,9 +19,9 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import func, literal_column, select, tuple_
 
 from oms_common.problems import ValidationFailed
+from oms_contracts.orders.lists import LIST_SORT_FIELDS
 
 from .models import Order
-from .schemas.lists import LIST_SORT_FIELDS
 
 O = Order.__table__.c
 

@@ -1,10 +1,10 @@
 """The order's read copy of its payment status (S13), kept from payments' ``payment_status_changed``."""
 from oms_common.db import SessionSource
 from oms_contracts.actors import load_actor
+from oms_contracts.events import PaymentStatusEventSchema
 
 from . import domain
 from .changes import Data, OrderChange, audit, lock_order, refusals
-from .schemas.inputs import PaymentStatusEventSchema
 from .workflow import apply_status
 
 CONSUMER_PAYMENT_STATUS = "orders.payment_status_changed"

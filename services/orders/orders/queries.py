@@ -4,13 +4,14 @@ from datetime import datetime, time, timedelta, timezone
 from sqlalchemy import BigInteger, cast, func, literal_column, null, select, union_all
 
 from oms_common.problems import NotFound, load
+from oms_contracts.orders.answers import HistorySchema
+from oms_contracts.orders.lists import ArticleReportSchema
 
+from .answers import OrderDump
 from .models import Order, OrderHistory, OrderLine
 from .search import escape_like
-from .schemas.answers import HistorySchema, OrderSchema
-from .schemas.lists import ArticleReportSchema
 
-_detail = OrderSchema()
+_detail = OrderDump()
 _history = HistorySchema()
 
 def get_order(source, reference):

@@ -12,11 +12,11 @@ from sqlalchemy import and_, func, literal_column, or_, select
 
 from oms_common.problems import NotFound, load
 from oms_contracts.customers import customer_number, parse_customer_ref
+from oms_contracts.orders.lists import CustomerQuerySchema, ListQuerySchema
 
 from . import paging
-from .search import escape_like, search_condition
 from .models import Customer, Order, OrderCount
-from .schemas.lists import CustomerQuerySchema, ListQuerySchema
+from .search import escape_like, search_condition
 
 O = Order.__table__.c
 C = Customer.__table__.c

@@ -9,15 +9,15 @@ from nameko.rpc import rpc
 from oms_common.events import reliable_event_handler
 from oms_common.health import HealthMixin
 from oms_common.logs import CorrelationContext
-from oms_common.problems import EXPECTED, ServiceUnavailable
 from oms_common.metrics import Metrics
+from oms_common.problems import EXPECTED, ServiceUnavailable
 from oms_common.providers import Database
 from oms_common.rpc import TimedRpcProxy
 from oms_common.timers import configured_timer
 
 from . import customers, intake, notes, numbering, payment_status, queries, reads, workflow
-from .tax import tax_settings
 from .models import infrastructure
+from .tax import tax_settings
 
 log = logging.getLogger(__name__)
 DEFAULT_OPEN_ORDER_TTL_SECONDS = 86400

@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from oms_common.db import SessionSource, utcnow
 from oms_common.problems import Conflict, NotFound, ServiceUnavailable, load
+from oms_contracts.orders.inputs import BulkStatusSchema, CancelSchema, SessionSchema, ShipSchema, StatusChangeSchema
 
 from . import domain
 from .changes import Actor, Answer, Data, OrderChange, changing, refusals
 from .models import Order
-from .schemas.inputs import BulkStatusSchema, CancelSchema, SessionSchema, ShipSchema, StatusChangeSchema
 
 Capture = Callable[[str, Actor], Any]  # asks payments to capture an order's money before it ships
 

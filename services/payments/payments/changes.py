@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from oms_common.audit import audit_columns
 from oms_common.db import SessionSource, UnitOfWork, utcnow
 from oms_common.problems import Conflict, NotFound, Problem, ValidationFailed
+from oms_contracts.events import stamp
+from oms_contracts.payments import PaymentSchema
 
 from . import amounts, domain
 from .models import Payment, PaymentAudit
-from .schemas import PaymentSchema
 
 _payment_dump = PaymentSchema()
 
@@ -95,10 +96,10 @@ def set_status(uow: Any, payment: Payment, target: str, actor: dict[str, Any], r
     if flush:
         uow.session.flush()
     audit(uow.session, payment.order_reference, actor, action, previous, target, reason, details)
-    uow.emit("payment_status_changed", {
+    uow.emit("payment_status_changed", stamp("payment_status_changed", {
         "order_reference": payment.order_reference, "status": target, "previous_status": previous,
         "sequence": payment.sequence, "actor": actor, "reason": reason, "payment": payment_view(payment),
-    })
+    }))
 
 
 def payment_view(payment: Payment, configuration: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from oms_common import payment_references as references
+from oms_contracts.payments import MANUAL_STATUSES
 from oms_contracts.values import PSP_OF_METHOD
 
 from .amounts import ZERO, money, refundable
@@ -33,7 +34,6 @@ TRANSITIONS = {
     "voided": set(),
     "disputed": set(),
 }
-MANUAL_STATUSES = ("unpaid", "announced", "paid")
 STUCK_STATUSES = ("pending",)
 CAPTURED_STATUSES = ("paid", "partially_refunded", "partially_paid")
 DISPUTABLE_STATUSES = ("paid", "partially_refunded", "partially_paid", "refunded")

@@ -7,14 +7,15 @@ from typing import Any
 from oms_common.db import SessionSource
 from oms_common.problems import load
 from oms_contracts.actors import load_actor
+from oms_contracts.events import OrderEventSchema
 
 from . import amounts, domain
 from .changes import audit, find_payment, set_status, touch
 from .checkout import create_payment, open_at_psp
-from .webhook_processing import apply_waiting
 from .psp import Adapter
 from .refunds import refund_at_psp, void_at_psp
-from .schemas import OrderEventSchema
+from .schemas import OrderInEventSchema
+from .webhook_processing import apply_waiting
 
 CONSUMER_ORDER_SUBMITTED = "payments.order_submitted"
 CONSUMER_ORDER_CREATED = "payments.order_created"
@@ -22,10 +23,17 @@ CONSUMER_ORDER_CANCELLED = "payments.order_cancelled"
 CONSUMER_ORDER_STATUS = "payments.order_status_changed"
 
 
+def _order_event(event: dict[str, Any]) -> dict[str, Any]:
+    """An order event as the contracts define it, with the order read as payments needs it."""
+    payload = load(OrderEventSchema(), event)
+    payload["order"] = load(OrderInEventSchema(), payload["order"])
+    return payload
+
+
 def record_order(source: SessionSource, adapters: Mapping[str, Adapter], event: dict[str, Any], consumer: str,
                  open_at_psp_now: bool = True) -> str | None:
     """Creates the payment record of a submitted order; applies webhooks that came first."""
-    payload = load(OrderEventSchema(), event)
+    payload = _order_event(event)
     order = payload["order"]
     if order["status"] == "open":
         return None
@@ -49,7 +57,7 @@ def record_order(source: SessionSource, adapters: Mapping[str, Adapter], event: 
 
 def order_status_changed(source: SessionSource, event: dict[str, Any]) -> bool:
     """Keeps the copy of the order status and the dunning level (also when set in orders)."""
-    payload = load(OrderEventSchema(), event)
+    payload = _order_event(event)
     order = payload["order"]
     with source.unit_of_work() as uow:
         if not uow.claim_event(payload["event_id"], CONSUMER_ORDER_STATUS):
@@ -72,7 +80,7 @@ def order_status_changed(source: SessionSource, event: dict[str, Any]) -> bool:
 
 def order_cancelled(source: SessionSource, adapters: Mapping[str, Adapter], event: dict[str, Any]) -> bool:
     """Voids a payment not yet captured, refunds a captured one, closes an unpaid invoice."""
-    payload = load(OrderEventSchema(), event)
+    payload = _order_event(event)
     reference = payload["order"]["reference"]
     actor = load_actor(payload.get("actor"))
     with source.unit_of_work() as uow:

@@ -17,7 +17,13 @@ from .models import Payment, PaymentAudit, Refund
 from .provider_settings import AUTHORIZATION_VALID_DAYS
 from .psp import Adapter, PspError
 from .psp_reports import (
-    PspUpdate, captured_with_refunds, decide, dispute_misfit, misfit, refunds_misfit, status_after_refund_report,
+    PspUpdate,
+    captured_with_refunds,
+    decide,
+    dispute_misfit,
+    misfit,
+    refunds_misfit,
+    status_after_refund_report,
 )
 
 Actor = dict[str, Any]

@@ -7,14 +7,14 @@ from sqlalchemy import select
 
 from oms_common.db import SessionSource
 from oms_common.problems import NotFound
+from oms_contracts.payments import AuditSchema
 
 from . import domain
 from .changes import find_payment, payment_view
-from .webhook_inbox import inbox_dump
 from .models import PaymentAudit, WebhookInbox
 from .provider_settings import PROVIDER_NAMES, PROVIDER_SETTINGS, not_configured_reason
 from .psp import Adapter
-from .schemas import AuditSchema
+from .webhook_inbox import inbox_dump
 
 
 def provider_configuration(adapters: Mapping[str, Adapter], config: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 
 from oms_common.db import SessionSource, utcnow
 from oms_common.problems import load
+from oms_contracts.payments import StuckQuerySchema
 
 from . import domain
 from .changes import audit, lock_payment, payment_view, touch
@@ -15,7 +16,6 @@ from .models import Payment
 from .psp import Adapter, PspError
 from .psp_effects import apply_psp_update, capture_approved
 from .psp_reports import misfit
-from .schemas import StuckQuerySchema
 
 RECONCILER = {"name": "reconciliation", "kind": "system", "role": None, "origin": "payments:reconcile"}
 

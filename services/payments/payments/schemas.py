@@ -1,55 +1,12 @@
-"""Wire schemas of the payments service: what RPC callers and events send, what they get back."""
+"""What payments reads of an order event (``oms_contracts.events``): the order's method, currency and
+exact total, which its payment is opened with."""
 from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from oms_common.fields import StrictSchema, text
+from oms_contracts.payments import MAX_AMOUNT
 from oms_contracts.values import PAYMENT_METHODS
 
-from .domain import MANUAL_STATUSES
-
-MAX_AMOUNT = 10**9
-
-
-class ManualStatusSchema(StrictSchema):
-    status = fields.String(required=True, validate=validate.OneOf(MANUAL_STATUSES))
-    note = text(1000, required=False, multiline=True, load_default=None, allow_none=True)
-
-
-class RefundSchema(StrictSchema):
-    amount = fields.Decimal(places=2, allow_nan=False, load_default=None, allow_none=True,
-                            validate=validate.Range(min=0, min_inclusive=False, max=MAX_AMOUNT,
-                                                    error="Must be more than 0."))
-    reason = text(1000, required=False, multiline=True, load_default=None, allow_none=True)
-
-
-class DunningSchema(StrictSchema):
-    level = fields.Integer(required=True, strict=True, validate=validate.OneOf((1, 2), error="Level is 1 or 2."))
-    notify = fields.Boolean(load_default=True)
-    reason = text(1000, required=False, multiline=True, load_default=None, allow_none=True)
-
-
-class CompleteSchema(StrictSchema):
-    psp_reference = fields.String(required=True, validate=[
-        validate.Length(min=1, max=120),
-        validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$", error="Letters, digits and _ . : / - only.")])
-    reason = text(1000, multiline=True)
-
-
-class StuckQuerySchema(StrictSchema):
-    older_than_seconds = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-
-
-class InboxQuerySchema(StrictSchema):
-    status = fields.List(fields.String(validate=validate.OneOf(
-        ("received", "applied", "ignored", "waiting", "failed", "flagged", "unmatched"))), load_default=list)
-    provider = fields.String(load_default=None, validate=validate.OneOf(("stripe", "paypal")))
-    order_reference = fields.String(load_default=None, validate=validate.Length(max=40))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-
-
-# ---------------------------------------------------------------- incoming events
 
 def _at_most_three_decimals(value):
     if value != value.quantize(Decimal("0.001")):
@@ -66,104 +23,3 @@ class OrderInEventSchema(Schema):
     # exact, never rounded: three-decimal currencies (KWD, …) keep their third decimal
     total = fields.Decimal(required=True, allow_nan=False,
                            validate=[validate.Range(min=0, max=MAX_AMOUNT), _at_most_three_decimals])
-
-
-class OrderEventSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-    event_id = fields.String(required=True)
-    order = fields.Nested(OrderInEventSchema, required=True)
-    actor = fields.Dict(load_default=None, allow_none=True)
-    from_status = fields.String(load_default=None, allow_none=True)
-    to_status = fields.String(load_default=None, allow_none=True)
-    reason = fields.String(load_default=None, allow_none=True)
-    notify = fields.Boolean(load_default=False)
-
-
-# ---------------------------------------------------------------- output
-
-class RefundOutSchema(Schema):
-    kind = fields.String()
-    amount = fields.Decimal(as_string=True)   # two decimals, three for three-decimal currencies
-    status = fields.String()
-    failure_reason = fields.String(allow_none=True)
-    psp_refund_id = fields.String(allow_none=True)
-    reason = fields.String(allow_none=True)
-    actor = fields.String()
-    created_at = fields.DateTime()
-
-
-class PaymentSchema(Schema):
-    order_reference = fields.String()
-    method = fields.String()
-    provider = fields.String()
-    status = fields.String()
-    currency = fields.String()
-    # amounts: two decimals, three for three-decimal currencies (KWD, BHD, JOD, OMR, TND)
-    amount = fields.Decimal(as_string=True)
-    captured_amount = fields.Decimal(as_string=True)
-    refunded_amount = fields.Decimal(as_string=True)
-    refundable_amount = fields.Decimal(as_string=True)
-    pending_refund_amount = fields.Decimal(as_string=True)
-    psp_reference = fields.String(allow_none=True)
-    psp_capture_id = fields.String(allow_none=True)
-    psp_charge_id = fields.String(allow_none=True)
-    psp_capture_status = fields.String(allow_none=True)
-    disputed = fields.Boolean()
-    dispute_id = fields.String(allow_none=True)
-    dispute_status = fields.String(allow_none=True)
-    dispute_amount = fields.Decimal(as_string=True, allow_none=True)
-    dispute_reason = fields.String(allow_none=True)
-    dispute_evidence_due_by = fields.DateTime(allow_none=True)
-    flagged_events = fields.List(fields.Dict())
-    capture_mode = fields.String(allow_none=True)
-    authorized_at = fields.DateTime(allow_none=True)
-    authorization_expires_at = fields.DateTime(allow_none=True)
-    authorization_expired = fields.Boolean()
-    authorization_expired_at = fields.DateTime(allow_none=True)
-    completed_by_hand_reference = fields.String(allow_none=True)
-    order_status = fields.String(allow_none=True)
-    dunning_level = fields.Integer()
-    failure_reason = fields.String(allow_none=True)
-    # what a bank transfer names the order by, and what bank credits left open or paid too much
-    qr_reference = fields.String(allow_none=True)
-    creditor_reference = fields.String(allow_none=True)
-    overpaid_amount = fields.Decimal(as_string=True, allow_none=True)
-    refunds = fields.List(fields.Nested(RefundOutSchema))
-    capabilities = fields.List(fields.String())
-    allowed_operations = fields.List(fields.String())
-    # operations the state would allow but the provider's configuration does not, with why
-    operations_unavailable = fields.Dict(keys=fields.String(), values=fields.String())
-    sequence = fields.Integer()
-    version = fields.Integer()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
-    status_changed_at = fields.DateTime()
-
-
-class AuditSchema(Schema):
-    at = fields.DateTime()
-    actor = fields.String()
-    actor_kind = fields.String()
-    origin = fields.String()
-    action = fields.String()
-    from_status = fields.String(data_key="from", allow_none=True)
-    to_status = fields.String(data_key="to", allow_none=True)
-    reason = fields.String(allow_none=True)
-    details = fields.Raw(allow_none=True)
-
-
-class InboxSchema(Schema):
-    id = fields.Integer()
-    provider = fields.String()
-    provider_event_id = fields.String()
-    event_type = fields.String()
-    order_reference = fields.String(allow_none=True)
-    psp_reference = fields.String(allow_none=True)
-    status = fields.String()
-    note = fields.String(allow_none=True)
-    amount = fields.Decimal(as_string=True, allow_none=True)
-    currency = fields.String(allow_none=True)
-    attempts = fields.Integer()
-    received_at = fields.DateTime()
-    processed_at = fields.DateTime(allow_none=True)

@@ -18,7 +18,14 @@ from oms_common.timers import configured_timer
 from oms_common.web import json_response, problem_response
 
 from . import (
-    lookup, order_events, reads, reconciliation, records, staff_operations, webhook_inbox, webhook_processing,
+    lookup,
+    order_events,
+    reads,
+    reconciliation,
+    records,
+    staff_operations,
+    webhook_inbox,
+    webhook_processing,
 )
 from .bank_statements import folder as bank_folder
 from .bank_statements import imports as bank_imports

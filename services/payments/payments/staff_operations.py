@@ -8,6 +8,8 @@ from typing import Any
 from oms_common.db import SessionSource
 from oms_common.problems import ServiceUnavailable, load
 from oms_contracts.actors import load_actor
+from oms_contracts.events import stamp
+from oms_contracts.payments import CompleteSchema, DunningSchema, ManualStatusSchema, RefundSchema
 
 from . import amounts, domain
 from .changes import audit, payment_change, payment_view, set_status, touch
@@ -15,7 +17,6 @@ from .psp import Adapter, PspError, PspNotConfigured
 from .psp_effects import apply_psp_update, refusals
 from .psp_reports import misfit
 from .refunds import refund_at_psp, void_at_psp
-from .schemas import CompleteSchema, DunningSchema, ManualStatusSchema, RefundSchema
 
 Actor = dict[str, Any] | None
 
@@ -90,8 +91,9 @@ def request_dunning(source: SessionSource, reference: str, data: dict[str, Any],
         touch(payment)
         audit(uow.session, reference, actor, "dunning_level_changed", payment.status, payment.status, reason,
               details={"from": previous, "to": level, "notify": payload["notify"]})
-        uow.emit("payment_dunning_changed", {"order_reference": reference, "level": level, "previous_level": previous,
-                                             "notify": payload["notify"], "actor": actor, "reason": reason})
+        uow.emit("payment_dunning_changed", stamp("payment_dunning_changed", {
+            "order_reference": reference, "level": level, "previous_level": previous, "notify": payload["notify"],
+            "actor": actor, "reason": reason}))
         result = payment_view(payment)
         uow.commit()
         return result

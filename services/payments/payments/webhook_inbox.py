@@ -8,12 +8,12 @@ from sqlalchemy import select, text
 from oms_common.db import SessionSource, utcnow
 from oms_common.problems import NotFound, ServiceUnavailable, load
 from oms_contracts.actors import load_actor
+from oms_contracts.payments import InboxQuerySchema, InboxSchema
 
 from . import amounts, domain
 from .changes import as_problem
 from .models import WebhookInbox
 from .psp import PayPalAdapter, PspError, PspNotConfigured, StripeAdapter
-from .schemas import InboxQuerySchema, InboxSchema
 from .webhooks import InvalidWebhook, parse_paypal, verify_stripe
 
 DESCRIBE = {"stripe": StripeAdapter.describe_event, "paypal": PayPalAdapter.describe_event}

@@ -15,12 +15,12 @@ from collections import Counter
 from sqlalchemy import select, text
 
 from oms_common.problems import NotFound
+from oms_contracts.bank_statements import ReportSchema
 
 from .. import amounts
 from ..models import BankStatementEntry, BankStatementImport, Payment
 from . import matching, parse
 from .booking import CHUNK, DeferredEvents, bank_actor, book, facts, lock_payments, now
-from .schemas import ReportSchema
 
 IMPORT_LOCK = 0x0B4_5747  # pg_advisory_xact_lock key of bank-statement imports
 MAX_INVOICE_LOOKUPS = 200  # per import: unstructured texts that need the orders service

@@ -4,11 +4,11 @@ from sqlalchemy import select
 
 from oms_common import payment_references
 from oms_common.problems import NotFound, ValidationFailed, load
+from oms_contracts.bank_statements import ReferenceQuerySchema
 
 from .. import domain
 from ..models import Payment
 from . import matching
-from .schemas import ReferenceQuerySchema
 
 
 def references_of(order_reference):

@@ -3,13 +3,13 @@ to an order by hand, with the same effect as a match found by the import."""
 from sqlalchemy import select
 
 from oms_common.problems import Conflict, NotFound, ValidationFailed, load
+from oms_contracts.bank_statements import AssignSchema, EntrySchema, UnmatchedQuerySchema
 
 from .. import amounts
 from ..changes import payment_view
 from ..models import BankStatementEntry
 from . import matching
 from .booking import bank_actor, book, facts, lock_payments, now
-from .schemas import AssignSchema, EntrySchema, UnmatchedQuerySchema
 
 
 def entry_view(entry):

@@ -50,7 +50,8 @@ class ReportEntrySchema(Schema):
 
 class CountsSchema(Schema):
     matched = fields.Integer()
-    partial = fields.Integer()
+    # named apart from Schema.partial; on the wire and in the answer it is "partial"
+    partial_count = fields.Integer(data_key="partial", attribute="partial")
     overpaid = fields.Integer()
     unmatched = fields.Integer()
     reversals = fields.Integer()

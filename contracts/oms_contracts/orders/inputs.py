@@ -4,15 +4,15 @@ Money is kept exact on load (the currency decides how many places are allowed), 
 are refused (``StrictSchema``); a bad field is a 422 naming it.
 """
 from decimal import Decimal
+from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from oms_common.fields import StrictSchema, text
 
-from oms_contracts.customers import parse_customer_ref
-from oms_contracts.values import LANGUAGES, ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
-
-from ..money import amount_place_errors, line_amounts
+from ..amounts import amount_place_errors, line_amounts
+from ..customers import parse_customer_ref
+from ..values import LANGUAGES, ORDER_STATUSES, PAYMENT_METHODS
 
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code such as CHF.")
 MAX_PRICE = 10**9
@@ -20,7 +20,7 @@ MAX_PRICE = 10**9
 MAX_TOTAL = 10**10
 
 
-def money_input(**kwargs):
+def money_input(**kwargs: Any) -> fields.Decimal:
     # kept exact on load: the currency decides how many places are allowed (checked by the
     # schema that knows it), so that "5.001" is refused instead of rounded
     return fields.Decimal(as_string=True, allow_nan=False, validate=validate.Range(min=0, max=MAX_PRICE), **kwargs)
@@ -29,7 +29,7 @@ def money_input(**kwargs):
 class CustomerRef(fields.Field):
     """A customer given by id (9) or by the number the UI shows (C000009)."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         customer_id = parse_customer_ref(value)
         if customer_id is None:
             raise ValidationError("Give a customer id (such as 9) or customer number (such as C000009).")
@@ -65,7 +65,7 @@ class LineInputSchema(StrictSchema):
                               validate=validate.Range(min=0, max=99.99), places=None)
 
 
-def check_totals(data, shipping_cost=0):
+def check_totals(data: dict[str, Any], shipping_cost: Any = 0) -> None:
     """Quantity × unit price and the order's total within MAX_TOTAL, named like any other field."""
     lines = data.get("lines") or []
     total = Decimal(str(shipping_cost))  # a defaulted shipping cost arrives as its string
@@ -96,18 +96,18 @@ class CreateOrderSchema(StrictSchema):
     submit = fields.Boolean(load_default=True)
 
     @validates_schema
-    def _customer_given_once(self, data, **kwargs):
+    def _customer_given_once(self, data: dict[str, Any], **kwargs: Any) -> None:
         if ("customer" in data) == ("customer_id" in data):
             raise ValidationError("Give either customer or customer_id.", "customer")
         if not data.get("submit", True) and not data.get("session_id"):
             raise ValidationError("An open order (submit: false) needs the session it belongs to.", "session_id")
 
     @validates_schema
-    def _totals_fit(self, data, **kwargs):
+    def _totals_fit(self, data: dict[str, Any], **kwargs: Any) -> None:
         check_totals(data, data.get("shipping_cost") or 0)
 
     @validates_schema
-    def _amounts_fit_the_currency(self, data, **kwargs):
+    def _amounts_fit_the_currency(self, data: dict[str, Any], **kwargs: Any) -> None:
         errors = amount_place_errors(
             line_amounts(data.get("lines") or []) + [("shipping_cost", data.get("shipping_cost"))],
             data.get("currency") or "CHF")
@@ -115,7 +115,7 @@ class CreateOrderSchema(StrictSchema):
             raise ValidationError(errors)
 
     @post_load
-    def _default_shipping(self, data, **kwargs):
+    def _default_shipping(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         if not data.get("shipping_address"):
             data["shipping_address"] = dict(data["billing_address"])
         return data
@@ -127,7 +127,7 @@ class ReplaceLinesSchema(StrictSchema):
     version = fields.Integer(strict=True)
 
     @validates_schema
-    def _totals_fit(self, data, **kwargs):
+    def _totals_fit(self, data: dict[str, Any], **kwargs: Any) -> None:
         # the order's shipping cost is added by the use case; MAX_TOTAL leaves it room below the column
         check_totals(data)
 
@@ -189,14 +189,3 @@ class NumberingSchema(StrictSchema):
     invoice_prefix = fields.String(validate=[validate.Length(max=20), validate.Regexp(
         r"^[A-Za-z0-9._/-]*$", error="Letters, digits and . _ / - only.")])
     invoice_numbers_enabled = fields.Boolean()
-
-
-class PaymentStatusEventSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-    event_id = fields.String(required=True)
-    order_reference = fields.String(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(PAYMENT_STATUSES))
-    sequence = fields.Integer(required=True)
-    actor = fields.Dict(load_default=None)
-    reason = fields.String(load_default=None, allow_none=True)

@@ -1,12 +1,12 @@
 """The queries of the order list, the customer list and the article report, as callers give them."""
 import re
+from typing import Any
 
 from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
 
 from oms_common.fields import StrictSchema, UtcDateTime, no_control, text
 
-from oms_contracts.values import ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
-
+from ..values import ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
 from .inputs import CURRENCY
 
 COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="Use an ISO 3166 alpha-2 code such as CH.")
@@ -15,7 +15,7 @@ SEARCH_HELP = ("One text for everything staff know about an order: the start of 
                "tracking number, a PSP payment id. Parts shorter than 3 characters match only as a start.")
 
 
-def not_blank(value):
+def not_blank(value: str) -> None:
     if not value.strip():
         raise ValidationError("Type something to search for.")
 
@@ -56,7 +56,7 @@ class ListQuerySchema(StrictSchema):
                        "whole list, every order exactly once. A forged, foreign or expired cursor is a 422."})
 
     @pre_load
-    def _dates_as_datetimes(self, data, **kwargs):
+    def _dates_as_datetimes(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         # a bare date means the whole day, in UTC
         data = dict(data)
         for key, suffix in (("created_from", "T00:00:00+00:00"), ("created_to", "T23:59:59.999999+00:00")):
@@ -66,7 +66,7 @@ class ListQuerySchema(StrictSchema):
         return data
 
     @validates_schema
-    def _range(self, data, **kwargs):
+    def _range(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("created_from") and data.get("created_to") and data["created_from"] > data["created_to"]:
             raise ValidationError("created_from is after created_to.", "created_from")
         if data.get("cursor") and data.get("page", 1) != 1:
@@ -86,6 +86,6 @@ class ArticleReportSchema(StrictSchema):
     limit = fields.Integer(load_default=10000, validate=validate.Range(min=1, max=100000))
 
     @validates_schema
-    def _range(self, data, **kwargs):
+    def _range(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise ValidationError("from is after to.", "from")
