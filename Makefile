@@ -24,7 +24,7 @@ run: install
 # `make test` in its simulation mode: only this suite's own broker and database connections are
 # cut, so nothing that others on the machine use is restarted. Each pytest process shuffles the
 # test order and prints its seed; PYTEST_ARGS="--randomly-seed=N" repeats an order.
-test: test-services test-browser test-faults-simulated
+test: lint test-services test-browser test-faults-simulated
 
 # Style and types, configured in the root pyproject.toml: ruff's lint rules and its formatting, and
 # mypy over the contracts, the shared machinery and the domain modules.

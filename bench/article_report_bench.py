@@ -39,6 +39,7 @@ vhost, migrations, percentiles). The orders service runs with the open-order cle
 (``OMS_OPEN_ORDER_SWEEP_SECONDS=0``): a benchmark must not cancel the data set's carts.
 Figures also go to var/bench/article_report-<time>.json.
 """
+
 import argparse
 import http.client
 import json
@@ -59,7 +60,16 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 from list_search import (  # noqa: E402 - the bench helper's machinery, shared
-    DEFAULT_AMQP, DEFAULT_URL, REPO, SCHEMA, Suite, log, migrate, percentile, rpc_load, wait_for_http,
+    DEFAULT_AMQP,
+    DEFAULT_URL,
+    REPO,
+    SCHEMA,
+    Suite,
+    log,
+    migrate,
+    percentile,
+    rpc_load,
+    wait_for_http,
 )
 
 TARGET_MS = 300.0
@@ -67,6 +77,7 @@ PATH = "/api/v1/reports/article-orders"
 
 
 # ---------------------------------------------------------------- the cases
+
 
 def month_bounds(day):
     first = day.replace(day=1)
@@ -90,14 +101,18 @@ def build_cases(url):
         month, month_orders = row
         first, last = month_bounds(month)
         two_first = month_bounds(first - timedelta(days=1))[0]
-        cursor.execute("SELECT count(*) FROM orders WHERE created_at >= %s AND created_at < %s",
-                       (two_first, last + timedelta(days=1)))
+        cursor.execute(
+            "SELECT count(*) FROM orders WHERE created_at >= %s AND created_at < %s",
+            (two_first, last + timedelta(days=1)),
+        )
         two_orders = cursor.fetchone()[0]
         # articles by popularity within the month: the most sold one and one of middling popularity
-        cursor.execute("""
+        cursor.execute(
+            """
             SELECT l.article_number, count(*) FROM orders o JOIN order_lines l ON l.order_id = o.id
             WHERE o.created_at >= %s AND o.created_at < %s GROUP BY 1 ORDER BY 2 DESC""",
-                       (first, last + timedelta(days=1)))
+            (first, last + timedelta(days=1)),
+        )
         popularity = cursor.fetchall()
     connection.close()
     top = popularity[0][0]
@@ -111,11 +126,19 @@ def build_cases(url):
         (f"{label}: part '{part}' (100 articles)", {"article": part, **month_range}, month_orders, True),
         (f"{label}: part '{top[-4:]}' (inside the number)", {"article": top[-4:], **month_range}, month_orders, True),
         (f"{label}: article {middling}", {"article": middling, **month_range}, month_orders, True),
-        (f"{label}: part '{part}', complete list (limit 100000)",
-         {"article": part, **month_range, "limit": 100000}, month_orders, False),
+        (
+            f"{label}: part '{part}', complete list (limit 100000)",
+            {"article": part, **month_range, "limit": 100000},
+            month_orders,
+            False,
+        ),
         (f"{label}: every line ('ART-'), 10,000 listed", {"article": "ART-", **month_range}, month_orders, False),
-        (f"{two_first.strftime('%Y-%m')}..{label}: most sold article {top}", {"article": top, **two_range},
-         two_orders, True),
+        (
+            f"{two_first.strftime('%Y-%m')}..{label}: most sold article {top}",
+            {"article": top, **two_range},
+            two_orders,
+            True,
+        ),
         (f"{two_first.strftime('%Y-%m')}..{label}: part '{part}'", {"article": part, **two_range}, two_orders, True),
     ]
 
@@ -152,10 +175,16 @@ def capture_statements(url, queries):
 
 # ---------------------------------------------------------------- measuring
 
+
 def stats(seconds):
     values = sorted(seconds)
-    return {"count": len(values), "median_ms": statistics.median(values) * 1000,
-            "p95_ms": percentile(values, 0.95) * 1000, "min_ms": values[0] * 1000, "max_ms": values[-1] * 1000}
+    return {
+        "count": len(values),
+        "median_ms": statistics.median(values) * 1000,
+        "p95_ms": percentile(values, 0.95) * 1000,
+        "min_ms": values[0] * 1000,
+        "max_ms": values[-1] * 1000,
+    }
 
 
 def measure(run, warmup, repeat):
@@ -207,9 +236,11 @@ def check_totals(report):
     revenue = {}
     for item in report["items"]:
         revenue[item["currency"]] = revenue.get(item["currency"], Decimal("0.00")) + Decimal(item["line_total"])
-    expected = {"orders": len({item["reference"] for item in report["items"]}),
-                "quantity": sum(item["quantity"] for item in report["items"]),
-                "revenue": {currency: f"{total:.2f}" for currency, total in sorted(revenue.items())}}
+    expected = {
+        "orders": len({item["reference"] for item in report["items"]}),
+        "quantity": sum(item["quantity"] for item in report["items"]),
+        "revenue": {currency: f"{total:.2f}" for currency, total in sorted(revenue.items())},
+    }
     actual = dict(report["totals"], revenue=dict(sorted(report["totals"]["revenue"].items())))
     if actual != expected:
         raise RuntimeError(f"totals {actual} are not the sum of the lines {expected}")
@@ -218,29 +249,40 @@ def check_totals(report):
 
 # ---------------------------------------------------------------- report
 
+
 def print_table(rows):
     print()
-    print(f"one client, sequential; median / p95 in ms (RPC: median); "
-          f"target: one month ≤ {TARGET_MS:g} ms (HTTP JSON median)")
-    header = (f"{'case':<58} {'orders':>7} {'match':>7} {'listed':>7}  {'HTTP JSON':>13} {'HTTP CSV':>13} "
-              f"{'RPC':>6} {'SQL alone':>13} {'ratio':>6}  {'ok':<4} totals")
+    print(
+        f"one client, sequential; median / p95 in ms (RPC: median); "
+        f"target: one month ≤ {TARGET_MS:g} ms (HTTP JSON median)"
+    )
+    header = (
+        f"{'case':<58} {'orders':>7} {'match':>7} {'listed':>7}  {'HTTP JSON':>13} {'HTTP CSV':>13} "
+        f"{'RPC':>6} {'SQL alone':>13} {'ratio':>6}  {'ok':<4} totals"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
+
         def pair(figure):
             return f"{figure['median_ms']:6.1f}/{figure['p95_ms']:6.1f}"
+
         ratio = row["http"]["median_ms"] / row["sql"]["median_ms"] if row["sql"]["median_ms"] else float("nan")
         ok = ("yes" if row["http"]["median_ms"] <= TARGET_MS else "NO") if row["target"] else "-"
         listed = f"{row['listed']}{'+' if row['truncated'] else ''}"
-        print(f"{row['name'][:58]:<58} {row['orders_in_range']:>7} {row['matched_orders']:>7} {listed:>7}  "
-              f"{pair(row['http'])} {pair(row['csv'])} {row['rpc']['median_ms']:6.1f} {pair(row['sql'])} "
-              f"{ratio:5.1f}x  "
-              f"{ok:<4} {row['totals']}")
+        print(
+            f"{row['name'][:58]:<58} {row['orders_in_range']:>7} {row['matched_orders']:>7} {listed:>7}  "
+            f"{pair(row['http'])} {pair(row['csv'])} {row['rpc']['median_ms']:6.1f} {pair(row['sql'])} "
+            f"{ratio:5.1f}x  "
+            f"{ok:<4} {row['totals']}"
+        )
     print()
-    print("orders = orders created in the range; match = orders with a matching line (the totals cover all of "
-          "them);\nlisted = lines in the answer (+: truncated at the limit); RPC = orders.article_report without the "
-          "gateway;\nratio = HTTP JSON median / SQL median; ok only for the cases the target is for (one month, an "
-          "article number or part of it, the API's default limit)")
+    print(
+        "orders = orders created in the range; match = orders with a matching line (the totals cover all of "
+        "them);\nlisted = lines in the answer (+: truncated at the limit); RPC = orders.article_report without the "
+        "gateway;\nratio = HTTP JSON median / SQL median; ok only for the cases the target is for (one month, an "
+        "article number or part of it, the API's default limit)"
+    )
 
 
 def main(argv=None):
@@ -274,11 +316,18 @@ def main(argv=None):
         suite.start("gateway", REPO / "gateway", "gateway.service:GatewayService")
         wait_for_http(suite)
         log(f"gateway at http://{suite.address} answers; up after {time.monotonic() - began:.1f} s; logs in {log_dir}")
-        for (name, query, orders_in_range, target), (statements, report) in zip(cases, captured):
+        for (name, query, orders_in_range, target), (statements, report) in zip(cases, captured, strict=True):
             log(name)
-            row = {"name": name, "query": query, "orders_in_range": orders_in_range, "target": target,
-                   "matched_orders": report["totals"]["orders"], "listed": len(report["items"]),
-                   "truncated": report["truncated"], "statements": len(statements)}
+            row = {
+                "name": name,
+                "query": query,
+                "orders_in_range": orders_in_range,
+                "target": target,
+                "matched_orders": report["totals"]["orders"],
+                "listed": len(report["items"]),
+                "truncated": report["truncated"],
+                "statements": len(statements),
+            }
             run, connection = sql_runner(options.url, statements)
             try:
                 row["sql"] = measure(run, options.warmup, options.repeat)
@@ -293,13 +342,18 @@ def main(argv=None):
             row["totals"] = check_totals(served)
             if served["totals"] != report["totals"] or len(served["items"]) != row["listed"]:
                 raise RuntimeError(f"{name}: the gateway's report differs from the direct call")
-            rpc_options = argparse.Namespace(seconds=600.0, warmup=options.warmup, think_ms=0.0,
-                                             requests=options.repeat, concurrency=1)
+            rpc_options = argparse.Namespace(
+                seconds=600.0, warmup=options.warmup, think_ms=0.0, requests=options.repeat, concurrency=1
+            )
             figure = rpc_load(suite.amqp_uri, "orders", "article_report", [[query]], rpc_options)
             if figure.get("errors"):
                 raise RuntimeError(f"{name}: RPC errors {figure.get('error_sample')}")
-            row["rpc"] = {"count": figure["count"], "median_ms": figure["p50_ms"], "p99_ms": figure["p99_ms"],
-                          "max_ms": figure["max_ms"]}
+            row["rpc"] = {
+                "count": figure["count"],
+                "median_ms": figure["p50_ms"],
+                "p99_ms": figure["p99_ms"],
+                "max_ms": figure["max_ms"],
+            }
             run, connection, last = http_runner(suite.address, suite.token, {**query, "format": "csv"})
             try:
                 row["csv"] = measure(run, options.warmup, options.repeat)
@@ -307,19 +361,36 @@ def main(argv=None):
                 connection.close()
             suite.check_alive()
             rows.append(row)
-            log(f"  HTTP median {row['http']['median_ms']:.1f} ms (p95 {row['http']['p95_ms']:.1f}); "
+            log(
+                f"  HTTP median {row['http']['median_ms']:.1f} ms (p95 {row['http']['p95_ms']:.1f}); "
                 f"CSV {row['csv']['median_ms']:.1f}; RPC {row['rpc']['median_ms']:.1f}; "
                 f"SQL {row['sql']['median_ms']:.1f} ms (p95 {row['sql']['p95_ms']:.1f}); "
-                f"{row['matched_orders']} orders matched, {row['listed']} lines listed")
+                f"{row['matched_orders']} orders matched, {row['listed']} lines listed"
+            )
     load_after = os.getloadavg()
     print_table(rows)
-    log(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min; {os.cpu_count()} CPUs): "
-        "other work on the machine skews these figures")
+    log(
+        f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min; {os.cpu_count()} CPUs): "
+        "other work on the machine skews these figures"
+    )
     out = REPO / "var" / "bench" / (time.strftime("article_report-%Y%m%d-%H%M%S") + ".json")
-    out.write_text(json.dumps({"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "database": options.url,
-                               "repeat": options.repeat, "warmup": options.warmup, "target_ms": TARGET_MS,
-                               "cases": rows, "cpu_count": os.cpu_count(), "load_before": load_before,
-                               "load_after": load_after}, indent=2, default=str))
+    out.write_text(
+        json.dumps(
+            {
+                "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "database": options.url,
+                "repeat": options.repeat,
+                "warmup": options.warmup,
+                "target_ms": TARGET_MS,
+                "cases": rows,
+                "cpu_count": os.cpu_count(),
+                "load_before": load_before,
+                "load_after": load_after,
+            },
+            indent=2,
+            default=str,
+        )
+    )
     log(f"figures written to {out.relative_to(REPO)}; took {time.monotonic() - began:.0f} s")
     return 1 if any(row["target"] and row["http"]["median_ms"] > TARGET_MS for row in rows) else 0
 

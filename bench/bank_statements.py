@@ -18,6 +18,7 @@ are inserted directly. Entries/s and the ratio to the parse are printed per figu
 rounds). The nameko transport is left out: one RPC carrying the file costs the same whatever
 is inside it.
 """
+
 import argparse
 import os
 import statistics
@@ -55,10 +56,28 @@ def insert_payments(source, count, round_number):
 
     now = utcnow()
     references = [str(8 * 10**9 + round_number * 10**6 + index) for index in range(count)]
-    rows = [dict(order_reference=reference, method="invoice", provider="manual", status="unpaid", currency="CHF",
-                 amount=Decimal("49.90"), captured_amount=0, refunded_amount=0, dunning_level=0, sequence=0,
-                 reconcile_checks=0, version=1, created_at=now, updated_at=now, status_changed_at=now,
-                 order_status="new", **payment_references(reference)) for reference in references]
+    rows = [
+        dict(
+            order_reference=reference,
+            method="invoice",
+            provider="manual",
+            status="unpaid",
+            currency="CHF",
+            amount=Decimal("49.90"),
+            captured_amount=0,
+            refunded_amount=0,
+            dunning_level=0,
+            sequence=0,
+            reconcile_checks=0,
+            version=1,
+            created_at=now,
+            updated_at=now,
+            status_changed_at=now,
+            order_status="new",
+            **payment_references(reference),
+        )
+        for reference in references
+    ]
     with source.unit_of_work() as uow:
         uow.session.execute(insert(Payment), rows)
         uow.commit()
@@ -69,17 +88,26 @@ def statement(references, round_number):
     from oms_common.payment_references import qr_reference
     from tests.payments import camt
 
-    return camt.document([camt.credit("49.90", reference=qr_reference(reference),
-                                      acct_ref=f"BENCH-{round_number}-{index}", text="Rechnung")
-                          for index, reference in enumerate(references)], kind="054", version=8)
+    return camt.document(
+        [
+            camt.credit(
+                "49.90", reference=qr_reference(reference), acct_ref=f"BENCH-{round_number}-{index}", text="Rechnung"
+            )
+            for index, reference in enumerate(references)
+        ],
+        kind="054",
+        version=8,
+    )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--credits", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--pg-admin-url", default=os.environ.get(
-        "OMS_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--pg-admin-url",
+        default=os.environ.get("OMS_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
     options = parser.parse_args()
 
     from oms_common.db import SessionSource, make_engine
@@ -100,13 +128,15 @@ def main():
             figures["parse"].append(time.perf_counter() - started)
             assert len(parsed.transactions) == options.credits
             started = time.perf_counter()
-            report = imports.import_statement(source, data, limit, {"name": "bench", "kind": "system"},
-                                              lambda number: None)
+            report = imports.import_statement(
+                source, data, limit, {"name": "bench", "kind": "system"}, lambda number: None
+            )
             figures["import"].append(time.perf_counter() - started)
             assert report["counts"]["matched"] == options.credits, report["counts"]
             started = time.perf_counter()
-            again = imports.import_statement(source, data, limit, {"name": "bench", "kind": "system"},
-                                             lambda number: None)
+            again = imports.import_statement(
+                source, data, limit, {"name": "bench", "kind": "system"}, lambda number: None
+            )
             figures["again"].append(time.perf_counter() - started)
             assert again["counts"]["duplicates"] == options.credits and not again["changed"]
         engine.dispose()
@@ -118,11 +148,16 @@ def main():
     print(f"camt.054.001.08, {options.credits} credits ({size:.1f} MiB), best of {options.rounds} rounds")
     print(f"{'figure':<40} {'seconds':>8} {'entries/s':>10} {'× parse':>8}")
     baseline = min(figures["parse"])
-    for label, key in (("parse alone (baseline)", "parse"), ("import: match and book every credit", "import"),
-                       ("the same file again (all duplicates)", "again")):
+    for label, key in (
+        ("parse alone (baseline)", "parse"),
+        ("import: match and book every credit", "import"),
+        ("the same file again (all duplicates)", "again"),
+    ):
         best = min(figures[key])
-        print(f"{label:<40} {best:>8.2f} {options.credits / best:>10,.0f} {baseline / best:>8.2f}"
-              f"   (median {statistics.median(figures[key]):.2f} s)")
+        print(
+            f"{label:<40} {best:>8.2f} {options.credits / best:>10,.0f} {baseline / best:>8.2f}"
+            f"   (median {statistics.median(figures[key]):.2f} s)"
+        )
 
 
 if __name__ == "__main__":

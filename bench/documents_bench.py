@@ -7,6 +7,7 @@ In-process and single-threaded: what one documents worker can render. The invoic
 one the service issues (profile with logo, two VAT rates, QR-bill); the baseline is fpdf2 writing
 one empty A4 page, measured in the same run.
 """
+
 import argparse
 import base64
 import io
@@ -31,30 +32,73 @@ def sample_profile():
 
     buffer = io.BytesIO()
     Image.new("RGB", (200, 80), (20, 90, 40)).save(buffer, format="PNG")
-    data = {"legal_name": "Teehaus Zürich AG", "vat_number": "CHE-109.322.551 MWST",
-            "address": {"street": "Bahnhofstrasse", "house_number": "1", "postal_code": "8001", "city": "Zürich",
-                        "country": "CH"},
-            "contact": {"email": "shop@teehaus.example", "phone": "", "website": ""},
-            "logo": {"data": base64.b64encode(buffer.getvalue()).decode()}, "iban": None,
-            "qr_iban": "CH4431999123000889012", "payment_term_days": 30,
-            "footer": {"de": "Zahlbar innert 30 Tagen.", "fr": "", "it": "", "en": ""}}
+    data = {
+        "legal_name": "Teehaus Zürich AG",
+        "vat_number": "CHE-109.322.551 MWST",
+        "address": {
+            "street": "Bahnhofstrasse",
+            "house_number": "1",
+            "postal_code": "8001",
+            "city": "Zürich",
+            "country": "CH",
+        },
+        "contact": {"email": "shop@teehaus.example", "phone": "", "website": ""},
+        "logo": {"data": base64.b64encode(buffer.getvalue()).decode()},
+        "iban": None,
+        "qr_iban": "CH4431999123000889012",
+        "payment_term_days": 30,
+        "footer": {"de": "Zahlbar innert 30 Tagen.", "fr": "", "it": "", "en": ""},
+    }
     profile, logo = _checked(data, 1 << 20)
     return {**profile, "logo_bytes": logo}
 
 
 def sample_order(index):
     reference = str(100000 + index)
-    return {"reference": reference, "invoice_number": f"RE-{reference}", "language": "de", "payment_method": "invoice",
-            "currency": "CHF", "total": "126.36", "shipping_cost": "8.00", "shipping_tax_rate": "8.10",
-            "prices_include_tax": True, "submitted_at": "2026-12-02T10:00:00+00:00",
-            "billing_address": {"first_name": "Anna", "last_name": "Muster", "street": "Seestrasse 5",
-                                "postal_code": "8002", "city": "Zürich", "country": "CH"},
-            "lines": [{"position": 1, "article_number": "T-100", "name": "Teekanne", "quantity": 2,
-                       "unit_price": "54.05", "line_total": "108.10", "tax_rate": "8.10"},
-                      {"position": 2, "article_number": "B-200", "name": "Grüntee", "quantity": 3,
-                       "unit_price": "3.42", "line_total": "10.26", "tax_rate": "2.60"}],
-            "tax_breakdown": [{"rate": "8.10", "net": "107.40", "tax": "8.70", "gross": "116.10"},
-                              {"rate": "2.60", "net": "10.00", "tax": "0.26", "gross": "10.26"}]}
+    return {
+        "reference": reference,
+        "invoice_number": f"RE-{reference}",
+        "language": "de",
+        "payment_method": "invoice",
+        "currency": "CHF",
+        "total": "126.36",
+        "shipping_cost": "8.00",
+        "shipping_tax_rate": "8.10",
+        "prices_include_tax": True,
+        "submitted_at": "2026-12-02T10:00:00+00:00",
+        "billing_address": {
+            "first_name": "Anna",
+            "last_name": "Muster",
+            "street": "Seestrasse 5",
+            "postal_code": "8002",
+            "city": "Zürich",
+            "country": "CH",
+        },
+        "lines": [
+            {
+                "position": 1,
+                "article_number": "T-100",
+                "name": "Teekanne",
+                "quantity": 2,
+                "unit_price": "54.05",
+                "line_total": "108.10",
+                "tax_rate": "8.10",
+            },
+            {
+                "position": 2,
+                "article_number": "B-200",
+                "name": "Grüntee",
+                "quantity": 3,
+                "unit_price": "3.42",
+                "line_total": "10.26",
+                "tax_rate": "2.60",
+            },
+        ],
+        "tax_breakdown": [
+            {"rate": "8.10", "net": "107.40", "tax": "8.70", "gross": "116.10"},
+            {"rate": "2.60", "net": "10.00", "tax": "0.26", "gross": "10.26"},
+        ],
+    }
 
 
 def measure(label, count, render):
@@ -63,8 +107,13 @@ def measure(label, count, render):
     for index in range(count):
         size += len(render(index))
     seconds = time.perf_counter() - started
-    return {"what": label, "count": count, "per_second": count / seconds, "avg_kb": size / count / 1024,
-            "peak_rss_mb": peak_rss_mb()}
+    return {
+        "what": label,
+        "count": count,
+        "per_second": count / seconds,
+        "avg_kb": size / count / 1024,
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def main():
@@ -76,12 +125,19 @@ def main():
     profile = sample_profile()
     issued_at = datetime.now(timezone.utc)
     rows = [measure("blank page (baseline)", args.count, lambda i: rendering.render_blank())]
-    rows.append(measure("invoice with QR-bill", args.count,
-                        lambda i: issuing.render_invoice(sample_order(i), profile, issued_at, "Europe/Zurich")[0]))
+    rows.append(
+        measure(
+            "invoice with QR-bill",
+            args.count,
+            lambda i: issuing.render_invoice(sample_order(i), profile, issued_at, "Europe/Zurich")[0],
+        )
+    )
     print(f"{'what':<26}{'count':>8}{'docs/s':>10}{'avg KB':>9}{'peak RSS MB':>13}")
     for row in rows:
-        print(f"{row['what']:<26}{row['count']:>8}{row['per_second']:>10.1f}{row['avg_kb']:>9.1f}"
-              f"{row['peak_rss_mb']:>13.1f}")
+        print(
+            f"{row['what']:<26}{row['count']:>8}{row['per_second']:>10.1f}{row['avg_kb']:>9.1f}"
+            f"{row['peak_rss_mb']:>13.1f}"
+        )
     print(f"invoice / blank page: {rows[1]['per_second'] / rows[0]['per_second']:.3f}")
 
 

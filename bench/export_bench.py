@@ -13,6 +13,7 @@ writer), so its peak RSS (ru_maxrss) is its own. The baseline is
 which PostgreSQL alone hands the same rows to a client.
 Target (DESIGN.md §6): ≥ 10,000 orders/s, peak RSS ≤ 200 MB, flat as the count grows.
 """
+
 import argparse
 import json
 import os
@@ -78,6 +79,7 @@ def rss_mb():
 
 # ---------------------------------------------------------------- child: one export, measured
 
+
 def child(url, count, validate):
     from sqlalchemy import create_engine
 
@@ -96,8 +98,14 @@ def child(url, count, validate):
         if validate and sum(len(c) for c in head) < 4_000_000:
             head.append(chunk)
     elapsed = time.perf_counter() - started
-    result = {"orders": stream.stats.records, "bytes": total, "seconds": elapsed,
-              "orders_per_s": stream.stats.records / elapsed, "peak_rss_mb": rss_mb(), "rss_before_mb": rss_before}
+    result = {
+        "orders": stream.stats.records,
+        "bytes": total,
+        "seconds": elapsed,
+        "orders_per_s": stream.stats.records / elapsed,
+        "peak_rss_mb": rss_mb(),
+        "rss_before_mb": rss_before,
+    }
     if validate:
         result["sample_valid"] = _validate_sample(b"".join(head))
     print(json.dumps(result))
@@ -111,11 +119,12 @@ def _validate_sample(data):
 
     cut = data.rfind(b"</order>")
     count = data[:cut].count(b"<order ") if cut > 0 else 0
-    document = data[:cut + len(b"</order>")] + f'<end count="{count}"/></export>'.encode()
+    document = data[: cut + len(b"</order>")] + f'<end count="{count}"/></export>'.encode()
     return bool(serialize.xml_schema().validate(etree.fromstring(document))) and count > 0
 
 
 # ---------------------------------------------------------------- parent
+
 
 def copy_baseline(url, count):
     import psycopg2
@@ -134,7 +143,8 @@ def copy_baseline(url, count):
             cursor.copy_expert(
                 "COPY (SELECT document FROM exports.export_orders WHERE created_at <= %s "
                 "ORDER BY created_at, reference) TO STDOUT" % cursor.mogrify("%s", (created_to(count),)).decode(),
-                sink)
+                sink,
+            )
         elapsed = time.perf_counter() - started
     finally:
         connection.close()
@@ -182,21 +192,39 @@ def main():
                 cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('exports.export_orders'))")
                 size = cursor.fetchone()[0]
             connection.close()
-            print(f"filled {largest:,} orders (3 lines each) in {time.perf_counter() - started:.1f} s; "
-                  f"table with indexes: {size}")
-        print(f"{'orders':>10} | {'export s':>9} | {'orders/s':>9} | {'MB out':>7} | {'peak RSS MB':>11} | "
-              f"{'COPY s':>7} | {'COPY rows/s':>11} | {'export/COPY':>11} | sample XSD-valid")
+            print(
+                f"filled {largest:,} orders (3 lines each) in {time.perf_counter() - started:.1f} s; "
+                f"table with indexes: {size}"
+            )
+        print(
+            f"{'orders':>10} | {'export s':>9} | {'orders/s':>9} | {'MB out':>7} | {'peak RSS MB':>11} | "
+            f"{'COPY s':>7} | {'COPY rows/s':>11} | {'export/COPY':>11} | sample XSD-valid"
+        )
         for count in sizes:
             baseline = copy_baseline(url, count)
             output = subprocess.run(
-                [sys.executable, __file__, "--child", "--url", f"postgresql+psycopg2://{parts.netloc}/{name}",
-                 "--count", str(count)], check=True, capture_output=True, text=True, cwd=REPO).stdout
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    "--url",
+                    f"postgresql+psycopg2://{parts.netloc}/{name}",
+                    "--count",
+                    str(count),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=REPO,
+            ).stdout
             result = json.loads(output.strip().splitlines()[-1])
             assert result["orders"] == count, result
-            print(f"{count:>10,} | {result['seconds']:>9.1f} | {result['orders_per_s']:>9,.0f} | "
-                  f"{result['bytes'] / 1e6:>7.0f} | {result['peak_rss_mb']:>11.1f} | {baseline['seconds']:>7.1f} | "
-                  f"{baseline['rows_per_s']:>11,.0f} | {result['orders_per_s'] / baseline['rows_per_s']:>11.2f} | "
-                  f"{result['sample_valid']}")
+            print(
+                f"{count:>10,} | {result['seconds']:>9.1f} | {result['orders_per_s']:>9,.0f} | "
+                f"{result['bytes'] / 1e6:>7.0f} | {result['peak_rss_mb']:>11.1f} | {baseline['seconds']:>7.1f} | "
+                f"{baseline['rows_per_s']:>11,.0f} | {result['orders_per_s'] / baseline['rows_per_s']:>11.2f} | "
+                f"{result['sample_valid']}"
+            )
         print("target: >= 10,000 orders/s, peak RSS <= 200 MB and flat as the count grows")
     finally:
         if fresh and not args.keep:

@@ -24,6 +24,7 @@ Distributions (deterministic for a given ``--seed``):
   * currencies ~85 % CHF, ~15 % EUR; invoice numbers with the prefix 'RE-'; customers with a
     skewed number of orders each.
 """
+
 import argparse
 import bisect
 import json
@@ -52,31 +53,96 @@ INVOICE_PREFIX = "RE-"
 INVOICE_START = 10001
 YEARS = 3
 CHUNK = 20000  # orders per generated chunk
-PAYMENT_STATUS_RANK = {status: rank for rank, status in enumerate(
-    ("failed", "unpaid", "pending", "announced", "authorized", "paid", "partially_refunded", "refunded", "voided"))}
+PAYMENT_STATUS_RANK = {
+    status: rank
+    for rank, status in enumerate(
+        ("failed", "unpaid", "pending", "announced", "authorized", "paid", "partially_refunded", "refunded", "voided")
+    )
+}
 
-FIRST_NAMES = ("Anna Lukas Laura Noah Lea Luca Mia Leon Sara Elias Nina David Julia Jonas Lena Tim Elena Marco "
-               "Chiara Nicolas Sophie Matteo Claire Louis Emma Gabriel Alice Jan Marie Fabio Sandra Peter Ursula "
-               "Hans Ruth Beat Monika Reto Daniela Stefan Andrea Thomas Franziska Urs Yvonne Martin Karin Samuel "
-               "Giulia Alessandro").split()
-LAST_NAMES = ("Müller Meier Schmid Keller Weber Huber Schneider Meyer Steiner Fischer Gerber Brunner Baumann "
-              "Frei Zimmermann Moser Widmer Wyss Graf Roth Suter Baumgartner Bachmann Studer Bühler Bernasconi "
-              "Rossi Ferrari Bianchi Favre Rochat Blanc Dubois Morel Fontana Lehmann Kaufmann Marti Hofmann "
-              "Sutter Hess Kälin Ammann Wenger Vogel Egli Koch Lüthi Zürcher Imhof").split()
-STREETS = ("Bahnhofstrasse", "Hauptstrasse", "Dorfstrasse", "Seestrasse", "Kirchweg", "Schulstrasse",
-           "Rue du Lac", "Rue de la Gare", "Via Cantonale", "Bergstrasse", "Gartenweg", "Industriestrasse",
-           "Lindenstrasse", "Poststrasse", "Rosenweg", "Sonnenbergstrasse", "Chemin des Vignes", "Via San Gottardo")
-CITIES = (("8001", "Zürich"), ("3011", "Bern"), ("4051", "Basel"), ("1201", "Genève"), ("1003", "Lausanne"),
-          ("6900", "Lugano"), ("6003", "Luzern"), ("9000", "St. Gallen"), ("8400", "Winterthur"),
-          ("2502", "Biel/Bienne"), ("7000", "Chur"), ("3600", "Thun"), ("5000", "Aarau"), ("6300", "Zug"),
-          ("1700", "Fribourg"), ("2000", "Neuchâtel"), ("1950", "Sion"), ("8200", "Schaffhausen"))
+FIRST_NAMES = (
+    "Anna Lukas Laura Noah Lea Luca Mia Leon Sara Elias Nina David Julia Jonas Lena Tim Elena Marco "
+    "Chiara Nicolas Sophie Matteo Claire Louis Emma Gabriel Alice Jan Marie Fabio Sandra Peter Ursula "
+    "Hans Ruth Beat Monika Reto Daniela Stefan Andrea Thomas Franziska Urs Yvonne Martin Karin Samuel "
+    "Giulia Alessandro"
+).split()
+LAST_NAMES = (
+    "Müller Meier Schmid Keller Weber Huber Schneider Meyer Steiner Fischer Gerber Brunner Baumann "
+    "Frei Zimmermann Moser Widmer Wyss Graf Roth Suter Baumgartner Bachmann Studer Bühler Bernasconi "
+    "Rossi Ferrari Bianchi Favre Rochat Blanc Dubois Morel Fontana Lehmann Kaufmann Marti Hofmann "
+    "Sutter Hess Kälin Ammann Wenger Vogel Egli Koch Lüthi Zürcher Imhof"
+).split()
+STREETS = (
+    "Bahnhofstrasse",
+    "Hauptstrasse",
+    "Dorfstrasse",
+    "Seestrasse",
+    "Kirchweg",
+    "Schulstrasse",
+    "Rue du Lac",
+    "Rue de la Gare",
+    "Via Cantonale",
+    "Bergstrasse",
+    "Gartenweg",
+    "Industriestrasse",
+    "Lindenstrasse",
+    "Poststrasse",
+    "Rosenweg",
+    "Sonnenbergstrasse",
+    "Chemin des Vignes",
+    "Via San Gottardo",
+)
+CITIES = (
+    ("8001", "Zürich"),
+    ("3011", "Bern"),
+    ("4051", "Basel"),
+    ("1201", "Genève"),
+    ("1003", "Lausanne"),
+    ("6900", "Lugano"),
+    ("6003", "Luzern"),
+    ("9000", "St. Gallen"),
+    ("8400", "Winterthur"),
+    ("2502", "Biel/Bienne"),
+    ("7000", "Chur"),
+    ("3600", "Thun"),
+    ("5000", "Aarau"),
+    ("6300", "Zug"),
+    ("1700", "Fribourg"),
+    ("2000", "Neuchâtel"),
+    ("1950", "Sion"),
+    ("8200", "Schaffhausen"),
+)
 DE_CITIES = (("10115", "Berlin"), ("80331", "München"), ("79098", "Freiburg im Breisgau"), ("78462", "Konstanz"))
-MAIL_DOMAINS = ("bluewin.ch", "gmail.com", "gmx.ch", "hotmail.com", "sunrise.ch", "outlook.com", "protonmail.ch",
-                "yahoo.de", "web.de", "example.org")
-ARTICLE_WORDS = ("Pfeffer Salz Curry Paprika Safran Zimt Vanille Muskat Chili Kardamom Ingwer Kurkuma "
-                 "Oregano Thymian Rosmarin Basilikum Koriander Kreuzkümmel Fenchel Anis").split()
-ARTICLE_KINDS = ("gemahlen", "ganz", "Mühle", "Nachfüllbeutel", "Bio", "Geschenkbox", "Mischung", "fein",
-                 "grob", "Dose 100 g", "Dose 250 g", "Probierset")
+MAIL_DOMAINS = (
+    "bluewin.ch",
+    "gmail.com",
+    "gmx.ch",
+    "hotmail.com",
+    "sunrise.ch",
+    "outlook.com",
+    "protonmail.ch",
+    "yahoo.de",
+    "web.de",
+    "example.org",
+)
+ARTICLE_WORDS = (
+    "Pfeffer Salz Curry Paprika Safran Zimt Vanille Muskat Chili Kardamom Ingwer Kurkuma "
+    "Oregano Thymian Rosmarin Basilikum Koriander Kreuzkümmel Fenchel Anis"
+).split()
+ARTICLE_KINDS = (
+    "gemahlen",
+    "ganz",
+    "Mühle",
+    "Nachfüllbeutel",
+    "Bio",
+    "Geschenkbox",
+    "Mischung",
+    "fein",
+    "grob",
+    "Dose 100 g",
+    "Dose 250 g",
+    "Probierset",
+)
 LANGUAGES = (("de", 0.62), ("fr", 0.24), ("it", 0.08), ("en", 0.06))
 METHODS = (("invoice", 0.42), ("card", 0.24), ("paypal", 0.19), ("prepayment", 0.10), ("cash_on_delivery", 0.05))
 LINE_COUNTS = ((1, 0.16), (2, 0.24), (3, 0.24), (4, 0.17), (5, 0.11), (6, 0.08))
@@ -88,7 +154,7 @@ def log(message):
 
 
 def cumulative(pairs):
-    values, weights = zip(*pairs)
+    values, weights = zip(*pairs, strict=True)
     total, acc = sum(weights), []
     running = 0.0
     for weight in weights:
@@ -116,6 +182,7 @@ def ts(dt):
 
 # ---------------------------------------------------------------- the fixed world: articles, customers
 
+
 def make_articles(seed, count=2000):
     rnd = random.Random(seed * 7 + 1)
     numbers = sorted(rnd.sample(range(1, 10000), count))
@@ -129,7 +196,7 @@ def make_articles(seed, count=2000):
     rnd.shuffle(order)
     weights = [0.0] * count
     for rank, index in enumerate(order, start=1):
-        weights[index] = 1.0 / (rank ** 0.9)
+        weights[index] = 1.0 / (rank**0.9)
     total, acc, running = sum(weights), [], 0.0
     for weight in weights:
         running += weight / total
@@ -153,29 +220,40 @@ def customer_chunk(task):
         language = pick_language(rnd.random)
         germany = rnd.random() < 0.12
         postal_code, city = rnd.choice(DE_CITIES if germany else CITIES)
-        local = (f"{first}.{last}".lower().replace("ü", "ue").replace("ä", "ae").replace("ö", "oe")
-                 .replace("â", "a"))
+        local = f"{first}.{last}".lower().replace("ü", "ue").replace("ä", "ae").replace("ö", "oe").replace("â", "a")
         email = copy_text(f"{local}{customer_id}@{rnd.choice(MAIL_DOMAINS)}")
         address = {
-            "first_name": first, "last_name": last,
+            "first_name": first,
+            "last_name": last,
             "company": rnd.choice(("", "", "", "", "Gewürzhaus AG", "Restaurant Sonne", "Café Central GmbH")),
             "street": f"{rnd.choice(STREETS)} {rnd.randint(1, 140)}",
-            "postal_code": postal_code, "city": city, "country": "DE" if germany else "CH",
+            "postal_code": postal_code,
+            "city": city,
+            "country": "DE" if germany else "CH",
             "phone": f"+41 7{rnd.randint(5, 9)} {rnd.randint(100, 999)} {rnd.randint(10, 99)} {rnd.randint(10, 99)}",
         }
         # a customer signs up shortly before the first order it can place (see generate_chunk)
         first_order = min(orders - 1, int((customer_id - 1) / customers / 1.15 * orders)) if orders else 0
         signed_up = created_at_for(first_order, max(orders, 1), start, span) - timedelta(
-            seconds=rnd.randint(60, 86400 * 10))
+            seconds=rnd.randint(60, 86400 * 10)
+        )
         created = ts(signed_up)
-        rows.append(f"{customer_id}\t{email}\t{copy_text(first)}\t{copy_text(last)}\t{language}\t\\N\t"
-                    f"{created}\t{created}\n")
-        fields.append((email, copy_text(f"{first} {last}"), language,
-                       copy_text(json.dumps(address, ensure_ascii=False, separators=(", ", ": ")))))
+        rows.append(
+            f"{customer_id}\t{email}\t{copy_text(first)}\t{copy_text(last)}\t{language}\t\\N\t{created}\t{created}\n"
+        )
+        fields.append(
+            (
+                email,
+                copy_text(f"{first} {last}"),
+                language,
+                copy_text(json.dumps(address, ensure_ascii=False, separators=(", ", ": "))),
+            )
+        )
     return "".join(rows).encode(), fields
 
 
 # ---------------------------------------------------------------- time line
+
 
 def created_at_for(index, total, start, span_seconds):
     """Order ``index`` of ``total``: monotone in index, the rate growing ~3x over the span,
@@ -189,11 +267,12 @@ def created_at_for(index, total, start, span_seconds):
     if day + timedelta(days=1) > start + timedelta(seconds=span_seconds):
         return moment.replace(microsecond=0)  # today: nothing after now
     seconds_in_day = (moment - day).total_seconds() / 86400.0
-    shaped = seconds_in_day ** 0.8 if seconds_in_day > 0 else 0.0  # bends toward the evening
+    shaped = seconds_in_day**0.8 if seconds_in_day > 0 else 0.0  # bends toward the evening
     return day + timedelta(seconds=int(shaped * 86399))
 
 
 # ---------------------------------------------------------------- status, payment
+
 
 def status_for(age_days, method, rnd):
     """(status, payment_status) for an order of this age and payment method."""
@@ -211,14 +290,41 @@ def status_for(age_days, method, rnd):
     elif age_days < 7:
         status = "new" if r < 0.08 else ("in_progress" if r < 0.25 else ("shipped" if r < 0.90 else "cancelled"))
     elif age_days < 30:
-        status = ("in_progress" if r < 0.02 else "shipped" if r < 0.40 else "completed" if r < 0.93
-                  else "cancelled" if r < 0.96 else "dunning_1")
+        status = (
+            "in_progress"
+            if r < 0.02
+            else "shipped"
+            if r < 0.40
+            else "completed"
+            if r < 0.93
+            else "cancelled"
+            if r < 0.96
+            else "dunning_1"
+        )
     elif age_days < 90:
-        status = ("shipped" if r < 0.04 else "completed" if r < 0.925 else "cancelled" if r < 0.96
-                  else "dunning_1" if r < 0.985 else "dunning_2")
+        status = (
+            "shipped"
+            if r < 0.04
+            else "completed"
+            if r < 0.925
+            else "cancelled"
+            if r < 0.96
+            else "dunning_1"
+            if r < 0.985
+            else "dunning_2"
+        )
     else:
-        status = ("shipped" if r < 0.003 else "completed" if r < 0.951 else "cancelled" if r < 0.992
-                  else "dunning_1" if r < 0.996 else "dunning_2")
+        status = (
+            "shipped"
+            if r < 0.003
+            else "completed"
+            if r < 0.951
+            else "cancelled"
+            if r < 0.992
+            else "dunning_1"
+            if r < 0.996
+            else "dunning_2"
+        )
     if status in ("dunning_1", "dunning_2") and psp:
         status = "completed"
     r = rnd.random()
@@ -252,8 +358,15 @@ _world = {}
 
 def _init_world(seed, customers, orders, start_iso, now_iso):
     articles, article_acc = make_articles(seed)
-    _world.update(seed=seed, customers=customers, orders=orders, articles=articles, article_acc=article_acc,
-                  start=datetime.fromisoformat(start_iso), now=datetime.fromisoformat(now_iso))
+    _world.update(
+        seed=seed,
+        customers=customers,
+        orders=orders,
+        articles=articles,
+        article_acc=article_acc,
+        start=datetime.fromisoformat(start_iso),
+        now=datetime.fromisoformat(now_iso),
+    )
 
 
 def generate_chunk(task):
@@ -303,8 +416,10 @@ def generate_chunk(task):
             total_cents = price_cents * quantity
             subtotal_cents += total_cents
             line_count += 1
-            line_rows.append(f"{order_id}\t{position}\t{number}\t{article_name}\t{quantity}\t"
-                             f"{price_cents // 100}.{price_cents % 100:02d}\t{total_cents // 100}.{total_cents % 100:02d}\n")
+            line_rows.append(
+                f"{order_id}\t{position}\t{number}\t{article_name}\t{quantity}\t"
+                f"{price_cents // 100}.{price_cents % 100:02d}\t{total_cents // 100}.{total_cents % 100:02d}\n"
+            )
         shipping_cents = 0 if subtotal_cents >= 10000 else (790 if currency == "CHF" else 690)
         total_cents = subtotal_cents + shipping_cents
         reference = REFERENCE_START + index
@@ -321,10 +436,18 @@ def generate_chunk(task):
             submitted = ts(created)
             paused = "f"
         shipping = billing if random_() < 0.85 else billing.replace('"street": "', '"street": "Postfach, ', 1)
-        tracking = (f"99.{random_() * 1e10:010.0f}" if status in ("shipped", "completed") and random_() < 0.7
-                    else "\\N")
-        changes = {"open": 0, "payment_pending": 0, "new": 0, "in_progress": 1, "shipped": 2,
-                   "completed": 3, "cancelled": 1, "dunning_1": 3, "dunning_2": 4}[status]
+        tracking = f"99.{random_() * 1e10:010.0f}" if status in ("shipped", "completed") and random_() < 0.7 else "\\N"
+        changes = {
+            "open": 0,
+            "payment_pending": 0,
+            "new": 0,
+            "in_progress": 1,
+            "shipped": 2,
+            "completed": 3,
+            "cancelled": 1,
+            "dunning_1": 3,
+            "dunning_2": 4,
+        }[status]
         updated = created + timedelta(seconds=int(min(age_days, 20) * 86400 * random_())) if changes else created
         payment_sequence = "\\N" if payment in ("unpaid",) else str(1 + (changes > 1) + (payment == "refunded"))
         order_rows.append(
@@ -332,18 +455,22 @@ def generate_chunk(task):
             f"{status}\t{payment}\t{PAYMENT_STATUS_RANK[payment]}\t{payment_sequence}\t{method}\t{currency}\t"
             f"{subtotal_cents // 100}.{subtotal_cents % 100:02d}\t{shipping_cents // 100}.{shipping_cents % 100:02d}\t"
             f"{total_cents // 100}.{total_cents % 100:02d}\t{billing}\t{shipping}\t{session_id}\t{paused}\t"
-            f"{tracking}\t{1 + changes}\t{ts(created)}\t{ts(updated)}\t{submitted}\n")
+            f"{tracking}\t{1 + changes}\t{ts(created)}\t{ts(updated)}\t{submitted}\n"
+        )
     return "".join(order_rows).encode(), "".join(line_rows).encode(), opens, line_count
 
 
-ORDER_COLUMNS = ("id, reference, invoice_number, invoice_number_external, customer_id, customer_email, "
-                 "customer_name, language, status, payment_status, payment_status_rank, payment_status_sequence, "
-                 "payment_method, currency, subtotal, shipping_cost, total, billing_address, shipping_address, "
-                 "session_id, paused, tracking_number, version, created_at, updated_at, submitted_at")
+ORDER_COLUMNS = (
+    "id, reference, invoice_number, invoice_number_external, customer_id, customer_email, "
+    "customer_name, language, status, payment_status, payment_status_rank, payment_status_sequence, "
+    "payment_method, currency, subtotal, shipping_cost, total, billing_address, shipping_address, "
+    "session_id, paused, tracking_number, version, created_at, updated_at, submitted_at"
+)
 LINE_COLUMNS = "order_id, position, article_number, name, quantity, unit_price, line_total"
 
 
 # ---------------------------------------------------------------- streaming COPY
+
 
 class QueueReader:
     """A file-like object for copy_expert fed with byte chunks from a queue (None ends it)."""
@@ -365,7 +492,7 @@ class QueueReader:
             self.chunk, self.offset = chunk, 0
         if size is None or size < 0:
             size = len(self.chunk)
-        data = self.chunk[self.offset:self.offset + size]
+        data = self.chunk[self.offset : self.offset + size]
         self.offset += len(data)
         return data
 
@@ -389,7 +516,9 @@ class CopyThread(threading.Thread):
                 cursor.execute(f"TRUNCATE {SCHEMA}.{self.table}")
                 cursor.copy_expert(
                     f"COPY {SCHEMA}.{self.table} ({self.columns}) FROM STDIN WITH (FORMAT text, FREEZE)",
-                    self.reader, size=1 << 20)
+                    self.reader,
+                    size=1 << 20,
+                )
             connection.close()
         except Exception as exc:  # noqa: BLE001 - reported by the main thread
             self.error = exc
@@ -417,6 +546,7 @@ def database_name(url):
 
 
 # ---------------------------------------------------------------- steps
+
 
 def existing_dataset(url):
     try:
@@ -459,25 +589,34 @@ def strip_indexes(connection, tables):
     rebuilds them."""
     names = [f"{SCHEMA}.{t}" for t in tables] + list(tables)
     with connection.cursor() as cursor:
-        cursor.execute("""
+        cursor.execute(
+            """
             SELECT c.conrelid::regclass::text, c.conname, c.contype, pg_get_constraintdef(c.oid)
             FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
             WHERE n.nspname = %s AND c.contype IN ('f', 'u')
               AND (c.conrelid::regclass::text = ANY(%s) OR (c.contype = 'f' AND c.confrelid::regclass::text = ANY(%s)))
-            ORDER BY c.contype, c.conname""", (SCHEMA, names, names))
+            ORDER BY c.contype, c.conname""",
+            (SCHEMA, names, names),
+        )
         constraints = cursor.fetchall()
-        cursor.execute("""
+        cursor.execute(
+            """
             SELECT i.indexname, i.indexdef FROM pg_indexes i
             WHERE i.schemaname = %s AND i.tablename = ANY(%s)
               AND NOT EXISTS (SELECT 1 FROM pg_constraint c
                               WHERE c.conname = i.indexname AND c.connamespace = %s::regnamespace)
-            ORDER BY i.indexname""", (SCHEMA, list(tables), SCHEMA))
+            ORDER BY i.indexname""",
+            (SCHEMA, list(tables), SCHEMA),
+        )
         indexes = cursor.fetchall()
         unique_indexes = []
-        for table, name, kind, definition in constraints:
+        for table, name, kind, _definition in constraints:
             if kind == "u":
-                cursor.execute("""SELECT pg_get_indexdef(conindid) FROM pg_constraint
-                                  WHERE conname = %s AND connamespace = %s::regnamespace""", (name, SCHEMA))
+                cursor.execute(
+                    """SELECT pg_get_indexdef(conindid) FROM pg_constraint
+                                  WHERE conname = %s AND connamespace = %s::regnamespace""",
+                    (name, SCHEMA),
+                )
                 unique_indexes.append((table, name, cursor.fetchone()[0]))
         for table, name, kind, _ in constraints:
             if kind == "f":
@@ -544,8 +683,9 @@ def load_customers(url, customers, processes):
     """Customers, generated by ``processes`` workers and streamed into COPY; keeps each
     customer's order fields (e-mail, name, language, address) for the order generators."""
     source = queue.Queue(maxsize=6)
-    thread = CopyThread(url, "customers", "id, email, first_name, last_name, language, merged_into_id, "
-                                          "created_at, updated_at", source)
+    thread = CopyThread(
+        url, "customers", "id, email, first_name, last_name, language, merged_into_id, created_at, updated_at", source
+    )
     thread.start()
     tasks = [(first, min(first + CHUNK, customers + 1)) for first in range(1, customers + 1, CHUNK)]
     fields = []
@@ -580,8 +720,9 @@ def load_orders(url, orders, processes):
     began = time.monotonic()
     try:
         with context.Pool(processes) as pool:  # forked: inherits _world with the customers
-            for number, ((first, last), (order_bytes, line_bytes, chunk_opens, line_count)) in enumerate(
-                    zip(tasks, pool.imap(generate_chunk, tasks, chunksize=1)), start=1):
+            for number, ((_first, last), (order_bytes, line_bytes, chunk_opens, line_count)) in enumerate(
+                zip(tasks, pool.imap(generate_chunk, tasks, chunksize=1), strict=True), start=1
+            ):
                 if opens:  # carts earlier on took no invoice number: close the gap
                     order_bytes = _shift_invoice_numbers(order_bytes, -opens)
                 order_queue.put(order_bytes)
@@ -613,7 +754,7 @@ def _shift_invoice_numbers(data, offset, column=2):
         fields = row.split(b"\t")
         value = fields[column]
         if value != b"\\N":
-            fields[column] = prefix + str(int(value[len(prefix):]) + offset).encode()
+            fields[column] = prefix + str(int(value[len(prefix) :]) + offset).encode()
         out.append(b"\t".join(fields))
     out.append(b"")
     return b"\n".join(out)
@@ -625,23 +766,42 @@ def finish(url, orders, customers, invoices, lines, seed, elapsed):
         cursor.execute("DELETE FROM order_counts")
         cursor.execute("""INSERT INTO order_counts (status, payment_status, count)
                           SELECT status, payment_status, count(*) FROM orders GROUP BY status, payment_status""")
-        cursor.execute("UPDATE number_sequences SET start_at = %s, last_issued = %s, prefix = '' "
-                       "WHERE name = 'reference'", (REFERENCE_START, REFERENCE_START + orders - 1 if orders else None))
-        cursor.execute("UPDATE number_sequences SET start_at = %s, last_issued = %s, prefix = %s "
-                       "WHERE name = 'invoice'",
-                       (INVOICE_START, INVOICE_START + invoices - 1 if invoices else None, INVOICE_PREFIX))
+        cursor.execute(
+            "UPDATE number_sequences SET start_at = %s, last_issued = %s, prefix = '' WHERE name = 'reference'",
+            (REFERENCE_START, REFERENCE_START + orders - 1 if orders else None),
+        )
+        cursor.execute(
+            "UPDATE number_sequences SET start_at = %s, last_issued = %s, prefix = %s WHERE name = 'invoice'",
+            (INVOICE_START, INVOICE_START + invoices - 1 if invoices else None, INVOICE_PREFIX),
+        )
         # references are drawn from this sequence (orders migration 0004): next is the one after the data set's
         cursor.execute("SELECT setval('order_reference_seq', %s, false)", (REFERENCE_START + orders,))
         for table in ("customers", "orders"):  # explicit ids were loaded; order_lines used its sequence
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{SCHEMA}.{table}', 'id'), "
-                           f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)")
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{SCHEMA}.{table}', 'id'), "
+                f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+            )
         cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {BENCH_SCHEMA}")
-        cursor.execute(f"CREATE TABLE IF NOT EXISTS {BENCH_SCHEMA}.dataset "
-                       f"(params jsonb NOT NULL, complete boolean NOT NULL, created_at timestamptz DEFAULT now())")
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {BENCH_SCHEMA}.dataset "
+            f"(params jsonb NOT NULL, complete boolean NOT NULL, created_at timestamptz DEFAULT now())"
+        )
         cursor.execute(f"DELETE FROM {BENCH_SCHEMA}.dataset")
-        cursor.execute(f"INSERT INTO {BENCH_SCHEMA}.dataset (params, complete) VALUES (%s, true)",
-                       (json.dumps({"orders": orders, "customers": customers, "lines": lines, "seed": seed,
-                                    "invoices": invoices, "seconds": round(elapsed, 1)}),))
+        cursor.execute(
+            f"INSERT INTO {BENCH_SCHEMA}.dataset (params, complete) VALUES (%s, true)",
+            (
+                json.dumps(
+                    {
+                        "orders": orders,
+                        "customers": customers,
+                        "lines": lines,
+                        "seed": seed,
+                        "invoices": invoices,
+                        "seconds": round(elapsed, 1),
+                    }
+                ),
+            ),
+        )
     connection.close()
 
 
@@ -668,24 +828,32 @@ def counts(url):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", default=os.environ.get("OMS_BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=None, help="default: orders / 5")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep the database if it already holds a complete data set of this size")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the database if it already holds a complete data set of this size"
+    )
     parser.add_argument("--processes", type=int, default=max(1, min(4, os.cpu_count() or 2)))
     args = parser.parse_args(argv)
     customers = args.customers or max(1, args.orders // 5)
 
     if args.reuse:
         existing = existing_dataset(args.url)
-        if existing and existing.get("orders") == args.orders and existing.get("customers") == customers \
-                and existing.get("seed") == args.seed:
-            log(f"reusing {database_name(args.url)}: {existing['orders']:,} orders, {existing['lines']:,} lines, "
-                f"{existing['customers']:,} customers (generated in {existing.get('seconds')} s)")
+        if (
+            existing
+            and existing.get("orders") == args.orders
+            and existing.get("customers") == customers
+            and existing.get("seed") == args.seed
+        ):
+            log(
+                f"reusing {database_name(args.url)}: {existing['orders']:,} orders, {existing['lines']:,} lines, "
+                f"{existing['customers']:,} customers (generated in {existing.get('seconds')} s)"
+            )
             return 0
         log(f"--reuse: {database_name(args.url)} does not hold this data set ({existing}); generating it")
 
@@ -699,8 +867,10 @@ def main(argv=None):
     connection = connect(args.url)
     saved = strip_indexes(connection, ("customers", "orders", "order_lines", "order_history"))
     connection.close()
-    log(f"dropped {len(saved['indexes'])} indexes, {len(saved['unique'])} unique and "
-        f"{len(saved['foreign_keys'])} foreign-key constraints for the load")
+    log(
+        f"dropped {len(saved['indexes'])} indexes, {len(saved['unique'])} unique and "
+        f"{len(saved['foreign_keys'])} foreign-key constraints for the load"
+    )
 
     step = time.monotonic()
     log(f"loading {customers:,} customers")
@@ -721,8 +891,10 @@ def main(argv=None):
     vacuum_analyze(args.url)
     log(f"  done in {time.monotonic() - step:.1f} s")
     result = counts(args.url)
-    log(f"{result['orders']:,} orders, {result['order_lines']:,} lines, {result['customers']:,} customers; "
-        f"database size {result['size']}; total {time.monotonic() - began:.1f} s")
+    log(
+        f"{result['orders']:,} orders, {result['order_lines']:,} lines, {result['customers']:,} customers; "
+        f"database size {result['size']}; total {time.monotonic() - began:.1f} s"
+    )
     return 0
 
 

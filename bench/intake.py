@@ -27,6 +27,7 @@ end), with a local SMTP sink (aiosmtpd, its own process, counting what it accept
 The machine is shared: the ratios to the same run's baselines are what the targets
 (DESIGN.md §6) are about. Results also go to var/bench/intake-<time>.json.
 """
+
 import argparse
 import collections
 import http.client
@@ -51,8 +52,14 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(REPO))
 
 from list_search import Budget, rpc_load, run_clients  # noqa: E402
+
 from tests.support.suite import (  # noqa: E402
-    RunningSuite, create_database, create_vhost, delete_vhost, drop_database, suite_environment,
+    RunningSuite,
+    create_database,
+    create_vhost,
+    delete_vhost,
+    drop_database,
+    suite_environment,
 )
 
 METHODS = [("invoice", 40), ("card", 25), ("paypal", 15), ("prepayment", 15), ("cash_on_delivery", 5)]
@@ -64,6 +71,7 @@ def log(message):
 
 
 # ---------------------------------------------------------------- the SMTP sink
+
 
 def serve_smtp(port):
     """Child process: accepts every message, prints one line per message, keeps nothing."""
@@ -88,8 +96,12 @@ class SmtpSink:
     def __init__(self, port):
         self.port = port
         self.count = 0
-        self.process = subprocess.Popen([sys.executable, __file__, "--serve-smtp", str(port)],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--serve-smtp", str(port)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         if self.process.stdout.readline().strip() != "READY":
             raise SystemExit("the SMTP sink did not start")
         threading.Thread(target=self._count, daemon=True).start()
@@ -105,23 +117,45 @@ class SmtpSink:
 
 # ---------------------------------------------------------------- orders
 
+
 def order_bodies(count, seed):
     rng = random.Random(seed)
     methods = [method for method, weight in METHODS for _ in range(weight)]
     bodies = []
     for index in range(count):
         tag = uuid.uuid4().hex[:10]
-        address = {"first_name": "Anna", "last_name": f"Muster {index}", "street": "Bahnhofstrasse 1",
-                   "postal_code": "8001", "city": "Zürich", "country": "CH"}
-        lines = [{"article_number": f"ART-{rng.randrange(1, 2000):06d}", "name": f"Article {n}",
-                  "quantity": rng.choice((1, 1, 1, 2, 2, 3)), "unit_price": f"{rng.randrange(100, 20000) / 100:.2f}"}
-                 for n in range(rng.choice((1, 1, 2, 2, 3, 3, 4, 5, 6)))]
-        bodies.append({
-            "customer": {"email": f"buyer-{tag}@example.com", "first_name": "Anna", "last_name": f"Muster {index}",
-                         "language": rng.choice(("de", "fr", "it", "en"))},
-            "billing_address": address, "lines": lines, "shipping_cost": "8.00",
-            "currency": rng.choice(("CHF",) * 6 + ("EUR",)), "payment_method": rng.choice(methods),
-        })
+        address = {
+            "first_name": "Anna",
+            "last_name": f"Muster {index}",
+            "street": "Bahnhofstrasse 1",
+            "postal_code": "8001",
+            "city": "Zürich",
+            "country": "CH",
+        }
+        lines = [
+            {
+                "article_number": f"ART-{rng.randrange(1, 2000):06d}",
+                "name": f"Article {n}",
+                "quantity": rng.choice((1, 1, 1, 2, 2, 3)),
+                "unit_price": f"{rng.randrange(100, 20000) / 100:.2f}",
+            }
+            for n in range(rng.choice((1, 1, 2, 2, 3, 3, 4, 5, 6)))
+        ]
+        bodies.append(
+            {
+                "customer": {
+                    "email": f"buyer-{tag}@example.com",
+                    "first_name": "Anna",
+                    "last_name": f"Muster {index}",
+                    "language": rng.choice(("de", "fr", "it", "en")),
+                },
+                "billing_address": address,
+                "lines": lines,
+                "shipping_cost": "8.00",
+                "currency": rng.choice(("CHF",) * 6 + ("EUR",)),
+                "payment_method": rng.choice(methods),
+            }
+        )
     return bodies
 
 
@@ -142,11 +176,12 @@ def create_orders(address, token, bodies, concurrency):
             raise RuntimeError(f"HTTP {response.status}: {body[:200]!r}")
         references[number] = json.loads(body)["reference"]
 
-    result = run_clients(concurrency, Budget(0, len(bodies), 10 ** 6), make_client, work)
+    result = run_clients(concurrency, Budget(0, len(bodies), 10**6), make_client, work)
     return result, [reference for reference in references if reference]
 
 
 # ---------------------------------------------------------------- processes and CPU
+
 
 def _stat(pid):
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -202,6 +237,7 @@ def cpu_ms_per(before, after, count):
 
 # ---------------------------------------------------------------- the database's view
 
+
 class WaitSampler:
     """Samples pg_stat_activity of one database: what its backends do while orders come in."""
 
@@ -231,7 +267,9 @@ class WaitSampler:
                 cursor.execute(
                     "SELECT state, wait_event_type, wait_event, left(regexp_replace(query, '\\s+', ' ', 'g'), 90)"
                     " FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
-                    " AND state IN ('active', 'idle in transaction')", (database,))
+                    " AND state IN ('active', 'idle in transaction')",
+                    (database,),
+                )
                 self.samples += 1
                 for state, wait_type, wait_event, query in cursor.fetchall():
                     if state == "idle in transaction":
@@ -250,12 +288,16 @@ class WaitSampler:
     def report(self):
         """Busy backends on average per sample, by what they were doing."""
         samples = max(1, self.samples)
-        return {"by_state": {what: round(n / samples, 2) for what, n in self.counts.most_common()},
-                "lock_waits_by_statement": {query: round(n / samples, 2)
-                                            for query, n in self.lock_statements.most_common(6)}}
+        return {
+            "by_state": {what: round(n / samples, 2) for what, n in self.counts.most_common()},
+            "lock_waits_by_statement": {
+                query: round(n / samples, 2) for query, n in self.lock_statements.most_common(6)
+            },
+        }
 
 
 # ---------------------------------------------------------------- downstream effects
+
 
 def downstream_counts(cursor, references):
     cursor.execute("SELECT count(*) FROM payments.payments WHERE order_reference = ANY(%s)", (references,))
@@ -278,14 +320,17 @@ def wait_downstream(url, references, sink, mails_before, timeout):
                 if payments >= len(references) and exports >= len(references) and mails >= len(references):
                     return time.perf_counter(), {"payments": payments, "exports": exports, "mails": mails}
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"downstream not done after {timeout} s: {payments} payments, "
-                                       f"{exports} export copies, {mails} mails of {len(references)}")
+                    raise RuntimeError(
+                        f"downstream not done after {timeout} s: {payments} payments, "
+                        f"{exports} export copies, {mails} mails of {len(references)}"
+                    )
                 time.sleep(0.05)
     finally:
         connection.close()
 
 
 # ---------------------------------------------------------------- bare SQL baseline
+
 
 def prepare_sql_baseline(url):
     connection = psycopg2.connect(url)
@@ -300,7 +345,7 @@ def prepare_sql_baseline(url):
 
 def sql_inserts(url, bodies, concurrency):
     statements = []
-    for index, body in enumerate(bodies):
+    for body in bodies:
         reference = f"S{uuid.uuid4().hex[:20]}"
         total = sum(line["quantity"] * float(line["unit_price"]) for line in body["lines"]) + 8.0
         statements.append((reference, body, round(total, 2)))
@@ -317,21 +362,41 @@ def sql_inserts(url, bodies, concurrency):
                 " total, billing_address, shipping_address, paused, version, created_at, updated_at, submitted_at,"
                 " invoice_number_external) VALUES (%s, 1, %s, 'Anna Muster', 'de', 'new', 'unpaid', 0, %s, %s, %s,"
                 " 8.00, %s, %s, %s, false, 1, now(), now(), now(), false) RETURNING id",
-                (reference, body["customer"]["email"], body["payment_method"], body["currency"], total - 8.0, total,
-                 json.dumps(body["billing_address"]), json.dumps(body["billing_address"])))
+                (
+                    reference,
+                    body["customer"]["email"],
+                    body["payment_method"],
+                    body["currency"],
+                    total - 8.0,
+                    total,
+                    json.dumps(body["billing_address"]),
+                    json.dumps(body["billing_address"]),
+                ),
+            )
             order_id = cursor.fetchone()[0]
             cursor.executemany(
                 "INSERT INTO bench_intake.order_lines (order_id, position, article_number, name, quantity,"
                 " unit_price, line_total) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                [(order_id, n, line["article_number"], line["name"], line["quantity"], line["unit_price"],
-                  round(line["quantity"] * float(line["unit_price"]), 2))
-                 for n, line in enumerate(body["lines"], start=1)])
+                [
+                    (
+                        order_id,
+                        n,
+                        line["article_number"],
+                        line["name"],
+                        line["quantity"],
+                        line["unit_price"],
+                        round(line["quantity"] * float(line["unit_price"]), 2),
+                    )
+                    for n, line in enumerate(body["lines"], start=1)
+                ],
+            )
         connection.commit()
 
-    return run_clients(concurrency, Budget(0, len(statements), 10 ** 6), make_client, work)
+    return run_clients(concurrency, Budget(0, len(statements), 10**6), make_client, work)
 
 
 # ---------------------------------------------------------------- one concurrency
+
 
 def measure(suite, sink, url, groups_of, token, amqp_uri, concurrency, count, seed, sql_connections):
     bodies = order_bodies(count, seed)
@@ -345,33 +410,49 @@ def measure(suite, sink, url, groups_of, token, amqp_uri, concurrency, count, se
     end_to_end = len(references) / (done_at - started)
     cpu = cpu_ms_per(before, after, max(1, len(references)))
     cpu.pop("bench_ping", None)
-    options = SimpleNamespace(concurrency=concurrency, requests=max(500, count), seconds=10.0,
-                              warmup=min(100, count), think_ms=0.0)
+    options = SimpleNamespace(
+        concurrency=concurrency, requests=max(500, count), seconds=10.0, warmup=min(100, count), think_ms=0.0
+    )
     ping = rpc_load(amqp_uri, "bench_ping", "ping", [[]], options)
     sql = sql_inserts(url, order_bodies(count, seed + 1), min(concurrency, sql_connections))
     sql["connections"] = min(concurrency, sql_connections)
-    return {"concurrency": concurrency, "orders": count, "created": created, "end_to_end_per_second": end_to_end,
-            "effects": effects, "cpu_ms_per_order": cpu, "database_activity": sampler.report(),
-            "rpc": ping, "sql": sql}
+    return {
+        "concurrency": concurrency,
+        "orders": count,
+        "created": created,
+        "end_to_end_per_second": end_to_end,
+        "effects": effects,
+        "cpu_ms_per_order": cpu,
+        "database_activity": sampler.report(),
+        "rpc": ping,
+        "sql": sql,
+    }
 
 
 def print_results(results):
     print()
-    print(f"{'clients':>7} {'orders':>6} {'accepted/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'e2e/s':>8} "
-          f"{'rpc/s':>8} {'e2e/rpc':>8} {'sql/s':>8} {'sql con':>7} {'errors':>6}")
+    print(
+        f"{'clients':>7} {'orders':>6} {'accepted/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'e2e/s':>8} "
+        f"{'rpc/s':>8} {'e2e/rpc':>8} {'sql/s':>8} {'sql con':>7} {'errors':>6}"
+    )
     for r in results:
         c = r["created"]
-        print(f"{r['concurrency']:>7} {r['orders']:>6} {c['per_second']:>10.1f} {c['p50_ms']:>8.1f} "
-              f"{c['p99_ms']:>8.1f} {r['end_to_end_per_second']:>8.1f} {r['rpc']['per_second']:>8.0f} "
-              f"{r['end_to_end_per_second'] / r['rpc']['per_second']:>8.2f} {r['sql']['per_second']:>8.0f} "
-              f"{r['sql']['connections']:>7} {c['errors']:>6}")
+        print(
+            f"{r['concurrency']:>7} {r['orders']:>6} {c['per_second']:>10.1f} {c['p50_ms']:>8.1f} "
+            f"{c['p99_ms']:>8.1f} {r['end_to_end_per_second']:>8.1f} {r['rpc']['per_second']:>8.0f} "
+            f"{r['end_to_end_per_second'] / r['rpc']['per_second']:>8.2f} {r['sql']['per_second']:>8.0f} "
+            f"{r['sql']['connections']:>7} {c['errors']:>6}"
+        )
     names = sorted({name for r in results for name in r["cpu_ms_per_order"]})
     print("\nCPU ms per order")
     print(f"{'clients':>7} " + " ".join(f"{name[:13]:>13}" for name in names) + f" {'total':>8}")
     for r in results:
         cpu = r["cpu_ms_per_order"]
-        print(f"{r['concurrency']:>7} " + " ".join(f"{cpu.get(name, 0):>13.2f}" for name in names)
-              + f" {sum(cpu.values()):>8.2f}")
+        print(
+            f"{r['concurrency']:>7} "
+            + " ".join(f"{cpu.get(name, 0):>13.2f}" for name in names)
+            + f" {sum(cpu.values()):>8.2f}"
+        )
     for r in results:
         activity = r["database_activity"]
         print(f"\ndatabase backends while {r['concurrency']} clients created orders (busy backends, mean):")
@@ -384,15 +465,21 @@ def print_results(results):
     if 16 in by:
         r = by[16]
         ratio = r["end_to_end_per_second"] / r["rpc"]["per_second"]
-        print(f"  {'ok' if ratio >= 0.30 else 'not ok':<7} end to end at 16 clients >= 0.30 x trivial RPC/s "
-              f"({r['end_to_end_per_second']:.1f} / {r['rpc']['per_second']:.0f} = {ratio:.2f})")
+        print(
+            f"  {'ok' if ratio >= 0.30 else 'not ok':<7} end to end at 16 clients >= 0.30 x trivial RPC/s "
+            f"({r['end_to_end_per_second']:.1f} / {r['rpc']['per_second']:.0f} = {ratio:.2f})"
+        )
         p50, p99 = r["created"]["p50_ms"], r["created"]["p99_ms"]
-        print(f"  {'ok' if p99 <= 3 * p50 else 'not ok':<7} create p99 <= 3 x p50 at 16 clients "
-              f"({p99:.0f} ms vs {p50:.0f} ms = {p99 / p50:.1f} x)")
+        print(
+            f"  {'ok' if p99 <= 3 * p50 else 'not ok':<7} create p99 <= 3 x p50 at 16 clients "
+            f"({p99:.0f} ms vs {p50:.0f} ms = {p99 / p50:.1f} x)"
+        )
     if 16 in by and 64 in by:
         low, high = by[16]["end_to_end_per_second"], by[64]["end_to_end_per_second"]
-        print(f"  {'ok' if high >= low else 'not ok':<7} 64 clients >= 16 clients' throughput end to end "
-              f"({high:.1f} vs {low:.1f} orders/s)")
+        print(
+            f"  {'ok' if high >= low else 'not ok':<7} 64 clients >= 16 clients' throughput end to end "
+            f"({high:.1f} vs {low:.1f} orders/s)"
+        )
     errors = sum(r["created"]["errors"] for r in results)
     print(f"  {'ok' if errors == 0 else 'not ok':<7} every create answered 201 ({errors} errors)")
 
@@ -407,7 +494,7 @@ def check_numbers(url, results):
         rows = cursor.fetchall()
     connection.close()
     references = [reference for reference, _ in rows]
-    invoices = sorted(int(number[len(prefix):]) for _, number in rows if number)
+    invoices = sorted(int(number[len(prefix) :]) for _, number in rows if number)
     gapless = invoices == list(range(invoices[0], invoices[0] + len(invoices))) if invoices else True
     print(f"  {'ok' if gapless else 'not ok':<7} invoice numbers gapless and unique ({len(invoices)} issued)")
     unique = len(set(references)) == len(references)
@@ -435,17 +522,27 @@ def main():
     suite = ping = sink = None
     results = []
     try:
-        env = suite_environment(amqp_uri, url, workdir, OMS_BOOTSTRAP_ADMIN_TOKEN=token, OMS_SMTP_HOST="127.0.0.1",
-                                OMS_LOG_LEVEL="WARNING", PYTHONWARNINGS="ignore")
+        env = suite_environment(
+            amqp_uri,
+            url,
+            workdir,
+            OMS_BOOTSTRAP_ADMIN_TOKEN=token,
+            OMS_SMTP_HOST="127.0.0.1",
+            OMS_LOG_LEVEL="WARNING",
+            PYTHONWARNINGS="ignore",
+        )
         sink = SmtpSink(int(env["OMS_SMTP_PORT"]))
         log(f"database {database}, vhost {vhost}, SMTP sink on {sink.port}; starting the suite (tools/run.py)")
         suite = RunningSuite(env)
         if not suite.wait_for("OMS is up", timeout=180):
             raise SystemExit("the suite did not start:\n" + suite.tail(80))
-        ping = subprocess.Popen([sys.executable, "-m", "nameko", "run", "--broker", amqp_uri,
-                                 "ping_service:BenchPingService"], cwd=str(BENCH),
-                                env={**env, "PYTHONPATH": str(BENCH)},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ping = subprocess.Popen(
+            [sys.executable, "-m", "nameko", "run", "--broker", amqp_uri, "ping_service:BenchPingService"],
+            cwd=str(BENCH),
+            env={**env, "PYTHONPATH": str(BENCH)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         prepare_sql_baseline(url)
         database_name = urlparse(url).path.lstrip("/")
 
@@ -456,16 +553,33 @@ def main():
         warm, _ = create_orders(env["OMS_GATEWAY_ADDRESS"], token, order_bodies(20, args.seed - 1), 4)
         if warm["errors"]:
             raise SystemExit(f"warm-up orders failed: {warm.get('error_sample')}\n{suite.tail(60)}")
-        rpc_load(amqp_uri, "bench_ping", "ping", [[]], SimpleNamespace(concurrency=1, requests=20, seconds=30,
-                                                                       warmup=0, think_ms=0.0))
+        rpc_load(
+            amqp_uri,
+            "bench_ping",
+            "ping",
+            [[]],
+            SimpleNamespace(concurrency=1, requests=20, seconds=30, warmup=0, think_ms=0.0),
+        )
         for concurrency in concurrencies:
             log(f"{args.orders} orders from {concurrency} clients")
-            result = measure(suite, sink, url, groups_of, token, amqp_uri, concurrency, args.orders,
-                             args.seed + concurrency, args.sql_connections)
+            result = measure(
+                suite,
+                sink,
+                url,
+                groups_of,
+                token,
+                amqp_uri,
+                concurrency,
+                args.orders,
+                args.seed + concurrency,
+                args.sql_connections,
+            )
             created = result["created"]
-            log(f"  accepted {created['per_second']:.1f}/s (p50 {created['p50_ms']:.0f} ms, p99 "
+            log(
+                f"  accepted {created['per_second']:.1f}/s (p50 {created['p50_ms']:.0f} ms, p99 "
                 f"{created['p99_ms']:.0f} ms), end to end {result['end_to_end_per_second']:.1f}/s, "
-                f"rpc {result['rpc']['per_second']:.0f}/s, sql {result['sql']['per_second']:.0f}/s")
+                f"rpc {result['rpc']['per_second']:.0f}/s, sql {result['sql']['per_second']:.0f}/s"
+            )
             if created.get("error_sample"):
                 log(f"  errors: {created['error_sample']}")
             results.append(result)

@@ -21,6 +21,7 @@ HTTP → RPC round trip ``GET /bench/ping`` (bench-only gateway variant), the fl
 p50/p99 of the HTTP figure, its target, the direct-SQL baseline and the ratio HTTP/SQL (p50),
 then the RPC and ping figures. Everything also goes to var/bench/list_search-<time>.json.
 """
+
 import argparse
 import http.client
 import json
@@ -40,9 +41,8 @@ import warnings
 from pathlib import Path
 from urllib.parse import urlencode, urlparse, urlunparse
 
-import psycopg2
-
 import list_targets
+import psycopg2
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
@@ -51,7 +51,7 @@ DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 SCHEMA = "orders"
 PAGE_SIZE = 50
 
-LIST_TARGET = (15.0, 50.0)     # p50, p99 in ms
+LIST_TARGET = (15.0, 50.0)  # p50, p99 in ms
 SEARCH_TARGET = (10.0, None)
 
 
@@ -60,6 +60,7 @@ def log(message):
 
 
 # ---------------------------------------------------------------- the cases
+
 
 def build_cases(url, samples, seed):
     """(name, kind, target, [query dicts]) — filter values rotate so the cache is not one page."""
@@ -79,14 +80,33 @@ def build_cases(url, samples, seed):
     size = {"page_size": PAGE_SIZE}
     return [
         ("list newest 50", "list", LIST_TARGET, [dict(size)]),
-        ("list, status filter", "list", LIST_TARGET,
-         [{**size, "status": [s]} for s in ("new", "in_progress", "shipped", "completed", "dunning_1")]),
-        ("list, payment_status filter", "list", LIST_TARGET,
-         [{**size, "payment_status": [p]} for p in ("unpaid", "announced", "paid", "pending")]),
-        ("list, status + payment_status", "list", LIST_TARGET,
-         [{**size, "status": [s], "payment_status": [p]}
-          for s, p in (("shipped", "unpaid"), ("dunning_1", "unpaid"), ("new", "paid"), ("completed", "refunded"),
-                       ("completed", "unpaid"))]),
+        (
+            "list, status filter",
+            "list",
+            LIST_TARGET,
+            [{**size, "status": [s]} for s in ("new", "in_progress", "shipped", "completed", "dunning_1")],
+        ),
+        (
+            "list, payment_status filter",
+            "list",
+            LIST_TARGET,
+            [{**size, "payment_status": [p]} for p in ("unpaid", "announced", "paid", "pending")],
+        ),
+        (
+            "list, status + payment_status",
+            "list",
+            LIST_TARGET,
+            [
+                {**size, "status": [s], "payment_status": [p]}
+                for s, p in (
+                    ("shipped", "unpaid"),
+                    ("dunning_1", "unpaid"),
+                    ("new", "paid"),
+                    ("completed", "refunded"),
+                    ("completed", "unpaid"),
+                )
+            ],
+        ),
         ("search by reference", "search", SEARCH_TARGET, [{**size, "q": r} for r in references]),
         ("search by invoice number", "search", SEARCH_TARGET, [{**size, "q": i} for i in invoices]),
     ] + list_targets.new_cases(url, SCHEMA, samples, seed, PAGE_SIZE, LIST_TARGET, SEARCH_TARGET)
@@ -95,7 +115,7 @@ def build_cases(url, samples, seed):
 def query_string(query):
     pairs = []
     for key, value in query.items():
-        for item in (value if isinstance(value, list) else [value]):
+        for item in value if isinstance(value, list) else [value]:
             pairs.append((key, item))
     return urlencode(pairs)
 
@@ -111,6 +131,7 @@ def capture_statements(url, queries_by_case, variant=None):
 
     from oms_common.db import SessionSource, make_engine
     from oms_common.settings import database_url
+
     try:
         from orders import reads as queries
     except ImportError:  # the code before the reads moved out of queries.py
@@ -142,6 +163,7 @@ def capture_statements(url, queries_by_case, variant=None):
 
 # ---------------------------------------------------------------- statistics
 
+
 def percentile(sorted_values, fraction):
     if not sorted_values:
         return float("nan")
@@ -152,8 +174,10 @@ def percentile(sorted_values, fraction):
 def summary(latencies, wall, errors):
     values = sorted(latencies)
     return {
-        "count": len(values), "errors": errors,
-        "p50_ms": percentile(values, 0.50) * 1000, "p99_ms": percentile(values, 0.99) * 1000,
+        "count": len(values),
+        "errors": errors,
+        "p50_ms": percentile(values, 0.50) * 1000,
+        "p99_ms": percentile(values, 0.99) * 1000,
         "mean_ms": (statistics.fmean(values) * 1000) if values else float("nan"),
         "max_ms": (values[-1] * 1000) if values else float("nan"),
         "per_second": (len(values) / wall) if wall > 0 else float("nan"),
@@ -262,6 +286,7 @@ def run_clients(concurrency, budget, make_client, work, think=0.0):
 
 # ---------------------------------------------------------------- the three ways in
 
+
 def http_load(address, token, queries, options, concurrency=None, requests=None, path=None):
     host, port = address.rsplit(":", 1)
     paths = [path] if path else [f"/api/v1/orders?{query_string(q)}" for q in queries]
@@ -303,11 +328,28 @@ def rpc_load(amqp_uri, service, method, calls, options, requests=None, concurren
         json.dump(calls, handle)
         args_file = handle.name
     try:
-        command = [sys.executable, str(BENCH / "rpc_load.py"), "--amqp-uri", amqp_uri, "--service", service,
-                   "--method", method, "--args-file", args_file, "--concurrency", str(concurrency or options.concurrency),
-                   "--requests", str(requests or options.requests), "--seconds", str(options.seconds),
-                   "--warmup", str(options.warmup),
-                   "--think-ms", str(options.think_ms if concurrency is None else 0)]
+        command = [
+            sys.executable,
+            str(BENCH / "rpc_load.py"),
+            "--amqp-uri",
+            amqp_uri,
+            "--service",
+            service,
+            "--method",
+            method,
+            "--args-file",
+            args_file,
+            "--concurrency",
+            str(concurrency or options.concurrency),
+            "--requests",
+            str(requests or options.requests),
+            "--seconds",
+            str(options.seconds),
+            "--warmup",
+            str(options.warmup),
+            "--think-ms",
+            str(options.think_ms if concurrency is None else 0),
+        ]
         completed = subprocess.run(command, capture_output=True, text=True, timeout=options.seconds * 4 + 120)
         if completed.returncode != 0:
             raise RuntimeError(f"rpc_load failed: {completed.stderr[-2000:]}")
@@ -322,6 +364,7 @@ def rpc_load(amqp_uri, service, method, calls, options, requests=None, concurren
 
 
 # ---------------------------------------------------------------- infrastructure
+
 
 def rabbitmqctl(*args):
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
@@ -350,16 +393,21 @@ class Suite:
 
     def env(self):
         env = dict(os.environ)
-        env.update({
-            "OMS_DATABASE_URL": self.database_url, "OMS_AMQP_URI": self.amqp_uri,
-            "OMS_BOOTSTRAP_ADMIN_TOKEN": self.token, "OMS_GATEWAY_ADDRESS": self.address,
-            "OMS_OPEN_ORDER_SWEEP_SECONDS": "0",  # the data set's open carts stay as generated
-            "PYTHONWARNINGS": "ignore",
-            # the services' packages, for variants started from bench/variants (make install has them too)
-            "PYTHONPATH": os.pathsep.join([str(REPO / "gateway"), str(REPO / "services" / "orders"),
-                                           str(REPO / "common")] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH")
-                                                                    else [])),
-        })
+        env.update(
+            {
+                "OMS_DATABASE_URL": self.database_url,
+                "OMS_AMQP_URI": self.amqp_uri,
+                "OMS_BOOTSTRAP_ADMIN_TOKEN": self.token,
+                "OMS_GATEWAY_ADDRESS": self.address,
+                "OMS_OPEN_ORDER_SWEEP_SECONDS": "0",  # the data set's open carts stay as generated
+                "PYTHONWARNINGS": "ignore",
+                # the services' packages, for variants started from bench/variants (make install has them too)
+                "PYTHONPATH": os.pathsep.join(
+                    [str(REPO / "gateway"), str(REPO / "services" / "orders"), str(REPO / "common")]
+                    + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+                ),
+            }
+        )
         return env
 
     def __enter__(self):
@@ -370,13 +418,16 @@ class Suite:
 
     def start(self, name, directory, path, config=None):
         command = [sys.executable, "-m", "nameko", "run"]
-        command += ["--config", str(config or directory / "config.yml")] if (config or
-                                                                            (directory / "config.yml").exists()) \
+        command += (
+            ["--config", str(config or directory / "config.yml")]
+            if (config or (directory / "config.yml").exists())
             else ["--broker", self.amqp_uri]
+        )
         command.append(path)
         output = open(self.log_dir / f"{name}.log", "wb")
-        self.processes[name] = subprocess.Popen(command, cwd=str(directory), env=self.env(), stdout=output,
-                                                stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes[name] = subprocess.Popen(
+            command, cwd=str(directory), env=self.env(), stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
         output.close()
 
     def cpu_seconds(self):
@@ -398,8 +449,9 @@ class Suite:
         after = self.cpu_seconds()
         requests = figure["count"] + (figure.get("warmup") or 0)
         if requests:
-            figure["cpu_ms_per_request"] = {name: round((after[name] - before[name]) * 1000 / requests, 2)
-                                            for name in after}
+            figure["cpu_ms_per_request"] = {
+                name: round((after[name] - before[name]) * 1000 / requests, 2) for name in after
+            }
         return figure
 
     def check_alive(self):
@@ -430,8 +482,24 @@ def wait_for_rpc(suite, service, options, timeout=90):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         suite.check_alive()
-        command = [sys.executable, str(BENCH / "rpc_load.py"), "--amqp-uri", suite.amqp_uri, "--service", service,
-                   "--method", "ping", "--concurrency", "1", "--requests", "1", "--warmup", "0", "--timeout", "5"]
+        command = [
+            sys.executable,
+            str(BENCH / "rpc_load.py"),
+            "--amqp-uri",
+            suite.amqp_uri,
+            "--service",
+            service,
+            "--method",
+            "ping",
+            "--concurrency",
+            "1",
+            "--requests",
+            "1",
+            "--warmup",
+            "0",
+            "--timeout",
+            "5",
+        ]
         completed = subprocess.run(command, capture_output=True, text=True, timeout=60)
         if completed.returncode == 0 and json.loads(completed.stdout)["errors"] == 0:
             return
@@ -485,6 +553,7 @@ def gateway_present():
 
 # ---------------------------------------------------------------- report
 
+
 def fmt(value, width=7):
     return f"{value:{width}.1f}" if value == value else f"{'-':>{width}}"
 
@@ -504,10 +573,12 @@ def meets(figure, target):
 def print_table(results, ping, concurrency, think_ms=0.0):
     """what | p50 | p99 | target | baseline p50/p99 | ratio, plus throughput and the 1-client p50."""
     print()
-    print(f"{concurrency} concurrent clients ({f'mean think time {think_ms:g} ms' if think_ms else 'closed loop, no think time'}); "
-          f"'alone' = p50 with one client; ratio = p50 / SQL baseline p50")
-    header = (f"{'what':<40} {'p50 ms':>7} {'p99 ms':>7} {'req/s':>7} {'alone':>6}  {'target':<15} "
-              f"{'baseline p50/p99':>16} {'ratio':>6}  {'ok':<3} CPU ms/request")
+    pacing = f"mean think time {think_ms:g} ms" if think_ms else "closed loop, no think time"
+    print(f"{concurrency} concurrent clients ({pacing}); 'alone' = p50 with one client; ratio = p50 / SQL baseline p50")
+    header = (
+        f"{'what':<40} {'p50 ms':>7} {'p99 ms':>7} {'req/s':>7} {'alone':>6}  {'target':<15} "
+        f"{'baseline p50/p99':>16} {'ratio':>6}  {'ok':<3} CPU ms/request"
+    )
     print(header)
     print("-" * len(header))
     for row in results:
@@ -515,9 +586,11 @@ def print_table(results, ping, concurrency, think_ms=0.0):
         target_text = f"p50≤{target[0]:g}" + (f" p99≤{target[1]:g}" if target[1] else "")
         sql = row["sql"]
         baseline = f"{fmt(sql['p50_ms'], 5).strip()}/{fmt(sql['p99_ms'], 5).strip()} SQL"
-        lines = [("HTTP " + row["name"], row.get("http"), row.get("http1"), True),
-                 ("  RPC orders.list_orders, no gateway", row.get("rpc"), row.get("rpc1"), False),
-                 ("  SQL alone (same statements)", sql, row.get("sql1"), None)]
+        lines = [
+            ("HTTP " + row["name"], row.get("http"), row.get("http1"), True),
+            ("  RPC orders.list_orders, no gateway", row.get("rpc"), row.get("rpc1"), False),
+            ("  SQL alone (same statements)", sql, row.get("sql1"), None),
+        ]
         for label, figure, alone, is_http in lines:
             if figure is None:
                 if is_http:
@@ -526,19 +599,25 @@ def print_table(results, ping, concurrency, think_ms=0.0):
             alone_text = fmt(alone["p50_ms"], 6) if alone else f"{'-':>6}"
             errors = f"  ({figure['errors']} errors)" if figure.get("errors") else ""
             if is_http is None:
-                print(f"{label:<40} {fmt(figure['p50_ms'])} {fmt(figure['p99_ms'])} {fmt(figure['per_second'])} "
-                      f"{alone_text}{errors}")
+                print(
+                    f"{label:<40} {fmt(figure['p50_ms'])} {fmt(figure['p99_ms'])} {fmt(figure['per_second'])} "
+                    f"{alone_text}{errors}"
+                )
                 continue
             ratio = figure["p50_ms"] / sql["p50_ms"] if sql["p50_ms"] else float("nan")
             ok = ("yes" if meets(figure, target) else "NO") if is_http else ""
-            print(f"{label:<40} {fmt(figure['p50_ms'])} {fmt(figure['p99_ms'])} {fmt(figure['per_second'])} "
-                  f"{alone_text}  {(target_text if is_http else ''):<15} {baseline:>16} {ratio:5.1f}x  {ok:<3} "
-                  f"{cpu_text(figure)}{errors}")
+            print(
+                f"{label:<40} {fmt(figure['p50_ms'])} {fmt(figure['p99_ms'])} {fmt(figure['per_second'])} "
+                f"{alone_text}  {(target_text if is_http else ''):<15} {baseline:>16} {ratio:5.1f}x  {ok:<3} "
+                f"{cpu_text(figure)}{errors}"
+            )
     if ping:
         alone = ping.get("alone")
-        print(f"{'nameko RPC baseline bench_ping.ping()':<40} {fmt(ping['p50_ms'])} {fmt(ping['p99_ms'])} "
-              f"{fmt(ping['per_second'])} {fmt(alone['p50_ms'], 6) if alone else '-':>6}  "
-              f"(a trivial @rpc round trip, same clients)  {cpu_text(ping)}")
+        print(
+            f"{'nameko RPC baseline bench_ping.ping()':<40} {fmt(ping['p50_ms'])} {fmt(ping['p99_ms'])} "
+            f"{fmt(ping['per_second'])} {fmt(alone['p50_ms'], 6) if alone else '-':>6}  "
+            f"(a trivial @rpc round trip, same clients)  {cpu_text(ping)}"
+        )
     print()
 
 
@@ -549,21 +628,32 @@ def main(argv=None):
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per figure (at most)")
     parser.add_argument("--seconds", type=float, default=20.0, help="measuring time per figure (at most)")
-    parser.add_argument("--think-ms", type=float, default=0.0,
-                        help="mean pause of each client between requests (0: closed loop, as DESIGN.md §6)")
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="mean pause of each client between requests (0: closed loop, as DESIGN.md §6)",
+    )
     parser.add_argument("--warmup", type=int, default=100, help="requests per figure before measuring")
     parser.add_argument("--single", type=int, default=200, help="requests of the one-client figures")
     parser.add_argument("--samples", type=int, default=500, help="distinct references/invoice numbers searched")
     parser.add_argument("--no-rpc", action="store_true", help="skip the RPC-without-gateway figures")
     parser.add_argument("--no-gateway", action="store_true", help="skip the HTTP figures")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--only", help="run only cases whose name contains this text (or one of several, "
-                                       "separated by |)")
-    parser.add_argument("--gateway-variant", default="ping",
-                        help="run bench/variants/gateway_<NAME>.py as the gateway (default: ping, the gateway "
-                             "plus the bench-only /bench/ping route the targets are judged against)")
-    parser.add_argument("--orders-variant", help="run bench/variants/orders_<NAME>.py instead of the orders "
-                                                 "service as it is (to measure a proposed change)")
+    parser.add_argument(
+        "--only", help="run only cases whose name contains this text (or one of several, separated by |)"
+    )
+    parser.add_argument(
+        "--gateway-variant",
+        default="ping",
+        help="run bench/variants/gateway_<NAME>.py as the gateway (default: ping, the gateway "
+        "plus the bench-only /bench/ping route the targets are judged against)",
+    )
+    parser.add_argument(
+        "--orders-variant",
+        help="run bench/variants/orders_<NAME>.py instead of the orders "
+        "service as it is (to measure a proposed change)",
+    )
     options = parser.parse_args(argv)
 
     options.url = options.url.replace("postgresql+psycopg2://", "postgresql://", 1)  # libpq's spelling
@@ -579,24 +669,36 @@ def main(argv=None):
     use_gateway = gateway_present() and not options.no_gateway
     if use_gateway:
         reset_gateway_schema(options.url)
-    migrate(options.url, [("orders", REPO / "services" / "orders")] +
-            ([("gateway", REPO / "gateway")] if use_gateway else []))
+    migrate(
+        options.url,
+        [("orders", REPO / "services" / "orders")] + ([("gateway", REPO / "gateway")] if use_gateway else []),
+    )
 
     log_dir = REPO / "var" / "bench" / time.strftime("list_search-%Y%m%d-%H%M%S")
     log_dir.mkdir(parents=True, exist_ok=True)
     results, ping, http_ping = [], None, None
     with Suite(options.url, options.amqp_uri, log_dir) as suite:
-        log(f"vhost {suite.vhost}; starting orders, bench_ping" + (", gateway" if use_gateway else
-                                                                   " (no gateway in this repository yet)"))
+        log(
+            f"vhost {suite.vhost}; starting orders, bench_ping"
+            + (", gateway" if use_gateway else " (no gateway in this repository yet)")
+        )
         if options.orders_variant:
-            suite.start("orders", BENCH / "variants", f"orders_{options.orders_variant}:OrdersService",
-                        config=REPO / "services" / "orders" / "config.yml")
+            suite.start(
+                "orders",
+                BENCH / "variants",
+                f"orders_{options.orders_variant}:OrdersService",
+                config=REPO / "services" / "orders" / "config.yml",
+            )
         else:
             suite.start("orders", REPO / "services" / "orders", "orders.service:OrdersService")
         suite.start("bench_ping", BENCH, "ping_service:BenchPingService")
         if use_gateway and options.gateway_variant:
-            suite.start("gateway", BENCH / "variants", f"gateway_{options.gateway_variant}:GatewayService",
-                        config=REPO / "gateway" / "config.yml")
+            suite.start(
+                "gateway",
+                BENCH / "variants",
+                f"gateway_{options.gateway_variant}:GatewayService",
+                config=REPO / "gateway" / "config.yml",
+            )
         elif use_gateway:
             suite.start("gateway", REPO / "gateway", "gateway.service:GatewayService")
         wait_for_rpc(suite, "orders", options)
@@ -607,21 +709,28 @@ def main(argv=None):
         log(f"up after {time.monotonic() - began:.1f} s; logs in {log_dir}")
 
         log("nameko RPC baseline: bench_ping.ping")
-        ping = suite.measured(lambda: rpc_load(suite.amqp_uri, "bench_ping", "ping", [[]], options,
-                                               requests=options.requests * 2))
-        ping["alone"] = rpc_load(suite.amqp_uri, "bench_ping", "ping", [[]], options, requests=options.single,
-                                 concurrency=1)
-        log(f"  p50 {ping['p50_ms']:.1f} ms, p99 {ping['p99_ms']:.1f} ms, {ping['per_second']:.0f} calls/s; "
-            f"alone p50 {ping['alone']['p50_ms']:.2f} ms")
+        ping = suite.measured(
+            lambda: rpc_load(suite.amqp_uri, "bench_ping", "ping", [[]], options, requests=options.requests * 2)
+        )
+        ping["alone"] = rpc_load(
+            suite.amqp_uri, "bench_ping", "ping", [[]], options, requests=options.single, concurrency=1
+        )
+        log(
+            f"  p50 {ping['p50_ms']:.1f} ms, p99 {ping['p99_ms']:.1f} ms, {ping['per_second']:.0f} calls/s; "
+            f"alone p50 {ping['alone']['p50_ms']:.2f} ms"
+        )
         if use_gateway and options.gateway_variant == "ping":
             log("HTTP → RPC floor: GET /bench/ping")
             path = list_targets.PING_PATH
             http_ping = suite.measured(lambda: http_load(suite.address, suite.token, [], options, path=path))
-            http_ping["alone"] = http_load(suite.address, suite.token, [], options, concurrency=1,
-                                           requests=options.single, path=path)
-            log(f"  p50 {http_ping['p50_ms']:.1f} ms, p99 {http_ping['p99_ms']:.1f} ms; "
-                f"alone p50 {http_ping['alone']['p50_ms']:.2f} ms")
-        for (name, kind, target, queries), case_statements in zip(cases, statements):
+            http_ping["alone"] = http_load(
+                suite.address, suite.token, [], options, concurrency=1, requests=options.single, path=path
+            )
+            log(
+                f"  p50 {http_ping['p50_ms']:.1f} ms, p99 {http_ping['p99_ms']:.1f} ms; "
+                f"alone p50 {http_ping['alone']['p50_ms']:.2f} ms"
+            )
+        for (name, kind, target, queries), case_statements in zip(cases, statements, strict=True):
             row = {"name": name, "kind": kind, "target": target, "queries": len(queries)}
             log(f"{name}: SQL")
             row["sql"] = sql_load(options.url, case_statements, options)
@@ -630,29 +739,46 @@ def main(argv=None):
                 log(f"{name}: RPC orders.list_orders")
                 calls = [[q] for q in queries]
                 row["rpc"] = suite.measured(lambda: rpc_load(suite.amqp_uri, "orders", "list_orders", calls, options))
-                row["rpc1"] = rpc_load(suite.amqp_uri, "orders", "list_orders", calls, options,
-                                       requests=options.single, concurrency=1)
+                row["rpc1"] = rpc_load(
+                    suite.amqp_uri, "orders", "list_orders", calls, options, requests=options.single, concurrency=1
+                )
             if use_gateway:
                 log(f"{name}: HTTP GET /api/v1/orders")
                 row["http"] = suite.measured(lambda: http_load(suite.address, suite.token, queries, options))
-                row["http1"] = http_load(suite.address, suite.token, queries, options, concurrency=1,
-                                         requests=options.single)
+                row["http1"] = http_load(
+                    suite.address, suite.token, queries, options, concurrency=1, requests=options.single
+                )
             suite.check_alive()
             results.append(row)
-            parts = [f"{key} p50 {row[key]['p50_ms']:.1f} / p99 {row[key]['p99_ms']:.1f} ms"
-                     for key in ("http", "rpc", "sql") if key in row]
+            parts = [
+                f"{key} p50 {row[key]['p50_ms']:.1f} / p99 {row[key]['p99_ms']:.1f} ms"
+                for key in ("http", "rpc", "sql")
+                if key in row
+            ]
             log("  " + "; ".join(parts))
     load_after = os.getloadavg()
     print_table(results, ping, options.concurrency, options.think_ms)
     list_targets.print_targets(results, http_ping)
-    log(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min; {os.cpu_count()} CPUs): "
-        "other work on the machine skews these figures")
-    report = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "database": options.url,
-              "concurrency": options.concurrency, "think_ms": options.think_ms, "gateway": use_gateway, "ping": ping, "http_ping": http_ping,
-              "targets": [{"text": text, "ok": good} for text, good in list_targets.target_lines(results, http_ping)],
-              "cases": results,
-              "cpu_count": os.cpu_count(), "load_before": load_before, "load_after": load_after,
-              "orders_variant": options.orders_variant, "gateway_variant": options.gateway_variant}
+    log(
+        f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min; {os.cpu_count()} CPUs): "
+        "other work on the machine skews these figures"
+    )
+    report = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "database": options.url,
+        "concurrency": options.concurrency,
+        "think_ms": options.think_ms,
+        "gateway": use_gateway,
+        "ping": ping,
+        "http_ping": http_ping,
+        "targets": [{"text": text, "ok": good} for text, good in list_targets.target_lines(results, http_ping)],
+        "cases": results,
+        "cpu_count": os.cpu_count(),
+        "load_before": load_before,
+        "load_after": load_after,
+        "orders_variant": options.orders_variant,
+        "gateway_variant": options.gateway_variant,
+    }
     out = REPO / "var" / "bench" / (time.strftime("list_search-%Y%m%d-%H%M%S") + ".json")
     out.write_text(json.dumps(report, indent=2))
     log(f"figures written to {out.relative_to(REPO)}; took {time.monotonic() - began:.0f} s")

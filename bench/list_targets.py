@@ -11,16 +11,23 @@ printed with ok / not ok beside its baseline from the same run:
   * every page as cheap as the first: page N (the middle of the list, where a walk from the
     nearer end is longest, and the last page) ≤ 2 × page 1, one client alone, HTTP and SQL.
 """
+
 import random
 
 import psycopg2
 
 PING_PATH = "/bench/ping"
 CPU_FACTOR, P50_FACTOR, P99_FACTOR, PAGE_FACTOR = 2.0, 2.0, 3.0, 2.0
-ALONE_TARGETS = {"list newest 50": 6.0, "search by surname": 4.0, "search by e-mail": 4.0,
-                 "search by reference": 4.0}
-LOADED_CASES = ("list newest 50", "list, status filter", "list, currency + country", "search by reference",
-                "search by surname", "search by e-mail", "search by article number")
+ALONE_TARGETS = {"list newest 50": 6.0, "search by surname": 4.0, "search by e-mail": 4.0, "search by reference": 4.0}
+LOADED_CASES = (
+    "list newest 50",
+    "list, status filter",
+    "list, currency + country",
+    "search by reference",
+    "search by surname",
+    "search by e-mail",
+    "search by article number",
+)
 
 
 def new_cases(url, schema, samples, seed, page_size, list_target, search_target):
@@ -30,11 +37,15 @@ def new_cases(url, schema, samples, seed, page_size, list_target, search_target)
     with connection, connection.cursor() as cursor:
         cursor.execute("SELECT max(id) FROM customers")
         top = cursor.fetchone()[0] or 0
-        cursor.execute("SELECT last_name, email FROM customers WHERE id = ANY(%s)",
-                       ([rnd.randint(1, top) for _ in range(samples)],))
+        cursor.execute(
+            "SELECT last_name, email FROM customers WHERE id = ANY(%s)",
+            ([rnd.randint(1, top) for _ in range(samples)],),
+        )
         customers = cursor.fetchall()
-        cursor.execute("SELECT article_number FROM order_lines WHERE id = ANY(%s)",
-                       ([rnd.randint(1, top * 10) for _ in range(samples)],))
+        cursor.execute(
+            "SELECT article_number FROM order_lines WHERE id = ANY(%s)",
+            ([rnd.randint(1, top * 10) for _ in range(samples)],),
+        )
         articles = sorted({article for (article,) in cursor.fetchall()})
         cursor.execute("SELECT coalesce(sum(count), 0) FROM order_counts")
         total = int(cursor.fetchone()[0])
@@ -45,12 +56,18 @@ def new_cases(url, schema, samples, seed, page_size, list_target, search_target)
 
     def middle_pages(count, extra=None):
         middle = max(1, (count // page_size) // 2)
-        return [{**size, **(extra or {}), "page": middle + offset} for offset in (-2, -1, 0, 1, 2) if middle + offset > 0]
+        return [
+            {**size, **(extra or {}), "page": middle + offset} for offset in (-2, -1, 0, 1, 2) if middle + offset > 0
+        ]
 
     last = max(1, -(-total // page_size))
     return [
-        ("list, currency + country", "list", list_target,
-         [{**size, "currency": [c], "country": [k]} for c, k in (("EUR", "DE"), ("CHF", "CH"), ("EUR", "CH"))]),
+        (
+            "list, currency + country",
+            "list",
+            list_target,
+            [{**size, "currency": [c], "country": [k]} for c, k in (("EUR", "DE"), ("CHF", "CH"), ("EUR", "CH"))],
+        ),
         ("search by surname", "search", search_target, [{**size, "search": last_name} for last_name, _ in customers]),
         ("search by e-mail", "search", search_target, [{**size, "search": email} for _, email in customers]),
         ("search by article number", "search", search_target, [{**size, "search": a} for a in articles] or [size]),
@@ -80,37 +97,63 @@ def target_lines(results, http_ping):
     if http_ping is None:
         return [("(no ping route: the gateway variant has none; targets not judged)", None)]
     ping_cpu, ping_p50 = _cpu(http_ping), http_ping["p50_ms"]
-    lines.append((f"floor: HTTP ping p50 {ping_p50:.1f} ms, p99 {http_ping['p99_ms']:.1f} ms at 16 clients, "
-                  f"alone {http_ping['alone']['p50_ms']:.2f} ms; CPU gw+ord {ping_cpu:.2f} ms/request", None))
+    lines.append(
+        (
+            f"floor: HTTP ping p50 {ping_p50:.1f} ms, p99 {http_ping['p99_ms']:.1f} ms at 16 clients, "
+            f"alone {http_ping['alone']['p50_ms']:.2f} ms; CPU gw+ord {ping_cpu:.2f} ms/request",
+            None,
+        )
+    )
     newest = by_name.get("list newest 50", {}).get("http")
     if newest:
         cpu = _cpu(newest)
-        lines.append((f"CPU per list-50 (gw+ord) {cpu:.2f} ms ≤ {CPU_FACTOR:g} × ping {ping_cpu:.2f} ms "
-                      f"= {CPU_FACTOR * ping_cpu:.2f}", cpu <= CPU_FACTOR * ping_cpu))
+        lines.append(
+            (
+                f"CPU per list-50 (gw+ord) {cpu:.2f} ms ≤ {CPU_FACTOR:g} × ping {ping_cpu:.2f} ms "
+                f"= {CPU_FACTOR * ping_cpu:.2f}",
+                cpu <= CPU_FACTOR * ping_cpu,
+            )
+        )
     for name in LOADED_CASES:
         figure = by_name.get(name, {}).get("http")
         if not figure:
             continue
         good = figure["p50_ms"] <= P50_FACTOR * ping_p50 and figure["p99_ms"] <= P99_FACTOR * figure["p50_ms"]
-        lines.append((f"{name}: 16-client p50 {figure['p50_ms']:.1f} ms ≤ {P50_FACTOR:g} × ping = "
-                      f"{P50_FACTOR * ping_p50:.1f}; p99 {figure['p99_ms']:.1f} ≤ {P99_FACTOR:g} × p50", good))
+        lines.append(
+            (
+                f"{name}: 16-client p50 {figure['p50_ms']:.1f} ms ≤ {P50_FACTOR:g} × ping = "
+                f"{P50_FACTOR * ping_p50:.1f}; p99 {figure['p99_ms']:.1f} ≤ {P99_FACTOR:g} × p50",
+                good,
+            )
+        )
     for name, limit in ALONE_TARGETS.items():
         alone = by_name.get(name, {}).get("http1")
         if alone:
-            lines.append((f"{name}: one client p50 {alone['p50_ms']:.2f} ms ≤ {limit:g} ms (stated for 1M orders)",
-                          alone["p50_ms"] <= limit))
-    for first, deeper in (("page 1, newest first", "middle page, newest first"),
-                          ("page 1, newest first", "last page, newest first"),
-                          ("page 1, by total", "middle page, by total"),
-                          ("page 1, completed", "middle page, completed")):
+            lines.append(
+                (
+                    f"{name}: one client p50 {alone['p50_ms']:.2f} ms ≤ {limit:g} ms (stated for 1M orders)",
+                    alone["p50_ms"] <= limit,
+                )
+            )
+    for first, deeper in (
+        ("page 1, newest first", "middle page, newest first"),
+        ("page 1, newest first", "last page, newest first"),
+        ("page 1, by total", "middle page, by total"),
+        ("page 1, completed", "middle page, completed"),
+    ):
         base, deep = by_name.get(first), by_name.get(deeper)
         if not base or not deep:
             continue
         for kind, key in (("HTTP", "http1"), ("SQL", "sql1")):
             if base.get(key) and deep.get(key):
                 ratio = deep[key]["p50_ms"] / base[key]["p50_ms"] if base[key]["p50_ms"] else float("nan")
-                lines.append((f"{deeper} vs {first}, one client, {kind}: {deep[key]['p50_ms']:.2f} / "
-                              f"{base[key]['p50_ms']:.2f} ms = {ratio:.2f} × ≤ {PAGE_FACTOR:g} ×", ratio <= PAGE_FACTOR))
+                lines.append(
+                    (
+                        f"{deeper} vs {first}, one client, {kind}: {deep[key]['p50_ms']:.2f} / "
+                        f"{base[key]['p50_ms']:.2f} ms = {ratio:.2f} × ≤ {PAGE_FACTOR:g} ×",
+                        ratio <= PAGE_FACTOR,
+                    )
+                )
     return lines
 
 

@@ -19,6 +19,7 @@ dropped here) with the notifications migrations applied. Then:
 Every figure is printed beside the raw smtplib rate, as a ratio. Results also go to
 var/bench/notifications-<time>.json.
 """
+
 import argparse
 import json
 import os
@@ -43,6 +44,7 @@ def log(message):
 
 
 # ---------------------------------------------------------------- the SMTP server
+
 
 def serve_smtp(port):
     """Child process: an aiosmtpd server that counts messages and throws them away."""
@@ -72,8 +74,9 @@ def free_port():
 
 def start_smtp():
     port = free_port()
-    process = subprocess.Popen([sys.executable, __file__, "--serve-smtp", str(port)],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--serve-smtp", str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     if process.stdout.readline().strip() != "READY":
         raise SystemExit("the SMTP server did not start")
     return port, process
@@ -81,10 +84,11 @@ def start_smtp():
 
 # ---------------------------------------------------------------- the database
 
-def fresh_database(url):
-    from oms_common.migrations import upgrade
 
+def fresh_database(url):
     import psycopg2
+
+    from oms_common.migrations import upgrade
 
     parts = urlparse(url)
     name = parts.path.lstrip("/")
@@ -104,9 +108,9 @@ def fresh_database(url):
 
 
 def source_for(url):
+    from notifications.models import infrastructure
     from oms_common.db import SessionSource, make_engine
     from oms_common.settings import database_url
-    from notifications.models import infrastructure
 
     resolved = database_url(url, "notifications")
     engine = make_engine(resolved, schema="notifications", pool_size=4)
@@ -115,30 +119,70 @@ def source_for(url):
 
 # ---------------------------------------------------------------- the cases
 
+
 def the_order(index):
     language = ("de", "fr", "it", "en")[index % 4]
-    address = {"first_name": "Anna", "last_name": f"Muster {index}", "company": "", "street": "Bahnhofstrasse 1",
-               "postal_code": "8001", "city": "Zürich", "country": "CH", "phone": ""}
+    address = {
+        "first_name": "Anna",
+        "last_name": f"Muster {index}",
+        "company": "",
+        "street": "Bahnhofstrasse 1",
+        "postal_code": "8001",
+        "city": "Zürich",
+        "country": "CH",
+        "phone": "",
+    }
     return {
-        "reference": str(100000 + index), "invoice_number": f"RE-{10000 + index}", "status": "shipped",
-        "payment_status": "unpaid", "payment_method": "invoice", "currency": "CHF",
-        "subtotal": "47.40", "shipping_cost": "8.00", "total": "55.40", "language": language,
+        "reference": str(100000 + index),
+        "invoice_number": f"RE-{10000 + index}",
+        "status": "shipped",
+        "payment_status": "unpaid",
+        "payment_method": "invoice",
+        "currency": "CHF",
+        "subtotal": "47.40",
+        "shipping_cost": "8.00",
+        "total": "55.40",
+        "language": language,
         "customer": {"id": index, "email": f"buyer{index}@example.com", "name": f"Anna Muster {index}"},
-        "billing_address": address, "shipping_address": dict(address),
-        "lines": [{"position": 1, "article_number": "A-100", "name": "Teapot", "quantity": 2,
-                   "unit_price": "19.95", "line_total": "39.90"},
-                  {"position": 2, "article_number": "B-200", "name": "Green tea", "quantity": 1,
-                   "unit_price": "7.50", "line_total": "7.50"}],
-        "tracking_number": f"99.00.{index:06d}", "created_at": "2026-11-27T08:00:00+00:00",
+        "billing_address": address,
+        "shipping_address": dict(address),
+        "lines": [
+            {
+                "position": 1,
+                "article_number": "A-100",
+                "name": "Teapot",
+                "quantity": 2,
+                "unit_price": "19.95",
+                "line_total": "39.90",
+            },
+            {
+                "position": 2,
+                "article_number": "B-200",
+                "name": "Green tea",
+                "quantity": 1,
+                "unit_price": "7.50",
+                "line_total": "7.50",
+            },
+        ],
+        "tracking_number": f"99.00.{index:06d}",
+        "created_at": "2026-11-27T08:00:00+00:00",
     }
 
 
 def shipped_event(index):
     order = the_order(index)
-    return {"event_id": uuid.uuid4().hex, "event_type": "order_shipped", "occurred_at": "2026-11-27T09:00:00+00:00",
-            "order": order, "actor": {"name": "bench", "kind": "system", "role": None, "origin": "bench"},
-            "from_status": "new", "to_status": "shipped", "notify": True, "reason": None,
-            "tracking_number": order["tracking_number"]}
+    return {
+        "event_id": uuid.uuid4().hex,
+        "event_type": "order_shipped",
+        "occurred_at": "2026-11-27T09:00:00+00:00",
+        "order": order,
+        "actor": {"name": "bench", "kind": "system", "role": None, "origin": "bench"},
+        "from_status": "new",
+        "to_status": "shipped",
+        "notify": True,
+        "reason": None,
+        "tracking_number": order["tracking_number"],
+    }
 
 
 def rate(count, seconds):
@@ -173,16 +217,28 @@ def bench_render(mail_api, count):
         request = domain.mail_for_order_event("order_shipped", event, mail_api.settings.triggers)
         email_address, name = domain.recipient_of(request.order)
         language = domain.choose_language(request.order["language"], "en")
-        rendered = mail_api.renderer.render(domain.TEMPLATE_OF[request.kind], language,
-                                            template_context(request, mail_api.settings, name))
-        bytes(domain.build_message({"recipient": email_address, "recipient_name": name, "subject": rendered.subject,
-                                    "body_text": rendered.body_text, "body_html": rendered.body_html,
-                                    "event_id": event["event_id"], "kind": request.kind}, mail_api.settings))
+        rendered = mail_api.renderer.render(
+            domain.TEMPLATE_OF[request.kind], language, template_context(request, mail_api.settings, name)
+        )
+        bytes(
+            domain.build_message(
+                {
+                    "recipient": email_address,
+                    "recipient_name": name,
+                    "subject": rendered.subject,
+                    "body_text": rendered.body_text,
+                    "body_html": rendered.body_html,
+                    "event_id": event["event_id"],
+                    "kind": request.kind,
+                },
+                mail_api.settings,
+            )
+        )
     return rate(count, time.perf_counter() - started)
 
 
 def bench_pipeline(source, mail_api, port, count, batch_size, parallel):
-    from notifications import delivery, handlers
+    from notifications import delivery, handlers, smtp
     from notifications.settings import SmtpSettings
 
     events = [shipped_event(i) for i in range(count)]
@@ -190,11 +246,12 @@ def bench_pipeline(source, mail_api, port, count, batch_size, parallel):
     for event in events:
         handlers.handle_order_event(source, mail_api, "order_shipped", event)
     queued_at = time.perf_counter()
-    transport = delivery.SmtpTransport(SmtpSettings(host="127.0.0.1", port=port))  # connections kept as in the service
+    transport = smtp.SmtpTransport(SmtpSettings(host="127.0.0.1", port=port))  # connections kept as in the service
     sent = 0
     while True:
-        report = delivery.deliver_due(source, transport, mail_api.settings, batch_size=batch_size,
-                                      lease=timedelta(minutes=5), parallel=parallel)
+        report = delivery.deliver_due(
+            source, transport, mail_api.settings, batch_size=batch_size, lease=timedelta(minutes=5), parallel=parallel
+        )
         sent += report.sent
         if report.claimed == 0:
             break
@@ -213,8 +270,11 @@ def main():
 
     parser.add_argument("--batch", type=int, default=SenderSettings.batch_size, help="sender batch size")
     parser.add_argument("--parallel", type=int, default=SenderSettings.parallel, help="lanes sent at once")
-    parser.add_argument("--url", default=os.environ.get("OMS_BENCH_NOTIFICATIONS_URL", DEFAULT_URL),
-                        help="PostgreSQL URL of a scratch database (dropped and created)")
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("OMS_BENCH_NOTIFICATIONS_URL", DEFAULT_URL),
+        help="PostgreSQL URL of a scratch database (dropped and created)",
+    )
     parser.add_argument("--serve-smtp", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_smtp:
@@ -224,10 +284,16 @@ def main():
     from notifications.rendering import Renderer
 
     mail_api = SimpleNamespace(
-        settings=domain.MailSettings(sender="Teashop <shop@teashop.example>", reply_to="help@teashop.example",
-                                     shop_name="Teashop", footer="Teashop AG, Bahnhofstrasse 1, 8001 Zürich",
-                                     legal="CHE-123.456.789 MWST"),
-        renderer=Renderer(strict=True), wake=lambda: None)
+        settings=domain.MailSettings(
+            sender="Teashop <shop@teashop.example>",
+            reply_to="help@teashop.example",
+            shop_name="Teashop",
+            footer="Teashop AG, Bahnhofstrasse 1, 8001 Zürich",
+            legal="CHE-123.456.789 MWST",
+        ),
+        renderer=Renderer(strict=True),
+        wake=lambda: None,
+    )
     port, smtp = start_smtp()
     url, drop = fresh_database(args.url)
     source = source_for(url)
@@ -259,8 +325,7 @@ def main():
     out = REPO / "var" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"notifications-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps({"mails": args.mails, "database": "postgresql",
-                                "per_second": dict(rows)}, indent=2))
+    path.write_text(json.dumps({"mails": args.mails, "database": "postgresql", "per_second": dict(rows)}, indent=2))
     print(f"\nwritten to {path.relative_to(REPO)}")
 
 

@@ -1,4 +1,5 @@
 """The trivial nameko service of the RPC baseline: what one round trip costs on this machine."""
+
 from nameko.rpc import rpc
 
 

@@ -9,6 +9,7 @@ monkey-patched process and the HTTP and SQL load generators do not:
 ``--args-file`` holds a JSON list of positional-argument lists, used in turn. Prints one JSON
 object: latencies in seconds (measured calls only), wall time of the measured part, errors.
 """
+
 import eventlet
 
 eventlet.monkey_patch()  # noqa: E402 - before anything imports sockets
@@ -87,8 +88,7 @@ def main():
     for proxy in proxies:
         proxy.stop()
     wall = finished - (state["measured_from"] or finished)
-    json.dump({"latencies": latencies, "wall": wall, "errors": len(errors), "error_sample": errors[:3]},
-              sys.stdout)
+    json.dump({"latencies": latencies, "wall": wall, "errors": len(errors), "error_sample": errors[:3]}, sys.stdout)
     return 0
 
 

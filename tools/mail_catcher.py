@@ -5,6 +5,7 @@ the SMTP port and writes each one to ``var/mail/<UTC time>-<random>.eml`` (writt
 temporary name and renamed, so a reader never sees half a mail). The admin UI lists them
 under "Outbox (local)".
 """
+
 import os
 import secrets
 import time

@@ -1,4 +1,5 @@
 """Applies every service's migrations (what `make run` does before starting the suite)."""
+
 import os
 import sys
 

@@ -1,4 +1,5 @@
 """`python tools/oms.py ...` — the OMS operator CLI without installing it (same as the `oms` command)."""
+
 import sys
 from pathlib import Path
 

@@ -9,6 +9,7 @@ and starts a service that exits again with backoff (1 s, 2 s, 4 s … 30 s); one
 5 times within a minute stays down (and /health names it). Ctrl-C stops everything,
 the embedded PostgreSQL included.
 """
+
 import collections
 import contextlib
 import errno
@@ -68,6 +69,7 @@ def reachable(host, port, timeout=2.0):
 
 
 # ---------------------------------------------------------------- addresses
+
 
 def split_address(value):
     host, _, port = value.strip().rpartition(":")
@@ -133,19 +135,24 @@ def check_addresses(env, local_mail):
 
 # ---------------------------------------------------------------- infrastructure
 
+
 def check_infrastructure(env):
     amqp = urlparse(env.get("OMS_AMQP_URI") or DEFAULT_AMQP)
     if not reachable(amqp.hostname or "localhost", amqp.port or 5672):
-        say(f"RabbitMQ is not reachable at {amqp.hostname}:{amqp.port or 5672} — start it with "
-            "`rabbitmq-server -detached` (or `systemctl start rabbitmq-server`), or set OMS_AMQP_URI.")
+        say(
+            f"RabbitMQ is not reachable at {amqp.hostname}:{amqp.port or 5672} — start it with "
+            "`rabbitmq-server -detached` (or `systemctl start rabbitmq-server`), or set OMS_AMQP_URI."
+        )
         return False
     url = env.get("OMS_DATABASE_URL")
     if url:
         parts = urlparse(url)
         if parts.hostname and not reachable(parts.hostname, parts.port or 5432):
-            say(f"PostgreSQL is not reachable at {parts.hostname}:{parts.port or 5432} — start it "
+            say(
+                f"PostgreSQL is not reachable at {parts.hostname}:{parts.port or 5432} — start it "
                 "(`pg_ctlcluster <version> main start`) or unset OMS_DATABASE_URL to use the embedded "
-                "PostgreSQL under var/.")
+                "PostgreSQL under var/."
+            )
             return False
     return True
 
@@ -164,8 +171,9 @@ def local_secret(env, variable, file_name, make):
 
 def bootstrap_admin(env):
     """Without a configured admin token, make one for this machine and say where it is."""
-    token_file = local_secret(env, "OMS_BOOTSTRAP_ADMIN_TOKEN", "admin-token",
-                              lambda: "oms_" + secrets.token_urlsafe(24))
+    token_file = local_secret(
+        env, "OMS_BOOTSTRAP_ADMIN_TOKEN", "admin-token", lambda: "oms_" + secrets.token_urlsafe(24)
+    )
     if token_file:
         local_secret(env, "OMS_BOOTSTRAP_ADMIN_PASSWORD", "admin-password", lambda: secrets.token_urlsafe(12))
     return token_file
@@ -213,8 +221,9 @@ def start_mail_catcher(env):
     env["OMS_SMTP_PORT"] = str(port)
     env["OMS_SMTP_SECURITY"] = "none"
     env["OMS_LOCAL_OUTBOX_DIR"] = str(directory)  # the admin UI shows this outbox
-    say(f"no OMS_SMTP_HOST: mails go to the local outbox {directory} (SMTP 127.0.0.1:{port}; "
-        "admin UI → Outbox (local))")
+    say(
+        f"no OMS_SMTP_HOST: mails go to the local outbox {directory} (SMTP 127.0.0.1:{port}; admin UI → Outbox (local))"
+    )
     return catcher
 
 
@@ -227,6 +236,7 @@ def migrate(env, embedded):
 
 
 # ---------------------------------------------------------------- services
+
 
 def pipe_output(name, stream):
     # read to the end whatever happens to our own stdout: a service blocked on a full pipe
@@ -272,9 +282,15 @@ class Supervised:
 
     def start(self):
         command = [sys.executable, "-m", "nameko", "run", "--config", str(self.directory / "config.yml"), self.path]
-        self.process = subprocess.Popen(command, cwd=str(self.directory), env=self.env, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, start_new_session=True,
-                                        preexec_fn=die_with_parent)
+        self.process = subprocess.Popen(
+            command,
+            cwd=str(self.directory),
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
         self.started_at = time.monotonic()
         threading.Thread(target=pipe_output, args=(self.name, self.process.stdout), daemon=True).start()
 
@@ -293,9 +309,11 @@ class Supervised:
                 self.exits.popleft()
             if len(self.exits) >= MAX_EXITS_IN_WINDOW:
                 self.down = True
-                say(f"service {self.name} exited with {describe_exit(code)}, {len(self.exits)} times within "
+                say(
+                    f"service {self.name} exited with {describe_exit(code)}, {len(self.exits)} times within "
                     f"{RESTART_WINDOW_SECONDS} s: it stays down (/health names it); see its output above, "
-                    "then restart the suite with `make run`")
+                    "then restart the suite with `make run`"
+                )
                 return
             delay = min(MAX_BACKOFF_SECONDS, 2 ** (self.failures - 1))
             self.restart_at = now + delay
@@ -351,11 +369,15 @@ def supervise(env, token_file, stopping):
                 next_look = now + 0.5
                 if healthy(gateway):
                     up = True
-                    say(f"OMS is up: gateway http://{gateway} (API /api/v1, OpenAPI /api/openapi.json, "
-                        f"health /health, admin UI /admin); PSP webhooks http://{webhooks}/webhooks/...")
+                    say(
+                        f"OMS is up: gateway http://{gateway} (API /api/v1, OpenAPI /api/openapi.json, "
+                        f"health /health, admin UI /admin); PSP webhooks http://{webhooks}/webhooks/..."
+                    )
                     if token_file:
-                        say(f"admin API token in {token_file} (user 'admin'); password in "
-                            f"{token_file.parent / 'admin-password'}")
+                        say(
+                            f"admin API token in {token_file} (user 'admin'); password in "
+                            f"{token_file.parent / 'admin-password'}"
+                        )
                     say("press Ctrl-C to stop")
                 elif give_up_at and now > give_up_at:
                     give_up_at = None

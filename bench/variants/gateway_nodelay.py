@@ -9,6 +9,7 @@ every large response then takes ~40 ms longer than it needs. Neither nameko nor 
 sets TCP_NODELAY; this variant sets it on the listening socket (accepted sockets inherit it
 on Linux) and on every accepted socket.
 """
+
 import socket
 
 import eventlet

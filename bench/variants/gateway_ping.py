@@ -8,11 +8,11 @@ worker pool, the bearer token checked, one RPC to the orders service (its ``ping
 the database ``SELECT 1``), one JSON answer — and nothing else. The production gateway has no
 such route: it would let anyone load the services without a permission.
 """
-from oms_common.problems import Problem
-from oms_common.web import json_response, problem_response
 
 from gateway.http import api
 from gateway.service import GatewayService as _GatewayService
+from oms_common.problems import Problem
+from oms_common.web import json_response, problem_response
 
 
 class GatewayService(_GatewayService):

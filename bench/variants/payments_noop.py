@@ -5,9 +5,11 @@ bench/webhooks_bench.py: the same listener and worker pool, without verifying or
 
 The production listener has no such route: anyone could use it to load the service.
 """
+
 from oms_common.listener import http
 from oms_common.web import json_response
-from payments.service import WEBHOOK, PaymentsService as _PaymentsService
+from payments.service import WEBHOOK
+from payments.service import PaymentsService as _PaymentsService
 
 
 class PaymentsService(_PaymentsService):

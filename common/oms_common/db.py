@@ -5,6 +5,7 @@ embedded server `make run` starts). Every service lives in its own schema (selec
 ``search_path``) and psycopg2 is made cooperative with the eventlet hub (a blocking driver
 would starve AMQP heartbeats).
 """
+
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
@@ -72,8 +73,12 @@ class UnitOfWork:
     which is what makes a redelivered event change nothing.
     """
 
-    def __init__(self, session_factory: Callable[[], Session], infrastructure: Infrastructure,
-                 on_events_committed: OnEventsCommitted = None) -> None:
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        infrastructure: Infrastructure,
+        on_events_committed: OnEventsCommitted = None,
+    ) -> None:
         self._session_factory = session_factory
         self._infra = infrastructure
         self._on_events_committed = on_events_committed
@@ -85,8 +90,9 @@ class UnitOfWork:
         self.session = self._session_factory()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
             self.session.rollback()
         finally:
@@ -120,8 +126,15 @@ class UnitOfWork:
             payload.setdefault("occurred_at", utcnow().isoformat())
             payload.setdefault("event_type", event_type)
             payloads.append(payload)
-            rows.append({"event_id": payload["event_id"], "event_type": event_type, "payload": payload,
-                         "correlation_id": current_correlation_id(), "created_at": utcnow()})
+            rows.append(
+                {
+                    "event_id": payload["event_id"],
+                    "event_type": event_type,
+                    "payload": payload,
+                    "correlation_id": current_correlation_id(),
+                    "created_at": utcnow(),
+                }
+            )
         if rows:
             self.session.execute(insert(self._infra.outbox), rows)
             self._emitted.extend(payloads)
@@ -151,8 +164,9 @@ class UnitOfWork:
 class SessionSource:
     """Engine plus session factory, usable with or without a nameko container."""
 
-    def __init__(self, engine: Engine, infrastructure: Infrastructure,
-                 on_events_committed: OnEventsCommitted = None) -> None:
+    def __init__(
+        self, engine: Engine, infrastructure: Infrastructure, on_events_committed: OnEventsCommitted = None
+    ) -> None:
         self.engine = engine
         self.infrastructure = infrastructure
         self.session_factory = sessionmaker(engine, expire_on_commit=False)

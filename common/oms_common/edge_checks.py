@@ -1,5 +1,6 @@
 """What no service can store, refused at the HTTP edge before a worker is taken: NUL and lone surrogates
 in the path, the query, form fields and JSON strings, and JSON nested deeper than ``MAX_JSON_DEPTH``."""
+
 import json
 import re
 
@@ -62,8 +63,10 @@ def _first_bad_string(value: object, path: str = "") -> tuple[str, str] | None:
 def inspect_json(raw: bytes, problem: type[Problem] = ValidationFailed) -> None:
     """Refuses a JSON body nested too deeply (400) or carrying NUL / lone surrogates (``problem``)."""
     if json_depth(raw) > MAX_JSON_DEPTH:
-        raise BadRequest(f"The body nests deeper than {MAX_JSON_DEPTH} levels.",
-                         {"body": [f"Nested deeper than {MAX_JSON_DEPTH} levels."]})
+        raise BadRequest(
+            f"The body nests deeper than {MAX_JSON_DEPTH} levels.",
+            {"body": [f"Nested deeper than {MAX_JSON_DEPTH} levels."]},
+        )
     if b"\\u" not in raw:
         return  # without escapes, strict UTF-8 and JSON's ban of raw control characters already hold
     try:
@@ -92,8 +95,11 @@ def inspect_body(request: Request, problem: type[Problem] = ValidationFailed) ->
     if not raw:
         return
     mimetype = request.mimetype or ""
-    if mimetype == "application/json" or mimetype.endswith("+json") or (
-            mimetype in ("", "application/octet-stream", "text/plain") and raw.lstrip()[:1] in (b"{", b"[")):
+    if (
+        mimetype == "application/json"
+        or mimetype.endswith("+json")
+        or (mimetype in ("", "application/octet-stream", "text/plain") and raw.lstrip()[:1] in (b"{", b"["))
+    ):
         inspect_json(raw, problem)
     elif mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         for key, value in request.form.items(multi=True):

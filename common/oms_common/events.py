@@ -6,6 +6,7 @@ growing delays, and after the last retry moves it to ``<queue>.parked``, where a
 sees it and can replay it (``replay_parked``). Redeliveries are harmless because handlers
 claim the ``event_id`` in their unit of work.
 """
+
 import logging
 from types import TracebackType
 from typing import Any
@@ -56,8 +57,9 @@ class ReliableEventHandler(EventHandler):
             configured = [d for d in configured.replace(" ", "").split(",") if d]
         return tuple(float(d) for d in configured) if configured else DEFAULT_RETRY_DELAYS
 
-    def handle_result(self, message: Message, worker_ctx: WorkerContext, result: Any = None,
-                      exc_info: ExcInfo | None = None) -> tuple[Any, ExcInfo | None]:
+    def handle_result(
+        self, message: Message, worker_ctx: WorkerContext, result: Any = None, exc_info: ExcInfo | None = None
+    ) -> tuple[Any, ExcInfo | None]:
         if exc_info is None:
             self.queue_consumer.ack_message(message)
             return result, exc_info
@@ -79,8 +81,13 @@ class ReliableEventHandler(EventHandler):
         queue_name = self.queue.name
         if attempt <= len(delays):
             target = retry_queue(queue_name, int(delays[attempt - 1] * 1000))
-            log.warning("handler %s failed (attempt %s), retrying in %ss: %s",
-                        queue_name, attempt, delays[attempt - 1], headers[ERROR_HEADER])
+            log.warning(
+                "handler %s failed (attempt %s), retrying in %ss: %s",
+                queue_name,
+                attempt,
+                delays[attempt - 1],
+                headers[ERROR_HEADER],
+            )
         else:
             target = parked_queue(queue_name)
             log.error("handler %s failed %s times, parked: %s", queue_name, attempt, headers[ERROR_HEADER])
@@ -141,9 +148,15 @@ def replay_parked(amqp_uri: str, queue_name: str) -> int:
             if message is None:
                 return moved
             headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-oms-")}
-            producer.publish(message.body, exchange=_default_exchange, routing_key=queue_name, headers=headers,
-                             content_type=message.content_type, content_encoding=message.content_encoding,
-                             delivery_mode=2)
+            producer.publish(
+                message.body,
+                exchange=_default_exchange,
+                routing_key=queue_name,
+                headers=headers,
+                content_type=message.content_type,
+                content_encoding=message.content_encoding,
+                delivery_mode=2,
+            )
             message.ack()
             moved += 1
         return moved

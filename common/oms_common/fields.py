@@ -1,4 +1,5 @@
 """Marshmallow building blocks every service's wire schemas share."""
+
 import re
 from collections.abc import Mapping
 from datetime import datetime, timezone

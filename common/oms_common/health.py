@@ -1,4 +1,5 @@
 """The ping every service answers; the gateway's /health asks each one with a timeout."""
+
 from nameko.rpc import rpc
 
 

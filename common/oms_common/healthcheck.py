@@ -7,6 +7,7 @@ database. (That replica is not necessarily the probing container — for "is thi
 use the HTTP probe on the process's own metrics port, 9100, which every service serves.)
 Settings: OMS_AMQP_URI; --timeout (default 5 s).
 """
+
 import warnings
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
@@ -39,8 +40,10 @@ def check(service: str, amqp_uri: str, timeout: float) -> tuple[bool, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m oms_common.healthcheck",
-                                     description="Exit 0 when the service answers its ping RPC with status ok.")
+    parser = argparse.ArgumentParser(
+        prog="python -m oms_common.healthcheck",
+        description="Exit 0 when the service answers its ping RPC with status ok.",
+    )
     parser.add_argument("service", choices=["orders", "payments", "notifications", "exports", "documents", "gateway"])
     parser.add_argument("--amqp-uri", default=os.environ.get("OMS_AMQP_URI") or DEFAULT_AMQP)
     parser.add_argument("--timeout", type=float, default=5.0)

@@ -22,6 +22,7 @@ It replaces nameko's ``WebServer`` (same ``WEB_SERVER_ADDRESS`` setting) with on
 Each setting is read from the service's config and else from ``OMS_<SETTING>`` in the
 environment (see README, "HTTP listeners").
 """
+
 import errno
 import json
 import logging
@@ -80,8 +81,10 @@ def listen_exclusively(host: str | None, port: int, backlog: int = 128) -> Any: 
         sock = eventlet.listen((host or "0.0.0.0", port), backlog=backlog, reuse_addr=True, reuse_port=False)
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
-            raise AddressInUse(f"{host or '0.0.0.0'}:{port} is already in use (another OMS suite or program "
-                               "listens there); stop it or choose another address.") from None
+            raise AddressInUse(
+                f"{host or '0.0.0.0'}:{port} is already in use (another OMS suite or program "
+                "listens there); stop it or choose another address."
+            ) from None
         raise
     # eventlet writes a response's head and a large body separately; with Nagle's algorithm on, the
     # body then waits for the client's delayed ACK (~40 ms). Accepted sockets inherit this.
@@ -93,8 +96,12 @@ def listen_exclusively(host: str | None, port: int, backlog: int = 128) -> Any: 
 def unexpected_response(exc: BaseException) -> Response:
     # details of unexpected failures stay in the log (with the correlation id), not the answer
     log.error("unexpected error while serving a request: %r", exc, exc_info=exc)
-    body = {"type": "https://oms.example/problems/internal-error", "title": "Internal error", "status": 500,
-            "detail": "The request failed unexpectedly; it has been logged."}
+    body = {
+        "type": "https://oms.example/problems/internal-error",
+        "title": "Internal error",
+        "status": 500,
+        "detail": "The request failed unexpectedly; it has been logged.",
+    }
     return Response(json.dumps(body), status=500, mimetype=PROBLEM_TYPE)
 
 
@@ -113,6 +120,7 @@ def _http_error_problem(exc: HTTPException) -> Problem:
 
 # ---------------------------------------------------------------- the server
 
+
 class _Protocol(HttpOnlyProtocol):
     """Idle wait, then the whole head under one deadline; proxies trusted only when configured."""
 
@@ -130,8 +138,7 @@ class _Protocol(HttpOnlyProtocol):
         except OSError:  # idle too long, reset, or closed
             self.close_connection = 1
             return ""
-        self._head_timer = eventlet.Timeout(self.server.head_seconds,
-                                            socket.timeout("the request head took too long"))
+        self._head_timer = eventlet.Timeout(self.server.head_seconds, socket.timeout("the request head took too long"))
         return super()._read_request_line()
 
     def _stop_head_timer(self) -> None:
@@ -158,11 +165,19 @@ class _Protocol(HttpOnlyProtocol):
         return environ
 
 
-class _Server(wsgi.Server):
+class DeadlineServer(wsgi.Server):
     def __init__(self, sock: Any, app: "WSGIApplication", settings: Mapping[str, Any]) -> None:
-        super().__init__(sock, sock.getsockname(), app, protocol=_Protocol, debug=False,
-                         log=logging.getLogger("oms_common.listener.wsgi"), log_x_forwarded_for=False,
-                         socket_timeout=settings["HTTP_HEAD_SECONDS"], keepalive=True)
+        super().__init__(
+            sock,
+            sock.getsockname(),
+            app,
+            protocol=_Protocol,
+            debug=False,
+            log=logging.getLogger("oms_common.listener.wsgi"),
+            log_x_forwarded_for=False,
+            socket_timeout=settings["HTTP_HEAD_SECONDS"],
+            keepalive=True,
+        )
         self.head_seconds = settings["HTTP_HEAD_SECONDS"]
         self.idle_seconds = settings["HTTP_IDLE_SECONDS"]
         self.trusted_proxies = parse_networks(settings["TRUSTED_PROXIES"])
@@ -201,7 +216,7 @@ class OmsWebServer(ListenerSettingsMixin, WebServer):
             address = self.bind_addr
             self._sock = listen_exclusively(address.address, address.port)
             self._slots = Semaphore(self.settings["HTTP_MAX_CONNECTIONS"])
-            self._serv = _Server(self._sock, self.get_wsgi_app(), self.settings)
+            self._serv = DeadlineServer(self._sock, self.get_wsgi_app(), self.settings)
             self._gt = self.container.spawn_managed_thread(self.run)
 
     def run(self) -> None:
@@ -270,9 +285,15 @@ class HttpEntrypoint(HttpRequestHandler):
 
     server = OmsWebServer()
 
-    def __init__(self, method: str, url: str, max_body_bytes: int | None = None,
-                 body_problem: type[Problem] = ValidationFailed, too_large_problem: type[Problem] = PayloadTooLarge,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        max_body_bytes: int | None = None,
+        body_problem: type[Problem] = ValidationFailed,
+        too_large_problem: type[Problem] = PayloadTooLarge,
+        **kwargs: Any,
+    ) -> None:
         self.max_body_bytes = max_body_bytes
         self.body_problem = body_problem
         self.too_large_problem = too_large_problem
@@ -282,8 +303,12 @@ class HttpEntrypoint(HttpRequestHandler):
         request.shallow = False
         settings = self.server.settings
         try:
-            read_body(request, self.max_body_bytes or settings["HTTP_MAX_BODY_BYTES"], settings["HTTP_BODY_SECONDS"],
-                      self.too_large_problem)
+            read_body(
+                request,
+                self.max_body_bytes or settings["HTTP_MAX_BODY_BYTES"],
+                settings["HTTP_BODY_SECONDS"],
+                self.too_large_problem,
+            )
             inspect_body(request, self.body_problem)
         except Problem as problem:
             return problem_response(problem)
@@ -306,49 +331,12 @@ class HttpEntrypoint(HttpRequestHandler):
 http = HttpEntrypoint.decorator
 
 
-# ---------------------------------------------------------------- a listener outside nameko (metrics)
-
-class StandaloneListener:
-    """A WSGI app on its own exclusive socket with the same deadlines (the metrics endpoint)."""
-
-    def __init__(self, host: str | None, port: int, app: "WSGIApplication",
-                 config: Mapping[str, Any] | None = None) -> None:
-        self.settings = {key: setting(config, key) for key in DEFAULTS}
-        self.sock = listen_exclusively(host, port)
-        self.address = self.sock.getsockname()[:2]
-        self._server = _Server(self.sock, app, self.settings)
-        self._pool = eventlet.GreenPool(self.settings["HTTP_MAX_CONNECTIONS"])
-        self._running = True
-        self._thread = eventlet.spawn(self._run)
-
-    def _run(self) -> None:
-        while self._running:
-            try:
-                sock, addr = self.sock.accept()
-            except OSError:
-                return
-            sock.settimeout(self._server.socket_timeout)
-            self._pool.spawn(self._serve, sock, addr)
-
-    def _serve(self, sock: Any, addr: tuple[str, int]) -> None:
-        try:
-            self._server.process_request([addr, sock, wsgi.STATE_IDLE])
-        finally:
-            try:
-                sock.close()
-            except OSError:
-                pass
-
-    def close(self) -> None:
-        self._running = False
-        self._thread.kill()
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-        for thread in list(self._pool.coroutines_running):
-            thread.kill()
-
-
-__all__ = ["AddressInUse", "HttpEntrypoint", "OmsWebServer", "StandaloneListener", "http", "listen_exclusively",
-           "read_body", "PayloadTooLarge"]
+__all__ = [
+    "AddressInUse",
+    "HttpEntrypoint",
+    "OmsWebServer",
+    "http",
+    "listen_exclusively",
+    "read_body",
+    "PayloadTooLarge",
+]

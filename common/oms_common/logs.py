@@ -4,6 +4,7 @@ The id enters at the gateway (``X-Request-ID`` or a fresh one), travels in namek
 context data through RPC calls and event headers, and is stored with outbox rows so that
 events published later by the relay carry it too.
 """
+
 import contextvars
 import json
 import logging

@@ -21,6 +21,7 @@ comes from the environment: ``OMS_METRICS_PORT_<SERVICE>`` (e.g. ``OMS_METRICS_P
 are still counted). Gauges that need I/O are read when scraped, each with its own short deadline, so a slow
 database cannot wedge a scrape.
 """
+
 import logging
 import os
 import time
@@ -35,17 +36,22 @@ from prometheus_client.core import GaugeMetricFamily
 
 if TYPE_CHECKING:
     from .events import ExcInfo
-    from .listener import StandaloneListener
     from .providers import Database
+    from .standalone_listener import StandaloneListener
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 CALLS = Counter("oms_entrypoint_calls", "Workers run, per entrypoint", ["service", "entrypoint"])
-FAILURES = Counter("oms_entrypoint_failures", "Workers that raised, per entrypoint",
-                   ["service", "entrypoint", "expected"])
-LATENCY = Histogram("oms_entrypoint_latency_seconds", "Worker duration, per entrypoint", ["service", "entrypoint"],
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+FAILURES = Counter(
+    "oms_entrypoint_failures", "Workers that raised, per entrypoint", ["service", "entrypoint", "expected"]
+)
+LATENCY = Histogram(
+    "oms_entrypoint_latency_seconds",
+    "Worker duration, per entrypoint",
+    ["service", "entrypoint"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 SCRAPE_DEADLINE_SECONDS = 3.0
 
 
@@ -66,9 +72,11 @@ class _StateCollector:
 
     def describe(self) -> list[GaugeMetricFamily]:
         # the names only: lets the registry check for clashes without reading anything
-        return [GaugeMetricFamily("oms_outbox_backlog", "", labels=["service"]),
-                GaugeMetricFamily("oms_parked_events", "", labels=["service", "queue"]),
-                GaugeMetricFamily("oms_mail_queue", "", labels=["service", "status"])]
+        return [
+            GaugeMetricFamily("oms_outbox_backlog", "", labels=["service"]),
+            GaugeMetricFamily("oms_parked_events", "", labels=["service", "queue"]),
+            GaugeMetricFamily("oms_mail_queue", "", labels=["service", "status"]),
+        ]
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         service = self.provider.container.service_name
@@ -95,6 +103,7 @@ class _StateCollector:
 
             with source.engine.connect() as connection:
                 return backlog(connection, database.infrastructure.outbox)
+
         count = self._guarded("outbox backlog", read)
         family = GaugeMetricFamily("oms_outbox_backlog", "Outbox events not yet published", labels=["service"])
         if count is not None:
@@ -103,8 +112,9 @@ class _StateCollector:
 
     def _parked(self, service: str) -> GaugeMetricFamily:
         queues = self.provider.handler_queues()
-        family = GaugeMetricFamily("oms_parked_events", "Events parked after the last retry, per handler queue",
-                                   labels=["service", "queue"])
+        family = GaugeMetricFamily(
+            "oms_parked_events", "Events parked after the last retry, per handler queue", labels=["service", "queue"]
+        )
         if not queues:
             return family
 
@@ -125,6 +135,7 @@ class _StateCollector:
                         except Exception:  # noqa: BLE001
                             pass
             return depths
+
         depths = self._guarded("parked queues", read) or {}
         for queue, depth in sorted(depths.items()):
             family.add_metric([service, queue], depth)
@@ -143,6 +154,7 @@ class _StateCollector:
             with source.engine.connect() as connection:
                 rows = connection.execute(text(f"SELECT status, count(*) FROM {table} GROUP BY status")).tuples()
                 return dict(rows.all())
+
         counts = self._guarded("mail queue", read)
         family = GaugeMetricFamily("oms_mail_queue", "Mails per delivery status", labels=["service", "status"])
         for status, count in sorted((counts or {}).items()):
@@ -170,10 +182,11 @@ class Metrics(DependencyProvider):
     def start(self) -> None:
         address = metrics_address(self.container.service_name)
         if address and address not in Metrics._servers:
-            from .listener import StandaloneListener
+            from .standalone_listener import StandaloneListener
 
-            Metrics._servers[address] = StandaloneListener(address[0], address[1], make_wsgi_app(REGISTRY),
-                                                           self.container.config)
+            Metrics._servers[address] = StandaloneListener(
+                address[0], address[1], make_wsgi_app(REGISTRY), self.container.config
+            )
             log.info("metrics for %s on http://%s:%s/metrics", self.container.service_name, *address)
 
     def stop(self) -> None:
@@ -203,16 +216,18 @@ class Metrics(DependencyProvider):
     def handler_queues(self) -> list[str]:
         from .events import ReliableEventHandler
 
-        return sorted(entrypoint.queue.name for entrypoint in self.container.entrypoints
-                      if isinstance(entrypoint, ReliableEventHandler) and getattr(entrypoint, "queue", None))
+        return sorted(
+            entrypoint.queue.name
+            for entrypoint in self.container.entrypoints
+            if isinstance(entrypoint, ReliableEventHandler) and getattr(entrypoint, "queue", None)
+        )
 
     # ------------------------------------------------------------ worker hooks
 
     def worker_setup(self, worker_ctx: WorkerContext) -> None:
         self._started[worker_ctx] = time.monotonic()
 
-    def worker_result(self, worker_ctx: WorkerContext, result: Any = None,
-                      exc_info: "ExcInfo | None" = None) -> None:
+    def worker_result(self, worker_ctx: WorkerContext, result: Any = None, exc_info: "ExcInfo | None" = None) -> None:
         service = self.container.service_name
         entrypoint = worker_ctx.entrypoint.method_name
         started = self._started.pop(worker_ctx, None)

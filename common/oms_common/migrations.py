@@ -1,4 +1,5 @@
 """Alembic glue: each service keeps its own migrations; this runs them against its schema."""
+
 import os
 from pathlib import Path
 
@@ -19,11 +20,7 @@ def run_env(metadata: MetaData, service_name: str) -> None:
     with engine.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         connection.commit()
-        context.configure(
-            connection=connection,
-            target_metadata=metadata,
-            version_table_schema=schema,
-        )
+        context.configure(connection=connection, target_metadata=metadata, version_table_schema=schema)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -5,6 +5,7 @@ Several replicas may run it at once: on PostgreSQL a batch is claimed with
 published by one replica only. A crash between publish and commit republishes the batch;
 consumers are idempotent on ``event_id``, which is what makes that harmless.
 """
+
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -24,8 +25,15 @@ BATCH_SIZE = 200
 
 
 class OutboxRelay:
-    def __init__(self, engine: Engine, outbox_table: Table, amqp_uri: str, service_name: str,
-                 poll_interval: float = 1.0, config: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        outbox_table: Table,
+        amqp_uri: str,
+        service_name: str,
+        poll_interval: float = 1.0,
+        config: Mapping[str, Any] | None = None,
+    ) -> None:
         self.engine = engine
         self.outbox = outbox_table
         self.amqp_uri = amqp_uri
@@ -66,7 +74,7 @@ class OutboxRelay:
     def _run(self) -> None:
         failures = 0
         while self._running:
-            self._wake.wait(self.poll_interval if failures == 0 else min(30, 2 ** failures))
+            self._wake.wait(self.poll_interval if failures == 0 else min(30, 2**failures))
             self._wake.clear()
             if not self._running:
                 break
@@ -96,9 +104,7 @@ class OutboxRelay:
     def _mark_published(self, connection: DbConnection, rows: Sequence[Row[Any]]) -> None:
         if rows:
             connection.execute(
-                update(self.outbox)
-                .where(self.outbox.c.id.in_([row.id for row in rows]))
-                .values(published_at=utcnow())
+                update(self.outbox).where(self.outbox.c.id.in_([row.id for row in rows])).values(published_at=utcnow())
             )
 
     def _publish(self, rows: Sequence[Row[Any]]) -> None:

@@ -12,6 +12,7 @@ any state.
   reference followed by ``RF00``, letters counted A=10 … Z=35) and the order reference's
   letters and digits, at most 21. Used with an ordinary IBAN.
 """
+
 import re
 
 QR_REFERENCE_LENGTH = 27
@@ -34,8 +35,7 @@ def qr_reference(order_reference: str) -> str:
 
     ValueError when the order reference has no digit or more than 26 of them.
     """
-    digits = "".join(character for character in str(order_reference) if character.isdigit()
-                      and character.isascii())
+    digits = "".join(character for character in str(order_reference) if character.isdigit() and character.isascii())
     if not digits:
         raise ValueError(f"The order reference {order_reference!r} has no digits for a QR reference.")
     if len(digits) > QR_REFERENCE_LENGTH - 1:
@@ -54,8 +54,9 @@ def creditor_reference(order_reference: str) -> str:
 
     ValueError when nothing of the order reference is left, or more than 21 characters.
     """
-    body = "".join(character for character in str(order_reference).upper()
-                   if character.isascii() and character.isalnum())
+    body = "".join(
+        character for character in str(order_reference).upper() if character.isascii() and character.isalnum()
+    )
     if not body:
         raise ValueError(f"The order reference {order_reference!r} has no letters or digits.")
     if len(body) > CREDITOR_REFERENCE_MAX_BODY:
@@ -72,8 +73,12 @@ def compact(reference: str) -> str:
 def is_qr_reference(reference: str) -> bool:
     """True for 27 digits whose last one is the recursive modulo 10 of the others."""
     value = compact(reference)
-    return (len(value) == QR_REFERENCE_LENGTH and value.isascii() and value.isdigit()
-            and mod10_recursive(value[:-1]) == int(value[-1]))
+    return (
+        len(value) == QR_REFERENCE_LENGTH
+        and value.isascii()
+        and value.isdigit()
+        and mod10_recursive(value[:-1]) == int(value[-1])
+    )
 
 
 def is_creditor_reference(reference: str) -> bool:

@@ -3,6 +3,7 @@
 Each class is registered with nameko's ``deserialize_to_instance`` so that a caller
 gets the same exception (with its field errors) back instead of a bare RemoteError.
 """
+
 from typing import TYPE_CHECKING, Any
 
 from nameko.exceptions import deserialize_to_instance

@@ -1,4 +1,5 @@
 """nameko dependency providers: the database (with its outbox relay)."""
+
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider

@@ -1,4 +1,5 @@
 """Which peer a request really came from: ``X-Forwarded-*`` believed only from trusted proxies."""
+
 import ipaddress
 from collections.abc import Iterable, MutableMapping, Sequence
 from typing import Any

@@ -1,5 +1,6 @@
 """A request's body read whole within a deadline and a size bound, in the connection's green thread:
 a slow or oversized body costs a socket, never a worker."""
+
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,8 +47,7 @@ def read_body(request: Request, max_bytes: int, seconds: float, too_large: type[
         if expired is not timeout:
             raise
         close_after(request.environ)
-        raise RequestTimeout(f"The body did not arrive within {seconds:g} s.", {"body": ["Sent too slowly."]}) \
-            from None
+        raise RequestTimeout(f"The body did not arrive within {seconds:g} s.", {"body": ["Sent too slowly."]}) from None
     except RequestEntityTooLarge:
         close_after(request.environ)
         raise too_large(f"The body is larger than {max_bytes} bytes.", {"body": ["Too large."]}) from None

@@ -6,6 +6,7 @@ a change: ``ServiceNotReached`` (the request was never delivered: nothing happen
 Every caller (services through ``TimedRpcProxy``, the gateway through its ``ServiceCalls``)
 waits through ``await_reply``; problems the peer raises (409, 422, …) arrive as the same exceptions.
 """
+
 from collections.abc import Callable
 from typing import Any
 
@@ -52,8 +53,9 @@ class TimedRpcProxy(RpcProxy):
     The timeout is read from the container's config (``timeout_setting``), else ``timeout``.
     """
 
-    def __init__(self, target_service: str, timeout: float = 10, timeout_setting: str = "ORDERS_RPC_TIMEOUT",
-                 **options: Any) -> None:
+    def __init__(
+        self, target_service: str, timeout: float = 10, timeout_setting: str = "ORDERS_RPC_TIMEOUT", **options: Any
+    ) -> None:
         super().__init__(target_service, **options)
         self.timeout = timeout
         self.timeout_setting = timeout_setting

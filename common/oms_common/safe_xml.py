@@ -8,6 +8,7 @@ substitution, no network and libxml2's default limits on depth and node size
 (``huge_tree=False``); any DTD or entity reference that still shows up is refused.
 Every refusal is a ``ValidationFailed`` (422) whose ``errors`` name the ``document``.
 """
+
 import re
 from typing import NoReturn
 
@@ -15,17 +16,28 @@ from lxml import etree
 
 from .problems import ValidationFailed
 
-DTD_MESSAGE = ("A DTD (DOCTYPE or ENTITY declaration) is not allowed: external entities and entity "
-               "expansion are refused.")
+DTD_MESSAGE = (
+    "A DTD (DOCTYPE or ENTITY declaration) is not allowed: external entities and entity expansion are refused."
+)
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-_DTD_16 = tuple(marker.encode(encoding) for marker in ("<!DOCTYPE", "<!ENTITY", "<!doctype", "<!entity")
-                for encoding in ("utf-16-le", "utf-16-be"))
+_DTD_16 = tuple(
+    marker.encode(encoding)
+    for marker in ("<!DOCTYPE", "<!ENTITY", "<!doctype", "<!entity")
+    for encoding in ("utf-16-le", "utf-16-be")
+)
 
 
 def parser() -> etree.XMLParser:
     return etree.XMLParser(
-        resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, dtd_validation=False,
-        attribute_defaults=False, remove_pis=True, remove_comments=True, collect_ids=False,
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        dtd_validation=False,
+        attribute_defaults=False,
+        remove_pis=True,
+        remove_comments=True,
+        collect_ids=False,
     )
 
 
@@ -40,8 +52,9 @@ def parse_untrusted(data: object, max_bytes: int, field: str = "document") -> et
     if len(data) == 0:
         _refuse("The document is empty.", "Empty document.", field)
     if len(data) > max_bytes:
-        _refuse(f"The document is larger than {max_bytes} bytes.",
-                f"{len(data)} bytes; the limit is {max_bytes}.", field)
+        _refuse(
+            f"The document is larger than {max_bytes} bytes.", f"{len(data)} bytes; the limit is {max_bytes}.", field
+        )
     data = bytes(data)
     if _DTD.search(data) or any(marker in data for marker in _DTD_16):
         _refuse("The document declares a DTD or entities.", DTD_MESSAGE, field)

@@ -1,4 +1,5 @@
 """Where a service's data lives, derived from the environment-backed nameko config."""
+
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,9 +29,9 @@ def database_url(configured_url: str | None, service_name: str | None = None) ->
     """
     url = configured_url or _embedded_url()
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg2://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg2://" + url[len("postgresql://") :]
     require_postgresql(url)
     return url
 
@@ -41,7 +42,8 @@ def _embedded_url() -> str:
         return path.read_text().strip()
     raise DatabaseNotConfigured(
         "OMS_DATABASE_URL is not set and no embedded PostgreSQL of `make run` is running "
-        f"(no {path}); start the suite with `make run` or set OMS_DATABASE_URL.")
+        f"(no {path}); start the suite with `make run` or set OMS_DATABASE_URL."
+    )
 
 
 def require_postgresql(url: "str | URL") -> None:

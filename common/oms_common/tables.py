@@ -1,4 +1,5 @@
 """Tables every service that owns data carries in its own schema: outbox and consumed events."""
+
 from types import SimpleNamespace
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table
@@ -24,11 +25,7 @@ def install_infrastructure(metadata: MetaData) -> Infrastructure:
         Column("published_at", DateTime(timezone=True)),
         Column("attempts", Integer, nullable=False, default=0),
     )
-    Index(
-        "ix_outbox_unpublished",
-        outbox.c.id,
-        postgresql_where=outbox.c.published_at.is_(None),
-    )
+    Index("ix_outbox_unpublished", outbox.c.id, postgresql_where=outbox.c.published_at.is_(None))
     processed_events = Table(
         "processed_events",
         metadata,

@@ -2,6 +2,7 @@
 
 ``@timer(interval=…)`` is fixed when the class is defined, before any config is read.
 """
+
 from typing import Any
 
 from nameko.timer import Timer

@@ -1,4 +1,5 @@
 """HTTP answers every OMS listener gives alike: JSON, and application/problem+json for refusals."""
+
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -12,8 +13,12 @@ PROBLEM_TYPE = "application/problem+json"
 
 
 def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(json.dumps(payload, ensure_ascii=False, default=str), status=status,
-                    mimetype="application/json", headers=headers)
+    return Response(
+        json.dumps(payload, ensure_ascii=False, default=str),
+        status=status,
+        mimetype="application/json",
+        headers=headers,
+    )
 
 
 def problem_response(problem: "Problem") -> Response:
@@ -23,5 +28,6 @@ def problem_response(problem: "Problem") -> Response:
         headers["Allow"] = ", ".join(allowed)
     if problem.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="oms"'
-    return Response(json.dumps(problem.as_dict(), ensure_ascii=False), status=problem.status,
-                    mimetype=PROBLEM_TYPE, headers=headers)
+    return Response(
+        json.dumps(problem.as_dict(), ensure_ascii=False), status=problem.status, mimetype=PROBLEM_TYPE, headers=headers
+    )

@@ -1,4 +1,5 @@
 """Who acts: the actor every RPC call carries, as each service reads it."""
+
 from collections.abc import Mapping
 from typing import Any, Final
 

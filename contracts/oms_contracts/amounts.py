@@ -2,6 +2,7 @@
 
 A caller's "5.001" CHF is refused with the field named, never silently rounded to 5.00.
 """
+
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -17,8 +18,10 @@ def amount_place_errors(amounts: Iterable[tuple[str, Any]], currency: str) -> di
     errors = {}
     for path, amount in amounts:
         if amount is not None and decimal_places(amount) > allowed:
-            errors[path] = [f"{currency} amounts have at most {allowed} decimal place{'' if allowed == 1 else 's'}"
-                            f"{'' if allowed == exponent(currency) else ' in OMS'}; {amount} has more."]
+            errors[path] = [
+                f"{currency} amounts have at most {allowed} decimal place{'' if allowed == 1 else 's'}"
+                f"{'' if allowed == exponent(currency) else ' in OMS'}; {amount} has more."
+            ]
     return errors
 
 

@@ -1,4 +1,5 @@
 """Wire shapes of the bank-statement RPCs (the gateway declares its routes with them)."""
+
 from marshmallow import Schema, fields, validate
 
 OUTCOMES = ("matched", "partial", "overpaid", "unmatched", "reversed", "reversal")
@@ -41,7 +42,7 @@ class EntrySchema(Schema):
 
 class ReportEntrySchema(Schema):
     entry_reference = fields.String()
-    outcome = fields.String()   # matched | partial | overpaid | unmatched | reversal | duplicate | ignored
+    outcome = fields.String()  # matched | partial | overpaid | unmatched | reversal | duplicate | ignored
     amount = fields.String()
     currency = fields.String()
     order_reference = fields.String(allow_none=True)
@@ -66,7 +67,7 @@ class ReportSchema(Schema):
     sha256 = fields.String()
     received_at = fields.DateTime()
     actor = fields.String()
-    changed = fields.Boolean()    # false: the whole file had been imported already
+    changed = fields.Boolean()  # false: the whole file had been imported already
     counts = fields.Nested(CountsSchema)
     entries = fields.List(fields.Nested(ReportEntrySchema))
 

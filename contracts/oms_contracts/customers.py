@@ -1,4 +1,5 @@
 """How a customer is named on the wire: by id (9) or by the number staff see (C000009)."""
+
 from typing import Final
 
 CUSTOMER_NUMBER_PREFIX: Final = "C"

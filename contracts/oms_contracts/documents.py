@@ -1,5 +1,6 @@
 """The documents service's RPC language: the shop profile as the API sends and shows it, and the documents
 list."""
+
 import base64
 import binascii
 import re
@@ -37,6 +38,7 @@ class ContactSchema(StrictSchema):
 
 class LogoSchema(StrictSchema):
     """A PNG or JPEG, base64-encoded in ``data``; the service checks what it really is."""
+
     data = fields.String(required=True, validate=validate.Length(min=1, max=2_000_000))
 
     def decoded(self, value: str) -> bytes:
@@ -55,6 +57,7 @@ class FooterSchema(StrictSchema):
 
 class ShopProfileSchema(StrictSchema):
     """The whole profile (PUT replaces it); VAT number and accounts are checked by the service."""
+
     legal_name = text(70)
     address = fields.Nested(ShopAddressSchema, required=True)
     vat_number = text(40, required=False, load_default=None, allow_none=True)

@@ -7,6 +7,7 @@ written here is refused, so that the reliable handler parks it until the consume
 instead of misreading it. A producer that changes the meaning or removes a field raises
 ``VERSIONS`` for that event and keeps answering the old version until every consumer reads both.
 """
+
 from datetime import timezone
 from typing import Any, Final
 
@@ -14,11 +15,23 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from .values import PAYMENT_STATUSES
 
-ORDER_EVENTS: Final = ("order_created", "order_updated", "order_submitted", "order_shipped", "order_cancelled",
-                       "order_status_changed")
-VERSIONS: Final = {**{name: 1 for name in ORDER_EVENTS}, "customers_merged": 1, "numbering_changed": 1,
-                   "payment_status_changed": 1, "payment_dunning_changed": 1, "document_issued": 1,
-                   "shop_profile_changed": 1}
+ORDER_EVENTS: Final = (
+    "order_created",
+    "order_updated",
+    "order_submitted",
+    "order_shipped",
+    "order_cancelled",
+    "order_status_changed",
+)
+VERSIONS: Final = {
+    **{name: 1 for name in ORDER_EVENTS},
+    "customers_merged": 1,
+    "numbering_changed": 1,
+    "payment_status_changed": 1,
+    "payment_dunning_changed": 1,
+    "document_issued": 1,
+    "shop_profile_changed": 1,
+}
 VERSION_KEY: Final = "schema_version"
 
 
@@ -40,8 +53,10 @@ class _Event(Schema):
     @validates("schema_version")
     def _readable(self, value: int, **kwargs: Any) -> None:
         if value < 1 or value > self.version:
-            raise ValidationError(f"Version {value} of this event is not one this consumer reads (up to "
-                                  f"{self.version}); upgrade it, then replay the parked event.")
+            raise ValidationError(
+                f"Version {value} of this event is not one this consumer reads (up to "
+                f"{self.version}); upgrade it, then replay the parked event."
+            )
 
 
 class _SourceTime(fields.DateTime):

@@ -2,6 +2,7 @@
 
 The service adds the rules that need its own code (a job's cron, time zone and target are checked there).
 """
+
 import re
 from typing import Any, Final
 
@@ -29,6 +30,7 @@ MAX_REFERENCES: Final = 1000
 
 class OrderFilterSchema(StrictSchema):
     """The order list's filters (api.md), as a job stores them."""
+
     status = fields.List(fields.String(validate=validate.OneOf(ORDER_STATUSES)), load_default=list)
     payment_status = fields.List(fields.String(validate=validate.OneOf(PAYMENT_STATUSES)), load_default=list)
     q = fields.String(load_default=None, allow_none=True, validate=[validate.Length(min=1, max=60), no_control])
@@ -36,10 +38,14 @@ class OrderFilterSchema(StrictSchema):
     created_from = UtcDateTime(load_default=None, allow_none=True)
     created_to = UtcDateTime(load_default=None, allow_none=True)
     # the orders picked in a list: at most MAX_REFERENCES, refused above (never cut short)
-    reference = fields.List(fields.String(validate=[validate.Length(min=1, max=40), no_control]), load_default=list,
-                            validate=validate.Length(max=MAX_REFERENCES,
-                                                     error=f"At most {MAX_REFERENCES} references; "
-                                                           "export by filters or through an export job."))
+    reference = fields.List(
+        fields.String(validate=[validate.Length(min=1, max=40), no_control]),
+        load_default=list,
+        validate=validate.Length(
+            max=MAX_REFERENCES,
+            error=f"At most {MAX_REFERENCES} references; export by filters or through an export job.",
+        ),
+    )
 
     @pre_load
     def _dates(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -66,6 +72,7 @@ def _since_seq() -> fields.Integer:
 class OrderExportQuerySchema(OrderFilterSchema):
     """A download: the filters plus ``changed_since`` (time) or ``since_seq`` (the
     ``watermark`` of an earlier export: exact, nothing twice, nothing missed)."""
+
     changed_since = _changed_since()
     since_seq = _since_seq()
 
@@ -91,6 +98,7 @@ def dump_filters(kind: str, filters: dict[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- jobs and runs
 
+
 class JobSchema(StrictSchema):
     name = fields.String(required=True, validate=[validate.Length(min=1, max=100), no_control])
     cron = fields.String(required=True, validate=validate.Length(min=9, max=120))
@@ -106,8 +114,9 @@ class JobSchema(StrictSchema):
 
 class RunQuerySchema(StrictSchema):
     job_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
-    status = fields.String(load_default=None, allow_none=True,
-                           validate=validate.OneOf(("running", "succeeded", "failed")))
+    status = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(("running", "succeeded", "failed"))
+    )
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**7))
     page_size = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
 

@@ -1,4 +1,5 @@
 """Internal notes on the wire: what the orders service takes and answers for them."""
+
 from typing import Final
 
 from marshmallow import Schema, fields, validate
@@ -14,6 +15,7 @@ class NoteInputSchema(StrictSchema):
 
 class AuthorSchema(Schema):
     """The signed-in user who writes: the gateway's user id and the name staff know them by."""
+
     id = fields.Integer(required=True, validate=validate.Range(min=1))
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
 
@@ -29,5 +31,6 @@ class NoteSchema(Schema):
 
 
 class LatestNotesSchema(StrictSchema):
-    references = fields.List(fields.String(validate=validate.Length(min=1, max=40)), required=True,
-                             validate=validate.Length(max=200))
+    references = fields.List(
+        fields.String(validate=validate.Length(min=1, max=40)), required=True, validate=validate.Length(max=200)
+    )

@@ -1,4 +1,5 @@
 """The payments service's RPC language: what staff and the gateway send, what they get back."""
+
 from typing import Final
 
 from marshmallow import Schema, fields, validate
@@ -16,9 +17,13 @@ class ManualStatusSchema(StrictSchema):
 
 
 class RefundSchema(StrictSchema):
-    amount = fields.Decimal(places=2, allow_nan=False, load_default=None, allow_none=True,
-                            validate=validate.Range(min=0, min_inclusive=False, max=MAX_AMOUNT,
-                                                    error="Must be more than 0."))
+    amount = fields.Decimal(
+        places=2,
+        allow_nan=False,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=0, min_inclusive=False, max=MAX_AMOUNT, error="Must be more than 0."),
+    )
     reason = text(1000, required=False, multiline=True, load_default=None, allow_none=True)
 
 
@@ -29,9 +34,13 @@ class DunningSchema(StrictSchema):
 
 
 class CompleteSchema(StrictSchema):
-    psp_reference = fields.String(required=True, validate=[
-        validate.Length(min=1, max=120),
-        validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$", error="Letters, digits and _ . : / - only.")])
+    psp_reference = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=120),
+            validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$", error="Letters, digits and _ . : / - only."),
+        ],
+    )
     reason = text(1000, multiline=True)
 
 
@@ -41,8 +50,12 @@ class StuckQuerySchema(StrictSchema):
 
 
 class InboxQuerySchema(StrictSchema):
-    status = fields.List(fields.String(validate=validate.OneOf(
-        ("received", "applied", "ignored", "waiting", "failed", "flagged", "unmatched"))), load_default=list)
+    status = fields.List(
+        fields.String(
+            validate=validate.OneOf(("received", "applied", "ignored", "waiting", "failed", "flagged", "unmatched"))
+        ),
+        load_default=list,
+    )
     provider = fields.String(load_default=None, validate=validate.OneOf(("stripe", "paypal")))
     order_reference = fields.String(load_default=None, validate=validate.Length(max=40))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
@@ -50,9 +63,10 @@ class InboxQuerySchema(StrictSchema):
 
 # ---------------------------------------------------------------- output
 
+
 class RefundOutSchema(Schema):
     kind = fields.String()
-    amount = fields.Decimal(as_string=True)   # two decimals, three for three-decimal currencies
+    amount = fields.Decimal(as_string=True)  # two decimals, three for three-decimal currencies
     status = fields.String()
     failure_reason = fields.String(allow_none=True)
     psp_refund_id = fields.String(allow_none=True)

@@ -3,14 +3,32 @@
 The order of each tuple is the order staff see (filter menus, exports' schema); new values go
 at the end so nothing that stored a position moves.
 """
+
 from typing import Final
 
 ORDER_STATUSES: Final[tuple[str, ...]] = (
-    "open", "payment_pending", "new", "in_progress", "shipped", "completed", "cancelled", "dunning_1", "dunning_2",
+    "open",
+    "payment_pending",
+    "new",
+    "in_progress",
+    "shipped",
+    "completed",
+    "cancelled",
+    "dunning_1",
+    "dunning_2",
 )
 PAYMENT_STATUSES: Final[tuple[str, ...]] = (
-    "unpaid", "announced", "pending", "authorized", "paid", "partially_refunded", "refunded", "failed", "voided",
-    "partially_paid", "disputed",
+    "unpaid",
+    "announced",
+    "pending",
+    "authorized",
+    "paid",
+    "partially_refunded",
+    "refunded",
+    "failed",
+    "voided",
+    "partially_paid",
+    "disputed",
 )
 PAYMENT_METHODS: Final[tuple[str, ...]] = ("invoice", "prepayment", "card", "paypal", "cash_on_delivery")
 # the methods whose money moves through a payment service provider, and which one

@@ -1,4 +1,5 @@
 """Bearer-token authentication and the role rules of api.md."""
+
 import hashlib
 import hmac
 import logging
@@ -18,12 +19,12 @@ log = logging.getLogger(__name__)
 PERMISSIONS = {
     "read": {"agent", "accountant", "readonly"},
     "orders.create": {"agent"},
-    "orders.process": {"agent"},          # ship, status, cancel, bulk status
-    "orders.sessions": {"agent"},         # open orders: lines, submit, pause, assign
-    "orders.customer": {"agent"},         # reassign order, merge customers
-    "orders.notes": {"agent"},            # write internal notes (every reader reads them)
+    "orders.process": {"agent"},  # ship, status, cancel, bulk status
+    "orders.sessions": {"agent"},  # open orders: lines, submit, pause, assign
+    "orders.customer": {"agent"},  # reassign order, merge customers
+    "orders.notes": {"agent"},  # write internal notes (every reader reads them)
     "orders.invoice_number": {"accountant"},
-    "payments.manage": {"accountant"},    # payment status, dunning, manual completion
+    "payments.manage": {"accountant"},  # payment status, dunning, manual completion
     "payments.refund": {"accountant"},
     "exports.read": {"accountant"},
     "exports.manage": {"accountant"},
@@ -81,10 +82,11 @@ class TokenVerifier:
         return self._lookup(digest)
 
     # columns, not ORM objects, on a plain connection: this runs on every API request
-    _query = (select(ApiToken.token_hash, User.id, User.username, User.role)
-              .join(User, User.id == ApiToken.user_id)
-              .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None),
-                     User.active.is_(True)))
+    _query = (
+        select(ApiToken.token_hash, User.id, User.username, User.role)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None), User.active.is_(True))
+    )
 
     def _lookup(self, digest):
         with self.source.engine.connect() as connection:
@@ -118,15 +120,28 @@ def _ensure_bootstrap_admin(source, token, password, password_hasher):
         user = session.execute(select(User).where(User.username == "admin")).scalar_one_or_none()
         if user is not None:
             live = session.execute(
-                select(ApiToken.id).where(ApiToken.token_hash == digest, ApiToken.user_id == user.id,
-                                          ApiToken.revoked_at.is_(None))).first()
+                select(ApiToken.id).where(
+                    ApiToken.token_hash == digest, ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)
+                )
+            ).first()
             if live is None or not user.active or user.role != "admin":
-                log.warning("the user 'admin' exists and is left as it is (token configured: %s, active: %s, "
-                            "role: %s); recover access with `oms users ...`, see the README",
-                            "live" if live else "not live", user.active, user.role)
+                log.warning(
+                    "the user 'admin' exists and is left as it is (token configured: %s, active: %s, "
+                    "role: %s); recover access with `oms users ...`, see the README",
+                    "live" if live else "not live",
+                    user.active,
+                    user.role,
+                )
             return False
-        user = User(username="admin", role="admin", active=True, created_at=utcnow(), failed_logins=0, language="en",
-                    password_hash=password_hasher(password) if password and password_hasher else None)
+        user = User(
+            username="admin",
+            role="admin",
+            active=True,
+            created_at=utcnow(),
+            failed_logins=0,
+            language="en",
+            password_hash=password_hasher(password) if password and password_hasher else None,
+        )
         session.add(user)
         session.flush()
         session.add(ApiToken(user_id=user.id, name="bootstrap", token_hash=digest, created_at=utcnow()))
@@ -170,8 +185,9 @@ class Authenticator(DependencyProvider):
         if token:
             from .passwords import hash_password
 
-            ensure_bootstrap_admin(self._source(), str(token), config.get("BOOTSTRAP_ADMIN_PASSWORD") or None,
-                                   hash_password)
+            ensure_bootstrap_admin(
+                self._source(), str(token), config.get("BOOTSTRAP_ADMIN_PASSWORD") or None, hash_password
+            )
 
     def get_dependency(self, worker_ctx):
         return self.verifier

@@ -1,6 +1,7 @@
 """Cancelling an order whose money was captured gives that money back (the payments service
 refunds it, or staff do by hand), so it needs the refund permission as well as the permission
 to process orders. The payment record decides; the API routes and the UI ask here, only here."""
+
 from decimal import Decimal, InvalidOperation
 
 from oms_common.problems import Forbidden, NotFound
@@ -20,8 +21,9 @@ def holds_captured_money(payment):
     """True when the payment record shows money taken and not yet given back."""
     if not payment:
         return False
-    return (payment.get("status") in CAPTURED_STATUSES
-            or _amount(payment.get("captured_amount")) > _amount(payment.get("refunded_amount")))
+    return payment.get("status") in CAPTURED_STATUSES or _amount(payment.get("captured_amount")) > _amount(
+        payment.get("refunded_amount")
+    )
 
 
 def captured_references(calls, references):
@@ -45,7 +47,8 @@ def refused(references):
     return Forbidden(
         f"Money was captured for {'order' if one else 'orders'} {listed}; cancelling would refund it, which "
         "needs the refund permission too: an admin can cancel, or an accountant refunds first. Nothing was changed.",
-        {reference: ["Money was captured; cancelling needs the refund permission."] for reference in references})
+        {reference: ["Money was captured; cancelling needs the refund permission."] for reference in references},
+    )
 
 
 def check_cancel(can, calls, references):

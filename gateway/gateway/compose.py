@@ -29,20 +29,30 @@ def order_history(calls, reference):
     secondary = calls.secondary()
     mails = secondary.ask("notifications", "mails_for_order", reference)
     entries = calls.result("orders", history_reply)
-    return {"items": history_with_mails(entries, secondary.answer(mails) or []),
-            "unavailable": sorted(secondary.unavailable)}
+    return {
+        "items": history_with_mails(entries, secondary.answer(mails) or []),
+        "unavailable": sorted(secondary.unavailable),
+    }
 
 
 def history_with_mails(entries, mails):
     """The order's audit trail with every e-mail of the mail log as an entry of its own, by time."""
     merged = list(entries)
     for mail in mails or []:
-        merged.append({
-            "at": mail.get("sent_at") or mail.get("created_at"), "actor": "notifications", "actor_kind": "system",
-            "origin": "notifications", "action": f"email_{mail.get('status')}", "from": None, "to": None,
-            "reason": mail.get("error"), "email": mail.get("kind"),
-            "details": {"recipient": mail.get("recipient"), "subject": mail.get("subject")},
-        })
+        merged.append(
+            {
+                "at": mail.get("sent_at") or mail.get("created_at"),
+                "actor": "notifications",
+                "actor_kind": "system",
+                "origin": "notifications",
+                "action": f"email_{mail.get('status')}",
+                "from": None,
+                "to": None,
+                "reason": mail.get("error"),
+                "email": mail.get("kind"),
+                "details": {"recipient": mail.get("recipient"), "subject": mail.get("subject")},
+            }
+        )
     merged.sort(key=lambda entry: entry["at"] or "")
     return merged
 
@@ -55,8 +65,10 @@ def with_latest_notes(calls, page):
     secondary = calls.secondary()
     latest = {}
     if items:
-        latest = secondary.answer(secondary.ask("orders", "latest_notes", [item["reference"] for item in items]),
-                                  missing={}) or {}
+        latest = (
+            secondary.answer(secondary.ask("orders", "latest_notes", [item["reference"] for item in items]), missing={})
+            or {}
+        )
     for item in items:
         item["latest_note"] = latest.get(item["reference"])
     unavailable = page.get("unavailable") or []

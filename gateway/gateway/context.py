@@ -1,4 +1,5 @@
 """What a route handler gets: the request, who asks, and deadline-bound service calls."""
+
 from .router import parse_json_body, query_dict
 
 
@@ -25,5 +26,9 @@ class RequestContext:
         """Who did it and from where, for every audit entry."""
         # the listener put a trusted proxy's X-Forwarded-For here and dropped anyone else's
         address = self.request.remote_addr or "unknown"
-        return {"name": self.principal.username, "kind": "user", "role": self.principal.role,
-                "origin": f"api {address}"[:200]}
+        return {
+            "name": self.principal.username,
+            "kind": "user",
+            "role": self.principal.role,
+            "origin": f"api {address}"[:200],
+        }

@@ -1,4 +1,5 @@
 """/health: every service pinged over RPC at once, each with a short deadline."""
+
 from oms_common.problems import ServiceUnavailable
 
 

@@ -1,15 +1,12 @@
 """The one place where anything raised while serving HTTP becomes a response, and where every
 answer gets the gateway's security headers."""
+
 from werkzeug.routing import PathConverter, Rule
 
 from oms_common.listener import HttpEntrypoint, OmsWebServer
 
 # every answer of the gateway: pages, redirects, errors, static files, API JSON, CSV/XML downloads
-SECURITY_HEADERS = {
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
+SECURITY_HEADERS = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 # pages set their own policy (ui.page); anything else never needs to load or frame anything
 DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'"
 

@@ -15,6 +15,7 @@ A mutation whose service did not answer in time may still have been applied. Its
 (``may_have_applied``) and points at the order's history; only a request that never reached a
 service gets the plain "not available" answer.
 """
+
 import hashlib
 import json
 import time
@@ -96,12 +97,14 @@ def _after_unanswered_attempt(response, reference):
     history = f"/api/v1/orders/{reference}/history" if reference else None
     body["detail"] = (body.get("detail") or "") + (
         " An earlier attempt with this Idempotency-Key got no answer in time and has probably been applied"
-        + (f": see {history}." if history else "."))
+        + (f": see {history}." if history else ".")
+    )
     body["may_have_applied"] = True
     if history:
         body["history"] = history
-    return Response(json.dumps(body, ensure_ascii=False), status=response.status_code,
-                    content_type=response.content_type)
+    return Response(
+        json.dumps(body, ensure_ascii=False), status=response.status_code, content_type=response.content_type
+    )
 
 
 def _run_mutation(ctx, route, values):
@@ -112,7 +115,8 @@ def _run_mutation(ctx, route, values):
         return problem_response(problem)  # never delivered: nothing happened
     except ServiceUnavailable as problem:
         return problem_response(
-            _may_have_applied(problem, values.get("reference"), ctx.request.headers.get(KEY_HEADER)))
+            _may_have_applied(problem, values.get("reference"), ctx.request.headers.get(KEY_HEADER))
+        )
     except Problem as problem:
         return problem_response(problem)
 
@@ -121,15 +125,20 @@ def _may_have_applied(problem, reference, key):
     history = f"/api/v1/orders/{reference}/history" if reference else None
     detail = problem.detail.rstrip(".") + ". The change may have been applied all the same"
     detail += f": check {history} before trying again" if history else ""
-    detail += (", or send the same request again with the same Idempotency-Key (it is not done twice)."
-               if key else ", or retry it with an Idempotency-Key next time so that a retry is safe.")
+    detail += (
+        ", or send the same request again with the same Idempotency-Key (it is not done twice)."
+        if key
+        else ", or retry it with an Idempotency-Key next time so that a retry is safe."
+    )
     return MayHaveApplied(detail, history)
 
 
 def _check_key(key):
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise BadRequest(f"The {KEY_HEADER} header must be 1 to {MAX_KEY_LENGTH} printable characters.",
-                         {KEY_HEADER: ["Too long, empty or not printable."]})
+        raise BadRequest(
+            f"The {KEY_HEADER} header must be 1 to {MAX_KEY_LENGTH} printable characters.",
+            {KEY_HEADER: ["Too long, empty or not printable."]},
+        )
 
 
 def _fingerprint(request):
@@ -140,8 +149,7 @@ def _fingerprint(request):
     except (ValueError, UnicodeDecodeError):
         body = raw
     digest = hashlib.sha256()
-    for part in (request.method.encode(), request.path.encode("utf-8", "surrogateescape"),
-                 request.query_string, body):
+    for part in (request.method.encode(), request.path.encode("utf-8", "surrogateescape"), request.query_string, body):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()
@@ -164,7 +172,8 @@ def _claim(source, user_id, key, fingerprint):
             uow.commit()
             return None, False
         row = session.execute(
-            select(IdempotentRequest).where(IdempotentRequest.user_id == user_id, IdempotentRequest.key == key)
+            select(IdempotentRequest)
+            .where(IdempotentRequest.user_id == user_id, IdempotentRequest.key == key)
             .with_for_update()
         ).scalar_one()
         if row.created_at < now - RETENTION:  # an old key used anew: a new request
@@ -173,15 +182,19 @@ def _claim(source, user_id, key, fingerprint):
             uow.commit()
             return None, False
         if row.fingerprint != fingerprint:
-            raise Conflict(f"This {KEY_HEADER} was used with a different request.",
-                           {KEY_HEADER: ["Already used for another request."]})
+            raise Conflict(
+                f"This {KEY_HEADER} was used with a different request.",
+                {KEY_HEADER: ["Already used for another request."]},
+            )
         elif row.state == "done":
             response = Response(row.body, status=row.status, content_type=row.content_type)
             response.headers["Idempotency-Replayed"] = "true"
             return response, False
         elif row.state == "pending" and row.claimed_at > now - IN_FLIGHT_LIMIT:
-            raise Conflict(f"A request with this {KEY_HEADER} is still being processed; retry in a few seconds.",
-                           {KEY_HEADER: ["The first request with this key has not finished yet."]})
+            raise Conflict(
+                f"A request with this {KEY_HEADER} is still being processed; retry in a few seconds.",
+                {KEY_HEADER: ["The first request with this key has not finished yet."]},
+            )
         # an earlier attempt ended without an answer (5xx, or its gateway died): run again
         rerun = True
         row.state = "pending"
@@ -193,13 +206,22 @@ def _claim(source, user_id, key, fingerprint):
 def _settle(source, user_id, key, response):
     """Keeps the answer for retries; after a 5xx the outcome is unknown and a retry runs again."""
     stored = response is not None and response.status_code < 500 and not response.is_streamed
-    values = ({"state": "done", "status": response.status_code, "content_type": response.content_type,
-               "body": response.get_data()} if stored else {"state": "unknown"})
+    values = (
+        {
+            "state": "done",
+            "status": response.status_code,
+            "content_type": response.content_type,
+            "body": response.get_data(),
+        }
+        if stored
+        else {"state": "unknown"}
+    )
     with source.unit_of_work() as uow:
         uow.session.execute(
             update(IdempotentRequest)
             .where(IdempotentRequest.user_id == user_id, IdempotentRequest.key == key)
-            .values(**values))
+            .values(**values)
+        )
         uow.commit()
 
 
@@ -211,4 +233,3 @@ def _purge_expired(source):
     with source.unit_of_work() as uow:
         uow.session.execute(delete(IdempotentRequest).where(IdempotentRequest.created_at < utcnow() - RETENTION))
         uow.commit()
-

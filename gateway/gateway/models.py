@@ -1,4 +1,5 @@
 """The gateway's own tables: who may call the API. No business data lives here."""
+
 from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import DeclarativeBase
 
@@ -31,6 +32,7 @@ class User(Base):
 
 class ApiToken(Base):
     """Only a SHA-256 of each token is stored; the token itself is shown once."""
+
     __tablename__ = "api_tokens"
     id = Column(Id, primary_key=True, autoincrement=True)
     user_id = Column(Id, ForeignKey("users.id"), nullable=False)
@@ -40,9 +42,9 @@ class ApiToken(Base):
     revoked_at = Column(DateTime(timezone=True))
 
 
-
 class WebSession(Base):
     """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored."""
+
     __tablename__ = "web_sessions"
     id = Column(String(64), primary_key=True)
     user_id = Column(Id, ForeignKey("users.id"), nullable=False)
@@ -50,10 +52,12 @@ class WebSession(Base):
     created_at = Column(DateTime(timezone=True), nullable=False)
     expires_at = Column(DateTime(timezone=True), nullable=False)
 
+
 class SignInThrottle(Base):
     """Failed web sign-ins per client address (``scope`` 'address', ``username`` '') and per
     address and user name (``scope`` 'user'), shared by every gateway replica. A user name is
     counted whether or not such a user exists, so the throttle tells nothing about accounts."""
+
     __tablename__ = "sign_in_throttle"
     scope = Column(String(10), primary_key=True)
     address = Column(String(64), primary_key=True)
@@ -70,6 +74,7 @@ class IdempotentRequest(Base):
     path and body) and, once answered, the answer a retry gets back. ``state`` is ``pending``
     while it runs, ``done`` once answered, ``unknown`` after a 5xx (it may or may not have
     taken effect: a retry runs it again, and the services' own guards keep that safe)."""
+
     __tablename__ = "idempotent_requests"
     user_id = Column(Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     key = Column(String(200), primary_key=True)
@@ -87,6 +92,7 @@ class IdempotentRequest(Base):
 class SavedOrderView(Base):
     """A named order list (filters, sort, columns) of one user; admins may share one with the team.
     At most one default per user (a partial unique index): the list opens with it."""
+
     __tablename__ = "saved_order_views"
     id = Column(Id, primary_key=True, autoincrement=True)
     owner_id = Column(Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)

@@ -1,4 +1,5 @@
 """The OpenAPI 3.1 document, generated from the router and the marshmallow schemas."""
+
 import functools
 from decimal import Decimal
 
@@ -19,8 +20,10 @@ ERRORS = {
 }
 
 # answered by the HTTP listener itself, before any route runs (no body)
-URI_TOO_LONG = {"description": "Path and query longer than the listener reads (8 KiB): send fewer or shorter "
-                               "values, or use the export jobs for long lists of references"}
+URI_TOO_LONG = {
+    "description": "Path and query longer than the listener reads (8 KiB): send fewer or shorter "
+    "values, or use the export jobs for long lists of references"
+}
 
 BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
@@ -34,7 +37,9 @@ def _schema_name(schema):
 def _build(router):
     marshmallow_plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)
     spec = APISpec(
-        title="OMS API", version="1.0.0", openapi_version="3.1.0",
+        title="OMS API",
+        version="1.0.0",
+        openapi_version="3.1.0",
         plugins=[marshmallow_plugin],
         info={"description": "Order management back office: orders, customers, payments, e-mails, exports."},
     )
@@ -78,12 +83,28 @@ def _build(router):
         paths.setdefault(route.openapi_path, {})[route.method.lower()] = operation
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
-    spec.path(path="/health", operations={"get": {
-        "operationId": "health", "summary": "Each service's state", "tags": ["operations"],
-        "responses": {"200": {"description": "All services up"}, "503": {"description": "A service is down"}}}})
-    spec.path(path="/api/openapi.json", operations={"get": {
-        "operationId": "openapi", "summary": "This document", "tags": ["operations"],
-        "responses": {"200": {"description": "OpenAPI 3.1 document"}}}})
+    spec.path(
+        path="/health",
+        operations={
+            "get": {
+                "operationId": "health",
+                "summary": "Each service's state",
+                "tags": ["operations"],
+                "responses": {"200": {"description": "All services up"}, "503": {"description": "A service is down"}},
+            }
+        },
+    )
+    spec.path(
+        path="/api/openapi.json",
+        operations={
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document",
+                "tags": ["operations"],
+                "responses": {"200": {"description": "OpenAPI 3.1 document"}},
+            }
+        },
+    )
     return _open_responses(_numeric_bounds(spec.to_dict()))
 
 
@@ -96,8 +117,11 @@ def _decimal_as_string(self, field, ret, **kwargs):
         ret.pop(bound, None)
     ret.pop("format", None)
     nullable = isinstance(ret.get("type"), list) and "null" in ret["type"]
-    return {"type": ["string", "null"] if nullable else "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$",
-            "format": "decimal"}
+    return {
+        "type": ["string", "null"] if nullable else "string",
+        "pattern": r"^-?[0-9]+(\.[0-9]+)?$",
+        "format": "decimal",
+    }
 
 
 def _refs(node, found):
@@ -146,6 +170,7 @@ def _open_responses(document):
         elif isinstance(node, list):
             for value in node:
                 open_up(value)
+
     for name in answer_only:
         open_up(schemas[name])
     for operations in document.get("paths", {}).values():

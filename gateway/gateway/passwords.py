@@ -1,4 +1,5 @@
 """Password hashing for the web UI's sign-in: argon2id through argon2-cffi."""
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 

@@ -1,6 +1,7 @@
 """The order search's payments part: payments owns the PSP ids and the payment references (QR
 reference, creditor reference), so a search text that looks like one is asked of payments first
 and the orders it names are listed with what orders finds itself."""
+
 import logging
 import re
 

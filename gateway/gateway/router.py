@@ -1,4 +1,5 @@
 """The API's routes, declared once: dispatch, permissions and the OpenAPI document all read them."""
+
 import json
 import re
 from dataclasses import dataclass, field
@@ -10,10 +11,13 @@ from werkzeug.routing import Map, Rule
 from oms_common.problems import BadRequest, NotFound, Problem
 
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-IDEMPOTENCY_HEADER = {"name": "Idempotency-Key", "required": False,
-                      "schema": {"type": "string", "maxLength": 200},
-                      "description": "Retrying with the same key and body returns the first answer and does "
-                                     "nothing twice; the same key with another request is refused (409)."}
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 200},
+    "description": "Retrying with the same key and body returns the first answer and does "
+    "nothing twice; the same key with another request is refused (409).",
+}
 
 
 @dataclass
@@ -64,20 +68,24 @@ class Router:
             self.routes.append(Route(method, path, handler, permission, summary, tags, **options))
             self._map = None
             return handler
+
         return register
 
     def match(self, method, path):
         if self._map is None:
-            self._map = Map([Rule(r.path, methods=[r.method], endpoint=index) for index, r in enumerate(self.routes)],
-                            strict_slashes=False)
+            self._map = Map(
+                [Rule(r.path, methods=[r.method], endpoint=index) for index, r in enumerate(self.routes)],
+                strict_slashes=False,
+            )
         adapter = self._map.bind("oms", path_info=path)
         try:
             index, values = adapter.match(path, method=method)
         except WerkzeugNotFound:
             raise NotFound(f"No such resource: {path}") from None
         except MethodNotAllowed as error:
-            raise MethodNotAllowedProblem(f"{method} is not allowed here; use {', '.join(error.valid_methods)}.",
-                                          allowed=error.valid_methods) from None
+            raise MethodNotAllowedProblem(
+                f"{method} is not allowed here; use {', '.join(error.valid_methods)}.", allowed=error.valid_methods
+            ) from None
         return self.routes[index], values
 
 

@@ -1,5 +1,6 @@
 """RPC from the gateway with a deadline: a dead or stuck service becomes a 503, never a hung request
 (the waiting itself is ``oms_common.rpc``'s, shared with every service)."""
+
 import logging
 import time
 

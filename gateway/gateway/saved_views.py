@@ -5,6 +5,7 @@ the orders list's own parameters, checked by the orders list's schema when saved
 never asks the list for something it refuses. Admins may share a view with the team: everyone
 sees and applies it; only its owner changes or deletes it.
 """
+
 from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -29,8 +30,11 @@ class ViewSchema(StrictSchema):
     name = text(80)
     filters = fields.Dict(keys=fields.String(), load_default=dict)
     sort = fields.String(load_default="-created_at", validate=validate.OneOf(sorted(SORTS)))
-    columns = fields.List(fields.String(validate=validate.OneOf(COLUMN_KEYS)), load_default=lambda: list(DEFAULT_COLUMNS),
-                          validate=validate.Length(min=1, max=len(COLUMN_KEYS)))
+    columns = fields.List(
+        fields.String(validate=validate.OneOf(COLUMN_KEYS)),
+        load_default=lambda: list(DEFAULT_COLUMNS),
+        validate=validate.Length(min=1, max=len(COLUMN_KEYS)),
+    )
     is_default = fields.Boolean(load_default=False)
     shared = fields.Boolean(load_default=False)
 
@@ -54,8 +58,12 @@ def check_filters(filters):
         try:
             ListQuerySchema().load(dict(filters))
         except ValidationError as error:
-            errors.update({f"filters.{key}": messages if isinstance(messages, list) else [str(messages)]
-                           for key, messages in error.messages.items()})
+            errors.update(
+                {
+                    f"filters.{key}": messages if isinstance(messages, list) else [str(messages)]
+                    for key, messages in error.messages.items()
+                }
+            )
     if errors:
         raise ValidationError(errors)
 
@@ -72,10 +80,19 @@ def _load(data, partial=False):
 
 
 def dump(view, owner_name, user_id):
-    return {"id": view.id, "name": view.name, "filters": view.filters, "sort": view.sort, "columns": view.columns,
-            "is_default": view.is_default if view.owner_id == user_id else False, "shared": view.shared,
-            "owner": owner_name, "mine": view.owner_id == user_id,
-            "created_at": view.created_at.isoformat(), "updated_at": view.updated_at.isoformat()}
+    return {
+        "id": view.id,
+        "name": view.name,
+        "filters": view.filters,
+        "sort": view.sort,
+        "columns": view.columns,
+        "is_default": view.is_default if view.owner_id == user_id else False,
+        "shared": view.shared,
+        "owner": owner_name,
+        "mine": view.owner_id == user_id,
+        "created_at": view.created_at.isoformat(),
+        "updated_at": view.updated_at.isoformat(),
+    }
 
 
 def _visible(user_id):
@@ -86,7 +103,8 @@ def list_views(source, user_id):
     """The user's own views, then those shared by others, each by name."""
     with source.read_session() as session:
         rows = session.execute(
-            select(SavedOrderView, User.username).join(User, User.id == SavedOrderView.owner_id)
+            select(SavedOrderView, User.username)
+            .join(User, User.id == SavedOrderView.owner_id)
             .where(_visible(user_id))
             .order_by((SavedOrderView.owner_id != user_id), SavedOrderView.name, SavedOrderView.id)
         ).all()
@@ -95,8 +113,9 @@ def list_views(source, user_id):
 
 def default_view(source, user_id):
     with source.read_session() as session:
-        view = session.execute(select(SavedOrderView).where(SavedOrderView.owner_id == user_id,
-                                                            SavedOrderView.is_default.is_(True))).scalar_one_or_none()
+        view = session.execute(
+            select(SavedOrderView).where(SavedOrderView.owner_id == user_id, SavedOrderView.is_default.is_(True))
+        ).scalar_one_or_none()
         return dump(view, None, user_id) if view else None
 
 
@@ -141,8 +160,9 @@ def create_view(source, user_id, role, data):
 
 
 def _own_view(session, user_id, view_id):
-    view = session.execute(select(SavedOrderView).where(SavedOrderView.id == view_id, _visible(user_id))
-                           .with_for_update()).scalar_one_or_none()
+    view = session.execute(
+        select(SavedOrderView).where(SavedOrderView.id == view_id, _visible(user_id)).with_for_update()
+    ).scalar_one_or_none()
     if view is None:
         raise NotFound(f"No view {view_id}.")
     if view.owner_id != user_id:

@@ -1,4 +1,5 @@
 """Response shapes the gateway composes (for the OpenAPI document); inputs reuse the owners' schemas."""
+
 from marshmallow import Schema, fields
 
 from oms_contracts.orders import CustomerSchema, HistorySchema, OrderSchema, OrderSummarySchema
@@ -33,12 +34,20 @@ class OrderPageSchema(PageSchema):
     items = fields.List(fields.Nested(ListedOrderSchema))
     # null when the page was asked for by cursor (its number is not worked out)
     page = fields.Integer(allow_none=True)
-    next_cursor = fields.String(allow_none=True, metadata={
-        "description": "Pass as `cursor` (same filters and sort) for the rows after this page; null on the last "
-                       "page. Opaque and signed; expires after 7 days."})
-    unavailable = fields.List(fields.String(), metadata={
-        "description": "The services that did not answer in time: `payments` (a search for a PSP id or payment "
-                       "reference misses its orders), `notes` (`latest_note` is null). Empty when all answered."})
+    next_cursor = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Pass as `cursor` (same filters and sort) for the rows after this page; null on the last "
+            "page. Opaque and signed; expires after 7 days."
+        },
+    )
+    unavailable = fields.List(
+        fields.String(),
+        metadata={
+            "description": "The services that did not answer in time: `payments` (a search for a PSP id or payment "
+            "reference misses its orders), `notes` (`latest_note` is null). Empty when all answered."
+        },
+    )
 
 
 class EmailLogSchema(Schema):

@@ -1,4 +1,5 @@
 """The gateway: the HTTP face of OMS. Holds no business data; composes what the services return."""
+
 import logging
 import time
 
@@ -94,6 +95,11 @@ class GatewayService(HealthMixin):
             status, payload = response if isinstance(response, tuple) else (200, response)
             response = json_response(payload, status)
         response.headers["X-Request-ID"] = self.correlation
-        log.info("%s %s -> %s in %.1f ms", request.method, request.path, response.status_code,
-                 (time.monotonic() - started) * 1000)
+        log.info(
+            "%s %s -> %s in %.1f ms",
+            request.method,
+            request.path,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
         return response

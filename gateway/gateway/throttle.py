@@ -8,6 +8,7 @@ without looking at the password. Failures older than ``forget`` seconds start ov
 sign-in clears its own (address, user) key; the address key only expires, so signing in to an
 account one owns does not buy more guesses at others. ``oms users unlock`` clears a user's keys.
 """
+
 import math
 from datetime import timedelta
 
@@ -36,9 +37,13 @@ class ThrottlePolicy:
             given = settings.get(key)
             return default if given in (None, "") else given
 
-        return cls(after=value("SIGN_IN_THROTTLE_AFTER", 3), address_after=value("SIGN_IN_THROTTLE_ADDRESS_AFTER", 10),
-                   delay=value("SIGN_IN_DELAY_SECONDS", 5), max_delay=value("SIGN_IN_DELAY_MAX_SECONDS", 900),
-                   forget=value("SIGN_IN_FORGET_SECONDS", 3600))
+        return cls(
+            after=value("SIGN_IN_THROTTLE_AFTER", 3),
+            address_after=value("SIGN_IN_THROTTLE_ADDRESS_AFTER", 10),
+            delay=value("SIGN_IN_DELAY_SECONDS", 5),
+            max_delay=value("SIGN_IN_DELAY_MAX_SECONDS", 900),
+            forget=value("SIGN_IN_FORGET_SECONDS", 3600),
+        )
 
     def threshold(self, scope):
         return self.after if scope == USER else self.address_after
@@ -51,7 +56,6 @@ class ThrottlePolicy:
         return min(self.max_delay, self.delay * 2 ** min(over, 32))
 
 
-
 def keys(address, username):
     address = (address or "unknown")[:64]
     return [(ADDRESS, address, ""), (USER, address, (username or "")[:80])]
@@ -62,22 +66,34 @@ def lock_keys(session, address, username, now):
     attempts wait for each other instead of deadlocking; each replica sees the others' counts)."""
     wanted = keys(address, username)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(SignInThrottle).values(
-        [{"scope": s, "address": a, "username": u, "failures": 0, "last_failure_at": now} for s, a, u in wanted]
-    ).on_conflict_do_nothing(index_elements=["scope", "address", "username"]))
-    rows = session.execute(
-        select(SignInThrottle).where(tuple_(SignInThrottle.scope, SignInThrottle.address,
-                                            SignInThrottle.username).in_(wanted))
-        .order_by(SignInThrottle.scope, SignInThrottle.address, SignInThrottle.username)
-        .with_for_update().execution_options(populate_existing=True)
-    ).scalars().all()
+    session.execute(
+        insert(SignInThrottle)
+        .values(
+            [{"scope": s, "address": a, "username": u, "failures": 0, "last_failure_at": now} for s, a, u in wanted]
+        )
+        .on_conflict_do_nothing(index_elements=["scope", "address", "username"])
+    )
+    rows = (
+        session.execute(
+            select(SignInThrottle)
+            .where(tuple_(SignInThrottle.scope, SignInThrottle.address, SignInThrottle.username).in_(wanted))
+            .order_by(SignInThrottle.scope, SignInThrottle.address, SignInThrottle.username)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        .scalars()
+        .all()
+    )
     return rows
 
 
 def retry_after(rows, now):
     """Whole seconds until every key of the attempt is free again (0: not blocked)."""
-    waits = [(row.blocked_until - now).total_seconds() for row in rows
-             if row.blocked_until is not None and row.blocked_until > now]
+    waits = [
+        (row.blocked_until - now).total_seconds()
+        for row in rows
+        if row.blocked_until is not None and row.blocked_until > now
+    ]
     return max(1, math.ceil(max(waits))) if waits else 0
 
 
@@ -112,7 +128,22 @@ def unlock(source, username, address=None):
 def blocked(source, now):
     """Keys blocked right now (the operator CLI lists them)."""
     with source.read_session() as session:
-        rows = session.execute(select(SignInThrottle).where(SignInThrottle.blocked_until > now)
-                               .order_by(SignInThrottle.blocked_until.desc())).scalars().all()
-        return [{"scope": row.scope, "address": row.address, "username": row.username or None,
-                 "failures": row.failures, "blocked_until": row.blocked_until.isoformat()} for row in rows]
+        rows = (
+            session.execute(
+                select(SignInThrottle)
+                .where(SignInThrottle.blocked_until > now)
+                .order_by(SignInThrottle.blocked_until.desc())
+            )
+            .scalars()
+            .all()
+        )
+        return [
+            {
+                "scope": row.scope,
+                "address": row.address,
+                "username": row.username or None,
+                "failures": row.failures,
+                "blocked_until": row.blocked_until.isoformat(),
+            }
+            for row in rows
+        ]

@@ -1,4 +1,5 @@
 """Users, roles and API tokens of the gateway (admins manage them in the web UI and the CLI)."""
+
 import re
 
 from sqlalchemy import select
@@ -34,15 +35,26 @@ def _check(username=None, role=None, password=None):
 def list_users(source):
     with source.read_session() as session:
         users = session.execute(select(User).order_by(User.username)).scalars().all()
-        tokens = session.execute(select(ApiToken).where(ApiToken.revoked_at.is_(None))
-                                 .order_by(ApiToken.id)).scalars().all()
+        tokens = (
+            session.execute(select(ApiToken).where(ApiToken.revoked_at.is_(None)).order_by(ApiToken.id)).scalars().all()
+        )
         by_user = {}
         for token in tokens:
             by_user.setdefault(token.user_id, []).append(
-                {"id": token.id, "name": token.name, "created_at": token.created_at.isoformat()})
-        return [{"id": user.id, "username": user.username, "role": user.role, "active": user.active,
-                 "language": user.language, "has_password": bool(user.password_hash),
-                 "tokens": by_user.get(user.id, [])} for user in users]
+                {"id": token.id, "name": token.name, "created_at": token.created_at.isoformat()}
+            )
+        return [
+            {
+                "id": user.id,
+                "username": user.username,
+                "role": user.role,
+                "active": user.active,
+                "language": user.language,
+                "has_password": bool(user.password_hash),
+                "tokens": by_user.get(user.id, []),
+            }
+            for user in users
+        ]
 
 
 def create_user(source, username, role, password, language="en"):
@@ -50,8 +62,15 @@ def create_user(source, username, role, password, language="en"):
     with source.unit_of_work() as uow:
         if uow.session.execute(select(User).where(User.username == username)).scalar_one_or_none():
             raise Conflict(f"The user name '{username}' is taken.", {"username": ["Taken."]})
-        user = User(username=username, role=role, password_hash=hash_password(password), active=True,
-                    language=language if language in LANGUAGES else "en", failed_logins=0, created_at=utcnow())
+        user = User(
+            username=username,
+            role=role,
+            password_hash=hash_password(password),
+            active=True,
+            language=language if language in LANGUAGES else "en",
+            failed_logins=0,
+            created_at=utcnow(),
+        )
         uow.session.add(user)
         uow.commit()
         return user.id

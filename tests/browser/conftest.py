@@ -3,6 +3,7 @@
 These run in their own pytest process (see the Makefile) because Playwright needs plain
 asyncio, which eventlet's monkey patching of the other tests would break.
 """
+
 import os
 import secrets
 from pathlib import Path
@@ -13,15 +14,28 @@ from playwright.sync_api import sync_playwright
 
 from tests.support.smtp import SmtpSink
 from tests.support.suite import (
-    REPO, RunningSuite, create_database, create_vhost, delete_vhost, drop_database, suite_environment,
+    REPO,
+    RunningSuite,
+    create_database,
+    create_vhost,
+    delete_vhost,
+    drop_database,
+    suite_environment,
 )
 
 ADMIN_TOKEN = "browser-admin-token-" + secrets.token_hex(8)
 PASSWORD = "correct-horse-battery"
 ARTIFACTS = Path(os.environ.get("OMS_TEST_ARTIFACTS", REPO / "test-artifacts")) / "screenshots"
 CHROMIUM = os.environ.get("OMS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-                 "--disable-background-networking", "--disable-component-update"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 
 
 @pytest.fixture(scope="session")
@@ -50,13 +64,21 @@ def fake_psp():
 def suite(tmp_path_factory, smtp, fake_psp):
     vhost, amqp_uri = create_vhost("oms-browser")
     name, database_url = create_database("oms_browser")
-    env = suite_environment(amqp_uri, database_url, tmp_path_factory.mktemp("suite"),
-                            OMS_BOOTSTRAP_ADMIN_TOKEN=ADMIN_TOKEN, OMS_SMTP_PORT=smtp.port,
-                            OMS_SMTP_HOST="127.0.0.1", OMS_MAIL_POLL_SECONDS="0.2",
-                            OMS_MAIL_RETRY_BASE_SECONDS="0.5", OMS_MAIL_RETRY_MAX_SECONDS="2",
-                            OMS_STRIPE_API_KEY=fake_psp.stripe_api_key, OMS_STRIPE_API_BASE=fake_psp.base_url,
-                            OMS_STRIPE_WEBHOOK_SECRET="whsec_browser",
-                            OMS_SIGN_IN_DELAY_SECONDS="600")  # no sign-in delay runs out during a test
+    env = suite_environment(
+        amqp_uri,
+        database_url,
+        tmp_path_factory.mktemp("suite"),
+        OMS_BOOTSTRAP_ADMIN_TOKEN=ADMIN_TOKEN,
+        OMS_SMTP_PORT=smtp.port,
+        OMS_SMTP_HOST="127.0.0.1",
+        OMS_MAIL_POLL_SECONDS="0.2",
+        OMS_MAIL_RETRY_BASE_SECONDS="0.5",
+        OMS_MAIL_RETRY_MAX_SECONDS="2",
+        OMS_STRIPE_API_KEY=fake_psp.stripe_api_key,
+        OMS_STRIPE_API_BASE=fake_psp.base_url,
+        OMS_STRIPE_WEBHOOK_SECRET="whsec_browser",
+        OMS_SIGN_IN_DELAY_SECONDS="600",
+    )  # no sign-in delay runs out during a test
     running = RunningSuite(env)
     try:
         assert running.wait_for("OMS is up", timeout=180), running.tail()
@@ -78,12 +100,23 @@ class Api:
 
     def create_order(self, **changes):
         body = {
-            "customer": {"email": f"kunde-{secrets.token_hex(4)}@example.com", "first_name": "Maria",
-                         "last_name": "Müller", "language": "de"},
-            "billing_address": {"first_name": "Maria", "last_name": "Müller", "street": "Hauptstrasse 5",
-                                "postal_code": "3000", "city": "Bern", "country": "CH"},
+            "customer": {
+                "email": f"kunde-{secrets.token_hex(4)}@example.com",
+                "first_name": "Maria",
+                "last_name": "Müller",
+                "language": "de",
+            },
+            "billing_address": {
+                "first_name": "Maria",
+                "last_name": "Müller",
+                "street": "Hauptstrasse 5",
+                "postal_code": "3000",
+                "city": "Bern",
+                "country": "CH",
+            },
             "lines": [{"article_number": "ART-00471", "name": "Teekanne", "quantity": 1, "unit_price": "39.90"}],
-            "shipping_cost": "9.00", "payment_method": "invoice",
+            "shipping_cost": "9.00",
+            "payment_method": "invoice",
         }
         body.update(changes)
         response = self.http.post(self.base + "/api/v1/orders", json=body, timeout=30)
@@ -142,8 +175,9 @@ def page_for(browser, suite):
     contexts, errors = [], []
 
     def open_as(username, password=PASSWORD, width=1280, height=900, bypass_csp=False):
-        context = browser.new_context(viewport={"width": width, "height": height}, base_url=suite.base_url,
-                                      bypass_csp=bypass_csp)
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, base_url=suite.base_url, bypass_csp=bypass_csp
+        )
         contexts.append(context)
         page = context.new_page()
         page.dialogs = []
@@ -153,6 +187,7 @@ def page_for(browser, suite):
         def answer(dialog):
             page.dialogs.append(dialog.message)
             dialog.accept()
+
         page.on("dialog", answer)
         page.goto("/admin/login")
         page.locator("#username").fill(username)

@@ -1,4 +1,5 @@
 """What shop staff do all day, in a real browser against the running suite."""
+
 import re
 
 import pytest
@@ -8,25 +9,45 @@ from tests.support.smtp import wait_for
 
 SHIP_SUBJECT = {"en": "Your order {} has been shipped", "de": "Ihre Bestellung {} wurde versandt"}
 LABELS = {
-    "en": {"search": "Reference or invoice number", "filter": "Filter", "ship": "Mark shipped",
-           "done": "Order {} shipped; shipping e-mail queued to {}.",
-           "confirm": "Mark order {} shipped and e-mail {}?",
-           "shipped": "shipped", "notify": "Notify the customer", "tracking": "Tracking number",
-           "sent": "sent", "status_changed": "status changed", "shipping_mail": "shipping confirmation"},
-    "de": {"search": "Referenz- oder Rechnungsnummer", "filter": "Filtern", "ship": "Als versendet markieren",
-           "done": "Bestellung {} versendet; Versand-E-Mail an {} eingereiht.",
-           "confirm": "Bestellung {} als versendet markieren und {} benachrichtigen?",
-           "shipped": "versendet", "notify": "Kunden benachrichtigen",
-           "tracking": "Sendungsnummer", "sent": "gesendet", "status_changed": "Status geändert",
-           "shipping_mail": "Versandbestätigung"},
+    "en": {
+        "search": "Reference or invoice number",
+        "filter": "Filter",
+        "ship": "Mark shipped",
+        "done": "Order {} shipped; shipping e-mail queued to {}.",
+        "confirm": "Mark order {} shipped and e-mail {}?",
+        "shipped": "shipped",
+        "notify": "Notify the customer",
+        "tracking": "Tracking number",
+        "sent": "sent",
+        "status_changed": "status changed",
+        "shipping_mail": "shipping confirmation",
+    },
+    "de": {
+        "search": "Referenz- oder Rechnungsnummer",
+        "filter": "Filtern",
+        "ship": "Als versendet markieren",
+        "done": "Bestellung {} versendet; Versand-E-Mail an {} eingereiht.",
+        "confirm": "Bestellung {} als versendet markieren und {} benachrichtigen?",
+        "shipped": "versendet",
+        "notify": "Kunden benachrichtigen",
+        "tracking": "Sendungsnummer",
+        "sent": "gesendet",
+        "status_changed": "Status geändert",
+        "shipping_mail": "Versandbestätigung",
+    },
 }
 
 
 @pytest.mark.parametrize("language, user_key", [("en", "admin"), ("de", "admin_de")])
 def test_find_by_invoice_number_ship_with_notify_and_see_mail_and_history(
-        page_for, users, api, smtp, language, user_key):
-    customer = {"email": f"ship-{language}-{api.create_order()['reference']}@example.com", "first_name": "Jo",
-                "last_name": "Keller", "language": language}
+    page_for, users, api, smtp, language, user_key
+):
+    customer = {
+        "email": f"ship-{language}-{api.create_order()['reference']}@example.com",
+        "first_name": "Jo",
+        "last_name": "Keller",
+        "language": language,
+    }
     order = api.create_order(customer=customer)
     reference, invoice_number = order["reference"], order["invoice_number"]
     labels = LABELS[language]
@@ -59,20 +80,36 @@ def test_find_by_invoice_number_ship_with_notify_and_see_mail_and_history(
     assert page.locator("#order-status").inner_text() == labels["shipped"]
 
     subject = SHIP_SUBJECT[language].format(reference)
-    mails = wait_for(lambda: [m for m, envelope in smtp.messages() if customer["email"] in envelope["rcpt_tos"]
-                              and m["Subject"] == subject], timeout=30, message="the shipping mail")
+    mails = wait_for(
+        lambda: [
+            m
+            for m, envelope in smtp.messages()
+            if customer["email"] in envelope["rcpt_tos"] and m["Subject"] == subject
+        ],
+        timeout=30,
+        message="the shipping mail",
+    )
     assert len(mails) == 1
 
     def mail_logged_as_sent():
         page.reload()
         mails_table = page.locator("#mails").inner_text()
         return labels["shipping_mail"] in mails_table and labels["sent"] in mails_table
+
     wait_for(mail_logged_as_sent, timeout=30, interval=0.5, message="the mail in the order's log")
     history = page.locator("#history").inner_text()
     assert users[user_key] in history and labels["status_changed"] in history and labels["shipping_mail"] in history
     screenshot(page, f"order-detail-shipped-{language}")
-    assert len([m for m, envelope in smtp.messages() if customer["email"] in envelope["rcpt_tos"]
-                and m["Subject"] == subject]) == 1
+    assert (
+        len(
+            [
+                m
+                for m, envelope in smtp.messages()
+                if customer["email"] in envelope["rcpt_tos"] and m["Subject"] == subject
+            ]
+        )
+        == 1
+    )
 
 
 def test_bulk_status_change_reports_the_illegal_transition(page_for, users, api):
@@ -100,8 +137,9 @@ def test_agent_sees_no_refund_and_a_forged_refund_post_is_refused(page_for, user
     assert page.locator("#action-payment-status").count() == 0
     csrf = page.locator("input[name=csrf_token]").first.get_attribute("value")
     before = api.order(reference)
-    forged = page.request.post(f"/admin/orders/{reference}/refund",
-                               form={"csrf_token": csrf, "amount": "10.00", "reason": "forged"})
+    forged = page.request.post(
+        f"/admin/orders/{reference}/refund", form={"csrf_token": csrf, "amount": "10.00", "reason": "forged"}
+    )
     assert forged.status == 403
     after = api.order(reference)
     assert (after["version"], after["payment_status"]) == (before["version"], before["payment_status"])
@@ -156,8 +194,9 @@ def test_repeated_failed_sign_ins_slow_down_that_browser_with_one_message(browse
         page.locator("#password").fill("wrong-password")
         page.locator("button[type=submit]").click()
         messages.append(page.locator(".problem").inner_text())
-    assert set(messages) == {"The sign-in failed: unknown user, wrong password, or too many attempts; "
-                             "try again in a moment."}
+    assert set(messages) == {
+        "The sign-in failed: unknown user, wrong password, or too many attempts; try again in a moment."
+    }
     page.goto("/admin/login")
     page.locator("#username").fill(users["lockout"])
     page.locator("#password").fill(PASSWORD)
@@ -171,10 +210,16 @@ def test_repeated_failed_sign_ins_slow_down_that_browser_with_one_message(browse
 def test_main_pages_render_and_are_saved_as_screenshots(page_for, users, api):
     order = api.create_order()
     page = page_for(users["admin"])
-    for path, name in (("/admin/orders", "orders"), (f"/admin/orders/{order['reference']}", "order-detail"),
-                       ("/admin/customers", "customers"), (f"/admin/customers/{order['customer']['id']}", "customer"),
-                       ("/admin/reports/article-orders", "article-report"), ("/admin/exports", "exports"),
-                       ("/admin/settings/numbering", "numbering"), ("/admin/users", "users")):
+    for path, name in (
+        ("/admin/orders", "orders"),
+        (f"/admin/orders/{order['reference']}", "order-detail"),
+        ("/admin/customers", "customers"),
+        (f"/admin/customers/{order['customer']['id']}", "customer"),
+        ("/admin/reports/article-orders", "article-report"),
+        ("/admin/exports", "exports"),
+        ("/admin/settings/numbering", "numbering"),
+        ("/admin/users", "users"),
+    ):
         response = page.goto(path)
         assert response.status == 200, path
         screenshot(page, name)

@@ -1,5 +1,6 @@
 """The bank-statement page in a real browser: an accountant uploads a camt file, reads the
 report, assigns the credit no order was found for; in German; no serious axe violation."""
+
 import re
 import secrets
 import sys
@@ -17,14 +18,18 @@ def test_an_accountant_imports_a_statement_and_assigns_the_unmatched_credit(page
     by_file, by_hand = api.create_order(), api.create_order()
     total = by_file["total"]
     unknown = f"Spende {secrets.token_hex(3)}"
-    data = camt.document([camt.credit(total, reference=qr_reference(by_file["reference"])),
-                          camt.credit(total, text=unknown)], kind="054", version=8)
+    data = camt.document(
+        [camt.credit(total, reference=qr_reference(by_file["reference"])), camt.credit(total, text=unknown)],
+        kind="054",
+        version=8,
+    )
     page = page_for(users["accountant"], bypass_csp=True)  # only so that axe can be injected
     page.get_by_role("link", name="Bank statements").click()
     page.wait_for_url("**/admin/bank-statements")
     assert axe_violations(page) == []
     page.get_by_label("camt.053 or camt.054 file").set_input_files(
-        {"name": "statement.xml", "mimeType": "application/xml", "buffer": data})
+        {"name": "statement.xml", "mimeType": "application/xml", "buffer": data}
+    )
     page.get_by_role("button", name="Import").click()
     page.wait_for_url(re.compile(r".*/admin/bank-statements\?import=\d+"))
     report = page.locator("#bank-report")

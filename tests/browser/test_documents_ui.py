@@ -1,4 +1,5 @@
 """The shop profile page and the order's documents, in a real browser against the running suite."""
+
 import hashlib
 import io
 import time
@@ -29,9 +30,20 @@ def test_an_admin_sets_the_shop_profile_and_a_bad_vat_number_is_named(page_for, 
     page.goto("/admin/settings/numbering")
     page.locator("#shop-profile-link").click()
     page.wait_for_url("**/admin/settings/shop-profile")
-    _fill_profile(page, legal_name="Teehaus Bern AG", street="Marktgasse", house_number="3", postal_code="3011",
-                  city="Bern", country="CH", vat_number=VAT, qr_iban=QR_IBAN, iban="", payment_term_days="20",
-                  footer_de="Zahlbar innert 20 Tagen.")
+    _fill_profile(
+        page,
+        legal_name="Teehaus Bern AG",
+        street="Marktgasse",
+        house_number="3",
+        postal_code="3011",
+        city="Bern",
+        country="CH",
+        vat_number=VAT,
+        qr_iban=QR_IBAN,
+        iban="",
+        payment_term_days="20",
+        footer_de="Zahlbar innert 20 Tagen.",
+    )
     page.locator("#logo").set_input_files(str(_png(tmp_path)))
     page.get_by_role("button", name="Speichern").click()
     assert page.get_by_role("status").inner_text() == "Shop-Profil gespeichert."
@@ -42,9 +54,18 @@ def test_an_admin_sets_the_shop_profile_and_a_bad_vat_number_is_named(page_for, 
 
     # the form as the page sends it, with a VAT number whose check digit is wrong (a 422 page)
     csrf = page.locator("input[name=csrf_token]").first.get_attribute("value")
-    fields = {"csrf_token": csrf, "legal_name": "Anders AG", "street": "Marktgasse", "house_number": "3",
-              "postal_code": "3011", "city": "Bern", "country": "CH", "vat_number": "CHE-123.456.789 MWST",
-              "qr_iban": QR_IBAN, "payment_term_days": "20"}
+    fields = {
+        "csrf_token": csrf,
+        "legal_name": "Anders AG",
+        "street": "Marktgasse",
+        "house_number": "3",
+        "postal_code": "3011",
+        "city": "Bern",
+        "country": "CH",
+        "vat_number": "CHE-123.456.789 MWST",
+        "qr_iban": QR_IBAN,
+        "payment_term_days": "20",
+    }
     refused = page.request.post("/admin/settings/shop-profile", multipart=fields)
     assert refused.status == 422
     assert "Swiss VAT number" in refused.text() and 'value="Anders AG"' in refused.text()
@@ -55,9 +76,18 @@ def test_an_admin_sets_the_shop_profile_and_a_bad_vat_number_is_named(page_for, 
 def test_staff_download_the_invoice_from_the_order_detail(page_for, users, api, tmp_path):
     test_profile = api.http.get(api.base + "/api/v1/settings/shop-profile", timeout=30)
     if test_profile.status_code == 404:  # this test on its own: the profile the page would set
-        body = {"legal_name": "Teehaus Bern AG", "vat_number": VAT, "qr_iban": QR_IBAN,
-                "address": {"street": "Marktgasse", "house_number": "3", "postal_code": "3011", "city": "Bern",
-                            "country": "CH"}}
+        body = {
+            "legal_name": "Teehaus Bern AG",
+            "vat_number": VAT,
+            "qr_iban": QR_IBAN,
+            "address": {
+                "street": "Marktgasse",
+                "house_number": "3",
+                "postal_code": "3011",
+                "city": "Bern",
+                "country": "CH",
+            },
+        }
         assert api.http.put(api.base + "/api/v1/settings/shop-profile", json=body, timeout=30).status_code == 200
     order = api.create_order()
     reference = order["reference"]

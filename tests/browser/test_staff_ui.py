@@ -1,8 +1,9 @@
 """The staff UI as a team lives in it: safe explicit actions, four languages, phones, keyboard, axe."""
+
 import re
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,19 +13,102 @@ from tests.support.smtp import wait_for
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 # English words that must not be left on any page in another language (whole words, any case)
 ENGLISH_WORDS = (
-    "orders", "order", "customers", "customer", "payment", "settings", "users", "sign out", "search", "shipped",
-    "unpaid", "invoice", "reference", "mark", "cancel", "change", "reason", "history", "shipping", "billing",
-    "address", "quantity", "subtotal", "select", "apply", "next", "previous", "first", "last", "dunning",
-    "manual", "order_confirmation", "shipping_confirmation", "dunning_1", "payment_pending", "in_progress",
-    "are you sure", "done", "version", "revenue", "language", "password", "role", "create", "save", "delete",
-    "run now", "yes", "kind", "rows", "job", "started", "finished", "incremental", "target", "refund", "card",
-    "prepayment", "pending", "paid", "new", "open", "level", "from", "to", "times in", "readonly", "accountant",
-    "agent", "reminder", "recipient", "subject", "sent", "queued", "status changed", "created",
-    "submitted", "when", "amount", "provider", "method", "lines", "line total", "unit price",
-    "report", "show", "totals", "numbering", "active", "revoke", "scheduled", "runs",
+    "orders",
+    "order",
+    "customers",
+    "customer",
+    "payment",
+    "settings",
+    "users",
+    "sign out",
+    "search",
+    "shipped",
+    "unpaid",
+    "invoice",
+    "reference",
+    "mark",
+    "cancel",
+    "change",
+    "reason",
+    "history",
+    "shipping",
+    "billing",
+    "address",
+    "quantity",
+    "subtotal",
+    "select",
+    "apply",
+    "next",
+    "previous",
+    "first",
+    "last",
+    "dunning",
+    "manual",
+    "order_confirmation",
+    "shipping_confirmation",
+    "dunning_1",
+    "payment_pending",
+    "in_progress",
+    "are you sure",
+    "done",
+    "version",
+    "revenue",
+    "language",
+    "password",
+    "role",
+    "create",
+    "save",
+    "delete",
+    "run now",
+    "yes",
+    "kind",
+    "rows",
+    "job",
+    "started",
+    "finished",
+    "incremental",
+    "target",
+    "refund",
+    "card",
+    "prepayment",
+    "pending",
+    "paid",
+    "new",
+    "open",
+    "level",
+    "from",
+    "to",
+    "times in",
+    "readonly",
+    "accountant",
+    "agent",
+    "reminder",
+    "recipient",
+    "subject",
+    "sent",
+    "queued",
+    "status changed",
+    "created",
+    "submitted",
+    "when",
+    "amount",
+    "provider",
+    "method",
+    "lines",
+    "line total",
+    "unit price",
+    "report",
+    "show",
+    "totals",
+    "numbering",
+    "active",
+    "revoke",
+    "scheduled",
+    "runs",
 )
-ENGLISH_PATTERN = re.compile(r"(?<![\w@.-])(" + "|".join(re.escape(w) for w in ENGLISH_WORDS) + r")(?![\w@-])",
-                             re.IGNORECASE)
+ENGLISH_PATTERN = re.compile(
+    r"(?<![\w@.-])(" + "|".join(re.escape(w) for w in ENGLISH_WORDS) + r")(?![\w@-])", re.IGNORECASE
+)
 USER_OF = {"de": "admin_de", "fr": "admin_fr", "it": "admin_it", "en": "admin"}
 
 
@@ -34,8 +118,9 @@ SHOP_DATA = "td.note, td.customer, .note-body, .note-meta strong, #view-tabs li[
 
 def english_left(page):
     # addresses, user names and order data are the shop's, not the UI's: only the UI's words count
-    page.evaluate("document.querySelectorAll(SHOP_DATA).forEach(e => e.textContent = '')"
-                  .replace("SHOP_DATA", repr(SHOP_DATA)))
+    page.evaluate(
+        "document.querySelectorAll(SHOP_DATA).forEach(e => e.textContent = '')".replace("SHOP_DATA", repr(SHOP_DATA))
+    )
     text = page.locator("body").inner_text()
     text = re.sub(r"\S+@\S+", " ", text)
     return sorted({word.lower() for word in ENGLISH_PATTERN.findall(text)})
@@ -57,10 +142,13 @@ def shop_data(api):
     """An order that was shipped, reminded (dunning level 1) and mailed, and a fresh one."""
     order = api.create_order(payment_method="invoice")
     reference = order["reference"]
-    assert api.http.post(api.base + f"/api/v1/orders/{reference}/ship", json={"notify": True},
-                         timeout=30).status_code == 200
-    dunning = api.http.post(api.base + f"/api/v1/orders/{reference}/dunning", json={"level": 1, "notify": True},
-                            timeout=30)
+    assert (
+        api.http.post(api.base + f"/api/v1/orders/{reference}/ship", json={"notify": True}, timeout=30).status_code
+        == 200
+    )
+    dunning = api.http.post(
+        api.base + f"/api/v1/orders/{reference}/dunning", json={"level": 1, "notify": True}, timeout=30
+    )
     assert dunning.status_code in (200, 202), dunning.text
     wait_for(lambda: api.order(reference)["status"] == "dunning_1", timeout=30, message="dunning level 1")
     return {"order": api.order(reference), "fresh": api.create_order()}
@@ -68,10 +156,16 @@ def shop_data(api):
 
 def main_pages(shop_data):
     order = shop_data["order"]
-    return (("/admin/orders", "orders"), (f"/admin/orders/{order['reference']}", "order-detail"),
-            ("/admin/customers", "customers"), (f"/admin/customers/{order['customer']['id']}", "customer"),
-            ("/admin/reports/article-orders?article=ART-00471&from={}&to={}", "article-report"),
-            ("/admin/exports", "exports"), ("/admin/settings/numbering", "numbering"), ("/admin/users", "users"))
+    return (
+        ("/admin/orders", "orders"),
+        (f"/admin/orders/{order['reference']}", "order-detail"),
+        ("/admin/customers", "customers"),
+        (f"/admin/customers/{order['customer']['id']}", "customer"),
+        ("/admin/reports/article-orders?article=ART-00471&from={}&to={}", "article-report"),
+        ("/admin/exports", "exports"),
+        ("/admin/settings/numbering", "numbering"),
+        ("/admin/users", "users"),
+    )
 
 
 def report_path(path, language):
@@ -82,6 +176,7 @@ def report_path(path, language):
 
 
 # ---------------------------------------------------------------- safe, explicit actions
+
 
 def test_nothing_that_changes_data_is_preselected_and_confirmations_name_order_and_recipient(page_for, users, api):
     order = api.create_order()
@@ -106,8 +201,7 @@ def test_nothing_that_changes_data_is_preselected_and_confirmations_name_order_a
     cancel.get_by_role("button", name="Cancel order").click()
     page.wait_for_url(re.compile(r".*done=cancel"))
     assert page.dialogs == [f"Cancel order {reference} and e-mail {email}?"]
-    assert page.locator(".done").inner_text() == \
-        f"Order {reference} cancelled; cancellation e-mail queued to {email}."
+    assert page.locator(".done").inner_text() == f"Order {reference} cancelled; cancellation e-mail queued to {email}."
     assert api.order(reference)["status"] == "cancelled"
 
     other = api.create_order()
@@ -135,8 +229,9 @@ def test_a_dismissed_confirmation_changes_nothing(browser, suite, users, api):
     page.wait_for_url("**/admin/orders")
     page.goto(f"/admin/orders/{order['reference']}")
     page.locator("#action-ship").get_by_role("button").click()
-    assert asked == [f"Marquer la commande {order['reference']} comme expédiée et écrire à "
-                     f"{order['customer']['email']} ?"]
+    assert asked == [
+        f"Marquer la commande {order['reference']} comme expédiée et écrire à {order['customer']['email']} ?"
+    ]
     assert page.url.endswith(f"/admin/orders/{order['reference']}")
     assert api.order(order["reference"])["status"] == "new"
     context.close()
@@ -152,6 +247,7 @@ def test_creating_a_user_says_what_was_made(page_for, users):
 
 
 # ---------------------------------------------------------------- four languages
+
 
 @pytest.mark.parametrize("language", ["fr", "it", "de"])
 def test_every_main_page_speaks_the_staff_language(page_for, users, shop_data, language):
@@ -174,8 +270,10 @@ def test_every_main_page_speaks_the_staff_language(page_for, users, shop_data, l
     total = page.locator("#order-total").inner_text()
     assert total == {"de": "CHF\u00a048.90", "fr": "48,90\u00a0CHF", "it": "CHF\u00a048.90"}[language]
     page.goto(report_path("/admin/reports/article-orders?article=ART-00471&from={}&to={}", language))
-    assert page.locator("#from").get_attribute("placeholder") == \
-        {"de": "TT.MM.JJJJ", "fr": "JJ.MM.AAAA", "it": "GG/MM/AAAA"}[language]
+    assert (
+        page.locator("#from").get_attribute("placeholder")
+        == {"de": "TT.MM.JJJJ", "fr": "JJ.MM.AAAA", "it": "GG/MM/AAAA"}[language]
+    )
     assert page.locator(f"a:text-is('{order['reference']}')").count() == 1
 
 
@@ -205,6 +303,7 @@ def test_the_list_filters_by_the_shop_s_days_typed_in_the_locale(page_for, users
 
 # ---------------------------------------------------------------- phones
 
+
 def test_at_390_px_the_list_is_cards_and_nothing_scrolls_sideways(page_for, users, shop_data):
     order = shop_data["fresh"]
     page = page_for(users["admin_fr"], width=390, height=844)
@@ -226,6 +325,7 @@ def test_at_390_px_the_list_is_cards_and_nothing_scrolls_sideways(page_for, user
 
 
 # ---------------------------------------------------------------- keyboard and accessibility
+
 
 def test_slash_searches_arrows_move_and_enter_opens(page_for, users, api):
     for _ in range(2):
@@ -270,6 +370,7 @@ def test_axe_finds_no_serious_violation_on_any_main_page(page_for, users, shop_d
 
 # ---------------------------------------------------------------- customer picker
 
+
 def test_reassign_by_typing_a_name_shows_both_order_counts(page_for, users, api):
     suffix = api.create_order()["reference"]
     target_mail = f"tanja-{suffix}@example.com"
@@ -288,10 +389,14 @@ def test_reassign_by_typing_a_name_shows_both_order_counts(page_for, users, api)
     assert picker.input_value() == f"C{target['id']:06d}"
     page.locator("#action-customer button[type=submit]").click()
     page.wait_for_url(re.compile(r".*done=customer"))
-    assert page.dialogs == [f"Move order {order['reference']} from Maria Müller (1 orders) to the chosen customer? "
-                            f"→ Tanja Zbinden{suffix} (C{target['id']:06d}, 2 orders)"]
-    assert page.locator(".done").inner_text() == \
-        f"Order {order['reference']} now belongs to Tanja Zbinden{suffix} (C{target['id']:06d})."
+    assert page.dialogs == [
+        f"Move order {order['reference']} from Maria Müller (1 orders) to the chosen customer? "
+        f"→ Tanja Zbinden{suffix} (C{target['id']:06d}, 2 orders)"
+    ]
+    assert (
+        page.locator(".done").inner_text()
+        == f"Order {order['reference']} now belongs to Tanja Zbinden{suffix} (C{target['id']:06d})."
+    )
     assert api.order(order["reference"])["customer"]["id"] == target["id"]
     screenshot(page, "order-reassigned-en")
 
@@ -299,8 +404,9 @@ def test_reassign_by_typing_a_name_shows_both_order_counts(page_for, users, api)
 def test_merge_by_picking_a_customer_by_e_mail(page_for, users, api):
     duplicate = api.create_order()["customer"]
     kept_mail = f"kept-{duplicate['id']}@example.com"
-    kept = api.create_order(customer={"email": kept_mail, "first_name": "Lea", "last_name": "Graf",
-                                      "language": "fr"})["customer"]
+    kept = api.create_order(customer={"email": kept_mail, "first_name": "Lea", "last_name": "Graf", "language": "fr"})[
+        "customer"
+    ]
     page = page_for(users["admin_fr"])
     page.goto(f"/admin/customers/{duplicate['id']}")
     page.locator("#into").fill(kept_mail)
@@ -310,13 +416,16 @@ def test_merge_by_picking_a_customer_by_e_mail(page_for, users, api):
     choice.click()
     page.locator("#merge-form button[type=submit]").click()
     page.wait_for_url(re.compile(rf".*/admin/customers/{kept['id']}\?merged=C\d+$"))
-    assert page.dialogs == [f"Fusionner Maria Müller C{duplicate['id']:06d} (1 commandes) avec le client choisi ? "
-                            f"→ Lea Graf (C{kept['id']:06d}, 1 commandes)"]
+    assert page.dialogs == [
+        f"Fusionner Maria Müller C{duplicate['id']:06d} (1 commandes) avec le client choisi ? "
+        f"→ Lea Graf (C{kept['id']:06d}, 1 commandes)"
+    ]
     assert page.locator(".done").inner_text() == f"Client C{duplicate['id']:06d} fusionné dans C{kept['id']:06d}."
     assert page.locator("#order-count").inner_text() == "2"
 
 
 # ---------------------------------------------------------------- screenshots
+
 
 def test_every_main_page_at_1440_and_390_px(page_for, users, shop_data):
     for width, height in ((1440, 1000), (390, 844)):

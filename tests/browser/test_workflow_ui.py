@@ -1,5 +1,6 @@
 """The order grid and detail staff work in all day: internal notes, filter chips, sorting,
 columns, saved views and the export of what is listed — in Chromium, in more than one language."""
+
 import re
 import secrets
 
@@ -15,6 +16,7 @@ def _row(page, reference):
 
 
 # ---------------------------------------------------------------- internal notes
+
 
 def test_an_agent_adds_and_edits_a_note_and_the_list_shows_its_first_line(page_for, users, api):
     order = api.create_order()
@@ -44,8 +46,9 @@ def test_an_agent_adds_and_edits_a_note_and_the_list_shows_its_first_line(page_f
 
 def test_in_german_someone_else_s_note_is_shown_but_not_offered_for_editing(page_for, users, api):
     reference = api.create_order()["reference"]
-    written = api.http.post(api.base + f"/api/v1/orders/{reference}/notes", json={"body": "Von der API notiert"},
-                            timeout=30)
+    written = api.http.post(
+        api.base + f"/api/v1/orders/{reference}/notes", json={"body": "Von der API notiert"}, timeout=30
+    )
     assert written.status_code == 201, written.text
     page = page_for(users["admin_de"])
     page.goto(f"/admin/orders/{reference}")
@@ -72,6 +75,7 @@ def test_a_readonly_user_reads_notes_and_is_offered_no_note_form(page_for, users
 
 
 # ---------------------------------------------------------------- filters as chips, sorting, columns
+
 
 def _set_status(api, reference, status):
     response = api.http.post(api.base + f"/api/v1/orders/{reference}/status", json={"status": status}, timeout=30)
@@ -114,8 +118,9 @@ def test_in_french_a_date_range_is_one_chip_in_the_locale_s_order(page_for, user
     page.locator("#filters button[type=submit]").click()
     page.wait_for_load_state()
     assert page.locator("#chips .chip span").all_inner_texts() == ["Date: 01.01.2026 – 31.12.2030"]
-    assert page.locator("#chips .chip a").get_attribute("aria-label") == \
-        "Retirer le filtre Date: 01.01.2026 – 31.12.2030"
+    assert (
+        page.locator("#chips .chip a").get_attribute("aria-label") == "Retirer le filtre Date: 01.01.2026 – 31.12.2030"
+    )
     assert page.locator("#clear-filters").inner_text() == "Retirer tous les filtres"
     screenshot(page, "orders-chips-fr")
     page.locator("#chips .chip a").click()
@@ -169,6 +174,7 @@ def test_the_column_chooser_shows_the_chosen_columns_and_keeps_them(page_for, us
 
 # ---------------------------------------------------------------- saved views
 
+
 @pytest.fixture
 def fresh_user(suite):
     """A user of its own per test (a default view must not follow other tests around)."""
@@ -220,8 +226,10 @@ def test_in_german_a_saved_default_view_comes_back_after_signing_out(page_for, f
     assert page.locator("#view-done").inner_text() == "Ansicht „Neu eingegangen“ gespeichert."
     assert page.locator("#view-tabs a[aria-current=page]").inner_text() == "Neu eingegangen"
     # the badge of this view's tab (views other tests shared with the team have tabs of their own)
-    assert page.locator("#view-tabs li", has=page.locator("a[aria-current=page]")).locator(".badge") \
-        .inner_text() == "Standard"
+    assert (
+        page.locator("#view-tabs li", has=page.locator("a[aria-current=page]")).locator(".badge").inner_text()
+        == "Standard"
+    )
 
     _sign_out_and_in(page, username)
     assert re.search(r"/admin/orders\?.*view=\d+", page.url), page.url
@@ -280,14 +288,17 @@ def test_an_admin_shares_a_view_that_others_apply_but_cannot_change(page_for, fr
 
 # ---------------------------------------------------------------- export what you see
 
+
 def _in_export_copy(api, references):
     """The exports keep their own copy, fed by events: wait until it has these orders."""
     from tests.support.smtp import wait_for
 
     def copied():
-        response = api.http.get(api.base + "/api/v1/exports/orders.csv", params={"reference": ",".join(references)},
-                                timeout=30)
+        response = api.http.get(
+            api.base + "/api/v1/exports/orders.csv", params={"reference": ",".join(references)}, timeout=30
+        )
         return response.status_code == 200 and all(reference in response.text for reference in references)
+
     wait_for(copied, timeout=30, message="orders in the export copy")
 
 
@@ -344,8 +355,27 @@ def test_roles_without_exports_are_offered_no_export(page_for, users):
 # ---------------------------------------------------------------- no English left (fr, it, de)
 
 # the workflow pages' own words, beside the general list of the staff UI test
-WORKFLOW_WORDS = ("views", "view", "columns", "column", "export", "remove", "clear", "default", "saved", "edit",
-                  "latest", "internal", "ticked", "share", "rename", "manage", "add note", "save", "until")
+WORKFLOW_WORDS = (
+    "views",
+    "view",
+    "columns",
+    "column",
+    "export",
+    "remove",
+    "clear",
+    "default",
+    "saved",
+    "edit",
+    "latest",
+    "internal",
+    "ticked",
+    "share",
+    "rename",
+    "manage",
+    "add note",
+    "save",
+    "until",
+)
 WORKFLOW_PATTERN = re.compile(r"(?<![\w@.-])(" + "|".join(WORKFLOW_WORDS) + r")(?![\w@-])", re.IGNORECASE)
 
 
@@ -360,8 +390,11 @@ def test_the_workflow_pages_leave_no_english_word(page_for, fresh_user, api, lan
     page.locator("#note-body").fill("x")
     page.locator("#note-add button[type=submit]").click()
     page.wait_for_load_state()
-    page.goto("/admin/orders?status=new&payment_status=unpaid&created_from=01.01.2026&view=0"
-              .replace("01.01.2026", "01/01/2026" if language == "it" else "01.01.2026"))
+    page.goto(
+        "/admin/orders?status=new&payment_status=unpaid&created_from=01.01.2026&view=0".replace(
+            "01.01.2026", "01/01/2026" if language == "it" else "01.01.2026"
+        )
+    )
     page.locator("#save-view summary").click()
     page.locator("#view-name").fill("Vue")
     page.locator("#save-view button[type=submit]").click()
@@ -378,14 +411,17 @@ def test_the_workflow_pages_leave_no_english_word(page_for, fresh_user, api, lan
 
 # ---------------------------------------------------------------- phones, accessibility, screenshots
 
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_workflow_pages_fit_a_phone_pass_axe_and_are_photographed(page_for, fresh_user, api, language):
     from tests.browser.test_staff_ui import axe_violations, fits
 
     reference = api.create_order()["reference"]
-    api.http.post(api.base + f"/api/v1/orders/{reference}/notes",
-                  json={"body": "A rather long internal note that must wrap on a phone instead of scrolling " * 2},
-                  timeout=30)
+    api.http.post(
+        api.base + f"/api/v1/orders/{reference}/notes",
+        json={"body": "A rather long internal note that must wrap on a phone instead of scrolling " * 2},
+        timeout=30,
+    )
     username = fresh_user("admin", language)
     page = page_for(username, bypass_csp=True)  # only so that axe can be injected
     page.goto("/admin/orders?status=new&payment_status=unpaid&view=0")

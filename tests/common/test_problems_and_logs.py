@@ -1,4 +1,5 @@
 """Problems that cross RPC intact, field paths of validation errors, and JSON logs."""
+
 import json
 import logging
 
@@ -29,8 +30,12 @@ def test_problem_survives_rpc_serialisation_with_its_field_errors(problem_class,
     assert received.detail == "Start too low."
     assert received.errors == {"invoice_number_start": ["Must be above 41."]}
     assert received.as_dict() == {
-        "type": f"https://oms.example/problems/{received.slug}", "title": problem_class.title,
-        "status": status, "detail": "Start too low.", "errors": {"invoice_number_start": ["Must be above 41."]}}
+        "type": f"https://oms.example/problems/{received.slug}",
+        "title": problem_class.title,
+        "status": status,
+        "detail": "Start too low.",
+        "errors": {"invoice_number_start": ["Must be above 41."]},
+    }
 
 
 def test_load_names_nested_and_unknown_fields():
@@ -55,6 +60,9 @@ def test_json_log_lines_carry_the_correlation_id():
     finally:
         set_correlation_id(None)
 
-    assert (entry["level"], entry["message"], entry["correlation_id"]) == ("WARNING", "order 100001 shipped",
-                                                                           "corr-123")
+    assert (entry["level"], entry["message"], entry["correlation_id"]) == (
+        "WARNING",
+        "order 100001 shipped",
+        "corr-123",
+    )
     assert "correlation_id" not in json.loads(JsonFormatter().format(record))

@@ -1,5 +1,6 @@
 """oms_common machinery against the real broker and database: retrying/parking event
 handlers, the outbox relay run by several replicas at once, and idempotent claims."""
+
 import socket
 import time
 import uuid
@@ -23,6 +24,7 @@ QUEUE = "evt-flaky_source-thing_happened--flaky_consumer.handle"
 
 class Ledger:
     """What the test service saw, per event id."""
+
     attempts = Counter()
     applied = []
     released = set()  # ids whose handler stops failing
@@ -74,8 +76,7 @@ def queue_depth(amqp_uri, queue_name):
         return connection.default_channel.queue_declare(queue_name, passive=True).message_count
 
 
-def test_failing_handler_is_retried_with_the_configured_delays_and_applied_once(
-        flaky, service_config, wait_until):
+def test_failing_handler_is_retried_with_the_configured_delays_and_applied_once(flaky, service_config, wait_until):
     event_id = flaky(fail_times=2)
 
     wait_until(lambda: event_id in Ledger.applied, message="the third attempt to succeed")
@@ -117,6 +118,7 @@ def test_handler_that_keeps_failing_is_parked_and_replay_brings_it_back(flaky, s
 
 # ---------------------------------------------------------------- outbox relay
 
+
 @pytest.fixture
 def outbox_source(database_url):
     """A throw-away service schema with only the outbox tables."""
@@ -145,8 +147,11 @@ def emit_events(source, count, per_transaction=150):
 def collect(connection, queue_name, expected, timeout=10):
     """Every message body of the queue, until ``expected`` arrived and the queue stays quiet."""
     received = []
-    consumer = connection.Consumer([Queue(queue_name, no_declare=True)], accept=["json"],
-                                   callbacks=[lambda body, message: (received.append(body), message.ack())])
+    consumer = connection.Consumer(
+        [Queue(queue_name, no_declare=True)],
+        accept=["json"],
+        callbacks=[lambda body, message: (received.append(body), message.ack())],
+    )
     deadline = time.monotonic() + timeout
     with consumer:
         while time.monotonic() < deadline:
@@ -185,6 +190,7 @@ def test_relay_with_nothing_to_do_publishes_nothing(outbox_source, session_amqp_
 
 
 # ---------------------------------------------------------------- unit of work
+
 
 def test_claimed_event_id_is_refused_the_second_time_and_a_rollback_forgets_it(outbox_source):
     _, source = outbox_source

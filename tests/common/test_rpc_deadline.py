@@ -1,5 +1,6 @@
 """Calls between services with a deadline: a slow peer is a 503 that names it and crosses RPC as itself,
 a peer that is not running was never reached, and the peer's own problems arrive unchanged."""
+
 import eventlet
 import pytest
 from nameko.exceptions import deserialize, serialize

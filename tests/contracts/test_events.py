@@ -1,17 +1,23 @@
 """The versioned events: what a consumer accepts, ignores and refuses."""
+
 import pytest
 from marshmallow import ValidationError
 
-from oms_contracts.events import (
-    VERSIONS, CustomersMergedEventSchema, OrderEventSchema, PaymentStatusEventSchema, stamp,
-)
+from oms_contracts.events import VERSIONS, CustomersMergedEventSchema, OrderEventSchema, PaymentStatusEventSchema, stamp
 
-ORDER_EVENT = {"event_id": "e1", "event_type": "order_shipped", "order": {"reference": "R-1", "status": "shipped"},
-               "tracking_number": "99-1"}
+ORDER_EVENT = {
+    "event_id": "e1",
+    "event_type": "order_shipped",
+    "order": {"reference": "R-1", "status": "shipped"},
+    "tracking_number": "99-1",
+}
 PAYMENT_EVENT = {"event_id": "e2", "order_reference": "R-1", "status": "paid", "sequence": 3}
 MERGED_EVENT = {"event_id": "e3", "customer_id": 7, "into": 3}
-SCHEMAS = [(OrderEventSchema, ORDER_EVENT), (PaymentStatusEventSchema, PAYMENT_EVENT),
-           (CustomersMergedEventSchema, MERGED_EVENT)]
+SCHEMAS = [
+    (OrderEventSchema, ORDER_EVENT),
+    (PaymentStatusEventSchema, PAYMENT_EVENT),
+    (CustomersMergedEventSchema, MERGED_EVENT),
+]
 
 
 @pytest.mark.parametrize("schema,event", SCHEMAS)
@@ -49,7 +55,11 @@ def test_a_payment_event_names_a_status_every_service_knows():
 
 
 def test_the_customer_record_in_an_order_event_without_an_offset_is_utc():
-    loaded = OrderEventSchema().load({**ORDER_EVENT, "customer": {
-        "id": 7, "email": "a@example.org", "name": "A", "updated_at": "2026-12-01T10:00:00"}})
+    loaded = OrderEventSchema().load(
+        {
+            **ORDER_EVENT,
+            "customer": {"id": 7, "email": "a@example.org", "name": "A", "updated_at": "2026-12-01T10:00:00"},
+        }
+    )
 
     assert loaded["customer"]["updated_at"].utcoffset().total_seconds() == 0

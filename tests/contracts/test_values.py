@@ -1,4 +1,5 @@
 """The shared value lists are the only lists: every place that spells them out agrees with them."""
+
 from lxml import etree
 
 from exports.serialize import SCHEMA_PATH

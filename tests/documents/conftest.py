@@ -1,4 +1,5 @@
 """A running gateway with the orders and documents services behind it, and a valid shop profile."""
+
 import base64
 import io
 
@@ -18,8 +19,12 @@ IBAN = "CH9300762011623852957"
 
 @pytest.fixture
 def gateway_config(service_config):
-    return {**service_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}", "BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
-            "RPC_TIMEOUT_SECONDS": 10}
+    return {
+        **service_config,
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
+        "BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
+        "RPC_TIMEOUT_SECONDS": 10,
+    }
 
 
 @pytest.fixture
@@ -53,16 +58,25 @@ def png_bytes(width=40, height=20):
 def shop_profile(**overrides):
     profile = {
         "legal_name": "Teehaus Zürich AG",
-        "address": {"street": "Bahnhofstrasse", "house_number": "1", "postal_code": "8001", "city": "Zürich",
-                    "country": "CH"},
+        "address": {
+            "street": "Bahnhofstrasse",
+            "house_number": "1",
+            "postal_code": "8001",
+            "city": "Zürich",
+            "country": "CH",
+        },
         "vat_number": VALID_CH_VAT,
         "contact": {"email": "buchhaltung@teehaus.example", "phone": "+41 44 000 00 00", "website": ""},
         "logo": {"data": base64.b64encode(png_bytes()).decode("ascii")},
         "iban": IBAN,
         "qr_iban": QR_IBAN,
         "payment_term_days": 30,
-        "footer": {"de": "Zahlbar innert 30 Tagen.", "fr": "Payable dans les 30 jours.",
-                   "it": "Pagabile entro 30 giorni.", "en": "Payable within 30 days."},
+        "footer": {
+            "de": "Zahlbar innert 30 Tagen.",
+            "fr": "Payable dans les 30 jours.",
+            "it": "Pagabile entro 30 giorni.",
+            "en": "Payable within 30 days.",
+        },
     }
     profile.update(overrides)
     return profile
@@ -74,6 +88,7 @@ def profile_set(admin):
         answer = admin.put("/api/v1/settings/shop-profile", json=shop_profile(**overrides))
         assert answer.status_code == 200, answer.text
         return answer.json()
+
     return put
 
 

@@ -1,4 +1,5 @@
 """Reading documents back: text (pypdf) and the QR code decoded from the rendered page (zxing-cpp)."""
+
 import io
 
 import pypdf
@@ -17,8 +18,11 @@ def qr_payloads(content, scale=4):
     try:
         for page in document:
             image = page.render(scale=scale).to_pil()
-            found += [result.text for result in zxingcpp.read_barcodes(image)
-                      if result.format == zxingcpp.BarcodeFormat.QRCode]
+            found += [
+                result.text
+                for result in zxingcpp.read_barcodes(image)
+                if result.format == zxingcpp.BarcodeFormat.QRCode
+            ]
     finally:
         document.close()
     return found

@@ -1,5 +1,6 @@
 """Credit notes: after invoicing, a cancellation or a refund is documented by a credit note
 with a number of its own range, naming the invoice it corrects; money is never credited twice."""
+
 import uuid
 from decimal import Decimal
 
@@ -26,8 +27,11 @@ def test_a_cancellation_after_invoicing_credits_the_whole_invoice(admin, profile
     invoice_bytes = download(admin, order["reference"], invoice["id"])
     cancelled = admin.post(f"/api/v1/orders/{order['reference']}/cancel", json={"reason": "Kunde storniert"})
     assert cancelled.status_code == 200, cancelled.text
-    documents = wait_until(lambda: len(_documents(admin, order["reference"])) == 2 and _documents(
-        admin, order["reference"]), timeout=30, message="the credit note")
+    documents = wait_until(
+        lambda: len(_documents(admin, order["reference"])) == 2 and _documents(admin, order["reference"]),
+        timeout=30,
+        message="the credit note",
+    )
     note = documents[1]
     assert note["kind"] == "credit_note" and note["corrects"] == invoice["number"]
     assert note["amount"] == order["total"]
@@ -39,30 +43,45 @@ def test_a_cancellation_after_invoicing_credits_the_whole_invoice(admin, profile
     assert download(admin, order["reference"], invoice["id"]) == invoice_bytes
 
 
-def test_refunds_are_credited_once_each_and_never_beyond_the_invoice(admin, profile_set, place, service_config,
-                                                                      wait_until, settle):
+def test_refunds_are_credited_once_each_and_never_beyond_the_invoice(
+    admin, profile_set, place, service_config, wait_until, settle
+):
     profile_set()
     order, [invoice] = place(language="en")
     reference = order["reference"]
     dispatch = event_dispatcher(service_config)
 
     def refund_event(status, refunded):
-        return {"event_id": uuid.uuid4().hex, "event_type": "payment_status_changed", "order_reference": reference,
-                "status": status, "previous_status": "paid", "sequence": 5, "actor": None, "reason": "Returned",
-                "payment": {"order_reference": reference, "refunded_amount": refunded, "currency": "CHF"}}
+        return {
+            "event_id": uuid.uuid4().hex,
+            "event_type": "payment_status_changed",
+            "order_reference": reference,
+            "status": status,
+            "previous_status": "paid",
+            "sequence": 5,
+            "actor": None,
+            "reason": "Returned",
+            "payment": {"order_reference": reference, "refunded_amount": refunded, "currency": "CHF"},
+        }
 
     partial = refund_event("partially_refunded", "20.00")
     dispatch("payments", "payment_status_changed", partial)
-    first = wait_until(lambda: len(_documents(admin, reference)) == 2 and _documents(admin, reference)[1],
-                       timeout=30, message="the first credit note")
+    first = wait_until(
+        lambda: len(_documents(admin, reference)) == 2 and _documents(admin, reference)[1],
+        timeout=30,
+        message="the first credit note",
+    )
     assert first["amount"] == "20.00" and first["corrects"] == invoice["number"]
     text = pdf_text(download(admin, reference, first["id"]))
     assert f"Credit note {first['number']}" in text and "Total CHF 20.00" in text
 
     dispatch("payments", "payment_status_changed", partial)  # the same event again
     dispatch("payments", "payment_status_changed", refund_event("refunded", order["total"]))
-    second = wait_until(lambda: len(_documents(admin, reference)) == 3 and _documents(admin, reference)[2],
-                        timeout=30, message="the second credit note")
+    second = wait_until(
+        lambda: len(_documents(admin, reference)) == 3 and _documents(admin, reference)[2],
+        timeout=30,
+        message="the second credit note",
+    )
     assert Decimal(second["amount"]) == Decimal(order["total"]) - Decimal("20.00")
     assert _credit_number(second) > _credit_number(first)
 
@@ -78,15 +97,20 @@ def test_credit_note_numbers_have_no_gaps(admin, profile_set, place, wait_until)
     for _ in range(3):
         order, _ = place()
         assert admin.post(f"/api/v1/orders/{order['reference']}/cancel", json={}).status_code == 200
-        note = wait_until(lambda: len(_documents(admin, order["reference"])) == 2 and _documents(
-            admin, order["reference"])[1], timeout=30, message="the credit note")
+        note = wait_until(
+            lambda: len(_documents(admin, order["reference"])) == 2 and _documents(admin, order["reference"])[1],
+            timeout=30,
+            message="the credit note",
+        )
         numbers.append(_credit_number(note))
     assert numbers == list(range(numbers[0], numbers[0] + 3))
 
 
 def test_a_part_credit_splits_the_tax_by_rate_and_adds_up():
-    rows = [{"rate": "8.10", "net": "107.40", "tax": "8.70", "gross": "116.10"},
-            {"rate": "2.60", "net": "10.00", "tax": "0.26", "gross": "10.26"}]
+    rows = [
+        {"rate": "8.10", "net": "107.40", "tax": "8.70", "gross": "116.10"},
+        {"rate": "2.60", "net": "10.00", "tax": "0.26", "gross": "10.26"},
+    ]
     split = partial_breakdown(rows, Decimal("20.00"), Decimal("126.36"))
     assert sum(Decimal(row["gross"]) for row in split) == Decimal("20.00")
     assert [row["rate"] for row in split] == ["8.10", "2.60"]

@@ -1,4 +1,5 @@
 """The documents' rules without a database: who gets a QR-bill, numbers, what reaches the PDF."""
+
 import pytest
 
 from documents import domain, rendering
@@ -6,14 +7,17 @@ from documents import domain, rendering
 from .conftest import IBAN, QR_IBAN
 
 
-@pytest.mark.parametrize("method, currency, profile, expected", [
-    ("invoice", "CHF", {"qr_iban": QR_IBAN, "iban": IBAN}, (QR_IBAN, True)),
-    ("prepayment", "EUR", {"iban": IBAN}, (IBAN, False)),
-    ("invoice", "USD", {"qr_iban": QR_IBAN}, None),
-    ("card", "CHF", {"qr_iban": QR_IBAN}, None),
-    ("paypal", "CHF", {"iban": IBAN}, None),
-    ("invoice", "EUR", {"iban": "DE89370400440532013000"}, None),  # not a Swiss account
-])
+@pytest.mark.parametrize(
+    "method, currency, profile, expected",
+    [
+        ("invoice", "CHF", {"qr_iban": QR_IBAN, "iban": IBAN}, (QR_IBAN, True)),
+        ("prepayment", "EUR", {"iban": IBAN}, (IBAN, False)),
+        ("invoice", "USD", {"qr_iban": QR_IBAN}, None),
+        ("card", "CHF", {"qr_iban": QR_IBAN}, None),
+        ("paypal", "CHF", {"iban": IBAN}, None),
+        ("invoice", "EUR", {"iban": "DE89370400440532013000"}, None),  # not a Swiss account
+    ],
+)
 def test_who_gets_a_qr_bill(method, currency, profile, expected):
     assert domain.qr_bill_account(profile, method, currency) == expected
 
@@ -47,7 +51,17 @@ def test_the_staff_pages_words_are_in_every_language():
     used = set()
     for name in ("documents_panel.html", "shop_profile.html"):
         used |= set(re.findall(r'dt\("([^"]+)"\)', (REPO / "gateway/gateway/ui/templates" / name).read_text()))
-    used |= {"invoice", "credit_note", "Street", "House number", "Postal code", "City", "Country", "E-mail",
-             "Phone", "Website"}  # given to dt() through a loop or a document's kind
+    used |= {
+        "invoice",
+        "credit_note",
+        "Street",
+        "House number",
+        "Postal code",
+        "City",
+        "Country",
+        "E-mail",
+        "Phone",
+        "Website",
+    }  # given to dt() through a loop or a document's kind
     for language in ("de", "fr", "it"):
         assert used - set(TEXTS[language]) == set(), language

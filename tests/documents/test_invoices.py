@@ -1,5 +1,6 @@
 """Invoices: issued once from the order's event, every legal field on the page, the QR-bill's
 payload as the guidelines want it, the same bytes on every download."""
+
 import hashlib
 import json
 import uuid
@@ -15,14 +16,34 @@ from .pdfs import pdf_text, qr_payloads
 
 def order_body(language="de", payment_method="invoice", currency="CHF", last_name="Muster", **extra):
     return {
-        "customer": {"email": f"doc-{uuid.uuid4().hex[:10]}@example.com", "first_name": "Anna",
-                     "last_name": last_name, "language": language},
-        "billing_address": {"first_name": "Anna", "last_name": last_name, "street": "Seestrasse 5",
-                            "postal_code": "8002", "city": "Zürich", "country": "CH"},
-        "lines": [{"article_number": "T-100", "name": "Teekanne Gusseisen", "quantity": 2, "unit_price": "54.05"},
-                  {"article_number": "B-200", "name": "Grüntee Sencha", "quantity": 3, "unit_price": "3.42",
-                   "tax_rate": "2.6"}],
-        "shipping_cost": "8.00", "currency": currency, "payment_method": payment_method, **extra,
+        "customer": {
+            "email": f"doc-{uuid.uuid4().hex[:10]}@example.com",
+            "first_name": "Anna",
+            "last_name": last_name,
+            "language": language,
+        },
+        "billing_address": {
+            "first_name": "Anna",
+            "last_name": last_name,
+            "street": "Seestrasse 5",
+            "postal_code": "8002",
+            "city": "Zürich",
+            "country": "CH",
+        },
+        "lines": [
+            {"article_number": "T-100", "name": "Teekanne Gusseisen", "quantity": 2, "unit_price": "54.05"},
+            {
+                "article_number": "B-200",
+                "name": "Grüntee Sencha",
+                "quantity": 3,
+                "unit_price": "3.42",
+                "tax_rate": "2.6",
+            },
+        ],
+        "shipping_cost": "8.00",
+        "currency": currency,
+        "payment_method": payment_method,
+        **extra,
     }
 
 
@@ -36,8 +57,10 @@ def place(admin, wait_until):
         def issued():
             items = admin.get(f"/api/v1/orders/{order['reference']}/documents").json()["items"]
             return items or None
+
         documents = wait_until(issued, timeout=30, message="the invoice")
         return order, documents
+
     return place_order
 
 
@@ -78,20 +101,46 @@ def test_the_qr_bill_carries_the_qr_reference_and_the_amount(admin, profile_set,
     profile_set()
     order, [invoice] = place()
     [payload] = qr_payloads(download(admin, order["reference"], invoice["id"]))
-    expected = "\r\n".join([
-        "SPC", "0200", "1", QR_IBAN,
-        "S", "Teehaus Zürich AG", "Bahnhofstrasse", "1", "8001", "Zürich", "CH",
-        "", "", "", "", "", "", "",
-        order["total"], "CHF",
-        "S", "Anna Muster", "Seestrasse 5", "", "8002", "Zürich", "CH",
-        "QRR", qr_reference(order["reference"]), order["invoice_number"], "EPD",
-    ])
+    expected = "\r\n".join(
+        [
+            "SPC",
+            "0200",
+            "1",
+            QR_IBAN,
+            "S",
+            "Teehaus Zürich AG",
+            "Bahnhofstrasse",
+            "1",
+            "8001",
+            "Zürich",
+            "CH",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            order["total"],
+            "CHF",
+            "S",
+            "Anna Muster",
+            "Seestrasse 5",
+            "",
+            "8002",
+            "Zürich",
+            "CH",
+            "QRR",
+            qr_reference(order["reference"]),
+            order["invoice_number"],
+            "EPD",
+        ]
+    )
     assert payload == expected
 
 
 @pytest.mark.parametrize("last_name", ["مرحبا", "Παπαδόπουλος", "王"])
-def test_a_customer_named_in_another_script_is_invoiced_with_a_blank_debtor_field(admin, profile_set, place,
-                                                                                    last_name):
+def test_a_customer_named_in_another_script_is_invoiced_with_a_blank_debtor_field(admin, profile_set, place, last_name):
     # the PDF's core font and the QR payload take Latin letters only: the payer fills the field in
     profile_set()
     order, [invoice] = place(last_name=last_name)
@@ -129,8 +178,9 @@ def test_the_invoice_speaks_the_customers_language(admin, profile_set, place, la
     assert f"{title} {order['invoice_number']}" in text
 
 
-def test_every_download_is_the_same_bytes_and_a_redelivery_issues_nothing(admin, profile_set, place,
-                                                                           service_config, wait_until):
+def test_every_download_is_the_same_bytes_and_a_redelivery_issues_nothing(
+    admin, profile_set, place, service_config, wait_until
+):
     profile_set()
     order, [invoice] = place()
     first = download(admin, order["reference"], invoice["id"])
@@ -180,9 +230,9 @@ def test_documents_of_an_unknown_order_or_id(admin, profile_set, place):
     assert admin.get(f"/api/v1/orders/{order['reference']}/documents/abc.pdf").status_code == 404
 
 
-def test_an_order_before_the_shop_profile_is_invoiced_once_the_profile_is_saved(admin, profile_set, settle,
-                                                                                 wait_until, amqp_vhost,
-                                                                                 service_config):
+def test_an_order_before_the_shop_profile_is_invoiced_once_the_profile_is_saved(
+    admin, profile_set, settle, wait_until, amqp_vhost, service_config
+):
     from oms_common.events import parked_messages
     from tests.support.drain import queue_depths
 
@@ -193,15 +243,22 @@ def test_an_order_before_the_shop_profile_is_invoiced_once_the_profile_is_saved(
     settle()  # the order's event has reached documents: nobody to issue the invoice yet
 
     assert admin.get(f"/api/v1/orders/{reference}/documents").json()["items"] == []
-    parked = [json.loads(message["body"]) for queue, count in queue_depths(amqp_vhost).items()
-              if count and "--documents." in queue and queue.endswith(".parked")
-              for message in parked_messages(service_config["AMQP_URI"], queue.removesuffix(".parked"))]
-    assert not [event for event in parked if (event.get("order") or {}).get("reference") == reference], \
-        parked  # waiting, not failed
+    parked = [
+        json.loads(message["body"])
+        for queue, count in queue_depths(amqp_vhost).items()
+        if count and "--documents." in queue and queue.endswith(".parked")
+        for message in parked_messages(service_config["AMQP_URI"], queue.removesuffix(".parked"))
+    ]
+    assert not [event for event in parked if (event.get("order") or {}).get("reference") == reference], (
+        parked
+    )  # waiting, not failed
 
     profile_set()
-    invoices = wait_until(lambda: admin.get(f"/api/v1/orders/{reference}/documents").json()["items"] or None,
-                          timeout=30, message="the waiting invoice")
+    invoices = wait_until(
+        lambda: admin.get(f"/api/v1/orders/{reference}/documents").json()["items"] or None,
+        timeout=30,
+        message="the waiting invoice",
+    )
     settle()
 
     assert [(item["kind"], item["number"]) for item in invoices] == [("invoice", created.json()["invoice_number"])]

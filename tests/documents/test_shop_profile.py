@@ -1,4 +1,5 @@
 """The shop profile over HTTP: admin only, every value checked, nothing stored on a refusal."""
+
 import base64
 
 import pytest
@@ -25,8 +26,10 @@ def test_contact_details_may_stay_empty(profile_set):
 
 
 def test_a_german_vat_number_is_accepted(profile_set):
-    assert profile_set(vat_number="DE 136 695 976", iban="DE89370400440532013000", qr_iban=None)["vat_number"] \
+    assert (
+        profile_set(vat_number="DE 136 695 976", iban="DE89370400440532013000", qr_iban=None)["vat_number"]
         == "DE136695976"
+    )
 
 
 @pytest.mark.parametrize("role", ["agent", "accountant", "readonly"])
@@ -37,25 +40,32 @@ def test_only_admins_see_or_change_it(client_for, profile_set, role):
     assert client.put(PATH, json=shop_profile(legal_name="Someone else")).status_code == 403
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"vat_number": "CHE-123.456.789 MWST"}, "vat_number"),
-    ({"vat_number": "DE136695977"}, "vat_number"),
-    ({"vat_number": "FR40303265045"}, "vat_number"),
-    ({"iban": "CH9300762011623852958"}, "iban"),
-    ({"iban": QR_IBAN}, "iban"),
-    ({"qr_iban": IBAN}, "qr_iban"),
-    ({"payment_term_days": -1}, "payment_term_days"),
-    ({"logo": {"data": base64.b64encode(b"GIF89a not an image").decode()}}, "logo.data"),
-    ({"logo": {"data": "%%% not base64"}}, "logo.data"),
-    ({"logo": {"data": base64.b64encode(png_bytes(3000, 10)).decode()}}, "logo.data"),
-    ({"footer": {"de": "ok", "xx": "unknown language"}}, "footer.xx"),
-    ({"address": {"street": "Bahnhofstrasse", "postal_code": "8001", "city": "Zürich\nEvil", "country": "CH"}},
-     "address.city"),
-    ({"legal_name": ""}, "legal_name"),
-    ({"contact": {"email": "not-an-address"}}, "contact.email"),
-    ({"address": {"street": "Bahnhofstrasse", "postal_code": "8001", "city": "Zürich", "country": "XX"}},
-     "address.country"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"vat_number": "CHE-123.456.789 MWST"}, "vat_number"),
+        ({"vat_number": "DE136695977"}, "vat_number"),
+        ({"vat_number": "FR40303265045"}, "vat_number"),
+        ({"iban": "CH9300762011623852958"}, "iban"),
+        ({"iban": QR_IBAN}, "iban"),
+        ({"qr_iban": IBAN}, "qr_iban"),
+        ({"payment_term_days": -1}, "payment_term_days"),
+        ({"logo": {"data": base64.b64encode(b"GIF89a not an image").decode()}}, "logo.data"),
+        ({"logo": {"data": "%%% not base64"}}, "logo.data"),
+        ({"logo": {"data": base64.b64encode(png_bytes(3000, 10)).decode()}}, "logo.data"),
+        ({"footer": {"de": "ok", "xx": "unknown language"}}, "footer.xx"),
+        (
+            {"address": {"street": "Bahnhofstrasse", "postal_code": "8001", "city": "Zürich\nEvil", "country": "CH"}},
+            "address.city",
+        ),
+        ({"legal_name": ""}, "legal_name"),
+        ({"contact": {"email": "not-an-address"}}, "contact.email"),
+        (
+            {"address": {"street": "Bahnhofstrasse", "postal_code": "8001", "city": "Zürich", "country": "XX"}},
+            "address.country",
+        ),
+    ],
+)
 def test_a_bad_value_is_refused_by_name_and_nothing_is_stored(admin, profile_set, change, field):
     before = profile_set()
     answer = admin.put(PATH, json=shop_profile(**{"legal_name": "Changed AG", **change}))

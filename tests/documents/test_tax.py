@@ -1,4 +1,5 @@
 """VAT: date-effective tables, rounding once per rate, and the breakdown in the order detail."""
+
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -9,12 +10,15 @@ from orders import tax
 D = Decimal
 
 
-@pytest.mark.parametrize("country, day, standard, reduced", [
-    ("CH", date(2023, 12, 31), "7.7", "2.5"),
-    ("CH", date(2024, 1, 1), "8.1", "2.6"),
-    ("DE", date(2020, 8, 1), "16", "5"),
-    ("DE", date(2026, 12, 2), "19", "7"),
-])
+@pytest.mark.parametrize(
+    "country, day, standard, reduced",
+    [
+        ("CH", date(2023, 12, 31), "7.7", "2.5"),
+        ("CH", date(2024, 1, 1), "8.1", "2.6"),
+        ("DE", date(2020, 8, 1), "16", "5"),
+        ("DE", date(2026, 12, 2), "19", "7"),
+    ],
+)
 def test_the_rate_follows_the_date_of_supply(country, day, standard, reduced):
     rates = tax.rates_on(country, day)
     assert rates["standard"] == D(standard) and rates["reduced"] == D(reduced)
@@ -33,8 +37,9 @@ def test_the_day_of_supply_is_the_shops_day():
 
 
 def test_a_rate_not_in_force_is_named():
-    errors = tax.rate_errors([{"tax_rate": D("8.1")}, {"tax_rate": D("7.7")}, {"tax_rate": None}],
-                             "CH", date(2024, 3, 1))
+    errors = tax.rate_errors(
+        [{"tax_rate": D("8.1")}, {"tax_rate": D("7.7")}, {"tax_rate": None}], "CH", date(2024, 3, 1)
+    )
     assert list(errors) == ["lines.1.tax_rate"]
     assert tax.rate_errors([{"tax_rate": D("0")}], "DE", date(2024, 3, 1)) == {}
 
@@ -71,11 +76,21 @@ def test_the_settings_refuse_what_they_do_not_know():
 
 ORDER = {
     "customer": {"email": "tax-buyer@example.com", "first_name": "Anna", "last_name": "Muster", "language": "de"},
-    "billing_address": {"first_name": "Anna", "last_name": "Muster", "street": "Seestrasse 5", "postal_code": "8002",
-                        "city": "Zürich", "country": "CH"},
-    "lines": [{"article_number": "T-1", "name": "Teekanne", "quantity": 2, "unit_price": "54.05"},
-              {"article_number": "B-1", "name": "Grüntee", "quantity": 1, "unit_price": "10.26", "tax_rate": "2.6"}],
-    "shipping_cost": "8.00", "currency": "CHF", "payment_method": "invoice",
+    "billing_address": {
+        "first_name": "Anna",
+        "last_name": "Muster",
+        "street": "Seestrasse 5",
+        "postal_code": "8002",
+        "city": "Zürich",
+        "country": "CH",
+    },
+    "lines": [
+        {"article_number": "T-1", "name": "Teekanne", "quantity": 2, "unit_price": "54.05"},
+        {"article_number": "B-1", "name": "Grüntee", "quantity": 1, "unit_price": "10.26", "tax_rate": "2.6"},
+    ],
+    "shipping_cost": "8.00",
+    "currency": "CHF",
+    "payment_method": "invoice",
 }
 
 
@@ -111,11 +126,16 @@ def test_a_net_priced_german_shop_adds_the_tax_to_the_total(container_factory, s
 
     container = container_factory(OrdersService, {**service_config, "TAX": {"COUNTRY": "DE", "PRICES": "net"}})
     container.start()
-    body = {**ORDER, "currency": "EUR", "shipping_cost": "5.00",
-            "customer": {**ORDER["customer"], "email": "net-buyer@example.com"},
-            "lines": [{"article_number": "D-1", "name": "Kanne", "quantity": 1, "unit_price": "100.00"},
-                      {"article_number": "D-2", "name": "Buch", "quantity": 2, "unit_price": "5.00",
-                       "tax_rate": "7"}]}
+    body = {
+        **ORDER,
+        "currency": "EUR",
+        "shipping_cost": "5.00",
+        "customer": {**ORDER["customer"], "email": "net-buyer@example.com"},
+        "lines": [
+            {"article_number": "D-1", "name": "Kanne", "quantity": 1, "unit_price": "100.00"},
+            {"article_number": "D-2", "name": "Buch", "quantity": 2, "unit_price": "5.00", "tax_rate": "7"},
+        ],
+    }
     with entrypoint_hook(container, "create_order") as create:
         order = create(body)["order"]
     assert order["prices_include_tax"] is False and order["tax_country"] == "DE"

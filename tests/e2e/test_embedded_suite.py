@@ -3,6 +3,7 @@ PostgreSQL under OMS_VAR_DIR and keeps its mails in the local outbox. One suite 
 whole module (the embedded server's first start runs initdb), in any order; the test that stops
 the suite starts one of its own.
 """
+
 import concurrent.futures
 import contextlib
 import email
@@ -23,8 +24,14 @@ from tests.support.ui import sign_in
 
 ORDER = {
     "customer": {"email": "newcomer@example.com", "first_name": "Nora", "last_name": "Neu", "language": "en"},
-    "billing_address": {"first_name": "Nora", "last_name": "Neu", "street": "Seestrasse 5", "postal_code": "8002",
-                        "city": "Zürich", "country": "CH"},
+    "billing_address": {
+        "first_name": "Nora",
+        "last_name": "Neu",
+        "street": "Seestrasse 5",
+        "postal_code": "8002",
+        "city": "Zürich",
+        "country": "CH",
+    },
     "lines": [{"article_number": "TEA-200", "name": "Black tea", "quantity": 2, "unit_price": "9.50"}],
     "shipping_cost": "5.00",
     "payment_method": "invoice",
@@ -49,8 +56,10 @@ def newcomer_suite(amqp_uri, root):
 
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory):
-    with private_vhost("oms-newcomer") as amqp_uri, \
-            newcomer_suite(amqp_uri, tmp_path_factory.mktemp("newcomer")) as running:
+    with (
+        private_vhost("oms-newcomer") as amqp_uri,
+        newcomer_suite(amqp_uri, tmp_path_factory.mktemp("newcomer")) as running,
+    ):
         yield running
 
 
@@ -136,18 +145,29 @@ def test_orders_xml_shows_a_shipped_and_a_cancelled_order_within_seconds(api):
     shipped, cancelled = new_order(api)["reference"], new_order(api)["reference"]
     assert call(api, "POST", f"/api/v1/orders/{shipped}/ship", json={"notify": False}).status_code == 200
     assert call(api, "POST", f"/api/v1/orders/{cancelled}/cancel", json={"notify": False}).status_code == 200
-    state = wait_for(lambda: _exported_status(api, shipped)[0] == "shipped" and _exported_status(api, shipped),
-                     timeout=10, interval=0.25, message="the shipped order in orders.xml")
+    state = wait_for(
+        lambda: _exported_status(api, shipped)[0] == "shipped" and _exported_status(api, shipped),
+        timeout=10,
+        interval=0.25,
+        message="the shipped order in orders.xml",
+    )
     assert state[1] > 1
-    wait_for(lambda: _exported_status(api, cancelled)[0] == "cancelled", timeout=10, interval=0.25,
-             message="the cancelled order in orders.xml")
+    wait_for(
+        lambda: _exported_status(api, cancelled)[0] == "cancelled",
+        timeout=10,
+        interval=0.25,
+        message="the cancelled order in orders.xml",
+    )
 
 
 def test_a_scheduled_job_run_writes_its_file_and_is_listed(suite, api):
     new_order(api)
-    job = call(api, "POST", "/api/v1/exports/jobs",
-               json={"name": "Newcomer ERP", "cron": "0 3 * * *", "kind": "orders", "format": "xml",
-                     "target": "erp"})
+    job = call(
+        api,
+        "POST",
+        "/api/v1/exports/jobs",
+        json={"name": "Newcomer ERP", "cron": "0 3 * * *", "kind": "orders", "format": "xml", "target": "erp"},
+    )
     assert job.status_code == 201, job.text
     job_id = job.json()["id"]
     started = call(api, "POST", f"/api/v1/exports/jobs/{job_id}/run")
@@ -169,9 +189,17 @@ def test_a_scheduled_job_run_writes_its_file_and_is_listed(suite, api):
 def test_every_time_in_get_answers_carries_an_offset(suite, api):
     reference = new_order(api)["reference"]
     call(api, "POST", f"/api/v1/orders/{reference}/ship", json={"notify": False})
-    answers = {path: call(api, "GET", path) for path in (
-        f"/api/v1/orders/{reference}", f"/api/v1/orders/{reference}/history", f"/api/v1/orders/{reference}/payment",
-        "/api/v1/orders?page_size=5", "/api/v1/exports/jobs", "/api/v1/exports/runs")}
+    answers = {
+        path: call(api, "GET", path)
+        for path in (
+            f"/api/v1/orders/{reference}",
+            f"/api/v1/orders/{reference}/history",
+            f"/api/v1/orders/{reference}/payment",
+            "/api/v1/orders?page_size=5",
+            "/api/v1/exports/jobs",
+            "/api/v1/exports/runs",
+        )
+    }
     found = []
     for path, answer in answers.items():
         assert answer.status_code == 200, (path, answer.text)
@@ -183,23 +211,31 @@ def test_every_time_in_get_answers_carries_an_offset(suite, api):
 
 
 def _sign_in(suite):
-    browser, response = sign_in(suite.base_url, "admin", (suite.var / "admin-password").read_text().strip(),
-                                "/admin/outbox")
+    browser, response = sign_in(
+        suite.base_url, "admin", (suite.var / "admin-password").read_text().strip(), "/admin/outbox"
+    )
     assert response.status_code == 303, response.text
     return browser
 
 
 def test_a_shipped_with_notify_mail_lands_in_the_local_outbox_and_its_admin_page(suite, api):
-    reference = new_order(api, customer={**ORDER["customer"], "email": "outbox@example.com",
-                                         "last_name": "Neu<i>"})["reference"]
-    assert call(api, "POST", f"/api/v1/orders/{reference}/ship",
-                json={"notify": True, "tracking_number": "TRACK-<script>"}).status_code == 200
+    reference = new_order(api, customer={**ORDER["customer"], "email": "outbox@example.com", "last_name": "Neu<i>"})[
+        "reference"
+    ]
+    assert (
+        call(
+            api, "POST", f"/api/v1/orders/{reference}/ship", json={"notify": True, "tracking_number": "TRACK-<script>"}
+        ).status_code
+        == 200
+    )
 
     def shipping_mail():
         for path in sorted((suite.var / "mail").glob("*.eml")):
             message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-            if "outbox@example.com" in str(message["To"]) and "TRACK-<script>" in message.get_body(
-                    ("plain",)).get_content():
+            if (
+                "outbox@example.com" in str(message["To"])
+                and "TRACK-<script>" in message.get_body(("plain",)).get_content()
+            ):
                 return path, message
         return None
 
@@ -228,9 +264,17 @@ def test_the_outbox_is_for_admins_only(suite):
     admin = _sign_in(suite)
     page = admin.get(suite.base_url + "/admin/users", timeout=30).text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    made = admin.post(suite.base_url + "/admin/users", timeout=30, data={
-        "csrf_token": csrf, "username": "outbox-agent", "role": "agent", "password": "agent-password-123",
-        "language": "en"})
+    made = admin.post(
+        suite.base_url + "/admin/users",
+        timeout=30,
+        data={
+            "csrf_token": csrf,
+            "username": "outbox-agent",
+            "role": "agent",
+            "password": "agent-password-123",
+            "language": "en",
+        },
+    )
     assert made.status_code == 200 and "outbox-agent" in made.text, made.text
     agent, answer = sign_in(suite.base_url, "outbox-agent", "agent-password-123")
     assert answer.status_code == 303, answer.text
@@ -239,8 +283,14 @@ def test_the_outbox_is_for_admins_only(suite):
 
 
 def test_a_second_make_run_on_the_same_ports_refuses_and_names_the_port(suite, api):
-    second = subprocess.run([sys.executable, str(REPO / "tools" / "run.py")], cwd=str(REPO), env=suite.env,
-                            capture_output=True, text=True, timeout=60)
+    second = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "run.py")],
+        cwd=str(REPO),
+        env=suite.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert second.returncode != 0
     assert f"OMS_GATEWAY_ADDRESS={suite.env['OMS_GATEWAY_ADDRESS']} is already in use" in second.stdout, second.stdout
     assert "nothing was started" in second.stdout
@@ -253,8 +303,9 @@ def test_the_internal_export_listener_refuses_requests_without_its_token(suite, 
     base = f"http://{suite.env['OMS_EXPORTS_HTTP_ADDRESS']}/exports"
     token = (suite.var / "exports-internal-token").read_text().strip()
     reference = new_order(api)["reference"]  # an order to leak, whichever test ran before
-    wait_for(lambda: _exported_status(api, reference)[0], timeout=10, interval=0.25,
-             message="the new order in orders.xml")
+    wait_for(
+        lambda: _exported_status(api, reference)[0], timeout=10, interval=0.25, message="the new order in orders.xml"
+    )
     for headers in ({}, {"X-OMS-Internal-Token": "wrong"}, {"X-OMS-Internal-Token": token[:-1]}):
         refused = requests.get(base + "/orders.xml", headers=headers, timeout=30)
         assert refused.status_code == 401, refused.text
@@ -267,8 +318,10 @@ def test_the_internal_export_listener_refuses_requests_without_its_token(suite, 
 def test_stopping_the_suite_stops_its_embedded_postgresql(tmp_path_factory):
     # a suite of its own, on a broker vhost of its own: stopping the module's suite would leave
     # the other tests without one, and two suites on one vhost would take each other's messages
-    with private_vhost("oms-stopping") as amqp_uri, \
-            newcomer_suite(amqp_uri, tmp_path_factory.mktemp("stopping")) as suite:
+    with (
+        private_vhost("oms-stopping") as amqp_uri,
+        newcomer_suite(amqp_uri, tmp_path_factory.mktemp("stopping")) as suite,
+    ):
         _stop_and_check_the_embedded_postgresql_stopped(suite)
 
 

@@ -1,14 +1,28 @@
 """The suite started exactly as `make run` starts it, driven over HTTP like a client would."""
+
 import pytest
 import requests
 
-from tests.support.suite import RunningSuite, create_database, drop_database, free_port, private_vhost, suite_environment
+from tests.support.suite import (
+    RunningSuite,
+    create_database,
+    drop_database,
+    free_port,
+    private_vhost,
+    suite_environment,
+)
 
 TOKEN = "e2e-admin-token-abcdef0123456789"
 ORDER = {
     "customer": {"email": "e2e@example.com", "first_name": "Erika", "last_name": "Muster", "language": "de"},
-    "billing_address": {"first_name": "Erika", "last_name": "Muster", "street": "Bahnhofstrasse 1",
-                        "postal_code": "8001", "city": "Zürich", "country": "CH"},
+    "billing_address": {
+        "first_name": "Erika",
+        "last_name": "Muster",
+        "street": "Bahnhofstrasse 1",
+        "postal_code": "8001",
+        "city": "Zürich",
+        "country": "CH",
+    },
     "lines": [{"article_number": "TEA-100", "name": "Grüntee", "quantity": 3, "unit_price": "12.50"}],
     "shipping_cost": "8.00",
     "payment_method": "invoice",
@@ -39,7 +53,13 @@ def test_make_run_serves_the_whole_suite_over_http(suite_env):
         health = requests.get(base + "/health", timeout=10)
         assert health.status_code == 200, health.text
         assert {name for name, state in health.json()["services"].items() if state["status"] == "ok"} == {
-            "orders", "payments", "notifications", "exports", "documents", "gateway"}
+            "orders",
+            "payments",
+            "notifications",
+            "exports",
+            "documents",
+            "gateway",
+        }
 
         created = api.post(base + "/api/v1/orders", json=ORDER, timeout=10)
         assert created.status_code == 201, created.text
@@ -54,8 +74,9 @@ def test_make_run_serves_the_whole_suite_over_http(suite_env):
         by_invoice = api.get(base + "/api/v1/orders", params={"q": invoice_number}, timeout=10).json()
         assert reference in [item["reference"] for item in by_invoice["items"]]
 
-        shipped = api.post(base + f"/api/v1/orders/{reference}/ship", json={"notify": False,
-                                                                             "tracking_number": "TRK1"}, timeout=10)
+        shipped = api.post(
+            base + f"/api/v1/orders/{reference}/ship", json={"notify": False, "tracking_number": "TRK1"}, timeout=10
+        )
         assert shipped.status_code == 200, shipped.text
         assert shipped.json()["status"] == "shipped"
 
@@ -67,11 +88,15 @@ def test_make_run_serves_the_whole_suite_over_http(suite_env):
 
         numbering = api.get(base + "/api/v1/settings/numbering", timeout=10).json()
         assert numbering["last_order_reference"] == int(reference)
-        refused = api.put(base + "/api/v1/settings/numbering", json={"order_reference_start": int(reference) - 1},
-                          timeout=10)
+        refused = api.put(
+            base + "/api/v1/settings/numbering", json={"order_reference_start": int(reference) - 1}, timeout=10
+        )
         assert refused.status_code == 409 and "order_reference_start" in refused.json()["errors"]
-        moved = api.put(base + "/api/v1/settings/numbering",
-                        json={"order_reference_start": int(reference) + 1000, "invoice_prefix": "RE-"}, timeout=10)
+        moved = api.put(
+            base + "/api/v1/settings/numbering",
+            json={"order_reference_start": int(reference) + 1000, "invoice_prefix": "RE-"},
+            timeout=10,
+        )
         assert moved.status_code == 200, moved.text
         second = api.post(base + "/api/v1/orders", json=ORDER, timeout=10).json()
         assert second["reference"] == str(int(reference) + 1000)

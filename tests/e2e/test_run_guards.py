@@ -1,4 +1,5 @@
 """`make run` refuses, in one line and before starting anything, what it cannot do safely."""
+
 import socket
 import subprocess
 import sys
@@ -51,8 +52,14 @@ class Occupant:
 
 
 def run_once(env):
-    return subprocess.run([sys.executable, str(REPO / "tools" / "run.py")], cwd=str(REPO), env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(REPO / "tools" / "run.py")],
+        cwd=str(REPO),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -91,8 +98,14 @@ def test_the_smtp_catcher_port_and_metrics_ports_are_checked_too(session_amqp_ur
 
 def test_with_an_smtp_server_configured_the_catcher_port_is_not_needed(session_amqp_uri, tmp_path, occupant):
     # the SMTP port belongs to the configured server; only the gateway's address is taken here
-    env = suite_environment(session_amqp_uri, "", tmp_path, OMS_SMTP_HOST="127.0.0.1", OMS_SMTP_PORT=occupant.port,
-                            OMS_GATEWAY_ADDRESS=f"127.0.0.1:{occupant.port}")
+    env = suite_environment(
+        session_amqp_uri,
+        "",
+        tmp_path,
+        OMS_SMTP_HOST="127.0.0.1",
+        OMS_SMTP_PORT=occupant.port,
+        OMS_GATEWAY_ADDRESS=f"127.0.0.1:{occupant.port}",
+    )
     finished = run_once(env)
     assert f"OMS_GATEWAY_ADDRESS=127.0.0.1:{occupant.port} is already in use" in finished.stdout
     assert "OMS_SMTP_PORT" not in finished.stdout
@@ -114,8 +127,13 @@ def test_an_embedded_postgresql_that_cannot_start_is_explained_in_one_line(sessi
 
 def test_two_settings_on_one_address_are_refused(session_amqp_uri, tmp_path):
     port = free_port()
-    env = suite_environment(session_amqp_uri, "postgresql://unused@127.0.0.1/none", tmp_path,
-                            OMS_GATEWAY_ADDRESS=f"127.0.0.1:{port}", OMS_WEBHOOK_ADDRESS=f"127.0.0.1:{port}")
+    env = suite_environment(
+        session_amqp_uri,
+        "postgresql://unused@127.0.0.1/none",
+        tmp_path,
+        OMS_GATEWAY_ADDRESS=f"127.0.0.1:{port}",
+        OMS_WEBHOOK_ADDRESS=f"127.0.0.1:{port}",
+    )
     finished = run_once(env)
     assert finished.returncode != 0
     assert f"OMS_WEBHOOK_ADDRESS=127.0.0.1:{port} is also OMS_GATEWAY_ADDRESS's address" in finished.stdout

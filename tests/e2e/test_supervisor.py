@@ -1,6 +1,7 @@
 """The supervisor of `make run` heals: a killed service is started again with backoff, and a
 service that keeps dying stays down where /health names it. (On the machine's PostgreSQL,
 for speed; the embedded server is covered by test_embedded_suite.)"""
+
 import os
 import signal
 import uuid
@@ -10,15 +11,19 @@ import psycopg2
 import pytest
 import requests
 
-from tests.support.suite import (
-    RunningSuite, create_database, drop_database, private_vhost, suite_environment, wait_for,
-)
+from tests.support.suite import RunningSuite, create_database, drop_database, private_vhost, suite_environment, wait_for
 
 TOKEN = "supervisor-admin-token-0123456789"
 ORDER = {
     "customer": {"email": "heal@example.com", "first_name": "Hale", "last_name": "Heal", "language": "en"},
-    "billing_address": {"first_name": "Hale", "last_name": "Heal", "street": "Ring 1", "postal_code": "3000",
-                        "city": "Bern", "country": "CH"},
+    "billing_address": {
+        "first_name": "Hale",
+        "last_name": "Heal",
+        "street": "Ring 1",
+        "postal_code": "3000",
+        "city": "Bern",
+        "country": "CH",
+    },
     "lines": [{"article_number": "MUG-1", "name": "Mug", "quantity": 1, "unit_price": "14.00"}],
     "shipping_cost": "0.00",
     "payment_method": "invoice",
@@ -31,8 +36,13 @@ def suite(tmp_path_factory):
     name, url = create_database("oms_supervisor")
     with private_vhost("oms-supervisor") as amqp_uri:
         # a short RPC deadline, so that a call made while payments is down answers 503 at once
-        env = suite_environment(amqp_uri, url, tmp_path_factory.mktemp("supervised"),
-                                OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN, OMS_RPC_TIMEOUT_SECONDS=1)
+        env = suite_environment(
+            amqp_uri,
+            url,
+            tmp_path_factory.mktemp("supervised"),
+            OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN,
+            OMS_RPC_TIMEOUT_SECONDS=1,
+        )
         running = RunningSuite(env)
         try:
             assert running.wait_for("OMS is up", timeout=180), running.tail(120)
@@ -62,8 +72,11 @@ def service_pid(suite, service):
 
 def manual_bookings(suite, reference):
     with psycopg2.connect(suite.env["OMS_DATABASE_URL"]) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT from_status, to_status FROM payments.payment_audit"
-                       " WHERE order_reference = %s AND action = 'manual_status' ORDER BY id", (reference,))
+        cursor.execute(
+            "SELECT from_status, to_status FROM payments.payment_audit"
+            " WHERE order_reference = %s AND action = 'manual_status' ORDER BY id",
+            (reference,),
+        )
         return cursor.fetchall()
 
 
@@ -85,8 +98,12 @@ def test_payments_killed_with_9_is_back_and_a_retried_request_takes_effect_once(
     pid = service_pid(suite, "payments")
     os.kill(pid, signal.SIGKILL)
 
-    first = api.post(suite.base_url + f"/api/v1/orders/{reference}/payment-status", json={"status": "paid"},
-                     headers={"Idempotency-Key": key}, timeout=30)
+    first = api.post(
+        suite.base_url + f"/api/v1/orders/{reference}/payment-status",
+        json={"status": "paid"},
+        headers={"Idempotency-Key": key},
+        timeout=30,
+    )
     assert first.status_code == 503, first.text
 
     wait_for(lambda: health(suite)[0] == 200, timeout=15, interval=0.25, message="/health 200 after the kill")
@@ -95,8 +112,12 @@ def test_payments_killed_with_9_is_back_and_a_retried_request_takes_effect_once(
     assert "service payments started again" in output
     assert service_pid(suite, "payments") not in (None, pid)
 
-    retried = api.post(suite.base_url + f"/api/v1/orders/{reference}/payment-status", json={"status": "paid"},
-                       headers={"Idempotency-Key": key}, timeout=30)
+    retried = api.post(
+        suite.base_url + f"/api/v1/orders/{reference}/payment-status",
+        json={"status": "paid"},
+        headers={"Idempotency-Key": key},
+        timeout=30,
+    )
     assert retried.status_code < 500, retried.text
     after = api.get(suite.base_url + f"/api/v1/orders/{reference}/payment", timeout=30).json()
     assert after["status"] == "paid"
@@ -114,17 +135,21 @@ def test_a_service_that_exits_five_times_within_a_minute_stays_down_and_health_n
     for _ in range(6):
         if "stays down" in "".join(suite.output):
             break
-        pid = wait_for(lambda: service_pid(suite, "payments"), timeout=40, interval=0.1,
-                       message="payments started again")
+        pid = wait_for(
+            lambda: service_pid(suite, "payments"), timeout=40, interval=0.1, message="payments started again"
+        )
         exits = exits_logged(suite)
         os.kill(pid, signal.SIGKILL)
         wait_for(lambda: exits_logged(suite) > exits, timeout=10, interval=0.05, message="the exit logged")
     output = "".join(suite.output)
-    assert "service payments exited with code -9 (SIGKILL), 5 times within 60 s: it stays down" in output, output[-4000:]
+    assert "service payments exited with code -9 (SIGKILL), 5 times within 60 s: it stays down" in output, output[
+        -4000:
+    ]
     for delay in (1, 2, 4):
         assert f"service payments exited with code -9 (SIGKILL); starting it again in {delay} s" in output
-    status, report = wait_for(lambda: health(suite)[0] == 503 and health(suite), timeout=20,
-                              message="/health naming payments")
+    status, report = wait_for(
+        lambda: health(suite)[0] == 503 and health(suite), timeout=20, message="/health naming payments"
+    )
     assert report["down"] == ["payments"]
     assert report["services"]["orders"]["status"] == "ok"
     assert service_pid(suite, "payments") is None
@@ -140,5 +165,6 @@ def test_one_sigint_stops_every_service_and_kills_one_that_does_not_answer(suite
     assert "[oms] notifications did not stop within 20 s; killing it" in output, output[-3000:]
     assert "[oms] stopped" in output
     assert suite.left_behind == []
-    assert not [service.pid for service in services if service.is_running()
-                and service.status() != psutil.STATUS_ZOMBIE]
+    assert not [
+        service.pid for service in services if service.is_running() and service.status() != psutil.STATUS_ZOMBIE
+    ]

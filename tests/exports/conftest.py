@@ -2,6 +2,7 @@
 on the session's vhost and database, alive for this package only (other packages' tests wait
 for their own containers to consume events and calls), its HTTP listener on a free port, and helpers to feed
 the export copy with orders events exactly as the orders service publishes them."""
+
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -18,15 +19,11 @@ from exports.settings import ExportSettings
 from oms_common.db import SessionSource, make_engine
 from oms_common.settings import database_url as resolve_database_url
 from orders.service import OrdersService
-from tests.support.suite import free_port, wait_for as wait_until  # noqa: F401 - used by the test modules
+from tests.support.suite import free_port  # noqa: F401 - used by the test modules
+from tests.support.suite import wait_for as wait_until
 
 ADMIN = {"name": "alice", "kind": "user", "role": "admin", "origin": "gateway 10.0.0.7"}
 INTERNAL_TOKEN = "exports-tests-internal-token"
-
-
-
-
-
 
 
 @pytest.fixture(scope="session")
@@ -134,9 +131,18 @@ def unique():
 
 # ---------------------------------------------------------------- feeding the copy
 
+
 def address(**overrides):
-    data = {"first_name": "Anna", "last_name": "Muster", "company": "", "street": "Bahnhofstrasse 1",
-            "postal_code": "8001", "city": "Zürich", "country": "CH", "phone": ""}
+    data = {
+        "first_name": "Anna",
+        "last_name": "Muster",
+        "company": "",
+        "street": "Bahnhofstrasse 1",
+        "postal_code": "8001",
+        "city": "Zürich",
+        "country": "CH",
+        "phone": "",
+    }
     data.update(overrides)
     return data
 
@@ -144,23 +150,59 @@ def address(**overrides):
 SYNTHETIC = 10**9  # customer ids of synthetic events: far above what the orders service issues in tests
 
 
-def order_doc(reference, version=1, customer_id=SYNTHETIC + 1, status="new", payment_status="unpaid", created_at=None,
-              lines=None, **overrides):
+def order_doc(
+    reference,
+    version=1,
+    customer_id=SYNTHETIC + 1,
+    status="new",
+    payment_status="unpaid",
+    created_at=None,
+    lines=None,
+    **overrides,
+):
     """An order as the orders service's OrderSchema dumps it into its events."""
     created_at = created_at or datetime.now(timezone.utc)
-    lines = lines or [{"position": 1, "article_number": "A-100", "name": "Teapot", "quantity": 2,
-                       "unit_price": "19.95", "line_total": "39.90"},
-                      {"position": 2, "article_number": "B-200", "name": "Green tea", "quantity": 1,
-                       "unit_price": "7.50", "line_total": "7.50"}]
+    lines = lines or [
+        {
+            "position": 1,
+            "article_number": "A-100",
+            "name": "Teapot",
+            "quantity": 2,
+            "unit_price": "19.95",
+            "line_total": "39.90",
+        },
+        {
+            "position": 2,
+            "article_number": "B-200",
+            "name": "Green tea",
+            "quantity": 1,
+            "unit_price": "7.50",
+            "line_total": "7.50",
+        },
+    ]
     doc = {
-        "reference": reference, "invoice_number": f"RE-{reference}", "invoice_number_external": False,
-        "status": status, "payment_status": payment_status, "payment_method": "invoice", "currency": "CHF",
-        "subtotal": "47.40", "shipping_cost": "8.00", "total": "55.40",
+        "reference": reference,
+        "invoice_number": f"RE-{reference}",
+        "invoice_number_external": False,
+        "status": status,
+        "payment_status": payment_status,
+        "payment_method": "invoice",
+        "currency": "CHF",
+        "subtotal": "47.40",
+        "shipping_cost": "8.00",
+        "total": "55.40",
         "customer": {"id": customer_id, "email": f"c{customer_id}@example.com", "name": "Anna Muster"},
-        "language": "de", "billing_address": address(), "shipping_address": address(),
-        "lines": lines, "tracking_number": None, "session_id": None, "paused": False,
-        "created_at": created_at.isoformat(), "updated_at": (created_at + timedelta(seconds=version)).isoformat(),
-        "submitted_at": created_at.isoformat(), "version": version,
+        "language": "de",
+        "billing_address": address(),
+        "shipping_address": address(),
+        "lines": lines,
+        "tracking_number": None,
+        "session_id": None,
+        "paused": False,
+        "created_at": created_at.isoformat(),
+        "updated_at": (created_at + timedelta(seconds=version)).isoformat(),
+        "submitted_at": created_at.isoformat(),
+        "version": version,
     }
     doc.update(overrides)
     return doc
@@ -173,8 +215,12 @@ def dispatch(exports_container, exports_config):
 
     def dispatch_event(order, event_type="order_updated", source="orders", event_id=None, **extra):
         event_id = event_id or uuid.uuid4().hex
-        payload = {"event_id": event_id, "event_type": event_type,
-                   "occurred_at": datetime.now(timezone.utc).isoformat(), **extra}
+        payload = {
+            "event_id": event_id,
+            "event_type": event_type,
+            "occurred_at": datetime.now(timezone.utc).isoformat(),
+            **extra,
+        }
         if order is not None:
             payload["order"] = order
         send(source, event_type, payload)

@@ -1,4 +1,5 @@
 """Streamed XML and CSV downloads from the export copy, over the service's own HTTP listener."""
+
 import csv
 import io
 from datetime import datetime, timedelta, timezone
@@ -8,7 +9,6 @@ from sqlalchemy import select
 
 from exports import serialize
 from exports.models import infrastructure
-
 from tests.support.drain import drain
 
 from .conftest import SYNTHETIC, address, order_doc, wait_until
@@ -23,7 +23,7 @@ HOSTILE = [
     "مرحبا بالعالم שלום עולם",  # right-to-left scripts
     "😀 👩‍👩‍👧 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 \u200b zero width",
     "line one\r\nline two\ttabbed\rcarriage",
-    "=HYPERLINK(\"http://evil.example\")",
+    '=HYPERLINK("http://evil.example")',
     "@SUM(1+1)",
     "ctrl \x00 nul \x01 \x08 \x0b \x0c \x1b esc \x1f \ufffe \uffff end",
 ]
@@ -36,13 +36,27 @@ def expected_xml_text(value):
 
 def hostile_order(reference, index, text, **overrides):
     return order_doc(
-        reference, customer_id=SYNTHETIC + 900000 + index,
+        reference,
+        customer_id=SYNTHETIC + 900000 + index,
         customer={"id": SYNTHETIC + 900000 + index, "email": f"h{index}@example.com", "name": text[:201]},
         billing_address=address(first_name=text[:100], company=text[:150], street=text[:200], city=text[:100]),
         shipping_address=address(last_name=text[:100], phone=text[:40]),
-        lines=[{"position": 1, "article_number": text[:64], "name": text[:255], "quantity": 1,
-                "unit_price": "10.00", "line_total": "10.00"}],
-        subtotal="10.00", shipping_cost="0.00", total="10.00", tracking_number=text[:100], **overrides)
+        lines=[
+            {
+                "position": 1,
+                "article_number": text[:64],
+                "name": text[:255],
+                "quantity": 1,
+                "unit_price": "10.00",
+                "line_total": "10.00",
+            }
+        ],
+        subtotal="10.00",
+        shipping_cost="0.00",
+        total="10.00",
+        tracking_number=text[:100],
+        **overrides,
+    )
 
 
 def parse_and_validate(body):
@@ -67,7 +81,7 @@ def test_xml_export_of_hostile_text_is_valid_and_faithful(feed, fetch, unique):
     assert len(orders) == len(HOSTILE)
     assert root.find("o:end", NS).get("count") == str(len(HOSTILE))
     by_reference = {order.get("reference"): order for order in orders}
-    for doc, text in zip(docs, HOSTILE):
+    for doc, text in zip(docs, HOSTILE, strict=True):
         order = by_reference[doc["reference"]]
         assert order.findtext("o:customer/o:name", namespaces=NS) == expected_xml_text(text[:201])
         assert order.findtext("o:billing_address/o:street", namespaces=NS) == expected_xml_text(text[:200])
@@ -90,10 +104,10 @@ def test_csv_export_is_what_spreadsheets_expect(feed, fetch, unique):
     text = response.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
     assert tuple(rows[0]) == serialize.ORDER_COLUMNS
-    records = [dict(zip(rows[0], row)) for row in rows[1:]]
+    records = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
     assert len(records) == len(HOSTILE)  # one line each
     by_reference = {record["reference"]: record for record in records}
-    for doc, raw in zip(docs, HOSTILE):
+    for doc, raw in zip(docs, HOSTILE, strict=True):
         record = by_reference[doc["reference"]]
         expected = expected_xml_text(raw[:255])
         if expected.startswith(("=", "+", "-", "@")):
@@ -109,12 +123,14 @@ def test_filters_of_the_order_list_apply(feed, dispatch, copied, fetch, unique):
         order_doc(f"F{unique}-1", customer_id=SYNTHETIC + 7001, status="new", created_at=base),
         order_doc(f"F{unique}-2", customer_id=SYNTHETIC + 7001, status="shipped", created_at=base + timedelta(days=1)),
         order_doc(f"F{unique}-3", customer_id=SYNTHETIC + 7002, status="shipped", created_at=base + timedelta(days=5)),
-        order_doc(f"F{unique}-4", customer_id=SYNTHETIC + 7002, status="cancelled",
-                  created_at=base + timedelta(days=9)),
+        order_doc(
+            f"F{unique}-4", customer_id=SYNTHETIC + 7002, status="cancelled", created_at=base + timedelta(days=9)
+        ),
     ]
     feed(*docs)
-    dispatch(None, "payment_status_changed", source="payments", order_reference=f"F{unique}-3",
-             status="paid", sequence=5)
+    dispatch(
+        None, "payment_status_changed", source="payments", order_reference=f"F{unique}-3", status="paid", sequence=5
+    )
 
     def copied_paid():
         return fetch("orders.xml", {"q": f"F{unique}-", "payment_status": "paid"})
@@ -132,8 +148,7 @@ def test_filters_of_the_order_list_apply(feed, dispatch, copied, fetch, unique):
     assert references({"status": ["new", "cancelled"]}) == [f"F{unique}-1", f"F{unique}-4"]
     assert references({"payment_status": "paid"}) == [f"F{unique}-3"]
     assert references({"customer_id": SYNTHETIC + 7002}) == [f"F{unique}-3", f"F{unique}-4"]
-    assert references({"created_from": "2024-03-11", "created_to": "2024-03-15"}) == [f"F{unique}-2",
-                                                                                      f"F{unique}-3"]
+    assert references({"created_from": "2024-03-11", "created_to": "2024-03-15"}) == [f"F{unique}-2", f"F{unique}-3"]
     assert references({"q": f"F{unique}-4"}) == [f"F{unique}-4"]
     assert references({"q": f"RE-F{unique}-2"}) == [f"F{unique}-2"]  # invoice number prefix
 
@@ -198,14 +213,19 @@ def handled(source, *event_ids):
 
 def test_customers_export_xml_and_csv(feed, fetch, unique):
     customer_id = SYNTHETIC + 800000 + int(unique[:5], 16) % 100000
-    feed(order_doc(f"K{unique}-1", customer_id=customer_id,
-                   customer={"id": customer_id, "email": f"k{unique.lower()}@example.com",
-                             "name": "Zoë <O'Brien> & Co"}))
+    feed(
+        order_doc(
+            f"K{unique}-1",
+            customer_id=customer_id,
+            customer={"id": customer_id, "email": f"k{unique.lower()}@example.com", "name": "Zoë <O'Brien> & Co"},
+        )
+    )
     response = fetch("customers.xml", {"q": f"k{unique.lower()}@"})
     root = parse_and_validate(response.content)
     customers = root.findall("o:customer", NS)
     assert [(c.get("id"), c.findtext("o:name", namespaces=NS)) for c in customers] == [
-        (str(customer_id), "Zoë <O'Brien> & Co")]
+        (str(customer_id), "Zoë <O'Brien> & Co")
+    ]
     csv_body = fetch("customers.csv", {"q": f"k{unique.lower()}@"}).content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(csv_body, newline=""), delimiter=";"))
     assert rows[0] == list(serialize.CUSTOMER_COLUMNS)

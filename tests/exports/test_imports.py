@@ -1,4 +1,5 @@
 """Import of export XML: validated first, all or nothing, safe against XML attacks."""
+
 import base64
 import uuid
 
@@ -55,9 +56,12 @@ def order_xml(reference="1", total="55.40", status="new", name="Anna Muster", li
 
 def document(*orders, count=None, prolog="", kind="orders"):
     count = len(orders) if count is None else count
-    return (f"""<?xml version="1.0" encoding="UTF-8"?>{prolog}
+    return (
+        f"""<?xml version="1.0" encoding="UTF-8"?>{prolog}
 <export xmlns="{serialize.NS}" kind="{kind}" schema_version="1" generated_at="2026-01-03T00:00:00+00:00">"""
-            + "".join(orders) + f'\n  <end count="{count}"/>\n</export>\n').encode("utf-8")
+        + "".join(orders)
+        + f'\n  <end count="{count}"/>\n</export>\n'
+    ).encode("utf-8")
 
 
 def run_import(data, spy=None, max_bytes=LIMIT):
@@ -69,8 +73,12 @@ def test_a_valid_document_creates_one_order_each():
     report = run_import(document(order_xml("1"), order_xml("2", name="Maria de la Cruz")), spy)
     assert report["status"] == "imported" and report["count"] == 2
     body, actor, key = spy.calls[1]
-    assert body["customer"] == {"email": "anna@example.com", "first_name": "Maria de la", "last_name": "Cruz",
-                                "language": "de"}
+    assert body["customer"] == {
+        "email": "anna@example.com",
+        "first_name": "Maria de la",
+        "last_name": "Cruz",
+        "language": "de",
+    }
     assert body["lines"][0] == {"article_number": "A-100", "name": "Teapot", "quantity": 2, "unit_price": "19.95"}
     assert body["shipping_cost"] == "8.00" and body["submit"] is True
     assert "reference 2" in actor["origin"]
@@ -101,8 +109,11 @@ PARAMETER_ENTITY = """
 ]>"""
 
 
-@pytest.mark.parametrize("prolog, entity", [(XXE, "&xxe;"), (LAUGHS, "&lol9;"), (PARAMETER_ENTITY, "x")],
-                         ids=["xxe", "billion-laughs", "parameter-entity"])
+@pytest.mark.parametrize(
+    "prolog, entity",
+    [(XXE, "&xxe;"), (LAUGHS, "&lol9;"), (PARAMETER_ENTITY, "x")],
+    ids=["xxe", "billion-laughs", "parameter-entity"],
+)
 def test_entity_attacks_are_rejected_with_nothing_written(prolog, entity):
     spy = Spy()
     with pytest.raises(ImportRejected) as raised:
@@ -124,8 +135,12 @@ def test_a_dtd_hidden_behind_a_long_comment_is_still_rejected():
 
 
 def test_the_same_attacks_in_utf16_are_rejected():
-    data = document(order_xml("1", name="Anna &xxe;"), prolog=XXE).decode().replace(
-        'encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    data = (
+        document(order_xml("1", name="Anna &xxe;"), prolog=XXE)
+        .decode()
+        .replace('encoding="UTF-8"', 'encoding="UTF-16"')
+        .encode("utf-16")
+    )
     spy = Spy()
     with pytest.raises(ImportRejected) as raised:
         run_import(data, spy)
@@ -146,8 +161,13 @@ def test_huge_and_deep_documents_are_rejected_before_anything_is_written():
 
 def test_all_or_nothing_with_a_report_of_each_rejected_order():
     spy = Spy()
-    data = document(order_xml("1"), order_xml("2", total="99.99"), order_xml("3", status="lost"),
-                    order_xml("4", line_total="1.00"), order_xml("5"))
+    data = document(
+        order_xml("1"),
+        order_xml("2", total="99.99"),
+        order_xml("3", status="lost"),
+        order_xml("4", line_total="1.00"),
+        order_xml("5"),
+    )
     with pytest.raises(ImportRejected) as raised:
         run_import(data, spy)
     errors = raised.value.errors
@@ -187,37 +207,69 @@ def test_a_failure_of_the_orders_service_midway_is_reported_with_what_was_create
 
 # ---------------------------------------------------------------- through the services
 
+
 def customer_order(email, **overrides):
     data = {
         "customer": {"email": email, "first_name": "Zoë <b>", "last_name": "O'Brien & Söhne", "language": "fr"},
-        "billing_address": {"first_name": "Zoë", "last_name": "O'Brien", "company": "]]> & <Co> \"AG\"",
-                            "street": "Rue du Marché 3 – Bâtiment B", "postal_code": "1204", "city": "Genève",
-                            "country": "CH", "phone": "+41 22 000 00 00"},
-        "shipping_address": {"first_name": "東京", "last_name": "太郎", "street": "千代田区 1-1",
-                             "postal_code": "100-0001", "city": "東京都", "country": "JP"},
-        "lines": [{"article_number": "=1+1", "name": "Tee «Spezial» مرحبا 😀", "quantity": 3, "unit_price": "12.35"},
-                  {"article_number": "B-2", "name": "Tasse & Untertasse", "quantity": 1, "unit_price": "0.05"}],
-        "shipping_cost": "7.90", "currency": "EUR", "payment_method": "invoice",
+        "billing_address": {
+            "first_name": "Zoë",
+            "last_name": "O'Brien",
+            "company": ']]> & <Co> "AG"',
+            "street": "Rue du Marché 3 – Bâtiment B",
+            "postal_code": "1204",
+            "city": "Genève",
+            "country": "CH",
+            "phone": "+41 22 000 00 00",
+        },
+        "shipping_address": {
+            "first_name": "東京",
+            "last_name": "太郎",
+            "street": "千代田区 1-1",
+            "postal_code": "100-0001",
+            "city": "東京都",
+            "country": "JP",
+        },
+        "lines": [
+            {"article_number": "=1+1", "name": "Tee «Spezial» مرحبا 😀", "quantity": 3, "unit_price": "12.35"},
+            {"article_number": "B-2", "name": "Tasse & Untertasse", "quantity": 1, "unit_price": "0.05"},
+        ],
+        "shipping_cost": "7.90",
+        "currency": "EUR",
+        "payment_method": "invoice",
     }
     data.update(overrides)
     return data
 
 
-BUSINESS_FIELDS = ("currency", "payment_method", "language", "subtotal", "shipping_cost", "total",
-                   "billing_address", "shipping_address")
+BUSINESS_FIELDS = (
+    "currency",
+    "payment_method",
+    "language",
+    "subtotal",
+    "shipping_cost",
+    "total",
+    "billing_address",
+    "shipping_address",
+)
 
 
 def comparable(order):
-    return {**{key: order[key] for key in BUSINESS_FIELDS},
-            "customer": order["customer"],
-            "lines": [{k: line[k] for k in ("position", "article_number", "name", "quantity", "unit_price",
-                                              "line_total")} for line in order["lines"]]}
+    return {
+        **{key: order[key] for key in BUSINESS_FIELDS},
+        "customer": order["customer"],
+        "lines": [
+            {k: line[k] for k in ("position", "article_number", "name", "quantity", "unit_price", "line_total")}
+            for line in order["lines"]
+        ],
+    }
 
 
 def test_export_then_import_round_trip_gives_equal_orders(call, call_orders, copied, fetch):
     email = f"roundtrip-{uuid.uuid4().hex[:10]}@example.com"
-    originals = [call_orders("create_order", customer_order(email, payment_method=method), actor=ADMIN)["order"]
-                 for method in ("invoice", "prepayment", "card")]
+    originals = [
+        call_orders("create_order", customer_order(email, payment_method=method), actor=ADMIN)["order"]
+        for method in ("invoice", "prepayment", "card")
+    ]
     for order in originals:
         copied(order["reference"])
     customer_id = originals[0]["customer"]["id"]

@@ -1,5 +1,6 @@
 """Scheduled export jobs: management, one run per due time across replicas, complete files
 only, and incremental runs that neither repeat nor miss an order (also after a failed run)."""
+
 import os
 from datetime import datetime, timezone
 
@@ -8,7 +9,7 @@ from lxml import etree
 from nameko.containers import ServiceContainer
 from sqlalchemy import update
 
-from exports import jobs, serialize
+from exports import job_runs, serialize
 from exports.handlers import current_change
 from exports.models import ExportJob, ExportRun
 from exports.service import ExportsService
@@ -21,8 +22,15 @@ NS = {"o": serialize.NS}
 
 
 def job_data(unique, **overrides):
-    data = {"name": f"erp-{unique}", "cron": "0 3 * * *", "kind": "orders", "format": "xml",
-            "filters": {"q": f"J{unique}-"}, "target": f"erp/{unique}", "incremental": True}
+    data = {
+        "name": f"erp-{unique}",
+        "cron": "0 3 * * *",
+        "kind": "orders",
+        "format": "xml",
+        "filters": {"q": f"J{unique}-"},
+        "target": f"erp/{unique}",
+        "incremental": True,
+    }
     data.update(overrides)
     return data
 
@@ -39,8 +47,9 @@ def references_in(path):
 
 def make_due(source, job_id):
     with source.unit_of_work() as uow:
-        uow.session.execute(update(ExportJob).where(ExportJob.id == job_id)
-                            .values(next_run_at=datetime.now(timezone.utc)))
+        uow.session.execute(
+            update(ExportJob).where(ExportJob.id == job_id).values(next_run_at=datetime.now(timezone.utc))
+        )
         uow.commit()
 
 
@@ -52,8 +61,10 @@ def test_job_management_validates_and_schedules(call, clean_jobs, unique):
     assert next_run.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Zurich")).strftime("%H:%M") == "02:30"
 
     with pytest.raises(ValidationFailed) as raised:
-        call("create_job", job_data(unique + "x", cron="61 * * * *", target="../../etc", format="pdf",
-                                    filters={"status": ["lost"]}))
+        call(
+            "create_job",
+            job_data(unique + "x", cron="61 * * * *", target="../../etc", format="pdf", filters={"status": ["lost"]}),
+        )
     assert {"cron", "target", "format"} <= set(raised.value.errors)
     with pytest.raises(ValidationFailed) as raised:
         call("create_job", job_data(unique + "y", filters={"status": ["lost"], "colour": "red"}))
@@ -79,14 +90,15 @@ def test_job_management_validates_and_schedules(call, clean_jobs, unique):
 
 
 def test_incremental_job_after_a_failed_run_misses_nothing_and_repeats_nothing(
-        call, feed, exports_db, settings, clean_jobs, unique, monkeypatch):
+    call, feed, exports_db, settings, clean_jobs, unique, monkeypatch
+):
     job = call("create_job", job_data(unique))
     directory = settings.export_dir / "erp" / unique
     exported = []
 
     def run():
         make_due(exports_db, job["id"])
-        [result] = jobs.run_due_jobs(exports_db, settings, replica="test")
+        [result] = job_runs.run_due_jobs(exports_db, settings, replica="test")
         return result
 
     feed(order_doc(f"J{unique}-1"), order_doc(f"J{unique}-2"), order_doc(f"X{unique}-other"))
@@ -123,16 +135,16 @@ def test_incremental_job_after_a_failed_run_misses_nothing_and_repeats_nothing(
     assert empty["status"] == "succeeded" and empty["rows"] == 0 and references_in(empty["file"]) == []
 
     # every change exported once: J-1 twice because it changed (v1, then v2), the rest once
-    assert sorted(exported) == sorted([f"J{unique}-1", f"J{unique}-2", f"J{unique}-1", f"J{unique}-3",
-                                       f"J{unique}-4"])
+    assert sorted(exported) == sorted([f"J{unique}-1", f"J{unique}-2", f"J{unique}-1", f"J{unique}-3", f"J{unique}-4"])
     published = files_in(directory)
     assert len(published) == 3 and all(name.endswith(".xml") and not name.startswith(".") for name in published)
     runs = call("list_runs", {"job_id": job["id"]})
     assert [r["status"] for r in runs["items"]] == ["succeeded", "succeeded", "failed", "succeeded"]
 
 
-def test_a_run_that_died_after_publishing_its_file_is_not_repeated(call, feed, exports_db, settings, clean_jobs,
-                                                                    unique):
+def test_a_run_that_died_after_publishing_its_file_is_not_repeated(
+    call, feed, exports_db, settings, clean_jobs, unique
+):
     """The process ends between the rename and the commit: the next claim completes the run."""
     job = call("create_job", job_data(unique, format="csv"))
     feed(order_doc(f"J{unique}-1"))
@@ -142,13 +154,22 @@ def test_a_run_that_died_after_publishing_its_file_is_not_repeated(call, feed, e
     orphan_file.write_text("complete")
     with exports_db.unit_of_work() as uow:
         watermark = current_change(uow.session)
-        uow.session.add(ExportRun(job_id=job["id"], job_name=job["name"],
-                                  due_at=datetime(2001, 1, 1, tzinfo=timezone.utc),
-                                  started_at=datetime.now(timezone.utc), status="running", rows=1,
-                                  file=str(orphan_file), watermark_from=0, watermark_to=watermark))
+        uow.session.add(
+            ExportRun(
+                job_id=job["id"],
+                job_name=job["name"],
+                due_at=datetime(2001, 1, 1, tzinfo=timezone.utc),
+                started_at=datetime.now(timezone.utc),
+                status="running",
+                rows=1,
+                file=str(orphan_file),
+                watermark_from=0,
+                watermark_to=watermark,
+            )
+        )
         uow.commit()
     make_due(exports_db, job["id"])
-    [run] = jobs.run_due_jobs(exports_db, settings, replica="test")
+    [run] = job_runs.run_due_jobs(exports_db, settings, replica="test")
     assert run["rows"] == 0  # the orphan's file already carried J-1
     runs = {r["file"]: r for r in call("list_runs", {"job_id": job["id"]})["items"]}
     shown = f"erp/{unique}/orphan.csv"  # relative to the export directory: no server path in answers
@@ -156,12 +177,17 @@ def test_a_run_that_died_after_publishing_its_file_is_not_repeated(call, feed, e
     assert not any(str(settings.export_dir) in (r["file"] or "") + (r["error"] or "") for r in runs.values())
 
 
-def test_a_job_due_while_two_replicas_run_produces_one_file(call, feed, base_config, clean_jobs, settings, unique,
-                                                             exports_db):
+def test_a_job_due_while_two_replicas_run_produces_one_file(
+    call, feed, base_config, clean_jobs, settings, unique, exports_db
+):
     feed(*(order_doc(f"J{unique}-{i}") for i in range(20)))
-    created = [call("create_job", job_data(f"{unique}{n}", filters={"q": f"J{unique}-"},
-                                           target=f"replicas/{unique}/{n}", format=fmt))
-               for n, fmt in enumerate(("xml", "csv", "xml", "csv", "xml"))]
+    created = [
+        call(
+            "create_job",
+            job_data(f"{unique}{n}", filters={"q": f"J{unique}-"}, target=f"replicas/{unique}/{n}", format=fmt),
+        )
+        for n, fmt in enumerate(("xml", "csv", "xml", "csv", "xml"))
+    ]
     replicas = []
     for _ in range(2):
         config = {**base_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}", "JOB_TIMER_SECONDS": 0.05}
@@ -184,6 +210,7 @@ def test_a_job_due_while_two_replicas_run_produces_one_file(call, feed, base_con
             # no job is due and no run is running, no replica can start a second run
             with exports_db.read_session() as session:
                 return all(session.get(ExportJob, job["id"]).next_run_at > utcnow() for job in created)
+
         wait_until(none_due_any_more, timeout=20, message="no job due any more")
         runs = [r for r in call("list_runs", {"page_size": 200})["items"] if r["job_id"] in {j["id"] for j in created}]
     finally:
@@ -196,28 +223,41 @@ def test_a_job_due_while_two_replicas_run_produces_one_file(call, feed, base_con
         assert files_in(directory) == [os.path.basename(next(r["file"] for r in runs if r["job_id"] == job["id"]))]
 
 
-def test_an_incremental_customers_csv_job_writes_changed_customers_once(call, feed, exports_db, settings,
-                                                                         clean_jobs, unique):
+def test_an_incremental_customers_csv_job_writes_changed_customers_once(
+    call, feed, exports_db, settings, clean_jobs, unique
+):
     from .conftest import SYNTHETIC
 
     first_id = SYNTHETIC + 500000 + int(unique[:4], 16)
     email = f"cust-{unique.lower()}@example.com"
     job = call("create_job", job_data(unique, kind="customers", format="csv", filters={"q": f"cust-{unique.lower()}"}))
-    feed(order_doc(f"J{unique}-1", customer_id=first_id,
-                   customer={"id": first_id, "email": email, "name": "=Erika Muster"}))
+    feed(
+        order_doc(
+            f"J{unique}-1", customer_id=first_id, customer={"id": first_id, "email": email, "name": "=Erika Muster"}
+        )
+    )
     make_due(exports_db, job["id"])
-    [first] = jobs.run_due_jobs(exports_db, settings, replica="test")
+    [first] = job_runs.run_due_jobs(exports_db, settings, replica="test")
     body = open(first["file"], encoding="utf-8-sig").read().splitlines()
     assert body[0] == "id;email;name;language;updated_at;merged_into"
     assert body[1].startswith(f"{first_id};{email};'=Erika Muster;de;")
     # another order of the same customer without a change of the customer: nothing new to export
-    feed(order_doc(f"J{unique}-2", customer_id=first_id,
-                   customer={"id": first_id, "email": email, "name": "=Erika Muster"}))
+    feed(
+        order_doc(
+            f"J{unique}-2", customer_id=first_id, customer={"id": first_id, "email": email, "name": "=Erika Muster"}
+        )
+    )
     make_due(exports_db, job["id"])
-    [second] = jobs.run_due_jobs(exports_db, settings, replica="test")
+    [second] = job_runs.run_due_jobs(exports_db, settings, replica="test")
     assert second["rows"] == 0
-    feed(order_doc(f"J{unique}-3", version=1, customer_id=first_id,
-                   customer={"id": first_id, "email": email, "name": "Erika Muster-Meier"}))
+    feed(
+        order_doc(
+            f"J{unique}-3",
+            version=1,
+            customer_id=first_id,
+            customer={"id": first_id, "email": email, "name": "Erika Muster-Meier"},
+        )
+    )
     make_due(exports_db, job["id"])
-    [third] = jobs.run_due_jobs(exports_db, settings, replica="test")
+    [third] = job_runs.run_due_jobs(exports_db, settings, replica="test")
     assert third["rows"] == 1 and "Erika Muster-Meier" in open(third["file"], encoding="utf-8-sig").read()

@@ -1,5 +1,6 @@
 """Exports of picked orders: the ``reference`` filter streams exactly those orders (XML and CSV);
 more references than it takes are refused naming the field, never cut short."""
+
 import csv
 import io
 
@@ -29,8 +30,9 @@ def test_picked_references_export_exactly_those_orders(feed, fetch, unique):
 
 def test_references_combine_with_the_other_filters(feed, fetch, unique):
     docs = feed(order_doc(f"C{unique}-1", status="new"), order_doc(f"C{unique}-2", status="shipped"))
-    response = fetch("orders.xml", [("reference", docs[0]["reference"]), ("reference", docs[1]["reference"]),
-                                    ("status", "shipped")])
+    response = fetch(
+        "orders.xml", [("reference", docs[0]["reference"]), ("reference", docs[1]["reference"]), ("status", "shipped")]
+    )
     root = etree.fromstring(response.content)
     assert [order.get("reference") for order in root.findall("o:order", NS)] == [docs[1]["reference"]]
 

@@ -1,4 +1,5 @@
 """Plain-Python rules and writers of the exports service (no broker, no database)."""
+
 import random
 from datetime import datetime, timezone
 
@@ -12,8 +13,10 @@ from exports.settings import ExportSettings
 
 from .conftest import order_doc
 
-POOL = ("abcXYZ 0123 äöüß éèê ñ ø 東京 北京 서울 مرحبا שלום 😀 👩‍👩‍👧 𝔘 \u200b\u200f\u202e"
-        "&<>\"'`;,=+-@#%\t\n\r\x00\x01\x08\x0b\x0c\x1b\x1f\x7f\x85\u2028\u2029\ufffe\uffff\ud800\udfff]]><![CDATA[")
+POOL = (
+    "abcXYZ 0123 äöüß éèê ñ ø 東京 北京 서울 مرحبا שלום 😀 👩‍👩‍👧 𝔘 \u200b\u200f\u202e"
+    "&<>\"'`;,=+-@#%\t\n\r\x00\x01\x08\x0b\x0c\x1b\x1f\x7f\x85\u2028\u2029\ufffe\uffff\ud800\udfff]]><![CDATA["
+)
 
 
 def random_text(rng, length):
@@ -35,10 +38,23 @@ def test_random_hostile_orders_always_give_schema_valid_documents():
     docs = []
     for index in range(60):
         text = random_text(rng, rng.randint(1, 30)).replace("\ud800", "x").replace("\udfff", "y")
-        docs.append(order_doc(f"R{index}", customer={"id": index + 1, "email": "x@example.com", "name": text},
-                              tracking_number=text, lines=[{"position": 1, "article_number": text, "name": text,
-                                                            "quantity": 1, "unit_price": "1.00",
-                                                            "line_total": "1.00"}]))
+        docs.append(
+            order_doc(
+                f"R{index}",
+                customer={"id": index + 1, "email": "x@example.com", "name": text},
+                tracking_number=text,
+                lines=[
+                    {
+                        "position": 1,
+                        "article_number": text,
+                        "name": text,
+                        "quantity": 1,
+                        "unit_price": "1.00",
+                        "line_total": "1.00",
+                    }
+                ],
+            )
+        )
     body = b"".join(serialize.xml_chunks("orders", iter(docs), "2026-01-01T00:00:00+00:00", watermark=5))
     root = etree.fromstring(body)
     assert serialize.xml_schema().validate(root), serialize.xml_schema().error_log
@@ -58,9 +74,14 @@ def test_chunks_are_bounded_and_the_end_element_counts_the_records():
 
 def test_check_exportable_refuses_what_the_schema_would_refuse():
     serialize.check_exportable(order_doc("1"))
-    for bad in (order_doc("1", currency="chf"), order_doc("1", total="1.5"), order_doc("1 2"),
-                order_doc("1", billing_address={"first_name": "A"}), {**order_doc("1"), "lines": []},
-                order_doc("1", customer={"id": 1, "email": "x" * 300 + "@example.com", "name": "A"})):
+    for bad in (
+        order_doc("1", currency="chf"),
+        order_doc("1", total="1.5"),
+        order_doc("1 2"),
+        order_doc("1", billing_address={"first_name": "A"}),
+        {**order_doc("1"), "lines": []},
+        order_doc("1", customer={"id": 1, "email": "x" * 300 + "@example.com", "name": "A"}),
+    ):
         with pytest.raises(serialize.NotExportable):
             serialize.check_exportable(bad)
 
@@ -69,7 +90,7 @@ def test_csv_cells_never_start_a_formula_and_carry_the_same_text_as_xml():
     assert domain.csv_text("=1+1") == "'=1+1"
     assert domain.csv_text("-5") == "'-5" and domain.csv_text("@x") == "'@x" and domain.csv_text("+41") == "'+41"
     assert domain.csv_text("a\x00b") == "a\ufffdb"
-    assert domain.csv_text("Zürich; \"Nord\"\n2") == "Zürich; \"Nord\"\n2"  # csv quotes it, nothing lost
+    assert domain.csv_text('Zürich; "Nord"\n2') == 'Zürich; "Nord"\n2'  # csv quotes it, nothing lost
     body = b"".join(serialize.csv_chunks("orders", [order_doc("1")], delimiter="\t"))
     assert body.startswith(b"\xef\xbb\xbfreference\tinvoice_number\t")
     assert body.count(b"\r\n") == 3  # header and one row per line
@@ -81,7 +102,8 @@ def test_schedules_follow_cron_in_the_jobs_time_zone():
     summer = datetime(2026, 7, 10, 12, 0, tzinfo=timezone.utc)
     assert domain.next_due("0 2 * * *", summer, "Europe/Zurich") == datetime(2026, 7, 11, 0, 0, tzinfo=timezone.utc)
     assert domain.next_due("*/15 * * * *", datetime(2026, 1, 1, 0, 0, tzinfo=timezone.utc)) == datetime(
-        2026, 1, 1, 0, 15, tzinfo=timezone.utc)
+        2026, 1, 1, 0, 15, tzinfo=timezone.utc
+    )
     for bad in ("* * * *", "61 * * * *", "0 0 31 2 * *", "banana"):
         with pytest.raises(domain.ScheduleError):
             domain.check_cron(bad)
@@ -98,8 +120,7 @@ def test_targets_stay_below_the_export_directory():
 
 
 def test_file_names_and_their_temporary_names():
-    name = domain.run_file_name("ERP Täglich!", "orders", datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), 7,
-                                "xml")
+    name = domain.run_file_name("ERP Täglich!", "orders", datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), 7, "xml")
     assert name == "erp-t-glich-orders-20260102T030405Z-7.xml"
     assert domain.temp_name(name) == f".{name}.part"
 

@@ -4,6 +4,7 @@ broker connections dropped, database connections terminated, processes killed wi
 the SMTP server gone for a while. RabbitMQ and PostgreSQL themselves are shared with other
 people on this machine, so they are never restarted: broker loss is simulated by closing every
 connection of *our* vhost, database loss by terminating every backend of *our* database."""
+
 import os
 import signal
 import subprocess
@@ -40,7 +41,12 @@ class Replica:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "nameko", "run", "--config", str(self.directory / "config.yml"), self.path],
-            cwd=str(self.directory), env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=str(self.directory),
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
         self.starts += 1
 
@@ -96,8 +102,9 @@ class Cluster:
     def log_tail(self, lines=40):
         out = []
         for replica in self.replicas.values():
-            text = replica.log_path.read_text(errors="replace").splitlines()[-lines:] if replica.log_path.exists() \
-                else []
+            text = (
+                replica.log_path.read_text(errors="replace").splitlines()[-lines:] if replica.log_path.exists() else []
+            )
             out.append(f"--- {replica.name}\n" + "\n".join(text))
         return "\n".join(out)
 
@@ -105,11 +112,26 @@ class Cluster:
 def close_vhost_connections(vhost):
     """Broker loss for our vhost only: the broker closes every AMQP connection of it (one
     rabbitmqctl call; other vhosts on this shared broker are untouched). Returns how many."""
-    listed = subprocess.run(["rabbitmqctl", "-q", "list_connections", "vhost"], capture_output=True,
-                            text=True, timeout=60, check=True)
+    listed = subprocess.run(
+        ["rabbitmqctl", "-q", "list_connections", "vhost"], capture_output=True, text=True, timeout=60, check=True
+    )
     count = sum(1 for line in listed.stdout.splitlines() if line.strip() == vhost)
-    subprocess.run(["rabbitmqctl", "-q", "close_all_connections", "--vhost", vhost, "--limit", "10000",
-                    "fault suite: broker connection loss"], capture_output=True, text=True, timeout=60, check=True)
+    subprocess.run(
+        [
+            "rabbitmqctl",
+            "-q",
+            "close_all_connections",
+            "--vhost",
+            vhost,
+            "--limit",
+            "10000",
+            "fault suite: broker connection loss",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return count
 
 
@@ -123,8 +145,13 @@ def restart_broker():
 def restart_database():
     """A real PostgreSQL restart of this machine's cluster (fast shutdown: sessions are cut)."""
     version = sorted(os.listdir("/etc/postgresql"), key=lambda v: [int(p) for p in v.split(".") if p.isdigit()])[-1]
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "--", "-m", "fast"],
-                   capture_output=True, text=True, timeout=180, check=True)
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "--", "-m", "fast"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
     for _ in range(60):
         try:
             psycopg2.connect(PG_ADMIN_URL).close()
@@ -139,8 +166,11 @@ def terminate_database_backends(database):
     connection = psycopg2.connect(PG_ADMIN_URL)
     connection.autocommit = True
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                       "WHERE datname = %s AND pid <> pg_backend_pid()", (database,))
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        )
         (count,) = cursor.fetchone()
     connection.close()
     return count

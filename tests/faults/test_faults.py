@@ -3,11 +3,13 @@ of order creation, signed Stripe webhooks and shipping with e-mail, while the br
 connections, the SMTP server is gone for a while, every service is killed with -9 in turn and
 started again, and PostgreSQL and RabbitMQ are restarted. After recovery nothing is lost or
 doubled."""
+
 import collections
 import json
 import os
 import re
 import subprocess
+import sys  # noqa: E402
 import threading
 import time
 
@@ -20,21 +22,25 @@ from tests.support.smtp import SmtpSink
 from tests.support.suite import REPO, create_database, create_vhost, delete_vhost, drop_database, suite_environment
 
 from .cluster import (
-    SERVICES, Cluster, Probe, close_vhost_connections, restart_broker, restart_database, terminate_database_backends,
+    SERVICES,
+    Cluster,
+    Probe,
+    close_vhost_connections,
+    restart_broker,
+    restart_database,
+    terminate_database_backends,
     wait_until,
 )
-
-import sys  # noqa: E402
 
 sys.path.insert(0, str(REPO / "tools"))
 from fake_psp import FakePSP  # noqa: E402
 
 TOKEN = "faults-admin-token-0123456789abcdef"
 STRIPE_SECRET = "whsec_faults"
-LOAD_ORDERS = 50            # bounded in count ...
-LOAD_MAX_SECONDS = 240      # ... and in time
+LOAD_ORDERS = 50  # bounded in count ...
+LOAD_MAX_SECONDS = 240  # ... and in time
 PACE_SECONDS = 1.0
-REQUEST_PATIENCE = 90       # how long one logical request keeps retrying through faults
+REQUEST_PATIENCE = 90  # how long one logical request keeps retrying through faults
 RECOVERY_SECONDS = 240
 # Real restarts of this machine's RabbitMQ and PostgreSQL (the default). On a machine whose broker
 # and database others use at the same time, OMS_FAULT_SIMULATE_RESTARTS=1 only cuts our own
@@ -44,12 +50,23 @@ REAL_RESTARTS = os.environ.get("OMS_FAULT_SIMULATE_RESTARTS") != "1"
 
 def order_body(i, method):
     return {
-        "customer": {"email": f"fault-{i}@example.com", "first_name": "Fritz", "last_name": f"Fault{i}",
-                     "language": "de"},
-        "billing_address": {"first_name": "Fritz", "last_name": f"Fault{i}", "street": "Weg 1",
-                            "postal_code": "3000", "city": "Bern", "country": "CH"},
+        "customer": {
+            "email": f"fault-{i}@example.com",
+            "first_name": "Fritz",
+            "last_name": f"Fault{i}",
+            "language": "de",
+        },
+        "billing_address": {
+            "first_name": "Fritz",
+            "last_name": f"Fault{i}",
+            "street": "Weg 1",
+            "postal_code": "3000",
+            "city": "Bern",
+            "country": "CH",
+        },
         "lines": [{"article_number": f"F-{i}", "name": "Fault", "quantity": 1, "unit_price": "10.00"}],
-        "shipping_cost": "5.00", "payment_method": method,
+        "shipping_cost": "5.00",
+        "payment_method": method,
     }
 
 
@@ -61,9 +78,9 @@ class Load:
         self.cluster, self.psp = cluster, psp
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {TOKEN}"
-        self.created = {}            # idempotency key -> reference
+        self.created = {}  # idempotency key -> reference
         self.card, self.invoice, self.shipped = [], [], []
-        self.webhook_events = {}     # reference -> stripe event id
+        self.webhook_events = {}  # reference -> stripe event id
         self.retries = collections.Counter()
         self.failures = []
         self.turn = 0
@@ -92,8 +109,12 @@ class Load:
             url = self.cluster.webhooks[index % len(self.cluster.webhooks)]
             index += 1
             try:
-                response = requests.post(url, data=body, timeout=20, headers={
-                    "Content-Type": "application/json", "Stripe-Signature": self.psp.sign_stripe(body)})
+                response = requests.post(
+                    url,
+                    data=body,
+                    timeout=20,
+                    headers={"Content-Type": "application/json", "Stripe-Signature": self.psp.sign_stripe(body)},
+                )
                 if response.status_code < 300:
                     return
                 self.retries[f"webhook {response.status_code}"] += 1
@@ -106,15 +127,17 @@ class Load:
     def one(self, i):
         method = "card" if i % 2 else "invoice"
         key = f"fault-order-{i}"
-        response = self.call("POST", "/api/v1/orders", "create", json=order_body(i, method),
-                             headers={"Idempotency-Key": key})
+        response = self.call(
+            "POST", "/api/v1/orders", "create", json=order_body(i, method), headers={"Idempotency-Key": key}
+        )
         assert response.status_code in (200, 201), response.text
         reference = response.json()["reference"]
         self.created[key] = reference
         if method == "invoice":
             self.invoice.append(reference)
-            shipped = self.call("POST", f"/api/v1/orders/{reference}/ship", "ship",
-                                json={"notify": True, "tracking_number": f"T{i}"})
+            shipped = self.call(
+                "POST", f"/api/v1/orders/{reference}/ship", "ship", json={"notify": True, "tracking_number": f"T{i}"}
+            )
             if shipped.status_code == 409:  # a retried ship whose first attempt got through
                 assert self.call("GET", f"/api/v1/orders/{reference}", "get").json()["status"] == "shipped"
             else:
@@ -132,7 +155,7 @@ class Load:
             event = self.psp.succeed_intent(payment.json()["psp_reference"])
             self.webhook_events[reference] = event["id"]
             self.deliver(event, i)
-            self.deliver(event, i + 1)   # PSPs deliver twice: the other replica gets the duplicate
+            self.deliver(event, i + 1)  # PSPs deliver twice: the other replica gets the duplicate
 
     def run(self):
         started = time.monotonic()
@@ -169,13 +192,26 @@ def test_two_replicas_survive_faults_with_nothing_lost_or_doubled(infrastructure
     smtp = SmtpSink(tmp_path / "mail")
     smtp.start()
     env = suite_environment(
-        amqp_uri, database_url, tmp_path, OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN, OMS_SMTP_HOST="127.0.0.1",
+        amqp_uri,
+        database_url,
+        tmp_path,
+        OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN,
+        OMS_SMTP_HOST="127.0.0.1",
         OMS_EXPORTS_INTERNAL_TOKEN="faults-internal-token",
-        OMS_SMTP_PORT=smtp.port, OMS_STRIPE_API_KEY=psp.stripe_api_key, OMS_STRIPE_API_BASE=psp.base_url,
-        OMS_STRIPE_WEBHOOK_SECRET=STRIPE_SECRET, OMS_MAX_WORKERS=4, OMS_OUTBOX_POLL_SECONDS=0.5,
-        OMS_MAIL_RETRY_BASE_SECONDS=1, OMS_MAIL_RETRY_MAX_SECONDS=4, OMS_MAIL_MAX_ATTEMPTS=200,
-        OMS_MAIL_SEND_LEASE_SECONDS=20, OMS_INBOX_RETRY_BASE_SECONDS=1, OMS_LOG_LEVEL="WARNING",
-        OMS_RPC_TIMEOUT_SECONDS=10)
+        OMS_SMTP_PORT=smtp.port,
+        OMS_STRIPE_API_KEY=psp.stripe_api_key,
+        OMS_STRIPE_API_BASE=psp.base_url,
+        OMS_STRIPE_WEBHOOK_SECRET=STRIPE_SECRET,
+        OMS_MAX_WORKERS=4,
+        OMS_OUTBOX_POLL_SECONDS=0.5,
+        OMS_MAIL_RETRY_BASE_SECONDS=1,
+        OMS_MAIL_RETRY_MAX_SECONDS=4,
+        OMS_MAIL_MAX_ATTEMPTS=200,
+        OMS_MAIL_SEND_LEASE_SECONDS=20,
+        OMS_INBOX_RETRY_BASE_SECONDS=1,
+        OMS_LOG_LEVEL="WARNING",
+        OMS_RPC_TIMEOUT_SECONDS=10,
+    )
     cluster = Cluster(env, tmp_path)
     probe = Probe(database_url)
     faults = collections.Counter()
@@ -192,13 +228,13 @@ def test_two_replicas_survive_faults_with_nothing_lost_or_doubled(infrastructure
         time.sleep(6)
         faults["broker connections closed"] += close_vhost_connections(vhost)
         time.sleep(4)
-        smtp.stop()                                        # the SMTP server gone for a while
+        smtp.stop()  # the SMTP server gone for a while
         time.sleep(15)
         waiting_for_smtp = probe.scalar("notifications", "SELECT count(*) FROM mails WHERE status = 'queued'")
         smtp.start()
         faults["SMTP down (s)"] = 15
         time.sleep(3)
-        for service, _, _ in SERVICES:                     # kill -9 every service in turn
+        for service, _, _ in SERVICES:  # kill -9 every service in turn
             replica = cluster.replicas[(service, "a")]
             replica.kill9()
             faults[f"kill -9 {service}"] += 1
@@ -233,28 +269,43 @@ def test_two_replicas_survive_faults_with_nothing_lost_or_doubled(infrastructure
                 return False
             if sum(backlogs(probe).values()):
                 return False
-            if probe.scalar("payments", "SELECT count(*) FROM webhook_inbox WHERE status NOT IN "
-                                        "('applied', 'ignored')"):
+            if probe.scalar(
+                "payments", "SELECT count(*) FROM webhook_inbox WHERE status NOT IN ('applied', 'ignored')"
+            ):
                 return False
             unsent = probe.scalar("notifications", "SELECT count(*) FROM mails WHERE status <> 'sent'")
             mails = probe.scalar("notifications", "SELECT count(*) FROM mails")
             return unsent == 0 and mails >= expected_orders + len(shipped) and len(smtp.messages()) >= mails
+
         recovered = wait_until(settled, timeout=RECOVERY_SECONDS, interval=2)
         if recovered:  # count only once nothing more can come: a wrong second effect shows then
-            drain(vhost, [service for service, _, _ in SERVICES],
-                  lambda: sum(backlogs(probe).values()) == 0,
-                  lambda: probe.scalar("payments", "SELECT count(*) FROM webhook_inbox WHERE status NOT IN "
-                                                   "('applied', 'ignored')") == 0,
-                  lambda: probe.scalar("notifications", "SELECT count(*) FROM mails WHERE status = 'queued'") == 0,
-                  timeout=120, interval=1)
+            drain(
+                vhost,
+                [service for service, _, _ in SERVICES],
+                lambda: sum(backlogs(probe).values()) == 0,
+                lambda: (
+                    probe.scalar(
+                        "payments", "SELECT count(*) FROM webhook_inbox WHERE status NOT IN ('applied', 'ignored')"
+                    )
+                    == 0
+                ),
+                lambda: probe.scalar("notifications", "SELECT count(*) FROM mails WHERE status = 'queued'") == 0,
+                timeout=120,
+                interval=1,
+            )
 
         counts = final_counts(probe, smtp, load, vhost)
         numbers = counts.pop("_invoice numbers")
         counts["invoice number range"] = f"{numbers[0]}..{numbers[-1]}" if numbers else "none"
         counts["mails waiting while SMTP was down"] = waiting_for_smtp
-        counts.update({"load seconds": round(load_seconds), "faults": dict(faults),
-                       "retried requests": dict(load.retries), "replica starts": {
-                           r.name: r.starts for r in cluster.replicas.values()}})
+        counts.update(
+            {
+                "load seconds": round(load_seconds),
+                "faults": dict(faults),
+                "retried requests": dict(load.retries),
+                "replica starts": {r.name: r.starts for r in cluster.replicas.values()},
+            }
+        )
         print("\nFAULT SUITE COUNTS\n" + json.dumps(counts, indent=2, default=str))
         assert recovered, "did not settle:\n" + json.dumps(counts, indent=2, default=str)
 
@@ -282,8 +333,11 @@ def test_two_replicas_survive_faults_with_nothing_lost_or_doubled(infrastructure
         # the faults really happened and really hit: connections closed, mails deferred
         assert sum(faults[f"kill -9 {service}"] for service, _, _ in SERVICES) == len(SERVICES)
         assert faults["broker connections closed"] > 0
-        assert (faults["PostgreSQL restarted"] and faults["RabbitMQ restarted"]) if REAL_RESTARTS else \
-            faults["database backends terminated"] > 0
+        assert (
+            (faults["PostgreSQL restarted"] and faults["RabbitMQ restarted"])
+            if REAL_RESTARTS
+            else faults["database backends terminated"] > 0
+        )
         assert waiting_for_smtp > 0
     finally:
         cluster.stop()
@@ -299,51 +353,82 @@ def _healthy(base):
 
 
 def backlogs(probe):
-    return {service: probe.scalar(service, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
-            for service, _, _ in SERVICES}
+    return {
+        service: probe.scalar(service, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        for service, _, _ in SERVICES
+    }
 
 
 def final_counts(probe, smtp, load, vhost):
-    orders = probe.rows("orders", "SELECT reference, invoice_number FROM orders WHERE reference = ANY(%s)",
-                        (list(load.created.values()),))
-    per_customer = probe.rows("orders", "SELECT c.email, count(*) FROM orders o JOIN customers c "
-                                        "ON c.id = o.customer_id WHERE c.email LIKE 'fault-%%' GROUP BY c.email")
+    orders = probe.rows(
+        "orders",
+        "SELECT reference, invoice_number FROM orders WHERE reference = ANY(%s)",
+        (list(load.created.values()),),
+    )
+    per_customer = probe.rows(
+        "orders",
+        "SELECT c.email, count(*) FROM orders o JOIN customers c "
+        "ON c.id = o.customer_id WHERE c.email LIKE 'fault-%%' GROUP BY c.email",
+    )
     card = list(load.card)
-    paid = probe.rows("payments", "SELECT order_reference, count(*) FROM payment_audit WHERE to_status = 'paid' "
-                                  "AND action <> 'psp_event_ignored' AND order_reference = ANY(%s) "
-                                  "GROUP BY order_reference", (card,))
-    moved = probe.rows("orders", "SELECT o.reference, count(*) FROM order_history h JOIN orders o ON "
-                                 "o.id = h.order_id WHERE h.action = 'status_changed' AND h.from_status = "
-                                 "'payment_pending' AND h.to_status = 'new' GROUP BY o.reference")
+    paid = probe.rows(
+        "payments",
+        "SELECT order_reference, count(*) FROM payment_audit WHERE to_status = 'paid' "
+        "AND action <> 'psp_event_ignored' AND order_reference = ANY(%s) "
+        "GROUP BY order_reference",
+        (card,),
+    )
+    moved = probe.rows(
+        "orders",
+        "SELECT o.reference, count(*) FROM order_history h JOIN orders o ON "
+        "o.id = h.order_id WHERE h.action = 'status_changed' AND h.from_status = "
+        "'payment_pending' AND h.to_status = 'new' GROUP BY o.reference",
+    )
     inbox = probe.rows("payments", "SELECT provider_event_id FROM webhook_inbox")
     mails = probe.rows("notifications", "SELECT event_id, kind, status FROM mails")
     smtp_events = collections.Counter(message["X-OMS-Event-ID"] for message, _ in smtp.messages())
-    queues = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages"],
-                            capture_output=True, text=True, timeout=60).stdout
-    parked = {name: int(count) for name, count in (line.split("\t") for line in queues.splitlines()
-                                                    if "\t" in line) if name.endswith(".parked")}
+    queues = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    parked = {
+        name: int(count)
+        for name, count in (line.split("\t") for line in queues.splitlines() if "\t" in line)
+        if name.endswith(".parked")
+    }
     numbers = sorted(int(re.sub(r"\D", "", number)) for _, number in orders if number)
     return {
         "orders": len(orders),
         "distinct references": len({reference for reference, _ in orders}),
         "orders per customer": {count for _, count in per_customer},
-        "exports copies": probe.scalar("exports", "SELECT count(*) FROM export_orders WHERE reference = ANY(%s)",
-                                       (list(load.created.values()),)),
-        "card orders": len(card), "invoice orders shipped": len(load.shipped),
-        "card orders paid": probe.scalar("orders", "SELECT count(*) FROM orders WHERE payment_status = 'paid' "
-                                                   "AND reference = ANY(%s)", (card,)),
+        "exports copies": probe.scalar(
+            "exports", "SELECT count(*) FROM export_orders WHERE reference = ANY(%s)", (list(load.created.values()),)
+        ),
+        "card orders": len(card),
+        "invoice orders shipped": len(load.shipped),
+        "card orders paid": probe.scalar(
+            "orders", "SELECT count(*) FROM orders WHERE payment_status = 'paid' AND reference = ANY(%s)", (card,)
+        ),
         "paid transitions per card order": {count for _, count in paid} | ({0} if len(paid) < len(card) else set()),
         "payment_pending -> new per card order": {count for reference, count in moved if reference in set(card)}
         | ({0} if len([r for r, _ in moved if r in set(card)]) < len(card) else set()),
         "webhooks delivered (incl. duplicates)": 2 * len(load.webhook_events),
-        "inbox rows": len(inbox), "distinct inbox events": len({e for (e,) in inbox}),
-        "inbox pending": probe.scalar("payments", "SELECT count(*) FROM webhook_inbox WHERE status NOT IN "
-                                                  "('applied', 'ignored')"),
-        "mails": len(mails), "mails unsent": len([m for m in mails if m[2] != "sent"]),
+        "inbox rows": len(inbox),
+        "distinct inbox events": len({e for (e,) in inbox}),
+        "inbox pending": probe.scalar(
+            "payments", "SELECT count(*) FROM webhook_inbox WHERE status NOT IN ('applied', 'ignored')"
+        ),
+        "mails": len(mails),
+        "mails unsent": len([m for m in mails if m[2] != "sent"]),
         "mails by kind": dict(collections.Counter(kind for _, kind, _ in mails)),
-        "smtp messages": sum(smtp_events.values()), "distinct smtp events": len(smtp_events),
+        "smtp messages": sum(smtp_events.values()),
+        "distinct smtp events": len(smtp_events),
         "smtp duplicates": {event: n for event, n in smtp_events.items() if n > 1},
         "outbox backlog": backlogs(probe),
-        "parked": sum(parked.values()), "parked queues": {k: v for k, v in parked.items() if v},
-        "invoice numbers": len(numbers), "_invoice numbers": numbers,
+        "parked": sum(parked.values()),
+        "parked queues": {k: v for k, v in parked.items() if v},
+        "invoice numbers": len(numbers),
+        "_invoice numbers": numbers,
     }

@@ -7,6 +7,7 @@ content type, header and body matches the document. Bounded: a fixed number of e
 per operation (OMS_FUZZ_MAX_EXAMPLES, default 15) and a fixed seed (OMS_FUZZ_SEED) so a
 failure reproduces; the run takes about two minutes on two cores.
 """
+
 import os
 import subprocess
 import sys
@@ -16,21 +17,38 @@ import pytest
 import requests
 
 from tests.support.suite import (
-    REPO, RunningSuite, create_database, create_vhost, delete_vhost, drop_database, suite_environment,
+    REPO,
+    RunningSuite,
+    create_database,
+    create_vhost,
+    delete_vhost,
+    drop_database,
+    suite_environment,
 )
 
 sys.path.insert(0, str(REPO / "tools"))
 from fake_psp import FakePSP  # noqa: E402
 
 TOKEN = "fuzz-admin-token-0123456789abcdef"
-CHECKS = ",".join([
-    "not_a_server_error", "status_code_conformance", "content_type_conformance",
-    "response_headers_conformance", "response_schema_conformance",
-])
+CHECKS = ",".join(
+    [
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_headers_conformance",
+        "response_schema_conformance",
+    ]
+)
 ORDER = {
     "customer": {"email": "fuzz@example.com", "first_name": "Fritz", "last_name": "Fuzz", "language": "de"},
-    "billing_address": {"first_name": "Fritz", "last_name": "Fuzz", "street": "Weg 1", "postal_code": "3000",
-                        "city": "Bern", "country": "CH"},
+    "billing_address": {
+        "first_name": "Fritz",
+        "last_name": "Fuzz",
+        "street": "Weg 1",
+        "postal_code": "3000",
+        "city": "Bern",
+        "country": "CH",
+    },
     "lines": [{"article_number": "FZ-1", "name": "Fuzz", "quantity": 2, "unit_price": "10.00"}],
     "shipping_cost": "5.00",
     "payment_method": "invoice",
@@ -40,15 +58,23 @@ ST = Path(sys.executable).with_name("st")
 
 @pytest.fixture
 def fuzz_suite(tmp_path):
-    vhost, amqp_uri = create_vhost("oms-fuzz")   # its own: nothing of earlier tests answers its RPCs
+    vhost, amqp_uri = create_vhost("oms-fuzz")  # its own: nothing of earlier tests answers its RPCs
     name, url = create_database("oms_fuzz")
     # Stripe configured against the fake PSP: card orders are only taken with a provider set up
     psp = FakePSP(stripe_webhook_secret="whsec_fuzz")
     psp.start()
-    env = suite_environment(amqp_uri, url, tmp_path, OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN,
-                            OMS_RPC_TIMEOUT_SECONDS=10, OMS_LOG_LEVEL="WARNING", OMS_MAX_WORKERS=4,
-                            OMS_STRIPE_API_KEY=psp.stripe_api_key, OMS_STRIPE_API_BASE=psp.base_url,
-                            OMS_STRIPE_WEBHOOK_SECRET="whsec_fuzz")
+    env = suite_environment(
+        amqp_uri,
+        url,
+        tmp_path,
+        OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN,
+        OMS_RPC_TIMEOUT_SECONDS=10,
+        OMS_LOG_LEVEL="WARNING",
+        OMS_MAX_WORKERS=4,
+        OMS_STRIPE_API_KEY=psp.stripe_api_key,
+        OMS_STRIPE_API_BASE=psp.base_url,
+        OMS_STRIPE_WEBHOOK_SECRET="whsec_fuzz",
+    )
     suite = RunningSuite(env)
     try:
         assert suite.wait_for("OMS is up", timeout=120), suite.tail(80)
@@ -67,11 +93,17 @@ def _seed(base):
     assert order.status_code == 201, order.text
     card = api.post(base + "/api/v1/orders", json={**ORDER, "payment_method": "card"}, timeout=15)
     assert card.status_code == 201, card.text
-    job = api.post(base + "/api/v1/exports/jobs", json={
-        "name": "fuzz", "cron": "0 3 * * *", "format": "xml", "kind": "orders", "target": "fuzz"}, timeout=15)
+    job = api.post(
+        base + "/api/v1/exports/jobs",
+        json={"name": "fuzz", "cron": "0 3 * * *", "format": "xml", "kind": "orders", "target": "fuzz"},
+        timeout=15,
+    )
     assert job.status_code == 201, job.text
-    return {"reference": order.json()["reference"], "customer_id": order.json()["customer"]["id"],
-            "job_id": job.json()["id"]}
+    return {
+        "reference": order.json()["reference"],
+        "customer_id": order.json()["customer"]["id"],
+        "job_id": job.json()["id"],
+    }
 
 
 # its own budget: the suite's start (up to 120 s) and the fuzzer's run (up to 280 s) are bounded
@@ -82,20 +114,34 @@ def test_schemathesis_finds_no_server_error_and_no_mismatch_with_the_document(fu
     base = fuzz_suite.base_url
     seeded = _seed(base)
     config = tmp_path / "schemathesis.toml"
-    config.write_text("\n".join([
-        "[parameters]",
-        *(f'"path.{key}" = "{value}"' for key, value in seeded.items()),
-        "",
-    ]))
+    config.write_text("\n".join(["[parameters]", *(f'"path.{key}" = "{value}"' for key, value in seeded.items()), ""]))
     command = [
-        str(ST), "--config-file", str(config), "run", base + "/api/openapi.json", "--url", base,
-        "-H", f"Authorization: Bearer {TOKEN}",
-        "--checks", CHECKS,
-        "--phases", "examples,coverage,fuzzing",
-        "--max-examples", os.environ.get("OMS_FUZZ_MAX_EXAMPLES", "15"),
-        "--seed", os.environ.get("OMS_FUZZ_SEED", "20261127"),
-        "--workers", "2", "--request-timeout", "30", "--generation-database", "none",
-        "--no-color", "--output-truncate", "false",
+        str(ST),
+        "--config-file",
+        str(config),
+        "run",
+        base + "/api/openapi.json",
+        "--url",
+        base,
+        "-H",
+        f"Authorization: Bearer {TOKEN}",
+        "--checks",
+        CHECKS,
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-examples",
+        os.environ.get("OMS_FUZZ_MAX_EXAMPLES", "15"),
+        "--seed",
+        os.environ.get("OMS_FUZZ_SEED", "20261127"),
+        "--workers",
+        "2",
+        "--request-timeout",
+        "30",
+        "--generation-database",
+        "none",
+        "--no-color",
+        "--output-truncate",
+        "false",
     ]
     result = subprocess.run(command, cwd=str(tmp_path), capture_output=True, text=True, timeout=280)
     print(result.stdout, result.stderr[-5000:])

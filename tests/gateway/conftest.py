@@ -1,4 +1,5 @@
 """A running gateway (with the real orders service behind it) and HTTP clients per role."""
+
 import pytest
 import requests
 
@@ -36,8 +37,12 @@ class ApiClient:
 @pytest.fixture
 def gateway_config(service_config):
     port = free_port()
-    return {**service_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
-            "RPC_TIMEOUT_SECONDS": 5}
+    return {
+        **service_config,
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
+        "BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
+        "RPC_TIMEOUT_SECONDS": 5,
+    }
 
 
 @pytest.fixture

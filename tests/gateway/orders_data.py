@@ -1,15 +1,26 @@
 """Order bodies for gateway tests."""
+
 import copy
 import uuid
 
-ADDRESS = {"first_name": "Anna", "last_name": "Muster", "street": "Weg 1", "postal_code": "8000",
-           "city": "Zürich", "country": "CH"}
+ADDRESS = {
+    "first_name": "Anna",
+    "last_name": "Muster",
+    "street": "Weg 1",
+    "postal_code": "8000",
+    "city": "Zürich",
+    "country": "CH",
+}
 
 
 def order_body(**changes):
     body = {
-        "customer": {"email": f"{uuid.uuid4().hex[:8]}@example.com", "first_name": "Anna", "last_name": "Muster",
-                     "language": "de"},
+        "customer": {
+            "email": f"{uuid.uuid4().hex[:8]}@example.com",
+            "first_name": "Anna",
+            "last_name": "Muster",
+            "language": "de",
+        },
         "billing_address": copy.deepcopy(ADDRESS),
         "lines": [{"article_number": "A-1", "name": "Tee", "quantity": 2, "unit_price": "4.50"}],
         "shipping_cost": "7.00",
@@ -21,5 +32,7 @@ def order_body(**changes):
 
 def order_state(api, reference):
     """What a refused change must leave as it was: the order as the API shows it and its history."""
-    return {"order": api.get(f"/api/v1/orders/{reference}").json(),
-            "history": api.get(f"/api/v1/orders/{reference}/history").json()["items"]}
+    return {
+        "order": api.get(f"/api/v1/orders/{reference}").json(),
+        "history": api.get(f"/api/v1/orders/{reference}/history").json()["items"],
+    }

@@ -1,4 +1,5 @@
 """The gateway's own promises: idempotent creation, composed answers, deadlines, OpenAPI, correlation."""
+
 import time
 
 import pytest
@@ -10,8 +11,8 @@ from gateway.service import GatewayService
 from orders.models import infrastructure as orders_infrastructure
 from tests.conftest import sql_source
 from tests.gateway.conftest import ADMIN_TOKEN, ApiClient
-from tests.support.suite import free_port
 from tests.gateway.orders_data import order_body
+from tests.support.suite import free_port
 
 
 def test_same_idempotency_key_and_body_creates_one_order(admin):
@@ -31,8 +32,9 @@ def test_same_idempotency_key_and_body_creates_one_order(admin):
 def test_bulk_status_reports_each_order_and_applies_the_legal_ones(admin):
     references = [admin.post("/api/v1/orders", json=order_body()).json()["reference"] for _ in range(3)]
     assert admin.post(f"/api/v1/orders/{references[1]}/cancel", json={}).status_code == 200
-    response = admin.post("/api/v1/orders/bulk/status",
-                          json={"references": references + ["404404"], "status": "in_progress"})
+    response = admin.post(
+        "/api/v1/orders/bulk/status", json={"references": references + ["404404"], "status": "in_progress"}
+    )
     assert response.status_code == 200, response.text
     results = {item["reference"]: item for item in response.json()["results"]}
     assert results[references[0]]["ok"] and results[references[2]]["ok"]
@@ -92,6 +94,7 @@ def test_openapi_document_describes_every_operation(anonymous):
 
 class SlowOrders:
     """Stands in for a stuck orders service."""
+
     name = "orders"
 
     @rpc
@@ -106,11 +109,16 @@ class SlowOrders:
 @pytest.fixture
 def gateway_only(runner_factory, service_config):
     def start(*extra_services):
-        config = {**service_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
-                  "BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN, "RPC_TIMEOUT_SECONDS": 1}
+        config = {
+            **service_config,
+            "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
+            "BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
+            "RPC_TIMEOUT_SECONDS": 1,
+        }
         runner = runner_factory(config, GatewayService, *extra_services)
         runner.start()
         return ApiClient(f"http://{config['WEB_SERVER_ADDRESS']}", ADMIN_TOKEN)
+
     return start
 
 

@@ -1,4 +1,5 @@
 """Bad input gets the right 4xx problem naming the field, and leaves the data unchanged."""
+
 import pytest
 
 from tests.gateway.orders_data import order_body
@@ -33,18 +34,37 @@ def total_orders(admin):
     return admin.get("/api/v1/orders", params={"page_size": 1}).json()["total"]
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"lines": [{"article_number": "A-1", "name": "Tee", "quantity": "two", "unit_price": "4.50"}], },
-     "lines.0.quantity"),
-    ({"lines": [{"article_number": "A-1", "name": "Tee", "quantity": 1, "unit_price": "-1"}]}, "lines.0.unit_price"),
-    ({"lines": []}, "lines"),
-    ({"payment_method": "bitcoin-ish"}, "payment_method"),
-    ({"currency": "chf"}, "currency"),
-    ({"billing_address": {"first_name": "A", "last_name": "B", "street": "S", "postal_code": "1", "city": "C",
-                          "country": "Switzerland"}}, "billing_address.country"),
-    ({"unexpected": True}, "unexpected"),
-    ({"shipping_cost": "NaN"}, "shipping_cost"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (
+            {"lines": [{"article_number": "A-1", "name": "Tee", "quantity": "two", "unit_price": "4.50"}]},
+            "lines.0.quantity",
+        ),
+        (
+            {"lines": [{"article_number": "A-1", "name": "Tee", "quantity": 1, "unit_price": "-1"}]},
+            "lines.0.unit_price",
+        ),
+        ({"lines": []}, "lines"),
+        ({"payment_method": "bitcoin-ish"}, "payment_method"),
+        ({"currency": "chf"}, "currency"),
+        (
+            {
+                "billing_address": {
+                    "first_name": "A",
+                    "last_name": "B",
+                    "street": "S",
+                    "postal_code": "1",
+                    "city": "C",
+                    "country": "Switzerland",
+                }
+            },
+            "billing_address.country",
+        ),
+        ({"unexpected": True}, "unexpected"),
+        ({"shipping_cost": "NaN"}, "shipping_cost"),
+    ],
+)
 def test_invalid_order_is_refused_with_the_field_named_and_nothing_created(admin, change, field):
     before = total_orders(admin)
     assert_problem(admin.post("/api/v1/orders", json=order_body(**change)), 422, field)
@@ -61,8 +81,9 @@ def test_malformed_json_is_400(admin):
 
 def test_unknown_status_in_a_change_is_422(admin, order):
     before = snapshot(admin, order["reference"])
-    assert_problem(admin.post(f"/api/v1/orders/{order['reference']}/status", json={"status": "teleported"}), 422,
-                   "status")
+    assert_problem(
+        admin.post(f"/api/v1/orders/{order['reference']}/status", json={"status": "teleported"}), 422, "status"
+    )
     assert snapshot(admin, order["reference"]) == before
 
 
@@ -86,16 +107,19 @@ def test_concurrent_edit_with_a_stale_version_is_409(admin, order):
     assert snapshot(admin, reference) == before
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"page_size": 100000}, "page_size"),
-    ({"page_size": 0}, "page_size"),
-    ({"page": "abc"}, "page"),
-    ({"status": "lost"}, "status.0"),
-    ({"payment_status": "maybe"}, "payment_status.0"),
-    ({"sort": "-hacked"}, "sort"),
-    ({"created_from": "yesterday"}, "created_from"),
-    ({"color": "blue"}, "color"),
-])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"page_size": 100000}, "page_size"),
+        ({"page_size": 0}, "page_size"),
+        ({"page": "abc"}, "page"),
+        ({"status": "lost"}, "status.0"),
+        ({"payment_status": "maybe"}, "payment_status.0"),
+        ({"sort": "-hacked"}, "sort"),
+        ({"created_from": "yesterday"}, "created_from"),
+        ({"color": "blue"}, "color"),
+    ],
+)
 def test_bad_list_parameters_are_422_with_the_parameter_named(admin, params, field):
     assert_problem(admin.get("/api/v1/orders", params=params), 422, field)
 
@@ -109,13 +133,16 @@ def test_missing_or_bad_credentials_are_401(anonymous, base_url):
     assert_problem(anonymous.post("/api/v1/orders", json=order_body()), 401)
 
 
-@pytest.mark.parametrize("role, method, path, body", [
-    ("readonly", "POST", "/api/v1/orders/{ref}/ship", {}),
-    ("readonly", "POST", "/api/v1/orders", None),
-    ("accountant", "POST", "/api/v1/orders/{ref}/status", {"status": "in_progress"}),
-    ("agent", "PUT", "/api/v1/settings/numbering", {"invoice_prefix": "X-"}),
-    ("agent", "POST", "/api/v1/orders/{ref}/invoice-number", {"invoice_number": "ERP-1"}),
-])
+@pytest.mark.parametrize(
+    "role, method, path, body",
+    [
+        ("readonly", "POST", "/api/v1/orders/{ref}/ship", {}),
+        ("readonly", "POST", "/api/v1/orders", None),
+        ("accountant", "POST", "/api/v1/orders/{ref}/status", {"status": "in_progress"}),
+        ("agent", "PUT", "/api/v1/settings/numbering", {"invoice_prefix": "X-"}),
+        ("agent", "POST", "/api/v1/orders/{ref}/invoice-number", {"invoice_number": "ERP-1"}),
+    ],
+)
 def test_a_role_that_may_not_act_gets_403_and_nothing_changes(admin, client_for, order, role, method, path, body):
     reference = order["reference"]
     before = snapshot(admin, reference)

@@ -1,4 +1,5 @@
 """The bank-statement page of the staff UI over plain HTTP: upload, report, assign a credit."""
+
 import re
 import uuid
 
@@ -17,7 +18,6 @@ PASSWORD = "a long enough password 42"
 def accountant_browser(base_url, database_url):
     from gateway import users
     from gateway.models import infrastructure
-
     from tests.conftest import sql_source
 
     username = f"ui-accountant-{uuid.uuid4().hex[:8]}"
@@ -31,16 +31,25 @@ def csrf(html):
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def test_staff_upload_a_statement_read_its_report_and_assign_an_unmatched_credit(admin, base_url, invoice_order,
-                                                                               accountant_browser):
+def test_staff_upload_a_statement_read_its_report_and_assign_an_unmatched_credit(
+    admin, base_url, invoice_order, accountant_browser
+):
     paid_by_file, paid_by_hand = invoice_order(), invoice_order()
     page = accountant_browser.get(f"{base_url}/admin/bank-statements")
     assert page.status_code == 200 and 'href="/admin/bank-statements"' in page.text
-    data = camt.document([camt.credit("16.00", reference=qr_reference(paid_by_file["reference"])),
-                          camt.credit("16.00", text="<b>Tante Erna</b>", acct_ref=f"UI-{uuid.uuid4().hex[:8]}")])
-    posted = accountant_browser.post(f"{base_url}/admin/bank-statements", data={"csrf_token": csrf(page.text)},
-                                     files={"file": ("statement.xml", data, "application/xml")},
-                                     headers={"Origin": base_url}, allow_redirects=False)
+    data = camt.document(
+        [
+            camt.credit("16.00", reference=qr_reference(paid_by_file["reference"])),
+            camt.credit("16.00", text="<b>Tante Erna</b>", acct_ref=f"UI-{uuid.uuid4().hex[:8]}"),
+        ]
+    )
+    posted = accountant_browser.post(
+        f"{base_url}/admin/bank-statements",
+        data={"csrf_token": csrf(page.text)},
+        files={"file": ("statement.xml", data, "application/xml")},
+        headers={"Origin": base_url},
+        allow_redirects=False,
+    )
     assert posted.status_code == 303 and "/admin/bank-statements?import=" in posted.headers["Location"]
     report = accountant_browser.get(base_url + posted.headers["Location"])
     assert 'id="bank-report"' in report.text and paid_by_file["reference"] in report.text
@@ -48,29 +57,37 @@ def test_staff_upload_a_statement_read_its_report_and_assign_an_unmatched_credit
     assert payment_of(admin, paid_by_file["reference"])["status"] == "paid"
 
     entry_id = re.search(r'action="/admin/bank-statements/(\d+)/assign"', report.text).group(1)
-    refused = accountant_browser.post(f"{base_url}/admin/bank-statements/{entry_id}/assign",
-                                      data={"csrf_token": csrf(report.text), "order_reference": "no-such-order"},
-                                      headers={"Origin": base_url}, allow_redirects=False)
+    refused = accountant_browser.post(
+        f"{base_url}/admin/bank-statements/{entry_id}/assign",
+        data={"csrf_token": csrf(report.text), "order_reference": "no-such-order"},
+        headers={"Origin": base_url},
+        allow_redirects=False,
+    )
     assert refused.status_code == 422 and "no-such-order" in refused.text
-    assigned = accountant_browser.post(f"{base_url}/admin/bank-statements/{entry_id}/assign",
-                                       data={"csrf_token": csrf(report.text),
-                                             "order_reference": paid_by_hand["reference"]},
-                                       headers={"Origin": base_url}, allow_redirects=False)
+    assigned = accountant_browser.post(
+        f"{base_url}/admin/bank-statements/{entry_id}/assign",
+        data={"csrf_token": csrf(report.text), "order_reference": paid_by_hand["reference"]},
+        headers={"Origin": base_url},
+        allow_redirects=False,
+    )
     assert assigned.status_code == 303
     assert payment_of(admin, paid_by_hand["reference"])["status"] == "paid"
     after = accountant_browser.get(f"{base_url}/admin/bank-statements").text
     assert f'action="/admin/bank-statements/{entry_id}/assign"' not in after
 
-    empty = accountant_browser.post(f"{base_url}/admin/bank-statements", data={"csrf_token": csrf(after)},
-                                    files={"file": ("empty.xml", b"", "application/xml")},
-                                    headers={"Origin": base_url}, allow_redirects=False)
+    empty = accountant_browser.post(
+        f"{base_url}/admin/bank-statements",
+        data={"csrf_token": csrf(after)},
+        files={"file": ("empty.xml", b"", "application/xml")},
+        headers={"Origin": base_url},
+        allow_redirects=False,
+    )
     assert empty.status_code == 422
 
 
 def test_the_page_is_for_staff_who_manage_payments(base_url, database_url, payments_running):  # noqa: F811
     from gateway import users
     from gateway.models import infrastructure
-
     from tests.conftest import sql_source
 
     username = f"ui-agent-{uuid.uuid4().hex[:8]}"

@@ -1,6 +1,7 @@
 """Internal notes over HTTP, with the real orders service: who may write and edit, the answers
 that name why a change is refused (and that nothing changed), the list's latest_note and the
 OpenAPI description."""
+
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -64,8 +65,11 @@ def test_only_the_author_edits_within_fifteen_minutes(admin, client_for, databas
     source = sql_source(database_url, "orders", orders_infrastructure)
     try:
         with source.unit_of_work() as uow:  # as if written 20 minutes ago
-            uow.session.execute(update(OrderNote).where(OrderNote.id == note["id"])
-                                .values(created_at=OrderNote.created_at - timedelta(minutes=20)))
+            uow.session.execute(
+                update(OrderNote)
+                .where(OrderNote.id == note["id"])
+                .values(created_at=OrderNote.created_at - timedelta(minutes=20))
+            )
             uow.commit()
     finally:
         source.engine.dispose()
@@ -76,7 +80,12 @@ def test_only_the_author_edits_within_fifteen_minutes(admin, client_for, databas
 
 def test_bad_notes_are_refused_naming_the_field(admin):
     reference = _order(admin)
-    for body, field in (({"body": ""}, "body"), ({}, "body"), ({"body": 5}, "body"), ({"body": "x", "extra": 1}, "extra")):
+    for body, field in (
+        ({"body": ""}, "body"),
+        ({}, "body"),
+        ({"body": 5}, "body"),
+        ({"body": "x", "extra": 1}, "extra"),
+    ):
         response = admin.post(f"/api/v1/orders/{reference}/notes", json=body)
         assert response.status_code == 422, response.text
         assert field in response.json()["errors"]

@@ -1,4 +1,5 @@
 """The order list's search, filters and cursors through the gateway (HTTP → RPC → PostgreSQL)."""
+
 import sys
 import uuid
 
@@ -19,9 +20,14 @@ LIST_PARAMETERS = {"search", "cursor", "payment_method", "currency", "country", 
 def payments_running(runner_factory, service_config):
     psp = FakePSP(stripe_webhook_secret="whsec_gateway_search")
     psp.start()
-    config = {**service_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
-              "STRIPE_API_KEY": psp.stripe_api_key, "STRIPE_API_BASE": psp.base_url,
-              "STRIPE_WEBHOOK_SECRET": "whsec_gateway_search", "RECONCILE_INTERVAL_SECONDS": 0}
+    config = {
+        **service_config,
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
+        "STRIPE_API_KEY": psp.stripe_api_key,
+        "STRIPE_API_BASE": psp.base_url,
+        "STRIPE_WEBHOOK_SECRET": "whsec_gateway_search",
+        "RECONCILE_INTERVAL_SECONDS": 0,
+    }
     runner = runner_factory(config, PaymentsService)
     runner.start()
     yield runner
@@ -41,8 +47,14 @@ def references(response):
 
 def test_search_by_psp_id_asks_payments(admin, payments_running):
     reference = admin.post("/api/v1/orders", json=order_body(payment_method="card")).json()["reference"]
-    psp_id = wait_for(lambda: (p := admin.get(f"/api/v1/orders/{reference}/payment")).status_code == 200
-                      and p.json()["psp_reference"], timeout=20, interval=0.2, message="the PaymentIntent")
+    psp_id = wait_for(
+        lambda: (
+            (p := admin.get(f"/api/v1/orders/{reference}/payment")).status_code == 200 and p.json()["psp_reference"]
+        ),
+        timeout=20,
+        interval=0.2,
+        message="the PaymentIntent",
+    )
 
     page = admin.get("/api/v1/orders", params={"search": psp_id})
 
@@ -63,8 +75,10 @@ def test_search_by_psp_id_without_payments_says_what_is_missing(admin):
 
 def test_filters_sort_and_cursor_walk_over_http(admin):
     marker = uuid.uuid4().hex[:8]
-    made = [admin.post("/api/v1/orders", json=marked_body(marker, currency=currency)).json()["reference"]
-            for currency in ("CHF", "EUR", "CHF", "EUR", "CHF")]
+    made = [
+        admin.post("/api/v1/orders", json=marked_body(marker, currency=currency)).json()["reference"]
+        for currency in ("CHF", "EUR", "CHF", "EUR", "CHF")
+    ]
     query = {"search": f"Keller{marker}", "currency": "CHF,EUR", "country": "CH", "sort": "reference"}
 
     walked, cursor = [], None
@@ -94,8 +108,10 @@ def test_bad_cursor_and_bad_filters_are_problems_naming_the_field(admin):
 def test_openapi_documents_the_list_parameters_and_next_cursor(admin):
     document = admin.get("/api/openapi.json").json()
     listed = {parameter["name"] for parameter in document["paths"]["/api/v1/orders"]["get"]["parameters"]}
-    history = {parameter["name"] for parameter in
-               document["paths"]["/api/v1/customers/{customer_id}/orders"]["get"]["parameters"]}
+    history = {
+        parameter["name"]
+        for parameter in document["paths"]["/api/v1/customers/{customer_id}/orders"]["get"]["parameters"]
+    }
 
     assert LIST_PARAMETERS <= listed and LIST_PARAMETERS <= history
     assert "next_cursor" in document["components"]["schemas"]["OrderPage"]["properties"]
@@ -103,10 +119,15 @@ def test_openapi_documents_the_list_parameters_and_next_cursor(admin):
 
 def test_search_by_qr_or_creditor_reference_asks_payments(admin, payments_running):
     from oms_common.payment_references import creditor_reference, qr_reference
+
     reference = admin.post("/api/v1/orders", json=order_body(payment_method="invoice")).json()["reference"]
-    wait_for(lambda: admin.get(f"/api/v1/orders/{reference}/payment").status_code == 200,
-             timeout=20, interval=0.2, message="the payment record")
-    printed = " ".join(qr_reference(reference)[i:i + 5] for i in range(0, 27, 5))  # as on the slip
+    wait_for(
+        lambda: admin.get(f"/api/v1/orders/{reference}/payment").status_code == 200,
+        timeout=20,
+        interval=0.2,
+        message="the payment record",
+    )
+    printed = " ".join(qr_reference(reference)[i : i + 5] for i in range(0, 27, 5))  # as on the slip
 
     by_qr = admin.get("/api/v1/orders", params={"search": printed})
     by_scor = admin.get("/api/v1/orders", params={"search": creditor_reference(reference)})

@@ -1,21 +1,30 @@
 """Through the API as a client sees it: amounts in the currency's places, submit twice, reassign and
 merge by customer number, customer search by full name. Each refusal also leaves everything as it was."""
+
 import uuid
 
 from tests.gateway.orders_data import order_body, order_state
 
 
 def customer_body(first="Maria", last=None):
-    return {"email": f"{uuid.uuid4().hex[:10]}@example.com", "first_name": first,
-            "last_name": last or f"Keller{uuid.uuid4().hex[:6]}", "language": "de"}
+    return {
+        "email": f"{uuid.uuid4().hex[:10]}@example.com",
+        "first_name": first,
+        "last_name": last or f"Keller{uuid.uuid4().hex[:6]}",
+        "language": "de",
+    }
 
 
 def test_a_price_with_more_decimals_than_the_currency_is_422_naming_the_field(admin):
     before = admin.get("/api/v1/orders", params={"page_size": 1}).json()["total"]
-    for changes, field in (({"lines": [{"article_number": "A", "name": "Pen", "quantity": 1, "unit_price": "5.001"}]},
-                            "lines.0.unit_price"),
-                           ({"shipping_cost": "1.001"}, "shipping_cost"),
-                           ({"currency": "JPY", "shipping_cost": "0.5"}, "shipping_cost")):
+    for changes, field in (
+        (
+            {"lines": [{"article_number": "A", "name": "Pen", "quantity": 1, "unit_price": "5.001"}]},
+            "lines.0.unit_price",
+        ),
+        ({"shipping_cost": "1.001"}, "shipping_cost"),
+        ({"currency": "JPY", "shipping_cost": "0.5"}, "shipping_cost"),
+    ):
         body = order_body(**changes)
         refused = admin.post("/api/v1/orders", json=body)
         assert refused.status_code == 422, refused.text
@@ -53,7 +62,9 @@ def test_reassign_and_merge_take_the_customer_number_and_refuse_bad_ones_naming_
     assert moved.json()["customer"]["email"] == target["email"]
     entry = admin.get(f"/api/v1/orders/{order['reference']}/history").json()["items"][-1]
     assert (entry["details"]["from_customer"]["email"], entry["details"]["to_customer"]["email"]) == (
-        order["customer"]["email"], target["email"])
+        order["customer"]["email"],
+        target["email"],
+    )
 
     duplicate = admin.post("/api/v1/orders", json=order_body()).json()["customer"]["id"]
     bad_into = admin.post(f"/api/v1/customers/C{duplicate:06d}/merge", json={"into": "C-1"})

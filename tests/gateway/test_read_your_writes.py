@@ -5,6 +5,7 @@ manual payment status is booked; the detail's payment panel is there too. The pa
 may not exist yet when the order event is still in flight: payments then makes it on first use.
 Run with one payments replica and with two sharing the RPC queue.
 """
+
 import sys
 
 import pytest
@@ -29,10 +30,15 @@ def payments_replicas(request, runner_factory, container_factory, service_config
     psp.start()
 
     def config():
-        return {**service_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
-                "STRIPE_API_KEY": psp.stripe_api_key, "STRIPE_API_BASE": psp.base_url,
-                "STRIPE_WEBHOOK_SECRET": "whsec_ryw_test", "RECONCILE_INTERVAL_SECONDS": 0,
-                "INBOX_POLL_SECONDS": 0.2}
+        return {
+            **service_config,
+            "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
+            "STRIPE_API_KEY": psp.stripe_api_key,
+            "STRIPE_API_BASE": psp.base_url,
+            "STRIPE_WEBHOOK_SECRET": "whsec_ryw_test",
+            "RECONCILE_INTERVAL_SECONDS": 0,
+            "INBOX_POLL_SECONDS": 0.2,
+        }
 
     runner_factory(config(), PaymentsService).start()
     for _ in range(request.param - 1):
@@ -52,14 +58,15 @@ def payments_db(database_url):
 def test_payment_answers_right_after_each_201(admin, client_for, payments_replicas, payments_db):
     accountant = client_for("accountant")
     failures, references = [], []
-    for number in range(CREATIONS):
+    for _ in range(CREATIONS):
         created = admin.post("/api/v1/orders", json=order_body())
         assert created.status_code == 201, created.text
         reference = created.json()["reference"]
         references.append(reference)
         read = admin.get(f"/api/v1/orders/{reference}/payment")
-        booked = accountant.post(f"/api/v1/orders/{reference}/payment-status",
-                                 json={"status": "announced", "note": "bank"})
+        booked = accountant.post(
+            f"/api/v1/orders/{reference}/payment-status", json={"status": "announced", "note": "bank"}
+        )
         detail = admin.get(f"/api/v1/orders/{reference}")
         if read.status_code != 200 or read.json()["status"] not in ("unpaid", "announced"):
             failures.append((reference, "GET payment", read.status_code, read.text[:200]))
@@ -73,15 +80,25 @@ def test_payment_answers_right_after_each_201(admin, client_for, payments_replic
     def all_consumed():
         table = payments_db.infrastructure.processed_events
         with payments_db.read_session() as session:
-            return session.execute(select(func.count()).select_from(table).where(
-                table.c.consumer.in_(("payments.order_created", "payments.order_submitted")))).scalar_one() \
+            return (
+                session.execute(
+                    select(func.count())
+                    .select_from(table)
+                    .where(table.c.consumer.in_(("payments.order_created", "payments.order_submitted")))
+                ).scalar_one()
                 >= 2 * CREATIONS
+            )
+
     wait_for(all_consumed, timeout=60, interval=0.2, message="the order events consumed by payments")
     with payments_db.read_session() as session:
-        rows = session.execute(select(Payment.order_reference, Payment.status)
-                               .where(Payment.order_reference.in_(references))).all()
-        created = session.execute(select(func.count()).select_from(PaymentAudit).where(
-            PaymentAudit.order_reference.in_(references), PaymentAudit.action == "payment_created")).scalar_one()
+        rows = session.execute(
+            select(Payment.order_reference, Payment.status).where(Payment.order_reference.in_(references))
+        ).all()
+        created = session.execute(
+            select(func.count())
+            .select_from(PaymentAudit)
+            .where(PaymentAudit.order_reference.in_(references), PaymentAudit.action == "payment_created")
+        ).scalar_one()
     assert sorted(rows) == sorted((reference, "announced") for reference in references)
     assert created == CREATIONS
 

@@ -1,13 +1,13 @@
 """Answers that tell the truth: a timed-out mutation may have been applied, every mutation takes
 an Idempotency-Key, the order detail names what it could not get, and PSP methods and operations
 are offered only as far as the configured providers can do them."""
+
 import re
 import sys
 import uuid
 
 import eventlet
 import pytest
-import requests
 from nameko.rpc import rpc
 
 from documents.service import DocumentsService
@@ -31,9 +31,14 @@ ADMIN_PASSWORD = "truthful-answers-password"
 
 @pytest.fixture
 def gateway_config(service_config):
-    return {**service_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}", "BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
-            "BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD, "RPC_TIMEOUT_SECONDS": 10,
-            "EXPORTS_HTTP_ADDRESS": f"127.0.0.1:{free_port()}"}
+    return {
+        **service_config,
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
+        "BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
+        "BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "RPC_TIMEOUT_SECONDS": 10,
+        "EXPORTS_HTTP_ADDRESS": f"127.0.0.1:{free_port()}",
+    }
 
 
 @pytest.fixture
@@ -47,33 +52,52 @@ def fake_psp():
 @pytest.fixture
 def start_payments(runner_factory, service_config):
     """Starts a payments service; with ``psp`` Stripe is configured against the fake PSP."""
+
     def start(psp=None):
-        config = {**service_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
-                  "RECONCILE_INTERVAL_SECONDS": 0, "INBOX_POLL_SECONDS": 0.2}
+        config = {
+            **service_config,
+            "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
+            "RECONCILE_INTERVAL_SECONDS": 0,
+            "INBOX_POLL_SECONDS": 0.2,
+        }
         if psp is not None:
-            config.update({"STRIPE_API_KEY": psp.stripe_api_key, "STRIPE_API_BASE": psp.base_url,
-                           "STRIPE_WEBHOOK_SECRET": "whsec_truthful"})
+            config.update(
+                {
+                    "STRIPE_API_KEY": psp.stripe_api_key,
+                    "STRIPE_API_BASE": psp.base_url,
+                    "STRIPE_WEBHOOK_SECRET": "whsec_truthful",
+                }
+            )
         runner = runner_factory(config, PaymentsService)
         runner.start()
         return runner
+
     return start
 
 
 @pytest.fixture
-def every_service(running_suite, start_payments, fake_psp, runner_factory, service_config, gateway_config,
-                  tmp_path):
+def every_service(running_suite, start_payments, fake_psp, runner_factory, service_config, gateway_config, tmp_path):
     """Besides the gateway and orders: payments (Stripe configured), exports, notifications and
     documents."""
     start_payments(fake_psp)
     runner_factory(service_config, DocumentsService).start()
-    exports = runner_factory({**service_config, "WEB_SERVER_ADDRESS": gateway_config["EXPORTS_HTTP_ADDRESS"],
-                              "EXPORT_DIR": str(tmp_path / "exports"), "JOB_TIMER_SECONDS": 0.5}, ExportsService)
+    exports = runner_factory(
+        {
+            **service_config,
+            "WEB_SERVER_ADDRESS": gateway_config["EXPORTS_HTTP_ADDRESS"],
+            "EXPORT_DIR": str(tmp_path / "exports"),
+            "JOB_TIMER_SECONDS": 0.5,
+        },
+        ExportsService,
+    )
     exports.start()
     sink = SmtpSink(tmp_path / "smtp")
     sink.outdir.mkdir()
     sink.start()
-    mails = runner_factory({**service_config, "SMTP": {"HOST": "127.0.0.1", "PORT": sink.port, "SECURITY": "none",
-                                                       "TIMEOUT": 5}}, NotificationsService)
+    mails = runner_factory(
+        {**service_config, "SMTP": {"HOST": "127.0.0.1", "PORT": sink.port, "SECURITY": "none", "TIMEOUT": 5}},
+        NotificationsService,
+    )
     mails.start()
     yield
     sink.stop()
@@ -90,8 +114,15 @@ def history_actions(admin, reference):
 
 # ---------------------------------------------------------------- Idempotency-Key on every mutation
 
-PATH_VALUES = {"reference": "900000001", "customer_id": "999999999", "job_id": "999999", "event_id": "no-such-mail",
-               "inbox_id": "999999", "int:note_id": "999999", "int:view_id": "999999"}
+PATH_VALUES = {
+    "reference": "900000001",
+    "customer_id": "999999999",
+    "job_id": "999999",
+    "event_id": "no-such-mail",
+    "inbox_id": "999999",
+    "int:note_id": "999999",
+    "int:view_id": "999999",
+}
 PATH_VALUES["entry_id"] = "999999"  # bank-statement entries
 
 
@@ -114,8 +145,7 @@ def test_the_route_table_marks_every_mutation_idempotent_and_documents_the_heade
         assert "Idempotency-Key" in headers, f"{route.method} {route.path} does not document Idempotency-Key"
 
 
-def test_every_mutating_route_replays_its_first_answer_and_refuses_the_key_for_another_request(admin,
-                                                                                             every_service):
+def test_every_mutating_route_replays_its_first_answer_and_refuses_the_key_for_another_request(admin, every_service):
     for route in (route for route in router.routes if route.method in MUTATING):
         path, key = concrete(route), f"walk-{uuid.uuid4().hex}"
         if route.request_body:  # the XML import
@@ -125,8 +155,10 @@ def test_every_mutating_route_replays_its_first_answer_and_refuses_the_key_for_a
             send, other = {"json": {}, "headers": {}}, {"json": {"reason": "something else"}, "headers": {}}
 
         def attempt(request):
-            return admin.request(route.method, path, **{**request, "headers": {**request["headers"],
-                                                                               "Idempotency-Key": key}})
+            return admin.request(
+                route.method, path, **{**request, "headers": {**request["headers"], "Idempotency-Key": key}}
+            )
+
         first = attempt(send)
         assert first.status_code < 500, f"{route.method} {path}: {first.status_code} {first.text}"
         again = attempt(send)
@@ -157,24 +189,40 @@ def test_a_replayed_mutation_gives_the_same_answer_and_takes_effect_once(admin, 
 
     # ship (a second ship without the key would be refused: the replay is the first answer)
     ship_key = key()
-    shipped = [admin.post(f"/api/v1/orders/{reference}/ship", json={"notify": False, "tracking_number": "T-1"},
-                          headers={"Idempotency-Key": ship_key}) for _ in range(2)]
+    shipped = [
+        admin.post(
+            f"/api/v1/orders/{reference}/ship",
+            json={"notify": False, "tracking_number": "T-1"},
+            headers={"Idempotency-Key": ship_key},
+        )
+        for _ in range(2)
+    ]
     assert shipped[0].status_code == shipped[1].status_code == 200
     assert shipped[0].json() == shipped[1].json()
-    changed = admin.post(f"/api/v1/orders/{reference}/ship", json={"notify": False, "tracking_number": "T-2"},
-                         headers={"Idempotency-Key": ship_key})
+    changed = admin.post(
+        f"/api/v1/orders/{reference}/ship",
+        json={"notify": False, "tracking_number": "T-2"},
+        headers={"Idempotency-Key": ship_key},
+    )
     assert changed.status_code == 409 and "Idempotency-Key" in changed.json()["errors"]
     assert history_actions(admin, reference).count("status_changed") == 1
     assert admin.get(f"/api/v1/orders/{reference}").json()["tracking_number"] == "T-1"
 
     # payment bookkeeping (payments)
     status_key = key()
-    booked = [admin.post(f"/api/v1/orders/{reference}/payment-status", json={"status": "announced"},
-                         headers={"Idempotency-Key": status_key}) for _ in range(2)]
+    booked = [
+        admin.post(
+            f"/api/v1/orders/{reference}/payment-status",
+            json={"status": "announced"},
+            headers={"Idempotency-Key": status_key},
+        )
+        for _ in range(2)
+    ]
     assert booked[0].status_code == booked[1].status_code == 200
     assert booked[0].json() == booked[1].json()
-    payment_actions = [entry["action"] for entry in
-                       admin.get(f"/api/v1/orders/{reference}/payment/history").json()["items"]]
+    payment_actions = [
+        entry["action"] for entry in admin.get(f"/api/v1/orders/{reference}/payment/history").json()["items"]
+    ]
     assert payment_actions.count("manual_status") == 1
 
     # an export job (exports): created once
@@ -188,8 +236,12 @@ def test_a_replayed_mutation_gives_the_same_answer_and_takes_effect_once(admin, 
     # merge (orders): the duplicate's orders move once
     duplicate = admin.post("/api/v1/orders", json=order_body()).json()["customer"]["id"]
     merge_key = key()
-    merged = [admin.post(f"/api/v1/customers/{duplicate}/merge", json={"into": customer},
-                         headers={"Idempotency-Key": merge_key}) for _ in range(2)]
+    merged = [
+        admin.post(
+            f"/api/v1/customers/{duplicate}/merge", json={"into": customer}, headers={"Idempotency-Key": merge_key}
+        )
+        for _ in range(2)
+    ]
     assert merged[0].status_code == merged[1].status_code == 200, merged[0].text
     assert merged[0].json() == merged[1].json() and merged[0].json()["orders_moved"] == 1
 
@@ -203,8 +255,10 @@ def test_a_malformed_idempotency_key_is_400_and_nothing_happens(admin, running_s
 
 # ---------------------------------------------------------------- a 503 that does not claim nothing happened
 
+
 class StuckOrders:
     """An orders service that takes every request and answers none in time."""
+
     name = "orders"
 
     @rpc
@@ -218,15 +272,20 @@ class StuckOrders:
 
 @pytest.fixture
 def gateway_before_stuck_orders(runner_factory, service_config):
-    config = {**service_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
-              "BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN, "BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
-              "RPC_TIMEOUT_SECONDS": 1}
+    config = {
+        **service_config,
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
+        "BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
+        "BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "RPC_TIMEOUT_SECONDS": 1,
+    }
     runner_factory(config, GatewayService, StuckOrders).start()
     return ApiClient(f"http://{config['WEB_SERVER_ADDRESS']}", ADMIN_TOKEN)
 
 
-def test_a_timed_out_mutation_says_it_may_have_been_applied_and_a_read_stays_plain(gateway_before_stuck_orders,
-                                                                                 signed_in_browser):
+def test_a_timed_out_mutation_says_it_may_have_been_applied_and_a_read_stays_plain(
+    gateway_before_stuck_orders, signed_in_browser
+):
     api = gateway_before_stuck_orders
     shipped = api.post("/api/v1/orders/100042/ship", json={"notify": False})
     assert shipped.status_code == 503
@@ -254,6 +313,7 @@ def test_a_timed_out_mutation_says_it_may_have_been_applied_and_a_read_stays_pla
 
 class OrdersSlowOnce:
     """Ships the first time but answers too late; refuses every later ship as already done."""
+
     name = "orders"
     shipped = []
 
@@ -267,10 +327,15 @@ class OrdersSlowOnce:
         eventlet.sleep(3)
 
 
-def test_a_retry_refused_after_an_unanswered_attempt_says_that_attempt_was_probably_applied(runner_factory,
-                                                                                            service_config, signed_in_browser):
-    config = {**service_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
-              "BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN, "RPC_TIMEOUT_SECONDS": 1}
+def test_a_retry_refused_after_an_unanswered_attempt_says_that_attempt_was_probably_applied(
+    runner_factory, service_config, signed_in_browser
+):
+    config = {
+        **service_config,
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
+        "BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
+        "RPC_TIMEOUT_SECONDS": 1,
+    }
     runner_factory(config, GatewayService, OrdersSlowOnce).start()
     api = ApiClient(f"http://{config['WEB_SERVER_ADDRESS']}", ADMIN_TOKEN)
     headers = {"Idempotency-Key": f"slow-{uuid.uuid4().hex}"}
@@ -283,12 +348,12 @@ def test_a_retry_refused_after_an_unanswered_attempt_says_that_attempt_was_proba
     assert retry.json()["history"] == f"/api/v1/orders/{reference}/history"
     assert "earlier attempt" in retry.json()["detail"]
     again = api.post(f"/api/v1/orders/{reference}/ship", json={"notify": False}, headers=headers)
-    assert (again.status_code, again.content, again.headers.get("Idempotency-Replayed")) == (
-        409, retry.content, "true")
+    assert (again.status_code, again.content, again.headers.get("Idempotency-Replayed")) == (409, retry.content, "true")
     assert OrdersSlowOnce.shipped.count(reference) == 1
 
 
 # ---------------------------------------------------------------- the detail names what it could not get
+
 
 class StuckPayments:
     name = "payments"
@@ -311,7 +376,6 @@ def signed_in_browser(database_url):
     by whichever gateway started first, with that gateway's password (or none)."""
     from gateway import users
     from gateway.models import infrastructure
-
     from tests.conftest import sql_source
 
     username = f"ui-admin-{uuid.uuid4().hex[:8]}"
@@ -336,8 +400,9 @@ def test_detail_without_payments_running_names_the_missing_parts(admin, base_url
     assert "Some information is not available right now:" in page.text and "payments" in page.text
 
 
-def test_detail_with_a_stuck_payments_service_names_it_instead_of_waiting(runner_factory, slow_rpc_gateway_config,
-                                                                         signed_in_browser):
+def test_detail_with_a_stuck_payments_service_names_it_instead_of_waiting(
+    runner_factory, slow_rpc_gateway_config, signed_in_browser
+):
     from orders.service import OrdersService
 
     runner_factory(slow_rpc_gateway_config, GatewayService, OrdersService, StuckPayments).start()
@@ -352,6 +417,7 @@ def test_detail_with_a_stuck_payments_service_names_it_instead_of_waiting(runner
 
 
 # ---------------------------------------------------------------- only what the configured providers can do
+
 
 def test_psp_orders_are_refused_at_creation_while_their_provider_is_not_configured(admin, start_payments):
     start_payments()  # no Stripe key, no PayPal credentials
@@ -375,14 +441,18 @@ def test_card_orders_are_taken_once_stripe_is_configured(admin, start_payments, 
     assert created.json()["status"] == "payment_pending"
 
 
-def test_operations_of_an_unconfigured_provider_are_not_offered_and_say_why(admin, base_url, start_payments,
-                                                                             fake_psp, signed_in_browser,
-                                                                             runner_factory, service_config):
+def test_operations_of_an_unconfigured_provider_are_not_offered_and_say_why(
+    admin, base_url, start_payments, fake_psp, signed_in_browser, runner_factory, service_config
+):
     runner_factory(service_config, DocumentsService).start()  # the detail page's documents panel
     configured = start_payments(fake_psp)
     reference = admin.post("/api/v1/orders", json=order_body(payment_method="card")).json()["reference"]
-    wait_for(lambda: (payment_of(admin, reference) or {}).get("psp_reference"), timeout=20, interval=0.2,
-             message="the payment opened at the PSP")
+    wait_for(
+        lambda: (payment_of(admin, reference) or {}).get("psp_reference"),
+        timeout=20,
+        interval=0.2,
+        message="the payment opened at the PSP",
+    )
     assert "void" in payment_of(admin, reference)["allowed_operations"]
     configured.stop()
     start_payments()  # the same payments, now without the Stripe settings

@@ -1,4 +1,5 @@
 """The staff UI's four languages: every message and enum translated, dates and money per locale."""
+
 import re
 import string
 from datetime import datetime, timezone
@@ -8,7 +9,14 @@ import pytest
 
 from gateway.ui.catalogs import CATALOGS, ENGLISH, MESSAGES
 from gateway.ui.i18n import (
-    LANGUAGES, date_pattern, format_money, format_when, parse_date_input, shop_zone, translate_reason, translator,
+    LANGUAGES,
+    date_pattern,
+    format_money,
+    format_when,
+    parse_date_input,
+    shop_zone,
+    translate_reason,
+    translator,
 )
 from notifications.domain import KINDS
 from oms_contracts.values import ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES, ROLES
@@ -18,11 +26,32 @@ from tests.support.suite import REPO
 UI = REPO / "gateway" / "gateway" / "ui"
 # t("literal") / t('literal') in templates and views; a literal is what a catalog must hold
 LITERAL = re.compile(r"""\bt\(\s*((?:"(?:[^"\\]|\\.)*"\s*)+|'(?:[^'\\]|\\.)*')""")
-ENUMS = (set(ORDER_STATUSES) | set(PAYMENT_STATUSES) | set(PAYMENT_METHODS) | set(KINDS) | set(ROLES)
-         | set(PROVIDERS) | {"orders", "customers", "running", "succeeded", "failed", "sent", "queued"}
-         | {"created", "status_changed", "submitted", "lines_replaced", "paused", "assigned", "invoice_number_set",
-            "payment_status_changed", "payment_status_stale", "customer_reassigned", "customer_merged",
-            "email_sent", "email_queued", "email_failed", "note"})
+ENUMS = (
+    set(ORDER_STATUSES)
+    | set(PAYMENT_STATUSES)
+    | set(PAYMENT_METHODS)
+    | set(KINDS)
+    | set(ROLES)
+    | set(PROVIDERS)
+    | {"orders", "customers", "running", "succeeded", "failed", "sent", "queued"}
+    | {
+        "created",
+        "status_changed",
+        "submitted",
+        "lines_replaced",
+        "paused",
+        "assigned",
+        "invoice_number_set",
+        "payment_status_changed",
+        "payment_status_stale",
+        "customer_reassigned",
+        "customer_merged",
+        "email_sent",
+        "email_queued",
+        "email_failed",
+        "note",
+    }
+)
 
 
 def literals():
@@ -31,8 +60,11 @@ def literals():
     for path in files:
         text = path.read_text()
         for literal in LITERAL.findall(text):  # adjacent literals are one message, as Python joins them
-            found.add("".join(re.findall(r'"((?:[^"\\]|\\.)*)"', literal)) if literal.startswith('"')
-                      else literal[1:-1].replace("\\'", "'"))
+            found.add(
+                "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', literal))
+                if literal.startswith('"')
+                else literal[1:-1].replace("\\'", "'")
+            )
     # the views hand whole messages to t() through a conditional: "a" if mailed else "b"
     for path in sorted(UI.glob("*.py")):
         found.update(re.findall(r'"((?:Order|Payment status|Refund) [^"]*\{reference\}[^"]*)"', path.read_text()))
@@ -61,8 +93,9 @@ def test_every_problem_title_has_a_word_in_every_language():
     from gateway.router import MethodNotAllowedProblem
     from oms_common import problems
 
-    titles = {cls.title for cls in vars(problems).values()
-              if isinstance(cls, type) and issubclass(cls, problems.Problem)}
+    titles = {
+        cls.title for cls in vars(problems).values() if isinstance(cls, type) and issubclass(cls, problems.Problem)
+    }
     titles.add(MethodNotAllowedProblem.title)
     assert sorted(title for title in titles if title not in MESSAGES) == []
 
@@ -78,8 +111,10 @@ def test_every_row_has_three_translations_with_the_same_placeholders():
 def test_german_von_bis_and_filled_messages():
     de, fr, it = (translator(language) for language in ("de", "fr", "it"))
     assert (de("From"), de("To")) == ("Von", "Bis")
-    assert fr("Cancel order {reference} and e-mail {email}?", reference="100021", email="anna@example.ch") == \
-        "Annuler la commande 100021 et écrire à anna@example.ch ?"
+    assert (
+        fr("Cancel order {reference} and e-mail {email}?", reference="100021", email="anna@example.ch")
+        == "Annuler la commande 100021 et écrire à anna@example.ch ?"
+    )
     assert translate_reason("Dunning level 1.", it) == "Sollecito di livello 1."
     assert translate_reason("Customer asked by phone.", it) == "Customer asked by phone."
 
@@ -105,8 +140,12 @@ def test_money_per_locale():
 
 
 def test_dates_are_typed_in_the_locale_order():
-    assert [date_pattern(language) for language in ("de", "fr", "it", "en")] == \
-        ["TT.MM.JJJJ", "JJ.MM.AAAA", "GG/MM/AAAA", "DD.MM.YYYY"]
+    assert [date_pattern(language) for language in ("de", "fr", "it", "en")] == [
+        "TT.MM.JJJJ",
+        "JJ.MM.AAAA",
+        "GG/MM/AAAA",
+        "DD.MM.YYYY",
+    ]
     assert parse_date_input("31.12.2026", "de") == "2026-12-31"
     assert parse_date_input("31/12/2026", "it") == "2026-12-31"
     assert parse_date_input("2026-12-31", "fr") == "2026-12-31"

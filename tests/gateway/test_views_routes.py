@@ -1,5 +1,6 @@
 """Saved order views over HTTP: per user, one default, shared only by admins, changed only by
 their owner; filters checked against the order list's own parameters (refusals change nothing)."""
+
 import pytest
 
 
@@ -9,6 +10,7 @@ def views_of():
         response = api.get("/api/v1/views")
         assert response.status_code == 200, response.text
         return response.json()["items"]
+
     return listed
 
 
@@ -18,17 +20,26 @@ def _save(api, **body):
 
 def test_a_user_saves_views_and_only_one_is_the_default(client_for, views_of):
     agent = client_for("agent")
-    first = _save(agent, name="Reminders", filters={"status": ["dunning_1", "dunning_2"]}, sort="-total",
-                  columns=["created_at", "customer", "total"], is_default=True)
+    first = _save(
+        agent,
+        name="Reminders",
+        filters={"status": ["dunning_1", "dunning_2"]},
+        sort="-total",
+        columns=["created_at", "customer", "total"],
+        is_default=True,
+    )
     assert first.status_code == 201, first.text
     assert first.json()["filters"] == {"status": ["dunning_1", "dunning_2"]} and first.json()["is_default"]
-    second = _save(agent, name="Unpaid", filters={"payment_status": ["unpaid"], "created_from": "2026-01-01"},
-                   is_default=True)
+    second = _save(
+        agent, name="Unpaid", filters={"payment_status": ["unpaid"], "created_from": "2026-01-01"}, is_default=True
+    )
     assert second.status_code == 201, second.text
     listed = {view["name"]: view for view in views_of(agent)}
     assert listed["Unpaid"]["is_default"] and not listed["Reminders"]["is_default"]
     assert listed["Unpaid"]["sort"] == "-created_at" and "customer" in listed["Unpaid"]["columns"]
-    renamed = agent.request("PATCH", f"/api/v1/views/{first.json()['id']}", json={"name": "Dunning", "is_default": True})
+    renamed = agent.request(
+        "PATCH", f"/api/v1/views/{first.json()['id']}", json={"name": "Dunning", "is_default": True}
+    )
     assert renamed.status_code == 200, renamed.text
     listed = {view["name"]: view for view in views_of(agent)}
     assert {"Dunning", "Unpaid"} <= set(listed) and "Reminders" not in listed
@@ -57,17 +68,20 @@ def test_views_are_private_unless_an_admin_shares_one(admin, client_for, views_o
     assert "Mine only" in {view["name"] for view in views_of(agent)}
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"name": ""}, "name"),
-    ({"name": "x", "filters": {"status": ["lost"]}}, "filters.status"),
-    ({"name": "x", "filters": {"page": "2"}}, "filters.page"),
-    ({"name": "x", "filters": {"no_such": "1"}}, "filters.no_such"),
-    ({"name": "x", "filters": {"created_from": "yesterday"}}, "filters.created_from"),
-    ({"name": "x", "sort": "-password"}, "sort"),
-    ({"name": "x", "columns": ["secret"]}, "columns.0"),
-    ({"name": "x", "columns": []}, "columns"),
-    ({"name": "x", "owner_id": 1}, "owner_id"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"name": "x", "filters": {"status": ["lost"]}}, "filters.status"),
+        ({"name": "x", "filters": {"page": "2"}}, "filters.page"),
+        ({"name": "x", "filters": {"no_such": "1"}}, "filters.no_such"),
+        ({"name": "x", "filters": {"created_from": "yesterday"}}, "filters.created_from"),
+        ({"name": "x", "sort": "-password"}, "sort"),
+        ({"name": "x", "columns": ["secret"]}, "columns.0"),
+        ({"name": "x", "columns": []}, "columns"),
+        ({"name": "x", "owner_id": 1}, "owner_id"),
+    ],
+)
 def test_bad_views_are_refused_naming_the_field_and_nothing_is_saved(client_for, views_of, body, field):
     accountant = client_for("accountant")
     before = views_of(accountant)

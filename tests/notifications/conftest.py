@@ -1,16 +1,17 @@
 """Fixtures of the notifications tests: a real SMTP server (aiosmtpd, own process), the
 NotificationsService on the session's vhost and database, and an event publisher that
 speaks as the orders (or payments) service would."""
+
 import uuid
 
 import pytest
 from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import entrypoint_hook
 
-from oms_common.db import SessionSource, make_engine
-from oms_common.settings import database_url as resolve_database_url
 from notifications.models import infrastructure
 from notifications.service import NotificationsService
+from oms_common.db import SessionSource, make_engine
+from oms_common.settings import database_url as resolve_database_url
 from tests.support.drain import drain
 from tests.support.smtp import SmtpSink, wait_for  # noqa: F401 - wait_for is used by the test modules
 from tests.support.suite import create_database, drop_database
@@ -154,16 +155,21 @@ def settle(amqp_vhost, notifications_db):
     def nothing_queued():
         soon = utcnow() + timedelta(seconds=5)
         with notifications_db.read_session() as session:
-            return session.execute(select(func.count()).select_from(Mail).where(
-                Mail.status == "queued", Mail.next_attempt_at <= soon)).scalar() == 0
+            return (
+                session.execute(
+                    select(func.count()).select_from(Mail).where(Mail.status == "queued", Mail.next_attempt_at <= soon)
+                ).scalar()
+                == 0
+            )
 
     return lambda: drain(amqp_vhost, ("notifications",), nothing_queued)
 
 
 @pytest.fixture(scope="session")
 def notifications_db(notifications_database_url):
-    engine = make_engine(resolve_database_url(notifications_database_url, "notifications"), schema="notifications",
-                         pool_size=6)
+    engine = make_engine(
+        resolve_database_url(notifications_database_url, "notifications"), schema="notifications", pool_size=6
+    )
     yield SessionSource(engine, infrastructure)
     engine.dispose()
 
@@ -173,23 +179,56 @@ def order_payload(language="de", name="Anna Muster", email_address=None, referen
     reference = reference or str(uuid.uuid4().int % 10**9)
     email_address = email_address or f"buyer-{uuid.uuid4().hex[:10]}@example.com"
     first, _, last = name.partition(" ")
-    address = {"first_name": first, "last_name": last, "company": "", "street": "Bahnhofstrasse 1",
-               "postal_code": "8001", "city": "Zürich", "country": "CH", "phone": ""}
+    address = {
+        "first_name": first,
+        "last_name": last,
+        "company": "",
+        "street": "Bahnhofstrasse 1",
+        "postal_code": "8001",
+        "city": "Zürich",
+        "country": "CH",
+        "phone": "",
+    }
     order = {
-        "reference": reference, "invoice_number": f"RE-{reference}", "invoice_number_external": False,
-        "status": "new", "payment_status": "unpaid", "payment_method": "invoice", "currency": "CHF",
-        "subtotal": "47.40", "shipping_cost": "8.00", "total": "55.40",
-        "customer": {"id": 7, "email": email_address, "name": name}, "language": language,
-        "billing_address": address, "shipping_address": dict(address),
+        "reference": reference,
+        "invoice_number": f"RE-{reference}",
+        "invoice_number_external": False,
+        "status": "new",
+        "payment_status": "unpaid",
+        "payment_method": "invoice",
+        "currency": "CHF",
+        "subtotal": "47.40",
+        "shipping_cost": "8.00",
+        "total": "55.40",
+        "customer": {"id": 7, "email": email_address, "name": name},
+        "language": language,
+        "billing_address": address,
+        "shipping_address": dict(address),
         "lines": [
-            {"position": 1, "article_number": "A-100", "name": "Teapot", "quantity": 2,
-             "unit_price": "19.95", "line_total": "39.90"},
-            {"position": 2, "article_number": "B-200", "name": "Green tea", "quantity": 1,
-             "unit_price": "7.50", "line_total": "7.50"},
+            {
+                "position": 1,
+                "article_number": "A-100",
+                "name": "Teapot",
+                "quantity": 2,
+                "unit_price": "19.95",
+                "line_total": "39.90",
+            },
+            {
+                "position": 2,
+                "article_number": "B-200",
+                "name": "Green tea",
+                "quantity": 1,
+                "unit_price": "7.50",
+                "line_total": "7.50",
+            },
         ],
-        "session_id": None, "paused": False, "tracking_number": None,
-        "created_at": "2026-11-27T08:00:00+00:00", "updated_at": "2026-11-27T08:00:00+00:00",
-        "submitted_at": "2026-11-27T08:00:00+00:00", "version": 1,
+        "session_id": None,
+        "paused": False,
+        "tracking_number": None,
+        "created_at": "2026-11-27T08:00:00+00:00",
+        "updated_at": "2026-11-27T08:00:00+00:00",
+        "submitted_at": "2026-11-27T08:00:00+00:00",
+        "version": 1,
     }
     order.update(overrides)
     return order
@@ -199,5 +238,12 @@ ACTOR = {"name": "alice", "kind": "user", "role": "admin", "origin": "gateway"}
 
 
 def status_event(order, to_status, notify=True, reason=None, **extra):
-    return {"order": dict(order, status=to_status), "actor": ACTOR, "from_status": order.get("status", "new"),
-            "to_status": to_status, "notify": notify, "reason": reason, **extra}
+    return {
+        "order": dict(order, status=to_status),
+        "actor": ACTOR,
+        "from_status": order.get("status", "new"),
+        "to_status": to_status,
+        "notify": notify,
+        "reason": reason,
+        **extra,
+    }

@@ -1,4 +1,5 @@
 """The sender on its own: claiming with a lease, the crash window, several replicas."""
+
 import threading
 import uuid
 from datetime import timedelta
@@ -7,30 +8,34 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select, update
 
-from oms_common.db import utcnow
-from notifications import delivery, handlers, settings
+from notifications import delivery, handlers, settings, smtp
 from notifications.models import Mail
 from notifications.rendering import Renderer
+from oms_common.db import utcnow
 
 from .conftest import order_payload, status_event
 
 
 @pytest.fixture
 def mail_api(mail_config):
-    return SimpleNamespace(settings=settings.mail_settings(mail_config), renderer=Renderer(strict=True),
-                           wake=lambda: None)
+    return SimpleNamespace(
+        settings=settings.mail_settings(mail_config), renderer=Renderer(strict=True), wake=lambda: None
+    )
 
 
 @pytest.fixture
 def transport(mail_config):
-    return delivery.SmtpTransport(settings.smtp_settings(mail_config))
+    return smtp.SmtpTransport(settings.smtp_settings(mail_config))
 
 
 def queue(db, mail_api, count=1, language="de"):
     order = order_payload(language=language)
     for _ in range(count):
-        event = {"event_id": uuid.uuid4().hex, "occurred_at": "2026-11-27T09:00:00+00:00",
-                 **status_event(order, "shipped")}
+        event = {
+            "event_id": uuid.uuid4().hex,
+            "occurred_at": "2026-11-27T09:00:00+00:00",
+            **status_event(order, "shipped"),
+        }
         assert handlers.handle_order_event(db, mail_api, "order_shipped", event) == "shipping_confirmation"
     return order
 
@@ -41,7 +46,8 @@ def rows_of(db, reference):
 
 
 def test_killed_between_send_and_bookkeeping_resends_once_with_the_same_message_id(
-        notifications_db, mail_api, transport, smtp_sink, monkeypatch):
+    notifications_db, mail_api, transport, smtp_sink, monkeypatch
+):
     order = queue(notifications_db, mail_api)
 
     def crash(*_args, **_kwargs):
@@ -75,7 +81,11 @@ def test_a_claimed_mail_is_not_claimed_again_by_another_sender(notifications_db,
     order = queue(notifications_db, mail_api, count=3)
     first = delivery.claim_due(notifications_db, 2, timedelta(minutes=5))
     second = delivery.claim_due(notifications_db, 10, timedelta(minutes=5))
-    mine = {m["id"] for m in first + second if m["event_id"] in {r.event_id for r in rows_of(notifications_db, order["reference"])}}
+    mine = {
+        m["id"]
+        for m in first + second
+        if m["event_id"] in {r.event_id for r in rows_of(notifications_db, order["reference"])}
+    }
     assert len(mine) == 3
     assert not {m["id"] for m in first} & {m["id"] for m in second}
 
@@ -106,18 +116,25 @@ def test_smtp_login_and_starttls_settings_are_used(mail_config, smtp_sink):
     """The sink offers neither STARTTLS nor AUTH: asking for them must fail loudly, not send."""
     import smtplib
 
-    for smtp in ({"SECURITY": "starttls"}, {"USER": "shop", "PASSWORD": "secret"}):
-        config = {**mail_config, "SMTP": {**mail_config["SMTP"], **smtp}}
+    for asked in ({"SECURITY": "starttls"}, {"USER": "shop", "PASSWORD": "secret"}):
+        config = {**mail_config, "SMTP": {**mail_config["SMTP"], **asked}}
         with pytest.raises(smtplib.SMTPException):
-            delivery.SmtpTransport(settings.smtp_settings(config)).connect()
+            smtp.SmtpTransport(settings.smtp_settings(config)).connect()
 
 
-def test_a_stopping_sender_finishes_the_mail_in_flight_and_releases_the_rest(notifications_db, mail_api, transport,
-                                                                              smtp_sink):
+def test_a_stopping_sender_finishes_the_mail_in_flight_and_releases_the_rest(
+    notifications_db, mail_api, transport, smtp_sink
+):
     order = queue(notifications_db, mail_api, count=3, language="it")
     answers = iter([True, False])
-    report = delivery.deliver_due(notifications_db, transport, mail_api.settings, batch_size=10,
-                                  lease=timedelta(minutes=30), keep_going=lambda: next(answers))
+    report = delivery.deliver_due(
+        notifications_db,
+        transport,
+        mail_api.settings,
+        batch_size=10,
+        lease=timedelta(minutes=30),
+        keep_going=lambda: next(answers),
+    )
     assert (report.claimed, report.sent) == (3, 1)
     rows = rows_of(notifications_db, order["reference"])
     assert sorted((r.status, r.attempts) for r in rows) == [("queued", 0), ("queued", 0), ("sent", 1)]
@@ -126,8 +143,9 @@ def test_a_stopping_sender_finishes_the_mail_in_flight_and_releases_the_rest(not
     assert len(smtp_sink.messages()) == 3
 
 
-def test_lanes_send_at_once_over_kept_connections_and_replace_dropped_ones(notifications_db, mail_api, transport,
-                                                                            smtp_sink, monkeypatch):
+def test_lanes_send_at_once_over_kept_connections_and_replace_dropped_ones(
+    notifications_db, mail_api, transport, smtp_sink, monkeypatch
+):
     opened = []
     connect = transport.connect
 

@@ -1,4 +1,5 @@
 """Unit tests of the notification rules and the header safety (no broker, no database)."""
+
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 
@@ -10,8 +11,14 @@ ALL = domain.parse_triggers("all")
 
 
 def order(**overrides):
-    data = {"reference": "100042", "total": "55.40", "currency": "CHF", "payment_method": "invoice",
-            "language": "de", "customer": {"email": "anna@example.com", "name": "Anna Muster"}}
+    data = {
+        "reference": "100042",
+        "total": "55.40",
+        "currency": "CHF",
+        "payment_method": "invoice",
+        "language": "de",
+        "customer": {"email": "anna@example.com", "name": "Anna Muster"},
+    }
     data.update(overrides)
     return data
 
@@ -25,29 +32,35 @@ def test_triggers_parse_lists_aliases_and_refuse_unknown_names():
         domain.parse_triggers("order_confirmation,typo")
 
 
-@pytest.mark.parametrize("event_type, extra, kind", [
-    ("order_submitted", {}, "order_confirmation"),
-    ("order_created", {}, None),
-    ("order_shipped", {"notify": True, "tracking_number": "TR-1"}, "shipping_confirmation"),
-    ("order_shipped", {"notify": False}, None),
-    ("order_cancelled", {"notify": True, "reason": "out of stock"}, "cancellation"),
-    ("order_cancelled", {"notify": False}, None),
-    ("order_status_changed", {"notify": True, "to_status": "dunning_1"}, "dunning_1"),
-    ("order_status_changed", {"notify": True, "to_status": "dunning_2"}, "dunning_2"),
-    ("order_status_changed", {"notify": False, "to_status": "dunning_1"}, None),
-    ("order_status_changed", {"notify": True, "to_status": "shipped"}, None),
-    ("order_status_changed", {"notify": True, "to_status": "cancelled"}, None),
-])
+@pytest.mark.parametrize(
+    "event_type, extra, kind",
+    [
+        ("order_submitted", {}, "order_confirmation"),
+        ("order_created", {}, None),
+        ("order_shipped", {"notify": True, "tracking_number": "TR-1"}, "shipping_confirmation"),
+        ("order_shipped", {"notify": False}, None),
+        ("order_cancelled", {"notify": True, "reason": "out of stock"}, "cancellation"),
+        ("order_cancelled", {"notify": False}, None),
+        ("order_status_changed", {"notify": True, "to_status": "dunning_1"}, "dunning_1"),
+        ("order_status_changed", {"notify": True, "to_status": "dunning_2"}, "dunning_2"),
+        ("order_status_changed", {"notify": False, "to_status": "dunning_1"}, None),
+        ("order_status_changed", {"notify": True, "to_status": "shipped"}, None),
+        ("order_status_changed", {"notify": True, "to_status": "cancelled"}, None),
+    ],
+)
 def test_which_order_event_asks_for_which_mail(event_type, extra, kind):
     request = domain.mail_for_order_event(event_type, {"order": order(), **extra}, ALL)
     assert (request.kind if request else None) == kind
 
 
 def test_event_details_reach_the_mail_request():
-    shipped = domain.mail_for_order_event("order_shipped", {"order": order(), "notify": True, "tracking_number": "TR-9"}, ALL)
+    shipped = domain.mail_for_order_event(
+        "order_shipped", {"order": order(), "notify": True, "tracking_number": "TR-9"}, ALL
+    )
     assert shipped.extra["tracking_number"] == "TR-9"
     dunning = domain.mail_for_order_event(
-        "order_status_changed", {"order": order(total="99.95"), "notify": True, "to_status": "dunning_2"}, ALL)
+        "order_status_changed", {"order": order(total="99.95"), "notify": True, "to_status": "dunning_2"}, ALL
+    )
     assert dunning.extra == {"level": 2, "open_amount": "99.95"}
 
 
@@ -58,13 +71,21 @@ def test_switched_off_triggers_send_nothing():
     assert domain.mail_for_payment_event({"status": "paid"}, order(), only) is None
 
 
-@pytest.mark.parametrize("status, method, expected", [
-    ("paid", "invoice", True), ("paid", "prepayment", True), ("paid", "card", False),
-    ("paid", "paypal", False), ("announced", "invoice", False), ("refunded", "prepayment", False),
-])
+@pytest.mark.parametrize(
+    "status, method, expected",
+    [
+        ("paid", "invoice", True),
+        ("paid", "prepayment", True),
+        ("paid", "card", False),
+        ("paid", "paypal", False),
+        ("announced", "invoice", False),
+        ("refunded", "prepayment", False),
+    ],
+)
 def test_payment_received_only_for_invoice_and_prepayment_when_paid(status, method, expected):
-    request = domain.mail_for_payment_event({"status": status, "payment_method": method, "amount": "55.40"},
-                                            order(payment_method=method), ALL)
+    request = domain.mail_for_payment_event(
+        {"status": status, "payment_method": method, "amount": "55.40"}, order(payment_method=method), ALL
+    )
     assert (request is not None) == expected
 
 
@@ -93,29 +114,45 @@ def test_language_falls_back_to_the_configured_one():
     assert domain.choose_language(None, "fr") == "fr"
 
 
-@pytest.mark.parametrize("raw, clean", [
-    ('Müller "Ltd"\r\nBcc: x@y', 'Müller "Ltd" Bcc: x@y'),
-    ("a\nb\rc\x00d\u2028e", "a b c d e"),
-    ("  plenty   of\t\tspace ", "plenty of space"),
-])
+@pytest.mark.parametrize(
+    "raw, clean",
+    [
+        ('Müller "Ltd"\r\nBcc: x@y', 'Müller "Ltd" Bcc: x@y'),
+        ("a\nb\rc\x00d\u2028e", "a b c d e"),
+        ("  plenty   of\t\tspace ", "plenty of space"),
+    ],
+)
 def test_header_text_has_no_line_breaks_or_control_characters(raw, clean):
     assert domain.header_text(raw) == clean
 
 
-@pytest.mark.parametrize("address", [
-    "anna@example.com\r\nBcc: x@y", "anna@example.com, eve@example.com", "Anna <anna@example.com>",
-    "no-at-sign", "", "a@b\nc",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "anna@example.com\r\nBcc: x@y",
+        "anna@example.com, eve@example.com",
+        "Anna <anna@example.com>",
+        "no-at-sign",
+        "",
+        "a@b\nc",
+    ],
+)
 def test_recipient_must_be_one_plain_mailbox(address):
     with pytest.raises(domain.NotificationError):
         domain.recipient_address(address, "Anna")
 
 
 def test_built_message_cannot_carry_injected_headers():
-    mail = {"recipient": "anna@example.com", "recipient_name": 'Müller "Ltd"\r\nBcc: x@y',
-            "subject": "Order 1\r\nBcc: evil@example.com", "body_text": "Hello", "body_html": "<p>Hello</p>",
-            "event_id": "ev-1\r\nX-Evil: 1", "kind": "order_confirmation",
-            "created_at": datetime(2026, 11, 27, 9, tzinfo=timezone.utc)}
+    mail = {
+        "recipient": "anna@example.com",
+        "recipient_name": 'Müller "Ltd"\r\nBcc: x@y',
+        "subject": "Order 1\r\nBcc: evil@example.com",
+        "body_text": "Hello",
+        "body_html": "<p>Hello</p>",
+        "event_id": "ev-1\r\nX-Evil: 1",
+        "kind": "order_confirmation",
+        "created_at": datetime(2026, 11, 27, 9, tzinfo=timezone.utc),
+    }
     settings_ = domain.MailSettings(sender="Shop <shop@example.com>", reply_to="help@example.com")
     raw = bytes(domain.build_message(mail, settings_))
     parsed = message_from_bytes(raw, policy=policy.default)

@@ -1,4 +1,5 @@
 """The NotificationsService against a real RabbitMQ, PostgreSQL and SMTP server (aiosmtpd)."""
+
 import time
 
 import pytest
@@ -20,16 +21,26 @@ def mail_rows(db, reference):
 
 
 def wait_sent(db, reference, count, timeout=15):
-    return wait_for(lambda: (rows := mail_rows(db, reference)) and len(rows) >= count
-                    and all(r.status != "queued" for r in rows) and rows, timeout,
-                    message=f"{count} mail(s) of order {reference} settled")
+    return wait_for(
+        lambda: (
+            (rows := mail_rows(db, reference))
+            and len(rows) >= count
+            and all(r.status != "queued" for r in rows)
+            and rows
+        ),
+        timeout,
+        message=f"{count} mail(s) of order {reference} settled",
+    )
 
 
-def test_each_trigger_in_each_language_reaches_smtp_with_the_right_subject(notifications, publish, smtp_sink,
-                                                                           notifications_db, settle):
+def test_each_trigger_in_each_language_reaches_smtp_with_the_right_subject(
+    notifications, publish, smtp_sink, notifications_db, settle
+):
     expected = {}
     for language in LANGUAGES:
-        order = order_payload(language=language, reference=f"7{LANGUAGES.index(language)}{int(time.time()*1000) % 10**7}")
+        order = order_payload(
+            language=language, reference=f"7{LANGUAGES.index(language)}{int(time.time() * 1000) % 10**7}"
+        )
         publish("order_created", {"order": order, "actor": ACTOR})
         events = [
             ("order_submitted", {"order": order, "actor": ACTOR}, "order_confirmation"),
@@ -41,9 +52,18 @@ def test_each_trigger_in_each_language_reaches_smtp_with_the_right_subject(notif
         for event_type, payload, kind in events:
             sent = publish(event_type, payload)
             expected[sent["event_id"]] = (kind, language, order)
-        paid = publish("payment_status_changed", {"order_reference": order["reference"], "status": "paid",
-                                                  "sequence": 3, "payment_method": "invoice", "amount": "55.40",
-                                                  "currency": "CHF"}, source="payments")
+        paid = publish(
+            "payment_status_changed",
+            {
+                "order_reference": order["reference"],
+                "status": "paid",
+                "sequence": 3,
+                "payment_method": "invoice",
+                "amount": "55.40",
+                "currency": "CHF",
+            },
+            source="payments",
+        )
         expected[paid["event_id"]] = ("payment_received", language, order)
 
     messages = smtp_sink.wait_for_count(len(expected), timeout=30)
@@ -54,7 +74,8 @@ def test_each_trigger_in_each_language_reaches_smtp_with_the_right_subject(notif
         kind, language, order = expected[message["X-OMS-Event-ID"]]
         reference = order["reference"]
         assert message["Subject"] == SUBJECTS[kind, language].replace("100042", reference).replace(
-            "Teashop", "Teashop Zürich")
+            "Teashop", "Teashop Zürich"
+        )
         assert envelope["rcpt_tos"] == [order["customer"]["email"]]
         assert envelope["mail_from"] == "shop@teashop.example"
         assert message["From"].addresses[0].display_name == "Teashop Zürich"
@@ -73,8 +94,9 @@ def test_each_trigger_in_each_language_reaches_smtp_with_the_right_subject(notif
             assert ("55.40" in text) or ("55,40" in text)
 
 
-def test_shipping_without_notify_and_plain_status_changes_send_nothing(notifications, publish, smtp_sink,
-                                                                       notifications_db, settle):
+def test_shipping_without_notify_and_plain_status_changes_send_nothing(
+    notifications, publish, smtp_sink, notifications_db, settle
+):
     order = order_payload(language="de")
     with entrypoint_waiter(notifications, "on_order_shipped"):
         publish("order_shipped", status_event(order, "shipped", notify=False))
@@ -103,8 +125,9 @@ def test_a_redelivered_event_sends_nothing_new(notifications, publish, smtp_sink
     assert [(r.kind, r.status, r.attempts) for r in rows] == [("shipping_confirmation", "sent", 1)]
 
 
-def test_smtp_down_for_a_while_then_up_every_mail_arrives_exactly_once(notifications, publish, smtp_sink,
-                                                                       notifications_db, settle):
+def test_smtp_down_for_a_while_then_up_every_mail_arrives_exactly_once(
+    notifications, publish, smtp_sink, notifications_db, settle
+):
     smtp_sink.stop()
     orders = [order_payload(language=language) for language in LANGUAGES]
     event_ids = set()
@@ -162,8 +185,10 @@ def test_header_and_html_injection_are_neutralised(notifications, publish, smtp_
 def test_an_unusable_address_is_a_visible_failure_and_nothing_is_sent(notifications, publish, smtp_sink, rpc, settle):
     order = order_payload(language="it", email_address="anna@example.com\r\nBcc: x@y")
     event = publish("order_submitted", {"order": order, "actor": ACTOR})
-    failed = wait_for(lambda: [m for m in rpc("failed_mails") if m["event_id"] == event["event_id"]],
-                      message="the failed mail to be listed")
+    failed = wait_for(
+        lambda: [m for m in rpc("failed_mails") if m["event_id"] == event["event_id"]],
+        message="the failed mail to be listed",
+    )
     assert failed[0]["status"] == "failed" and "Not a usable e-mail address" in failed[0]["error"]
     settle()
     assert smtp_sink.messages() == []
@@ -172,14 +197,21 @@ def test_an_unusable_address_is_a_visible_failure_and_nothing_is_sent(notificati
 def test_a_refused_mail_finally_fails_visibly_and_can_be_retried(notifications, publish, smtp_sink, rpc):
     order = order_payload(language="en", email_address="reject-me@example.com")
     event = publish("order_submitted", {"order": order, "actor": ACTOR})
-    log = wait_for(lambda: [m for m in rpc("mails_for_order", order["reference"]) if m["status"] == "failed"],
-                   message="the refused mail to fail")
+    log = wait_for(
+        lambda: [m for m in rpc("mails_for_order", order["reference"]) if m["status"] == "failed"],
+        message="the refused mail to fail",
+    )
     assert log[0]["kind"] == "order_confirmation" and log[0]["attempts"] == 1
     assert "550" in log[0]["error"]
     assert event["event_id"] in {m["event_id"] for m in rpc("failed_mails")}
     assert rpc("retry_mail", event["event_id"])["status"] == "queued"
-    wait_for(lambda: rpc("mails_for_order", order["reference"])[0]["attempts"] == 1
-             and rpc("mails_for_order", order["reference"])[0]["status"] == "failed", message="the retry to fail again")
+    wait_for(
+        lambda: (
+            rpc("mails_for_order", order["reference"])[0]["attempts"] == 1
+            and rpc("mails_for_order", order["reference"])[0]["status"] == "failed"
+        ),
+        message="the retry to fail again",
+    )
     assert smtp_sink.messages() == []
 
 
@@ -188,35 +220,67 @@ def test_the_mail_log_per_order(notifications, publish, smtp_sink, rpc):
     submitted = publish("order_submitted", {"order": order, "actor": ACTOR})
     shipped = publish("order_shipped", status_event(order, "shipped"))
     smtp_sink.wait_for_count(2)
-    log = wait_for(lambda: (entries := rpc("mails_for_order", order["reference"])) and len(entries) == 2
-                   and all(e["status"] == "sent" for e in entries) and entries, message="two sent mails in the log")
+    log = wait_for(
+        lambda: (
+            (entries := rpc("mails_for_order", order["reference"]))
+            and len(entries) == 2
+            and all(e["status"] == "sent" for e in entries)
+            and entries
+        ),
+        message="two sent mails in the log",
+    )
     assert {e["event_id"] for e in log} == {submitted["event_id"], shipped["event_id"]}
     for entry in log:
-        assert set(entry) >= {"kind", "recipient", "subject", "status", "created_at", "sent_at", "attempts",
-                              "error", "event_id"}
+        assert set(entry) >= {
+            "kind",
+            "recipient",
+            "subject",
+            "status",
+            "created_at",
+            "sent_at",
+            "attempts",
+            "error",
+            "event_id",
+        }
         assert entry["recipient"] == order["customer"]["email"] and entry["error"] is None
         assert entry["sent_at"] >= entry["created_at"]
     assert sorted(e["kind"] for e in log) == ["order_confirmation", "shipping_confirmation"]
     assert rpc("mails_for_order", "no-such-order") == []
 
 
-def test_payment_received_uses_the_remembered_order_even_when_its_event_comes_late(notifications, publish,
-                                                                                     smtp_sink, rpc, settle):
+def test_payment_received_uses_the_remembered_order_even_when_its_event_comes_late(
+    notifications, publish, smtp_sink, rpc, settle
+):
     order = order_payload(language="it", payment_method="prepayment")
     with entrypoint_waiter(notifications, "on_payment_status_changed") as result:
         # shaped as the payments service sends it: method and amount inside "payment"
-        paid = publish("payment_status_changed", {
-            "order_reference": order["reference"], "status": "paid", "previous_status": "unpaid", "sequence": 2,
-            "actor": ACTOR, "reason": None,
-            "payment": {"order_reference": order["reference"], "method": "prepayment", "provider": "manual",
-                        "status": "paid", "currency": "CHF", "amount": "55.40", "captured_amount": "55.40"},
-        }, source="payments")
+        paid = publish(
+            "payment_status_changed",
+            {
+                "order_reference": order["reference"],
+                "status": "paid",
+                "previous_status": "unpaid",
+                "sequence": 2,
+                "actor": ACTOR,
+                "reason": None,
+                "payment": {
+                    "order_reference": order["reference"],
+                    "method": "prepayment",
+                    "provider": "manual",
+                    "status": "paid",
+                    "currency": "CHF",
+                    "amount": "55.40",
+                    "captured_amount": "55.40",
+                },
+            },
+            source="payments",
+        )
     with pytest.raises(OrderNotKnownYet):  # not yet: the handler is retried with backoff
         result.get()
     publish("order_created", {"order": order, "actor": ACTOR})  # arrives after the payment event
     smtp_sink.wait_for_count(1, timeout=20)
     settle()
-    (message, envelope), = smtp_sink.messages()
+    ((message, envelope),) = smtp_sink.messages()
     assert message["X-OMS-Event-ID"] == paid["event_id"]
     assert message["Subject"] == f"Pagamento ricevuto per l'ordine {order['reference']}"
     assert envelope["rcpt_tos"] == [order["customer"]["email"]]
@@ -225,11 +289,23 @@ def test_payment_received_uses_the_remembered_order_even_when_its_event_comes_la
     card = order_payload(language="de", payment_method="card")
     publish("order_created", {"order": card, "actor": ACTOR})
     with entrypoint_waiter(notifications, "on_payment_status_changed"):
-        publish("payment_status_changed", {"order_reference": card["reference"], "status": "paid", "sequence": 2,
-                                           "payment_method": "card", "amount": "55.40"}, source="payments")
+        publish(
+            "payment_status_changed",
+            {
+                "order_reference": card["reference"],
+                "status": "paid",
+                "sequence": 2,
+                "payment_method": "card",
+                "amount": "55.40",
+            },
+            source="payments",
+        )
     with entrypoint_waiter(notifications, "on_payment_status_changed"):
-        publish("payment_status_changed", {"order_reference": order["reference"], "status": "paid", "sequence": 4,
-                                           "amount": "55.40"}, source="payments")
+        publish(
+            "payment_status_changed",
+            {"order_reference": order["reference"], "status": "paid", "sequence": 4, "amount": "55.40"},
+            source="payments",
+        )
     settle()
     assert len(smtp_sink.messages()) == 1
 
@@ -242,7 +318,7 @@ def test_triggers_and_fallback_language_are_configurable(start_notifications, pu
     submitted = publish("order_submitted", {"order": order, "actor": ACTOR})
     smtp_sink.wait_for_count(1)
     settle()
-    (message, _envelope), = smtp_sink.messages()
+    ((message, _envelope),) = smtp_sink.messages()
     assert message["X-OMS-Event-ID"] == submitted["event_id"]
     assert message["Subject"] == f"Confirmation de commande {order['reference']} – Teashop Zürich"
 
@@ -261,12 +337,19 @@ def test_the_order_copy_follows_the_newest_order_event(notifications, publish, s
         publish("order_updated", {"order": moved, "actor": ACTOR, "occurred_at": "2026-11-27T10:00:00+00:00"})
     with entrypoint_waiter(notifications, "on_order_updated"):  # an older event, late: ignored
         publish("order_updated", {"order": stale, "actor": ACTOR, "occurred_at": "2026-11-27T09:30:00+00:00"})
-    publish("payment_status_changed", {"order_reference": order["reference"], "status": "paid", "sequence": 5,
-                                       "payment": {"method": "invoice", "amount": "55.40", "currency": "CHF"}},
-            source="payments")
+    publish(
+        "payment_status_changed",
+        {
+            "order_reference": order["reference"],
+            "status": "paid",
+            "sequence": 5,
+            "payment": {"method": "invoice", "amount": "55.40", "currency": "CHF"},
+        },
+        source="payments",
+    )
     smtp_sink.wait_for_count(1)
     settle()
-    (message, envelope), = smtp_sink.messages()
+    ((message, envelope),) = smtp_sink.messages()
     assert envelope["rcpt_tos"] == ["second@example.com"]
     assert message["Subject"] == f"Payment received for order {order['reference']}"
     assert "Hello Ben Neu," in message.get_body(("plain",)).get_content()

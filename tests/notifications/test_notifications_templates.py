@@ -1,4 +1,5 @@
 """Every template in every language, rendered with undefined variables as errors."""
+
 import html
 import re
 
@@ -7,8 +8,12 @@ import pytest
 from notifications import domain, rendering
 
 SETTINGS = domain.MailSettings(
-    sender="Teashop <shop@teashop.example>", reply_to="help@teashop.example", shop_name="Teashop",
-    footer="Teashop AG\nBahnhofstrasse 1 <8001>", legal="CHE-123.456.789 MWST")
+    sender="Teashop <shop@teashop.example>",
+    reply_to="help@teashop.example",
+    shop_name="Teashop",
+    footer="Teashop AG\nBahnhofstrasse 1 <8001>",
+    legal="CHE-123.456.789 MWST",
+)
 
 SUBJECTS = {
     ("order_confirmation", "de"): "Bestellbestätigung 100042 – Teashop",
@@ -69,25 +74,62 @@ PHRASE = {
 
 def the_order(language, name="Anna Muster"):
     return {
-        "reference": "100042", "invoice_number": "RE-2026-17", "currency": "CHF", "payment_method": "invoice",
-        "subtotal": "1247.40", "shipping_cost": "8.00", "total": "1255.40", "language": language,
-        "created_at": "2026-11-27T08:00:00+00:00", "customer": {"email": "anna@example.com", "name": name},
-        "billing_address": {"first_name": "Anna", "last_name": "Muster", "company": "", "street": "Gasse 1",
-                            "postal_code": "8001", "city": "Zürich", "country": "CH", "phone": ""},
-        "shipping_address": {"first_name": "Anna", "last_name": "Muster", "company": "Tee & Co",
-                             "street": "Gasse 1", "postal_code": "8001", "city": "Zürich", "country": "CH",
-                             "phone": ""},
-        "lines": [{"position": 1, "article_number": "A-100", "name": "Teapot", "quantity": 2,
-                   "unit_price": "619.95", "line_total": "1239.90"},
-                  {"position": 2, "article_number": "B-200", "name": "Green tea", "quantity": 1,
-                   "unit_price": "7.50", "line_total": "7.50"}],
+        "reference": "100042",
+        "invoice_number": "RE-2026-17",
+        "currency": "CHF",
+        "payment_method": "invoice",
+        "subtotal": "1247.40",
+        "shipping_cost": "8.00",
+        "total": "1255.40",
+        "language": language,
+        "created_at": "2026-11-27T08:00:00+00:00",
+        "customer": {"email": "anna@example.com", "name": name},
+        "billing_address": {
+            "first_name": "Anna",
+            "last_name": "Muster",
+            "company": "",
+            "street": "Gasse 1",
+            "postal_code": "8001",
+            "city": "Zürich",
+            "country": "CH",
+            "phone": "",
+        },
+        "shipping_address": {
+            "first_name": "Anna",
+            "last_name": "Muster",
+            "company": "Tee & Co",
+            "street": "Gasse 1",
+            "postal_code": "8001",
+            "city": "Zürich",
+            "country": "CH",
+            "phone": "",
+        },
+        "lines": [
+            {
+                "position": 1,
+                "article_number": "A-100",
+                "name": "Teapot",
+                "quantity": 2,
+                "unit_price": "619.95",
+                "line_total": "1239.90",
+            },
+            {
+                "position": 2,
+                "article_number": "B-200",
+                "name": "Green tea",
+                "quantity": 1,
+                "unit_price": "7.50",
+                "line_total": "7.50",
+            },
+        ],
     }
 
 
 def request_for(kind, order):
     if kind == "payment_received":
-        return domain.mail_for_payment_event({"status": "paid", "amount": "1255.40", "currency": "CHF"}, order,
-                                             frozenset(domain.KINDS))
+        return domain.mail_for_payment_event(
+            {"status": "paid", "amount": "1255.40", "currency": "CHF"}, order, frozenset(domain.KINDS)
+        )
     event_type, event = {
         "order_confirmation": ("order_submitted", {}),
         "shipping_confirmation": ("order_shipped", {"notify": True, "tracking_number": "TR-777"}),
@@ -104,7 +146,8 @@ def render(kind, language, name="Anna Muster"):
     assert request is not None and request.kind == kind
     _email, recipient_name = domain.recipient_of(order)
     return rendering.Renderer(strict=True).render(
-        domain.TEMPLATE_OF[kind], language, rendering.template_context(request, SETTINGS, recipient_name))
+        domain.TEMPLATE_OF[kind], language, rendering.template_context(request, SETTINGS, recipient_name)
+    )
 
 
 @pytest.mark.parametrize("kind, language", sorted(SUBJECTS))

@@ -1,4 +1,5 @@
 """The issue's acceptance checks, with the real OrdersService producing the events."""
+
 import uuid
 
 import pytest
@@ -37,12 +38,24 @@ def orders_outbox(database_url):
 
 def new_order(orders, language):
     body = {
-        "customer": {"email": f"kunde-{uuid.uuid4().hex[:10]}@example.com", "first_name": "Chloé",
-                     "last_name": "Dupont", "language": language},
-        "billing_address": {"first_name": "Chloé", "last_name": "Dupont", "street": "Rue du Rhône 1",
-                            "postal_code": "1204", "city": "Genève", "country": "CH"},
+        "customer": {
+            "email": f"kunde-{uuid.uuid4().hex[:10]}@example.com",
+            "first_name": "Chloé",
+            "last_name": "Dupont",
+            "language": language,
+        },
+        "billing_address": {
+            "first_name": "Chloé",
+            "last_name": "Dupont",
+            "street": "Rue du Rhône 1",
+            "postal_code": "1204",
+            "city": "Genève",
+            "country": "CH",
+        },
         "lines": [{"article_number": "A-100", "name": "Théière", "quantity": 1, "unit_price": "39.90"}],
-        "shipping_cost": "8.00", "currency": "CHF", "payment_method": "invoice",
+        "shipping_cost": "8.00",
+        "currency": "CHF",
+        "payment_method": "invoice",
     }
     return orders("create_order", body, actor=ADMIN)["order"]
 
@@ -52,7 +65,8 @@ def kinds_sent_to(smtp_sink, address):
 
 
 def test_shipping_with_notify_sends_one_mail_in_the_customers_language_and_the_log_lists_it(
-        orders, notifications, rpc, smtp_sink, orders_outbox, mail_config, settle):
+    orders, notifications, rpc, smtp_sink, orders_outbox, mail_config, settle
+):
     order = new_order(orders, "fr")
     address = order["customer"]["email"]
     wait_for(lambda: len(kinds_sent_to(smtp_sink, address)) == 1, message="the order confirmation")
@@ -69,18 +83,29 @@ def test_shipping_with_notify_sends_one_mail_in_the_customers_language_and_the_l
     # the orders service's own order_shipped event, delivered again: nothing new goes out
     with orders_outbox.read_session() as session:
         payload = next(
-            row.payload for row in session.execute(
+            row.payload
+            for row in session.execute(
                 select(orders_infrastructure.outbox).where(orders_infrastructure.outbox.c.event_type == "order_shipped")
-            ) if row.payload["order"]["reference"] == order["reference"])
+            )
+            if row.payload["order"]["reference"] == order["reference"]
+        )
     with entrypoint_waiter(notifications, "on_order_shipped"):
         event_dispatcher(mail_config)("orders", "order_shipped", payload)
     settle()
     assert len(kinds_sent_to(smtp_sink, address)) == 2
 
-    log = wait_for(lambda: (entries := rpc("mails_for_order", order["reference"]))
-                   and all(e["status"] == "sent" for e in entries) and entries, message="a settled mail log")
+    log = wait_for(
+        lambda: (
+            (entries := rpc("mails_for_order", order["reference"]))
+            and all(e["status"] == "sent" for e in entries)
+            and entries
+        ),
+        message="a settled mail log",
+    )
     assert [(e["kind"], e["recipient"], e["status"]) for e in log] == [
-        ("order_confirmation", address, "sent"), ("shipping_confirmation", address, "sent")]
+        ("order_confirmation", address, "sent"),
+        ("shipping_confirmation", address, "sent"),
+    ]
     assert log[1]["event_id"] == payload["event_id"] and log[1]["subject"] == shipping[0]["Subject"]
 
 

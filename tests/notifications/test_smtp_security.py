@@ -1,12 +1,13 @@
 """Mail over a real TLS server with a login: STARTTLS and implicit TLS, certificate checks on
 and off, and a wrong password that fails visibly instead of losing the mail."""
+
 import subprocess
 import sys
 from types import SimpleNamespace
 
 import pytest
 
-from notifications import delivery, settings
+from notifications import delivery, settings, smtp
 from notifications.rendering import Renderer
 from tests.support.smtp import SmtpSink
 
@@ -21,9 +22,28 @@ def certificate(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-        check=True, capture_output=True, timeout=60)
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     return SimpleNamespace(cert=cert, key=key)
 
 
@@ -37,9 +57,22 @@ class TlsSink(SmtpSink):
     def start(self):
         script = SmtpSink.__init__.__globals__["SINK_SCRIPT"].with_name("smtp_tls_sink.py")
         self.process = subprocess.Popen(
-            [sys.executable, str(script), str(self.port), str(self.outdir), self.mode,
-             str(self.certificate.cert), str(self.certificate.key), USER, PASSWORD],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            [
+                sys.executable,
+                str(script),
+                str(self.port),
+                str(self.outdir),
+                self.mode,
+                str(self.certificate.cert),
+                str(self.certificate.key),
+                USER,
+                PASSWORD,
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         line = self.process.stdout.readline()
         assert line.strip() == "READY", f"TLS SMTP sink did not start: {line!r}"
 
@@ -55,14 +88,23 @@ def tls_sink(request, tmp_path, certificate):
 
 @pytest.fixture
 def mail_api(mail_config):
-    return SimpleNamespace(settings=settings.mail_settings(mail_config), renderer=Renderer(strict=True),
-                           wake=lambda: None)
+    return SimpleNamespace(
+        settings=settings.mail_settings(mail_config), renderer=Renderer(strict=True), wake=lambda: None
+    )
 
 
 def transport_for(sink, verify_tls=True, password=PASSWORD, user=USER):
-    return delivery.SmtpTransport(settings.SmtpSettings(
-        host="127.0.0.1", port=sink.port, security=sink.mode, user=user, password=password, timeout=10,
-        verify_tls=verify_tls))
+    return smtp.SmtpTransport(
+        settings.SmtpSettings(
+            host="127.0.0.1",
+            port=sink.port,
+            security=sink.mode,
+            user=user,
+            password=password,
+            timeout=10,
+            verify_tls=verify_tls,
+        )
+    )
 
 
 def send_one(notifications_db, mail_api, transport):

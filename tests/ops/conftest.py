@@ -1,6 +1,7 @@
 """The whole suite as `make run` starts it, once for the operations tests (CLI and metrics):
 private vhost and database, a fake PSP for card payments, a real SMTP sink, and a metrics
 port per service."""
+
 import contextlib
 import json
 import sys
@@ -11,7 +12,14 @@ import requests
 
 from tests.support.smtp import SmtpSink
 from tests.support.suite import (
-    REPO, RunningSuite, create_database, create_vhost, delete_vhost, drop_database, free_port, suite_environment,
+    REPO,
+    RunningSuite,
+    create_database,
+    create_vhost,
+    delete_vhost,
+    drop_database,
+    free_port,
+    suite_environment,
 )
 
 sys.path.insert(0, str(REPO / "tools"))
@@ -51,9 +59,11 @@ def held_outbox_event(env):
         with connection.cursor() as cursor:
             for _attempt in range(5):
                 event_id = uuid.uuid4().hex
-                cursor.execute("INSERT INTO outbox (event_id, event_type, payload, created_at, attempts) "
-                               "VALUES (%s, 'ops_probe', %s, now(), 0)",
-                               (event_id, json.dumps({"event_id": event_id, "event_type": "ops_probe"})))
+                cursor.execute(
+                    "INSERT INTO outbox (event_id, event_type, payload, created_at, attempts) "
+                    "VALUES (%s, 'ops_probe', %s, now(), 0)",
+                    (event_id, json.dumps({"event_id": event_id, "event_type": "ops_probe"})),
+                )
                 connection.commit()  # visible now; the relay polls about once a second
                 cursor.execute("SELECT published_at FROM outbox WHERE event_id = %s FOR UPDATE", (event_id,))
                 if cursor.fetchone()[0] is None:
@@ -82,10 +92,17 @@ def published(env, event_id):
 def order_body(payment_method="invoice", email="ops@example.com"):
     return {
         "customer": {"email": email, "first_name": "Otto", "last_name": "Ops", "language": "de"},
-        "billing_address": {"first_name": "Otto", "last_name": "Ops", "street": "Gasse 2", "postal_code": "4000",
-                            "city": "Basel", "country": "CH"},
+        "billing_address": {
+            "first_name": "Otto",
+            "last_name": "Ops",
+            "street": "Gasse 2",
+            "postal_code": "4000",
+            "city": "Basel",
+            "country": "CH",
+        },
         "lines": [{"article_number": "OPS-1", "name": "Teapot", "quantity": 1, "unit_price": "30.00"}],
-        "shipping_cost": "5.00", "payment_method": payment_method,
+        "shipping_cost": "5.00",
+        "payment_method": payment_method,
     }
 
 
@@ -103,10 +120,19 @@ def ops_suite(tmp_path_factory):
     smtp.start()
     ports = {service: free_port() for service in SERVICES}
     env = suite_environment(
-        session_amqp_uri, url, tmp, OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN, OMS_SMTP_HOST="127.0.0.1",
-        OMS_SMTP_PORT=smtp.port, OMS_STRIPE_API_KEY=psp.stripe_api_key, OMS_STRIPE_API_BASE=psp.base_url,
-        OMS_STRIPE_WEBHOOK_SECRET=STRIPE_SECRET, OMS_LOG_LEVEL="WARNING", OMS_MAX_WORKERS=4,
-        **{f"OMS_METRICS_PORT_{service.upper()}": port for service, port in ports.items()})
+        session_amqp_uri,
+        url,
+        tmp,
+        OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN,
+        OMS_SMTP_HOST="127.0.0.1",
+        OMS_SMTP_PORT=smtp.port,
+        OMS_STRIPE_API_KEY=psp.stripe_api_key,
+        OMS_STRIPE_API_BASE=psp.base_url,
+        OMS_STRIPE_WEBHOOK_SECRET=STRIPE_SECRET,
+        OMS_LOG_LEVEL="WARNING",
+        OMS_MAX_WORKERS=4,
+        **{f"OMS_METRICS_PORT_{service.upper()}": port for service, port in ports.items()},
+    )
     psp.stripe_webhook_url = f"http://{env['OMS_WEBHOOK_ADDRESS']}/webhooks/stripe"
     suite = RunningSuite(env)
     try:

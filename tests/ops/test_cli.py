@@ -1,5 +1,6 @@
 """The `oms` operator CLI against a running suite: users and tokens, parked events, stored
 webhooks, export jobs now, backlogs, and one-line errors when infrastructure is unreachable."""
+
 import json
 import subprocess
 import sys
@@ -17,8 +18,7 @@ OMS = [sys.executable, str(REPO / "tools" / "oms.py")]
 
 def oms(suite, *args, env=None, timeout=60):
     environ = {**suite.env, **(env or {})}
-    result = subprocess.run([*OMS, *args], capture_output=True, text=True, env=environ, timeout=timeout,
-                            cwd=str(REPO))
+    result = subprocess.run([*OMS, *args], capture_output=True, text=True, env=environ, timeout=timeout, cwd=str(REPO))
     return result
 
 
@@ -45,8 +45,12 @@ def test_user_and_token_created_by_the_cli_work_against_the_gateway(ops_suite):
 
     second = oms_json(ops_suite, "token", "create", "cli-reader", "--name", "second")
     assert second["token"] != created["token"]
-    assert requests.get(ops_suite.base + "/api/v1/orders", timeout=15,
-                        headers={"Authorization": f"Bearer {second['token']}"}).status_code == 200
+    assert (
+        requests.get(
+            ops_suite.base + "/api/v1/orders", timeout=15, headers={"Authorization": f"Bearer {second['token']}"}
+        ).status_code
+        == 200
+    )
     users = {u["username"]: u for u in oms_json(ops_suite, "user", "list")["items"]}
     assert len(users["cli-reader"]["tokens"]) == 2
 
@@ -64,13 +68,19 @@ def test_parked_events_are_listed_and_replayed(ops_suite):
     assert queue in names and next(row["parked"] for row in queues if row["queue"] == queue) == 0
 
     # a message parked as the reliable handler parks one (a harmless body: an unknown order)
-    body = json.dumps({"event_id": "ops-parked-1", "order_reference": "999999999", "status": "paid",
-                       "sequence": 1})
+    body = json.dumps({"event_id": "ops-parked-1", "order_reference": "999999999", "status": "paid", "sequence": 1})
     with Connection(ops_suite.env["OMS_AMQP_URI"]) as connection:
         parked = Queue(queue + ".parked", exchange=Exchange(""), routing_key=queue + ".parked", durable=True)
         producer = connection.Producer()
-        producer.publish(body, exchange="", routing_key=queue + ".parked", declare=[parked],
-                         content_type="application/json", headers={"x-oms-error": "ops test"}, delivery_mode=2)
+        producer.publish(
+            body,
+            exchange="",
+            routing_key=queue + ".parked",
+            declare=[parked],
+            content_type="application/json",
+            headers={"x-oms-error": "ops test"},
+            delivery_mode=2,
+        )
 
     listed = oms_json(ops_suite, "parked", "list", "--queue", queue, "--messages")["items"]
     assert listed[0]["parked"] == 1 and "ops-parked-1" in listed[0]["messages"][0]["body"]
@@ -80,7 +90,7 @@ def test_parked_events_are_listed_and_replayed(ops_suite):
     replayed = oms_json(ops_suite, "parked", "replay", queue)
     assert replayed["replayed"] == {queue: 1}
     after = oms_json(ops_suite, "parked", "list", "--queue", queue)["items"]
-    assert after[0]["parked"] == 0   # back with its handler (which may park it again after its retries)
+    assert after[0]["parked"] == 0  # back with its handler (which may park it again after its retries)
 
     unknown = oms(ops_suite, "parked", "replay", "no-such-queue")
     assert unknown.returncode == 1 and "no-such-queue" in unknown.stderr
@@ -90,12 +100,18 @@ def test_stored_webhooks_are_listed_and_replayed(ops_suite):
     created = ops_suite.post("/api/v1/orders", json=order_body("card", "card-ops@example.com"))
     assert created.status_code == 201, created.text
     reference = created.json()["reference"]
-    payment = wait_for(lambda: (p := ops_suite.get(f"/api/v1/orders/{reference}/payment").json()).get(
-        "psp_reference") and p, timeout=20, message="the PaymentIntent")
+    payment = wait_for(
+        lambda: (p := ops_suite.get(f"/api/v1/orders/{reference}/payment").json()).get("psp_reference") and p,
+        timeout=20,
+        message="the PaymentIntent",
+    )
     event = ops_suite.psp.succeed_intent(payment["psp_reference"])
     assert ops_suite.psp.deliver_stripe(event) == [200]
-    wait_for(lambda: ops_suite.get(f"/api/v1/orders/{reference}").json()["payment_status"] == "paid", timeout=20,
-             message="the webhook applied")
+    wait_for(
+        lambda: ops_suite.get(f"/api/v1/orders/{reference}").json()["payment_status"] == "paid",
+        timeout=20,
+        message="the webhook applied",
+    )
 
     # the same payment reported again under a new event id: stored, changes nothing ("ignored")
     again = ops_suite.psp.succeed_intent(payment["psp_reference"])
@@ -105,18 +121,30 @@ def test_stored_webhooks_are_listed_and_replayed(ops_suite):
         items = oms_json(ops_suite, "webhooks", "list", "--order", reference)["items"]
         by_event = {item["provider_event_id"]: item for item in items}
         return len(items) == 2 and by_event.get(again["id"], {}).get("status") == "ignored" and by_event
+
     by_event = wait_for(both_settled, timeout=20, interval=0.5, message="the second webhook ignored")
     assert by_event[event["id"]]["status"] == "applied"
 
     replayed = oms(ops_suite, "webhooks", "replay", str(by_event[again["id"]]["id"]))
     assert replayed.returncode == 0, replayed.stderr
-    wait_for(lambda: {i["provider_event_id"]: i["status"] for i in oms_json(
-        ops_suite, "webhooks", "list", "--order", reference)["items"]}[again["id"]] == "ignored", timeout=20,
-        message="the replayed webhook processed again")
+    wait_for(
+        lambda: (
+            {
+                i["provider_event_id"]: i["status"]
+                for i in oms_json(ops_suite, "webhooks", "list", "--order", reference)["items"]
+            }[again["id"]]
+            == "ignored"
+        ),
+        timeout=20,
+        message="the replayed webhook processed again",
+    )
     history = ops_suite.get(f"/api/v1/orders/{reference}/payment/history").json()["items"]
-    moves = [(entry["action"], entry["from"]) for entry in history
-             if entry.get("to") == "paid" and entry["action"] != "psp_event_ignored"]
-    assert len(moves) == 1, history   # paid once, replay or not
+    moves = [
+        (entry["action"], entry["from"])
+        for entry in history
+        if entry.get("to") == "paid" and entry["action"] != "psp_event_ignored"
+    ]
+    assert len(moves) == 1, history  # paid once, replay or not
     assert len([entry for entry in history if entry["action"] == "psp_event_ignored"]) == 2  # second event, replay
 
     applied = oms(ops_suite, "webhooks", "replay", str(by_event[event["id"]]["id"]))
@@ -126,8 +154,10 @@ def test_stored_webhooks_are_listed_and_replayed(ops_suite):
 
 
 def test_an_export_job_runs_now(ops_suite):
-    job = ops_suite.post("/api/v1/exports/jobs", json={"name": "cli-now", "cron": "0 3 1 1 *", "format": "csv",
-                                                        "kind": "orders", "target": "cli"})
+    job = ops_suite.post(
+        "/api/v1/exports/jobs",
+        json={"name": "cli-now", "cron": "0 3 1 1 *", "format": "csv", "kind": "orders", "target": "cli"},
+    )
     assert job.status_code == 201, job.text
     job_id = job.json()["id"]
     assert job_id in [j["id"] for j in oms_json(ops_suite, "export", "jobs")["items"]]
@@ -138,6 +168,7 @@ def test_an_export_job_runs_now(ops_suite):
         runs = ops_suite.get("/api/v1/exports/runs").json()
         runs = runs.get("items", runs) if isinstance(runs, dict) else runs
         return [r for r in runs if r.get("job_id") == job_id and r.get("status") in ("succeeded", "done", "ok")]
+
     assert wait_for(finished_run, timeout=30, message="the export run")
     assert oms(ops_suite, "export", "run", "987654").returncode == 1
 
@@ -150,6 +181,7 @@ def test_backlog_shows_every_outbox_and_drains_to_zero(ops_suite):
     def drained():
         report = oms_json(ops_suite, "backlog")
         return report if all(count == 0 for count in report["outbox"].values()) else None
+
     report = wait_for(drained, timeout=30, interval=0.5, message="every outbox published")
     assert published(ops_suite.env, event_id)
     assert set(report["outbox"]) == {"orders", "payments", "notifications", "exports", "documents", "gateway"}

@@ -4,6 +4,7 @@ The manifests are validated against the Kubernetes OpenAPI JSON schemas bundled 
 `kubernetes-validate` package (offline, strict: unknown fields are errors) — the
 `kubectl apply --dry-run=client` check without a cluster. The compose file gets a structural
 check (every service, image/build, commands, replicas, dependencies, health checks)."""
+
 import subprocess
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from tests.support.suite import REPO
 DEPLOY = REPO / "deploy"
 SERVICES = ("gateway", "orders", "payments", "notifications", "exports", "documents")
 K8S_VERSION = "1.30.0"
-SLOWEST_WORKER_SECONDS = 30   # the longest RPC deadline in the suite (ORDERS_RPC_TIMEOUT of exports)
+SLOWEST_WORKER_SECONDS = 30  # the longest RPC deadline in the suite (ORDERS_RPC_TIMEOUT of exports)
 
 
 def manifests():
@@ -34,8 +35,10 @@ def test_every_manifest_is_valid_kubernetes():
         try:
             kubernetes_validate.validate(document, K8S_VERSION, strict=True)
         except kubernetes_validate.ValidationError as error:
-            raise AssertionError(f"{name}: {document['kind']} {document['metadata']['name']}: {error.message} "
-                                 f"at {'/'.join(map(str, error.path))}") from None
+            raise AssertionError(
+                f"{name}: {document['kind']} {document['metadata']['name']}: {error.message} "
+                f"at {'/'.join(map(str, error.path))}"
+            ) from None
 
 
 def test_deployments_have_replicas_probes_graceful_termination_and_config():
@@ -61,9 +64,11 @@ def test_deployments_have_replicas_probes_graceful_termination_and_config():
     gateway_service = next(d for _, d in documents if d["kind"] == "Service" and d["metadata"]["name"] == "gateway")
     labels = deployments["gateway"]["spec"]["template"]["metadata"]["labels"]
     assert gateway_service["spec"]["selector"].items() <= labels.items()
-    assert deployments["gateway"]["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"][
-        "path"] == "/health"
-    for name in ("orders", "notifications"):   # no HTTP API: the ping RPC through oms_common.healthcheck
+    assert (
+        deployments["gateway"]["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["path"]
+        == "/health"
+    )
+    for name in ("orders", "notifications"):  # no HTTP API: the ping RPC through oms_common.healthcheck
         probe = deployments[name]["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
         assert probe["exec"]["command"][:3] == ["python", "-m", "oms_common.healthcheck"]
 
@@ -91,13 +96,14 @@ def test_compose_file_has_infrastructure_and_every_service():
 def test_dockerfile_installs_the_lock_and_the_entrypoint_execs_nameko():
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert "pip install -r /app/requirements.lock" in dockerfile
-    assert 'ENTRYPOINT ["/usr/local/bin/oms-entrypoint"]' in dockerfile   # exec form: no shell in between
+    assert 'ENTRYPOINT ["/usr/local/bin/oms-entrypoint"]' in dockerfile  # exec form: no shell in between
     entrypoint = (DEPLOY / "entrypoint.sh").read_text()
-    assert 'exec python -m nameko run --config' in entrypoint
+    assert "exec python -m nameko run --config" in entrypoint
     for name in SERVICES:
         assert f"\n    {name})" in entrypoint
-    refused = subprocess.run(["sh", str(DEPLOY / "entrypoint.sh"), "no-such-service"], capture_output=True,
-                             text=True, timeout=10)
+    refused = subprocess.run(
+        ["sh", str(DEPLOY / "entrypoint.sh"), "no-such-service"], capture_output=True, text=True, timeout=10
+    )
     assert refused.returncode == 64 and "usage" in refused.stderr
     syntax = subprocess.run(["sh", "-n", str(DEPLOY / "entrypoint.sh")], capture_output=True, timeout=10)
     assert syntax.returncode == 0

@@ -1,4 +1,5 @@
 """Fixtures of the orders tests: a running OrdersService on the session's vhost and database."""
+
 import socket
 import uuid
 
@@ -22,10 +23,18 @@ def order_data(**overrides):
     email = overrides.pop("email", None) or f"buyer-{uuid.uuid4().hex[:12]}@example.com"
     data = {
         "customer": {"email": email, "first_name": "Anna", "last_name": "Muster", "language": "de"},
-        "billing_address": {"first_name": "Anna", "last_name": "Muster", "street": "Bahnhofstrasse 1",
-                            "postal_code": "8001", "city": "Zürich", "country": "CH"},
-        "lines": [{"article_number": "A-100", "name": "Teapot", "quantity": 2, "unit_price": "19.95"},
-                  {"article_number": "B-200", "name": "Green tea", "quantity": 1, "unit_price": "7.50"}],
+        "billing_address": {
+            "first_name": "Anna",
+            "last_name": "Muster",
+            "street": "Bahnhofstrasse 1",
+            "postal_code": "8001",
+            "city": "Zürich",
+            "country": "CH",
+        },
+        "lines": [
+            {"article_number": "A-100", "name": "Teapot", "quantity": 2, "unit_price": "19.95"},
+            {"article_number": "B-200", "name": "Green tea", "quantity": 1, "unit_price": "7.50"},
+        ],
         "shipping_cost": "8.00",
         "currency": "CHF",
         "payment_method": "invoice",
@@ -99,8 +108,11 @@ def order_state(call, orders_db):
     """What a refused change must leave as it was: the order, its history and its events."""
 
     def state(reference):
-        return {"order": call("get_order", reference), "history": len(call("order_history", reference)),
-                "events": outbox_rows_about(orders_db, f'"{reference}"')}
+        return {
+            "order": call("get_order", reference),
+            "history": len(call("order_history", reference)),
+            "events": outbox_rows_about(orders_db, f'"{reference}"'),
+        }
 
     return state
 
@@ -110,17 +122,15 @@ def unique():
     return uuid.uuid4().hex[:10]
 
 
-
-
-
 class EventTap:
     """A private queue bound to every routing key of an event exchange, drained on demand."""
 
     def __init__(self, amqp_uri, exchange_name):
         self.connection = Connection(amqp_uri)
         exchange = Exchange(exchange_name, type="topic", durable=True)
-        queue = Queue(f"test-tap-{uuid.uuid4().hex[:8]}", exchange=exchange, routing_key="#",
-                      exclusive=True, auto_delete=True)
+        queue = Queue(
+            f"test-tap-{uuid.uuid4().hex[:8]}", exchange=exchange, routing_key="#", exclusive=True, auto_delete=True
+        )
         self.received = []  # (event_type, payload) in arrival order
         self.headers = []  # the AMQP headers of each, in the same order
         self.consumer = self.connection.Consumer([queue], callbacks=[self._on_message], accept=["json"])
@@ -132,8 +142,11 @@ class EventTap:
         message.ack()
 
     def headers_of(self, reference):
-        return [headers for (_, payload), headers in zip(self.received, self.headers)
-                if payload.get("order", {}).get("reference") == reference]
+        return [
+            headers
+            for (_, payload), headers in zip(self.received, self.headers, strict=True)
+            if payload.get("order", {}).get("reference") == reference
+        ]
 
     def drain(self):
         try:

@@ -2,6 +2,7 @@
 
 Calls go over real RPC (entrypoint_hook cannot tell concurrent calls' results apart).
 """
+
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -47,7 +48,8 @@ def test_opposite_status_moves_at_once_do_not_deadlock(call, create, run_concurr
         # new → in_progress and in_progress → new touch the same two count rows in opposite order
         outcomes = run_concurrently(
             [("change_status", (ref, {"status": "in_progress"})) for ref in forward]
-            + [("change_status", (ref, {"status": "new"})) for ref in backward])
+            + [("change_status", (ref, {"status": "new"})) for ref in backward]
+        )
         assert all(isinstance(outcome, dict) for outcome in outcomes), outcomes
         forward, backward = backward, forward
 
@@ -71,17 +73,18 @@ def test_numbering_settings_change_while_orders_are_created(call, order_data, ru
     creates = [("create_order", (order_data(),)) for _ in range(30)]
     changes = [("update_numbering", ({"invoice_prefix": prefix},)) for prefix in prefixes]
     try:
-        outcomes = run_concurrently([calls for pair in zip(creates, changes * 3) for calls in pair])
+        outcomes = run_concurrently([calls for pair in zip(creates, changes * 3, strict=False) for calls in pair])
 
         assert all(isinstance(outcome, dict) for outcome in outcomes), outcomes
         numbers = [outcome["order"]["invoice_number"] for outcome in outcomes if "order" in outcome]
         assert len(numbers) == 30
         split = []
         for number in numbers:
-            prefix = next((p for p in [original, *prefixes] if number.startswith(p) and number[len(p):].isdigit()),
-                          None)
+            prefix = next(
+                (p for p in [original, *prefixes] if number.startswith(p) and number[len(p) :].isdigit()), None
+            )
             assert prefix is not None, number
-            split.append(int(number[len(prefix):]))
+            split.append(int(number[len(prefix) :]))
         assert sorted(split) == list(range(min(split), min(split) + 30))  # unique and gapless
         assert call("get_numbering")["invoice_prefix"] in prefixes
     finally:

@@ -1,4 +1,5 @@
 """Unit tests of the order's rules (services/orders/orders/domain.py): no I/O at all."""
+
 from types import SimpleNamespace
 
 import pytest
@@ -39,18 +40,18 @@ LEGAL = [
 ]
 
 ILLEGAL = [
-    ("completed", "new", "status"),           # final
-    ("completed", "cancelled", "status"),     # final
-    ("cancelled", "new", "status"),           # final
-    ("cancelled", "in_progress", "status"),   # final
+    ("completed", "new", "status"),  # final
+    ("completed", "cancelled", "status"),  # final
+    ("cancelled", "new", "status"),  # final
+    ("cancelled", "in_progress", "status"),  # final
     ("shipped", "new", "status"),
-    ("shipped", "cancelled", "status"),       # goods are gone: refund, not cancel
-    ("new", "dunning_2", "status"),           # dunning 2 only after dunning 1
+    ("shipped", "cancelled", "status"),  # goods are gone: refund, not cancel
+    ("new", "dunning_2", "status"),  # dunning 2 only after dunning 1
     ("new", "new", "status"),
     ("payment_pending", "shipped", "status"),  # not paid yet
     ("dunning_2", "dunning_1", "status"),
-    ("new", "archived", "status"),            # unknown status
-    ("unknown", "new", "status"),             # unknown current status
+    ("new", "archived", "status"),  # unknown status
+    ("unknown", "new", "status"),  # unknown current status
     # leaving open/payment_pending needs its own operation, not a plain status change
     ("open", "new", "status"),
     ("open", "payment_pending", "status"),
@@ -105,16 +106,23 @@ def test_open_is_never_a_target_of_a_status_change():
             domain.check_transition(current, "open", through="status")
 
 
-@pytest.mark.parametrize("status,final", [("completed", True), ("cancelled", True), ("new", False),
-                                          ("open", False), ("dunning_2", False)])
+@pytest.mark.parametrize(
+    "status,final", [("completed", True), ("cancelled", True), ("new", False), ("open", False), ("dunning_2", False)]
+)
 def test_is_final(status, final):
     assert domain.is_final(status) is final
 
 
-@pytest.mark.parametrize("method,status,payment_status", [
-    ("invoice", "new", "unpaid"), ("prepayment", "new", "unpaid"), ("cash_on_delivery", "new", "unpaid"),
-    ("card", "payment_pending", "pending"), ("paypal", "payment_pending", "pending"),
-])
+@pytest.mark.parametrize(
+    "method,status,payment_status",
+    [
+        ("invoice", "new", "unpaid"),
+        ("prepayment", "new", "unpaid"),
+        ("cash_on_delivery", "new", "unpaid"),
+        ("card", "payment_pending", "pending"),
+        ("paypal", "payment_pending", "pending"),
+    ],
+)
 def test_status_and_payment_status_after_submit(method, status, payment_status):
     assert domain.status_after_submit(method) == status
     assert domain.initial_payment_status(method) == payment_status
@@ -122,17 +130,21 @@ def test_status_and_payment_status_after_submit(method, status, payment_status):
 
 # ---------------------------------------------------------------- open orders (sessions)
 
+
 def test_attached_session_may_edit_open_order():
     domain.check_session_may_edit("open", "sess-1", False, "sess-1")
 
 
-@pytest.mark.parametrize("status,attached,paused,asking,error", [
-    ("open", "sess-1", False, "sess-2", SessionMismatch),   # another session
-    ("open", None, True, "sess-1", SessionMismatch),        # paused: nobody edits
-    ("open", "sess-1", True, "sess-1", SessionMismatch),
-    ("open", None, False, "sess-1", SessionMismatch),
-    ("new", "sess-1", False, "sess-1", IllegalTransition),  # already submitted
-])
+@pytest.mark.parametrize(
+    "status,attached,paused,asking,error",
+    [
+        ("open", "sess-1", False, "sess-2", SessionMismatch),  # another session
+        ("open", None, True, "sess-1", SessionMismatch),  # paused: nobody edits
+        ("open", "sess-1", True, "sess-1", SessionMismatch),
+        ("open", None, False, "sess-1", SessionMismatch),
+        ("new", "sess-1", False, "sess-1", IllegalTransition),  # already submitted
+    ],
+)
 def test_session_edit_refused(status, attached, paused, asking, error):
     with pytest.raises(error):
         domain.check_session_may_edit(status, attached, paused, asking)
@@ -162,10 +174,13 @@ def test_pause_takes_the_order_off_its_session():
     assert (order.paused, order.session_id) == (True, None)
 
 
-@pytest.mark.parametrize("order,message", [
-    (_cart(status="new"), "Only open orders can be paused; this one is 'new'."),
-    (_cart(paused=True, session_id=None), "The order is already paused."),
-])
+@pytest.mark.parametrize(
+    "order,message",
+    [
+        (_cart(status="new"), "Only open orders can be paused; this one is 'new'."),
+        (_cart(paused=True, session_id=None), "The order is already paused."),
+    ],
+)
 def test_pause_refused(order, message):
     with pytest.raises(HoldRefused) as refused:
         domain.pause(order)
@@ -178,10 +193,13 @@ def test_assign_gives_a_paused_order_to_a_session():
     assert (order.paused, order.session_id) == (False, "sess-2")
 
 
-@pytest.mark.parametrize("order,message", [
-    (_cart(status="cancelled", paused=True), "Only open orders can be assigned; this one is 'cancelled'."),
-    (_cart(), "Pause the order before assigning it to another session."),
-])
+@pytest.mark.parametrize(
+    "order,message",
+    [
+        (_cart(status="cancelled", paused=True), "Only open orders can be assigned; this one is 'cancelled'."),
+        (_cart(), "Pause the order before assigning it to another session."),
+    ],
+)
 def test_assign_refused(order, message):
     with pytest.raises(HoldRefused) as refused:
         domain.assign(order, "sess-2")
@@ -189,6 +207,7 @@ def test_assign_refused(order, message):
 
 
 # ---------------------------------------------------------------- customers
+
 
 def test_reassign_to_the_same_customer_is_refused_naming_the_field():
     domain.check_reassign(7, 8)
@@ -214,9 +233,10 @@ def test_merge_rules():
 
 # ---------------------------------------------------------------- payment read copy
 
-@pytest.mark.parametrize("current,incoming,applies", [
-    (None, 1, True), (None, 0, True), (3, 4, True), (3, 3, False), (3, 2, False),
-])
+
+@pytest.mark.parametrize(
+    "current,incoming,applies", [(None, 1, True), (None, 0, True), (3, 4, True), (3, 3, False), (3, 2, False)]
+)
 def test_payment_update_applies_only_when_newer(current, incoming, applies):
     assert domain.payment_update_applies(current, incoming) is applies
 
@@ -225,24 +245,31 @@ def test_taking_a_payment_status_keeps_its_rank_and_sequence():
     order = SimpleNamespace(payment_status="pending", payment_status_rank=2, payment_status_sequence=None)
     assert domain.take_payment_status(order, "paid", 3) == "pending"
     assert (order.payment_status, order.payment_status_rank, order.payment_status_sequence) == (
-        "paid", domain.PAYMENT_STATUS_RANK["paid"], 3)
+        "paid",
+        domain.PAYMENT_STATUS_RANK["paid"],
+        3,
+    )
 
 
-@pytest.mark.parametrize("order_status,payment_status,expected", [
-    ("payment_pending", "paid", "new"),
-    ("payment_pending", "authorized", "new"),
-    ("payment_pending", "failed", None),
-    ("payment_pending", "pending", None),
-    ("new", "paid", None),
-    ("cancelled", "paid", None),
-])
+@pytest.mark.parametrize(
+    "order_status,payment_status,expected",
+    [
+        ("payment_pending", "paid", "new"),
+        ("payment_pending", "authorized", "new"),
+        ("payment_pending", "failed", None),
+        ("payment_pending", "pending", None),
+        ("new", "paid", None),
+        ("cancelled", "paid", None),
+    ],
+)
 def test_status_after_payment(order_status, payment_status, expected):
     assert domain.status_after_payment(order_status, payment_status) == expected
 
 
 def test_status_after_payment_is_a_legal_move_for_the_payment_operation():
-    domain.check_transition("payment_pending", domain.status_after_payment("payment_pending", "paid"),
-                            through="payment")
+    domain.check_transition(
+        "payment_pending", domain.status_after_payment("payment_pending", "paid"), through="payment"
+    )
 
 
 def test_payment_status_rank_covers_every_payment_status():

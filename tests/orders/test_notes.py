@@ -1,6 +1,7 @@
 """Internal notes on an order: the rules alone, then through the running orders service
 (real RabbitMQ and PostgreSQL): written with an audit entry, edited by their author within
 the edit window only, refused with the reason named and nothing changed."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -17,6 +18,7 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 
 # ---------------------------------------------------------------- rules
+
 
 def test_the_author_may_edit_within_fifteen_minutes():
     note_rules.check_edit(41, 41, NOW - timedelta(minutes=14, seconds=59), NOW)
@@ -42,6 +44,7 @@ def test_the_first_line_is_the_first_non_empty_one_shortened():
 
 # ---------------------------------------------------------------- service
 
+
 def _note_row(orders_db, note_id):
     with orders_db.read_session() as session:
         return session.execute(select(OrderNote).where(OrderNote.id == note_id)).scalar_one()
@@ -49,8 +52,9 @@ def _note_row(orders_db, note_id):
 
 def test_a_note_is_kept_with_author_and_time_and_shows_in_the_history(call, create):
     order = create()
-    note = call("add_note", order["reference"], {"body": "  Customer called: deliver after 5 pm\nGate code 1234 "},
-                ANNA, ADMIN)
+    note = call(
+        "add_note", order["reference"], {"body": "  Customer called: deliver after 5 pm\nGate code 1234 "}, ANNA, ADMIN
+    )
     assert note["author"] == "anna" and note["author_id"] == 41
     assert note["body"] == "Customer called: deliver after 5 pm\nGate code 1234"
     assert note["created_at"] and note["edited_at"] is None
@@ -99,8 +103,11 @@ def test_an_old_note_may_not_be_edited_even_by_its_author(call, create, orders_d
     order = create()
     note = call("add_note", order["reference"], {"body": "said yesterday"}, ANNA, ADMIN)
     with orders_db.unit_of_work() as uow:  # as if written 16 minutes ago
-        uow.session.execute(update(OrderNote).where(OrderNote.id == note["id"])
-                            .values(created_at=OrderNote.created_at - timedelta(minutes=16)))
+        uow.session.execute(
+            update(OrderNote)
+            .where(OrderNote.id == note["id"])
+            .values(created_at=OrderNote.created_at - timedelta(minutes=16))
+        )
         uow.commit()
     with pytest.raises(Conflict) as refused:
         call("edit_note", order["reference"], note["id"], {"body": "changed my mind"}, ANNA, ADMIN)
@@ -108,10 +115,17 @@ def test_an_old_note_may_not_be_edited_even_by_its_author(call, create, orders_d
     assert _note_row(orders_db, note["id"]).body == "said yesterday"
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"body": "   \n  "}, "body"), ({"body": ""}, "body"), ({}, "body"), ({"body": "x" * 4001}, "body"),
-    ({"body": "bell\x07"}, "body"), ({"body": "ok", "pinned": True}, "pinned"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"body": "   \n  "}, "body"),
+        ({"body": ""}, "body"),
+        ({}, "body"),
+        ({"body": "x" * 4001}, "body"),
+        ({"body": "bell\x07"}, "body"),
+        ({"body": "ok", "pinned": True}, "pinned"),
+    ],
+)
 def test_bad_note_bodies_are_refused_naming_the_field_and_nothing_is_written(call, create, body, field):
     order = create()
     with pytest.raises(ValidationFailed) as refused:
@@ -142,6 +156,7 @@ def test_a_note_of_one_order_cannot_be_edited_through_another(call, create, orde
 
 def test_note_bodies_have_a_trigram_index(orders_db):
     with orders_db.read_session() as session:
-        definition = session.execute(text(
-            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_order_notes_body_trgm'")).scalar_one()
+        definition = session.execute(
+            text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_order_notes_body_trgm'")
+        ).scalar_one()
     assert "gin" in definition and "gin_trgm_ops" in definition

@@ -1,16 +1,20 @@
 """Unit tests of the numbering rules (services/orders/orders/numbering_rules.py): no I/O at all."""
+
 import pytest
 
 from orders import numbering_rules
 from orders.numbering_rules import InvoiceNumberTaken, NumberingRefused
 
 
-@pytest.mark.parametrize("start_at,last_issued,expected", [
-    (100000, None, 100000),   # first number is the start
-    (100000, 100000, 100001),
-    (100000, 100041, 100042),
-    (500000, 100041, 500000),  # a raised start jumps ahead
-])
+@pytest.mark.parametrize(
+    "start_at,last_issued,expected",
+    [
+        (100000, None, 100000),  # first number is the start
+        (100000, 100000, 100001),
+        (100000, 100041, 100042),
+        (500000, 100041, 500000),  # a raised start jumps ahead
+    ],
+)
 def test_next_number(start_at, last_issued, expected):
     assert numbering_rules.next_number(start_at, last_issued) == expected
 
@@ -27,20 +31,26 @@ def test_new_start_not_above_last_issued_is_refused_naming_the_field(new_start, 
     assert refused.value.field == "order_reference_start"
 
 
-@pytest.mark.parametrize("last_value, is_called, recorded_last, expected", [
-    (100000, False, None, (None, 100000)),      # fresh: nothing drawn yet
-    (100041, True, None, (100041, 100042)),     # drawn from
-    (200000, False, 100041, (100041, 200000)),  # moved to a new start, not drawn from since
-])
+@pytest.mark.parametrize(
+    "last_value, is_called, recorded_last, expected",
+    [
+        (100000, False, None, (None, 100000)),  # fresh: nothing drawn yet
+        (100041, True, None, (100041, 100042)),  # drawn from
+        (200000, False, 100041, (100041, 200000)),  # moved to a new start, not drawn from since
+    ],
+)
 def test_sequence_position(last_value, is_called, recorded_last, expected):
     assert numbering_rules.sequence_position(last_value, is_called, recorded_last) == expected
 
 
-@pytest.mark.parametrize("new_start, next_to_issue, expected", [
-    (200000, 100042, 200000),  # forward: the sequence moves there
-    (100042, 100042, None),    # where it stands already
-    (150000, 200000, None),    # a lower start never takes the sequence back
-])
+@pytest.mark.parametrize(
+    "new_start, next_to_issue, expected",
+    [
+        (200000, 100042, 200000),  # forward: the sequence moves there
+        (100042, 100042, None),  # where it stands already
+        (150000, 200000, None),  # a lower start never takes the sequence back
+    ],
+)
 def test_moved_sequence_start_only_moves_forward(new_start, next_to_issue, expected):
     assert numbering_rules.moved_sequence_start(new_start, next_to_issue) == expected
 

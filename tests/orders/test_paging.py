@@ -1,5 +1,6 @@
 """Pages and cursors of the order list: every sort walks every order exactly once, a page number
 lands on the same rows as the walk, and a cursor that is not the list's own is refused."""
+
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -68,8 +69,9 @@ def test_page_n_is_the_same_slice_as_the_cursor_walk(call, window, sort):
 
     pages = [call("list_orders", {**query, "page": page, "page_size": 2}) for page in range(1, 7)]
 
-    assert [[item["reference"] for item in page["items"]] for page in pages[:5]] == \
-        [walked[i:i + 2] for i in range(0, 10, 2)]
+    assert [[item["reference"] for item in page["items"]] for page in pages[:5]] == [
+        walked[i : i + 2] for i in range(0, 10, 2)
+    ]
     assert pages[5]["items"] == [] and pages[5]["next_cursor"] is None
     assert [page["page"] for page in pages] == [1, 2, 3, 4, 5, 6]
     assert all((page["total"], page["pages"]) == (9, 5) for page in pages)
@@ -82,8 +84,9 @@ def test_the_sort_orders_by_its_column(call, window):
     by_customer = call("list_orders", {**query, "sort": "customer", "page_size": 50})["items"]
 
     assert totals == sorted(totals, reverse=True)
-    assert [item["customer"]["name"] for item in by_customer] == sorted(item["customer"]["name"]
-                                                                         for item in by_customer)
+    assert [item["customer"]["name"] for item in by_customer] == sorted(
+        item["customer"]["name"] for item in by_customer
+    )
 
 
 def test_a_page_number_can_continue_by_cursor(call, window):

@@ -1,5 +1,6 @@
 """Answers that say what happened: amounts in the currency's places, submit twice, reassign,
 customer search by full name, customer numbers as the UI shows them."""
+
 import pytest
 
 from oms_common.currencies import exponent, from_minor_units, to_minor_units
@@ -19,14 +20,18 @@ def test_the_currency_table_knows_minor_units():
         to_minor_units("5.001", "CHF")
 
 
-@pytest.mark.parametrize(("currency", "changes", "field"), [
-    ("CHF", {"lines": [line("4.50"), line("5.001")]}, "lines.1.unit_price"),
-    ("EUR", {"shipping_cost": "7.005"}, "shipping_cost"),
-    ("JPY", {"lines": [line("500.5")], "shipping_cost": "0"}, "lines.0.unit_price"),
-    ("KWD", {"lines": [line("1.125")]}, "lines.0.unit_price"),  # KWD has 3; OMS keeps cents
-])
-def test_more_decimals_than_the_currency_has_is_refused_naming_the_field(call, order_data, unique, currency,
-                                                                          changes, field):
+@pytest.mark.parametrize(
+    ("currency", "changes", "field"),
+    [
+        ("CHF", {"lines": [line("4.50"), line("5.001")]}, "lines.1.unit_price"),
+        ("EUR", {"shipping_cost": "7.005"}, "shipping_cost"),
+        ("JPY", {"lines": [line("500.5")], "shipping_cost": "0"}, "lines.0.unit_price"),
+        ("KWD", {"lines": [line("1.125")]}, "lines.0.unit_price"),  # KWD has 3; OMS keeps cents
+    ],
+)
+def test_more_decimals_than_the_currency_has_is_refused_naming_the_field(
+    call, order_data, unique, currency, changes, field
+):
     email = f"places-{unique}@example.com"
     with pytest.raises(ValidationFailed) as refused:
         call("create_order", order_data(email=email, currency=currency, **changes), actor=ADMIN)
@@ -35,8 +40,9 @@ def test_more_decimals_than_the_currency_has_is_refused_naming_the_field(call, o
 
 
 def test_amounts_within_the_currency_places_are_taken_as_given(call, order_data):
-    yen = call("create_order", order_data(currency="JPY", lines=[line("500", 2)], shipping_cost="300.00"),
-               actor=ADMIN)["order"]
+    yen = call("create_order", order_data(currency="JPY", lines=[line("500", 2)], shipping_cost="300.00"), actor=ADMIN)[
+        "order"
+    ]
     assert (yen["subtotal"], yen["total"]) == ("1000.00", "1300.00")
     francs = call("create_order", order_data(lines=[line("5.10", 3)], shipping_cost="0.5"), actor=ADMIN)["order"]
     assert francs["total"] == "15.80"
@@ -62,7 +68,10 @@ def test_submitting_a_submitted_order_says_it_is_already_submitted(call, create,
     assert "cannot move to 'open'" not in refused.value.detail
     after = call("get_order", order["reference"])
     assert (after["status"], after["version"], after["invoice_number"]) == (
-        submitted["status"], submitted["version"], submitted["invoice_number"])
+        submitted["status"],
+        submitted["version"],
+        submitted["invoice_number"],
+    )
     assert [entry["action"] for entry in call("order_history", order["reference"])].count("submitted") == 1
 
 
@@ -78,15 +87,31 @@ def test_reassigning_answers_with_the_new_customer_and_the_history_names_both(ca
 
 def test_customer_search_matches_full_names_either_way(call, order_data, unique):
     surname = f"Keller{unique}"
-    customer = call("create_order", order_data(customer={
-        "email": f"maria-{unique}@example.com", "first_name": "Maria", "last_name": surname, "language": "de"}),
-        actor=ADMIN)["order"]["customer"]
+    customer = call(
+        "create_order",
+        order_data(
+            customer={
+                "email": f"maria-{unique}@example.com",
+                "first_name": "Maria",
+                "last_name": surname,
+                "language": "de",
+            }
+        ),
+        actor=ADMIN,
+    )["order"]["customer"]
 
     def found(q):
         return [item["id"] for item in call("list_customers", {"q": q})["items"]]
 
-    for q in (f"Maria {surname}", f"maria {surname.lower()}", f"{surname} Maria", f"{surname}, Maria",
-              f"  Maria   {surname} ", surname.lower(), f"ria {surname[:8]}"):
+    for q in (
+        f"Maria {surname}",
+        f"maria {surname.lower()}",
+        f"{surname} Maria",
+        f"{surname}, Maria",
+        f"  Maria   {surname} ",
+        surname.lower(),
+        f"ria {surname[:8]}",
+    ):
         assert customer["id"] in found(q), q
     assert customer["id"] not in found(f"Anna {surname}")
     assert customer["id"] in found(f"C{customer['id']:06d}")

@@ -2,6 +2,7 @@
 
 Every test works on the orders of one fixture, which carry a marker of their own (in names,
 e-mails, article and tracking numbers), so other tests' orders never match."""
+
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -14,8 +15,14 @@ from tests.support.suite import wait_for
 
 
 def _address(marker, country="CH"):
-    return {"first_name": "Anna", "last_name": f"Lindqvist{marker}", "street": "Hauptstrasse 2",
-            "postal_code": "8000", "city": "Zürich", "country": country}
+    return {
+        "first_name": "Anna",
+        "last_name": f"Lindqvist{marker}",
+        "street": "Hauptstrasse 2",
+        "postal_code": "8000",
+        "city": "Zürich",
+        "country": country,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -30,25 +37,62 @@ def marked(call, orders_config):
         lines = [{"article_number": article, "name": "Teapot", "quantity": 1, "unit_price": "10.00"}]
         return call("create_order", order_data(customer=customer, lines=lines, **overrides))["order"]
 
-    anna = make("Anna", f"Lindqvist{marker}", f"anna.{marker}@example.ch", f"ART-{marker}-A",
-                billing_address=_address(marker))
-    bruno = make("Bruno", f"Meier{marker}", f"b.{marker}@example.de", f"ART-{marker}-B", currency="EUR",
-                 payment_method="prepayment", billing_address=_address(marker), shipping_address=_address(marker, "DE"))
-    carla = make("Carla", f"Rossi{marker}", f"carla.{marker}@example.it", f"ART-{marker}-C",
-                 payment_method="cash_on_delivery", billing_address=_address(marker))
-    anna_again = call("create_order", order_data(
-        customer_id=anna["customer"]["id"], payment_method="paypal", billing_address=_address(marker),
-        lines=[{"article_number": f"ZZ-{marker}", "name": "Cup", "quantity": 1, "unit_price": "5.00"}]))["order"]
+    anna = make(
+        "Anna", f"Lindqvist{marker}", f"anna.{marker}@example.ch", f"ART-{marker}-A", billing_address=_address(marker)
+    )
+    bruno = make(
+        "Bruno",
+        f"Meier{marker}",
+        f"b.{marker}@example.de",
+        f"ART-{marker}-B",
+        currency="EUR",
+        payment_method="prepayment",
+        billing_address=_address(marker),
+        shipping_address=_address(marker, "DE"),
+    )
+    carla = make(
+        "Carla",
+        f"Rossi{marker}",
+        f"carla.{marker}@example.it",
+        f"ART-{marker}-C",
+        payment_method="cash_on_delivery",
+        billing_address=_address(marker),
+    )
+    anna_again = call(
+        "create_order",
+        order_data(
+            customer_id=anna["customer"]["id"],
+            payment_method="paypal",
+            billing_address=_address(marker),
+            lines=[{"article_number": f"ZZ-{marker}", "name": "Cup", "quantity": 1, "unit_price": "5.00"}],
+        ),
+    )["order"]
     call("ship_order", bruno["reference"], {"notify": False, "tracking_number": f"TRK{marker}99"})
     call("change_status", carla["reference"], {"status": "dunning_1"})
     # the dispute arrives as payments announces it
-    event_dispatcher(orders_config)("payments", "payment_status_changed", {
-        "event_id": uuid.uuid4().hex, "order_reference": carla["reference"], "status": "disputed", "sequence": 5,
-        "actor": {"name": "stripe", "kind": "psp", "origin": "webhook"}})
-    window = {"created_from": started.isoformat(),
-              "created_to": (datetime.now(timezone.utc) + timedelta(seconds=1)).isoformat()}
-    return {"marker": marker, "anna": anna["reference"], "bruno": bruno["reference"], "carla": carla["reference"],
-            "anna_again": anna_again["reference"], "window": window}
+    event_dispatcher(orders_config)(
+        "payments",
+        "payment_status_changed",
+        {
+            "event_id": uuid.uuid4().hex,
+            "order_reference": carla["reference"],
+            "status": "disputed",
+            "sequence": 5,
+            "actor": {"name": "stripe", "kind": "psp", "origin": "webhook"},
+        },
+    )
+    window = {
+        "created_from": started.isoformat(),
+        "created_to": (datetime.now(timezone.utc) + timedelta(seconds=1)).isoformat(),
+    }
+    return {
+        "marker": marker,
+        "anna": anna["reference"],
+        "bruno": bruno["reference"],
+        "carla": carla["reference"],
+        "anna_again": anna_again["reference"],
+        "window": window,
+    }
 
 
 def found(call, query, psp_references=None):
@@ -89,11 +133,17 @@ def test_search_text_is_never_a_pattern(call, marked):
 def test_filters_payment_method_currency_country(call, marked):
     window = marked["window"]
 
-    assert found(call, {**window, "payment_method": ["prepayment", "paypal"]}) == {marked["bruno"], marked["anna_again"]}
+    assert found(call, {**window, "payment_method": ["prepayment", "paypal"]}) == {
+        marked["bruno"],
+        marked["anna_again"],
+    }
     assert found(call, {**window, "currency": ["EUR"]}) == {marked["bruno"]}
     assert found(call, {**window, "country": ["DE"]}) == {marked["bruno"]}
-    assert found(call, {**window, "country": ["CH"], "currency": ["CHF"]}) == \
-        {marked["anna"], marked["carla"], marked["anna_again"]}
+    assert found(call, {**window, "country": ["CH"], "currency": ["CHF"]}) == {
+        marked["anna"],
+        marked["carla"],
+        marked["anna_again"],
+    }
 
 
 def test_filters_overdue_and_disputed(call, marked):
@@ -101,24 +151,37 @@ def test_filters_overdue_and_disputed(call, marked):
 
     assert found(call, {**window, "overdue": True}) == {marked["carla"]}
     assert marked["carla"] not in found(call, {**window, "overdue": False})
-    wait_for(lambda: found(call, {**window, "disputed": True}) == {marked["carla"]}, timeout=20, interval=0.2,
-             message="the disputed payment in the list")
+    wait_for(
+        lambda: found(call, {**window, "disputed": True}) == {marked["carla"]},
+        timeout=20,
+        interval=0.2,
+        message="the disputed payment in the list",
+    )
     assert found(call, {**window, "disputed": "false"}) == {marked["anna"], marked["bruno"], marked["anna_again"]}
 
 
 def test_search_and_filters_combine_and_count(call, marked):
-    page = call("list_orders", {"search": f"Lindqvist{marked['marker']}", "payment_method": ["paypal"],
-                                "page_size": 1})
+    page = call("list_orders", {"search": f"Lindqvist{marked['marker']}", "payment_method": ["paypal"], "page_size": 1})
 
     assert [item["reference"] for item in page["items"]] == [marked["anna_again"]]
     assert (page["total"], page["pages"]) == (1, 1)
 
 
-@pytest.mark.parametrize("field, value", [
-    ("payment_method", ["bitcoin"]), ("currency", ["chf"]), ("country", ["Switzerland"]), ("disputed", "perhaps"),
-    ("overdue", "soon"), ("search", "   "), ("search", "x" * 101), ("search", "a\x00b"), ("sort", "-name"),
-    ("created_from", "yesterday"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("payment_method", ["bitcoin"]),
+        ("currency", ["chf"]),
+        ("country", ["Switzerland"]),
+        ("disputed", "perhaps"),
+        ("overdue", "soon"),
+        ("search", "   "),
+        ("search", "x" * 101),
+        ("search", "a\x00b"),
+        ("sort", "-name"),
+        ("created_from", "yesterday"),
+    ],
+)
 def test_bad_filter_values_are_refused_naming_the_field(call, marked, field, value):
     with pytest.raises(ValidationFailed) as refused:
         call("list_orders", {field: value})

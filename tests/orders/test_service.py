@@ -3,6 +3,7 @@
 The database lives for the whole test session, so every test works on orders and customers
 it created itself (fresh e-mails, filters on its own customer) and restores global settings.
 """
+
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -29,6 +30,7 @@ def order_lines():
 
 
 # ---------------------------------------------------------------- creation
+
 
 def test_create_order_for_a_new_customer(call, create):
     order = create(email="New.Buyer@Example.com")
@@ -89,6 +91,7 @@ def test_unknown_reference_is_not_found(call, orders_db):
 
 
 # ---------------------------------------------------------------- open orders and sessions (S14)
+
 
 def test_unsubmitted_order_is_open_in_its_session_without_invoice_number(create, unique):
     order = create(submit=False, session_id=f"sess-{unique}")
@@ -199,11 +202,13 @@ def test_submitted_order_cannot_be_paused_or_assigned(call, create, order_state)
 
 # ---------------------------------------------------------------- status changes
 
+
 def test_ship_with_notification_and_tracking_number(call, create):
     order = create()
 
-    shipped = call("ship_order", order["reference"], {"notify": True, "tracking_number": "99.00.123456.78"},
-                   actor=AGENT)
+    shipped = call(
+        "ship_order", order["reference"], {"notify": True, "tracking_number": "99.00.123456.78"}, actor=AGENT
+    )
 
     assert shipped["status"] == "shipped"
     assert shipped["tracking_number"] == "99.00.123456.78"
@@ -240,7 +245,12 @@ def test_change_status_follows_the_state_machine(call, create):
         order = call("change_status", order["reference"], {"status": status, "reason": f"to {status}"})
         assert order["status"] == status
     assert [e["to"] for e in call("order_history", order["reference"])][1:] == [
-        "in_progress", "shipped", "dunning_1", "dunning_2", "completed"]
+        "in_progress",
+        "shipped",
+        "dunning_1",
+        "dunning_2",
+        "completed",
+    ]
 
 
 @pytest.mark.parametrize("target", ["dunning_2", "open", "payment_pending"])
@@ -297,6 +307,7 @@ def test_stale_version_is_a_conflict(call, create, order_state):
 
 # ---------------------------------------------------------------- lists and search (S1, S5, S6, S13)
 
+
 @pytest.fixture
 def customer_with_orders(call, create, order_data):
     """Five orders of one customer, in creation order, with distinct totals and states."""
@@ -305,8 +316,9 @@ def customer_with_orders(call, create, order_data):
     orders = [first]
     for quantity, method in ((5, "invoice"), (1, "card"), (3, "prepayment"), (2, "paypal")):
         lines = [{"article_number": "Q-1", "name": "Quince", "quantity": quantity, "unit_price": "10.00"}]
-        orders.append(call("create_order", order_data(customer_id=customer_id, lines=lines,
-                                                      payment_method=method))["order"])
+        orders.append(
+            call("create_order", order_data(customer_id=customer_id, lines=lines, payment_method=method))["order"]
+        )
     call("change_status", orders[1]["reference"], {"status": "in_progress"})
     return customer_id, [call("get_order", order["reference"]) for order in orders]
 
@@ -405,6 +417,7 @@ def test_invalid_list_query_names_the_field(call):
 
 # ---------------------------------------------------------------- customers (S2)
 
+
 def test_customer_list_detail_and_order_history(call, create, order_data, unique):
     first = create(email=f"hist-{unique}@example.com")
     customer_id = first["customer"]["id"]
@@ -431,21 +444,26 @@ def test_customer_list_detail_and_order_history(call, create, order_data, unique
 
 # ---------------------------------------------------------------- numbering (S7, S8)
 
+
 @pytest.fixture
 def numbering(call):
     """The numbering settings; prefix and generation are put back after the test."""
     before = call("get_numbering")
     yield before
-    call("update_numbering", {"invoice_prefix": before["invoice_prefix"],
-                              "invoice_numbers_enabled": before["invoice_numbers_enabled"]})
+    call(
+        "update_numbering",
+        {"invoice_prefix": before["invoice_prefix"], "invoice_numbers_enabled": before["invoice_numbers_enabled"]},
+    )
 
 
 def test_start_numbers_and_prefix_apply_to_the_next_orders(call, create, numbering):
     reference_start = int(create()["reference"]) + 1000
     invoice_start = call("get_numbering")["last_invoice_number"] + 1000
 
-    settings = call("update_numbering", {"order_reference_start": reference_start,
-                                         "invoice_number_start": invoice_start, "invoice_prefix": "RE-"})
+    settings = call(
+        "update_numbering",
+        {"order_reference_start": reference_start, "invoice_number_start": invoice_start, "invoice_prefix": "RE-"},
+    )
     first, second = create(), create()
 
     assert settings["next_order_reference"] == reference_start
@@ -496,8 +514,11 @@ def test_external_invoice_number_only_while_generation_is_off(call, create, numb
 
     call("update_numbering", {"invoice_numbers_enabled": False})
     without = create()
-    updated = call("set_external_invoice_number", without["reference"],
-                   {"invoice_number": f"ERP-{unique}", "reason": "from the ERP"})
+    updated = call(
+        "set_external_invoice_number",
+        without["reference"],
+        {"invoice_number": f"ERP-{unique}", "reason": "from the ERP"},
+    )
     assert (updated["invoice_number"], updated["invoice_number_external"]) == (f"ERP-{unique}", True)
     last = call("order_history", without["reference"])[-1]
     assert (last["action"], last["reason"]) == ("invoice_number_set", "from the ERP")
@@ -527,6 +548,7 @@ def test_search_takes_percent_and_underscore_literally(call, create, numbering, 
 
     def starts_with(prefix, item):
         return item["reference"].startswith(prefix) or (item["invoice_number"] or "").startswith(prefix)
+
     # whatever other tests stored: a lone "%" or "_" matches only numbers that begin with it
     assert all(starts_with("%", item) for item in only_percent["items"])
     assert all(starts_with("_", item) for item in only_underscore["items"])
@@ -534,6 +556,7 @@ def test_search_takes_percent_and_underscore_literally(call, create, numbering, 
 
 
 # ---------------------------------------------------------------- idempotency
+
 
 def test_same_idempotency_key_and_body_creates_one_order(call, order_data, unique):
     body = order_data()
@@ -557,6 +580,7 @@ def test_same_idempotency_key_with_another_body_is_a_conflict(call, order_data, 
 
 # ---------------------------------------------------------------- audit trail
 
+
 def test_every_change_is_audited_with_actor_origin_and_reason(call, create, orders_db):
     order = create()
     reference = order["reference"]
@@ -567,36 +591,47 @@ def test_every_change_is_audited_with_actor_origin_and_reason(call, create, orde
     history = call("order_history", reference)
 
     assert [(e["action"], e["from"], e["to"]) for e in history] == [
-        ("created", None, "new"), ("status_changed", "new", "in_progress"),
-        ("status_changed", "in_progress", "shipped"), ("status_changed", "shipped", "completed")]
+        ("created", None, "new"),
+        ("status_changed", "new", "in_progress"),
+        ("status_changed", "in_progress", "shipped"),
+        ("status_changed", "shipped", "completed"),
+    ]
     assert [(e["actor"], e["origin"]) for e in history] == [
-        ("alice", "gateway 10.0.0.7"), ("bob", "gateway 10.0.0.8"), ("bob", "gateway 10.0.0.8"),
-        ("system", "internal")]
+        ("alice", "gateway 10.0.0.7"),
+        ("bob", "gateway 10.0.0.8"),
+        ("bob", "gateway 10.0.0.8"),
+        ("system", "internal"),
+    ]
     assert [e["reason"] for e in history[1:3]] == ["picking", "left the warehouse"]
     assert all(e["at"] for e in history)
     with orders_db.read_session() as session:  # one row per change, none written twice
-        rows = session.execute(select(func.count()).select_from(OrderHistory).join(Order)
-                               .where(Order.reference == reference)).scalar_one()
+        rows = session.execute(
+            select(func.count()).select_from(OrderHistory).join(Order).where(Order.reference == reference)
+        ).scalar_one()
     assert rows == 4
 
 
 # ---------------------------------------------------------------- validation
 
-@pytest.mark.parametrize("change,field", [
-    (lambda d: d["lines"][0].update(quantity=0), "lines.0.quantity"),
-    (lambda d: d["lines"][1].update(quantity="2"), "lines.1.quantity"),
-    (lambda d: d["lines"][0].update(unit_price="-1"), "lines.0.unit_price"),
-    (lambda d: d["billing_address"].update(country="Switzerland"), "billing_address.country"),
-    (lambda d: d["billing_address"].update(planet="Earth"), "billing_address.planet"),
-    (lambda d: d.update(colour="blue"), "colour"),
-    (lambda d: d.update(lines=[]), "lines"),
-    (lambda d: d.update(currency="chf"), "currency"),
-    (lambda d: d.update(payment_method="barter"), "payment_method"),
-    (lambda d: d["customer"].update(email="not-an-email"), "customer.email"),
-    (lambda d: d.update(customer_id=1), "customer"),            # both customer and customer_id
-    (lambda d: d.update(submit=False), "session_id"),           # an open order needs its session
-    (lambda d: d["lines"][0].update(name="bad\x00name"), "lines.0.name"),
-])
+
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        (lambda d: d["lines"][0].update(quantity=0), "lines.0.quantity"),
+        (lambda d: d["lines"][1].update(quantity="2"), "lines.1.quantity"),
+        (lambda d: d["lines"][0].update(unit_price="-1"), "lines.0.unit_price"),
+        (lambda d: d["billing_address"].update(country="Switzerland"), "billing_address.country"),
+        (lambda d: d["billing_address"].update(planet="Earth"), "billing_address.planet"),
+        (lambda d: d.update(colour="blue"), "colour"),
+        (lambda d: d.update(lines=[]), "lines"),
+        (lambda d: d.update(currency="chf"), "currency"),
+        (lambda d: d.update(payment_method="barter"), "payment_method"),
+        (lambda d: d["customer"].update(email="not-an-email"), "customer.email"),
+        (lambda d: d.update(customer_id=1), "customer"),  # both customer and customer_id
+        (lambda d: d.update(submit=False), "session_id"),  # an open order needs its session
+        (lambda d: d["lines"][0].update(name="bad\x00name"), "lines.0.name"),
+    ],
+)
 def test_invalid_order_is_refused_naming_the_field(call, order_data, orders_db, change, field):
     body = order_data()
     change(body)
@@ -612,12 +647,15 @@ def test_invalid_order_is_refused_naming_the_field(call, order_data, orders_db, 
         assert session.execute(select(func.count()).select_from(Order)).scalar_one() == orders_before
 
 
-@pytest.mark.parametrize("method,args,field", [
-    ("ship_order", ({"notify": "sometimes"},), "notify"),
-    ("change_status", ({"status": "lost"},), "status"),
-    ("change_status", ({"status": "shipped", "version": "1"},), "version"),
-    ("cancel_order", ({"reason": "x", "refund": True},), "refund"),
-])
+@pytest.mark.parametrize(
+    "method,args,field",
+    [
+        ("ship_order", ({"notify": "sometimes"},), "notify"),
+        ("change_status", ({"status": "lost"},), "status"),
+        ("change_status", ({"status": "shipped", "version": "1"},), "version"),
+        ("cancel_order", ({"reason": "x", "refund": True},), "refund"),
+    ],
+)
 def test_invalid_status_change_is_refused_naming_the_field(call, create, order_state, method, args, field):
     order = create()
     before = order_state(order["reference"])
@@ -677,24 +715,29 @@ def test_malformed_customer_id_is_not_found(call, customer_id):
 
 # ---------------------------------------------------------------- reassign and merge customers (S15)
 
+
 def test_reassign_an_order_to_another_customer(call, create):
     order, other = create(), create()
     target = other["customer"]["id"]
 
-    moved = call("reassign_customer", order["reference"], {"customer_id": target, "reason": "wrong account"},
-                 actor=AGENT)
+    moved = call(
+        "reassign_customer", order["reference"], {"customer_id": target, "reason": "wrong account"}, actor=AGENT
+    )
 
     # the order now names its new customer; its addresses, invoice and totals stay
     assert moved["customer"] == other["customer"]
     assert {key: moved[key] for key in ("billing_address", "shipping_address", "invoice_number", "total")} == {
-        key: order[key] for key in ("billing_address", "shipping_address", "invoice_number", "total")}
+        key: order[key] for key in ("billing_address", "shipping_address", "invoice_number", "total")
+    }
     assert order["reference"] in [item["reference"] for item in call("customer_orders", target)["items"]]
     assert call("customer_orders", order["customer"]["id"])["total"] == 0
     last = call("order_history", order["reference"])[-1]
     assert (last["action"], last["reason"], last["actor"]) == ("customer_reassigned", "wrong account", "bob")
     assert (last["details"]["from"], last["details"]["to"]) == (order["customer"]["id"], target)
     assert (last["details"]["from_customer"]["email"], last["details"]["to_customer"]["email"]) == (
-        order["customer"]["email"], other["customer"]["email"])
+        order["customer"]["email"],
+        other["customer"]["email"],
+    )
     with pytest.raises(Conflict):
         call("reassign_customer", order["reference"], {"customer_id": target})
     with pytest.raises(ValidationFailed) as unknown:
@@ -713,13 +756,19 @@ def test_merge_moves_every_order_and_retires_the_duplicate(call, create, order_d
 
     assert answer == {"customer_id": duplicate, "into": kept, "orders_moved": 2}
     assert {item["reference"] for item in call("customer_orders", kept, {})["items"]} == {
-        first["reference"], second["reference"], kept_order["reference"]}
+        first["reference"],
+        second["reference"],
+        kept_order["reference"],
+    }
     assert call("get_customer", duplicate)["merged_into_id"] == kept
     assert call("list_customers", {"q": f"dup-{unique}"})["total"] == 0
     for reference in (first["reference"], second["reference"]):
         last = call("order_history", reference)[-1]
         assert (last["action"], last["details"], last["reason"]) == (
-            "customer_merged", {"from": duplicate, "to": kept}, "same person")
+            "customer_merged",
+            {"from": duplicate, "to": kept},
+            "same person",
+        )
     with pytest.raises(ValidationFailed):  # a retired customer takes no new orders
         call("create_order", order_data(customer_id=duplicate))
     with pytest.raises(Conflict):
@@ -742,10 +791,13 @@ def test_merge_refuses_itself_and_unknown_customers(call, create):
 
 # ---------------------------------------------------------------- article-order report (S12)
 
+
 def test_article_report_lists_matching_lines_with_totals(call, create, unique):
     def lines(*items):
-        return [{"article_number": number, "name": f"Item {number}", "quantity": quantity, "unit_price": price}
-                for number, quantity, price in items]
+        return [
+            {"article_number": number, "name": f"Item {number}", "quantity": quantity, "unit_price": price}
+            for number, quantity, price in items
+        ]
 
     chf = create(lines=lines((f"ART{unique}-1", 2, "10.00"), ("OTHER-1", 1, "3.00")))
     eur = create(lines=lines((f"art{unique}-2", 1, "5.50")), currency="EUR")
@@ -757,7 +809,9 @@ def test_article_report_lists_matching_lines_with_totals(call, create, unique):
     report = call("article_report", {"article": f"ART{unique}", "from": today, "to": today})
 
     assert [(i["reference"], i["article_number"], i["quantity"], i["line_total"]) for i in report["items"]] == [
-        (chf["reference"], f"ART{unique}-1", 2, "20.00"), (eur["reference"], f"art{unique}-2", 1, "5.50")]
+        (chf["reference"], f"ART{unique}-1", 2, "20.00"),
+        (eur["reference"], f"art{unique}-2", 1, "5.50"),
+    ]
     assert report["totals"] == {"orders": 2, "quantity": 3, "revenue": {"CHF": "20.00", "EUR": "5.50"}}
     assert report["items"][0]["customer"] == {"id": chf["customer"]["id"], "name": "Anna Muster"}
     assert report["truncated"] is False

@@ -1,4 +1,5 @@
 """Fixtures of the payments tests: the fake PSP, the payments (and orders) containers, probes."""
+
 import sys
 import uuid
 from pathlib import Path
@@ -14,14 +15,11 @@ from tests.support.suite import free_port, wait_for  # noqa: F401 - used by the 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 
 from fake_psp import FakePSP  # noqa: E402
+
 from payments.models import Payment, PaymentAudit, WebhookInbox, infrastructure  # noqa: E402
 
 STRIPE_SECRET = "whsec_test_current"
 STRIPE_OLD_SECRET = "whsec_test_previous"
-
-
-
-
 
 
 def new_reference():
@@ -57,8 +55,8 @@ def payments_config(session_amqp_uri, database_url, fake_psp):
         "PAYPAL_CLIENT_SECRET": fake_psp.paypal_client_secret,
         "PAYPAL_WEBHOOK_ID": fake_psp.paypal_webhook_id,
         "PSP_TIMEOUT_SECONDS": 5,
-        "RECONCILE_INTERVAL_SECONDS": 0,   # tests call reconcile_now
-        "RECONCILE_AFTER_SECONDS": 3600,   # so that other tests' pending payments are not touched
+        "RECONCILE_INTERVAL_SECONDS": 0,  # tests call reconcile_now
+        "RECONCILE_AFTER_SECONDS": 3600,  # so that other tests' pending payments are not touched
         "INBOX_SWEEP_SECONDS": 0.5,
         "INBOX_POLL_SECONDS": 0.2,
         "INBOX_RETRY_BASE_SECONDS": 0.1,
@@ -73,6 +71,7 @@ def payments_config(session_amqp_uri, database_url, fake_psp):
 @pytest.fixture(scope="package")
 def payments_service(payments_config):
     from nameko.containers import ServiceContainer
+
     from payments.service import PaymentsService
 
     container = ServiceContainer(PaymentsService, payments_config)
@@ -84,11 +83,19 @@ def payments_service(payments_config):
 @pytest.fixture(scope="package")
 def orders_service(session_amqp_uri, database_url, payments_service):
     from nameko.containers import ServiceContainer
+
     from orders.service import OrdersService
 
-    container = ServiceContainer(OrdersService, {
-        "AMQP_URI": session_amqp_uri, "DATABASE_URL": database_url, "OUTBOX_POLL_SECONDS": 0.2,
-        "EVENT_RETRY_DELAYS": [0.2, 0.5], "max_workers": 10})
+    container = ServiceContainer(
+        OrdersService,
+        {
+            "AMQP_URI": session_amqp_uri,
+            "DATABASE_URL": database_url,
+            "OUTBOX_POLL_SECONDS": 0.2,
+            "EVENT_RETRY_DELAYS": [0.2, 0.5],
+            "max_workers": 10,
+        },
+    )
     container.start()
     yield container
     container.stop()
@@ -135,9 +142,11 @@ class Probe:
     def events(self, reference, event_type="payment_status_changed"):
         outbox = infrastructure.outbox
         with self.source.read_session() as session:
-            rows = session.execute(
-                select(outbox.c.payload).where(outbox.c.event_type == event_type).order_by(outbox.c.id)
-            ).scalars().all()
+            rows = (
+                session.execute(select(outbox.c.payload).where(outbox.c.event_type == event_type).order_by(outbox.c.id))
+                .scalars()
+                .all()
+            )
         return [row for row in rows if row.get("order_reference") == reference]
 
     def audit(self, reference, action=None):
@@ -175,9 +184,12 @@ def settle(amqp_vhost, probe):
     from tests.support.drain import drain, outbox_unpublished
 
     def wait(reference, consumers=("payments",)):
-        drain(amqp_vhost, consumers,
-              lambda: all(row.status != "received" for row in probe.inbox(reference)),
-              lambda: outbox_unpublished(probe.source) == 0)
+        drain(
+            amqp_vhost,
+            consumers,
+            lambda: all(row.status != "received" for row in probe.inbox(reference)),
+            lambda: outbox_unpublished(probe.source) == 0,
+        )
 
     return wait
 
@@ -186,9 +198,15 @@ def order_event(reference, method="card", total="49.90", currency="CHF", status=
     status = status or ("payment_pending" if method in ("card", "paypal") else "new")
     return {
         "event_id": uuid.uuid4().hex,
-        "order": {"reference": reference, "status": status, "payment_method": method,
-                  "payment_status": "pending" if method in ("card", "paypal") else "unpaid",
-                  "currency": currency, "total": total, "customer": {"id": 1}},
+        "order": {
+            "reference": reference,
+            "status": status,
+            "payment_method": method,
+            "payment_status": "pending" if method in ("card", "paypal") else "unpaid",
+            "currency": currency,
+            "total": total,
+            "customer": {"id": 1},
+        },
         "actor": {"name": "shop", "kind": "customer", "role": None, "origin": "storefront"},
     }
 
@@ -201,8 +219,10 @@ def submit_order(payments_service, dispatch, probe):
         reference = reference or new_reference()
         dispatch("order_submitted", order_event(reference, method, total, currency))
         needs_psp = method in ("card", "paypal") and wait_psp
-        wait_for(lambda: (p := probe.payment(reference)) is not None and (p.psp_reference or not needs_psp),
-                 message=f"payment record of {reference}")
+        wait_for(
+            lambda: (p := probe.payment(reference)) is not None and (p.psp_reference or not needs_psp),
+            message=f"payment record of {reference}",
+        )
         return reference
 
     return submit

@@ -1,5 +1,6 @@
 """Bank statements through the payments service's RPCs, against real RabbitMQ and PostgreSQL:
 each camt file of our own making with its effect on the payment, once."""
+
 import base64
 from decimal import Decimal
 
@@ -21,34 +22,48 @@ ACCOUNTANT = {"name": "bea", "kind": "user", "role": "accountant", "origin": "ga
 def send(rpc):
     def upload(data):
         return rpc.payments.import_bank_statement(base64.b64encode(data).decode(), ACCOUNTANT)
+
     return upload
 
 
 def written(probe):
     with probe.source.read_session() as session:
-        return (session.scalar(select(func.count()).select_from(BankStatementImport)),
-                session.scalar(select(func.count()).select_from(BankStatementEntry)))
+        return (
+            session.scalar(select(func.count()).select_from(BankStatementImport)),
+            session.scalar(select(func.count()).select_from(BankStatementEntry)),
+        )
 
 
 def entry(probe, entry_reference):
     with probe.source.read_session() as session:
-        return session.execute(select(BankStatementEntry).where(
-            BankStatementEntry.entry_reference == entry_reference)).scalar_one()
+        return session.execute(
+            select(BankStatementEntry).where(BankStatementEntry.entry_reference == entry_reference)
+        ).scalar_one()
 
 
 def test_an_exact_credit_pays_once_even_when_the_file_comes_twice(invoice_order, probe, send, rpc, settle):
     reference = invoice_order("120.00")
-    data = camt.document([camt.credit("120.00", reference=qr_reference(reference), acct_ref=f"E-{reference}")],
-                         kind="054", version=8)
+    data = camt.document(
+        [camt.credit("120.00", reference=qr_reference(reference), acct_ref=f"E-{reference}")], kind="054", version=8
+    )
     first = send(data)
     assert first["counts"]["matched"] == 1 and first["changed"] is True
-    assert first["entries"] == [{"entry_reference": f"E-{reference}", "outcome": "matched", "amount": "120.00",
-                                 "currency": "CHF", "order_reference": reference, "reason": None}]
+    assert first["entries"] == [
+        {
+            "entry_reference": f"E-{reference}",
+            "outcome": "matched",
+            "amount": "120.00",
+            "currency": "CHF",
+            "order_reference": reference,
+            "reason": None,
+        }
+    ]
     payment = probe.payment(reference)
     assert (payment.status, payment.captured_amount) == ("paid", Decimal("120.000"))
     audit = probe.audit(reference, "bank_credit")
     assert [(a.origin, a.actor, a.from_status, a.to_status) for a in audit] == [
-        ("bank statement", "bea", "unpaid", "paid")]
+        ("bank statement", "bea", "unpaid", "paid")
+    ]
     assert audit[0].details["entry_reference"] == f"E-{reference}"
     before = written(probe)
 
@@ -66,9 +81,20 @@ def test_an_exact_credit_pays_once_even_when_the_file_comes_twice(invoice_order,
 
 def test_a_batch_in_a_camt_053_is_split_by_creditor_reference_and_remittance_text(invoice_order, probe, send):
     by_scor, by_text = invoice_order("30.00"), invoice_order("45.50")
-    data = camt.document([camt.credit("75.50", acct_ref=f"B-{by_scor}", details=[
-        camt.tx("30.00", reference=creditor_reference(by_scor)),
-        camt.tx("45.50", text=f"Bestellung {by_text} vielen Dank")])], kind="053", version=4)
+    data = camt.document(
+        [
+            camt.credit(
+                "75.50",
+                acct_ref=f"B-{by_scor}",
+                details=[
+                    camt.tx("30.00", reference=creditor_reference(by_scor)),
+                    camt.tx("45.50", text=f"Bestellung {by_text} vielen Dank"),
+                ],
+            )
+        ],
+        kind="053",
+        version=4,
+    )
     report = send(data)
     assert report["document"] == "camt.053.001.04" and report["counts"]["matched"] == 2
     assert probe.status(by_scor) == "paid" and probe.status(by_text) == "paid"
@@ -97,18 +123,26 @@ def test_more_is_paid_and_flagged_as_overpaid(invoice_order, probe, send, rpc):
     assert (payment.status, payment.overpaid_amount) == ("paid", Decimal("30.000"))
     shown = rpc.payments.get_payment(reference)
     assert (shown["overpaid_amount"], shown["captured_amount"], shown["qr_reference"]) == (
-        "30.00", "80.00", qr_reference(reference))
+        "30.00",
+        "80.00",
+        qr_reference(reference),
+    )
     flagged = rpc.payments.list_bank_entries({"outcome": "overpaid"})["items"]
     assert [item["amount"] for item in flagged if item["order_reference"] == reference] == ["80.00"]
 
 
-def test_foreign_currency_and_unknown_references_wait_unmatched_and_staff_assign_them(invoice_order, probe, send,
-                                                                                     rpc):
+def test_foreign_currency_and_unknown_references_wait_unmatched_and_staff_assign_them(invoice_order, probe, send, rpc):
     reference = invoice_order("25.00")
-    report = send(camt.document([
-        camt.credit("25.00", currency="EUR", reference=qr_reference(reference), acct_ref=f"FX-{reference}"),
-        camt.credit("25.00", reference=qr_reference("123456789012345"), acct_ref=f"UK-{reference}"),
-        camt.credit("25.00", text="thanks for the teapot", acct_ref=f"TX-{reference}")], version=8))
+    report = send(
+        camt.document(
+            [
+                camt.credit("25.00", currency="EUR", reference=qr_reference(reference), acct_ref=f"FX-{reference}"),
+                camt.credit("25.00", reference=qr_reference("123456789012345"), acct_ref=f"UK-{reference}"),
+                camt.credit("25.00", text="thanks for the teapot", acct_ref=f"TX-{reference}"),
+            ],
+            version=8,
+        )
+    )
     assert report["counts"]["unmatched"] == 3 and probe.status(reference) == "unpaid"
     reasons = [e["reason"] for e in report["entries"]]
     assert "EUR" in reasons[0] and "No order has the reference" in reasons[1] and "remittance text" in reasons[2]
@@ -123,9 +157,9 @@ def test_foreign_currency_and_unknown_references_wait_unmatched_and_staff_assign
         rpc.payments.assign_bank_entry(listed[f"UK-{reference}"]["id"], {"order_reference": "nope"}, ACCOUNTANT)
     assert "order_reference" in unknown.value.errors
 
-    result = rpc.payments.assign_bank_entry(listed[f"UK-{reference}"]["id"],
-                                            {"order_reference": reference, "note": "phoned the customer"},
-                                            ACCOUNTANT)
+    result = rpc.payments.assign_bank_entry(
+        listed[f"UK-{reference}"]["id"], {"order_reference": reference, "note": "phoned the customer"}, ACCOUNTANT
+    )
     assert result["entry"]["outcome"] == "matched" and result["payment"]["status"] == "paid"
     assigned = probe.audit(reference, "bank_credit_assigned")
     assert [(a.origin, a.actor, a.to_status) for a in assigned] == [("bank statement", "bea", "paid")]
@@ -139,8 +173,17 @@ def test_a_reversal_undoes_its_credit(invoice_order, probe, send):
     reference = invoice_order("70.00")
     send(camt.document([camt.credit("70.00", reference=qr_reference(reference), acct_ref=f"C-{reference}")]))
     assert probe.status(reference) == "paid"
-    report = send(camt.document([camt.credit("70.00", reference=qr_reference(reference), credit=False,
-                                             reversal=True, acct_ref=f"R-{reference}")], kind="053", version=8))
+    report = send(
+        camt.document(
+            [
+                camt.credit(
+                    "70.00", reference=qr_reference(reference), credit=False, reversal=True, acct_ref=f"R-{reference}"
+                )
+            ],
+            kind="053",
+            version=8,
+        )
+    )
     assert report["counts"]["reversals"] == 1
     payment = probe.payment(reference)
     assert (payment.status, payment.captured_amount) == ("unpaid", Decimal("0.000"))
@@ -169,15 +212,20 @@ def test_refused_files_write_nothing(invoice_order, probe, send):
     with pytest.raises(ValidationFailed) as refused:
         send(bad_second_entry)
     assert "Ntfctn[1]/Ntry[2]/Amt" in refused.value.errors
-    xxe = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-           + camt.document([good]).split(b"?>", 1)[1].replace(b"<MsgId>", b"<MsgId>&x;"))
-    bomb = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
-            b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>' + camt.document([good]).split(b"?>", 1)[1]
-            .replace(b"<MsgId>", b"<MsgId>&c;"))
+    xxe = b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>' + camt.document([good]).split(
+        b"?>", 1
+    )[1].replace(b"<MsgId>", b"<MsgId>&x;")
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+        b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+        + camt.document([good]).split(b"?>", 1)[1].replace(b"<MsgId>", b"<MsgId>&c;")
+    )
     for data in (xxe, bomb, b"x" * (20 * 1024 * 1024 + 1)):
         with pytest.raises(ValidationFailed) as refused:
             send(data)
         assert "document" in refused.value.errors
     with pytest.raises(ValidationFailed):
         __import__("payments.service", fromlist=["_decoded"])._decoded("not base64!")
-    assert written(probe) == before and probe.status(reference) == "unpaid" and probe.audit(reference, "bank_credit") == []
+    assert (
+        written(probe) == before and probe.status(reference) == "unpaid" and probe.audit(reference, "bank_credit") == []
+    )

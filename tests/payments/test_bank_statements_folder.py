@@ -1,5 +1,6 @@
 """The watched folder: due camt files are imported by the system and moved to done/, refused
 ones to failed/ with the reason; one replica scans at a time; files still being written wait."""
+
 import json
 import os
 import time

@@ -1,5 +1,6 @@
 """Payment references: the pure derivation (published check-digit examples), every payment
 carrying them, the RPCs that answer them and the order they name, and the migration's backfill."""
+
 import importlib.util
 import uuid
 from pathlib import Path
@@ -8,7 +9,11 @@ import pytest
 from sqlalchemy import update
 
 from oms_common.payment_references import (
-    creditor_reference, is_creditor_reference, is_qr_reference, mod10_recursive, qr_reference,
+    creditor_reference,
+    is_creditor_reference,
+    is_qr_reference,
+    mod10_recursive,
+    qr_reference,
 )
 from oms_common.problems import NotFound, ValidationFailed
 from payments.models import Payment
@@ -25,11 +30,13 @@ def numeric_reference():
 @pytest.fixture
 def invoice_order(payments_service, dispatch, probe):
     """Announces a submitted invoice order with a numeric reference; waits for its payment."""
+
     def submit(total="100.00", currency="CHF", method="invoice"):
         reference = numeric_reference()
         dispatch("order_submitted", order_event(reference, method, total, currency))
         wait_for(lambda: probe.payment(reference) is not None, message=f"payment record of {reference}")
         return reference
+
     return submit
 
 
@@ -42,7 +49,7 @@ def test_qr_reference_matches_the_published_six_example_and_pads_the_order_digit
     assert qr_reference("INV-100042") == qr_reference("100042")  # the digits of the reference
     assert is_qr_reference("21 00000 00003 13947 14300 09017")
     assert not is_qr_reference("210000000003139471430009018")  # wrong check digit
-    assert not is_qr_reference("21000000000313947143000901")   # 26 digits
+    assert not is_qr_reference("21000000000313947143000901")  # 26 digits
     with pytest.raises(ValueError):
         qr_reference("ABC")
     with pytest.raises(ValueError):
@@ -68,6 +75,7 @@ def test_creditor_reference_matches_iso_11649_and_checks_its_digits():
 def test_both_references_pass_python_stdnums_independent_checks(order_reference):
     from stdnum import iso11649
     from stdnum.ch import esr
+
     assert esr.is_valid(qr_reference(order_reference))
     assert iso11649.is_valid(creditor_reference(order_reference))
 
@@ -75,12 +83,16 @@ def test_both_references_pass_python_stdnums_independent_checks(order_reference)
 def test_every_payment_carries_its_references_and_they_find_the_order(invoice_order, probe, rpc):
     reference = invoice_order()
     payment = probe.payment(reference)
-    assert (payment.qr_reference, payment.creditor_reference) == (qr_reference(reference),
-                                                                  creditor_reference(reference))
+    assert (payment.qr_reference, payment.creditor_reference) == (
+        qr_reference(reference),
+        creditor_reference(reference),
+    )
     assert rpc.payments.payment_references(reference) == {
-        "order_reference": reference, "qr_reference": qr_reference(reference),
-        "creditor_reference": creditor_reference(reference)}
-    spaced = " ".join(qr_reference(reference)[i:i + 5] for i in range(0, 27, 5))
+        "order_reference": reference,
+        "qr_reference": qr_reference(reference),
+        "creditor_reference": creditor_reference(reference),
+    }
+    spaced = " ".join(qr_reference(reference)[i : i + 5] for i in range(0, 27, 5))
     for asked in (spaced, creditor_reference(reference).lower(), reference):
         assert rpc.payments.order_for_payment_reference(asked)["order_reference"] == reference
     with pytest.raises(NotFound):
@@ -93,8 +105,11 @@ def test_every_payment_carries_its_references_and_they_find_the_order(invoice_or
 def test_the_migration_backfills_references_of_existing_payments(invoice_order, probe):
     reference = invoice_order()
     with probe.source.engine.begin() as connection:
-        connection.execute(update(Payment).where(Payment.order_reference == reference)
-                           .values(qr_reference=None, creditor_reference=None))
+        connection.execute(
+            update(Payment)
+            .where(Payment.order_reference == reference)
+            .values(qr_reference=None, creditor_reference=None)
+        )
     spec = importlib.util.spec_from_file_location("bank_migration", MIGRATION)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
@@ -102,5 +117,7 @@ def test_the_migration_backfills_references_of_existing_payments(invoice_order, 
         connection.exec_driver_sql("SET LOCAL search_path TO payments")
         migration._backfill(connection)
     payment = probe.payment(reference)
-    assert (payment.qr_reference, payment.creditor_reference) == (qr_reference(reference),
-                                                                  creditor_reference(reference))
+    assert (payment.qr_reference, payment.creditor_reference) == (
+        qr_reference(reference),
+        creditor_reference(reference),
+    )

@@ -1,5 +1,6 @@
 """The bank-statement rules without broker or database: reading camt files (versions,
 batches, refusals) and what a credit does to a payment."""
+
 from decimal import Decimal
 
 import pytest
@@ -15,42 +16,73 @@ LIMIT = 1024 * 1024
 
 # ---------------------------------------------------------------- reading
 
+
 @pytest.mark.parametrize("kind", ["053", "054"])
 @pytest.mark.parametrize("version", [4, 5, 6, 7, 8])
 def test_every_supported_version_reads_credits_references_texts_and_debtors(kind, version):
     qrr = qr_reference("500001")
-    data = camt.document([
-        camt.credit("120.00", reference=qrr, acct_ref="A1", debtor="Anna Muster"),
-        camt.credit("5.50", currency="EUR", text="Rechnung R-77 danke", acct_ref="A2"),
-        camt.credit("10.00", credit=False, acct_ref="A3"),
-    ], kind=kind, version=version, message_id="M-1")
+    data = camt.document(
+        [
+            camt.credit("120.00", reference=qrr, acct_ref="A1", debtor="Anna Muster"),
+            camt.credit("5.50", currency="EUR", text="Rechnung R-77 danke", acct_ref="A2"),
+            camt.credit("10.00", credit=False, acct_ref="A3"),
+        ],
+        kind=kind,
+        version=version,
+        message_id="M-1",
+    )
     statement = parse.read_statement(data, LIMIT)
     assert statement.document == f"camt.{kind}.001.0{version}" and statement.message_id == "M-1"
     first, second, third = statement.transactions
-    assert (first.amount, first.currency, first.structured_reference, first.debtor_name, first.credit,
-            first.booked, first.reversal) == (Decimal("120.00"), "CHF", qrr, "Anna Muster", True, True, False)
+    assert (
+        first.amount,
+        first.currency,
+        first.structured_reference,
+        first.debtor_name,
+        first.credit,
+        first.booked,
+        first.reversal,
+    ) == (Decimal("120.00"), "CHF", qrr, "Anna Muster", True, True, False)
     assert first.key == f"{camt.IBAN}:A1" and first.entry_reference == "A1"
-    assert (second.currency, second.remittance_text, second.structured_reference) == ("EUR", "Rechnung R-77 danke",
-                                                                                     None)
+    assert (second.currency, second.remittance_text, second.structured_reference) == (
+        "EUR",
+        "Rechnung R-77 danke",
+        None,
+    )
     assert not third.credit
 
 
 @pytest.mark.parametrize("version", [4, 8])
 def test_a_batch_booking_is_split_into_its_transactions(version):
-    data = camt.document([camt.credit("30.00", acct_ref="B1", details=[
-        camt.tx("10.00", reference=qr_reference("1")), camt.tx("20.00", text="order 2", acct_ref="T2")])],
-        version=version)
+    data = camt.document(
+        [
+            camt.credit(
+                "30.00",
+                acct_ref="B1",
+                details=[
+                    camt.tx("10.00", reference=qr_reference("1")),
+                    camt.tx("20.00", text="order 2", acct_ref="T2"),
+                ],
+            )
+        ],
+        version=version,
+    )
     one, two = parse.read_statement(data, LIMIT).transactions
-    assert (one.amount, one.key, two.amount, two.key) == (Decimal("10.00"), f"{camt.IBAN}:B1/1", Decimal("20.00"),
-                                                          f"{camt.IBAN}:B1/T2")
+    assert (one.amount, one.key, two.amount, two.key) == (
+        Decimal("10.00"),
+        f"{camt.IBAN}:B1/1",
+        Decimal("20.00"),
+        f"{camt.IBAN}:B1/T2",
+    )
 
 
 def test_an_entry_without_servicer_reference_is_keyed_by_its_content():
     entry = camt.credit("10.00", acct_ref="", text="order 9")
     first = parse.read_statement(camt.document([entry], message_id="X1"), LIMIT).transactions[0]
     again = parse.read_statement(camt.document([entry], message_id="X2"), LIMIT).transactions[0]
-    other = parse.read_statement(camt.document([camt.credit("10.01", acct_ref="", text="order 9")]),
-                                 LIMIT).transactions[0]
+    other = parse.read_statement(
+        camt.document([camt.credit("10.01", acct_ref="", text="order 9")]), LIMIT
+    ).transactions[0]
     assert first.key.startswith(f"{camt.IBAN}:sha256:") and first.key == again.key != other.key
 
 
@@ -68,7 +100,8 @@ def test_bad_files_are_refused_naming_the_place():
     bad_currency = camt.document([camt.credit("12.50", currency="chf")])
     assert "Ntfctn[1]/Ntry[1]/Amt" in _refused(bad_currency).errors
     batch_count = camt.document([camt.credit("30.00", details=[camt.tx("10.00"), camt.tx("20.00")])]).replace(
-        b"<NbOfTxs>2</NbOfTxs>", b"<NbOfTxs>3</NbOfTxs>")
+        b"<NbOfTxs>2</NbOfTxs>", b"<NbOfTxs>3</NbOfTxs>"
+    )
     assert "Ntfctn[1]/Ntry[1]/NtryDtls/Btch/NbOfTxs" in _refused(batch_count).errors
     old = camt.document([camt.credit("1.00")], version=8).replace(b"camt.054.001.08", b"camt.054.001.02")
     assert "document" in _refused(old).errors
@@ -78,11 +111,15 @@ def test_bad_files_are_refused_naming_the_place():
 
 
 def test_xxe_entity_bombs_and_oversize_files_are_refused_before_parsing():
-    xxe = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-           b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08">&x;</Document>')
+    xxe = (
+        b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08">&x;</Document>'
+    )
     assert "DTD" in _refused(xxe).errors["document"][0]
-    bomb = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
-            b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08">&b;</Document>')
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+        b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08">&b;</Document>'
+    )
     assert "DTD" in _refused(bomb).errors["document"][0]
     utf16 = xxe.decode().replace('version="1.0"', 'version="1.0" encoding="UTF-16"').encode("utf-16")
     assert "DTD" in _refused(utf16).errors["document"][0]
@@ -91,6 +128,7 @@ def test_xxe_entity_bombs_and_oversize_files_are_refused_before_parsing():
 
 
 # ---------------------------------------------------------------- what a credit does
+
 
 def facts(status="unpaid", amount="100.00", received="0", currency="CHF", provider="manual", order_status="new"):
     return matching.PaymentFacts(provider, status, currency, Decimal(amount), Decimal(received), order_status)

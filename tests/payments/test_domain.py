@@ -1,12 +1,13 @@
 """The payment rules on their own: no broker, no database, no PSP."""
+
 import itertools
 import json
 import time
 from decimal import Decimal
 
 import pytest
-
 from fake_psp import stripe_signature  # noqa: F401 - tools/ is put on sys.path by conftest
+
 from oms_common.problems import Conflict, ValidationFailed
 from payments import amounts, domain
 from payments.changes import as_problem
@@ -36,17 +37,26 @@ def test_status_only_moves_forward():
 
 
 def test_every_order_of_the_same_events_ends_in_the_same_state():
-    events = [PspUpdate("1", status="failed"), PspUpdate("1", status="paid", captured=Decimal("100.00")),
-              PspUpdate("1", captured=Decimal("100.00"), refunded_total=Decimal("30.00")),
-              PspUpdate("1", status="authorized")]
+    events = [
+        PspUpdate("1", status="failed"),
+        PspUpdate("1", status="paid", captured=Decimal("100.00")),
+        PspUpdate("1", captured=Decimal("100.00"), refunded_total=Decimal("30.00")),
+        PspUpdate("1", status="authorized"),
+    ]
     outcomes = {apply_all("pending", list(order))[:3] for order in itertools.permutations(events)}
     assert outcomes == {("partially_refunded", Decimal("100.00"), Decimal("30.00"))}
 
 
 def test_refund_totals_only_grow_and_refunds_by_id_add_up():
-    status, captured, refunded, changes = apply_all("paid", [
-        PspUpdate("1", refunded_total=Decimal("20")), PspUpdate("1", refunded_total=Decimal("10")),
-        PspUpdate("1", refunded_total=Decimal("50"))], captured="50")
+    status, captured, refunded, changes = apply_all(
+        "paid",
+        [
+            PspUpdate("1", refunded_total=Decimal("20")),
+            PspUpdate("1", refunded_total=Decimal("10")),
+            PspUpdate("1", refunded_total=Decimal("50")),
+        ],
+        captured="50",
+    )
     assert (status, refunded, changes) == ("refunded", Decimal("50.00"), ["partially_refunded", "refunded"])
 
 
@@ -54,7 +64,9 @@ def test_refund_plan_limits():
     assert domain.plan_refund("stripe", "pending", 0, 0) == ("void", None)
     assert domain.plan_refund("stripe", "paid", Decimal("80"), 0) == ("refund", Decimal("80.00"))
     assert domain.plan_refund("paypal", "partially_refunded", Decimal("80"), Decimal("30"), Decimal("50")) == (
-        "refund", Decimal("50.00"))
+        "refund",
+        Decimal("50.00"),
+    )
     with pytest.raises(domain.InvalidAmount):
         domain.plan_refund("stripe", "paid", Decimal("80"), Decimal("30"), Decimal("50.01"))
     with pytest.raises(domain.InvalidAmount):
@@ -68,8 +80,7 @@ def test_refund_plan_limits():
 def test_capabilities_and_allowed_operations():
     assert domain.allowed_operations("stripe", "pending", 0, 0, 0) == ["complete", "void"]
     assert domain.allowed_operations("stripe", "paid", Decimal("9"), 0, 0) == ["refund", "partial_refund"]
-    assert domain.allowed_operations("manual", "unpaid", 0, 0, 0) == [
-        "status:announced", "status:paid", "dunning:1"]
+    assert domain.allowed_operations("manual", "unpaid", 0, 0, 0) == ["status:announced", "status:paid", "dunning:1"]
     assert domain.allowed_operations("manual", "announced", 0, 0, 1) == ["status:paid", "dunning:2"]
     assert domain.allowed_operations("manual", "paid", 0, 0, 2) == []
 
@@ -83,8 +94,12 @@ def test_manual_bookkeeping_and_dunning_rules():
         domain.check_manual_status("stripe", "pending", "paid")
     domain.check_dunning("manual", "unpaid", 0, 1)
     domain.check_dunning("manual", "announced", 1, 2)
-    for args in (("manual", "unpaid", 0, 2), ("manual", "unpaid", 1, 1), ("manual", "paid", 0, 1),
-                 ("stripe", "pending", 0, 1)):
+    for args in (
+        ("manual", "unpaid", 0, 2),
+        ("manual", "unpaid", 1, 1),
+        ("manual", "paid", 0, 1),
+        ("stripe", "pending", 0, 1),
+    ):
         with pytest.raises(domain.DomainError):
             domain.check_dunning(*args)
 
@@ -102,7 +117,8 @@ def test_refusals_reach_callers_as_the_same_problems():
     assert isinstance(amount, ValidationFailed) and list(amount.errors) == ["amount"]
     assert refusal(domain.check_completion, "manual", "unpaid").errors == {}
     assert refusal(domain.check_dunning, "manual", "unpaid", 1, 1).errors == {
-        "level": ["The order is already at dunning level 1."]}
+        "level": ["The order is already at dunning level 1."]
+    }
     ship = refusal(domain.ship_capture_plan, "stripe", "pending", "The card was declined.")
     assert ship.errors == {"payment": ["The card was declined."]} and "cannot be shipped" in ship.detail
     replay = refusal(domain.check_replay, "applied")
@@ -117,7 +133,8 @@ def test_shipment_refusals_name_the_psp_reason():
     assert as_problem(refused).errors == {"payment": [refused.reason]}
     assert str(refused) == f"The order cannot ship: {refused.reason}"
     assert str(domain.unfit_capture("Currency EUR does not match the payment's CHF.")).startswith(
-        "The order cannot ship: the PSP's capture does not fit the payment: Currency EUR")
+        "The order cannot ship: the PSP's capture does not fit the payment: Currency EUR"
+    )
     domain.check_captured_for_ship("paypal", "paid", None)
     with pytest.raises(domain.ShipRefused, match="paypal declined the capture"):
         domain.check_captured_for_ship("paypal", "failed", None)
@@ -147,7 +164,9 @@ def test_stripe_signature_rules():
         stripe_signature(body, "whsec_new", now - 301),
         stripe_signature(body, "whsec_new", now + 301),
         stripe_signature(body + b" ", "whsec_new"),
-        "t=1,v0=abc", "", "garbage",
+        "t=1,v0=abc",
+        "",
+        "garbage",
     ]
     for header in cases:
         with pytest.raises(InvalidWebhook):

@@ -1,4 +1,5 @@
 """A signed event moves money only when it is about the payment OMS knows, by what the PSP reports."""
+
 import json
 from decimal import Decimal
 
@@ -7,20 +8,24 @@ from .test_webhooks import ADMIN, order_body
 
 
 def _row(probe, event_id):
-    return wait_for(lambda: (rows := probe.inbox(provider_event_id=event_id)) and rows[0].status != "received"
-                    and rows[0], message=f"event {event_id} processed")
+    return wait_for(
+        lambda: (rows := probe.inbox(provider_event_id=event_id)) and rows[0].status != "received" and rows[0],
+        message=f"event {event_id} processed",
+    )
 
 
-def test_a_foreign_intent_naming_our_order_leaves_it_unpaid_and_flagged(orders_service, payments_service, rpc,
-                                                                       fake_psp, probe):
-    body = dict(order_body("card"), lines=[{"article_number": "A-250", "name": "Kettle", "quantity": 1,
-                                            "unit_price": "242.00"}])
+def test_a_foreign_intent_naming_our_order_leaves_it_unpaid_and_flagged(
+    orders_service, payments_service, rpc, fake_psp, probe
+):
+    body = dict(
+        order_body("card"), lines=[{"article_number": "A-250", "name": "Kettle", "quantity": 1, "unit_price": "242.00"}]
+    )
     order = rpc.orders.create_order(body, actor=ADMIN)["order"]
     reference = order["reference"]
     assert order["total"] == "250.00"
     own = wait_for(lambda: (p := probe.payment(reference)) and p.psp_reference, message="pi_OWN opened")
 
-    foreign = fake_psp.create_intent(1, "chf", order_reference=reference)   # pi_FOREIGN, amount 1
+    foreign = fake_psp.create_intent(1, "chf", order_reference=reference)  # pi_FOREIGN, amount 1
     event = fake_psp.succeed_intent(foreign)
     assert event["data"]["object"]["amount_received"] == 1
     assert event["data"]["object"]["metadata"]["order_reference"] == reference
@@ -38,7 +43,8 @@ def test_a_foreign_intent_naming_our_order_leaves_it_unpaid_and_flagged(orders_s
     assert [f["provider_event_id"] for f in detail["flagged_events"]] == [event["id"]]
     listed = rpc.payments.list_unmatched_webhook_events({"order_reference": reference})["items"]
     assert [(i["provider"], i["event_type"], i["amount"], i["status"]) for i in listed] == [
-        ("stripe", "payment_intent.succeeded", "0.01", "flagged")]
+        ("stripe", "payment_intent.succeeded", "0.01", "flagged")
+    ]
     assert rpc.orders.get_order(reference)["status"] == "payment_pending"
     assert rpc.orders.get_order(reference)["payment_status"] == "pending"
 
@@ -49,7 +55,8 @@ def test_a_foreign_intent_naming_our_order_leaves_it_unpaid_and_flagged(orders_s
 
 
 def test_a_signed_event_of_our_intent_with_another_amount_or_currency_changes_nothing(
-        payments_service, submit_order, fake_psp, probe):
+    payments_service, submit_order, fake_psp, probe
+):
     reference = submit_order("card", total="250.00")
     pid = probe.payment(reference).psp_reference
     event = fake_psp.succeed_intent(pid)
@@ -57,14 +64,14 @@ def test_a_signed_event_of_our_intent_with_another_amount_or_currency_changes_no
         forged = json.loads(json.dumps(event))
         forged["id"] = f"evt_{new_reference()}"
         forged["data"]["object"].update(change)
-        assert fake_psp.deliver_stripe(forged) == [200]          # signed: stored and acknowledged
+        assert fake_psp.deliver_stripe(forged) == [200]  # signed: stored and acknowledged
         row = _row(probe, forged["id"])
         assert row.status == "flagged", change
     assert probe.status(reference) == "pending" and probe.events(reference) == []
 
 
 def test_a_partial_capture_is_partial_never_paid(orders_service, payments_service, rpc, fake_psp, probe):
-    order = rpc.orders.create_order(order_body("card"), actor=ADMIN)["order"]   # 47.90 CHF
+    order = rpc.orders.create_order(order_body("card"), actor=ADMIN)["order"]  # 47.90 CHF
     reference = order["reference"]
     pid = wait_for(lambda: (p := probe.payment(reference)) and p.psp_reference, message="intent opened")
     assert fake_psp.deliver_stripe(fake_psp.succeed_intent(pid, amount_received=2000)) == [200]
@@ -79,7 +86,7 @@ def test_a_partial_capture_is_partial_never_paid(orders_service, payments_servic
 
 def test_a_first_sighting_must_match_the_orders_amount(payments_service, dispatch, fake_psp, probe):
     reference = new_reference()
-    pid = fake_psp.create_intent(100, "chf", order_reference=reference)    # 1.00, the order is 25.00
+    pid = fake_psp.create_intent(100, "chf", order_reference=reference)  # 1.00, the order is 25.00
     event = fake_psp.succeed_intent(pid)
     assert fake_psp.deliver_stripe(event) == [200]
     wait_for(lambda: [r.status for r in probe.inbox(reference)] == ["waiting"], message="waiting for its order")

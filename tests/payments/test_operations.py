@@ -1,4 +1,5 @@
 """Staff operations through the RPCs the gateway exposes (S9, S11, S13, S3)."""
+
 from decimal import Decimal
 
 import eventlet
@@ -23,13 +24,17 @@ def pay(fake_psp, probe, reference):
 def dunning_state(rpc, probe, reference):
     """What a refused dunning request must leave as it was."""
     order, payment = rpc.orders.get_order(reference), rpc.payments.get_payment(reference)
-    return {"order": (order["status"], order["version"]), "history": len(rpc.orders.order_history(reference)),
-            "payment": {key: payment[key] for key in ("status", "allowed_operations")},
-            "dunning_events": len(probe.events(reference, "payment_dunning_changed"))}
+    return {
+        "order": (order["status"], order["version"]),
+        "history": len(rpc.orders.order_history(reference)),
+        "payment": {key: payment[key] for key in ("status", "allowed_operations")},
+        "dunning_events": len(probe.events(reference, "payment_dunning_changed")),
+    }
 
 
-def test_refund_larger_than_captured_is_refused_and_partial_refunds_add_up(payments_service, submit_order, fake_psp,
-                                                                          probe, rpc):
+def test_refund_larger_than_captured_is_refused_and_partial_refunds_add_up(
+    payments_service, submit_order, fake_psp, probe, rpc
+):
     reference = submit_order("card", total="80.00")
     pay(fake_psp, probe, reference)
     pid = probe.payment(reference).psp_reference
@@ -45,7 +50,10 @@ def test_refund_larger_than_captured_is_refused_and_partial_refunds_add_up(payme
 
     first = rpc.payments.refund_payment(reference, {"amount": "30.00", "reason": "damaged"}, ACCOUNTANT)
     assert (first["status"], first["refunded_amount"], first["refundable_amount"]) == (
-        "partially_refunded", "30.00", "50.00")
+        "partially_refunded",
+        "30.00",
+        "50.00",
+    )
     with pytest.raises(ValidationFailed):
         rpc.payments.refund_payment(reference, {"amount": "50.01"}, ACCOUNTANT)
     rest = rpc.payments.refund_payment(reference, {"reason": "returned"}, ACCOUNTANT)  # default: all that is left
@@ -90,8 +98,12 @@ def test_manual_payment_status_only_moves_forward(orders_service, payments_servi
     assert {"status:announced", "status:paid", "dunning:1"} <= set(payment["allowed_operations"])
     assert "refund" not in payment["allowed_operations"]
 
-    assert rpc.payments.set_payment_status(reference, {"status": "announced", "note": "customer called"},
-                                           ACCOUNTANT)["status"] == "announced"
+    assert (
+        rpc.payments.set_payment_status(reference, {"status": "announced", "note": "customer called"}, ACCOUNTANT)[
+            "status"
+        ]
+        == "announced"
+    )
     with pytest.raises(Conflict):
         rpc.payments.set_payment_status(reference, {"status": "unpaid"}, ACCOUNTANT)
     assert rpc.payments.set_payment_status(reference, {"status": "paid"}, ACCOUNTANT)["status"] == "paid"
@@ -103,7 +115,9 @@ def test_manual_payment_status_only_moves_forward(orders_service, payments_servi
     with pytest.raises(NotFound):
         rpc.payments.get_payment("NO-SUCH-ORDER")
     assert [(e["previous_status"], e["status"], e["sequence"]) for e in probe.events(reference)] == [
-        ("unpaid", "announced", 1), ("announced", "paid", 2)]
+        ("unpaid", "announced", 1),
+        ("announced", "paid", 2),
+    ]
     history = rpc.payments.payment_history(reference)
     assert [h["action"] for h in history] == ["payment_created", "manual_status", "manual_status"]
     assert history[1]["actor"] == "bea" and history[1]["reason"] == "customer called"
@@ -113,8 +127,9 @@ def test_manual_payment_status_only_moves_forward(orders_service, payments_servi
         rpc.payments.set_payment_status(card, {"status": "paid"}, ACCOUNTANT)
 
 
-def test_lost_callbacks_reconciled_and_the_rest_listed_for_staff(payments_service, submit_order, fake_psp, probe,
-                                                                rpc, payments_config):
+def test_lost_callbacks_reconciled_and_the_rest_listed_for_staff(
+    payments_service, submit_order, fake_psp, probe, rpc, payments_config
+):
     paid_at_psp = submit_order("card")
     still_open = submit_order("card")
     fake_psp.succeed_intent(probe.payment(paid_at_psp).psp_reference)  # its webhook is lost
@@ -125,6 +140,7 @@ def test_lost_callbacks_reconciled_and_the_rest_listed_for_staff(payments_servic
 
     # two replicas' timers firing at once: the lease gives each payment to one of them
     pool = eventlet.GreenPool()
+
     def reconcile():
         with ClusterRpcProxy(payments_config, timeout=30) as own:  # one proxy per caller
             return own.payments.reconcile_now(0)
@@ -174,7 +190,8 @@ def test_dunning_moves_the_order_through_the_orders_service(orders_service, paym
     assert rpc.orders.get_order(reference)["status"] == "dunning_1"
     history = rpc.orders.order_history(reference)
     assert [(h["to"], h["actor"], h["details"]["notify"]) for h in history if h["to"] == "dunning_1"] == [
-        ("dunning_1", "bea", True)]
+        ("dunning_1", "bea", True)
+    ]
     at_level_1 = dunning_state(rpc, probe, reference)
     with pytest.raises(Conflict):
         rpc.payments.request_dunning(reference, {"level": 1}, ACCOUNTANT)
@@ -192,8 +209,9 @@ def test_dunning_moves_the_order_through_the_orders_service(orders_service, paym
     assert dunning_state(rpc, probe, card) == card_before
 
 
-def test_cancelling_a_paid_card_order_refunds_it_at_the_psp(orders_service, payments_service, rpc, fake_psp, probe,
-                                                             settle):
+def test_cancelling_a_paid_card_order_refunds_it_at_the_psp(
+    orders_service, payments_service, rpc, fake_psp, probe, settle
+):
     reference = rpc.orders.create_order(order_body("card"), actor=ADMIN)["order"]["reference"]
     wait_for(lambda: (p := probe.payment(reference)) and p.psp_reference, message="the PaymentIntent")
     pay(fake_psp, probe, reference)
@@ -202,8 +220,9 @@ def test_cancelling_a_paid_card_order_refunds_it_at_the_psp(orders_service, paym
     rpc.orders.cancel_order(reference, {"reason": "out of stock"}, actor=ADMIN)
     wait_for(lambda: probe.status(reference) == "refunded", message="the refund on cancellation")
     pid = probe.payment(reference).psp_reference
-    assert fake_psp.charges[fake_psp.intents[pid]["latest_charge"]]["amount_refunded"] == fake_psp.intents[pid][
-        "amount"]
+    assert (
+        fake_psp.charges[fake_psp.intents[pid]["latest_charge"]]["amount_refunded"] == fake_psp.intents[pid]["amount"]
+    )
     wait_for(lambda: rpc.orders.get_order(reference)["payment_status"] == "refunded", message="orders' read copy")
     settle(reference, consumers=("payments", "orders"))
     assert [e["status"] for e in probe.events(reference)] == ["paid", "refunded"]

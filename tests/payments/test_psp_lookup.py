@@ -1,4 +1,5 @@
 """Which orders a PSP id names: the order search asks payments (it owns the PSP ids)."""
+
 import pytest
 
 from oms_common.problems import ValidationFailed

@@ -1,4 +1,5 @@
 """Stripe-Signature read exactly as Stripe writes it, through the real listener."""
+
 import json
 import time
 
@@ -18,17 +19,22 @@ def _parts(fake_psp, body, timestamp):
 
 
 def _post(fake_psp, body, header):
-    return requests.post(fake_psp.stripe_webhook_url, data=body, timeout=5,
-                         headers={"Content-Type": "application/json", "Stripe-Signature": header})
+    return requests.post(
+        fake_psp.stripe_webhook_url,
+        data=body,
+        timeout=5,
+        headers={"Content-Type": "application/json", "Stripe-Signature": header},
+    )
 
 
-def test_an_old_signed_event_is_refused_in_every_spelling_of_the_header(payments_service, submit_order, fake_psp,
-                                                                        probe):
+def test_an_old_signed_event_is_refused_in_every_spelling_of_the_header(
+    payments_service, submit_order, fake_psp, probe
+):
     reference = submit_order("card")
     event = fake_psp.succeed_intent(probe.payment(reference).psp_reference)
     body = json.dumps(event).encode()
     now = int(time.time())
-    old, sig = _parts(fake_psp, body, now - 3600)   # signed an hour ago
+    old, sig = _parts(fake_psp, body, now - 3600)  # signed an hour ago
     variants = [
         f"t={old},v1={sig}",
         f"x=1, t={now},t={old},v1={sig}",
@@ -50,10 +56,26 @@ def test_an_old_signed_event_is_refused_in_every_spelling_of_the_header(payments
     wait_for(lambda: probe.status(reference) == "paid", message="the correctly signed event applied")
 
 
-@pytest.mark.parametrize("header", [
-    "t=1,t=2,v1=ab", "t =1,v1=ab", "t= 1,v1=ab", "t=1, v1=ab", "x=1, t=1,v1=ab", "t=1,v1=ab,", ",t=1,v1=ab",
-    "t=1,v1", "t=abc,v1=ab", "t=-1,v1=ab", "t=1", "v1=ab", "T=1,v1=ab", "t=1,,v1=ab", "t=1\t,v1=ab",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "t=1,t=2,v1=ab",
+        "t =1,v1=ab",
+        "t= 1,v1=ab",
+        "t=1, v1=ab",
+        "x=1, t=1,v1=ab",
+        "t=1,v1=ab,",
+        ",t=1,v1=ab",
+        "t=1,v1",
+        "t=abc,v1=ab",
+        "t=-1,v1=ab",
+        "t=1",
+        "v1=ab",
+        "T=1,v1=ab",
+        "t=1,,v1=ab",
+        "t=1\t,v1=ab",
+    ],
+)
 def test_malformed_headers_are_refused_before_any_signature_check(header):
     with pytest.raises(InvalidWebhook):
         parse_stripe_signature(header)

@@ -4,6 +4,7 @@ Its own containers (package scope, like tests/payments): payments configured wit
 ``PSP_CAPTURE=checkout`` overridden to ``on_ship`` for Stripe and PayPal, short PSP timeouts,
 reconciliation by call only; orders beside it, whose ship asks payments to capture.
 """
+
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from tests.support.suite import free_port, wait_for
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 
 from fake_psp import FakePSP  # noqa: E402
+
 from payments.models import infrastructure  # noqa: E402
 
 STRIPE_SECRET = "whsec_test_faults"
@@ -37,17 +39,30 @@ def fake_psp():
 def payments_config(session_amqp_uri, database_url, fake_psp):
     port = free_port()
     config = {
-        "AMQP_URI": session_amqp_uri, "DATABASE_URL": database_url, "OUTBOX_POLL_SECONDS": 0.2,
-        "EVENT_RETRY_DELAYS": [0.2, 0.5], "max_workers": 10, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
-        "STRIPE_API_KEY": fake_psp.stripe_api_key, "STRIPE_API_BASE": fake_psp.base_url,
+        "AMQP_URI": session_amqp_uri,
+        "DATABASE_URL": database_url,
+        "OUTBOX_POLL_SECONDS": 0.2,
+        "EVENT_RETRY_DELAYS": [0.2, 0.5],
+        "max_workers": 10,
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
+        "STRIPE_API_KEY": fake_psp.stripe_api_key,
+        "STRIPE_API_BASE": fake_psp.base_url,
         "STRIPE_WEBHOOK_SECRET": STRIPE_SECRET,
-        "PAYPAL_API_BASE": fake_psp.base_url, "PAYPAL_CLIENT_ID": fake_psp.paypal_client_id,
-        "PAYPAL_CLIENT_SECRET": fake_psp.paypal_client_secret, "PAYPAL_WEBHOOK_ID": fake_psp.paypal_webhook_id,
+        "PAYPAL_API_BASE": fake_psp.base_url,
+        "PAYPAL_CLIENT_ID": fake_psp.paypal_client_id,
+        "PAYPAL_CLIENT_SECRET": fake_psp.paypal_client_secret,
+        "PAYPAL_WEBHOOK_ID": fake_psp.paypal_webhook_id,
         "PSP_TIMEOUT_SECONDS": PSP_TIMEOUT,
-        "PSP_CAPTURE": "checkout", "PSP_CAPTURE_STRIPE": "on_ship", "PSP_CAPTURE_PAYPAL": "on_ship",
-        "RECONCILE_INTERVAL_SECONDS": 0, "RECONCILE_AFTER_SECONDS": 3600, "RECONCILE_RECHECK_SECONDS": 1,
+        "PSP_CAPTURE": "checkout",
+        "PSP_CAPTURE_STRIPE": "on_ship",
+        "PSP_CAPTURE_PAYPAL": "on_ship",
+        "RECONCILE_INTERVAL_SECONDS": 0,
+        "RECONCILE_AFTER_SECONDS": 3600,
+        "RECONCILE_RECHECK_SECONDS": 1,
         "RECONCILE_BATCH": 1000,
-        "INBOX_SWEEP_SECONDS": 0.5, "INBOX_POLL_SECONDS": 0.2, "INBOX_RETRY_BASE_SECONDS": 0.1,
+        "INBOX_SWEEP_SECONDS": 0.5,
+        "INBOX_POLL_SECONDS": 0.2,
+        "INBOX_RETRY_BASE_SECONDS": 0.1,
         "ORDERS_RPC_TIMEOUT": 10,
     }
     fake_psp.stripe_webhook_url = f"http://127.0.0.1:{port}/webhooks/stripe"
@@ -58,6 +73,7 @@ def payments_config(session_amqp_uri, database_url, fake_psp):
 @pytest.fixture(scope="package")
 def payments_service(payments_config):
     from nameko.containers import ServiceContainer
+
     from payments.service import PaymentsService
 
     container = ServiceContainer(PaymentsService, payments_config)
@@ -69,11 +85,20 @@ def payments_service(payments_config):
 @pytest.fixture(scope="package")
 def orders_service(session_amqp_uri, database_url, payments_service):
     from nameko.containers import ServiceContainer
+
     from orders.service import OrdersService
 
-    container = ServiceContainer(OrdersService, {
-        "AMQP_URI": session_amqp_uri, "DATABASE_URL": database_url, "OUTBOX_POLL_SECONDS": 0.2,
-        "EVENT_RETRY_DELAYS": [0.2, 0.5], "max_workers": 10, "PAYMENTS_RPC_TIMEOUT": 20})
+    container = ServiceContainer(
+        OrdersService,
+        {
+            "AMQP_URI": session_amqp_uri,
+            "DATABASE_URL": database_url,
+            "OUTBOX_POLL_SECONDS": 0.2,
+            "EVENT_RETRY_DELAYS": [0.2, 0.5],
+            "max_workers": 10,
+            "PAYMENTS_RPC_TIMEOUT": 20,
+        },
+    )
     container.start()
     yield container
     container.stop()
@@ -101,10 +126,15 @@ def probe(payments_db):
 def settle(amqp_vhost, probe):
     """Nothing more can happen to the order: queues of payments and orders empty, its webhooks
     processed, the payments outbox published."""
+
     def wait(reference):
-        drain(amqp_vhost, ("payments", "orders"),
-              lambda: all(row.status != "received" for row in probe.inbox(reference)),
-              lambda: outbox_unpublished(probe.source) == 0)
+        drain(
+            amqp_vhost,
+            ("payments", "orders"),
+            lambda: all(row.status != "received" for row in probe.inbox(reference)),
+            lambda: outbox_unpublished(probe.source) == 0,
+        )
+
     return wait
 
 
@@ -112,24 +142,40 @@ def order_body(method, total, currency="CHF"):
     from tests.payments.conftest import new_reference
 
     return {
-        "customer": {"email": f"buyer-{new_reference().lower()}@example.com", "first_name": "Anna",
-                     "last_name": "Muster", "language": "de"},
-        "billing_address": {"first_name": "Anna", "last_name": "Muster", "street": "Bahnhofstrasse 1",
-                            "postal_code": "8001", "city": "Zürich", "country": "CH"},
+        "customer": {
+            "email": f"buyer-{new_reference().lower()}@example.com",
+            "first_name": "Anna",
+            "last_name": "Muster",
+            "language": "de",
+        },
+        "billing_address": {
+            "first_name": "Anna",
+            "last_name": "Muster",
+            "street": "Bahnhofstrasse 1",
+            "postal_code": "8001",
+            "city": "Zürich",
+            "country": "CH",
+        },
         "lines": [{"article_number": f"A-{new_reference()}", "name": "Teapot", "quantity": 1, "unit_price": total}],
-        "shipping_cost": "0.00", "currency": currency, "payment_method": method,
+        "shipping_cost": "0.00",
+        "currency": currency,
+        "payment_method": method,
     }
 
 
 @pytest.fixture
 def place_order(orders_service, payments_service, rpc, probe):
     """A real order placed through the orders service; waits until its payment is open at the PSP."""
+
     def place(method="card", total="49.90", currency="CHF"):
         order = rpc.orders.create_order(order_body(method, total, currency), actor=ADMIN)["order"]
         reference = order["reference"]
-        wait_for(lambda: (p := probe.payment(reference)) is not None and p.psp_reference,
-                 message=f"the payment of {reference} opened at the PSP")
+        wait_for(
+            lambda: (p := probe.payment(reference)) is not None and p.psp_reference,
+            message=f"the payment of {reference} opened at the PSP",
+        )
         return reference
+
     return place
 
 
@@ -142,11 +188,15 @@ def order_and_payment(rpc, probe, reference):
     (amounts, refunds) and the payment events."""
     order = rpc.orders.get_order(reference)
     payment = rpc.payments.get_payment(reference)
-    return {"order": (order["status"], order["version"], order.get("tracking_number")),
-            "history": len(rpc.orders.order_history(reference)),
-            "payment": {key: payment.get(key) for key in (
-                "status", "captured_amount", "refunded_amount", "pending_refund_amount", "refunds")},
-            "events": len(probe.events(reference))}
+    return {
+        "order": (order["status"], order["version"], order.get("tracking_number")),
+        "history": len(rpc.orders.order_history(reference)),
+        "payment": {
+            key: payment.get(key)
+            for key in ("status", "captured_amount", "refunded_amount", "pending_refund_amount", "refunds")
+        },
+        "events": len(probe.events(reference)),
+    }
 
 
 def calls(fake_psp, method, path):
@@ -165,10 +215,18 @@ def gateway(session_amqp_uri, database_url, orders_service):
     from tests.payments.conftest import new_reference
 
     port = free_port()
-    container = ServiceContainer(GatewayService, {
-        "AMQP_URI": session_amqp_uri, "DATABASE_URL": database_url, "OUTBOX_POLL_SECONDS": 0.2,
-        "EVENT_RETRY_DELAYS": [0.2, 0.5], "max_workers": 10, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
-        "RPC_TIMEOUT_SECONDS": 30})
+    container = ServiceContainer(
+        GatewayService,
+        {
+            "AMQP_URI": session_amqp_uri,
+            "DATABASE_URL": database_url,
+            "OUTBOX_POLL_SECONDS": 0.2,
+            "EVENT_RETRY_DELAYS": [0.2, 0.5],
+            "max_workers": 10,
+            "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
+            "RPC_TIMEOUT_SECONDS": 30,
+        },
+    )
     container.start()
     source = sql_source(database_url, "gateway", gateway_infrastructure)
     token = create_user_with_token(source, f"capture-admin-{new_reference().lower()}", "admin")

@@ -1,12 +1,13 @@
 """Capture on shipment: authorised at checkout, captured by the ship (over the real RPC from
 orders to payments), refused ships naming the PSP's reason, lapsed authorisations flagged."""
+
 import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-
 from fake_psp.server import error
+
 from oms_common.problems import Conflict
 from orders.domain import ship_needs_payment_check
 from payments.domain import OperationNotAllowed, ship_capture_plan
@@ -43,13 +44,14 @@ def authorize_stripe(fake_psp, rpc, probe, reference, **kwargs):
     event = fake_psp.authorize_intent(pid, valid=kwargs.pop("valid", None))
     event.update(kwargs)
     assert fake_psp.deliver_stripe(event) == [200]
-    wait_for(lambda: probe.status(reference) == "authorized" and order_status(rpc, reference) == "new",
-             message="authorised and the order released")
+    wait_for(
+        lambda: probe.status(reference) == "authorized" and order_status(rpc, reference) == "new",
+        message="authorised and the order released",
+    )
     return pid
 
 
-def test_stripe_order_authorised_at_checkout_is_captured_once_when_shipped(
-        place_order, fake_psp, rpc, probe, settle):
+def test_stripe_order_authorised_at_checkout_is_captured_once_when_shipped(place_order, fake_psp, rpc, probe, settle):
     reference = place_order("card", total="49.90")
     pid = probe.payment(reference).psp_reference
     assert fake_psp.intents[pid]["capture_method"] == "manual"
@@ -66,7 +68,10 @@ def test_stripe_order_authorised_at_checkout_is_captured_once_when_shipped(
     assert [c[2] for c in capture_calls] == [f"oms-ship-capture-{pid}"]
     payment = probe.payment(reference)
     assert (payment.status, payment.captured_amount, payment.psp_charge_id) == (
-        "paid", Decimal("49.900"), fake_psp.intents[pid]["latest_charge"])
+        "paid",
+        Decimal("49.900"),
+        fake_psp.intents[pid]["latest_charge"],
+    )
 
     # Stripe's own succeeded event, a second ship and a completion change nothing more
     assert fake_psp.deliver_stripe(fake_psp.succeed_intent(pid)) == [200]
@@ -95,7 +100,7 @@ def test_a_declined_capture_refuses_the_ship_naming_the_reason(place_order, fake
     settle(reference)
     order = rpc.orders.get_order(reference)
     assert (order["status"], order.get("tracking_number")) == ("new", None)
-    assert rpc.orders.order_history(reference) == before          # nothing of the ship was written
+    assert rpc.orders.order_history(reference) == before  # nothing of the ship was written
     payment = rpc.payments.get_payment(reference)
     assert (payment["status"], payment["psp_capture_status"]) == ("authorized", "refused")
     assert "card_declined" in payment["failure_reason"]
@@ -113,8 +118,10 @@ def test_paypal_order_authorised_on_approval_and_captured_by_the_ship(place_orde
     assert fake_psp.paypal_orders[ppo]["intent"] == "AUTHORIZE"
     approved = fake_psp.approve_paypal_order(ppo)
     assert fake_psp.deliver_paypal(approved, times=2) == [200, 200]
-    wait_for(lambda: probe.status(reference) == "authorized" and order_status(rpc, reference) == "new",
-             message="authorised on approval")
+    wait_for(
+        lambda: probe.status(reference) == "authorized" and order_status(rpc, reference) == "new",
+        message="authorised on approval",
+    )
     authorization = fake_psp.paypal_orders[ppo]["purchase_units"][0]["payments"]["authorizations"]
     assert len(authorization) == 1
     aid = authorization[0]["id"]
@@ -126,16 +133,24 @@ def test_paypal_order_authorised_on_approval_and_captured_by_the_ship(place_orde
     detail = rpc.payments.get_payment(reference)
     assert detail["status"] == "authorized"
     assert datetime.fromisoformat(detail["authorization_expires_at"]) == datetime.fromisoformat(
-        authorization[0]["expiration_time"].replace("Z", "+00:00"))
+        authorization[0]["expiration_time"].replace("Z", "+00:00")
+    )
 
     assert rpc.orders.ship_order(reference, {"notify": False}, actor=ADMIN)["status"] == "shipped"
     capture_calls = calls(fake_psp, "POST", f"/v2/payments/authorizations/{aid}/capture")
     assert [c[2] for c in capture_calls] == [f"oms-ship-capture-{aid}"]
-    capture_id = next(cid for cid, c in fake_psp.paypal_captures.items()
-                      if c["supplementary_data"]["related_ids"].get("authorization_id") == aid)
+    capture_id = next(
+        cid
+        for cid, c in fake_psp.paypal_captures.items()
+        if c["supplementary_data"]["related_ids"].get("authorization_id") == aid
+    )
     payment = probe.payment(reference)
     assert (payment.status, payment.captured_amount, payment.psp_capture_id, payment.psp_authorization_id) == (
-        "paid", Decimal("75.500"), capture_id, aid)
+        "paid",
+        Decimal("75.500"),
+        capture_id,
+        aid,
+    )
     assert fake_psp.paypal_authorizations[aid]["status"] == "CAPTURED"
     settle(reference)
     assert [e["status"] for e in probe.events(reference)] == ["authorized", "paid"]
@@ -149,13 +164,17 @@ def test_paypal_order_authorised_on_approval_and_captured_by_the_ship(place_orde
 def test_an_authorisation_that_lapses_before_shipping_is_flagged(place_order, fake_psp, rpc, probe, settle):
     # Stripe: authorised eight days ago (the event's time), the card's capture deadline passed
     reference = place_order("card", total="12.00")
-    pid = authorize_stripe(fake_psp, rpc, probe, reference, valid=timedelta(seconds=-60),
-                           created=int(time.time()) - 8 * 86400)
+    pid = authorize_stripe(
+        fake_psp, rpc, probe, reference, valid=timedelta(seconds=-60), created=int(time.time()) - 8 * 86400
+    )
     assert rpc.payments.get_payment(reference)["authorization_expired"] is False
     # a row another worker holds right now is skipped (SKIP LOCKED) and flagged by the next round
-    wait_for(lambda: reference in rpc.payments.reconcile_now(3600)["authorizations_expired"], interval=0.2,
-             message="the lapsed Stripe authorisation flagged")
-    assert reference not in rpc.payments.reconcile_now(3600)["authorizations_expired"]   # flagged once
+    wait_for(
+        lambda: reference in rpc.payments.reconcile_now(3600)["authorizations_expired"],
+        interval=0.2,
+        message="the lapsed Stripe authorisation flagged",
+    )
+    assert reference not in rpc.payments.reconcile_now(3600)["authorizations_expired"]  # flagged once
     detail = rpc.payments.get_payment(reference)
     assert (detail["status"], detail["authorization_expired"]) == ("authorized", True)
     assert "expired" in detail["failure_reason"]
@@ -177,8 +196,11 @@ def test_an_authorisation_that_lapses_before_shipping_is_flagged(place_order, fa
         wait_for(lambda: probe.status(paypal) == "authorized", message="PayPal authorised")
     finally:
         fake_psp.paypal_authorization_valid = timedelta(days=29)
-    wait_for(lambda: paypal in rpc.payments.reconcile_now(3600)["authorizations_expired"], interval=0.2,
-             message="the lapsed PayPal authorisation flagged")
+    wait_for(
+        lambda: paypal in rpc.payments.reconcile_now(3600)["authorizations_expired"],
+        interval=0.2,
+        message="the lapsed PayPal authorisation flagged",
+    )
     assert rpc.payments.get_payment(paypal)["authorization_expired"] is True
     wait_for(lambda: order_status(rpc, paypal) == "new", message="order released")
     settle(paypal)
@@ -194,8 +216,11 @@ def test_every_way_of_shipping_captures_first(place_order, fake_psp, rpc, probe,
     pids = {ref: authorize_stripe(fake_psp, rpc, probe, ref) for ref in (by_status, good, declined)}
     declined_history = len(rpc.orders.order_history(declined))
     assert rpc.orders.change_status(by_status, {"status": "shipped"}, actor=ADMIN)["status"] == "shipped"
-    fake_psp.program("POST", f"/v1/payment_intents/{pids[declined]}/capture",
-                     error(402, "insufficient_funds", "Your card has insufficient funds.", "card_error"))
+    fake_psp.program(
+        "POST",
+        f"/v1/payment_intents/{pids[declined]}/capture",
+        error(402, "insufficient_funds", "Your card has insufficient funds.", "card_error"),
+    )
     result = rpc.orders.bulk_change_status({"references": [good, declined], "status": "shipped"}, actor=ADMIN)
     outcome = {r["reference"]: r for r in result["results"]}
     assert outcome[good]["ok"] and not outcome[declined]["ok"]

@@ -1,8 +1,9 @@
 """A ship through the HTTP API when the capture at shipment fails: the client sees the PSP's
 reason (409) or a 503, and the order stays unshipped."""
-import requests
 
+import requests
 from fake_psp.server import error
+
 from tests.support.suite import wait_for
 
 from .conftest import order_and_payment, order_status
@@ -10,12 +11,17 @@ from .conftest import order_and_payment, order_status
 
 def ship(gateway, reference):
     base, token = gateway
-    return requests.post(f"{base}/api/v1/orders/{reference}/ship", json={"notify": False}, timeout=60,
-                         headers={"Authorization": f"Bearer {token}"})
+    return requests.post(
+        f"{base}/api/v1/orders/{reference}/ship",
+        json={"notify": False},
+        timeout=60,
+        headers={"Authorization": f"Bearer {token}"},
+    )
 
 
 def test_the_api_answers_a_refused_capture_with_409_and_an_unreachable_psp_with_503(
-        gateway, place_order, fake_psp, rpc, probe, settle):
+    gateway, place_order, fake_psp, rpc, probe, settle
+):
     reference = place_order("card", total="19.00")
     pid = probe.payment(reference).psp_reference
     assert fake_psp.deliver_stripe(fake_psp.authorize_intent(pid)) == [200]

@@ -1,11 +1,12 @@
 """What OMS does when the PSP fails: retries with the same idempotency key, 503 to the client
 (the payments RPC's answer, which the gateway passes on), reconciliation after errors, refunds
 that settle later, unknown ids refused as the real APIs refuse them."""
+
 from decimal import Decimal
 
 import pytest
-
 from fake_psp.server import PASS, delay, error, rate_limited
+
 from oms_common.problems import Conflict, ServiceUnavailable
 from tests.support.suite import wait_for
 
@@ -76,8 +77,11 @@ def test_rate_limits_and_outages_answer_503_and_change_nothing(place_order, fake
     assert stripe_refunds_of(fake_psp, pid) == []
     # the client's retry carries the same key and refunds once
     assert rpc.payments.refund_payment(reference, {"amount": "5.00"}, actor=ADMIN)["refunded_amount"] == "5.00"
-    keys = [key for _, path, key in calls(fake_psp, "POST", "/v1/refunds")
-            if key and key.startswith(f"oms-refund-{reference}-")]
+    keys = [
+        key
+        for _, path, key in calls(fake_psp, "POST", "/v1/refunds")
+        if key and key.startswith(f"oms-refund-{reference}-")
+    ]
     assert len(keys) == 2 and len(set(keys)) == 1
 
     # PayPal: 503 and 429 (no retries in the adapter) → 503 to the client, the retry refunds once
@@ -96,13 +100,14 @@ def test_rate_limits_and_outages_answer_503_and_change_nothing(place_order, fake
 
 
 def test_a_capture_at_shipment_the_psp_cannot_answer_is_503_and_nothing_ships(
-        place_order, fake_psp, rpc, probe, settle):
+    place_order, fake_psp, rpc, probe, settle
+):
     reference = place_order("card", total="22.00")
     pid = probe.payment(reference).psp_reference
     assert fake_psp.deliver_stripe(fake_psp.authorize_intent(pid)) == [200]
     wait_for(lambda: rpc.orders.get_order(reference)["status"] == "new", message="authorised")
     path = f"/v1/payment_intents/{pid}/capture"
-    fake_psp.program("POST", path, error(500), error(502), error(503))   # the SDK's two retries too
+    fake_psp.program("POST", path, error(500), error(502), error(503))  # the SDK's two retries too
     settle(reference)
     before = order_and_payment(rpc, probe, reference)
     with pytest.raises(ServiceUnavailable):
@@ -120,14 +125,15 @@ def test_a_capture_at_shipment_the_psp_cannot_answer_is_503_and_nothing_ships(
 def test_reconciliation_survives_psp_errors_and_completes_later(place_order, fake_psp, rpc, probe):
     reference = place_order("card", total="18.00")
     pid = probe.payment(reference).psp_reference
-    fake_psp.succeed_intent(pid)                      # paid at Stripe; the webhook is lost
+    fake_psp.succeed_intent(pid)  # paid at Stripe; the webhook is lost
     fake_psp.program("GET", f"/v1/payment_intents/{pid}", error(500), error(500), error(500))
     summary = rpc.payments.reconcile_now(0)
     assert reference in [e["order_reference"] for e in summary["errors"]]
     assert probe.status(reference) == "pending"
     # asked again once its lease (RECONCILE_RECHECK_SECONDS) ran out
-    wait_for(lambda: reference in rpc.payments.reconcile_now(0)["completed"], timeout=15, interval=0.3,
-             message="reconciled")
+    wait_for(
+        lambda: reference in rpc.payments.reconcile_now(0)["completed"], timeout=15, interval=0.3, message="reconciled"
+    )
     assert (probe.status(reference), probe.payment(reference).captured_amount) == ("paid", Decimal("18.000"))
 
 
@@ -141,7 +147,10 @@ def test_refunds_that_stay_pending_settle_later_with_their_webhook(place_order, 
         fake_psp.refund_status = None
     assert (first["status"], first["refunded_amount"], first["pending_refund_amount"]) == ("paid", "0.00", "20.00")
     assert (second["refunded_amount"], second["pending_refund_amount"], second["refundable_amount"]) == (
-        "0.00", "45.00", "60.00")
+        "0.00",
+        "45.00",
+        "60.00",
+    )
     succeeded, failed = sorted(stripe_refunds_of(fake_psp, pid), key=lambda r: r["amount"])
 
     assert fake_psp.deliver_stripe(fake_psp.refund_event(succeeded["id"], "succeeded")) == [200]
@@ -150,9 +159,14 @@ def test_refunds_that_stay_pending_settle_later_with_their_webhook(place_order, 
     settle(reference)
     detail = rpc.payments.get_payment(reference)
     assert (detail["status"], detail["refunded_amount"], detail["pending_refund_amount"]) == (
-        "partially_refunded", "20.00", "0.00")
-    assert sorted((r["amount"], r["status"]) for r in detail["refunds"]) == [("20.00", "succeeded"),
-                                                                            ("25.00", "failed")]
+        "partially_refunded",
+        "20.00",
+        "0.00",
+    )
+    assert sorted((r["amount"], r["status"]) for r in detail["refunds"]) == [
+        ("20.00", "succeeded"),
+        ("25.00", "failed"),
+    ]
     assert [e["status"] for e in probe.events(reference)] == ["paid", "partially_refunded"]
 
     # PayPal: a pending refund completes later (PAYMENT.CAPTURE.REFUNDED without custom_id)
@@ -216,8 +230,10 @@ def test_programmed_answers_are_used_once_each_then_the_normal_answer(fake_psp):
 
     fake_psp.program("GET", "/v1/payment_intents/pi_missing*", rate_limited(7), PASS, error(500))
     headers = {"Authorization": f"Bearer {fake_psp.stripe_api_key}"}
-    answers = [requests.get(f"{fake_psp.base_url}/v1/payment_intents/pi_missing1", headers=headers, timeout=5)
-               for _ in range(4)]
+    answers = [
+        requests.get(f"{fake_psp.base_url}/v1/payment_intents/pi_missing1", headers=headers, timeout=5)
+        for _ in range(4)
+    ]
     assert [a.status_code for a in answers] == [429, 404, 500, 404]
     assert answers[0].headers["Retry-After"] == "7"
     assert answers[1].json()["error"]["code"] == "resource_missing"
@@ -227,19 +243,29 @@ def test_programmed_answers_are_used_once_each_then_the_normal_answer(fake_psp):
 def test_paypal_reconciliation_authorises_a_lost_approval_after_psp_errors(place_order, fake_psp, rpc, probe):
     reference = place_order("paypal", total="33.00", currency="EUR")
     ppo = probe.payment(reference).psp_reference
-    fake_psp.approve_paypal_order(ppo)                # approved by the buyer; the webhook is lost
+    fake_psp.approve_paypal_order(ppo)  # approved by the buyer; the webhook is lost
     fake_psp.program("GET", f"/v2/checkout/orders/{ppo}", error(500))
     fake_psp.program("POST", f"/v2/checkout/orders/{ppo}/authorize", error(503))
     summary = rpc.payments.reconcile_now(0)
     assert "500" in {e["order_reference"]: e["error"] for e in summary["errors"]}[reference]
     assert probe.status(reference) == "pending"
-    wait_for(lambda: (s := rpc.payments.reconcile_now(0)) and reference in [e["order_reference"] for e in s["errors"]],
-             timeout=15, interval=0.3, message="the authorisation refused with 503")
+    wait_for(
+        lambda: (s := rpc.payments.reconcile_now(0)) and reference in [e["order_reference"] for e in s["errors"]],
+        timeout=15,
+        interval=0.3,
+        message="the authorisation refused with 503",
+    )
     assert probe.status(reference) == "pending"
-    wait_for(lambda: reference in rpc.payments.reconcile_now(0)["completed"], timeout=15, interval=0.3,
-             message="authorised by reconciliation")
+    wait_for(
+        lambda: reference in rpc.payments.reconcile_now(0)["completed"],
+        timeout=15,
+        interval=0.3,
+        message="authorised by reconciliation",
+    )
     payment = probe.payment(reference)
     assert (payment.status, payment.psp_authorization_id) == (
-        "authorized", fake_psp.paypal_orders[ppo]["purchase_units"][0]["payments"]["authorizations"][0]["id"])
+        "authorized",
+        fake_psp.paypal_orders[ppo]["purchase_units"][0]["payments"]["authorizations"][0]["id"],
+    )
     keys = [key for _, _, key in calls(fake_psp, "POST", f"/v2/checkout/orders/{ppo}/authorize")]
     assert keys == [f"oms-authorize-{ppo}", f"oms-authorize-{ppo}"]

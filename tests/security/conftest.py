@@ -1,6 +1,7 @@
 """The suite as `make run` starts it, once for the security probes: private vhost and database,
 the fake PSP for card payments, and HTTP clients that sign in from chosen loopback addresses
 (127.0.0.0/8 is all local, so each test can be "another client" without a proxy)."""
+
 import contextlib
 import json
 import re
@@ -13,7 +14,14 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from tests.support.suite import (
-    REPO, RunningSuite, create_database, create_vhost, delete_vhost, drop_database, suite_environment, wait_for,
+    REPO,
+    RunningSuite,
+    create_database,
+    create_vhost,
+    delete_vhost,
+    drop_database,
+    suite_environment,
+    wait_for,
 )
 
 sys.path.insert(0, str(REPO / "tools"))
@@ -75,14 +83,16 @@ class Browser:
     def sign_in(self, username, password):
         form = hidden_fields(self.get("/admin/login").text)
         form.update(username=username, password=password)
-        return self.http.post(self.base + "/admin/login", data=form, headers={"Origin": self.base}, timeout=15,
-                              allow_redirects=False)
+        return self.http.post(
+            self.base + "/admin/login", data=form, headers={"Origin": self.base}, timeout=15, allow_redirects=False
+        )
 
     def post(self, path, data, page="/admin/orders"):
         """Submits a form the way the page at ``page`` offers it (its CSRF token included)."""
         form = {"csrf_token": hidden_fields(self.get(page).text).get("csrf_token", ""), **data}
-        return self.http.post(self.base + path, data=form, headers={"Origin": self.base}, timeout=15,
-                              allow_redirects=False)
+        return self.http.post(
+            self.base + path, data=form, headers={"Origin": self.base}, timeout=15, allow_redirects=False
+        )
 
     def signed_in(self):
         return self.get("/admin/orders").status_code == 200
@@ -127,8 +137,9 @@ class SecuritySuite:
         return Browser(self.base, address)
 
     def oms(self, *args, stdin=None):
-        return subprocess.run([*OMS, *args], capture_output=True, text=True, env=self.env, timeout=60,
-                              cwd=str(REPO), input=stdin)
+        return subprocess.run(
+            [*OMS, *args], capture_output=True, text=True, env=self.env, timeout=60, cwd=str(REPO), input=stdin
+        )
 
     def oms_json(self, *args):
         result = self.oms("--json", *args)
@@ -154,10 +165,18 @@ def security_suite(tmp):
     psp = FakePSP(stripe_webhook_secret=STRIPE_SECRET)
     psp.start()
     env = suite_environment(
-        amqp_uri, url, tmp, OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN, OMS_BOOTSTRAP_ADMIN_PASSWORD=PASSWORD,
-        OMS_STRIPE_API_KEY=psp.stripe_api_key, OMS_STRIPE_API_BASE=psp.base_url,
-        OMS_STRIPE_WEBHOOK_SECRET=STRIPE_SECRET, OMS_LOG_LEVEL="WARNING", OMS_MAX_WORKERS=4,
-        OMS_SIGN_IN_DELAY_SECONDS=THROTTLE_DELAY)
+        amqp_uri,
+        url,
+        tmp,
+        OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN,
+        OMS_BOOTSTRAP_ADMIN_PASSWORD=PASSWORD,
+        OMS_STRIPE_API_KEY=psp.stripe_api_key,
+        OMS_STRIPE_API_BASE=psp.base_url,
+        OMS_STRIPE_WEBHOOK_SECRET=STRIPE_SECRET,
+        OMS_LOG_LEVEL="WARNING",
+        OMS_MAX_WORKERS=4,
+        OMS_SIGN_IN_DELAY_SECONDS=THROTTLE_DELAY,
+    )
     psp.stripe_webhook_url = f"http://{env['OMS_WEBHOOK_ADDRESS']}/webhooks/stripe"
     running = SecuritySuite(env, psp)
     try:
@@ -179,10 +198,17 @@ def suite(tmp_path_factory):
 def order_body(payment_method="invoice", email="probe@example.com"):
     return {
         "customer": {"email": email, "first_name": "Petra", "last_name": "Probe", "language": "de"},
-        "billing_address": {"first_name": "Petra", "last_name": "Probe", "street": "Gasse 2", "postal_code": "4000",
-                            "city": "Basel", "country": "CH"},
+        "billing_address": {
+            "first_name": "Petra",
+            "last_name": "Probe",
+            "street": "Gasse 2",
+            "postal_code": "4000",
+            "city": "Basel",
+            "country": "CH",
+        },
         "lines": [{"article_number": "SEC-1", "name": "Teapot", "quantity": 1, "unit_price": "250.00"}],
-        "shipping_cost": "0.00", "payment_method": payment_method,
+        "shipping_cost": "0.00",
+        "payment_method": payment_method,
     }
 
 

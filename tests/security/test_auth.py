@@ -1,5 +1,6 @@
 """Probes of tokens, roles, sign-in, the bootstrap admin and cancelling, replayed against the
 suite started as `make run` starts it; each asserts the refusal and that nothing changed."""
+
 import re
 
 import pytest
@@ -24,6 +25,7 @@ def admin_browser(suite):
 
 
 # ---------------------------------------------------------------- tokens and roles take effect at once
+
 
 def test_a_revoked_token_fails_on_the_very_next_request(suite):
     token = suite.user("probe-revoked", "agent")
@@ -76,6 +78,7 @@ def test_an_admin_demoted_to_readonly_cannot_change_the_invoice_prefix_right_aft
 
 # ---------------------------------------------------------------- password and role changes end sessions
 
+
 def test_a_password_change_ends_the_users_web_sessions_but_not_the_acting_admins(suite):
     old, new = "probe-session-pw-1", "probe-session-pw-2"
     suite.user("probe-session", "agent", old)
@@ -83,8 +86,11 @@ def test_a_password_change_ends_the_users_web_sessions_but_not_the_acting_admins
     assert user.sign_in("probe-session", old).status_code == SIGNED_IN and user.signed_in()
     admin = admin_browser(suite)
 
-    changed = admin.post(f"/admin/users/{suite.user_row('probe-session')['id']}",
-                         {"role": "agent", "active": "on", "password": new}, page="/admin/users")
+    changed = admin.post(
+        f"/admin/users/{suite.user_row('probe-session')['id']}",
+        {"role": "agent", "active": "on", "password": new},
+        page="/admin/users",
+    )
     assert changed.status_code == 303
 
     assert not user.signed_in()
@@ -100,12 +106,16 @@ def test_a_role_change_ends_the_users_web_sessions(suite):
     user = suite.browser()
     assert user.sign_in("probe-role", password).status_code == SIGNED_IN and user.signed_in()
     admin = admin_browser(suite)
-    unchanged = admin.post(f"/admin/users/{suite.user_row('probe-role')['id']}",
-                           {"role": "accountant", "active": "on"}, page="/admin/users")
+    unchanged = admin.post(
+        f"/admin/users/{suite.user_row('probe-role')['id']}",
+        {"role": "accountant", "active": "on"},
+        page="/admin/users",
+    )
     assert unchanged.status_code == 303 and user.signed_in()  # saving without a change keeps the session
 
-    changed = admin.post(f"/admin/users/{suite.user_row('probe-role')['id']}", {"role": "readonly", "active": "on"},
-                         page="/admin/users")
+    changed = admin.post(
+        f"/admin/users/{suite.user_row('probe-role')['id']}", {"role": "readonly", "active": "on"}, page="/admin/users"
+    )
 
     assert changed.status_code == 303
     assert not user.signed_in()
@@ -113,6 +123,7 @@ def test_a_role_change_ends_the_users_web_sessions(suite):
 
 
 # ---------------------------------------------------------------- sign-in throttling, one message
+
 
 def test_five_wrong_admin_passwords_do_not_lock_the_admin_out_from_another_address(suite):
     attacker, elsewhere = suite.browser("127.0.0.2"), suite.browser("127.0.0.3")
@@ -151,8 +162,12 @@ def test_every_failed_sign_in_looks_the_same_whether_or_not_the_user_exists(suit
     suite.user("probe-off", "agent", "probe-off-pw-1")
     assert suite.oms("users", "deactivate", "probe-off").returncode == 0
     suite.user("probe-tokenonly", "agent")  # no password at all
-    cases = {"wrong password": ("probe-exists", "not-the-password"), "unknown user": ("probe-nobody", "whatever-1"),
-             "inactive user": ("probe-off", "probe-off-pw-1"), "no password": ("probe-tokenonly", "whatever-1")}
+    cases = {
+        "wrong password": ("probe-exists", "not-the-password"),
+        "unknown user": ("probe-nobody", "whatever-1"),
+        "inactive user": ("probe-off", "probe-off-pw-1"),
+        "no password": ("probe-tokenonly", "whatever-1"),
+    }
     answers = {case: suite.browser(f"127.0.1.{i}").sign_in(*given) for i, (case, given) in enumerate(cases.items())}
 
     assert {case: a.status_code for case, a in answers.items()} == dict.fromkeys(cases, 401)
@@ -183,16 +198,23 @@ def test_many_user_names_from_one_address_slow_down_that_address_only(suite):
 
 # ---------------------------------------------------------------- cancelling captured money needs refunds
 
+
 def paid_card_order(suite):
     api = suite.api()
     created = api.post("/api/v1/orders", json=order_body("card", "card-probe@example.com"))
     assert created.status_code == 201, created.text
     reference = created.json()["reference"]
-    payment = wait_for(lambda: (p := api.get(f"/api/v1/orders/{reference}/payment").json()).get("psp_reference")
-                       and p, timeout=20, message="the PaymentIntent")
+    payment = wait_for(
+        lambda: (p := api.get(f"/api/v1/orders/{reference}/payment").json()).get("psp_reference") and p,
+        timeout=20,
+        message="the PaymentIntent",
+    )
     assert suite.psp.deliver_stripe(suite.psp.succeed_intent(payment["psp_reference"])) == [200]
-    wait_for(lambda: api.get(f"/api/v1/orders/{reference}").json()["payment_status"] == "paid", timeout=20,
-             message="the payment captured")
+    wait_for(
+        lambda: api.get(f"/api/v1/orders/{reference}").json()["payment_status"] == "paid",
+        timeout=20,
+        message="the payment captured",
+    )
     return api.get(f"/api/v1/orders/{reference}").json()
 
 
@@ -201,8 +223,13 @@ def state(suite, reference):
     order = api.get(f"/api/v1/orders/{reference}").json()
     payment = api.get(f"/api/v1/orders/{reference}/payment").json()
     history = api.get(f"/api/v1/orders/{reference}/history").json()["items"]
-    return {"status": order["status"], "version": order["version"], "payment": payment["status"],
-            "refunded": payment["refunded_amount"], "history": len(history)}
+    return {
+        "status": order["status"],
+        "version": order["version"],
+        "payment": payment["status"],
+        "refunded": payment["refunded_amount"],
+        "history": len(history),
+    }
 
 
 def refund_calls(suite):
@@ -219,8 +246,9 @@ def test_an_agent_cannot_cancel_an_order_whose_money_was_captured(suite):
 
     cancel = agent.post(f"/api/v1/orders/{reference}/cancel", json={"reason": "probe"})
     status = agent.post(f"/api/v1/orders/{reference}/status", json={"status": "cancelled"})
-    bulk = agent.post("/api/v1/orders/bulk/status",
-                      json={"references": [unpaid["reference"], reference], "status": "cancelled"})
+    bulk = agent.post(
+        "/api/v1/orders/bulk/status", json={"references": [unpaid["reference"], reference], "status": "cancelled"}
+    )
 
     for answer in (cancel, status, bulk):
         assert answer.status_code == 403, answer.text
@@ -263,11 +291,16 @@ def test_the_ui_offers_an_agent_cancel_only_when_nothing_was_captured_and_refuse
     assert 'id="action-cancel"' in admin_page
 
     before = state(suite, paid["reference"])
-    forged = agent.post(f"/admin/orders/{paid['reference']}/cancel", {"version": str(paid["version"])},
-                        page=f"/admin/orders/{paid['reference']}")
-    forged_status = agent.post(f"/admin/orders/{paid['reference']}/status",
-                               {"status": "cancelled", "version": str(paid["version"])},
-                               page=f"/admin/orders/{paid['reference']}")
+    forged = agent.post(
+        f"/admin/orders/{paid['reference']}/cancel",
+        {"version": str(paid["version"])},
+        page=f"/admin/orders/{paid['reference']}",
+    )
+    forged_status = agent.post(
+        f"/admin/orders/{paid['reference']}/status",
+        {"status": "cancelled", "version": str(paid["version"])},
+        page=f"/admin/orders/{paid['reference']}",
+    )
     forged_bulk = agent.post("/admin/orders/bulk", {"references": paid["reference"], "status": "cancelled"})
     for answer in (forged, forged_status, forged_bulk):
         assert answer.status_code == 403
@@ -276,6 +309,7 @@ def test_the_ui_offers_an_agent_cancel_only_when_nothing_was_captured_and_refuse
 
 
 # ---------------------------------------------------------------- the bootstrap admin survives a restart as changed
+
 
 # its own budget: two suite starts (up to 120 s each) and a stop, each bounded itself; the
 # run-wide 300 s would end the whole pytest process first on a loaded machine
@@ -293,8 +327,11 @@ def _restart_keeps_the_changed_bootstrap_admin(suite):
     revoked = admin.post(f"/admin/tokens/{token_id(suite, 'admin', 'bootstrap')}/revoke", {}, page="/admin/users")
     assert revoked.status_code == 303
     assert suite.api(TOKEN).get("/api/v1/orders").status_code == 401
-    changed = admin.post(f"/admin/users/{suite.user_row('admin')['id']}",
-                         {"role": "admin", "active": "on", "password": new_password}, page="/admin/users")
+    changed = admin.post(
+        f"/admin/users/{suite.user_row('admin')['id']}",
+        {"role": "admin", "active": "on", "password": new_password},
+        page="/admin/users",
+    )
     assert changed.status_code == 303
     assert suite.oms("users", "role", "admin", "agent").returncode == 0  # demoted by an operator
 

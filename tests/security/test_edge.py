@@ -1,6 +1,7 @@
 """What an attacker or a broken client finds at the edge, replayed against the suite as `make run`
 starts it (tools/run.py on a private database and vhost). Every refusal is checked for its status,
 its problem JSON naming the field, and that nothing changed in any service's tables."""
+
 import errno
 import hashlib
 import hmac
@@ -14,7 +15,14 @@ import pytest
 import requests
 
 from tests.support.suite import (
-    RunningSuite, create_database, create_vhost, delete_vhost, drop_database, free_port, suite_environment, wait_for,
+    RunningSuite,
+    create_database,
+    create_vhost,
+    delete_vhost,
+    drop_database,
+    free_port,
+    suite_environment,
+    wait_for,
 )
 
 TOKEN = "edge-admin-token-0123456789abcdef"
@@ -24,17 +32,35 @@ DEADLINE = 4  # OMS_HTTP_HEAD_SECONDS / OMS_HTTP_BODY_SECONDS of this suite (10 
 PROBLEM = "application/problem+json"
 ORDER = {
     "customer": {"email": "edge@example.com", "first_name": "Erika", "last_name": "Muster", "language": "de"},
-    "billing_address": {"first_name": "Erika", "last_name": "Muster", "street": "Bahnhofstrasse 1",
-                        "postal_code": "8001", "city": "Zürich", "country": "CH"},
+    "billing_address": {
+        "first_name": "Erika",
+        "last_name": "Muster",
+        "street": "Bahnhofstrasse 1",
+        "postal_code": "8001",
+        "city": "Zürich",
+        "country": "CH",
+    },
     "lines": [{"article_number": "TEA-100", "name": "Grüntee", "quantity": 3, "unit_price": "12.50"}],
     "shipping_cost": "8.00",
     "payment_method": "invoice",
 }
 # every table a refused request could have touched
-WATCHED = ["orders.orders", "orders.order_lines", "orders.order_history", "orders.customers", "orders.outbox",
-           "payments.payments", "payments.webhook_inbox", "payments.payment_audit", "payments.outbox",
-           "gateway.web_sessions", "gateway.api_tokens", "exports.export_orders", "exports.export_jobs",
-           "notifications.mails"]
+WATCHED = [
+    "orders.orders",
+    "orders.order_lines",
+    "orders.order_history",
+    "orders.customers",
+    "orders.outbox",
+    "payments.payments",
+    "payments.webhook_inbox",
+    "payments.payment_audit",
+    "payments.outbox",
+    "gateway.web_sessions",
+    "gateway.api_tokens",
+    "exports.export_orders",
+    "exports.export_jobs",
+    "notifications.mails",
+]
 
 
 class Edge:
@@ -63,11 +89,13 @@ class Edge:
             for table in WATCHED:
                 cursor.execute(f"SELECT count(*) FROM {table}")
                 counts[table] = cursor.fetchone()[0]
-            cursor.execute("SELECT coalesce(sum(version), 0), coalesce(string_agg(status, ',' ORDER BY id), '') "
-                           "FROM orders.orders")
+            cursor.execute(
+                "SELECT coalesce(sum(version), 0), coalesce(string_agg(status, ',' ORDER BY id), '') FROM orders.orders"
+            )
             counts["orders.versions"] = cursor.fetchone()
-            cursor.execute("SELECT string_agg(username || ':' || role || ':' || language, ',' ORDER BY id) "
-                           "FROM gateway.users")
+            cursor.execute(
+                "SELECT string_agg(username || ':' || role || ':' || language, ',' ORDER BY id) FROM gateway.users"
+            )
             counts["gateway.users"] = cursor.fetchone()[0]
         return counts
 
@@ -81,10 +109,17 @@ class Edge:
 def edge(tmp_path_factory):
     vhost, amqp_uri = create_vhost("oms-edge")
     name, url = create_database("oms_edge")
-    env = suite_environment(amqp_uri, url, tmp_path_factory.mktemp("edge"), OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN,
-                            OMS_BOOTSTRAP_ADMIN_PASSWORD=PASSWORD, OMS_STRIPE_WEBHOOK_SECRET=SECRET,
-                            OMS_HTTP_HEAD_SECONDS=DEADLINE, OMS_HTTP_BODY_SECONDS=DEADLINE,
-                            OMS_METRICS_PORT_GATEWAY=free_port())
+    env = suite_environment(
+        amqp_uri,
+        url,
+        tmp_path_factory.mktemp("edge"),
+        OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN,
+        OMS_BOOTSTRAP_ADMIN_PASSWORD=PASSWORD,
+        OMS_STRIPE_WEBHOOK_SECRET=SECRET,
+        OMS_HTTP_HEAD_SECONDS=DEADLINE,
+        OMS_HTTP_BODY_SECONDS=DEADLINE,
+        OMS_METRICS_PORT_GATEWAY=free_port(),
+    )
     suite = RunningSuite(env)
     try:
         assert suite.wait_for("OMS is up", timeout=120), suite.tail(80)
@@ -102,9 +137,15 @@ def order(edge):
     assert created.status_code == 201, created.text
     reference = created.json()["reference"]
     # what the order sets off elsewhere has happened before any "nothing changed" is judged
-    wait_for(lambda: edge.scalar("SELECT count(*) FROM payments.payments WHERE order_reference = %s", reference)
-             and edge.scalar("SELECT count(*) FROM exports.export_orders WHERE reference = %s", reference)
-             and edge.scalar("SELECT count(*) FROM notifications.mails"), timeout=30, message="the order's effects")
+    wait_for(
+        lambda: (
+            edge.scalar("SELECT count(*) FROM payments.payments WHERE order_reference = %s", reference)
+            and edge.scalar("SELECT count(*) FROM exports.export_orders WHERE reference = %s", reference)
+            and edge.scalar("SELECT count(*) FROM notifications.mails")
+        ),
+        timeout=30,
+        message="the order's effects",
+    )
     return created.json()
 
 
@@ -124,8 +165,12 @@ def signed_in(edge, username="admin", password=PASSWORD):
     browser = requests.Session()
     form = browser.get(edge.base + "/admin/login", timeout=10)
     token = form.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    answer = browser.post(edge.base + "/admin/login", data={"username": username, "password": password,
-                                                            "csrf_token": token}, allow_redirects=False, timeout=10)
+    answer = browser.post(
+        edge.base + "/admin/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert answer.status_code == 303, answer.text[:300]
     return browser
 
@@ -136,10 +181,13 @@ def page_csrf(browser, url):
 
 # ---------------------------------------------------------------- slow clients and exclusive listeners
 
+
 def _slow_connection(address, path):
     connection = socket.create_connection(address, timeout=30)
-    connection.sendall(f"POST {path} HTTP/1.1\r\nHost: oms\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                       "Content-Length: 100000\r\n\r\n".encode())
+    connection.sendall(
+        f"POST {path} HTTP/1.1\r\nHost: oms\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        "Content-Length: 100000\r\n\r\n".encode()
+    )
     return connection
 
 
@@ -156,8 +204,10 @@ def _outcome(connection):
 def test_fifty_slow_bodies_cost_sockets_not_workers(edge, order):
     """More slow bodies than either listener has workers (gateway 20, payments 10)."""
     gateway, webhooks = edge.address("OMS_GATEWAY_ADDRESS"), edge.address("OMS_WEBHOOK_ADDRESS")
-    slow = [_slow_connection(gateway, "/admin/login") if i % 2 == 0 else _slow_connection(webhooks, "/webhooks/stripe")
-            for i in range(50)]
+    slow = [
+        _slow_connection(gateway, "/admin/login") if i % 2 == 0 else _slow_connection(webhooks, "/webhooks/stripe")
+        for i in range(50)
+    ]
     trickling = threading.Event()
     trickling.set()
 
@@ -170,14 +220,26 @@ def test_fifty_slow_bodies_cost_sockets_not_workers(edge, order):
                 except OSError:
                     pass
             time.sleep(1)
+
     trickler = threading.Thread(target=trickle, daemon=True)
     trickler.start()
     try:
         listed = edge.api.get(edge.base + "/api/v1/orders", timeout=10)
         assert listed.status_code == 200 and order["reference"] in [o["reference"] for o in listed.json()["items"]]
-        event = {"id": "evt_edge_while_slow", "type": "payment_intent.succeeded", "data": {"object": {
-            "id": "pi_edge", "object": "payment_intent", "amount": 100, "amount_received": 100, "currency": "chf",
-            "metadata": {"order_reference": "999999999"}}}}
+        event = {
+            "id": "evt_edge_while_slow",
+            "type": "payment_intent.succeeded",
+            "data": {
+                "object": {
+                    "id": "pi_edge",
+                    "object": "payment_intent",
+                    "amount": 100,
+                    "amount_received": 100,
+                    "currency": "chf",
+                    "metadata": {"order_reference": "999999999"},
+                }
+            },
+        }
         body = json.dumps(event).encode()
         accepted = requests.post(edge.webhooks + "/webhooks/stripe", data=body, headers=edge.signed(body), timeout=10)
         assert accepted.status_code == 200, accepted.text
@@ -189,8 +251,11 @@ def test_fifty_slow_bodies_cost_sockets_not_workers(edge, order):
         trickler.join(5)
         for connection in slow:
             connection.close()
-    wait_for(lambda: edge.scalar("SELECT count(*) FROM payments.webhook_inbox WHERE status = 'received'") == 0,
-             timeout=30, message="the accepted event processed")
+    wait_for(
+        lambda: edge.scalar("SELECT count(*) FROM payments.webhook_inbox WHERE status = 'received'") == 0,
+        timeout=30,
+        message="the accepted event processed",
+    )
 
 
 def test_a_slow_head_is_cut_off(edge):
@@ -207,8 +272,9 @@ def test_a_slow_head_is_cut_off(edge):
             connection.close()
 
 
-@pytest.mark.parametrize("key", ["OMS_GATEWAY_ADDRESS", "OMS_WEBHOOK_ADDRESS", "OMS_EXPORTS_HTTP_ADDRESS",
-                                 "OMS_METRICS_PORT_GATEWAY"])
+@pytest.mark.parametrize(
+    "key", ["OMS_GATEWAY_ADDRESS", "OMS_WEBHOOK_ADDRESS", "OMS_EXPORTS_HTTP_ADDRESS", "OMS_METRICS_PORT_GATEWAY"]
+)
 def test_no_second_listener_can_share_an_address(edge, key):
     from oms_common.listener import AddressInUse, listen_exclusively
 
@@ -231,15 +297,25 @@ def test_no_second_listener_can_share_an_address(edge, key):
 
 # ---------------------------------------------------------------- input at the edge
 
-@pytest.mark.parametrize("method,path", [
-    ("GET", "/api/v1/orders/%00"), ("GET", "/api/v1/orders/%00/history"), ("GET", "/api/v1/orders/%00/payment"),
-    ("POST", "/api/v1/orders/%00/ship"), ("POST", "/api/v1/orders/%00/cancel"), ("POST", "/api/v1/orders/%00/refund"),
-    ("GET", "/admin/orders/%00"), ("GET", "/api/v1/customers/%00"),
-])
+
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("GET", "/api/v1/orders/%00"),
+        ("GET", "/api/v1/orders/%00/history"),
+        ("GET", "/api/v1/orders/%00/payment"),
+        ("POST", "/api/v1/orders/%00/ship"),
+        ("POST", "/api/v1/orders/%00/cancel"),
+        ("POST", "/api/v1/orders/%00/refund"),
+        ("GET", "/admin/orders/%00"),
+        ("GET", "/api/v1/customers/%00"),
+    ],
+)
 def test_nul_in_a_path_is_404(edge, order, method, path):
     before = edge.state()
-    answer = edge.api.request(method, edge.base + path, json={} if method == "POST" else None, timeout=10,
-                              allow_redirects=False)
+    answer = edge.api.request(
+        method, edge.base + path, json={} if method == "POST" else None, timeout=10, allow_redirects=False
+    )
     assert_problem(answer, 404, "path")
     assert edge.state() == before
 
@@ -261,17 +337,18 @@ def _order_with(**changes):
     return body
 
 
-@pytest.mark.parametrize("escaped,field", [
-    ('"\\ud800"', "customer.first_name"), ('"Er\\u0000ika"', "customer.first_name"),
-    ('"\\udc00x"', "lines.0.name"),
-])
+@pytest.mark.parametrize(
+    "escaped,field",
+    [('"\\ud800"', "customer.first_name"), ('"Er\\u0000ika"', "customer.first_name"), ('"\\udc00x"', "lines.0.name")],
+)
 def test_nul_and_lone_surrogates_in_json_text_are_422(edge, escaped, field):
     placeholder = "__PLACEHOLDER__"
     where = {"customer.first_name": "customer__first_name", "lines.0.name": "lines__0__name"}[field]
     raw = json.dumps(_order_with(**{where: placeholder})).replace(f'"{placeholder}"', escaped)
     before = edge.state()
-    answer = edge.api.post(edge.base + "/api/v1/orders", data=raw.encode(),
-                           headers={"Content-Type": "application/json"}, timeout=10)
+    answer = edge.api.post(
+        edge.base + "/api/v1/orders", data=raw.encode(), headers={"Content-Type": "application/json"}, timeout=10
+    )
     assert_problem(answer, 422, field)
     assert edge.state() == before
 
@@ -279,16 +356,18 @@ def test_nul_and_lone_surrogates_in_json_text_are_422(edge, escaped, field):
 @pytest.mark.parametrize("text", ["Rechnung\u202efdp.exe", "Eri\u200bka", "\u2066Erika\u2069", "\ufeffErika"])
 def test_bidi_overrides_and_zero_width_characters_are_422(edge, text):
     before = edge.state()
-    answer = edge.api.post(edge.base + "/api/v1/orders", json=_order_with(billing_address__last_name=text),
-                           timeout=10)
+    answer = edge.api.post(edge.base + "/api/v1/orders", json=_order_with(billing_address__last_name=text), timeout=10)
     assert_problem(answer, 422, "billing_address.last_name")
     assert edge.state() == before
 
 
 def test_amounts_that_would_overflow_a_column_are_422(edge):
     before = edge.state()
-    answer = edge.api.post(edge.base + "/api/v1/orders", json=_order_with(
-        lines__0__quantity=100000, lines__0__unit_price="10000000.00"), timeout=10)
+    answer = edge.api.post(
+        edge.base + "/api/v1/orders",
+        json=_order_with(lines__0__quantity=100000, lines__0__unit_price="10000000.00"),
+        timeout=10,
+    )
     assert_problem(answer, 422, "lines.0.unit_price")
     many = _order_with()
     many["lines"] = [dict(many["lines"][0], quantity=10000, unit_price="999999.00") for _ in range(3)]
@@ -298,8 +377,9 @@ def test_amounts_that_would_overflow_a_column_are_422(edge):
 
 def test_deeply_nested_json_is_400(edge):
     before = edge.state()
-    answer = edge.api.post(edge.base + "/api/v1/orders", data=b"[" * 200_000,
-                           headers={"Content-Type": "application/json"}, timeout=10)
+    answer = edge.api.post(
+        edge.base + "/api/v1/orders", data=b"[" * 200_000, headers={"Content-Type": "application/json"}, timeout=10
+    )
     assert_problem(answer, 400, "body")
     assert edge.state() == before
 
@@ -317,16 +397,27 @@ def test_line_breaks_in_redirect_targets_are_ignored(edge):
     form = browser.get(edge.base + "/admin/login", params={"next": "/admin/orders\r\nSet-Cookie: evil=1"}, timeout=10)
     assert form.status_code == 200 and "evil" not in form.text
     token = form.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    answer = browser.post(edge.base + "/admin/login", data={
-        "username": "admin", "password": PASSWORD, "csrf_token": token, "next": "/admin/orders\r\nSet-Cookie: evil=1"},
-        allow_redirects=False, timeout=10)
+    answer = browser.post(
+        edge.base + "/admin/login",
+        data={
+            "username": "admin",
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "/admin/orders\r\nSet-Cookie: evil=1",
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
     assert answer.status_code == 303 and answer.headers["Location"] == "/admin/orders"
     assert "evil" not in answer.headers.get("Set-Cookie", "")
     after_sign_in = edge.state()
     csrf = page_csrf(browser, edge.base + "/admin/orders")
-    back = browser.post(edge.base + "/admin/language", data={"language": "en", "csrf_token": csrf,
-                                                             "back": "/admin/orders\nX-Evil: 1"},
-                        allow_redirects=False, timeout=10)
+    back = browser.post(
+        edge.base + "/admin/language",
+        data={"language": "en", "csrf_token": csrf, "back": "/admin/orders\nX-Evil: 1"},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert back.status_code == 303 and back.headers["Location"] == "/admin/orders" and "X-Evil" not in back.headers
     assert edge.state() == after_sign_in
     assert after_sign_in["gateway.web_sessions"] == before["gateway.web_sessions"] + 1  # the sign-in, nothing else
@@ -334,13 +425,22 @@ def test_line_breaks_in_redirect_targets_are_ignored(edge):
 
 # ---------------------------------------------------------------- the webhook listener
 
-@pytest.mark.parametrize("body,field", [
-    (b'{"id":"evt_deep","type":"payment_intent.succeeded","data":' + b"[" * 100_000 + b"]" * 100_000 + b"}", "body"),
-    (b'{"id":"evt_\\ud800","type":"payment_intent.succeeded","data":{"object":{}}}', "id"),
-    (b'{"id":"evt_\\u0000","type":"payment_intent.succeeded","data":{"object":{}}}', "id"),
-    (b'{"id":"evt_ref","type":"payment_intent.succeeded","data":{"object":{"metadata":{"order_reference":"1\\u0000"}}}}',
-     "data.object.metadata.order_reference"),
-])
+
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        (
+            b'{"id":"evt_deep","type":"payment_intent.succeeded","data":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "body",
+        ),
+        (b'{"id":"evt_\\ud800","type":"payment_intent.succeeded","data":{"object":{}}}', "id"),
+        (b'{"id":"evt_\\u0000","type":"payment_intent.succeeded","data":{"object":{}}}', "id"),
+        (
+            b'{"id":"evt_ref","type":"payment_intent.succeeded","data":{"object":{"metadata":{"order_reference":"1\\u0000"}}}}',
+            "data.object.metadata.order_reference",
+        ),
+    ],
+)
 def test_signed_but_unstorable_webhooks_are_400_problems(edge, body, field):
     before = edge.state()
     answer = requests.post(edge.webhooks + "/webhooks/stripe", data=body, headers=edge.signed(body), timeout=10)
@@ -357,6 +457,7 @@ def test_the_webhook_listener_has_no_test_route(edge):
 
 # ---------------------------------------------------------------- headers and trust
 
+
 def test_every_gateway_answer_carries_the_security_headers(edge, order):
     browser = signed_in(edge)
     answers = {
@@ -368,8 +469,9 @@ def test_every_gateway_answer_carries_the_security_headers(edge, order):
         "static file": requests.get(edge.base + "/admin/static/admin.css", timeout=10),
         "api json": edge.api.get(edge.base + "/api/v1/orders", timeout=10),
         "csv download": edge.api.get(edge.base + "/api/v1/exports/orders.csv", timeout=30),
-        "report csv": edge.api.get(edge.base + "/api/v1/reports/article-orders",
-                                   params={"article": "TEA", "format": "csv"}, timeout=10),
+        "report csv": edge.api.get(
+            edge.base + "/api/v1/reports/article-orders", params={"article": "TEA", "format": "csv"}, timeout=10
+        ),
         "page": browser.get(edge.base + "/admin/orders", timeout=10),
         "health": requests.get(edge.base + "/health", timeout=10),
     }
@@ -390,8 +492,9 @@ def test_the_bearer_scheme_is_case_insensitive(edge):
     for scheme in ("bearer", "BEARER", "Bearer"):
         answer = requests.get(edge.base + "/api/v1/orders", headers={"Authorization": f"{scheme} {TOKEN}"}, timeout=10)
         assert answer.status_code == 200, scheme
-    assert_problem(requests.get(edge.base + "/api/v1/orders", headers={"Authorization": f"Basic {TOKEN}"},
-                                timeout=10), 401)
+    assert_problem(
+        requests.get(edge.base + "/api/v1/orders", headers={"Authorization": f"Basic {TOKEN}"}, timeout=10), 401
+    )
 
 
 def test_sign_in_needs_the_forms_token_and_our_origin(edge):
@@ -402,15 +505,26 @@ def test_sign_in_needs_the_forms_token_and_our_origin(edge):
     credentials = {"username": "admin", "password": PASSWORD}
     without = browser.post(edge.base + "/admin/login", data=credentials, allow_redirects=False, timeout=10)
     assert without.status_code == 403 and "oms_session" not in without.headers.get("Set-Cookie", "")
-    stranger = requests.post(edge.base + "/admin/login", data={**credentials, "csrf_token": token},
-                             allow_redirects=False, timeout=10)  # the token without its cookie
+    stranger = requests.post(
+        edge.base + "/admin/login", data={**credentials, "csrf_token": token}, allow_redirects=False, timeout=10
+    )  # the token without its cookie
     assert stranger.status_code == 403
-    foreign = browser.post(edge.base + "/admin/login", data={**credentials, "csrf_token": token},
-                           headers={"Origin": "https://evil.example"}, allow_redirects=False, timeout=10)
+    foreign = browser.post(
+        edge.base + "/admin/login",
+        data={**credentials, "csrf_token": token},
+        headers={"Origin": "https://evil.example"},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert_problem(foreign, 403, "Origin")
     assert edge.state() == before
-    own = browser.post(edge.base + "/admin/login", data={**credentials, "csrf_token": token},
-                       headers={"Origin": edge.base}, allow_redirects=False, timeout=10)
+    own = browser.post(
+        edge.base + "/admin/login",
+        data={**credentials, "csrf_token": token},
+        headers={"Origin": edge.base},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert own.status_code == 303 and "oms_session=" in own.headers["Set-Cookie"]
 
 
@@ -418,25 +532,38 @@ def test_a_signed_in_post_from_a_foreign_origin_is_403(edge):
     browser = signed_in(edge)
     before = edge.state()
     csrf = page_csrf(browser, edge.base + "/admin/orders")
-    answer = browser.post(edge.base + "/admin/language", data={"language": "de", "csrf_token": csrf},
-                          headers={"Origin": "https://evil.example"}, allow_redirects=False, timeout=10)
+    answer = browser.post(
+        edge.base + "/admin/language",
+        data={"language": "de", "csrf_token": csrf},
+        headers={"Origin": "https://evil.example"},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert_problem(answer, 403, "Origin")
-    cross_site = browser.post(edge.base + "/admin/language", data={"language": "de", "csrf_token": csrf},
-                              headers={"Sec-Fetch-Site": "cross-site"}, allow_redirects=False, timeout=10)
+    cross_site = browser.post(
+        edge.base + "/admin/language",
+        data={"language": "de", "csrf_token": csrf},
+        headers={"Sec-Fetch-Site": "cross-site"},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert_problem(cross_site, 403, "Origin")
     assert edge.state() == before
 
 
 def test_export_runs_show_no_server_paths(edge, order):
-    job = edge.api.post(edge.base + "/api/v1/exports/jobs", json={
-        "name": "edge-daily", "cron": "0 3 * * *", "kind": "orders", "format": "csv", "target": "erp/edge"},
-        timeout=10)
+    job = edge.api.post(
+        edge.base + "/api/v1/exports/jobs",
+        json={"name": "edge-daily", "cron": "0 3 * * *", "kind": "orders", "format": "csv", "target": "erp/edge"},
+        timeout=10,
+    )
     assert job.status_code == 201, job.text
     assert edge.api.post(edge.base + f"/api/v1/exports/jobs/{job.json()['id']}/run", timeout=10).status_code == 202
 
     def finished():
         items = edge.api.get(edge.base + "/api/v1/exports/runs", timeout=10).json()["items"]
         return [run for run in items if run["status"] != "running"] or None
+
     [run] = wait_for(finished, timeout=60, message="the export run")
     assert run["status"] == "succeeded", run
     assert run["file"].startswith("erp/edge/") and not run["file"].startswith("/")
@@ -446,9 +573,12 @@ def test_export_runs_show_no_server_paths(edge, order):
 
 # changes the order: last
 def test_x_forwarded_for_from_an_untrusted_peer_is_not_the_audit_origin(edge, order):
-    shipped = edge.api.post(edge.base + f"/api/v1/orders/{order['reference']}/ship",
-                            json={"notify": False}, headers={"X-Forwarded-For": "203.0.113.66",
-                                                             "X-Forwarded-Proto": "https"}, timeout=10)
+    shipped = edge.api.post(
+        edge.base + f"/api/v1/orders/{order['reference']}/ship",
+        json={"notify": False},
+        headers={"X-Forwarded-For": "203.0.113.66", "X-Forwarded-Proto": "https"},
+        timeout=10,
+    )
     assert shipped.status_code == 200, shipped.text
     history = edge.api.get(edge.base + f"/api/v1/orders/{order['reference']}/history", timeout=10).json()["items"]
     [entry] = [item for item in history if item["to"] == "shipped"]

@@ -1,5 +1,6 @@
 """Two gateway replicas on one database: what one changes about a token or a role holds on the
 other from its very next request (nothing is cached per replica)."""
+
 import requests
 
 from gateway import users
@@ -16,8 +17,12 @@ def test_revocation_and_demotion_hold_at_once_on_every_replica(runner_factory, s
     bases = []
     for extra in ((OrdersService,), ()):
         address = f"127.0.0.1:{free_port()}"
-        config = {**service_config, "WEB_SERVER_ADDRESS": address, "BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
-                  "RPC_TIMEOUT_SECONDS": 5}
+        config = {
+            **service_config,
+            "WEB_SERVER_ADDRESS": address,
+            "BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
+            "RPC_TIMEOUT_SECONDS": 5,
+        }
         runner_factory(config, GatewayService, *extra).start()
         bases.append(f"http://{address}")
     source = sql_source(database_url, "gateway", infrastructure)
@@ -26,8 +31,9 @@ def test_revocation_and_demotion_hold_at_once_on_every_replica(runner_factory, s
         demoted = create_user_with_token(source, "replica-demoted", "admin", "replica")
 
         def call(base, token, method="GET", path="/api/v1/settings/numbering", **kwargs):
-            return requests.request(method, base + path, headers={"Authorization": f"Bearer {token}"}, timeout=15,
-                                    **kwargs)
+            return requests.request(
+                method, base + path, headers={"Authorization": f"Bearer {token}"}, timeout=15, **kwargs
+            )
 
         for base in bases:  # both replicas have just seen both tokens
             assert call(base, revoked, path="/api/v1/orders").status_code == 200
@@ -35,8 +41,13 @@ def test_revocation_and_demotion_hold_at_once_on_every_replica(runner_factory, s
         prefix = call(bases[0], ADMIN_TOKEN).json()["invoice_prefix"]
 
         with source.read_session() as session:
-            token_id = session.query(ApiToken.id).filter(ApiToken.name == "replica").join(
-                users.User, users.User.id == ApiToken.user_id).filter(users.User.username == "replica-revoked").scalar()
+            token_id = (
+                session.query(ApiToken.id)
+                .filter(ApiToken.name == "replica")
+                .join(users.User, users.User.id == ApiToken.user_id)
+                .filter(users.User.username == "replica-revoked")
+                .scalar()
+            )
         users.revoke_token(source, token_id)
         users.update_user(source, users.find_user_id(source, "replica-demoted"), role="readonly")
 

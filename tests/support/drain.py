@@ -6,6 +6,7 @@ effect could still come from is empty — the consumers' queues in the broker (r
 unacknowledged messages, retry queues included), the outbox rows not yet published, stored
 webhooks not yet processed, mails still queued — and only then counts.
 """
+
 import subprocess
 import time
 
@@ -14,8 +15,13 @@ from .suite import wait_for
 
 def queue_depths(vhost):
     """Messages per queue of ``vhost`` as the broker counts them (ready + unacknowledged)."""
-    listed = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages",
-                             "--no-table-headers"], check=True, capture_output=True, text=True, timeout=60)
+    listed = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages", "--no-table-headers"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     depths = {}
     for line in listed.stdout.splitlines():
         name, _, count = line.rpartition("\t")
@@ -29,8 +35,11 @@ def consumer_backlog(vhost, consumers):
 
     Parked queues are left out: a parked message does not come back by itself."""
     marks = tuple(f"--{consumer}." for consumer in consumers)
-    return {name: count for name, count in queue_depths(vhost).items()
-            if count and any(mark in name for mark in marks) and not name.endswith(".parked")}
+    return {
+        name: count
+        for name, count in queue_depths(vhost).items()
+        if count and any(mark in name for mark in marks) and not name.endswith(".parked")
+    }
 
 
 def outbox_unpublished(source):
@@ -39,8 +48,9 @@ def outbox_unpublished(source):
 
     outbox = source.infrastructure.outbox
     with source.engine.connect() as connection:
-        return connection.execute(select(func.count()).select_from(outbox)
-                                  .where(outbox.c.published_at.is_(None))).scalar()
+        return connection.execute(
+            select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+        ).scalar()
 
 
 def outbox_rows_about(source, text):
@@ -50,8 +60,9 @@ def outbox_rows_about(source, text):
 
     outbox = source.infrastructure.outbox
     with source.engine.connect() as connection:
-        return connection.execute(select(func.count()).select_from(outbox)
-                                  .where(cast(outbox.c.payload, String).contains(text))).scalar()
+        return connection.execute(
+            select(func.count()).select_from(outbox).where(cast(outbox.c.payload, String).contains(text))
+        ).scalar()
 
 
 def drain(vhost=None, consumers=(), *conditions, timeout=30.0, interval=0.1):

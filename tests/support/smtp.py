@@ -1,4 +1,5 @@
 """A real SMTP server for tests: aiosmtpd in its own process (see smtp_sink.py)."""
+
 import email
 import json
 import subprocess
@@ -22,7 +23,11 @@ class SmtpSink:
     def start(self):
         self.process = subprocess.Popen(
             [sys.executable, str(SINK_SCRIPT), str(self.port), str(self.outdir)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         line = self.process.stdout.readline()
         assert line.strip() == "READY", f"SMTP sink did not start: {line!r}"
 
@@ -44,5 +49,8 @@ class SmtpSink:
         return [m for m, _e in self.messages() if m["X-OMS-Event-ID"] == event_id]
 
     def wait_for_count(self, count, timeout=15.0):
-        return wait_for(lambda: len(self.messages()) >= count and self.messages(), timeout,
-                        message=f"{count} message(s) at the SMTP server")
+        return wait_for(
+            lambda: len(self.messages()) >= count and self.messages(),
+            timeout,
+            message=f"{count} message(s) at the SMTP server",
+        )

@@ -7,6 +7,7 @@ starting with ``reject`` are refused with 550 (a permanent failure).
 
     python smtp_sink.py <port> <outdir>
 """
+
 import json
 import os
 import sys

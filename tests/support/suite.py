@@ -3,6 +3,7 @@
 Nothing here imports eventlet, so browser tests (Playwright needs plain asyncio) can use it
 as well as the nameko tests.
 """
+
 import contextlib
 import os
 import signal
@@ -98,16 +99,18 @@ def drop_database(name):
 def suite_environment(amqp_uri, database_url, var_dir, **overrides):
     """The environment `make run` would see, on private infrastructure and free ports."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("OMS_")}
-    env.update({
-        "OMS_AMQP_URI": amqp_uri,
-        "OMS_DATABASE_URL": database_url,
-        "OMS_GATEWAY_ADDRESS": f"127.0.0.1:{free_port()}",
-        "OMS_WEBHOOK_ADDRESS": f"127.0.0.1:{free_port()}",
-        "OMS_EXPORTS_HTTP_ADDRESS": f"127.0.0.1:{free_port()}",
-        "OMS_SMTP_PORT": str(free_port()),
-        "OMS_VAR_DIR": str(Path(var_dir) / "var"),
-        "OMS_EXPORT_DIR": str(Path(var_dir) / "exports"),
-    })
+    env.update(
+        {
+            "OMS_AMQP_URI": amqp_uri,
+            "OMS_DATABASE_URL": database_url,
+            "OMS_GATEWAY_ADDRESS": f"127.0.0.1:{free_port()}",
+            "OMS_WEBHOOK_ADDRESS": f"127.0.0.1:{free_port()}",
+            "OMS_EXPORTS_HTTP_ADDRESS": f"127.0.0.1:{free_port()}",
+            "OMS_SMTP_PORT": str(free_port()),
+            "OMS_VAR_DIR": str(Path(var_dir) / "var"),
+            "OMS_EXPORT_DIR": str(Path(var_dir) / "exports"),
+        }
+    )
     env.update({key: str(value) for key, value in overrides.items()})
     return env
 
@@ -130,8 +133,14 @@ class RunningSuite:
         self.output = []
         self.left_behind = []
         self.process = subprocess.Popen(
-            [sys.executable, str(REPO / "tools" / "run.py")], cwd=str(REPO), env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=die_with_parent)
+            [sys.executable, str(REPO / "tools" / "run.py")],
+            cwd=str(REPO),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            preexec_fn=die_with_parent,
+        )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -159,8 +168,9 @@ class RunningSuite:
         import psutil
 
         try:
-            return [child for child in psutil.Process(self.process.pid).children()
-                    if child.status() != psutil.STATUS_ZOMBIE]
+            return [
+                child for child in psutil.Process(self.process.pid).children() if child.status() != psutil.STATUS_ZOMBIE
+            ]
         except psutil.NoSuchProcess:
             return []
 

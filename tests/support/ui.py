@@ -1,4 +1,5 @@
 """Signing in to the admin web UI as a browser does, for tests that drive it over plain HTTP."""
+
 import re
 
 import requests
@@ -14,6 +15,7 @@ def sign_in(base_url, username, password, next_page=None, session=None):
     data = {"username": username, "password": password, "csrf_token": token}
     if next_page:
         data["next"] = next_page
-    answer = browser.post(f"{base_url}/admin/login", data=data, headers={"Origin": base_url}, allow_redirects=False,
-                          timeout=30)
+    answer = browser.post(
+        f"{base_url}/admin/login", data=data, headers={"Origin": base_url}, allow_redirects=False, timeout=30
+    )
     return browser, answer

@@ -6,6 +6,7 @@ OMS_PAYPAL_CLIENT_ID=fake-client, OMS_PAYPAL_CLIENT_SECRET=fake-secret, OMS_PAYP
 ``POST /_fake/stripe/payment_intents/{id}/succeed?deliver=1`` then pays an intent and sends the
 signed webhook to --stripe-webhook-url.
 """
+
 import argparse
 import time
 
@@ -21,8 +22,12 @@ def main():
     parser.add_argument("--stripe-api-key", default="sk_test_fake")
     parser.add_argument("--stripe-webhook-secret", default="whsec_fake")
     args = parser.parse_args()
-    psp = FakePSP(stripe_api_key=args.stripe_api_key, stripe_webhook_secret=args.stripe_webhook_secret,
-                  stripe_webhook_url=args.stripe_webhook_url, paypal_webhook_url=args.paypal_webhook_url)
+    psp = FakePSP(
+        stripe_api_key=args.stripe_api_key,
+        stripe_webhook_secret=args.stripe_webhook_secret,
+        stripe_webhook_url=args.stripe_webhook_url,
+        paypal_webhook_url=args.paypal_webhook_url,
+    )
     print(f"fake PSP at {psp.start(args.host, args.port)}", flush=True)
     try:
         while True:

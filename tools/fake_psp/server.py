@@ -1,4 +1,4 @@
-"""A local fake PSP that speaks enough of Stripe's and PayPal's wire formats for OMS.
+r"""A local fake PSP that speaks enough of Stripe's and PayPal's wire formats for OMS.
 
 Stripe (form-encoded requests, JSON answers, ``Idempotency-Key``):
     POST /v1/payment_intents, GET /v1/payment_intents/{id},
@@ -47,6 +47,7 @@ refunds carry no ``custom_id`` and name their capture only through ``links[rel=u
 
 Use it in-process (``FakePSP().start()``) or as ``python -m fake_psp --port 12111``.
 """
+
 import base64
 import fnmatch
 import hashlib
@@ -104,13 +105,15 @@ PASS = Answer()
 
 def error(status, code=None, message=None, kind=None, body=None, headers=None):
     """An error answer; ``body`` None: the provider's own shape made from code and message."""
-    return Answer(status, body if body is not None else {"code": code, "message": message, "type": kind},
-                  headers)
+    return Answer(status, body if body is not None else {"code": code, "message": message, "type": kind}, headers)
 
 
 def rate_limited(retry_after=1):
-    return Answer(429, {"code": "rate_limit", "message": "Too many requests hit the API too quickly.",
-                        "type": "rate_limit_error"}, {"Retry-After": str(retry_after)})
+    return Answer(
+        429,
+        {"code": "rate_limit", "message": "Too many requests hit the API too quickly.", "type": "rate_limit_error"},
+        {"Retry-After": str(retry_after)},
+    )
 
 
 def delay(seconds):
@@ -123,11 +126,18 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-
 class FakePSP:
-    def __init__(self, stripe_api_key="sk_test_fake", stripe_webhook_secret="whsec_fake",
-                 stripe_webhook_url=None, paypal_client_id="fake-client", paypal_client_secret="fake-secret",
-                 paypal_webhook_id="WH-FAKE", paypal_webhook_url=None, paypal_signing_key="fake-paypal-key"):
+    def __init__(
+        self,
+        stripe_api_key="sk_test_fake",
+        stripe_webhook_secret="whsec_fake",
+        stripe_webhook_url=None,
+        paypal_client_id="fake-client",
+        paypal_client_secret="fake-secret",
+        paypal_webhook_id="WH-FAKE",
+        paypal_webhook_url=None,
+        paypal_signing_key="fake-paypal-key",
+    ):
         self.stripe_api_key = stripe_api_key
         self.stripe_webhook_secret = stripe_webhook_secret
         self.stripe_webhook_url = stripe_webhook_url
@@ -142,41 +152,45 @@ class FakePSP:
         self.idempotency = {}
         self.disputes = {}
         self.last_refund_id = None
-        self.paypal_capture_refusal = None   # e.g. "INSTRUMENT_DECLINED": the next captures are refused
-        self.paypal_deliveries = {}          # transmission id → the raw bytes delivered
-        self.paypal_verify_requests = []     # raw bodies of verify-webhook-signature calls
-        self.paypal_refunded = {}            # capture id → refunded cents
+        self.paypal_capture_refusal = None  # e.g. "INSTRUMENT_DECLINED": the next captures are refused
+        self.paypal_deliveries = {}  # transmission id → the raw bytes delivered
+        self.paypal_verify_requests = []  # raw bodies of verify-webhook-signature calls
+        self.paypal_refunded = {}  # capture id → refunded cents
         self.paypal_authorizations = {}
-        self.paypal_authorization_valid = timedelta(days=29)   # PayPal's validity of an authorization
-        self.stripe_authorization_valid = timedelta(days=7)    # Stripe's hold of a card authorisation
-        self.refund_status = None            # "pending": refunds made through the API stay pending
-        self.programmed = []                 # [(method, path pattern, [Answer, …])]
-        self.calls = []          # (method, path, idempotency key) of every API call
+        self.paypal_authorization_valid = timedelta(days=29)  # PayPal's validity of an authorization
+        self.stripe_authorization_valid = timedelta(days=7)  # Stripe's hold of a card authorisation
+        self.refund_status = None  # "pending": refunds made through the API stay pending
+        self.programmed = []  # [(method, path pattern, [Answer, …])]
+        self.calls = []  # (method, path, idempotency key) of every API call
         self.tokens = set()
         self.base_url = None
         self._server = None
         self._thread = None
-        self.url_map = Map([
-            Rule("/v1/payment_intents", methods=["POST"], endpoint="pi_create"),
-            Rule("/v1/payment_intents/<pid>", methods=["GET"], endpoint="pi_get"),
-            Rule("/v1/payment_intents/<pid>/cancel", methods=["POST"], endpoint="pi_cancel"),
-            Rule("/v1/payment_intents/<pid>/capture", methods=["POST"], endpoint="pi_capture"),
-            Rule("/v1/refunds", methods=["POST"], endpoint="refund_create"),
-            Rule("/v1/refunds/<rid>", methods=["GET"], endpoint="refund_get"),
-            Rule("/v1/oauth2/token", methods=["POST"], endpoint="pp_token"),
-            Rule("/v2/checkout/orders", methods=["POST"], endpoint="pp_order_create"),
-            Rule("/v2/checkout/orders/<oid>", methods=["GET"], endpoint="pp_order_get"),
-            Rule("/v2/checkout/orders/<oid>/capture", methods=["POST"], endpoint="pp_order_capture"),
-            Rule("/v2/payments/captures/<cid>/refund", methods=["POST"], endpoint="pp_refund"),
-            Rule("/v2/checkout/orders/<oid>/authorize", methods=["POST"], endpoint="pp_order_authorize"),
-            Rule("/v2/payments/authorizations/<aid>", methods=["GET"], endpoint="pp_authorization_get"),
-            Rule("/v2/payments/authorizations/<aid>/capture", methods=["POST"], endpoint="pp_authorization_capture"),
-            Rule("/v2/payments/authorizations/<aid>/void", methods=["POST"], endpoint="pp_void"),
-            Rule("/v1/notifications/verify-webhook-signature", methods=["POST"], endpoint="pp_verify"),
-            Rule("/_fake/stripe/payment_intents/<pid>/<action>", methods=["POST"], endpoint="ctl_stripe"),
-            Rule("/_fake/paypal/orders/<oid>/<action>", methods=["POST"], endpoint="ctl_paypal"),
-            Rule("/_fake/state", methods=["GET"], endpoint="ctl_state"),
-        ])
+        self.url_map = Map(
+            [
+                Rule("/v1/payment_intents", methods=["POST"], endpoint="pi_create"),
+                Rule("/v1/payment_intents/<pid>", methods=["GET"], endpoint="pi_get"),
+                Rule("/v1/payment_intents/<pid>/cancel", methods=["POST"], endpoint="pi_cancel"),
+                Rule("/v1/payment_intents/<pid>/capture", methods=["POST"], endpoint="pi_capture"),
+                Rule("/v1/refunds", methods=["POST"], endpoint="refund_create"),
+                Rule("/v1/refunds/<rid>", methods=["GET"], endpoint="refund_get"),
+                Rule("/v1/oauth2/token", methods=["POST"], endpoint="pp_token"),
+                Rule("/v2/checkout/orders", methods=["POST"], endpoint="pp_order_create"),
+                Rule("/v2/checkout/orders/<oid>", methods=["GET"], endpoint="pp_order_get"),
+                Rule("/v2/checkout/orders/<oid>/capture", methods=["POST"], endpoint="pp_order_capture"),
+                Rule("/v2/payments/captures/<cid>/refund", methods=["POST"], endpoint="pp_refund"),
+                Rule("/v2/checkout/orders/<oid>/authorize", methods=["POST"], endpoint="pp_order_authorize"),
+                Rule("/v2/payments/authorizations/<aid>", methods=["GET"], endpoint="pp_authorization_get"),
+                Rule(
+                    "/v2/payments/authorizations/<aid>/capture", methods=["POST"], endpoint="pp_authorization_capture"
+                ),
+                Rule("/v2/payments/authorizations/<aid>/void", methods=["POST"], endpoint="pp_void"),
+                Rule("/v1/notifications/verify-webhook-signature", methods=["POST"], endpoint="pp_verify"),
+                Rule("/_fake/stripe/payment_intents/<pid>/<action>", methods=["POST"], endpoint="ctl_stripe"),
+                Rule("/_fake/paypal/orders/<oid>/<action>", methods=["POST"], endpoint="ctl_paypal"),
+                Rule("/_fake/state", methods=["GET"], endpoint="ctl_state"),
+            ]
+        )
 
     # ------------------------------------------------------------ server
     def start(self, host="127.0.0.1", port=0):
@@ -213,20 +227,42 @@ class FakePSP:
             self.calls.append((request.method, request.path, key))
         spec = answer.body or {}
         if paypal:
-            body = spec if "name" in spec else {
-                "name": spec.get("code") or ("INTERNAL_SERVER_ERROR" if answer.status >= 500 else "RATE_LIMIT_REACHED"
-                                             if answer.status == 429 else "UNPROCESSABLE_ENTITY"),
-                "message": spec.get("message") or "An internal server error has occurred.",
-                "debug_id": uuid.uuid4().hex[:13]}
+            body = (
+                spec
+                if "name" in spec
+                else {
+                    "name": spec.get("code")
+                    or (
+                        "INTERNAL_SERVER_ERROR"
+                        if answer.status >= 500
+                        else "RATE_LIMIT_REACHED"
+                        if answer.status == 429
+                        else "UNPROCESSABLE_ENTITY"
+                    ),
+                    "message": spec.get("message") or "An internal server error has occurred.",
+                    "debug_id": uuid.uuid4().hex[:13],
+                }
+            )
             if "name" not in spec and answer.status == 422 and spec.get("code"):
-                body = {"name": "UNPROCESSABLE_ENTITY", "message": "The requested action could not be performed.",
-                        "debug_id": uuid.uuid4().hex[:13],
-                        "details": [{"issue": spec["code"], "description": spec.get("message") or spec["code"]}]}
+                body = {
+                    "name": "UNPROCESSABLE_ENTITY",
+                    "message": "The requested action could not be performed.",
+                    "debug_id": uuid.uuid4().hex[:13],
+                    "details": [{"issue": spec["code"], "description": spec.get("message") or spec["code"]}],
+                }
         else:
-            body = spec if "error" in spec else {"error": {
-                "type": spec.get("type") or ("api_error" if answer.status >= 500 else "invalid_request_error"),
-                "code": spec.get("code"), "message": spec.get("message") or "An unknown error occurred",
-                **({"decline_code": spec["code"]} if spec.get("type") == "card_error" else {})}}
+            body = (
+                spec
+                if "error" in spec
+                else {
+                    "error": {
+                        "type": spec.get("type") or ("api_error" if answer.status >= 500 else "invalid_request_error"),
+                        "code": spec.get("code"),
+                        "message": spec.get("message") or "An unknown error occurred",
+                        **({"decline_code": spec["code"]} if spec.get("type") == "card_error" else {}),
+                    }
+                }
+            )
         response = self._json(body, answer.status)
         for name, value in answer.headers.items():
             response.headers[name] = value
@@ -279,7 +315,9 @@ class FakePSP:
                     if stored_print != fingerprint:
                         return self._stripe_error(
                             "Keys for idempotent requests can only be used with the same parameters.",
-                            400, "idempotency_error")
+                            400,
+                            "idempotency_error",
+                        )
                     response = self._json(body, status)
                     response.headers["Idempotent-Replayed"] = "true"
                     return response
@@ -296,15 +334,25 @@ class FakePSP:
                 return 400, {"error": {"type": "invalid_request_error", "message": "Missing amount", "param": "amount"}}
             pid = _id("pi")
             intent = {
-                "id": pid, "object": "payment_intent", "amount": amount, "amount_received": 0,
-                "amount_capturable": 0, "currency": params.get("currency", "chf"),
-                "status": "requires_payment_method", "metadata": params.get("metadata", {}),
-                "description": params.get("description"), "client_secret": f"{pid}_secret_{uuid.uuid4().hex[:8]}",
-                "capture_method": params.get("capture_method", "automatic"), "latest_charge": None,
-                "last_payment_error": None, "created": int(time.time()), "livemode": False,
+                "id": pid,
+                "object": "payment_intent",
+                "amount": amount,
+                "amount_received": 0,
+                "amount_capturable": 0,
+                "currency": params.get("currency", "chf"),
+                "status": "requires_payment_method",
+                "metadata": params.get("metadata", {}),
+                "description": params.get("description"),
+                "client_secret": f"{pid}_secret_{uuid.uuid4().hex[:8]}",
+                "capture_method": params.get("capture_method", "automatic"),
+                "latest_charge": None,
+                "last_payment_error": None,
+                "created": int(time.time()),
+                "livemode": False,
             }
             self.intents[pid] = intent
             return 200, dict(intent)
+
         return self._stripe_call(request, create)
 
     def _pi_get(self, request, pid):
@@ -320,9 +368,15 @@ class FakePSP:
     @staticmethod
     def _missing(kind, rid, param="intent"):
         """Stripe's answer for an id it does not know."""
-        return 404, {"error": {"type": "invalid_request_error", "code": "resource_missing", "param": param,
-                               "message": f"No such {kind}: '{rid}'",
-                               "doc_url": "https://stripe.com/docs/error-codes/resource-missing"}}
+        return 404, {
+            "error": {
+                "type": "invalid_request_error",
+                "code": "resource_missing",
+                "param": param,
+                "message": f"No such {kind}: '{rid}'",
+                "doc_url": "https://stripe.com/docs/error-codes/resource-missing",
+            }
+        }
 
     def _pi_cancel(self, request, pid):
         def cancel(params):
@@ -330,11 +384,17 @@ class FakePSP:
             if intent is None:
                 return self._missing("payment_intent", pid)
             if intent["status"] in ("succeeded", "canceled"):
-                return 400, {"error": {"type": "invalid_request_error", "code": "payment_intent_unexpected_state",
-                                       "message": f"This PaymentIntent's status is {intent['status']}."}}
+                return 400, {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "code": "payment_intent_unexpected_state",
+                        "message": f"This PaymentIntent's status is {intent['status']}.",
+                    }
+                }
             intent["status"] = "canceled"
             intent["cancellation_reason"] = params.get("cancellation_reason")
             return 200, dict(intent)
+
         return self._stripe_call(request, cancel)
 
     def _pi_capture(self, request, pid):
@@ -343,21 +403,31 @@ class FakePSP:
             if intent is None:
                 return self._missing("payment_intent", pid)
             if intent["status"] != "requires_capture":
-                return 400, {"error": {
-                    "type": "invalid_request_error", "code": "payment_intent_unexpected_state",
-                    "message": f"This PaymentIntent could not be captured because it has a status of "
-                               f"{intent['status']}. Only a PaymentIntent with one of the following statuses may "
-                               "be captured: requires_capture.", "payment_intent": dict(intent)}}
+                return 400, {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "code": "payment_intent_unexpected_state",
+                        "message": f"This PaymentIntent could not be captured because it has a status of "
+                        f"{intent['status']}. Only a PaymentIntent with one of the following statuses may "
+                        "be captured: requires_capture.",
+                        "payment_intent": dict(intent),
+                    }
+                }
             charge = self.charges.get(intent.get("latest_charge") or "")
             before = (((charge or {}).get("payment_method_details") or {}).get("card") or {}).get("capture_before")
             if before is not None and before <= time.time():
                 intent.update(status="canceled", cancellation_reason="automatic", amount_capturable=0)
-                return 400, {"error": {"type": "invalid_request_error", "code": "charge_expired_for_capture",
-                                       "message": f"Charge {charge['id']} has expired for capture, and can no "
-                                                  "longer be captured.", "charge": charge["id"]}}
-            self._stripe_succeed(intent, int(params["amount_to_capture"]) if params.get("amount_to_capture")
-                                 else None)
+                return 400, {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "code": "charge_expired_for_capture",
+                        "message": f"Charge {charge['id']} has expired for capture, and can no longer be captured.",
+                        "charge": charge["id"],
+                    }
+                }
+            self._stripe_succeed(intent, int(params["amount_to_capture"]) if params.get("amount_to_capture") else None)
             return 200, dict(intent)
+
         return self._stripe_call(request, capture)
 
     def _refund_create(self, request):
@@ -366,24 +436,44 @@ class FakePSP:
             if intent is None:
                 return self._missing("payment_intent", params.get("payment_intent", ""), "payment_intent")
             if intent["status"] != "succeeded":
-                return 400, {"error": {"type": "invalid_request_error", "code": "charge_not_refundable",
-                                       "message": "This PaymentIntent has no successful charge to refund."}}
+                return 400, {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "code": "charge_not_refundable",
+                        "message": "This PaymentIntent has no successful charge to refund.",
+                    }
+                }
             charge = self.charges[intent["latest_charge"]]
             left = charge["amount_captured"] - charge["amount_refunded"]
             amount = int(params.get("amount", left))
             if amount <= 0 or amount > left:
-                return 400, {"error": {"type": "invalid_request_error", "code": "amount_too_large",
-                                       "message": f"Refund amount ({amount}) is greater than unrefunded amount "
-                                                  f"on charge ({left})", "param": "amount"}}
+                return 400, {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "code": "amount_too_large",
+                        "message": f"Refund amount ({amount}) is greater than unrefunded amount on charge ({left})",
+                        "param": "amount",
+                    }
+                }
             status = self.refund_status or "succeeded"
-            refund = {"id": _id("re"), "object": "refund", "amount": amount, "currency": intent["currency"],
-                      "payment_intent": intent["id"], "charge": charge["id"], "status": status,
-                      "metadata": params.get("metadata", {}), "created": int(time.time()), "failure_reason": None,
-                      "balance_transaction": _id("txn")}
+            refund = {
+                "id": _id("re"),
+                "object": "refund",
+                "amount": amount,
+                "currency": intent["currency"],
+                "payment_intent": intent["id"],
+                "charge": charge["id"],
+                "status": status,
+                "metadata": params.get("metadata", {}),
+                "created": int(time.time()),
+                "failure_reason": None,
+                "balance_transaction": _id("txn"),
+            }
             self.refunds[refund["id"]] = refund
-            charge["amount_refunded"] += amount   # Stripe counts a pending refund on the charge too
+            charge["amount_refunded"] += amount  # Stripe counts a pending refund on the charge too
             charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
             return 200, dict(refund)
+
         return self._stripe_call(request, create)
 
     def _refund_get(self, request, rid):
@@ -403,32 +493,68 @@ class FakePSP:
             intent.update(status="succeeded", amount_received=received, amount_capturable=0, last_payment_error=None)
             return held
         # a charge carries its own (empty) metadata, not the PaymentIntent's
-        charge = {"id": _id("ch"), "object": "charge", "payment_intent": intent["id"], "amount": intent["amount"],
-                  "amount_captured": received, "amount_refunded": 0, "captured": True, "paid": True,
-                  "currency": intent["currency"], "metadata": {}, "refunded": False, "disputed": False,
-                  "status": "succeeded", "created": int(time.time()), "livemode": False,
-                  "balance_transaction": _id("txn"), "payment_method": _id("pm")}
+        charge = {
+            "id": _id("ch"),
+            "object": "charge",
+            "payment_intent": intent["id"],
+            "amount": intent["amount"],
+            "amount_captured": received,
+            "amount_refunded": 0,
+            "captured": True,
+            "paid": True,
+            "currency": intent["currency"],
+            "metadata": {},
+            "refunded": False,
+            "disputed": False,
+            "status": "succeeded",
+            "created": int(time.time()),
+            "livemode": False,
+            "balance_transaction": _id("txn"),
+            "payment_method": _id("pm"),
+        }
         self.charges[charge["id"]] = charge
-        intent.update(status="succeeded", amount_received=received, amount_capturable=0,
-                      latest_charge=charge["id"], last_payment_error=None)
+        intent.update(
+            status="succeeded",
+            amount_received=received,
+            amount_capturable=0,
+            latest_charge=charge["id"],
+            last_payment_error=None,
+        )
         return charge
 
     # ------------------------------------------------------------ Stripe state changes + events
     def stripe_event(self, event_type, obj, created=None):
-        return {"id": _id("evt"), "object": "event", "api_version": "2024-06-20", "type": event_type,
-                "created": int(created or time.time()), "livemode": False, "pending_webhooks": 1,
-                "data": {"object": json.loads(json.dumps(obj))}}
+        return {
+            "id": _id("evt"),
+            "object": "event",
+            "api_version": "2024-06-20",
+            "type": event_type,
+            "created": int(created or time.time()),
+            "livemode": False,
+            "pending_webhooks": 1,
+            "data": {"object": json.loads(json.dumps(obj))},
+        }
 
     def create_intent(self, amount_minor, currency="chf", order_reference=None):
         """A PaymentIntent made outside OMS (e.g. by a storefront), as Stripe would hold it."""
         pid = _id("pi")
         with self.lock:
             self.intents[pid] = {
-                "id": pid, "object": "payment_intent", "amount": amount_minor, "amount_received": 0,
-                "amount_capturable": 0, "currency": currency, "status": "requires_payment_method",
+                "id": pid,
+                "object": "payment_intent",
+                "amount": amount_minor,
+                "amount_received": 0,
+                "amount_capturable": 0,
+                "currency": currency,
+                "status": "requires_payment_method",
                 "metadata": {"order_reference": order_reference} if order_reference else {},
-                "client_secret": f"{pid}_secret", "latest_charge": None, "last_payment_error": None,
-                "capture_method": "automatic", "created": int(time.time()), "livemode": False}
+                "client_secret": f"{pid}_secret",
+                "latest_charge": None,
+                "last_payment_error": None,
+                "capture_method": "automatic",
+                "created": int(time.time()),
+                "livemode": False,
+            }
         return pid
 
     def succeed_intent(self, pid, amount_received=None):
@@ -444,8 +570,9 @@ class FakePSP:
         with self.lock:
             intent = self.intents[pid]
             if intent["status"] != "succeeded":
-                intent.update(status="requires_payment_method",
-                              last_payment_error={"code": "card_declined", "message": message})
+                intent.update(
+                    status="requires_payment_method", last_payment_error={"code": "card_declined", "message": message}
+                )
             obj = dict(intent, last_payment_error={"code": "card_declined", "message": message})
             return self.stripe_event("payment_intent.payment_failed", obj)
 
@@ -458,17 +585,37 @@ class FakePSP:
             if intent["status"] == "requires_payment_method":
                 now = int(time.time())
                 before = now + int((valid or self.stripe_authorization_valid).total_seconds())
-                charge = {"id": _id("ch"), "object": "charge", "payment_intent": pid, "amount": intent["amount"],
-                          "amount_captured": 0, "amount_refunded": 0, "captured": False, "paid": True,
-                          "currency": intent["currency"], "metadata": {}, "refunded": False, "disputed": False,
-                          "status": "succeeded", "created": now, "livemode": False,
-                          "payment_method_details": {"type": "card", "card": {"brand": "visa", "last4": "4242",
-                                                                              "capture_before": before}}}
+                charge = {
+                    "id": _id("ch"),
+                    "object": "charge",
+                    "payment_intent": pid,
+                    "amount": intent["amount"],
+                    "amount_captured": 0,
+                    "amount_refunded": 0,
+                    "captured": False,
+                    "paid": True,
+                    "currency": intent["currency"],
+                    "metadata": {},
+                    "refunded": False,
+                    "disputed": False,
+                    "status": "succeeded",
+                    "created": now,
+                    "livemode": False,
+                    "payment_method_details": {
+                        "type": "card",
+                        "card": {"brand": "visa", "last4": "4242", "capture_before": before},
+                    },
+                }
                 self.charges[charge["id"]] = charge
-                intent.update(status="requires_capture", amount_capturable=intent["amount"], capture_method="manual",
-                              latest_charge=charge["id"])
-            return self.stripe_event("payment_intent.amount_capturable_updated",
-                                     dict(intent, status="requires_capture"))
+                intent.update(
+                    status="requires_capture",
+                    amount_capturable=intent["amount"],
+                    capture_method="manual",
+                    latest_charge=charge["id"],
+                )
+            return self.stripe_event(
+                "payment_intent.amount_capturable_updated", dict(intent, status="requires_capture")
+            )
 
     def refund_intent(self, pid, amount_minor=None):
         """A refund made in the PSP's dashboard; returns the charge.refunded event."""
@@ -479,9 +626,19 @@ class FakePSP:
             charge = self.charges[intent["latest_charge"]]
             left = charge["amount_captured"] - charge["amount_refunded"]
             amount = left if amount_minor is None else amount_minor
-            refund = {"id": _id("re"), "object": "refund", "amount": amount, "currency": intent["currency"],
-                      "payment_intent": pid, "charge": charge["id"], "status": "succeeded", "metadata": {},
-                      "created": int(time.time()), "balance_transaction": _id("txn"), "failure_reason": None}
+            refund = {
+                "id": _id("re"),
+                "object": "refund",
+                "amount": amount,
+                "currency": intent["currency"],
+                "payment_intent": pid,
+                "charge": charge["id"],
+                "status": "succeeded",
+                "metadata": {},
+                "created": int(time.time()),
+                "balance_transaction": _id("txn"),
+                "failure_reason": None,
+            }
             self.refunds[refund["id"]] = refund
             charge["amount_refunded"] += amount
             charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
@@ -512,13 +669,27 @@ class FakePSP:
             intent = self.intents[pid]
             charge = self.charges[intent["latest_charge"]]
             charge["disputed"] = True
-            dispute = {"id": _id("dp"), "object": "dispute",
-                       "amount": charge["amount_captured"] if amount_minor is None else amount_minor,
-                       "charge": charge["id"], "payment_intent": pid, "currency": intent["currency"],
-                       "created": int(time.time()), "evidence": {}, "metadata": {}, "livemode": False,
-                       "evidence_details": {"due_by": int(time.time()) + 7 * 86400, "has_evidence": False,
-                                            "past_due": False, "submission_count": 0},
-                       "is_charge_refundable": False, "reason": reason, "status": "needs_response"}
+            dispute = {
+                "id": _id("dp"),
+                "object": "dispute",
+                "amount": charge["amount_captured"] if amount_minor is None else amount_minor,
+                "charge": charge["id"],
+                "payment_intent": pid,
+                "currency": intent["currency"],
+                "created": int(time.time()),
+                "evidence": {},
+                "metadata": {},
+                "livemode": False,
+                "evidence_details": {
+                    "due_by": int(time.time()) + 7 * 86400,
+                    "has_evidence": False,
+                    "past_due": False,
+                    "submission_count": 0,
+                },
+                "is_charge_refundable": False,
+                "reason": reason,
+                "status": "needs_response",
+            }
             self.disputes[dispute["id"]] = dispute
             return self.stripe_event("charge.dispute.created", dispute)
 
@@ -541,8 +712,12 @@ class FakePSP:
         statuses = []
         for _ in range(times):
             header = signature if signature is not None else self.sign_stripe(body, timestamp, secret)
-            response = requests.post(url or self.stripe_webhook_url, data=body, timeout=timeout,
-                                     headers={"Content-Type": "application/json", "Stripe-Signature": header})
+            response = requests.post(
+                url or self.stripe_webhook_url,
+                data=body,
+                timeout=timeout,
+                headers={"Content-Type": "application/json", "Stripe-Signature": header},
+            )
             statuses.append(response.status_code)
         return statuses
 
@@ -557,17 +732,30 @@ class FakePSP:
     @staticmethod
     def _pp_missing(field, value):
         """PayPal's answer for an id it does not know."""
-        return 404, {"name": "RESOURCE_NOT_FOUND", "message": "The specified resource does not exist.",
-                     "debug_id": uuid.uuid4().hex[:13],
-                     "details": [{"field": field, "value": value, "location": "path", "issue": "INVALID_RESOURCE_ID",
-                                  "description": "Specified resource ID does not exist. Please check the resource "
-                                                 "ID and try again."}]}
+        return 404, {
+            "name": "RESOURCE_NOT_FOUND",
+            "message": "The specified resource does not exist.",
+            "debug_id": uuid.uuid4().hex[:13],
+            "details": [
+                {
+                    "field": field,
+                    "value": value,
+                    "location": "path",
+                    "issue": "INVALID_RESOURCE_ID",
+                    "description": "Specified resource ID does not exist. Please check the resource ID and try again.",
+                }
+            ],
+        }
 
     @staticmethod
     def _pp_unprocessable(issue, description):
-        return 422, {"name": "UNPROCESSABLE_ENTITY", "message": "The requested action could not be performed, "
-                     "semantically incorrect, or failed business validation.", "debug_id": uuid.uuid4().hex[:13],
-                     "details": [{"issue": issue, "description": description}]}
+        return 422, {
+            "name": "UNPROCESSABLE_ENTITY",
+            "message": "The requested action could not be performed, "
+            "semantically incorrect, or failed business validation.",
+            "debug_id": uuid.uuid4().hex[:13],
+            "details": [{"issue": issue, "description": description}],
+        }
 
     def _pp_call(self, request, handler):
         if not self._pp_auth(request):
@@ -591,8 +779,15 @@ class FakePSP:
         token = f"A21_{uuid.uuid4().hex}"
         with self.lock:
             self.tokens.add(token)
-        return self._json({"access_token": token, "token_type": "Bearer", "expires_in": 32400,
-                           "app_id": "APP-FAKE", "scope": "https://uri.paypal.com/services/payments"})
+        return self._json(
+            {
+                "access_token": token,
+                "token_type": "Bearer",
+                "expires_in": 32400,
+                "app_id": "APP-FAKE",
+                "scope": "https://uri.paypal.com/services/payments",
+            }
+        )
 
     def _pp_order_create(self, request):
         def create(body):
@@ -600,11 +795,16 @@ class FakePSP:
             if not units or "amount" not in units[0]:
                 return 422, {"name": "UNPROCESSABLE_ENTITY", "message": "purchase_units[0].amount is required."}
             oid = f"PPO{uuid.uuid4().hex[:15].upper()}"
-            order = {"id": oid, "status": "CREATED", "intent": body.get("intent", "CAPTURE"),
-                     "purchase_units": [dict(units[0], payments={"captures": []})],
-                     "links": [{"rel": "approve", "href": f"{self.base_url}/checkoutnow?token={oid}"}]}
+            order = {
+                "id": oid,
+                "status": "CREATED",
+                "intent": body.get("intent", "CAPTURE"),
+                "purchase_units": [dict(units[0], payments={"captures": []})],
+                "links": [{"rel": "approve", "href": f"{self.base_url}/checkoutnow?token={oid}"}],
+            }
             self.paypal_orders[oid] = order
             return 201, json.loads(json.dumps(order))
+
         return self._pp_call(request, create)
 
     def _pp_order_get(self, request, oid):
@@ -623,38 +823,61 @@ class FakePSP:
             if order is None:
                 return self._pp_missing("order_id", oid)
             if order.get("intent") == "AUTHORIZE":
-                return self._pp_unprocessable("ACTION_DOES_NOT_MATCH_INTENT",
-                                              "Order was created with an intent to 'AUTHORIZE'.")
+                return self._pp_unprocessable(
+                    "ACTION_DOES_NOT_MATCH_INTENT", "Order was created with an intent to 'AUTHORIZE'."
+                )
             if order["status"] == "COMPLETED":
-                return 422, {"name": "UNPROCESSABLE_ENTITY", "message": "The requested action could not be performed.",
-                             "details": [{"issue": "ORDER_ALREADY_CAPTURED"}]}
+                return 422, {
+                    "name": "UNPROCESSABLE_ENTITY",
+                    "message": "The requested action could not be performed.",
+                    "details": [{"issue": "ORDER_ALREADY_CAPTURED"}],
+                }
             if order["status"] != "APPROVED":
-                return 422, {"name": "UNPROCESSABLE_ENTITY", "message": "The requested action could not be performed.",
-                             "details": [{"issue": "ORDER_NOT_APPROVED"}]}
+                return 422, {
+                    "name": "UNPROCESSABLE_ENTITY",
+                    "message": "The requested action could not be performed.",
+                    "details": [{"issue": "ORDER_NOT_APPROVED"}],
+                }
             if self.paypal_capture_refusal:
-                return 422, {"name": "UNPROCESSABLE_ENTITY", "message": "The requested action could not be performed.",
-                             "details": [{"issue": self.paypal_capture_refusal,
-                                          "description": "The instrument presented was either declined or "
-                                                         "cannot be used."}]}
+                return 422, {
+                    "name": "UNPROCESSABLE_ENTITY",
+                    "message": "The requested action could not be performed.",
+                    "details": [
+                        {
+                            "issue": self.paypal_capture_refusal,
+                            "description": "The instrument presented was either declined or cannot be used.",
+                        }
+                    ],
+                }
             self._paypal_capture(order)
             return 201, json.loads(json.dumps(order))
+
         return self._pp_call(request, capture)
 
     def _paypal_capture(self, order, status="COMPLETED"):
         unit = order["purchase_units"][0]
         cid = f"{uuid.uuid4().hex[:17].upper()}"
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        capture = {"id": cid, "status": status, "amount": dict(unit["amount"]), "final_capture": True,
-                   "seller_protection": {"status": "ELIGIBLE",
-                                         "dispute_categories": ["ITEM_NOT_RECEIVED", "UNAUTHORIZED_TRANSACTION"]},
-                   "custom_id": unit.get("custom_id"), "invoice_id": unit.get("invoice_id"),
-                   "supplementary_data": {"related_ids": {"order_id": order["id"]}},
-                   "links": [{"href": f"{self.base_url}/v2/payments/captures/{cid}", "rel": "self", "method": "GET"},
-                             {"href": f"{self.base_url}/v2/payments/captures/{cid}/refund", "rel": "refund",
-                              "method": "POST"},
-                             {"href": f"{self.base_url}/v2/checkout/orders/{order['id']}", "rel": "up",
-                              "method": "GET"}],
-                   "create_time": now, "update_time": now}
+        capture = {
+            "id": cid,
+            "status": status,
+            "amount": dict(unit["amount"]),
+            "final_capture": True,
+            "seller_protection": {
+                "status": "ELIGIBLE",
+                "dispute_categories": ["ITEM_NOT_RECEIVED", "UNAUTHORIZED_TRANSACTION"],
+            },
+            "custom_id": unit.get("custom_id"),
+            "invoice_id": unit.get("invoice_id"),
+            "supplementary_data": {"related_ids": {"order_id": order["id"]}},
+            "links": [
+                {"href": f"{self.base_url}/v2/payments/captures/{cid}", "rel": "self", "method": "GET"},
+                {"href": f"{self.base_url}/v2/payments/captures/{cid}/refund", "rel": "refund", "method": "POST"},
+                {"href": f"{self.base_url}/v2/checkout/orders/{order['id']}", "rel": "up", "method": "GET"},
+            ],
+            "create_time": now,
+            "update_time": now,
+        }
         if status == "PENDING":
             capture["status_details"] = {"reason": "PENDING_REVIEW"}
         unit["payments"]["captures"].append(capture)
@@ -673,6 +896,7 @@ class FakePSP:
             if result is None:
                 return 422, {"name": "UNPROCESSABLE_ENTITY", "message": "REFUND_AMOUNT_EXCEEDED"}
             return 201, result
+
         return self._pp_call(request, refund)
 
     def _paypal_refund(self, capture, value=None):
@@ -688,16 +912,22 @@ class FakePSP:
         rid = f"{uuid.uuid4().hex[:17].upper()}"
         currency = capture["amount"]["currency_code"]
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S-00:00")
-        result = {"id": rid, "status": "PENDING" if self.refund_status == "pending" else "COMPLETED",
-                  "amount": {"value": f"{amount / 100:.2f}", "currency_code": currency},
-                  "seller_payable_breakdown": {
-                      "gross_amount": {"value": f"{amount / 100:.2f}", "currency_code": currency},
-                      "net_amount": {"value": f"{amount / 100:.2f}", "currency_code": currency},
-                      "total_refunded_amount": {"value": f"{(refunded + amount) / 100:.2f}",
-                                                "currency_code": currency}},
-                  "create_time": now, "update_time": now,
-                  "links": [{"href": f"{self.base_url}/v2/payments/refunds/{rid}", "rel": "self", "method": "GET"},
-                            {"href": f"{self.base_url}/v2/payments/captures/{cid}", "rel": "up", "method": "GET"}]}
+        result = {
+            "id": rid,
+            "status": "PENDING" if self.refund_status == "pending" else "COMPLETED",
+            "amount": {"value": f"{amount / 100:.2f}", "currency_code": currency},
+            "seller_payable_breakdown": {
+                "gross_amount": {"value": f"{amount / 100:.2f}", "currency_code": currency},
+                "net_amount": {"value": f"{amount / 100:.2f}", "currency_code": currency},
+                "total_refunded_amount": {"value": f"{(refunded + amount) / 100:.2f}", "currency_code": currency},
+            },
+            "create_time": now,
+            "update_time": now,
+            "links": [
+                {"href": f"{self.base_url}/v2/payments/refunds/{rid}", "rel": "self", "method": "GET"},
+                {"href": f"{self.base_url}/v2/payments/captures/{cid}", "rel": "up", "method": "GET"},
+            ],
+        }
         self.paypal_refunds[rid] = result
         return result
 
@@ -720,10 +950,13 @@ class FakePSP:
             if authorization is None:
                 return self._pp_missing("authorization_id", aid)
             if authorization["status"] == "CAPTURED":
-                return self._pp_unprocessable("AUTHORIZATION_ALREADY_CAPTURED",
-                                              "Authorization has been previously captured and hence cannot be voided.")
+                return self._pp_unprocessable(
+                    "AUTHORIZATION_ALREADY_CAPTURED",
+                    "Authorization has been previously captured and hence cannot be voided.",
+                )
             authorization["status"] = "VOIDED"
             return 204, {}
+
         return self._pp_call(request, void)
 
     def _pp_order_authorize(self, request, oid):
@@ -732,14 +965,16 @@ class FakePSP:
             if order is None:
                 return self._pp_missing("order_id", oid)
             if order.get("intent") != "AUTHORIZE":
-                return self._pp_unprocessable("ACTION_DOES_NOT_MATCH_INTENT",
-                                              "Order was created with an intent to 'CAPTURE'.")
+                return self._pp_unprocessable(
+                    "ACTION_DOES_NOT_MATCH_INTENT", "Order was created with an intent to 'CAPTURE'."
+                )
             if order["status"] == "COMPLETED":
                 return self._pp_unprocessable("ORDER_ALREADY_AUTHORIZED", "Order already has an authorization.")
             if order["status"] != "APPROVED":
                 return self._pp_unprocessable("ORDER_NOT_APPROVED", "Payer has not yet approved the Order.")
             self._paypal_authorize(order)
             return 201, json.loads(json.dumps(order))
+
         return self._pp_call(request, authorize)
 
     @staticmethod
@@ -751,21 +986,35 @@ class FakePSP:
         aid = f"{uuid.uuid4().hex[:17].upper()}"
         now = datetime.now(timezone.utc)
         authorization = {
-            "id": aid, "status": "CREATED", "amount": dict(unit["amount"]),
-            "custom_id": unit.get("custom_id"), "invoice_id": unit.get("invoice_id"),
-            "seller_protection": {"status": "ELIGIBLE",
-                                  "dispute_categories": ["ITEM_NOT_RECEIVED", "UNAUTHORIZED_TRANSACTION"]},
+            "id": aid,
+            "status": "CREATED",
+            "amount": dict(unit["amount"]),
+            "custom_id": unit.get("custom_id"),
+            "invoice_id": unit.get("invoice_id"),
+            "seller_protection": {
+                "status": "ELIGIBLE",
+                "dispute_categories": ["ITEM_NOT_RECEIVED", "UNAUTHORIZED_TRANSACTION"],
+            },
             "supplementary_data": {"related_ids": {"order_id": order["id"]}},
             "expiration_time": self._paypal_time(now + self.paypal_authorization_valid),
-            "create_time": self._paypal_time(now), "update_time": self._paypal_time(now),
-            "links": [{"href": f"{self.base_url}/v2/payments/authorizations/{aid}", "rel": "self", "method": "GET"},
-                      {"href": f"{self.base_url}/v2/payments/authorizations/{aid}/capture", "rel": "capture",
-                       "method": "POST"},
-                      {"href": f"{self.base_url}/v2/payments/authorizations/{aid}/void", "rel": "void",
-                       "method": "POST"},
-                      {"href": f"{self.base_url}/v2/payments/authorizations/{aid}/reauthorize", "rel": "reauthorize",
-                       "method": "POST"},
-                      {"href": f"{self.base_url}/v2/checkout/orders/{order['id']}", "rel": "up", "method": "GET"}]}
+            "create_time": self._paypal_time(now),
+            "update_time": self._paypal_time(now),
+            "links": [
+                {"href": f"{self.base_url}/v2/payments/authorizations/{aid}", "rel": "self", "method": "GET"},
+                {
+                    "href": f"{self.base_url}/v2/payments/authorizations/{aid}/capture",
+                    "rel": "capture",
+                    "method": "POST",
+                },
+                {"href": f"{self.base_url}/v2/payments/authorizations/{aid}/void", "rel": "void", "method": "POST"},
+                {
+                    "href": f"{self.base_url}/v2/payments/authorizations/{aid}/reauthorize",
+                    "rel": "reauthorize",
+                    "method": "POST",
+                },
+                {"href": f"{self.base_url}/v2/checkout/orders/{order['id']}", "rel": "up", "method": "GET"},
+            ],
+        }
         unit["payments"].setdefault("authorizations", []).append(authorization)
         order["status"] = "COMPLETED"
         self.paypal_authorizations[aid] = authorization
@@ -774,8 +1023,9 @@ class FakePSP:
     def authorization_event(self, aid):
         """PAYMENT.AUTHORIZATION.CREATED for an authorization, as PayPal sends it."""
         with self.lock:
-            return self.paypal_event("PAYMENT.AUTHORIZATION.CREATED", self.paypal_authorizations[aid],
-                                     resource_type="authorization")
+            return self.paypal_event(
+                "PAYMENT.AUTHORIZATION.CREATED", self.paypal_authorizations[aid], resource_type="authorization"
+            )
 
     def _pp_authorization_get(self, request, aid):
         if not self._pp_auth(request):
@@ -793,9 +1043,10 @@ class FakePSP:
             if authorization is None:
                 return self._pp_missing("authorization_id", aid)
             if authorization["status"] == "CAPTURED":
-                return self._pp_unprocessable("AUTHORIZATION_ALREADY_CAPTURED",
-                                              "Authorization has been previously captured and hence cannot be "
-                                              "captured again.")
+                return self._pp_unprocessable(
+                    "AUTHORIZATION_ALREADY_CAPTURED",
+                    "Authorization has been previously captured and hence cannot be captured again.",
+                )
             if authorization["status"] == "VOIDED":
                 return self._pp_unprocessable("AUTHORIZATION_VOIDED", "A voided authorization cannot be captured.")
             if authorization["expiration_time"] <= self._paypal_time(datetime.now(timezone.utc)):
@@ -804,24 +1055,33 @@ class FakePSP:
             cid = f"{uuid.uuid4().hex[:17].upper()}"
             now = self._paypal_time(datetime.now(timezone.utc))
             amount = dict(body.get("amount") or authorization["amount"])
-            result = {"id": cid, "status": "COMPLETED", "amount": amount, "final_capture": True,
-                      "seller_protection": authorization["seller_protection"],
-                      "custom_id": authorization.get("custom_id"), "invoice_id": body.get("invoice_id")
-                      or authorization.get("invoice_id"),
-                      "supplementary_data": {"related_ids": {
-                          "order_id": authorization["supplementary_data"]["related_ids"]["order_id"],
-                          "authorization_id": aid}},
-                      "create_time": now, "update_time": now,
-                      "links": [{"href": f"{self.base_url}/v2/payments/captures/{cid}", "rel": "self",
-                                 "method": "GET"},
-                                {"href": f"{self.base_url}/v2/payments/captures/{cid}/refund", "rel": "refund",
-                                 "method": "POST"},
-                                {"href": f"{self.base_url}/v2/payments/authorizations/{aid}", "rel": "up",
-                                 "method": "GET"}]}
+            result = {
+                "id": cid,
+                "status": "COMPLETED",
+                "amount": amount,
+                "final_capture": True,
+                "seller_protection": authorization["seller_protection"],
+                "custom_id": authorization.get("custom_id"),
+                "invoice_id": body.get("invoice_id") or authorization.get("invoice_id"),
+                "supplementary_data": {
+                    "related_ids": {
+                        "order_id": authorization["supplementary_data"]["related_ids"]["order_id"],
+                        "authorization_id": aid,
+                    }
+                },
+                "create_time": now,
+                "update_time": now,
+                "links": [
+                    {"href": f"{self.base_url}/v2/payments/captures/{cid}", "rel": "self", "method": "GET"},
+                    {"href": f"{self.base_url}/v2/payments/captures/{cid}/refund", "rel": "refund", "method": "POST"},
+                    {"href": f"{self.base_url}/v2/payments/authorizations/{aid}", "rel": "up", "method": "GET"},
+                ],
+            }
             authorization["status"] = "CAPTURED"
             self.paypal_captures[cid] = result
             self.paypal_refunded[cid] = 0
             return 201, json.loads(json.dumps(result))
+
         return self._pp_call(request, capture)
 
     def approve_paypal_order(self, oid):
@@ -830,11 +1090,13 @@ class FakePSP:
             order = self.paypal_orders[oid]
             if order["status"] == "CREATED":
                 order["status"] = "APPROVED"
-                order["payer"] = {"name": {"given_name": "Zoë", "surname": "Müller"},
-                                  "email_address": "zoe.mueller@example.com", "payer_id": "QYR5Z8XDVJNXQ",
-                                  "address": {"country_code": "CH"}}
-                order["create_time"] = order["update_time"] = datetime.now(timezone.utc).strftime(
-                    "%Y-%m-%dT%H:%M:%SZ")
+                order["payer"] = {
+                    "name": {"given_name": "Zoë", "surname": "Müller"},
+                    "email_address": "zoe.mueller@example.com",
+                    "payer_id": "QYR5Z8XDVJNXQ",
+                    "address": {"country_code": "CH"},
+                }
+                order["create_time"] = order["update_time"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             return self.paypal_event("CHECKOUT.ORDER.APPROVED", order, resource_type="checkout-order")
 
     def capture_paypal_order(self, oid):
@@ -850,16 +1112,27 @@ class FakePSP:
 
     def paypal_event(self, event_type, resource, resource_type="capture"):
         summaries = {"CHECKOUT.ORDER.APPROVED": "An order has been approved by buyer"}
-        return {"id": f"WH-{uuid.uuid4().hex[:17].upper()}-{uuid.uuid4().hex[:17].upper()}", "event_version": "1.0",
-                "create_time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-                "resource_type": resource_type, "resource_version": "2.0", "event_type": event_type,
-                "summary": summaries.get(event_type, event_type), "resource": json.loads(json.dumps(resource)),
-                "links": [{"href": f"{self.base_url}/v1/notifications/webhooks-events/{event_type}", "rel": "self",
-                           "method": "GET"}]}
+        return {
+            "id": f"WH-{uuid.uuid4().hex[:17].upper()}-{uuid.uuid4().hex[:17].upper()}",
+            "event_version": "1.0",
+            "create_time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "resource_type": resource_type,
+            "resource_version": "2.0",
+            "event_type": event_type,
+            "summary": summaries.get(event_type, event_type),
+            "resource": json.loads(json.dumps(resource)),
+            "links": [
+                {
+                    "href": f"{self.base_url}/v1/notifications/webhooks-events/{event_type}",
+                    "rel": "self",
+                    "method": "GET",
+                }
+            ],
+        }
 
     @staticmethod
     def paypal_body(event):
-        """The bytes PayPal would deliver: compact, raw UTF-8, slashes escaped as ``\/``."""
+        r"""The bytes PayPal would deliver: compact, raw UTF-8, slashes escaped as ``\/``."""
         if isinstance(event, (bytes, bytearray)):
             return bytes(event)
         return json.dumps(event, ensure_ascii=False, separators=(",", ":")).replace("/", "\\/").encode("utf-8")
@@ -876,10 +1149,13 @@ class FakePSP:
         transmission_time = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.paypal_deliveries[transmission_id] = raw
         return {
-            "PAYPAL-TRANSMISSION-ID": transmission_id, "PAYPAL-TRANSMISSION-TIME": transmission_time,
-            "PAYPAL-AUTH-ALGO": "SHA256withRSA", "PAYPAL-CERT-URL": f"{self.base_url}/_fake/paypal/cert.pem",
+            "PAYPAL-TRANSMISSION-ID": transmission_id,
+            "PAYPAL-TRANSMISSION-TIME": transmission_time,
+            "PAYPAL-AUTH-ALGO": "SHA256withRSA",
+            "PAYPAL-CERT-URL": f"{self.base_url}/_fake/paypal/cert.pem",
             "PAYPAL-TRANSMISSION-SIG": self._paypal_sig(
-                transmission_id, transmission_time, webhook_id or self.paypal_webhook_id, raw),
+                transmission_id, transmission_time, webhook_id or self.paypal_webhook_id, raw
+            ),
         }
 
     @staticmethod
@@ -908,10 +1184,12 @@ class FakePSP:
             text = raw_request.decode("utf-8")
             body = json.loads(text)
             raw_event = self.raw_member(text, "webhook_event")
-            expected = self._paypal_sig(body["transmission_id"], body["transmission_time"], body["webhook_id"],
-                                        raw_event.encode("utf-8"))
-            ok = (body["webhook_id"] == self.paypal_webhook_id
-                  and hmac.compare_digest(expected, body.get("transmission_sig") or ""))
+            expected = self._paypal_sig(
+                body["transmission_id"], body["transmission_time"], body["webhook_id"], raw_event.encode("utf-8")
+            )
+            ok = body["webhook_id"] == self.paypal_webhook_id and hmac.compare_digest(
+                expected, body.get("transmission_sig") or ""
+            )
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             return self._pp_error("VALIDATION_ERROR", "Invalid request.", 400)
         with self.lock:
@@ -923,8 +1201,12 @@ class FakePSP:
         statuses = []
         for _ in range(times):
             sent = headers if headers is not None else self.paypal_headers(body)
-            response = requests.post(url or self.paypal_webhook_url, data=body, timeout=timeout,
-                                     headers={"Content-Type": "application/json", **sent})
+            response = requests.post(
+                url or self.paypal_webhook_url,
+                data=body,
+                timeout=timeout,
+                headers={"Content-Type": "application/json", **sent},
+            )
             statuses.append(response.status_code)
         return statuses
 
@@ -932,8 +1214,13 @@ class FakePSP:
     def _ctl_stripe(self, request, pid, action):
         if pid not in self.intents:
             return self._stripe_error("No such payment_intent", 404)
-        makers = {"succeed": self.succeed_intent, "fail": self.fail_intent, "authorize": self.authorize_intent,
-                  "refund": self.refund_intent, "dispute": self.dispute_intent}
+        makers = {
+            "succeed": self.succeed_intent,
+            "fail": self.fail_intent,
+            "authorize": self.authorize_intent,
+            "refund": self.refund_intent,
+            "dispute": self.dispute_intent,
+        }
         if action not in makers:
             return self._stripe_error(f"Unknown action {action}", 404)
         event = makers[action](pid)
@@ -952,6 +1239,12 @@ class FakePSP:
 
     def _ctl_state(self, request):
         with self.lock:
-            return self._json({"payment_intents": self.intents, "refunds": self.refunds,
-                               "paypal_orders": self.paypal_orders, "paypal_authorizations": self.paypal_authorizations,
-                               "calls": self.calls})
+            return self._json(
+                {
+                    "payment_intents": self.intents,
+                    "refunds": self.refunds,
+                    "paypal_orders": self.paypal_orders,
+                    "paypal_authorizations": self.paypal_authorizations,
+                    "calls": self.calls,
+                }
+            )

@@ -3,6 +3,7 @@
 
 The gateway validates and documents its routes with these same schemas, by the names below.
 """
+
 from .answers import CustomerSchema, HistorySchema, OrderSchema, OrderSummarySchema
 from .inputs import (
     BulkStatusSchema,
@@ -20,8 +21,22 @@ from .inputs import (
 from .lists import ArticleReportSchema, CustomerQuerySchema, ListQuerySchema
 
 __all__ = [
-    "ArticleReportSchema", "BulkStatusSchema", "CancelSchema", "CreateOrderSchema", "CustomerQuerySchema",
-    "CustomerSchema", "HistorySchema", "InvoiceNumberSchema", "ListQuerySchema", "MergeCustomersSchema",
-    "NumberingSchema", "OrderSchema", "OrderSummarySchema", "ReassignCustomerSchema", "ReplaceLinesSchema",
-    "SessionSchema", "ShipSchema", "StatusChangeSchema",
+    "ArticleReportSchema",
+    "BulkStatusSchema",
+    "CancelSchema",
+    "CreateOrderSchema",
+    "CustomerQuerySchema",
+    "CustomerSchema",
+    "HistorySchema",
+    "InvoiceNumberSchema",
+    "ListQuerySchema",
+    "MergeCustomersSchema",
+    "NumberingSchema",
+    "OrderSchema",
+    "OrderSummarySchema",
+    "ReassignCustomerSchema",
+    "ReplaceLinesSchema",
+    "SessionSchema",
+    "ShipSchema",
+    "StatusChangeSchema",
 ]

@@ -1,6 +1,7 @@
 """What the orders service answers and announces: orders, customers and history entries as plain
 JSON (money as decimal strings, times as ISO 8601) in RPC results and events. The service fills
 the computed parts (tax breakdown, allowed transitions) from its own rules (``orders.answers``)."""
+
 from marshmallow import Schema, fields
 
 
@@ -23,6 +24,7 @@ class TaxRowSchema(Schema):
 
 class OrderCustomerSchema(Schema):
     """Who placed the order, as they were named on it."""
+
     id = fields.Integer()
     email = fields.String()
     name = fields.String()

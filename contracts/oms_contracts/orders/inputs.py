@@ -3,6 +3,7 @@
 Money is kept exact on load (the currency decides how many places are allowed), unknown fields
 are refused (``StrictSchema``); a bad field is a 422 naming it.
 """
+
 from decimal import Decimal
 from typing import Any
 
@@ -43,8 +44,9 @@ class AddressSchema(StrictSchema):
     street = text(200)
     postal_code = text(20)
     city = text(100)
-    country = fields.String(required=True, validate=validate.Regexp(
-        r"^[A-Z]{2}$", error="Use an ISO 3166 alpha-2 code."))
+    country = fields.String(
+        required=True, validate=validate.Regexp(r"^[A-Z]{2}$", error="Use an ISO 3166 alpha-2 code.")
+    )
     phone = text(40, required=False, load_default="")
 
 
@@ -61,8 +63,9 @@ class LineInputSchema(StrictSchema):
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100000))
     unit_price = money_input(required=True)
     # optional: the shop table's standard rate of the day when left out (see tax.py)
-    tax_rate = fields.Decimal(load_default=None, allow_none=True, allow_nan=False,
-                              validate=validate.Range(min=0, max=99.99), places=None)
+    tax_rate = fields.Decimal(
+        load_default=None, allow_none=True, allow_nan=False, validate=validate.Range(min=0, max=99.99), places=None
+    )
 
 
 def check_totals(data: dict[str, Any], shipping_cost: Any = 0) -> None:
@@ -72,8 +75,9 @@ def check_totals(data: dict[str, Any], shipping_cost: Any = 0) -> None:
     for index, line in enumerate(lines):
         line_total = line["quantity"] * line["unit_price"]
         if line_total > MAX_TOTAL:
-            raise ValidationError({"lines": {index: {"unit_price": [
-                f"Quantity × unit price may not exceed {MAX_TOTAL}."]}}})
+            raise ValidationError(
+                {"lines": {index: {"unit_price": [f"Quantity × unit price may not exceed {MAX_TOTAL}."]}}}
+            )
         total += line_total
     if total > MAX_TOTAL:
         raise ValidationError({"lines": [f"The order's total may not exceed {MAX_TOTAL}."]})
@@ -110,7 +114,8 @@ class CreateOrderSchema(StrictSchema):
     def _amounts_fit_the_currency(self, data: dict[str, Any], **kwargs: Any) -> None:
         errors = amount_place_errors(
             line_amounts(data.get("lines") or []) + [("shipping_cost", data.get("shipping_cost"))],
-            data.get("currency") or "CHF")
+            data.get("currency") or "CHF",
+        )
         if errors:
             raise ValidationError(errors)
 
@@ -177,15 +182,23 @@ class MergeCustomersSchema(StrictSchema):
 
 
 class InvoiceNumberSchema(StrictSchema):
-    invoice_number = fields.String(required=True, validate=[
-        validate.Length(min=1, max=60),
-        validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$", error="Letters, digits and . _ / - only.")])
+    invoice_number = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=60),
+            validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$", error="Letters, digits and . _ / - only."),
+        ],
+    )
     reason = text(1000, required=False, multiline=True, load_default=None, allow_none=True)
 
 
 class NumberingSchema(StrictSchema):
     order_reference_start = fields.Integer(strict=True, validate=validate.Range(min=1, max=10**15))
     invoice_number_start = fields.Integer(strict=True, validate=validate.Range(min=1, max=10**15))
-    invoice_prefix = fields.String(validate=[validate.Length(max=20), validate.Regexp(
-        r"^[A-Za-z0-9._/-]*$", error="Letters, digits and . _ / - only.")])
+    invoice_prefix = fields.String(
+        validate=[
+            validate.Length(max=20),
+            validate.Regexp(r"^[A-Za-z0-9._/-]*$", error="Letters, digits and . _ / - only."),
+        ]
+    )
     invoice_numbers_enabled = fields.Boolean()

@@ -1,4 +1,5 @@
 """The queries of the order list, the customer list and the article report, as callers give them."""
+
 import re
 from typing import Any
 
@@ -10,9 +11,11 @@ from ..values import ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
 from .inputs import CURRENCY
 
 COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="Use an ISO 3166 alpha-2 code such as CH.")
-SEARCH_HELP = ("One text for everything staff know about an order: the start of its reference or invoice number, "
-               "part of the customer's name or e-mail, the customer number (C000009), part of an article or "
-               "tracking number, a PSP payment id. Parts shorter than 3 characters match only as a start.")
+SEARCH_HELP = (
+    "One text for everything staff know about an order: the start of its reference or invoice number, "
+    "part of the customer's name or e-mail, the customer number (C000009), part of an article or "
+    "tracking number, a PSP payment id. Parts shorter than 3 characters match only as a start."
+)
 
 
 def not_blank(value: str) -> None:
@@ -21,15 +24,28 @@ def not_blank(value: str) -> None:
 
 
 # the list's sortable columns; each also sorts descending with a leading "-"
-LIST_SORT_FIELDS = ("created_at", "updated_at", "reference", "invoice_number", "customer", "total", "status",
-                    "payment_status")
+LIST_SORT_FIELDS = (
+    "created_at",
+    "updated_at",
+    "reference",
+    "invoice_number",
+    "customer",
+    "total",
+    "status",
+    "payment_status",
+)
 
 
 class ListQuerySchema(StrictSchema):
     SORTS = tuple(name for field in LIST_SORT_FIELDS for name in ("-" + field, field))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**7), metadata={
-        "description": "Page number: its first row is found by a scan over the sort's index alone, from the "
-                       "nearer end of the list; the rows are then a keyset seek (no OFFSET over rows)."})
+    page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, max=10**7),
+        metadata={
+            "description": "Page number: its first row is found by a scan over the sort's index alone, from the "
+            "nearer end of the list; the rows are then a keyset seek (no OFFSET over rows)."
+        },
+    )
     page_size = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
     status = fields.List(fields.String(validate=validate.OneOf(ORDER_STATUSES)), load_default=list)
     payment_status = fields.List(fields.String(validate=validate.OneOf(PAYMENT_STATUSES)), load_default=list)
@@ -38,22 +54,42 @@ class ListQuerySchema(StrictSchema):
     created_from = UtcDateTime(load_default=None, default_timezone=None)
     created_to = UtcDateTime(load_default=None, default_timezone=None)
     changed_since = UtcDateTime(load_default=None)
-    search = fields.String(load_default=None, validate=[validate.Length(min=1, max=100), no_control, not_blank],
-                           metadata={"description": SEARCH_HELP})
+    search = fields.String(
+        load_default=None,
+        validate=[validate.Length(min=1, max=100), no_control, not_blank],
+        metadata={"description": SEARCH_HELP},
+    )
     payment_method = fields.List(fields.String(validate=validate.OneOf(PAYMENT_METHODS)), load_default=list)
     currency = fields.List(fields.String(validate=CURRENCY), load_default=list)
-    country = fields.List(fields.String(validate=COUNTRY), load_default=list, metadata={
-        "description": "Country of the shipping address (ISO 3166 alpha-2, repeatable)."})
-    disputed = fields.Boolean(load_default=None, metadata={
-        "description": "true: only orders whose payment is disputed (a chargeback is open); false: none of them."})
-    overdue = fields.Boolean(load_default=None, metadata={
-        "description": "true: only orders in dunning (dunning_1, dunning_2); false: none of them."})
-    sort = fields.String(load_default="-created_at", validate=validate.OneOf(SORTS), metadata={
-        "description": "A column, descending with a leading '-': " + ", ".join(LIST_SORT_FIELDS) + "."})
+    country = fields.List(
+        fields.String(validate=COUNTRY),
+        load_default=list,
+        metadata={"description": "Country of the shipping address (ISO 3166 alpha-2, repeatable)."},
+    )
+    disputed = fields.Boolean(
+        load_default=None,
+        metadata={
+            "description": "true: only orders whose payment is disputed (a chargeback is open); false: none of them."
+        },
+    )
+    overdue = fields.Boolean(
+        load_default=None,
+        metadata={"description": "true: only orders in dunning (dunning_1, dunning_2); false: none of them."},
+    )
+    sort = fields.String(
+        load_default="-created_at",
+        validate=validate.OneOf(SORTS),
+        metadata={"description": "A column, descending with a leading '-': " + ", ".join(LIST_SORT_FIELDS) + "."},
+    )
     # opaque: the ``next_cursor`` of the page before, with the same filters and sort
-    cursor = fields.String(load_default=None, validate=validate.Length(min=1, max=1000), metadata={
-        "description": "The `next_cursor` of the page before (same filters and sort; not with `page`): walks a "
-                       "whole list, every order exactly once. A forged, foreign or expired cursor is a 422."})
+    cursor = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=1000),
+        metadata={
+            "description": "The `next_cursor` of the page before (same filters and sort; not with `page`): walks a "
+            "whole list, every order exactly once. A forged, foreign or expired cursor is a 422."
+        },
+    )
 
     @pre_load
     def _dates_as_datetimes(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Bank statements (camt.053 / camt.054): the import, its report, the unmatched credits and
 the payment references an order's transfers carry. The payments service does the matching."""
+
 import base64
 
 from oms_common.problems import BadRequest, NotFound
@@ -18,10 +19,16 @@ def _number(value, what):
     return int(value)
 
 
-@router.route("POST", "/api/v1/imports/bank-statements", "payments.manage",
-              "Import a camt.054 or camt.053 file (.001.04 – .001.08): credits matched to payments, once each",
-              TAGS, status=201, response=wire.ReportSchema,
-              request_body={"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}})
+@router.route(
+    "POST",
+    "/api/v1/imports/bank-statements",
+    "payments.manage",
+    "Import a camt.054 or camt.053 file (.001.04 – .001.08): credits matched to payments, once each",
+    TAGS,
+    status=201,
+    response=wire.ReportSchema,
+    request_body={"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}},
+)
 def import_bank_statement(ctx):
     limit = int(ctx.settings.get("BANK_STATEMENT_MAX_BYTES") or DEFAULT_MAX_BYTES)
     if (ctx.request.content_length or 0) > limit:
@@ -36,29 +43,49 @@ def import_bank_statement(ctx):
     return 201, ctx.call.result("payments", reply, timeout=IMPORT_TIMEOUT)
 
 
-@router.route("GET", "/api/v1/imports/bank-statements/<import_id>", "payments.manage",
-              "The report of a bank-statement import", TAGS, response=wire.ReportSchema)
+@router.route(
+    "GET",
+    "/api/v1/imports/bank-statements/<import_id>",
+    "payments.manage",
+    "The report of a bank-statement import",
+    TAGS,
+    response=wire.ReportSchema,
+)
 def get_bank_statement_import(ctx, import_id):
     return ctx.call("payments", "get_bank_statement_import", _number(import_id, "bank statement import"))
 
 
-@router.route("GET", "/api/v1/bank-statements/unmatched", "payments.manage",
-              "Credits no order could be found for (or, with outcome, the overpaid or partial ones)", TAGS,
-              query=wire.UnmatchedQuerySchema)
+@router.route(
+    "GET",
+    "/api/v1/bank-statements/unmatched",
+    "payments.manage",
+    "Credits no order could be found for (or, with outcome, the overpaid or partial ones)",
+    TAGS,
+    query=wire.UnmatchedQuerySchema,
+)
 def list_unmatched_credits(ctx):
     return ctx.call("payments", "list_bank_entries", ctx.query())
 
 
-@router.route("POST", "/api/v1/bank-statements/unmatched/<entry_id>/assign", "payments.manage",
-              "Book an unmatched credit on an order, as if the import had matched it", TAGS,
-              body=wire.AssignSchema)
+@router.route(
+    "POST",
+    "/api/v1/bank-statements/unmatched/<entry_id>/assign",
+    "payments.manage",
+    "Book an unmatched credit on an order, as if the import had matched it",
+    TAGS,
+    body=wire.AssignSchema,
+)
 def assign_unmatched_credit(ctx, entry_id):
-    return ctx.call("payments", "assign_bank_entry", _number(entry_id, "bank statement entry"), ctx.body(),
-                    ctx.actor)
+    return ctx.call("payments", "assign_bank_entry", _number(entry_id, "bank statement entry"), ctx.body(), ctx.actor)
 
 
-@router.route("GET", "/api/v1/orders/<reference>/payment-references", "read",
-              "The QR reference and creditor reference a bank transfer for the order carries", TAGS,
-              response=wire.PaymentReferencesSchema)
+@router.route(
+    "GET",
+    "/api/v1/orders/<reference>/payment-references",
+    "read",
+    "The QR reference and creditor reference a bank transfer for the order carries",
+    TAGS,
+    response=wire.PaymentReferencesSchema,
+)
 def payment_references(ctx, reference):
     return ctx.call("payments", "payment_references", reference)

@@ -1,4 +1,5 @@
 """Customer routes of api.md: list, detail with totals, order history."""
+
 from oms_contracts import orders as wire
 from oms_contracts.customers import parse_customer_ref
 
@@ -20,27 +21,53 @@ def _customer_id(value):
     return customer_id
 
 
-@router.route("GET", "/api/v1/customers", "read", "Search customers", TAGS,
-              query=wire.CustomerQuerySchema, response=CustomerPageSchema)
+@router.route(
+    "GET",
+    "/api/v1/customers",
+    "read",
+    "Search customers",
+    TAGS,
+    query=wire.CustomerQuerySchema,
+    response=CustomerPageSchema,
+)
 def list_customers(ctx):
     return ctx.call("orders", "list_customers", ctx.query())
 
 
-@router.route("GET", "/api/v1/customers/<customer_id>", "read", "Customer with order count and totals", TAGS,
-              response=CustomerDetailSchema)
+@router.route(
+    "GET",
+    "/api/v1/customers/<customer_id>",
+    "read",
+    "Customer with order count and totals",
+    TAGS,
+    response=CustomerDetailSchema,
+)
 def get_customer(ctx, customer_id):
     return ctx.call("orders", "get_customer", _customer_id(customer_id))
 
 
-@router.route("GET", "/api/v1/customers/<customer_id>/orders", "read", "The customer's complete order history",
-              TAGS, query=wire.ListQuerySchema, response=OrderPageSchema)
+@router.route(
+    "GET",
+    "/api/v1/customers/<customer_id>/orders",
+    "read",
+    "The customer's complete order history",
+    TAGS,
+    query=wire.ListQuerySchema,
+    response=OrderPageSchema,
+)
 def customer_orders(ctx, customer_id):
     query = ctx.query(repeatable=REPEATABLE, drop=("customer_id",))
     return list_with_psp_search(ctx, "customer_orders", _customer_id(customer_id), query=query)
 
 
-@router.route("POST", "/api/v1/customers/<customer_id>/merge", "orders.customer",
-              "Merge a duplicate customer into another: every order moves, the duplicate is retired", TAGS,
-              body=wire.MergeCustomersSchema, response=CustomerDetailSchema)
+@router.route(
+    "POST",
+    "/api/v1/customers/<customer_id>/merge",
+    "orders.customer",
+    "Merge a duplicate customer into another: every order moves, the duplicate is retired",
+    TAGS,
+    body=wire.MergeCustomersSchema,
+    response=CustomerDetailSchema,
+)
 def merge_customers(ctx, customer_id):
     return ctx.call("orders", "merge_customers", _customer_id(customer_id), ctx.body(), ctx.actor)

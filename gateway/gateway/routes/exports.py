@@ -3,6 +3,7 @@
 Downloads stream from the exports service's own listener through the gateway (role checked
 here, nothing buffered); everything else is RPC.
 """
+
 import base64
 
 import requests
@@ -40,27 +41,39 @@ def stream_download(settings, name, query_string):
             yield from upstream.iter_content(chunk_size=64 * 1024)
         finally:
             upstream.close()
+
     return Response(body(), status=upstream.status_code, headers=passed, direct_passthrough=True)
 
 
 def _make_download_route(name, summary, produces, query):
     def download(ctx):
         return stream_download(ctx.settings, name, ctx.request.query_string.decode("ascii", "replace"))
+
     download.__name__ = "export_" + name.replace(".", "_")
-    router.route("GET", f"/api/v1/exports/{name}", "exports.read", summary, TAGS, query=query,
-                 produces=produces)(download)
+    router.route("GET", f"/api/v1/exports/{name}", "exports.read", summary, TAGS, query=query, produces=produces)(
+        download
+    )
 
 
 for _name, (_summary, _produces, _query) in DOWNLOADS.items():
     _make_download_route(_name, _summary, _produces, _query)
 
 
-@router.route("GET", "/api/v1/exports/schema.xsd", "exports.read", "The XSD every XML export validates against",
-              TAGS, produces="application/xml")
+@router.route(
+    "GET",
+    "/api/v1/exports/schema.xsd",
+    "exports.read",
+    "The XSD every XML export validates against",
+    TAGS,
+    produces="application/xml",
+)
 def export_schema(ctx):
     schema = ctx.call("exports", "get_schema")
-    return Response(schema["text"], mimetype="application/xml",
-                    headers={"Content-Disposition": f'inline; filename="{schema["file_name"]}"'})
+    return Response(
+        schema["text"],
+        mimetype="application/xml",
+        headers={"Content-Disposition": f'inline; filename="{schema["file_name"]}"'},
+    )
 
 
 @router.route("GET", "/api/v1/exports/jobs", "exports.read", "Scheduled export jobs", TAGS)
@@ -68,8 +81,16 @@ def list_jobs(ctx):
     return {"items": ctx.call("exports", "list_jobs")}
 
 
-@router.route("POST", "/api/v1/exports/jobs", "exports.manage", "Create a scheduled export job", TAGS,
-              body=wire.JobSchema, response=wire.JobOut, status=201)
+@router.route(
+    "POST",
+    "/api/v1/exports/jobs",
+    "exports.manage",
+    "Create a scheduled export job",
+    TAGS,
+    body=wire.JobSchema,
+    response=wire.JobOut,
+    status=201,
+)
 def create_job(ctx):
     return 201, ctx.call("exports", "create_job", ctx.body(), ctx.actor)
 
@@ -82,14 +103,22 @@ def _job_id(value):
     return int(value)
 
 
-@router.route("GET", "/api/v1/exports/jobs/<job_id>", "exports.read", "One scheduled export job", TAGS,
-              response=wire.JobOut)
+@router.route(
+    "GET", "/api/v1/exports/jobs/<job_id>", "exports.read", "One scheduled export job", TAGS, response=wire.JobOut
+)
 def get_job(ctx, job_id):
     return ctx.call("exports", "get_job", _job_id(job_id))
 
 
-@router.route("PUT", "/api/v1/exports/jobs/<job_id>", "exports.manage", "Change a scheduled export job", TAGS,
-              body=wire.JobSchema, response=wire.JobOut)
+@router.route(
+    "PUT",
+    "/api/v1/exports/jobs/<job_id>",
+    "exports.manage",
+    "Change a scheduled export job",
+    TAGS,
+    body=wire.JobSchema,
+    response=wire.JobOut,
+)
 def update_job(ctx, job_id):
     return ctx.call("exports", "update_job", _job_id(job_id), ctx.body(), ctx.actor)
 
@@ -99,8 +128,9 @@ def delete_job(ctx, job_id):
     return ctx.call("exports", "delete_job", _job_id(job_id), ctx.actor)
 
 
-@router.route("POST", "/api/v1/exports/jobs/<job_id>/run", "exports.manage", "Run a scheduled export job now",
-              TAGS, status=202)
+@router.route(
+    "POST", "/api/v1/exports/jobs/<job_id>/run", "exports.manage", "Run a scheduled export job now", TAGS, status=202
+)
 def run_job_now(ctx, job_id):
     return 202, ctx.call("exports", "run_job_now", _job_id(job_id), ctx.actor)
 
@@ -110,16 +140,28 @@ def list_runs(ctx):
     return ctx.call("exports", "list_runs", ctx.query())
 
 
-@router.route("POST", "/api/v1/imports/orders", "imports", "Import orders from export XML (all or nothing)", TAGS,
-              status=201, also={200: "Dry run: the report, nothing written"},
-              parameters=[{"in": "query", "name": "dry_run", "required": False,
-                           "schema": {"type": "string", "enum": ["1", "true", "0", "false"]}}],
-              request_body={"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}})
+@router.route(
+    "POST",
+    "/api/v1/imports/orders",
+    "imports",
+    "Import orders from export XML (all or nothing)",
+    TAGS,
+    status=201,
+    also={200: "Dry run: the report, nothing written"},
+    parameters=[
+        {
+            "in": "query",
+            "name": "dry_run",
+            "required": False,
+            "schema": {"type": "string", "enum": ["1", "true", "0", "false"]},
+        }
+    ],
+    request_body={"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}},
+)
 def import_orders(ctx):
     limit = int(ctx.settings.get("IMPORT_MAX_BYTES") or 20 * 1024 * 1024)
     if (ctx.request.content_length or 0) > limit:
-        raise BadRequest(f"The document is larger than {limit} bytes.",
-                         {"document": ["Too large."]})
+        raise BadRequest(f"The document is larger than {limit} bytes.", {"document": ["Too large."]})
     document = ctx.request.get_data(cache=False)
     if not document.strip():
         raise BadRequest("Send the export XML as the request body.", {"document": ["Empty."]})

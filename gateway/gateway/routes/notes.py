@@ -2,6 +2,7 @@
 
 Every reader reads them; writing takes ``orders.notes``; only a note's author edits it, within
 15 minutes of writing it (orders answers 403 or 409 naming why)."""
+
 from marshmallow import Schema, fields
 
 from oms_contracts.notes import NoteInputSchema, NoteSchema
@@ -20,20 +21,40 @@ def author(principal):
     return {"id": principal.user_id, "name": principal.username}
 
 
-@router.route("GET", "/api/v1/orders/<reference>/notes", "read", "Internal notes of the order, newest first", TAGS,
-              response=NoteListSchema)
+@router.route(
+    "GET",
+    "/api/v1/orders/<reference>/notes",
+    "read",
+    "Internal notes of the order, newest first",
+    TAGS,
+    response=NoteListSchema,
+)
 def list_notes(ctx, reference):
     return ctx.call("orders", "list_notes", reference)
 
 
-@router.route("POST", "/api/v1/orders/<reference>/notes", "orders.notes", "Add an internal note to the order", TAGS,
-              body=NoteInputSchema, response=NoteSchema, status=201)
+@router.route(
+    "POST",
+    "/api/v1/orders/<reference>/notes",
+    "orders.notes",
+    "Add an internal note to the order",
+    TAGS,
+    body=NoteInputSchema,
+    response=NoteSchema,
+    status=201,
+)
 def add_note(ctx, reference):
     return 201, ctx.call("orders", "add_note", reference, ctx.body(), author(ctx.principal), ctx.actor)
 
 
-@router.route("PATCH", "/api/v1/orders/<reference>/notes/<int:note_id>", "orders.notes",
-              "Edit an internal note (its author only, within 15 minutes of writing it)", TAGS,
-              body=NoteInputSchema, response=NoteSchema)
+@router.route(
+    "PATCH",
+    "/api/v1/orders/<reference>/notes/<int:note_id>",
+    "orders.notes",
+    "Edit an internal note (its author only, within 15 minutes of writing it)",
+    TAGS,
+    body=NoteInputSchema,
+    response=NoteSchema,
+)
 def edit_note(ctx, reference, note_id):
     return ctx.call("orders", "edit_note", reference, note_id, ctx.body(), author(ctx.principal), ctx.actor)

@@ -1,4 +1,5 @@
 """E-mail routes: an order's mail log, and the failed mails operators look after."""
+
 from ..router import router
 from ..schemas import EmailLogSchema
 
@@ -16,7 +17,13 @@ def failed_emails(ctx):
     return {"items": ctx.call("notifications", "failed_mails")}
 
 
-@router.route("POST", "/api/v1/emails/<event_id>/retry", "users.manage", "Send a failed e-mail again", TAGS,
-              response=EmailLogSchema)
+@router.route(
+    "POST",
+    "/api/v1/emails/<event_id>/retry",
+    "users.manage",
+    "Send a failed e-mail again",
+    TAGS,
+    response=EmailLogSchema,
+)
 def retry_email(ctx, event_id):
     return ctx.call("notifications", "retry_mail", event_id)

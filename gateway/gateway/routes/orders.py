@@ -1,4 +1,5 @@
 """Order routes of api.md: create, list, detail, history, open-order sessions, status changes."""
+
 import hashlib
 
 from oms_common.problems import ServiceUnavailable, ValidationFailed
@@ -25,8 +26,16 @@ def _version_from_if_match(ctx, body):
     return body
 
 
-@router.route("POST", "/api/v1/orders", "orders.create", "Create an order", TAGS,
-              body=wire.CreateOrderSchema, response=OrderSchema, status=201)
+@router.route(
+    "POST",
+    "/api/v1/orders",
+    "orders.create",
+    "Create an order",
+    TAGS,
+    body=wire.CreateOrderSchema,
+    response=OrderSchema,
+    status=201,
+)
 def create_order(ctx):
     body = ctx.body()
     _check_payment_method_configured(ctx, body.get("payment_method"))
@@ -49,24 +58,40 @@ def _check_payment_method_configured(ctx, method):
         providers = ctx.call("payments", "configured_providers")
     except ServiceUnavailable as problem:
         # asked before anything was created: this 503 is a plain "nothing happened"
-        raise ServiceNotReached(f"{problem.detail} The payment method could not be checked; "
-                                "nothing was created.") from None
+        raise ServiceNotReached(
+            f"{problem.detail} The payment method could not be checked; nothing was created."
+        ) from None
     state = providers.get("methods", {}).get(method)
     if state and not state["configured"]:
         provider = state.get("name") or state["provider"]
-        message = (f"Payment method '{method}' needs {provider}, which is not configured "
-                   f"(set {', '.join(state['missing']) or 'its settings'}).")
+        message = (
+            f"Payment method '{method}' needs {provider}, which is not configured "
+            f"(set {', '.join(state['missing']) or 'its settings'})."
+        )
         raise ValidationFailed(message, {"payment_method": [message]})
 
 
-@router.route("GET", "/api/v1/orders", "read", "List orders (newest first), filter, sort and search", TAGS,
-              query=wire.ListQuerySchema, response=OrderPageSchema)
+@router.route(
+    "GET",
+    "/api/v1/orders",
+    "read",
+    "List orders (newest first), filter, sort and search",
+    TAGS,
+    query=wire.ListQuerySchema,
+    response=OrderPageSchema,
+)
 def list_orders(ctx):
     return with_latest_notes(ctx.call, list_with_psp_search(ctx, "list_orders", query=ctx.query(repeatable=REPEATABLE)))
 
 
-@router.route("GET", "/api/v1/orders/<reference>", "read", "Order detail with payment and e-mails", TAGS,
-              response=OrderDetailSchema)
+@router.route(
+    "GET",
+    "/api/v1/orders/<reference>",
+    "read",
+    "Order detail with payment and e-mails",
+    TAGS,
+    response=OrderDetailSchema,
+)
 def get_order(ctx, reference):
     return order_detail(ctx.call, reference)
 
@@ -77,73 +102,142 @@ def _can(ctx):
     return lambda permission: allowed(ctx.principal.role, permission)
 
 
-@router.route("GET", "/api/v1/orders/<reference>/history", "read", "Audit trail, oldest first", TAGS,
-              response=HistoryPageSchema)
+@router.route(
+    "GET", "/api/v1/orders/<reference>/history", "read", "Audit trail, oldest first", TAGS, response=HistoryPageSchema
+)
 def order_history(ctx, reference):
     return composed_history(ctx.call, reference)
 
 
-@router.route("PUT", "/api/v1/orders/<reference>/lines", "orders.sessions", "Replace the lines of an open order",
-              TAGS, body=wire.ReplaceLinesSchema, response=OrderSchema)
+@router.route(
+    "PUT",
+    "/api/v1/orders/<reference>/lines",
+    "orders.sessions",
+    "Replace the lines of an open order",
+    TAGS,
+    body=wire.ReplaceLinesSchema,
+    response=OrderSchema,
+)
 def replace_lines(ctx, reference):
     return ctx.call("orders", "replace_lines", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)
 
 
-@router.route("POST", "/api/v1/orders/<reference>/submit", "orders.sessions", "Check out an open order", TAGS,
-              body=wire.SessionSchema, response=OrderSchema)
+@router.route(
+    "POST",
+    "/api/v1/orders/<reference>/submit",
+    "orders.sessions",
+    "Check out an open order",
+    TAGS,
+    body=wire.SessionSchema,
+    response=OrderSchema,
+)
 def submit_order(ctx, reference):
     return ctx.call("orders", "submit_order", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)
 
 
-@router.route("POST", "/api/v1/orders/<reference>/pause", "orders.sessions", "Detach an open order from its session",
-              TAGS, response=OrderSchema)
+@router.route(
+    "POST",
+    "/api/v1/orders/<reference>/pause",
+    "orders.sessions",
+    "Detach an open order from its session",
+    TAGS,
+    response=OrderSchema,
+)
 def pause_order(ctx, reference):
     return ctx.call("orders", "pause_order", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)
 
 
-@router.route("POST", "/api/v1/orders/<reference>/assign", "orders.sessions", "Attach a paused order to a session",
-              TAGS, body=wire.SessionSchema, response=OrderSchema)
+@router.route(
+    "POST",
+    "/api/v1/orders/<reference>/assign",
+    "orders.sessions",
+    "Attach a paused order to a session",
+    TAGS,
+    body=wire.SessionSchema,
+    response=OrderSchema,
+)
 def assign_order(ctx, reference):
     return ctx.call("orders", "assign_order", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)
 
 
-@router.route("POST", "/api/v1/orders/<reference>/ship", "orders.process", "Mark shipped (and e-mail the customer)",
-              TAGS, body=wire.ShipSchema, response=OrderSchema)
+@router.route(
+    "POST",
+    "/api/v1/orders/<reference>/ship",
+    "orders.process",
+    "Mark shipped (and e-mail the customer)",
+    TAGS,
+    body=wire.ShipSchema,
+    response=OrderSchema,
+)
 def ship_order(ctx, reference):
     return ctx.call("orders", "ship_order", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)
 
 
-@router.route("POST", "/api/v1/orders/<reference>/cancel", "orders.process", "Cancel an order", TAGS,
-              body=wire.CancelSchema, response=OrderSchema)
+@router.route(
+    "POST",
+    "/api/v1/orders/<reference>/cancel",
+    "orders.process",
+    "Cancel an order",
+    TAGS,
+    body=wire.CancelSchema,
+    response=OrderSchema,
+)
 def cancel_order(ctx, reference):
     cancelling.check_cancel(_can(ctx), ctx.call, [reference])
     return ctx.call("orders", "cancel_order", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)
 
 
-@router.route("POST", "/api/v1/orders/<reference>/status", "orders.process", "Any other legal status change", TAGS,
-              body=wire.StatusChangeSchema, response=OrderSchema)
+@router.route(
+    "POST",
+    "/api/v1/orders/<reference>/status",
+    "orders.process",
+    "Any other legal status change",
+    TAGS,
+    body=wire.StatusChangeSchema,
+    response=OrderSchema,
+)
 def change_status(ctx, reference):
     if cancelling.cancels(ctx.body()):
         cancelling.check_cancel(_can(ctx), ctx.call, [reference])
     return ctx.call("orders", "change_status", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)
 
 
-@router.route("POST", "/api/v1/orders/bulk/status", "orders.process", "Change the status of many orders", TAGS,
-              body=wire.BulkStatusSchema, response=BulkResultSchema)
+@router.route(
+    "POST",
+    "/api/v1/orders/bulk/status",
+    "orders.process",
+    "Change the status of many orders",
+    TAGS,
+    body=wire.BulkStatusSchema,
+    response=BulkResultSchema,
+)
 def bulk_change_status(ctx):
     if cancelling.cancels(ctx.body()):
         cancelling.check_cancel(_can(ctx), ctx.call, cancelling.bulk_references(ctx.body()))
     return ctx.call("orders", "bulk_change_status", ctx.body(), ctx.actor)
 
 
-@router.route("POST", "/api/v1/orders/<reference>/invoice-number", "orders.invoice_number",
-              "Set an external (ERP) invoice number", TAGS, body=wire.InvoiceNumberSchema, response=OrderSchema)
+@router.route(
+    "POST",
+    "/api/v1/orders/<reference>/invoice-number",
+    "orders.invoice_number",
+    "Set an external (ERP) invoice number",
+    TAGS,
+    body=wire.InvoiceNumberSchema,
+    response=OrderSchema,
+)
 def set_invoice_number(ctx, reference):
     return ctx.call("orders", "set_external_invoice_number", reference, ctx.body(), ctx.actor)
 
 
-@router.route("POST", "/api/v1/orders/<reference>/customer", "orders.customer",
-              "Reassign the order to another customer (the order's own data stays)", TAGS,
-              body=wire.ReassignCustomerSchema, response=OrderSchema)
+@router.route(
+    "POST",
+    "/api/v1/orders/<reference>/customer",
+    "orders.customer",
+    "Reassign the order to another customer (the order's own data stays)",
+    TAGS,
+    body=wire.ReassignCustomerSchema,
+    response=OrderSchema,
+)
 def reassign_customer(ctx, reference):
     return ctx.call("orders", "reassign_customer", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)

@@ -1,4 +1,5 @@
 """Reports of api.md: the article-order report (S12), as JSON or CSV."""
+
 import csv
 import io
 
@@ -18,9 +19,18 @@ def report_csv(report):
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for item in report["items"]:
-        writer.writerow([_cell(item["reference"]), item["date"], _cell(item["customer"]["name"]),
-                         _cell(item["article_number"]), _cell(item["name"]), item["quantity"], item["line_total"],
-                         item["currency"]])
+        writer.writerow(
+            [
+                _cell(item["reference"]),
+                item["date"],
+                _cell(item["customer"]["name"]),
+                _cell(item["article_number"]),
+                _cell(item["name"]),
+                item["quantity"],
+                item["line_total"],
+                item["currency"],
+            ]
+        )
     totals = report["totals"]
     for currency, revenue in totals["revenue"].items():
         writer.writerow(["total", "", "", "", "", totals["quantity"], revenue, currency])
@@ -35,11 +45,17 @@ def _cell(value):
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-@router.route("GET", "/api/v1/reports/article-orders", "read",
-              "Orders containing an article number (or part of it) in a date range, with totals", TAGS,
-              query=wire.ArticleReportSchema,
-              parameters=[{"in": "query", "name": "format", "required": False,
-                           "schema": {"type": "string", "enum": ["json", "csv"]}}])
+@router.route(
+    "GET",
+    "/api/v1/reports/article-orders",
+    "read",
+    "Orders containing an article number (or part of it) in a date range, with totals",
+    TAGS,
+    query=wire.ArticleReportSchema,
+    parameters=[
+        {"in": "query", "name": "format", "required": False, "schema": {"type": "string", "enum": ["json", "csv"]}}
+    ],
+)
 def article_orders(ctx):
     query = ctx.query(drop=("format",))
     report = ctx.call("orders", "article_report", query)

@@ -1,5 +1,6 @@
 """Bank statements in the staff UI: upload a camt file, read its report, and book the credits
 no order was found for (payments does the matching; this page only asks and shows)."""
+
 import base64
 
 from werkzeug.routing import Rule
@@ -22,8 +23,15 @@ def bank_statements(page, report=None, error=None, status=200):
     if report is None and (args.get("import") or "").isdigit() and len(args["import"]) <= 18:
         report = page.calls("payments", "get_bank_statement_import", int(args["import"]))
     entries = page.calls("payments", "list_bank_entries", {"outcome": outcome, "limit": LIST_LIMIT})["items"]
-    return page.render("bank_statements.html", status=status, report=report, entries=entries, outcome=outcome,
-                       outcomes=LISTED, error=error)
+    return page.render(
+        "bank_statements.html",
+        status=status,
+        report=report,
+        entries=entries,
+        outcome=outcome,
+        outcomes=LISTED,
+        error=error,
+    )
 
 
 def bank_statement_upload(page):
@@ -34,8 +42,9 @@ def bank_statement_upload(page):
     try:
         if not data.strip():
             raise ValidationFailed(page.t("Choose a camt.053 or camt.054 file."), {"file": ["Empty."]})
-        reply = page.calls.async_("payments", "import_bank_statement", base64.b64encode(data).decode("ascii"),
-                                  page.actor)
+        reply = page.calls.async_(
+            "payments", "import_bank_statement", base64.b64encode(data).decode("ascii"), page.actor
+        )
         report = page.calls.result("payments", reply, timeout=IMPORT_TIMEOUT)
     except Problem as problem:
         return bank_statements(page, error=shown_refusal(problem), status=problem.status)
@@ -56,7 +65,17 @@ def bank_entry_assign(page, entry_id):
 def register(url_map, views):
     url_map.add(Rule("/admin/bank-statements", endpoint="bank_statements", methods=["GET"]))
     url_map.add(Rule("/admin/bank-statements", endpoint="bank_statement_upload", methods=["POST"]))
-    url_map.add(Rule("/admin/bank-statements/<int(max=999999999999999999):entry_id>/assign",
-                     endpoint="bank_entry_assign", methods=["POST"]))
-    views.update({"bank_statements": bank_statements, "bank_statement_upload": bank_statement_upload,
-                  "bank_entry_assign": bank_entry_assign})
+    url_map.add(
+        Rule(
+            "/admin/bank-statements/<int(max=999999999999999999):entry_id>/assign",
+            endpoint="bank_entry_assign",
+            methods=["POST"],
+        )
+    )
+    views.update(
+        {
+            "bank_statements": bank_statements,
+            "bank_statement_upload": bank_statement_upload,
+            "bank_entry_assign": bank_entry_assign,
+        }
+    )

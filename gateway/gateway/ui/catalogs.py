@@ -6,6 +6,7 @@ The rows are kept by area (``catalog_pages``, ``catalog_orders``, ``catalog_work
 roles, …) are keys too; ``ENGLISH`` gives them a readable English form. Messages with ``{name}``
 are filled in after translation.
 """
+
 from .catalog_orders import MESSAGES as ORDER_MESSAGES
 from .catalog_pages import MESSAGES as PAGE_MESSAGES
 from .catalog_values import ENGLISH

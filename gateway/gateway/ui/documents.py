@@ -1,5 +1,6 @@
 """Staff pages of the documents service: the order's documents (panel and PDF download) and
 the shop profile (admin only). Its words are its own catalog (``TEXTS``), in the four languages."""
+
 import base64
 
 from werkzeug.routing import Rule
@@ -17,35 +18,90 @@ CONTACT_FIELDS = ("email", "phone", "website")
 MAX_LOGO_UPLOAD = 2 * 1024 * 1024
 
 TEXTS = {
-    "de": {"Documents": "Dokumente", "No documents issued yet.": "Noch keine Dokumente ausgestellt.",
-           "invoice": "Rechnung", "credit_note": "Gutschrift", "Download PDF": "PDF herunterladen",
-           "corrects": "korrigiert", "Shop profile": "Shop-Profil", "Legal name": "Firmenname",
-           "Street": "Strasse", "House number": "Hausnummer", "Postal code": "PLZ", "City": "Ort",
-           "Country": "Land", "VAT number": "MWST-Nummer", "E-mail": "E-Mail", "Phone": "Telefon",
-           "Website": "Website", "IBAN": "IBAN", "QR-IBAN": "QR-IBAN", "Payment term (days)": "Zahlungsfrist (Tage)",
-           "Logo (PNG or JPEG)": "Logo (PNG oder JPEG)", "Remove the logo": "Logo entfernen",
-           "Invoice footer": "Rechnungsfuss", "Save": "Speichern", "Shop profile saved.": "Shop-Profil gespeichert.",
-           "Settings": "Einstellungen"},
-    "fr": {"Documents": "Documents", "No documents issued yet.": "Aucun document émis pour l'instant.",
-           "invoice": "Facture", "credit_note": "Note de crédit", "Download PDF": "Télécharger le PDF",
-           "corrects": "corrige", "Shop profile": "Profil de la boutique", "Legal name": "Raison sociale",
-           "Street": "Rue", "House number": "Numéro", "Postal code": "NPA", "City": "Localité",
-           "Country": "Pays", "VAT number": "Numéro TVA", "E-mail": "E-mail", "Phone": "Téléphone",
-           "Website": "Site web", "IBAN": "IBAN", "QR-IBAN": "QR-IBAN",
-           "Payment term (days)": "Délai de paiement (jours)",
-           "Logo (PNG or JPEG)": "Logo (PNG ou JPEG)", "Remove the logo": "Supprimer le logo",
-           "Invoice footer": "Pied de facture", "Save": "Enregistrer",
-           "Shop profile saved.": "Profil de la boutique enregistré.", "Settings": "Paramètres"},
-    "it": {"Documents": "Documenti", "No documents issued yet.": "Nessun documento emesso finora.",
-           "invoice": "Fattura", "credit_note": "Nota di credito", "Download PDF": "Scarica il PDF",
-           "corrects": "corregge", "Shop profile": "Profilo del negozio", "Legal name": "Ragione sociale",
-           "Street": "Via", "House number": "Numero civico", "Postal code": "NPA", "City": "Località",
-           "Country": "Paese", "VAT number": "Numero IVA", "E-mail": "E-mail", "Phone": "Telefono",
-           "Website": "Sito web", "IBAN": "IBAN", "QR-IBAN": "QR-IBAN",
-           "Payment term (days)": "Termine di pagamento (giorni)",
-           "Logo (PNG or JPEG)": "Logo (PNG o JPEG)", "Remove the logo": "Rimuovi il logo",
-           "Invoice footer": "Piè di pagina della fattura", "Save": "Salva",
-           "Shop profile saved.": "Profilo del negozio salvato.", "Settings": "Impostazioni"},
+    "de": {
+        "Documents": "Dokumente",
+        "No documents issued yet.": "Noch keine Dokumente ausgestellt.",
+        "invoice": "Rechnung",
+        "credit_note": "Gutschrift",
+        "Download PDF": "PDF herunterladen",
+        "corrects": "korrigiert",
+        "Shop profile": "Shop-Profil",
+        "Legal name": "Firmenname",
+        "Street": "Strasse",
+        "House number": "Hausnummer",
+        "Postal code": "PLZ",
+        "City": "Ort",
+        "Country": "Land",
+        "VAT number": "MWST-Nummer",
+        "E-mail": "E-Mail",
+        "Phone": "Telefon",
+        "Website": "Website",
+        "IBAN": "IBAN",
+        "QR-IBAN": "QR-IBAN",
+        "Payment term (days)": "Zahlungsfrist (Tage)",
+        "Logo (PNG or JPEG)": "Logo (PNG oder JPEG)",
+        "Remove the logo": "Logo entfernen",
+        "Invoice footer": "Rechnungsfuss",
+        "Save": "Speichern",
+        "Shop profile saved.": "Shop-Profil gespeichert.",
+        "Settings": "Einstellungen",
+    },
+    "fr": {
+        "Documents": "Documents",
+        "No documents issued yet.": "Aucun document émis pour l'instant.",
+        "invoice": "Facture",
+        "credit_note": "Note de crédit",
+        "Download PDF": "Télécharger le PDF",
+        "corrects": "corrige",
+        "Shop profile": "Profil de la boutique",
+        "Legal name": "Raison sociale",
+        "Street": "Rue",
+        "House number": "Numéro",
+        "Postal code": "NPA",
+        "City": "Localité",
+        "Country": "Pays",
+        "VAT number": "Numéro TVA",
+        "E-mail": "E-mail",
+        "Phone": "Téléphone",
+        "Website": "Site web",
+        "IBAN": "IBAN",
+        "QR-IBAN": "QR-IBAN",
+        "Payment term (days)": "Délai de paiement (jours)",
+        "Logo (PNG or JPEG)": "Logo (PNG ou JPEG)",
+        "Remove the logo": "Supprimer le logo",
+        "Invoice footer": "Pied de facture",
+        "Save": "Enregistrer",
+        "Shop profile saved.": "Profil de la boutique enregistré.",
+        "Settings": "Paramètres",
+    },
+    "it": {
+        "Documents": "Documenti",
+        "No documents issued yet.": "Nessun documento emesso finora.",
+        "invoice": "Fattura",
+        "credit_note": "Nota di credito",
+        "Download PDF": "Scarica il PDF",
+        "corrects": "corregge",
+        "Shop profile": "Profilo del negozio",
+        "Legal name": "Ragione sociale",
+        "Street": "Via",
+        "House number": "Numero civico",
+        "Postal code": "NPA",
+        "City": "Località",
+        "Country": "Paese",
+        "VAT number": "Numero IVA",
+        "E-mail": "E-mail",
+        "Phone": "Telefono",
+        "Website": "Sito web",
+        "IBAN": "IBAN",
+        "QR-IBAN": "QR-IBAN",
+        "Payment term (days)": "Termine di pagamento (giorni)",
+        "Logo (PNG or JPEG)": "Logo (PNG o JPEG)",
+        "Remove the logo": "Rimuovi il logo",
+        "Invoice footer": "Piè di pagina della fattura",
+        "Save": "Salva",
+        "Shop profile saved.": "Profilo del negozio salvato.",
+        "Settings": "Impostazioni",
+    },
     "en": {"invoice": "Invoice", "credit_note": "Credit note"},
 }
 
@@ -67,9 +123,15 @@ def document_pdf(page, reference, document_id):
     if not document_id.isdigit() or len(document_id) > 18:
         raise NotFound("No such document.")
     document = page.calls("documents", "get_document", reference, int(document_id))
-    return Response(base64.b64decode(document["content"]), mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{document["kind"]}-{document["id"]}.pdf"',
-        "X-OMS-SHA256": document["sha256"], "Cache-Control": "no-store"})
+    return Response(
+        base64.b64decode(document["content"]),
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{document["kind"]}-{document["id"]}.pdf"',
+            "X-OMS-SHA256": document["sha256"],
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _profile_body(form, files, current):
@@ -105,13 +167,22 @@ def shop_profile(page):
             done = True
         except Problem as problem:
             error = shown_refusal(problem)
-            shown = {**shown, **{key: form.get(key, "") for key in PROFILE_FIELDS},
-                     "address": {key: form.get(key, "") for key in ADDRESS_FIELDS},
-                     "contact": {key: form.get(key, "") for key in CONTACT_FIELDS},
-                     "footer": {language: form.get(f"footer_{language}", "") for language in FOOTER_LANGUAGES},
-                     "payment_term_days": form.get("payment_term_days", "")}
-    return page.render("shop_profile.html", status=error.status if error else 200, profile=shown, error=error,
-                       done=done, dt=translator(page.language))
+            shown = {
+                **shown,
+                **{key: form.get(key, "") for key in PROFILE_FIELDS},
+                "address": {key: form.get(key, "") for key in ADDRESS_FIELDS},
+                "contact": {key: form.get(key, "") for key in CONTACT_FIELDS},
+                "footer": {language: form.get(f"footer_{language}", "") for language in FOOTER_LANGUAGES},
+                "payment_term_days": form.get("payment_term_days", ""),
+            }
+    return page.render(
+        "shop_profile.html",
+        status=error.status if error else 200,
+        profile=shown,
+        error=error,
+        done=done,
+        dt=translator(page.language),
+    )
 
 
 def register(url_map, views, environment):

@@ -1,4 +1,5 @@
 """The exports page: export jobs (create, run now, delete), their runs, and the downloads."""
+
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
@@ -23,8 +24,14 @@ def exports(page: Page, error: Problem | None = None, status: int = 200) -> Resp
 def export_job_create(page: Page) -> Response:
     page.require("exports.manage")
     form = page.request.form
-    body = {"name": form.get("name", ""), "cron": form.get("cron", ""), "kind": form.get("kind", ""),
-            "format": form.get("format", ""), "target": form.get("target", ""), "incremental": "incremental" in form}
+    body = {
+        "name": form.get("name", ""),
+        "cron": form.get("cron", ""),
+        "kind": form.get("kind", ""),
+        "format": form.get("format", ""),
+        "target": form.get("target", ""),
+        "incremental": "incremental" in form,
+    }
     try:
         page.calls("exports", "create_job", body, page.actor)
     except Problem as problem:

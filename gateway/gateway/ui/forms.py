@@ -1,4 +1,5 @@
 """What staff typed into a form or a filter, read the way the services take it."""
+
 from collections.abc import Iterable
 
 from oms_common.problems import ValidationFailed

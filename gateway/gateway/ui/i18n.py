@@ -3,6 +3,7 @@
 Times are shown in the shop's time zone (``SHOP_TIMEZONE``) with four-digit years; dates are typed
 in the locale's order (``31.12.2026``; Italian ``31/12/2026``) and read back here.
 """
+
 import logging
 import re
 from datetime import date, datetime, timezone
@@ -22,8 +23,12 @@ LANGUAGES = {code: NATIVE_NAMES[code] for code in values.LANGUAGES}
 LOCALES = {"en": "en_CH", "de": "de_CH", "fr": "fr_CH", "it": "it_CH"}
 DEFAULT_ZONE = "Europe/Zurich"
 # what the letters of a date pattern are called in each language
-PATTERN_LETTERS = {"en": ("DD", "MM", "YYYY"), "de": ("TT", "MM", "JJJJ"), "fr": ("JJ", "MM", "AAAA"),
-                   "it": ("GG", "MM", "AAAA")}
+PATTERN_LETTERS = {
+    "en": ("DD", "MM", "YYYY"),
+    "de": ("TT", "MM", "JJJJ"),
+    "fr": ("JJ", "MM", "AAAA"),
+    "it": ("GG", "MM", "AAAA"),
+}
 # reasons the services write in English for the history (matched whole, translated with their number)
 KNOWN_REASONS = (re.compile(r"^Dunning level (?P<level>\d)\.$"), "Dunning level {level}.")
 log = logging.getLogger(__name__)
@@ -41,6 +46,7 @@ def translator(language):
     def translate(message, **values):
         text = catalog.get(message, message)
         return text.format_map(_Keep(values)) if values else text
+
     return translate
 
 
@@ -120,7 +126,9 @@ def parse_date_input(text, language):
     """A typed date (``31.12.2026``, ``31/12/2026`` or ISO) → ISO string; None when it is not a date."""
     text = (text or "").strip()
     try:
-        return date.fromisoformat(text).isoformat() if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else _local(text, language)
+        return (
+            date.fromisoformat(text).isoformat() if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else _local(text, language)
+        )
     except ValueError:
         return None
 
@@ -130,7 +138,7 @@ def _local(text, language):
     parts = re.split(r"[./-]", text)
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
         return None
-    values = dict(zip(order, (int(p) for p in parts)))
+    values = dict(zip(order, (int(p) for p in parts), strict=False))
     if values["y"] < 1000:
         return None  # four-digit years only: 01.12.26 is ambiguous
     return date(values["y"], values["m"], values["d"]).isoformat()

@@ -6,6 +6,7 @@ filters, however long. A list filtered by more is exported by its references, wh
 exports take up to ``MAX_REFERENCES``: a longer list is not cut short, the staff are told so
 and pointed to the full export (by the exports' filters) and to export jobs. The list's export
 links are made in ``list_panels``."""
+
 from urllib.parse import urlencode
 
 from werkzeug.routing import Map, Rule
@@ -65,8 +66,14 @@ def export_list(page: Page) -> Response:
         return _stream(page, fmt, sorted(asked.items()))
     references, total = _references_of(page, asked)
     if references is None:
-        return orders(page, export_refused={"total": total, "limit": MAX_REFERENCES,
-                                            "full": export_link(query, fmt, only_export_filters=True)})
+        return orders(
+            page,
+            export_refused={
+                "total": total,
+                "limit": MAX_REFERENCES,
+                "full": export_link(query, fmt, only_export_filters=True),
+            },
+        )
     if not references:
         return orders(page, export_refused={"total": 0, "limit": MAX_REFERENCES, "full": None})
     return _stream(page, fmt, [("reference", ",".join(references))])

@@ -4,6 +4,7 @@ the links that export the list.
 A view keeps the list's filters as the orders list takes them (dates as ISO dates, so a view
 reads the same in every staff language), its sort and its columns. The default view applies
 whenever the list opens without parameters — also after signing out and in again."""
+
 from urllib.parse import urlencode
 
 from werkzeug.utils import redirect
@@ -17,9 +18,14 @@ from .i18n import format_date_input
 from .page import Page
 
 NO_VIEW = "0"  # ?view=0: the plain list, even for a user with a default view
-VIEW_DONE = {"view-saved": "View “{name}” saved.", "view-updated": "View “{name}” now shows this list.",
-             "view-renamed": "View renamed to “{name}”.", "view-default": "“{name}” opens when the list opens.",
-             "view-undefault": "“{name}” is no longer the default view.", "view-deleted": "View deleted."}
+VIEW_DONE = {
+    "view-saved": "View “{name}” saved.",
+    "view-updated": "View “{name}” now shows this list.",
+    "view-renamed": "View renamed to “{name}”.",
+    "view-default": "“{name}” opens when the list opens.",
+    "view-undefault": "“{name}” is no longer the default view.",
+    "view-deleted": "View deleted.",
+}
 EXPORT_FORMATS = ("csv", "xml")
 EXPORT_FILTERS = frozenset(OrderFilterSchema._declared_fields) - {"reference"}
 NOT_FILTERS = ("sort", "page", "page_size")
@@ -49,8 +55,11 @@ def opening(page: Page) -> Response | None:
 
 
 def export_link(query: dict, fmt: str, only_export_filters: bool = False) -> str:
-    kept = {key: value for key, value in query.items() if key not in NOT_FILTERS
-            and (not only_export_filters or key in EXPORT_FILTERS)}
+    kept = {
+        key: value
+        for key, value in query.items()
+        if key not in NOT_FILTERS and (not only_export_filters or key in EXPORT_FILTERS)
+    }
     return "/admin/orders/export?" + urlencode({**kept, "format": fmt}, doseq=True)
 
 
@@ -62,8 +71,12 @@ def _saved_views(page):
     done_text = None
     if done in VIEW_DONE and (named or done == "view-deleted"):
         done_text = page.t(VIEW_DONE[done], name=named["name"] if named else "")
-    return {"saved_views": [{**view, "url": view_url(view, page.language)} for view in views],
-            "active_view": active, "view_done": done_text, "no_view": NO_VIEW}
+    return {
+        "saved_views": [{**view, "url": view_url(view, page.language)} for view in views],
+        "active_view": active,
+        "view_done": done_text,
+        "no_view": NO_VIEW,
+    }
 
 
 def template_values(page: Page, query: dict) -> dict:

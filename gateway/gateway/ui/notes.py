@@ -3,6 +3,7 @@ lists them, ``order_page.notes_for``).
 
 Notes are never sent to the customer. Writing takes ``orders.notes``; orders itself decides
 whether an edit is allowed (author only, within 15 minutes) and says why not."""
+
 from werkzeug.routing import Map, Rule
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response

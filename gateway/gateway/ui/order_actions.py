@@ -1,5 +1,6 @@
 """What staff do to an order from its detail page: ship, cancel, change status, pause, assign, set an
 external invoice number, and the actions of ``extra_actions`` (form → RPC body)."""
+
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
@@ -13,18 +14,36 @@ from .page import Page
 
 # action → (permission, service, method, body from form, carries the order's version)
 ORDER_ACTIONS = {
-    "ship": ("orders.process", "orders", "ship_order",
-             lambda f: {"notify": "notify" in f, "tracking_number": optional(f.get("tracking_number"))}, True),
-    "cancel": ("orders.process", "orders", "cancel_order",
-               lambda f: {"notify": "notify" in f, "reason": optional(f.get("reason"))}, True),
-    "status": ("orders.process", "orders", "change_status",
-               lambda f: {"status": f.get("status", ""), "notify": "notify" in f,
-                          "reason": optional(f.get("reason"))}, True),
+    "ship": (
+        "orders.process",
+        "orders",
+        "ship_order",
+        lambda f: {"notify": "notify" in f, "tracking_number": optional(f.get("tracking_number"))},
+        True,
+    ),
+    "cancel": (
+        "orders.process",
+        "orders",
+        "cancel_order",
+        lambda f: {"notify": "notify" in f, "reason": optional(f.get("reason"))},
+        True,
+    ),
+    "status": (
+        "orders.process",
+        "orders",
+        "change_status",
+        lambda f: {"status": f.get("status", ""), "notify": "notify" in f, "reason": optional(f.get("reason"))},
+        True,
+    ),
     "pause": ("orders.sessions", "orders", "pause_order", lambda f: {}, True),
     "assign": ("orders.sessions", "orders", "assign_order", lambda f: {"session_id": f.get("session_id", "")}, True),
-    "invoice-number": ("orders.invoice_number", "orders", "set_external_invoice_number",
-                       lambda f: {"invoice_number": f.get("invoice_number", ""),
-                                  "reason": optional(f.get("reason"))}, False),
+    "invoice-number": (
+        "orders.invoice_number",
+        "orders",
+        "set_external_invoice_number",
+        lambda f: {"invoice_number": f.get("invoice_number", ""), "reason": optional(f.get("reason"))},
+        False,
+    ),
 }
 
 

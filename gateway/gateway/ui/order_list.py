@@ -4,6 +4,7 @@ The filters and sort values are the orders list's own (``orders.schemas.ListQuer
 UI offers exactly those the service takes, so a parameter the service gains shows up here
 without another change, and none is ever sent that it would refuse.
 """
+
 from datetime import datetime
 
 from marshmallow import fields
@@ -87,7 +88,7 @@ def list_query(args):
 def service_query(page, query):
     """The list query as the orders service takes it: typed local dates become the shop's whole days."""
     asked = typed_dates(page, query, DATE_KEYS)
-    for key, end in zip(DATE_KEYS, ("00:00:00", "23:59:59.999999")):
+    for key, end in zip(DATE_KEYS, ("00:00:00", "23:59:59.999999"), strict=True):
         if key in asked:
             asked[key] = datetime.fromisoformat(f"{asked[key]}T{end}").replace(tzinfo=page.zone).isoformat()
     return asked
@@ -146,8 +147,17 @@ def template_values(page, query, link):
         if key in columns:
             target, state = sort_link(sort, current, link)
             headers.append({"key": key, "label": label, "css": css, "sort_link": target, "sort_state": state})
-    return {"columns": columns, "headers": headers, "all_columns": COLUMNS, "choice_filters": choice_filters(),
-            "typed_filters": typed_filters(), "chips": chips(page.t, query, link), "search_param": SEARCH_PARAM,
-            "search_label": SEARCH_LABEL, "offers_disputed": offered("disputed"),
-            "reference_sort": sort_link("reference", current, link), "statuses": ORDER_STATUSES,
-            "default_columns": DEFAULT_COLUMNS}
+    return {
+        "columns": columns,
+        "headers": headers,
+        "all_columns": COLUMNS,
+        "choice_filters": choice_filters(),
+        "typed_filters": typed_filters(),
+        "chips": chips(page.t, query, link),
+        "search_param": SEARCH_PARAM,
+        "search_label": SEARCH_LABEL,
+        "offers_disputed": offered("disputed"),
+        "reference_sort": sort_link("reference", current, link),
+        "statuses": ORDER_STATUSES,
+        "default_columns": DEFAULT_COLUMNS,
+    }

@@ -1,5 +1,6 @@
 """The order detail: the order with its payment, e-mails and history (composed in ``compose``),
 its internal notes, and what the action just done did to it."""
+
 from datetime import datetime, timezone
 
 from werkzeug.wrappers import Response
@@ -23,19 +24,26 @@ def notes_for(page: Page, reference: str) -> list[dict] | None:
         return None
     now = datetime.now(timezone.utc)
     for note in items:
-        note["editable"] = (page.can("orders.notes") and note["author_id"] == page.user.id
-                            and datetime.fromisoformat(note["editable_until"]) > now)
+        note["editable"] = (
+            page.can("orders.notes")
+            and note["author_id"] == page.user.id
+            and datetime.fromisoformat(note["editable_until"]) > now
+        )
     return items
 
 
-def order(page: Page, reference: str, errors: dict | None = None, status: int = 200,
-          done: str | None = None) -> Response:
+def order(
+    page: Page, reference: str, errors: dict | None = None, status: int = 200, done: str | None = None
+) -> Response:
     page.require("read")
     detail = order_detail(page.calls, reference, with_history=True)
     targets = list(detail["allowed_transitions"])
     # cancelling refunds captured money: offered only to who may refund, or when nothing was captured
-    cancel_needs_refund = ("cancelled" in targets and not page.can(cancelling.REFUND_PERMISSION)
-                           and cancelling.holds_captured_money(detail["payment"]))
+    cancel_needs_refund = (
+        "cancelled" in targets
+        and not page.can(cancelling.REFUND_PERMISSION)
+        and cancelling.holds_captured_money(detail["payment"])
+    )
     if cancel_needs_refund:
         targets.remove("cancelled")
     owner = None
@@ -46,12 +54,22 @@ def order(page: Page, reference: str, errors: dict | None = None, status: int = 
             if problem.status < 500 and not isinstance(problem, NotFound):
                 raise
     done = done or page.request.args.get("done")
-    return page.render("order.html", status=status, order=detail, history=detail["history"],
-                       notes=notes_for(page, reference),
-                       payment=detail["payment"], mails=detail["emails"],
-                       unavailable=detail["unavailable"], targets=targets, errors=errors or {},
-                       cancel_needs_refund=cancel_needs_refund, owner=owner,
-                       done=done, done_text=_done_text(page, done, detail, page.request.args.get("mailed") == "1"))
+    return page.render(
+        "order.html",
+        status=status,
+        order=detail,
+        history=detail["history"],
+        notes=notes_for(page, reference),
+        payment=detail["payment"],
+        mails=detail["emails"],
+        unavailable=detail["unavailable"],
+        targets=targets,
+        errors=errors or {},
+        cancel_needs_refund=cancel_needs_refund,
+        owner=owner,
+        done=done,
+        done_text=_done_text(page, done, detail, page.request.args.get("mailed") == "1"),
+    )
 
 
 def refused_on_order(page: Page, reference: str, form: str, problem: Problem) -> Response:
@@ -66,38 +84,75 @@ def _done_text(page, action, order, mailed):
     t, reference, email = page.t, order["reference"], order["customer"]["email"]
     payment = order.get("payment") or {}
     if action == "ship":
-        return t("Order {reference} shipped; shipping e-mail queued to {email}." if mailed
-                 else "Order {reference} shipped.", reference=reference, email=email)
+        return t(
+            "Order {reference} shipped; shipping e-mail queued to {email}." if mailed else "Order {reference} shipped.",
+            reference=reference,
+            email=email,
+        )
     if action == "cancel":
-        return t("Order {reference} cancelled; cancellation e-mail queued to {email}." if mailed
-                 else "Order {reference} cancelled.", reference=reference, email=email)
+        return t(
+            "Order {reference} cancelled; cancellation e-mail queued to {email}."
+            if mailed
+            else "Order {reference} cancelled.",
+            reference=reference,
+            email=email,
+        )
     if action == "status":
-        return t("Order {reference} is now “{status}”; e-mail queued to {email}." if mailed
-                 else "Order {reference} is now “{status}”.", reference=reference, status=t(order["status"]),
-                 email=email)
+        return t(
+            "Order {reference} is now “{status}”; e-mail queued to {email}."
+            if mailed
+            else "Order {reference} is now “{status}”.",
+            reference=reference,
+            status=t(order["status"]),
+            email=email,
+        )
     if action == "pause":
         return t("Order {reference} paused.", reference=reference)
     if action == "assign":
-        return t("Order {reference} assigned to session {session}.", reference=reference,
-                 session=order.get("session_id") or "—")
+        return t(
+            "Order {reference} assigned to session {session}.",
+            reference=reference,
+            session=order.get("session_id") or "—",
+        )
     if action == "customer":
-        return t("Order {reference} now belongs to {name} ({number}).", reference=reference,
-                 name=order["customer"].get("name", ""), number=customer_number(order["customer"]["id"]))
+        return t(
+            "Order {reference} now belongs to {name} ({number}).",
+            reference=reference,
+            name=order["customer"].get("name", ""),
+            number=customer_number(order["customer"]["id"]),
+        )
     if action in ("note", "note-edited"):
-        return t("Note added to order {reference}." if action == "note" else "Note on order {reference} saved.",
-                 reference=reference)
+        return t(
+            "Note added to order {reference}." if action == "note" else "Note on order {reference} saved.",
+            reference=reference,
+        )
     if action == "invoice-number":
-        return t("Invoice number of order {reference} set to {number}.", reference=reference,
-                 number=order.get("invoice_number") or "—")
+        return t(
+            "Invoice number of order {reference} set to {number}.",
+            reference=reference,
+            number=order.get("invoice_number") or "—",
+        )
     if action == "payment-status":
-        return t("Payment status of order {reference} is now “{status}”.", reference=reference,
-                 status=t(order["payment_status"]))
+        return t(
+            "Payment status of order {reference} is now “{status}”.",
+            reference=reference,
+            status=t(order["payment_status"]),
+        )
     if action == "dunning":
-        return t("Order {reference} is at reminder level {level}; reminder e-mail queued to {email}." if mailed
-                 else "Order {reference} is at reminder level {level}.", reference=reference,
-                 level=payment.get("dunning_level") or "—", email=email)
+        return t(
+            "Order {reference} is at reminder level {level}; reminder e-mail queued to {email}."
+            if mailed
+            else "Order {reference} is at reminder level {level}.",
+            reference=reference,
+            level=payment.get("dunning_level") or "—",
+            email=email,
+        )
     if action in ("complete", "refund"):
-        return t("Payment status of order {reference} is now “{status}”." if action == "complete"
-                 else "Refund of order {reference} requested; payment status “{status}”.",
-                 reference=reference, status=t(order["payment_status"]))
+        return t(
+            "Payment status of order {reference} is now “{status}”."
+            if action == "complete"
+            else "Refund of order {reference} requested; payment status “{status}”.",
+            reference=reference,
+            status=t(order["payment_status"]),
+        )
     return None

@@ -1,4 +1,5 @@
 """The order list: filtered, sorted and paged by the orders service, and its bulk status change."""
+
 from collections.abc import Callable
 
 from werkzeug.wrappers import Response
@@ -21,8 +22,11 @@ def _nothing_listed():
 def list_link(page: Page, query: dict) -> Callable[..., str]:
     """Links of the list keep its filters and the chosen columns."""
     columns = order_list.columns_of(page.request.args)
-    kept = {**query, "columns": ",".join(columns) if columns != order_list.DEFAULT_COLUMNS else None,
-            "view": page.request.args.get("view")}
+    kept = {
+        **query,
+        "columns": ",".join(columns) if columns != order_list.DEFAULT_COLUMNS else None,
+        "view": page.request.args.get("view"),
+    }
     return lambda **changes: link("/admin/orders", kept, changes)
 
 
@@ -32,9 +36,20 @@ def _listed(page, asked):
 
 def _render(page, query, result, status, error, bulk_results=None, view_error=None, export_refused=None):
     to = list_link(page, query)
-    return page.render("orders.html", status=status, result=result, query=query, error=error, page_sizes=PAGE_SIZES,
-                       link=to, bulk_results=bulk_results, view_error=view_error, export_refused=export_refused,
-                       **order_list.template_values(page, query, to), **list_panels.template_values(page, query))
+    return page.render(
+        "orders.html",
+        status=status,
+        result=result,
+        query=query,
+        error=error,
+        page_sizes=PAGE_SIZES,
+        link=to,
+        bulk_results=bulk_results,
+        view_error=view_error,
+        export_refused=export_refused,
+        **order_list.template_values(page, query, to),
+        **list_panels.template_values(page, query),
+    )
 
 
 def orders(page: Page, view_error: Problem | None = None, export_refused: dict | None = None) -> Response:
@@ -52,15 +67,26 @@ def orders(page: Page, view_error: Problem | None = None, export_refused: dict |
     except Problem as problem:
         error = shown_refusal(problem)
         result = _nothing_listed()
-    return _render(page, query, result, view_error.status if view_error else 200, error, view_error=view_error,
-                   export_refused=export_refused)
+    return _render(
+        page,
+        query,
+        result,
+        view_error.status if view_error else 200,
+        error,
+        view_error=view_error,
+        export_refused=export_refused,
+    )
 
 
 def bulk(page: Page) -> Response:
     page.require("orders.process")
     form = page.request.form
-    body = {"references": form.getlist("references"), "status": form.get("status", ""), "notify": "notify" in form,
-            "reason": optional(form.get("reason"))}
+    body = {
+        "references": form.getlist("references"),
+        "status": form.get("status", ""),
+        "notify": "notify" in form,
+        "reason": optional(form.get("reason")),
+    }
     query = order_list.list_query(page.request.args)
     try:
         if cancelling.cancels(body):

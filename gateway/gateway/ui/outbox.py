@@ -4,6 +4,7 @@ Shown only while that catcher runs (``OMS_LOCAL_OUTBOX_DIR``, set by tools/run.p
 OMS_SMTP_HOST is configured). A mail is addressed by its file name, which must match the
 catcher's own pattern: no path, no traversal. Everything shown is escaped by the templates.
 """
+
 import os
 import re
 from email import policy
@@ -45,8 +46,14 @@ def _header(message, name):
 
 def _summaries():
     folder = directory()
-    names = sorted((entry.name for entry in os.scandir(folder) if entry.is_file() and FILE_NAME.match(entry.name)),
-                   reverse=True) if folder.is_dir() else []
+    names = (
+        sorted(
+            (entry.name for entry in os.scandir(folder) if entry.is_file() and FILE_NAME.match(entry.name)),
+            reverse=True,
+        )
+        if folder.is_dir()
+        else []
+    )
     mails = []
     for name in names[:LIST_LIMIT]:
         try:
@@ -83,7 +90,9 @@ def outbox_mail(page, name):
 
 GERMAN = {
     "Outbox (local)": "Postausgang (lokal)",
-    "No SMTP server is configured: every mail is kept here, in": "Kein SMTP-Server eingerichtet: jede Mail bleibt hier, in",
+    "No SMTP server is configured: every mail is kept here, in": (
+        "Kein SMTP-Server eingerichtet: jede Mail bleibt hier, in"
+    ),
 }
 
 

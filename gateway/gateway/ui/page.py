@@ -1,4 +1,5 @@
 """One request to the staff UI (who asks, in which language) and how its pages are rendered."""
+
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -20,9 +21,11 @@ from .i18n import (
     translator,
 )
 
-environment = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
-                          autoescape=select_autoescape(default=True, default_for_string=True),
-                          extensions=["jinja2.ext.do"])
+environment = Environment(
+    loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    extensions=["jinja2.ext.do"],
+)
 
 
 class Page:
@@ -55,15 +58,23 @@ class Page:
 
     def render(self, template: str, status: int = 200, **values) -> Response:
         html = environment.get_template(template).render(
-            t=self.t, page=self, user=self.user, customer_number=customer_number, can=self.can, languages=LANGUAGES,
+            t=self.t,
+            page=self,
+            user=self.user,
+            customer_number=customer_number,
+            can=self.can,
+            languages=LANGUAGES,
             language=self.language,
             csrf=self.web_session.csrf_token if self.web_session else "",
-            when=lambda v: format_when(v, self.language, self.zone), zone=self.zone.key,
+            when=lambda v: format_when(v, self.language, self.zone),
+            zone=self.zone.key,
             date_pattern=date_pattern(self.language),
             date_input=lambda v: format_date_input(v, self.language),
             reason=lambda text: translate_reason(text, self.t),
             money=lambda amount, currency: format_money(amount, currency, self.language),
-            request=self.request, **values)
+            request=self.request,
+            **values,
+        )
         return secure_headers(Response(html, status=status, mimetype="text/html"))
 
 
@@ -76,7 +87,8 @@ def secure_headers(response: Response) -> Response:
     """The headers of every page the UI renders itself (not of static files and downloads)."""
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
-        "form-action 'self'; frame-ancestors 'none'")
+        "form-action 'self'; frame-ancestors 'none'"
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Cache-Control"] = "no-store"

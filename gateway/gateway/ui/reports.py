@@ -1,4 +1,5 @@
 """The article-order report: orders containing an article in a date range, on the page or as CSV."""
+
 from werkzeug.wrappers import Response
 
 from oms_common.problems import Problem
@@ -21,5 +22,11 @@ def report(page: Page) -> Response:
             error = shown_refusal(problem)
     if result is not None and args.get("format") == "csv":
         return report_csv(result)
-    return page.render("report.html", status=error.status if error else 200, query=query, result=result, error=error,
-                       csv_link=link("/admin/reports/article-orders", query, {"format": "csv"}))
+    return page.render(
+        "report.html",
+        status=error.status if error else 200,
+        query=query,
+        result=result,
+        error=error,
+        csv_link=link("/admin/reports/article-orders", query, {"format": "csv"}),
+    )

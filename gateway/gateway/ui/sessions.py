@@ -1,4 +1,5 @@
 """Sign-in for the web UI: argon2 passwords, session cookies, CSRF tokens, throttling."""
+
 import hashlib
 import hmac
 import secrets
@@ -29,7 +30,6 @@ def _digest(token):
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-
 def sign_in(source, username, password, address, policy=None):
     """Returns the new session's cookie token, or raises SignInRefused.
 
@@ -53,8 +53,15 @@ def sign_in(source, username, password, address, policy=None):
             raise SignInRefused()
         throttle.record_success(session, keys)
         token = secrets.token_urlsafe(32)
-        session.add(WebSession(id=_digest(token), user_id=user.id, csrf_token=secrets.token_urlsafe(24),
-                               created_at=now, expires_at=now + SESSION_LIFETIME))
+        session.add(
+            WebSession(
+                id=_digest(token),
+                user_id=user.id,
+                csrf_token=secrets.token_urlsafe(24),
+                created_at=now,
+                expires_at=now + SESSION_LIFETIME,
+            )
+        )
         session.execute(delete(WebSession).where(WebSession.user_id == user.id, WebSession.expires_at < now))
         uow.commit()
         return token
@@ -74,7 +81,8 @@ def current_session(source, token):
         return None
     with source.read_session() as session:
         row = session.execute(
-            select(WebSession, User).join(User, User.id == WebSession.user_id)
+            select(WebSession, User)
+            .join(User, User.id == WebSession.user_id)
             .where(WebSession.id == _digest(token), User.active.is_(True))
         ).first()
     if row is None or row.WebSession.expires_at < utcnow():

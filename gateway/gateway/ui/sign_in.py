@@ -1,4 +1,5 @@
 """Signing in and out of the staff UI, and the signed-in user's language."""
+
 import hmac
 import re
 import secrets
@@ -19,8 +20,14 @@ SIGN_IN_REFUSED = "The sign-in failed: unknown user, wrong password, or too many
 
 def safe_target(value: str | None, default: str = "/admin/orders") -> str:
     """A redirect target inside the admin UI, or the default: never another site, never a broken header."""
-    if (not value or len(value) > 2000 or not value.startswith("/admin") or value.startswith("//")
-            or "\\" in value or any(ord(c) < 0x20 or ord(c) == 0x7f for c in value)):
+    if (
+        not value
+        or len(value) > 2000
+        or not value.startswith("/admin")
+        or value.startswith("//")
+        or "\\" in value
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value)
+    ):
         return default
     return value
 
@@ -32,8 +39,9 @@ def _login_token(request):
 
 
 def _with_login_token(request, token, response):
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=request.is_secure,
-                        path="/admin/login")
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=request.is_secure, path="/admin/login"
+    )
     return response
 
 
@@ -43,9 +51,16 @@ def signed_out(request: Request, calls, source) -> Response:
     if request.method == "POST":
         page = Page(request, calls, source, None, None)
         token = _login_token(request)
-        return _with_login_token(request, token, page.render(
-            "login.html", status=401, error=page.t("Your session has expired; please sign in again."),
-            login_csrf=token))
+        return _with_login_token(
+            request,
+            token,
+            page.render(
+                "login.html",
+                status=401,
+                error=page.t("Your session has expired; please sign in again."),
+                login_csrf=token,
+            ),
+        )
     return redirect("/admin/login?" + urlencode({"next": request.full_path.rstrip("?")}))
 
 
@@ -61,24 +76,48 @@ def login(request: Request, source, settings: dict | None = None) -> Response:
         return answer(page.render("login.html", next=target, login_csrf=form_token))
     submitted = request.form.get("csrf_token", "")
     if not (request.cookies.get(LOGIN_CSRF_COOKIE) and hmac.compare_digest(submitted, form_token)):
-        return answer(page.render("login.html", status=403, next=target, login_csrf=form_token,
-                                  error=page.t("The form has expired; please try again.")))
+        return answer(
+            page.render(
+                "login.html",
+                status=403,
+                next=target,
+                login_csrf=form_token,
+                error=page.t("The form has expired; please try again."),
+            )
+        )
     try:
-        token = sessions.sign_in(source, request.form.get("username", "")[:80], request.form.get("password", "")[:200],
-                                 request.remote_addr, sessions.throttle.ThrottlePolicy.from_settings(settings))
+        token = sessions.sign_in(
+            source,
+            request.form.get("username", "")[:80],
+            request.form.get("password", "")[:200],
+            request.remote_addr,
+            sessions.throttle.ThrottlePolicy.from_settings(settings),
+        )
     except sessions.SignInRefused as refused:
         # one answer for every refusal; only a throttled attempt says when to retry
-        response = page.render("login.html", status=429 if refused.retry_after else 401,
-                               error=page.t(SIGN_IN_REFUSED), next=target, username=request.form.get("username", ""),
-                               login_csrf=form_token)
+        response = page.render(
+            "login.html",
+            status=429 if refused.retry_after else 401,
+            error=page.t(SIGN_IN_REFUSED),
+            next=target,
+            username=request.form.get("username", ""),
+            login_csrf=form_token,
+        )
         if refused.retry_after:
             response.headers["Retry-After"] = str(refused.retry_after)
         return answer(response)
     response = redirect(target, code=303)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/admin/login")
     secure = request.is_secure  # X-Forwarded-Proto counts only from a trusted proxy (the listener)
-    response.set_cookie(sessions.COOKIE_NAME, token, httponly=True, samesite="Strict", secure=secure, path="/admin",
-                        max_age=int(sessions.SESSION_LIFETIME.total_seconds()))
+    response.set_cookie(
+        sessions.COOKIE_NAME,
+        token,
+        httponly=True,
+        samesite="Strict",
+        secure=secure,
+        path="/admin",
+        max_age=int(sessions.SESSION_LIFETIME.total_seconds()),
+    )
     return response
 
 

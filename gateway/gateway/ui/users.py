@@ -1,4 +1,5 @@
 """Users and their API tokens, for admins (the accounts themselves are ``gateway.users``)."""
+
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
@@ -15,24 +16,45 @@ def users(page: Page, created_token: str | None = None, error: Problem | None = 
     if page.request.method == "POST" and created_token is None and error is None:
         form = page.request.form
         try:
-            accounts.create_user(page.source, form.get("username", ""), form.get("role", ""),
-                                 form.get("password", ""), form.get("language", "en"))
-            done_text = page.t("User {name} created with role “{role}”.", name=form.get("username", ""),
-                               role=page.t(form.get("role", "")))
+            accounts.create_user(
+                page.source,
+                form.get("username", ""),
+                form.get("role", ""),
+                form.get("password", ""),
+                form.get("language", "en"),
+            )
+            done_text = page.t(
+                "User {name} created with role “{role}”.",
+                name=form.get("username", ""),
+                role=page.t(form.get("role", "")),
+            )
         except accounts.AccountProblem as problem:
             error = problem
-    return page.render("users.html", status=error.status if error else 200, users=accounts.list_users(page.source),
-                       roles=ROLES, least_role=ROLES[-1], created_token=created_token, error=error,
-                       done_text=done_text)
+    return page.render(
+        "users.html",
+        status=error.status if error else 200,
+        users=accounts.list_users(page.source),
+        roles=ROLES,
+        least_role=ROLES[-1],
+        created_token=created_token,
+        error=error,
+        done_text=done_text,
+    )
 
 
 def user_update(page: Page, user_id: int) -> Response:
     page.require("users.manage")
     form = page.request.form
     try:
-        accounts.update_user(page.source, user_id, role=form.get("role"), active="active" in form,
-                             password=form.get("password") or None, acting_user_id=page.user.id,
-                             keep_session=page.web_session.id)
+        accounts.update_user(
+            page.source,
+            user_id,
+            role=form.get("role"),
+            active="active" in form,
+            password=form.get("password") or None,
+            acting_user_id=page.user.id,
+            keep_session=page.web_session.id,
+        )
     except accounts.AccountProblem as problem:
         return users(page, error=problem)
     return redirect("/admin/users", code=303)

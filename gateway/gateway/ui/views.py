@@ -1,6 +1,7 @@
 """Saved views on the order list: save the current list, rename, update, share, make default, delete.
 
 What the list shows of its views (and the default one that opens it) is in ``list_panels``."""
+
 from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import MultiDict
@@ -23,8 +24,11 @@ def _list_as_filters(page, args):
     query = order_list.list_query(args)
     sort = query.pop("sort", "-created_at")
     query.pop("page", None)
-    return {"filters": typed_dates(page, query, order_list.DATE_KEYS), "sort": sort,
-            "columns": list(order_list.columns_of(args))}
+    return {
+        "filters": typed_dates(page, query, order_list.DATE_KEYS),
+        "sort": sort,
+        "columns": list(order_list.columns_of(args)),
+    }
 
 
 def _listed_args(page):
@@ -35,8 +39,12 @@ def view_create(page: Page) -> Response:
     page.require("read")
     form = page.request.form
     try:
-        body = {**_list_as_filters(page, _listed_args(page)), "name": form.get("name", "").strip(),
-                "is_default": "is_default" in form, "shared": "shared" in form}
+        body = {
+            **_list_as_filters(page, _listed_args(page)),
+            "name": form.get("name", "").strip(),
+            "is_default": "is_default" in form,
+            "shared": "shared" in form,
+        }
         view = saved_views.create_view(page.source, page.user.id, page.user.role, body)
     except Problem as problem:
         return orders(page, view_error=shown_refusal(problem))
@@ -47,10 +55,14 @@ def view_change(page: Page, view_id: int) -> Response:
     page.require("read")
     form = page.request.form
     action = form.get("action", "")
-    changes = {"rename": lambda: {"name": form.get("name", "").strip()},
-               "update": lambda: _list_as_filters(page, _listed_args(page)),
-               "default": lambda: {"is_default": True}, "undefault": lambda: {"is_default": False},
-               "share": lambda: {"shared": True}, "unshare": lambda: {"shared": False}}
+    changes = {
+        "rename": lambda: {"name": form.get("name", "").strip()},
+        "update": lambda: _list_as_filters(page, _listed_args(page)),
+        "default": lambda: {"is_default": True},
+        "undefault": lambda: {"is_default": False},
+        "share": lambda: {"shared": True},
+        "unshare": lambda: {"shared": False},
+    }
     try:
         if action == "delete":
             saved_views.delete_view(page.source, page.user.id, view_id)
@@ -60,8 +72,12 @@ def view_change(page: Page, view_id: int) -> Response:
         view = saved_views.update_view(page.source, page.user.id, page.user.role, view_id, changes[action]())
     except Problem as problem:
         return orders(page, view_error=shown_refusal(problem))
-    done = {"rename": "view-renamed", "update": "view-updated", "default": "view-default",
-            "undefault": "view-undefault"}.get(action, "view-saved")
+    done = {
+        "rename": "view-renamed",
+        "update": "view-updated",
+        "default": "view-default",
+        "undefault": "view-undefault",
+    }.get(action, "view-saved")
     return redirect(view_url(view, page.language) + f"&done={done}", code=303)
 
 

@@ -8,6 +8,7 @@ twice: each new note credits only what the fact asks for beyond what is credited
 cancellation that refunds the payment yields one credit note, not two. Numbers come from the
 service's own gapless range (the ``credit_note`` row, locked until the note is committed).
 """
+
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -48,17 +49,36 @@ def credited_order(invoice_order, amount, language):
         return invoice_order
     rows = partial_breakdown(invoice_order.get("tax_breakdown") or [], amount, invoice_order["total"])
     name = labels(language)["credit_note"]
-    lines = [{"position": index, "article_number": "", "name": name, "quantity": 1, "unit_price": row["gross"],
-              "tax_rate": row["rate"], "line_total": row["gross"]} for index, row in enumerate(rows, start=1)]
-    return {**invoice_order, "lines": lines, "shipping_cost": None, "tax_breakdown": rows,
-            "total": str(domain.money(amount)), "prices_include_tax": True}
+    lines = [
+        {
+            "position": index,
+            "article_number": "",
+            "name": name,
+            "quantity": 1,
+            "unit_price": row["gross"],
+            "tax_rate": row["rate"],
+            "line_total": row["gross"],
+        }
+        for index, row in enumerate(rows, start=1)
+    ]
+    return {
+        **invoice_order,
+        "lines": lines,
+        "shipping_cost": None,
+        "tax_breakdown": rows,
+        "total": str(domain.money(amount)),
+        "prices_include_tax": True,
+    }
 
 
 def _issue(uow, invoice, target, event_id, reason, timezone_name):
     """A credit note up to ``target`` credited in all, if anything is left to credit."""
     session = uow.session
-    credited = session.execute(select(func.coalesce(func.sum(Document.amount), 0)).where(
-        Document.corrects_id == invoice.id, Document.kind == "credit_note")).scalar_one()
+    credited = session.execute(
+        select(func.coalesce(func.sum(Document.amount), 0)).where(
+            Document.corrects_id == invoice.id, Document.kind == "credit_note"
+        )
+    ).scalar_one()
     amount = domain.money(min(Decimal(target), invoice.amount)) - domain.money(credited)
     if amount <= 0:
         return None
@@ -66,19 +86,32 @@ def _issue(uow, invoice, target, event_id, reason, timezone_name):
     number_range = session.get(NumberRange, "credit_note", with_for_update=True)
     number, number_range.last_issued = domain.next_number(number_range.prefix, number_range.last_issued)
     order = credited_order(invoice.order_data, amount, language_of(invoice.order_data))
-    content = invoices.content(order, profile, "credit_note", number, utcnow(), timezone_name,
-                               corrects=invoice.number, reason=reason)
+    content = invoices.content(
+        order, profile, "credit_note", number, utcnow(), timezone_name, corrects=invoice.number, reason=reason
+    )
     pdf = rendering.render(content, (profile or {}).get("logo_bytes"))
     document = store(session, order, "credit_note", number, pdf, event_id, corrects_id=invoice.id, amount=amount)
-    uow.emit("document_issued", stamp("document_issued", {
-        "order_reference": invoice.order_reference, "kind": "credit_note", "document_id": document.id,
-        "number": number, "corrects": invoice.number, "amount": str(amount), "sha256": document.sha256}))
+    uow.emit(
+        "document_issued",
+        stamp(
+            "document_issued",
+            {
+                "order_reference": invoice.order_reference,
+                "kind": "credit_note",
+                "document_id": document.id,
+                "number": number,
+                "corrects": invoice.number,
+                "amount": str(amount),
+                "sha256": document.sha256,
+            },
+        ),
+    )
     return document.id
 
 
 def _invoice_of(session, reference):
-    return session.execute(select(Document).where(
-        Document.order_reference == str(reference), Document.kind == "invoice").with_for_update()
+    return session.execute(
+        select(Document).where(Document.order_reference == str(reference), Document.kind == "invoice").with_for_update()
     ).scalar_one_or_none()
 
 

@@ -1,5 +1,6 @@
 """The documents' rules in plain Python: VAT numbers, bank accounts, logos, numbering, who
 gets a QR-bill. No nameko, no SQLAlchemy."""
+
 import io
 from datetime import date, timedelta
 from decimal import Decimal

@@ -8,6 +8,7 @@ changes nothing. The bytes are rendered once and stored with their SHA-256; ever
 returns them as stored. Before the shop profile exists nobody can issue an invoice: the order
 waits in ``invoices_awaiting_profile`` and is invoiced when the profile is saved.
 """
+
 import base64
 import hashlib
 import logging
@@ -39,17 +40,30 @@ def render_invoice(order, profile, issued_at, timezone_name):
     language = language_of(order)
     content = invoices.content(order, profile, "invoice", number, issued_at, timezone_name)
     bill = qr.qr_bill(order, profile, number, language)
-    drawn = (qr.svg(bill), qr.symbol_modules(bill), (qr.SYMBOL_LEFT_MM, qr.SYMBOL_TOP_MM, qr.SYMBOL_SIZE_MM)) \
-        if bill else None
+    drawn = (
+        (qr.svg(bill), qr.symbol_modules(bill), (qr.SYMBOL_LEFT_MM, qr.SYMBOL_TOP_MM, qr.SYMBOL_SIZE_MM))
+        if bill
+        else None
+    )
     pdf = rendering.render(content, profile.get("logo_bytes"), drawn)
     return pdf, bill
 
 
 def store(session, order, kind, number, content, event_id, corrects_id=None, amount=None):
-    document = Document(order_reference=order["reference"], kind=kind, number=number, language=language_of(order),
-                        currency=order.get("currency") or "CHF", amount=amount or order["total"],
-                        corrects_id=corrects_id, source_event_id=event_id, content=content, order_data=order,
-                        sha256=hashlib.sha256(content).hexdigest(), created_at=utcnow())
+    document = Document(
+        order_reference=order["reference"],
+        kind=kind,
+        number=number,
+        language=language_of(order),
+        currency=order.get("currency") or "CHF",
+        amount=amount or order["total"],
+        corrects_id=corrects_id,
+        source_event_id=event_id,
+        content=content,
+        order_data=order,
+        sha256=hashlib.sha256(content).hexdigest(),
+        created_at=utcnow(),
+    )
     session.add(document)
     session.flush()
     return document
@@ -71,8 +85,14 @@ def issue_invoice(source, event, timezone_name):
         profile = current_profile(uow.session)
         if profile is None:
             if uow.session.get(InvoiceAwaitingProfile, order["reference"]) is None:
-                uow.session.add(InvoiceAwaitingProfile(order_reference=order["reference"], event_id=event["event_id"],
-                                                       order_data=order, received_at=utcnow()))
+                uow.session.add(
+                    InvoiceAwaitingProfile(
+                        order_reference=order["reference"],
+                        event_id=event["event_id"],
+                        order_data=order,
+                        received_at=utcnow(),
+                    )
+                )
             log.info("order %s waits for the shop profile to be invoiced", order["reference"])
             uow.commit()
             return None
@@ -85,15 +105,27 @@ def issue_invoice(source, event, timezone_name):
 
 
 def _invoice_of(session, reference):
-    return session.execute(select(Document.id).where(
-        Document.order_reference == reference, Document.kind == "invoice")).scalar_one_or_none()
+    return session.execute(
+        select(Document.id).where(Document.order_reference == reference, Document.kind == "invoice")
+    ).scalar_one_or_none()
 
 
 def _issue(uow, order, profile, event_id, timezone_name):
     pdf, _bill = render_invoice(order, profile, utcnow(), timezone_name)
     document = store(uow.session, order, "invoice", order["invoice_number"], pdf, event_id)
-    uow.emit("document_issued", stamp("document_issued", {"order_reference": order["reference"], "kind": "invoice",
-                                 "document_id": document.id, "number": document.number, "sha256": document.sha256}))
+    uow.emit(
+        "document_issued",
+        stamp(
+            "document_issued",
+            {
+                "order_reference": order["reference"],
+                "kind": "invoice",
+                "document_id": document.id,
+                "number": document.number,
+                "sha256": document.sha256,
+            },
+        ),
+    )
     return document
 
 
@@ -106,9 +138,16 @@ def issue_awaiting(source, timezone_name):
             profile = current_profile(uow.session)
             if profile is None:
                 return issued
-            waiting = uow.session.execute(
-                select(InvoiceAwaitingProfile).order_by(InvoiceAwaitingProfile.received_at)
-                .limit(PENDING_BATCH).with_for_update(skip_locked=True)).scalars().all()
+            waiting = (
+                uow.session.execute(
+                    select(InvoiceAwaitingProfile)
+                    .order_by(InvoiceAwaitingProfile.received_at)
+                    .limit(PENDING_BATCH)
+                    .with_for_update(skip_locked=True)
+                )
+                .scalars()
+                .all()
+            )
             if not waiting:
                 return issued
             for row in waiting:
@@ -133,8 +172,11 @@ def _document_dump(session, document):
 
 def list_documents(source, reference):
     with source.read_session() as session:
-        rows = session.execute(select(Document).where(Document.order_reference == str(reference))
-                               .order_by(Document.id)).scalars().all()
+        rows = (
+            session.execute(select(Document).where(Document.order_reference == str(reference)).order_by(Document.id))
+            .scalars()
+            .all()
+        )
         return [_document_dump(session, row) for row in rows]
 
 

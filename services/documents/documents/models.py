@@ -1,4 +1,5 @@
 """The documents service's tables (its own schema; no other service reads them)."""
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -32,6 +33,7 @@ class ShopProfile(Base):
     ``data`` is the validated profile as the API shows it (without the logo's bytes, which
     live in ``logo``); ``version`` grows with each change.
     """
+
     __tablename__ = "shop_profile"
     id = Column(Integer, primary_key=True)
     data = Column(JSON, nullable=False)
@@ -47,6 +49,7 @@ class Document(Base):
     One invoice per order (partial unique index); a credit note names the invoice it corrects
     in ``corrects_id``. ``source_event_id`` is the event that made it (one document per event).
     """
+
     __tablename__ = "documents"
     id = Column(Id, primary_key=True, autoincrement=True)
     order_reference = Column(String(40), nullable=False)
@@ -65,8 +68,9 @@ class Document(Base):
 
     __table_args__ = (
         Index("ix_documents_order", "order_reference", "id"),
-        Index("uq_documents_invoice_per_order", "order_reference", unique=True,
-              postgresql_where=text("kind = 'invoice'")),
+        Index(
+            "uq_documents_invoice_per_order", "order_reference", unique=True, postgresql_where=text("kind = 'invoice'")
+        ),
         Index("uq_documents_kind_number", "kind", "number", unique=True),
     )
 
@@ -74,6 +78,7 @@ class Document(Base):
 class InvoiceAwaitingProfile(Base):
     """An order whose invoice waits for the shop profile (nobody to issue it yet): kept with the
     order as its event told it, and issued as soon as the profile is saved."""
+
     __tablename__ = "invoices_awaiting_profile"
     order_reference = Column(String(40), primary_key=True)
     event_id = Column(String(64), nullable=False)
@@ -84,6 +89,7 @@ class InvoiceAwaitingProfile(Base):
 class NumberRange(Base):
     """A gapless number range of this service (credit notes): the row lock taken to draw the
     next number is held until the document is committed, so a rolled-back issue leaves no gap."""
+
     __tablename__ = "number_ranges"
     name = Column(String(20), primary_key=True)
     prefix = Column(String(20), nullable=False, default="")

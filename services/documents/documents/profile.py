@@ -1,4 +1,5 @@
 """Use cases of the shop profile: read it, replace it (validated whole, or nothing stored)."""
+
 import base64
 import hashlib
 
@@ -46,9 +47,11 @@ def _checked(payload, logo_max_bytes):
     errors = {}
     checked = {key: payload[key] for key in ("legal_name", "address", "contact", "payment_term_days", "footer")}
     checked["footer"] = {language: checked["footer"].get(language, "") for language in LANGUAGES}
-    for field, check in (("vat_number", domain.vat_number),
-                         ("iban", lambda v: domain.bank_account(v, "iban", qr=False)),
-                         ("qr_iban", lambda v: domain.bank_account(v, "qr_iban", qr=True))):
+    for field, check in (
+        ("vat_number", domain.vat_number),
+        ("iban", lambda v: domain.bank_account(v, "iban", qr=False)),
+        ("qr_iban", lambda v: domain.bank_account(v, "qr_iban", qr=True)),
+    ):
         value = payload.get(field)
         try:
             checked[field] = check(value) if value else None
@@ -59,8 +62,13 @@ def _checked(payload, logo_max_bytes):
         try:
             logo = LogoSchema().decoded(payload["logo"]["data"])
             content_type, width, height = domain.logo_facts(logo, logo_max_bytes)
-            checked["logo"] = {"content_type": content_type, "width": width, "height": height, "size": len(logo),
-                               "sha256": hashlib.sha256(logo).hexdigest()}
+            checked["logo"] = {
+                "content_type": content_type,
+                "width": width,
+                "height": height,
+                "size": len(logo),
+                "sha256": hashlib.sha256(logo).hexdigest(),
+            }
         except ValidationError:
             errors["logo.data"] = ["Not valid base64."]
         except domain.Refused as refused:
@@ -79,8 +87,10 @@ def put_profile(source, data, actor, logo_max_bytes=DEFAULT_LOGO_MAX_BYTES):
         row = uow.session.get(ShopProfile, PROFILE_ID, with_for_update=True)
         expected = payload.get("version")
         if expected is not None and (row.version if row else 0) != expected:
-            raise Conflict("The shop profile was changed meanwhile; load it again.",
-                           {"version": [f"Current version is {row.version if row else 0}."]})
+            raise Conflict(
+                "The shop profile was changed meanwhile; load it again.",
+                {"version": [f"Current version is {row.version if row else 0}."]},
+            )
         who = (actor or {}).get("name") or "system"
         if row is None:
             row = ShopProfile(id=PROFILE_ID, version=0)

@@ -1,5 +1,6 @@
 """The Swiss QR-bill of an invoice, made by the qrbill library (SIX implementation guidelines):
 its payment part and receipt as SVG, and the payload the QR code carries."""
+
 import io
 import logging
 
@@ -22,6 +23,7 @@ class _SymbolDrawnApart:
     """Stands in for qrbill's QR image: its vector path (tens of thousands of segments) costs
     the PDF renderer most of an invoice's time, so the bill's SVG gets an empty path and the
     renderer draws the symbol's modules as rectangles in its place (``symbol_modules``)."""
+
     width = 1
 
     def save(self, buffer):
@@ -47,15 +49,30 @@ def _latin(fields, strict=False):
 
 def _creditor(profile):
     address = profile["address"]
-    return _latin({"name": profile["legal_name"], "street": address["street"],
-                   "house_num": address.get("house_number") or "", "pcode": address["postal_code"],
-                   "city": address["city"], "country": address["country"]})
+    return _latin(
+        {
+            "name": profile["legal_name"],
+            "street": address["street"],
+            "house_num": address.get("house_number") or "",
+            "pcode": address["postal_code"],
+            "city": address["city"],
+            "country": address["country"],
+        }
+    )
 
 
 def _debtor(address):
     name = " ".join(p for p in (address.get("first_name"), address.get("last_name")) if p) or address.get("company")
-    return _latin({"name": name, "street": address.get("street", ""), "pcode": address.get("postal_code", ""),
-                   "city": address.get("city", ""), "country": address.get("country", "")}, strict=True)
+    return _latin(
+        {
+            "name": name,
+            "street": address.get("street", ""),
+            "pcode": address.get("postal_code", ""),
+            "city": address.get("city", ""),
+            "country": address.get("country", ""),
+        },
+        strict=True,
+    )
 
 
 def payment_reference(order_reference, on_qr_iban):
@@ -65,14 +82,21 @@ def payment_reference(order_reference, on_qr_iban):
 
 def qr_bill(order, profile, invoice_number, language):
     """A ``QRBill`` for the order, or None when it gets none (see domain.qr_bill_account)."""
-    account = domain.qr_bill_account(profile, order.get("payment_method"), order.get("currency"),
-                                     order.get("total") or "0")
+    account = domain.qr_bill_account(
+        profile, order.get("payment_method"), order.get("currency"), order.get("total") or "0"
+    )
     if account is None:
         return None
     iban, on_qr_iban = account
-    common = dict(account=iban, creditor=_creditor(profile), amount=str(order["total"]), currency=order["currency"],
-                  reference_number=payment_reference(order["reference"], on_qr_iban),
-                  additional_information=f"{invoice_number}", language=language if language != "en" else "en")
+    common = dict(
+        account=iban,
+        creditor=_creditor(profile),
+        amount=str(order["total"]),
+        currency=order["currency"],
+        reference_number=payment_reference(order["reference"], on_qr_iban),
+        additional_information=f"{invoice_number}",
+        language=language if language != "en" else "en",
+    )
     try:
         return _Bill(debtor=_debtor(order.get("billing_address") or {}), **common)
     except ValueError as error:

@@ -5,6 +5,7 @@ template's finalize takes "|" and line breaks out of every value, so no customer
 text can add a line or a column of its own. The core font (Helvetica) speaks Windows-1252:
 other characters are transliterated (Ł → L) or become "?".
 """
+
 import io
 import unicodedata
 from pathlib import Path
@@ -31,8 +32,13 @@ def _finalize(value):
     return CONTROL_OR_LINE_BREAK.sub(" ", text).replace("|", "/")
 
 
-_environment = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
-                           finalize=_finalize, autoescape=False, keep_trailing_newline=False)
+_environment = Environment(
+    loader=FileSystemLoader(str(TEMPLATES)),
+    undefined=StrictUndefined,
+    finalize=_finalize,
+    autoescape=False,
+    keep_trailing_newline=False,
+)
 
 
 def document_text(content):
@@ -54,7 +60,9 @@ def pdf_text(value):
             char.encode("cp1252")
             shown.append(char)
         except UnicodeEncodeError:
-            plain = _NO_DECOMPOSITION.get(char) or unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode("ascii")
+            plain = _NO_DECOMPOSITION.get(char) or unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode(
+                "ascii"
+            )
             shown.append(plain or "?")
     return "".join(shown)
 
@@ -82,7 +90,7 @@ class _Layout:
     def cells(self, widths, values, style="", aligns=None, border=0):
         self.font(8.5, style)
         aligns = aligns or ["L"] * len(widths)
-        for width, value, align in zip(widths, values, aligns):
+        for width, value, align in zip(widths, values, aligns, strict=True):
             self.pdf.cell(width, 5, pdf_text(value), border=border, align=align)
         self.pdf.ln(5)
 
@@ -141,9 +149,11 @@ def _draw_symbol(pdf, modules, left, top, size):
 
 def _draw_swiss_cross(pdf, centre_x, centre_y):
     """The Swiss cross over the symbol's centre (7 mm with its white border), as qrbill draws it."""
+
     def square(side, grey):
         pdf.set_fill_color(grey)
         pdf.rect(centre_x - side / 2, centre_y - side / 2, side, side, style="F")
+
     square(7.0, 255)
     square(6.2, 0)
     pdf.set_fill_color(255)

@@ -1,4 +1,5 @@
 """The documents service: entrypoints and dependencies only; the work is in profile/issuing."""
+
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 

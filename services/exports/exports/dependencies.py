@@ -1,4 +1,5 @@
 """nameko glue of the exports service: its settings."""
+
 from nameko.extensions import DependencyProvider
 
 from .settings import ExportSettings
@@ -10,5 +11,3 @@ class Settings(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.settings
-
-

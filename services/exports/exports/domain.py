@@ -3,6 +3,7 @@ which copy of an order wins, and the checks an imported order must pass.
 
 Plain Python on purpose: no nameko, no SQLAlchemy.
 """
+
 import re
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -27,6 +28,7 @@ class ScheduleError(ValueError):
 
 
 # ---------------------------------------------------------------- schedules
+
 
 def check_cron(expression, tz_name="UTC"):
     """Raises ScheduleError unless ``expression`` is a 5-field cron expression croniter can run."""
@@ -58,6 +60,7 @@ def next_due(expression, after, tz_name="UTC"):
 
 
 # ---------------------------------------------------------------- which copy wins
+
 
 def order_update_applies(stored_version, incoming_version):
     """The newest version of an order wins; equal versions carry the same state."""
@@ -187,8 +190,9 @@ def check_order(order):
         for index, line in enumerate(order["lines"], start=1):
             expected = (money(line["unit_price"]) * line["quantity"]).quantize(CENT)
             if money(line["line_total"]) != expected:
-                problems.append((f"lines.{index}.line_total",
-                                 f"{line['line_total']} is not quantity × unit price ({expected})."))
+                problems.append(
+                    (f"lines.{index}.line_total", f"{line['line_total']} is not quantity × unit price ({expected}).")
+                )
             if money(line["unit_price"]) > MAX_PRICE:
                 problems.append((f"lines.{index}.unit_price", "Too large."))
             subtotal += expected

@@ -7,6 +7,7 @@ last the change counter (``export_counters``), taken right before commit. Its ro
 held through the commit, so change numbers become visible in commit order — what the
 incremental exports rely on — while the time the counter is held stays short.
 """
+
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
@@ -21,16 +22,24 @@ CONSUMER_ORDERS = "exports.orders"
 CONSUMER_PAYMENTS = "exports.payments"
 CONSUMER_CUSTOMERS = "exports.customers"
 COUNTER = "change"
-ORDER_EVENTS = ("order_created", "order_submitted", "order_updated", "order_shipped", "order_cancelled",
-                "order_status_changed")
+ORDER_EVENTS = (
+    "order_created",
+    "order_submitted",
+    "order_updated",
+    "order_shipped",
+    "order_cancelled",
+    "order_status_changed",
+)
 
 
 LOCK_CLASS = 0x4F4D5345  # advisory lock key space of the export copy ("OMSE")
 
 
 def _advisory_lock(session, space, key):
-    session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
-                    {"space": space - 2**32 if space >= 2**31 else space, "key": str(key)})
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+        {"space": space - 2**32 if space >= 2**31 else space, "key": str(key)},
+    )
 
 
 def lock_reference(session, reference):
@@ -49,8 +58,10 @@ def next_change(session):
     Call it last, right before commit, and without pending ORM changes that need the number.
     """
     value = session.execute(
-        update(ExportCounter).where(ExportCounter.name == COUNTER)
-        .values(value=ExportCounter.value + 1).returning(ExportCounter.value)
+        update(ExportCounter)
+        .where(ExportCounter.name == COUNTER)
+        .values(value=ExportCounter.value + 1)
+        .returning(ExportCounter.value)
     ).scalar_one_or_none()
     if value is None:
         try:
@@ -63,8 +74,9 @@ def next_change(session):
 
 
 def current_change(connection):
-    return connection.execute(
-        select(ExportCounter.value).where(ExportCounter.name == COUNTER)).scalar_one_or_none() or 0
+    return (
+        connection.execute(select(ExportCounter.value).where(ExportCounter.name == COUNTER)).scalar_one_or_none() or 0
+    )
 
 
 def apply_order_event(source, event):
@@ -103,11 +115,16 @@ def apply_order_event(source, event):
             seq = next_change(session)
         if applies:
             values = dict(
-                version=fields["version"], change_seq=seq,
+                version=fields["version"],
+                change_seq=seq,
                 invoice_number=domain.column_text(fields.get("invoice_number")),
-                customer_id=fields["customer"]["id"], status=fields["status"],
-                payment_status=document["payment_status"], payment_status_sequence=payment_sequence,
-                created_at=fields["created_at"], updated_at=fields["updated_at"], document=document,
+                customer_id=fields["customer"]["id"],
+                status=fields["status"],
+                payment_status=document["payment_status"],
+                payment_status_sequence=payment_sequence,
+                created_at=fields["created_at"],
+                updated_at=fields["updated_at"],
+                document=document,
             )
             if row is None:
                 session.add(ExportOrder(reference=reference, **values))
@@ -131,11 +148,23 @@ def _locked_customer(session, customer_id):
 
 def _apply_record(session, row, record, seq):
     """Takes the orders service's customer record over, unless a newer one is already here."""
-    values = {"email": domain.column_text(record["email"]), "name": domain.column_text(record["name"]),
-              "language": domain.column_text(record.get("language")), "merged_into": record.get("merged_into")}
+    values = {
+        "email": domain.column_text(record["email"]),
+        "name": domain.column_text(record["name"]),
+        "language": domain.column_text(record.get("language")),
+        "merged_into": record.get("merged_into"),
+    }
     if row is None:
-        session.add(ExportCustomer(id=record["id"], **values, change_seq=seq, source_updated_at=record["updated_at"],
-                                   record_updated_at=record["updated_at"], updated_at=utcnow()))
+        session.add(
+            ExportCustomer(
+                id=record["id"],
+                **values,
+                change_seq=seq,
+                source_updated_at=record["updated_at"],
+                record_updated_at=record["updated_at"],
+                updated_at=utcnow(),
+            )
+        )
         return
     if row.record_updated_at is not None and record["updated_at"] < row.record_updated_at:
         return  # an older word of the orders service: what we have is newer
@@ -175,13 +204,24 @@ def _apply_customer(session, row, fields, document, seq):
     """An event without the customer record: the order's own e-mail and name stand in for it."""
     if row is not None and row.record_updated_at is not None:
         return  # the orders service's record is here; an order's snapshot does not replace it
-    customer = {**fields["customer"], "email": domain.column_text(fields["customer"]["email"]),
-                "name": domain.column_text(fields["customer"]["name"])}
+    customer = {
+        **fields["customer"],
+        "email": domain.column_text(fields["customer"]["email"]),
+        "name": domain.column_text(fields["customer"]["name"]),
+    }
     language = domain.column_text(document.get("language"))
     if row is None:
-        session.add(ExportCustomer(id=customer["id"], email=customer["email"], name=customer["name"],
-                                   language=language, change_seq=seq, source_updated_at=fields["updated_at"],
-                                   updated_at=utcnow()))
+        session.add(
+            ExportCustomer(
+                id=customer["id"],
+                email=customer["email"],
+                name=customer["name"],
+                language=language,
+                change_seq=seq,
+                source_updated_at=fields["updated_at"],
+                updated_at=utcnow(),
+            )
+        )
         return
     if fields["updated_at"] < row.source_updated_at:
         return  # an older order of this customer: what we have is newer
@@ -208,8 +248,9 @@ def apply_payment_status(source, event):
             uow.commit()
             return False
         if stored is None:
-            session.add(ExportPaymentStatus(order_reference=reference, status=payload["status"],
-                                            sequence=payload["sequence"]))
+            session.add(
+                ExportPaymentStatus(order_reference=reference, status=payload["status"], sequence=payload["sequence"])
+            )
         else:
             stored.status, stored.sequence = payload["status"], payload["sequence"]
         row = session.execute(
@@ -260,5 +301,10 @@ def get_order_copy(source, reference):
         row = session.get(ExportOrder, str(reference))
         if row is None:
             return None
-        return {"reference": row.reference, "version": row.version, "change_seq": row.change_seq,
-                "payment_status": row.payment_status, "document": row.document}
+        return {
+            "reference": row.reference,
+            "version": row.version,
+            "change_seq": row.change_seq,
+            "payment_status": row.payment_status,
+            "document": row.document,
+        }

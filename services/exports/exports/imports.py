@@ -29,6 +29,7 @@ refuses an order the checks let through) the orders created so far stay; the ans
 them, and sending the same document again creates only the missing ones (the idempotency
 keys make every order of a given document be created at most once).
 """
+
 import hashlib
 import re
 from decimal import Decimal
@@ -53,8 +54,15 @@ ImportRejected = ValidationFailed
 
 def _parser():
     return etree.XMLParser(
-        resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, dtd_validation=False,
-        attribute_defaults=False, remove_pis=True, remove_comments=True, collect_ids=False,
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        dtd_validation=False,
+        attribute_defaults=False,
+        remove_pis=True,
+        remove_comments=True,
+        collect_ids=False,
     )
 
 
@@ -63,10 +71,15 @@ def _reject(detail, errors):
 
 
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-_DOCTYPE_16 = ("<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"),
-               "<!ENTITY".encode("utf-16-le"), "<!ENTITY".encode("utf-16-be"))
-DTD_MESSAGE = ("A DTD (DOCTYPE or ENTITY declaration) is not allowed: external entities and entity "
-               "expansion are refused.")
+_DOCTYPE_16 = (
+    "<!DOCTYPE".encode("utf-16-le"),
+    "<!DOCTYPE".encode("utf-16-be"),
+    "<!ENTITY".encode("utf-16-le"),
+    "<!ENTITY".encode("utf-16-be"),
+)
+DTD_MESSAGE = (
+    "A DTD (DOCTYPE or ENTITY declaration) is not allowed: external entities and entity expansion are refused."
+)
 
 
 def parse(data, max_bytes):
@@ -76,8 +89,10 @@ def parse(data, max_bytes):
     if len(data) == 0:
         _reject("The document is empty.", {"document": ["Empty document."]})
     if len(data) > max_bytes:
-        _reject(f"The document is larger than {max_bytes} bytes.",
-                {"document": [f"{len(data)} bytes; the limit is {max_bytes}."]})
+        _reject(
+            f"The document is larger than {max_bytes} bytes.",
+            {"document": [f"{len(data)} bytes; the limit is {max_bytes}."]},
+        )
     prolog = bytes(data[:65536])
     if _DOCTYPE.search(prolog) or any(marker in prolog for marker in _DOCTYPE_16):
         _reject("The document declares a DTD or entities.", {"document": [DTD_MESSAGE]})
@@ -132,6 +147,7 @@ def validate_schema(root):
 
 # ---------------------------------------------------------------- reading records
 
+
 def _text(element, tag):
     child = element.find(_N + tag)
     return None if child is None else (child.text or "")
@@ -159,14 +175,18 @@ def read_order(element):
         "updated_at": _text(element, "updated_at"),
         "submitted_at": _text(element, "submitted_at"),
         "tracking_number": _text(element, "tracking_number"),
-        "customer": {"id": int(customer.get("id")), "email": _text(customer, "email"),
-                     "name": _text(customer, "name")},
+        "customer": {"id": int(customer.get("id")), "email": _text(customer, "email"), "name": _text(customer, "name")},
         "billing_address": _address(element.find(_N + "billing_address")),
         "shipping_address": _address(element.find(_N + "shipping_address")),
         "lines": [
-            {"position": int(line.get("position")), "article_number": _text(line, "article_number"),
-             "name": _text(line, "name"), "quantity": int(_text(line, "quantity")),
-             "unit_price": _text(line, "unit_price"), "line_total": _text(line, "line_total")}
+            {
+                "position": int(line.get("position")),
+                "article_number": _text(line, "article_number"),
+                "name": _text(line, "name"),
+                "quantity": int(_text(line, "quantity")),
+                "unit_price": _text(line, "unit_price"),
+                "line_total": _text(line, "line_total"),
+            }
             for line in element.find(_N + "lines").findall(_N + "line")
         ],
         "subtotal": _text(totals, "subtotal"),
@@ -179,12 +199,23 @@ def order_request(order):
     """The orders service's create_order body for an imported order."""
     first_name, last_name = domain.split_name(order["customer"]["name"], order["billing_address"]["last_name"])
     return {
-        "customer": {"email": order["customer"]["email"], "first_name": first_name, "last_name": last_name,
-                     "language": order["language"]},
+        "customer": {
+            "email": order["customer"]["email"],
+            "first_name": first_name,
+            "last_name": last_name,
+            "language": order["language"],
+        },
         "billing_address": order["billing_address"],
         "shipping_address": order["shipping_address"],
-        "lines": [{"article_number": line["article_number"], "name": line["name"], "quantity": line["quantity"],
-                   "unit_price": f"{Decimal(line['unit_price']):.2f}"} for line in order["lines"]],
+        "lines": [
+            {
+                "article_number": line["article_number"],
+                "name": line["name"],
+                "quantity": line["quantity"],
+                "unit_price": f"{Decimal(line['unit_price']):.2f}",
+            }
+            for line in order["lines"]
+        ],
         "shipping_cost": f"{Decimal(order['shipping_cost']):.2f}",
         "currency": order["currency"],
         "payment_method": order["payment_method"],
@@ -201,8 +232,7 @@ def _check(order, request):
     for field in ("first_name", "last_name"):
         value = request["customer"][field]
         if not value or len(value) > 100:
-            problems.append(("customer.name", f"The customer's {field.replace('_', ' ')} must be 1 to 100 "
-                                               "characters."))
+            problems.append(("customer.name", f"The customer's {field.replace('_', ' ')} must be 1 to 100 characters."))
     return problems
 
 
@@ -210,23 +240,28 @@ def check_document(data, max_bytes, max_orders):
     """Everything up to (not including) writing: the orders to create, or ImportRejected."""
     root = parse(data, max_bytes)
     if etree.QName(root).namespace != NS or etree.QName(root).localname != "export":
-        _reject("This is not an OMS export document.",
-                {"document": [f"The root element must be {{{NS}}}export."]})
+        _reject("This is not an OMS export document.", {"document": [f"The root element must be {{{NS}}}export."]})
     if root.get("kind") == "customers":
-        _reject("Customer documents cannot be imported; customers come with their orders.",
-                {"document": ["kind='customers' is not importable; import orders (their customers come along)."]})
+        _reject(
+            "Customer documents cannot be imported; customers come with their orders.",
+            {"document": ["kind='customers' is not importable; import orders (their customers come along)."]},
+        )
     count = sum(1 for child in root if isinstance(child.tag, str) and etree.QName(child).localname == "order")
     if count > max_orders:
-        _reject(f"The document holds {count} orders; the limit is {max_orders} per import.",
-                {"document": [f"{count} orders; at most {max_orders} per import."]})
+        _reject(
+            f"The document holds {count} orders; the limit is {max_orders} per import.",
+            {"document": [f"{count} orders; at most {max_orders} per import."]},
+        )
     errors = validate_schema(root)
     end = root.find(_N + "end")
     if end is not None and end.get("count", "").isdigit() and int(end.get("count")) != count:
         errors.setdefault("document", []).append(
-            f"<end count='{end.get('count')}'/> but the document holds {count} orders: it is incomplete.")
+            f"<end count='{end.get('count')}'/> but the document holds {count} orders: it is incomplete."
+        )
     orders = []
-    for index, element in enumerate((c for c in root if isinstance(c.tag, str)
-                                     and etree.QName(c).localname == "order"), start=1):
+    for index, element in enumerate(
+        (c for c in root if isinstance(c.tag, str) and etree.QName(c).localname == "order"), start=1
+    ):
         where = f"order[{index}]" + (f" (reference {element.get('reference')})" if element.get("reference") else "")
         if where in errors:
             continue  # not schema-valid: its content cannot be trusted for further checks
@@ -240,7 +275,10 @@ def check_document(data, max_bytes, max_orders):
         rejected = sum(1 for key in errors if key != "document")
         raise ImportRejected(
             f"Nothing was imported: {rejected} of {count} orders rejected"
-            + (" and the document itself is invalid" if "document" in errors else "") + ".", errors)
+            + (" and the document itself is invalid" if "document" in errors else "")
+            + ".",
+            errors,
+        )
     return orders
 
 
@@ -261,20 +299,27 @@ def import_orders(data, create_order, max_bytes, max_orders, actor=None, dry_run
         except Problem as problem:
             raise _partial(problem, created, source_reference) from None
         except Exception as error:  # noqa: BLE001 - the orders service is unreachable or failed
-            raise _partial(ServiceUnavailable(f"{type(error).__name__}: {error}"), created, source_reference) \
-                from None
-        created.append({"source_reference": source_reference, "reference": result["order"]["reference"],
-                        "invoice_number": result["order"].get("invoice_number"),
-                        "replayed": bool(result.get("replayed"))})
+            raise _partial(ServiceUnavailable(f"{type(error).__name__}: {error}"), created, source_reference) from None
+        created.append(
+            {
+                "source_reference": source_reference,
+                "reference": result["order"]["reference"],
+                "invoice_number": result["order"].get("invoice_number"),
+                "replayed": bool(result.get("replayed")),
+            }
+        )
     return {"status": "imported", "count": len(created), "document_sha256": digest, "orders": created}
 
 
 def _partial(problem, created, source_reference):
-    detail = (f"The orders service refused or failed on order {source_reference} after {len(created)} orders "
-              f"were created: {problem.detail}. Send the same document again to create the rest; orders "
-              "already created are not created twice.")
+    detail = (
+        f"The orders service refused or failed on order {source_reference} after {len(created)} orders "
+        f"were created: {problem.detail}. Send the same document again to create the rest; orders "
+        "already created are not created twice."
+    )
     errors = dict(problem.errors or {})
     errors = {f"order (reference {source_reference}).{key}": value for key, value in errors.items()} or {
-        f"order (reference {source_reference})": [problem.detail or problem.title]}
+        f"order (reference {source_reference})": [problem.detail or problem.title]
+    }
     errors["created"] = [f"{c['source_reference']} -> {c['reference']}" for c in created]
     return type(problem)(detail, errors) if isinstance(problem, Problem) else ServiceUnavailable(detail, errors)

@@ -8,8 +8,19 @@ is held until commit, so change numbers become visible in commit order. That is 
 "everything with ``change_seq`` above the watermark" an exact incremental export: a run that
 reads the counter in its snapshot sees every smaller number already committed.
 """
+
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase
 
@@ -33,6 +44,7 @@ class ExportCounter(Base):
 
 class ExportOrder(Base):
     """Latest known state of one order (the newest ``version`` wins) as the orders service sent it."""
+
     __tablename__ = "export_orders"
     reference = Column(String(40), primary_key=True)
     version = Column(Integer, nullable=False)
@@ -59,6 +71,7 @@ class ExportOrder(Base):
 class ExportPaymentStatus(Base):
     """Newest payment status per order from the payments service (by its ``sequence``);
     kept even when the order has not arrived yet, and applied when it does."""
+
     __tablename__ = "export_payment_status"
     order_reference = Column(String(40), primary_key=True)
     status = Column(String(20), nullable=False)
@@ -70,6 +83,7 @@ class ExportCustomer(Base):
     carry (newest ``record_updated_at`` wins), retired ones marked with ``merged_into``. Events
     without a record (from before they carried one) fall back to the order's own e-mail and name,
     until a record arrives."""
+
     __tablename__ = "export_customers"
     id = Column(BigInteger, primary_key=True, autoincrement=False)
     email = Column(String(254), nullable=False)

@@ -8,6 +8,7 @@ collects about 64 KiB, yields it as UTF-8 and forgets it. Escaping is done here 
 carry become U+FFFD, as ``domain.xml_text`` documents. lxml parses and validates the output
 in the tests and in ``check_exportable``, which every order passes before it enters the copy.
 """
+
 import csv
 import io
 import re
@@ -53,7 +54,7 @@ class Stats:
 # end-of-line normalisation); characters XML 1.0 cannot carry become U+FFFD (domain.xml_text).
 _TEXT_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 # Attribute values additionally: quotes and the whitespace that attribute normalisation would eat.
-_ATTR_SPECIAL = re.compile("[&<>\"\r\n\t\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_ATTR_SPECIAL = re.compile('[&<>"\r\n\t\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]')
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"}
 
 
@@ -91,14 +92,16 @@ def _int(value, default=0):
 
 
 def _address(tag, address):
-    return (f"<{tag}><first_name>{esc(address.get('first_name'))}</first_name>"
-            f"<last_name>{esc(address.get('last_name'))}</last_name>"
-            f"<company>{esc(address.get('company'))}</company>"
-            f"<street>{esc(address.get('street'))}</street>"
-            f"<postal_code>{esc(address.get('postal_code'))}</postal_code>"
-            f"<city>{esc(address.get('city'))}</city>"
-            f"<country>{esc(address.get('country'))}</country>"
-            f"<phone>{esc(address.get('phone'))}</phone></{tag}>")
+    return (
+        f"<{tag}><first_name>{esc(address.get('first_name'))}</first_name>"
+        f"<last_name>{esc(address.get('last_name'))}</last_name>"
+        f"<company>{esc(address.get('company'))}</company>"
+        f"<street>{esc(address.get('street'))}</street>"
+        f"<postal_code>{esc(address.get('postal_code'))}</postal_code>"
+        f"<city>{esc(address.get('city'))}</city>"
+        f"<country>{esc(address.get('country'))}</country>"
+        f"<phone>{esc(address.get('phone'))}</phone></{tag}>"
+    )
 
 
 def order_xml(order):
@@ -114,14 +117,17 @@ def order_xml(order):
         f"<currency>{esc(order.get('currency'))}</currency>"
         f"<language>{esc(order.get('language'))}</language>"
         f"<created_at>{esc(order.get('created_at'))}</created_at>"
-        f"<updated_at>{esc(order.get('updated_at'))}</updated_at>")
+        f"<updated_at>{esc(order.get('updated_at'))}</updated_at>"
+    )
     if order.get("submitted_at"):
         parts.append(f"<submitted_at>{esc(order['submitted_at'])}</submitted_at>")
     if order.get("tracking_number"):
         parts.append(f"<tracking_number>{esc(order['tracking_number'])}</tracking_number>")
     customer = order.get("customer") or {}
-    parts.append(f'<customer id="{_int(customer.get("id"))}"><email>{esc(customer.get("email"))}</email>'
-                 f"<name>{esc(customer.get('name'))}</name></customer>")
+    parts.append(
+        f'<customer id="{_int(customer.get("id"))}"><email>{esc(customer.get("email"))}</email>'
+        f"<name>{esc(customer.get('name'))}</name></customer>"
+    )
     parts.append(_address("billing_address", order.get("billing_address") or {}))
     parts.append(_address("shipping_address", order.get("shipping_address") or {}))
     parts.append("<lines>")
@@ -132,29 +138,36 @@ def order_xml(order):
             f"<name>{esc(line.get('name'))}</name>"
             f"<quantity>{esc(line.get('quantity'))}</quantity>"
             f"<unit_price>{esc(line.get('unit_price'))}</unit_price>"
-            f"<line_total>{esc(line.get('line_total'))}</line_total></line>")
+            f"<line_total>{esc(line.get('line_total'))}</line_total></line>"
+        )
     parts.append(
         f"</lines><totals><subtotal>{esc(order.get('subtotal'))}</subtotal>"
         f"<shipping_cost>{esc(order.get('shipping_cost'))}</shipping_cost>"
-        f"<total>{esc(order.get('total'))}</total></totals></order>")
+        f"<total>{esc(order.get('total'))}</total></totals></order>"
+    )
     return "".join(parts)
 
 
 def customer_xml(customer):
     language = f"<language>{esc(customer['language'])}</language>" if customer.get("language") else ""
-    return (f'<customer id="{_int(customer.get("id"))}"><email>{esc(customer.get("email"))}</email>'
-            f"<name>{esc(customer.get('name'))}</name>{language}"
-            f"<updated_at>{esc(customer.get('updated_at'))}</updated_at>"
-            + (f"<merged_into>{_int(customer['merged_into'])}</merged_into>" if customer.get("merged_into") else "")
-            + "</customer>")
+    return (
+        f'<customer id="{_int(customer.get("id"))}"><email>{esc(customer.get("email"))}</email>'
+        f"<name>{esc(customer.get('name'))}</name>{language}"
+        f"<updated_at>{esc(customer.get('updated_at'))}</updated_at>"
+        + (f"<merged_into>{_int(customer['merged_into'])}</merged_into>" if customer.get("merged_into") else "")
+        + "</customer>"
+    )
 
 
 ELEMENT_BUILDERS = {"orders": order_xml, "customers": customer_xml}
 
 
 def _head(kind, generated_at, watermark=None, since_seq=None):
-    attributes = [f'kind="{attr(kind)}"', f'schema_version="{domain.SCHEMA_VERSION}"',
-                  f'generated_at="{attr(generated_at)}"']
+    attributes = [
+        f'kind="{attr(kind)}"',
+        f'schema_version="{domain.SCHEMA_VERSION}"',
+        f'generated_at="{attr(generated_at)}"',
+    ]
     if watermark is not None:
         attributes.append(f'watermark="{int(watermark)}"')
     if since_seq is not None:
@@ -212,13 +225,32 @@ def xml_chunks(kind, records, generated_at, watermark=None, since_seq=None, stat
 # ---------------------------------------------------------------- CSV
 
 ORDER_COLUMNS = (
-    "reference", "invoice_number", "invoice_number_external", "status", "payment_status", "payment_method",
-    "currency", "language", "created_at", "updated_at", "submitted_at", "tracking_number",
-    "customer_id", "customer_email", "customer_name",
+    "reference",
+    "invoice_number",
+    "invoice_number_external",
+    "status",
+    "payment_status",
+    "payment_method",
+    "currency",
+    "language",
+    "created_at",
+    "updated_at",
+    "submitted_at",
+    "tracking_number",
+    "customer_id",
+    "customer_email",
+    "customer_name",
     *(f"billing_{field}" for field in ADDRESS_FIELDS),
     *(f"shipping_{field}" for field in ADDRESS_FIELDS),
-    "subtotal", "shipping_cost", "total",
-    "line_position", "line_article_number", "line_name", "line_quantity", "line_unit_price", "line_total",
+    "subtotal",
+    "shipping_cost",
+    "total",
+    "line_position",
+    "line_article_number",
+    "line_name",
+    "line_quantity",
+    "line_unit_price",
+    "line_total",
 )
 CUSTOMER_COLUMNS = ("id", "email", "name", "language", "updated_at", "merged_into")
 _t = domain.csv_text
@@ -230,27 +262,47 @@ def order_rows(order):
     billing = order.get("billing_address") or {}
     shipping = order.get("shipping_address") or {}
     head = [
-        _t(order.get("reference")), _t(order.get("invoice_number")),
+        _t(order.get("reference")),
+        _t(order.get("invoice_number")),
         "true" if order.get("invoice_number_external") else "false",
-        order.get("status") or "", order.get("payment_status") or "", _t(order.get("payment_method")),
-        order.get("currency") or "", order.get("language") or "",
-        order.get("created_at") or "", order.get("updated_at") or "", order.get("submitted_at") or "",
+        order.get("status") or "",
+        order.get("payment_status") or "",
+        _t(order.get("payment_method")),
+        order.get("currency") or "",
+        order.get("language") or "",
+        order.get("created_at") or "",
+        order.get("updated_at") or "",
+        order.get("submitted_at") or "",
         _t(order.get("tracking_number")),
-        str(customer.get("id") or ""), _t(customer.get("email")), _t(customer.get("name")),
+        str(customer.get("id") or ""),
+        _t(customer.get("email")),
+        _t(customer.get("name")),
         *(_t(billing.get(field)) for field in ADDRESS_FIELDS),
         *(_t(shipping.get(field)) for field in ADDRESS_FIELDS),
-        order.get("subtotal") or "", order.get("shipping_cost") or "", order.get("total") or "",
+        order.get("subtotal") or "",
+        order.get("shipping_cost") or "",
+        order.get("total") or "",
     ]
     for position, line in enumerate(order.get("lines") or (), start=1):
         yield head + [
-            str(line.get("position") or position), _t(line.get("article_number")), _t(line.get("name")),
-            str(line.get("quantity") or ""), line.get("unit_price") or "", line.get("line_total") or "",
+            str(line.get("position") or position),
+            _t(line.get("article_number")),
+            _t(line.get("name")),
+            str(line.get("quantity") or ""),
+            line.get("unit_price") or "",
+            line.get("line_total") or "",
         ]
 
 
 def customer_rows(customer):
-    yield [str(customer["id"]), _t(customer.get("email")), _t(customer.get("name")),
-           customer.get("language") or "", customer.get("updated_at") or "", str(customer.get("merged_into") or "")]
+    yield [
+        str(customer["id"]),
+        _t(customer.get("email")),
+        _t(customer.get("name")),
+        customer.get("language") or "",
+        customer.get("updated_at") or "",
+        str(customer.get("merged_into") or ""),
+    ]
 
 
 CSV_LAYOUT = {"orders": (ORDER_COLUMNS, order_rows), "customers": (CUSTOMER_COLUMNS, customer_rows)}
@@ -263,8 +315,9 @@ def csv_chunks(kind, records, delimiter=";", stats=None, chunk_size=CHUNK_SIZE):
     columns, rows = CSV_LAYOUT[kind]
     stats = stats if stats is not None else Stats()
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, quotechar='"', lineterminator="\r\n",
-                        quoting=csv.QUOTE_MINIMAL, doublequote=True)
+    writer = csv.writer(
+        buffer, delimiter=delimiter, quotechar='"', lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL, doublequote=True
+    )
     buffer.write(BOM)
     writer.writerow(columns)
     for record in records:

@@ -5,6 +5,7 @@
 - scheduled jobs and their runs: jobs (timer here, one run per due time across replicas)
 - import of orders from export XML: imports (orders are created by the orders service)
 """
+
 import base64
 import binascii
 
@@ -14,13 +15,13 @@ from oms_common.events import reliable_event_handler
 from oms_common.health import HealthMixin
 from oms_common.listener import http
 from oms_common.logs import CorrelationContext
-from oms_common.problems import EXPECTED, BadRequest
 from oms_common.metrics import Metrics
+from oms_common.problems import EXPECTED, BadRequest
 from oms_common.providers import Database
 from oms_common.rpc import TimedRpcProxy
 from oms_common.timers import configured_timer
 
-from . import handlers, imports, jobs, serialize, web
+from . import handlers, imports, job_runs, jobs, serialize, web
 from .dependencies import Settings
 from .models import infrastructure
 
@@ -74,8 +75,12 @@ class ExportsService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def get_schema(self):
-        return {"file_name": serialize.SCHEMA_FILE_NAME, "namespace": serialize.NS,
-                "content_type": "application/xml", "text": serialize.schema_text()}
+        return {
+            "file_name": serialize.SCHEMA_FILE_NAME,
+            "namespace": serialize.NS,
+            "content_type": "application/xml",
+            "text": serialize.schema_text(),
+        }
 
     @rpc(expected_exceptions=EXPECTED)
     def copy_status(self):
@@ -116,7 +121,7 @@ class ExportsService(HealthMixin):
 
     @configured_timer("JOB_TIMER_SECONDS", 10)
     def run_due_jobs(self):
-        jobs.run_due_jobs(self.db, self.settings, replica=self.settings.replica)
+        job_runs.run_due_jobs(self.db, self.settings, replica=self.settings.replica)
 
     # import
     @rpc(expected_exceptions=EXPECTED)
@@ -124,12 +129,12 @@ class ExportsService(HealthMixin):
         try:
             data = base64.b64decode(document_base64 or "", validate=True)
         except (binascii.Error, ValueError, TypeError):
-            raise BadRequest("The document must be sent base64-encoded.",
-                             {"document": ["Not valid base64."]}) from None
+            raise BadRequest("The document must be sent base64-encoded.", {"document": ["Not valid base64."]}) from None
         settings = self.settings
 
         def create_order(body, actor, idempotency_key):
             return self.orders("create_order", body, actor=actor, idempotency_key=idempotency_key)
 
-        return imports.import_orders(data, create_order, settings.import_max_bytes, settings.import_max_orders,
-                                     actor=actor, dry_run=dry_run)
+        return imports.import_orders(
+            data, create_order, settings.import_max_bytes, settings.import_max_orders, actor=actor, dry_run=dry_run
+        )

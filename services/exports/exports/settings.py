@@ -1,4 +1,5 @@
 """The exports service's settings, read once from the nameko config (itself from the environment)."""
+
 import os
 import socket
 import uuid
@@ -32,7 +33,7 @@ class ExportSettings:
         delimiter = str(config.get("CSV_DELIMITER") or DEFAULT_DELIMITER)
         if delimiter == "\\t" or delimiter.lower() == "tab":
             delimiter = "\t"
-        if len(delimiter) != 1 or delimiter in "\"\r\n":
+        if len(delimiter) != 1 or delimiter in '"\r\n':
             raise ValueError(f"CSV_DELIMITER must be one character other than a quote or line break, not {delimiter!r}")
         return cls(
             export_dir=export_dir,

@@ -7,6 +7,7 @@ from a server-side cursor and serialized as they come, so memory does not grow w
 number of rows. The stream owns its connection until it is exhausted or closed; it does not
 depend on the worker that created it (an HTTP response is iterated after the worker ends).
 """
+
 from sqlalchemy import and_, func, or_, select
 
 from oms_common.db import utcnow
@@ -45,8 +46,9 @@ def _order_conditions(params):
         conditions.append(ExportOrder.created_at <= params["created_to"])
     if params.get("q"):
         pattern = escape_like(params["q"]) + "%"
-        conditions.append(or_(ExportOrder.reference.like(pattern, escape="\\"),
-                              ExportOrder.invoice_number.like(pattern, escape="\\")))
+        conditions.append(
+            or_(ExportOrder.reference.like(pattern, escape="\\"), ExportOrder.invoice_number.like(pattern, escape="\\"))
+        )
     if params.get("changed_since"):
         conditions.append(ExportOrder.updated_at > params["changed_since"])
     if params.get("since_seq") is not None:
@@ -59,8 +61,10 @@ def _customer_conditions(params):
     q = params.get("q")
     if q:
         pattern = "%" + escape_like(q.lower()) + "%"
-        alternatives = [func.lower(ExportCustomer.email).like(pattern, escape="\\"),
-                        func.lower(ExportCustomer.name).like(pattern, escape="\\")]
+        alternatives = [
+            func.lower(ExportCustomer.email).like(pattern, escape="\\"),
+            func.lower(ExportCustomer.name).like(pattern, escape="\\"),
+        ]
         number = q.upper().lstrip("C")
         if number.isdigit() and len(number) < 18:
             alternatives.append(ExportCustomer.id == int(number))
@@ -78,17 +82,25 @@ def _incremental(params):
 
 def order_query(params, watermark):
     conditions = _order_conditions(params) + [ExportOrder.change_seq <= watermark]
-    order_by = ((ExportOrder.change_seq,) if _incremental(params)
-                else (ExportOrder.created_at, ExportOrder.reference))
+    order_by = (ExportOrder.change_seq,) if _incremental(params) else (ExportOrder.created_at, ExportOrder.reference)
     return select(ExportOrder.document).where(and_(*conditions)).order_by(*order_by)
 
 
 def customer_query(params, watermark):
     conditions = _customer_conditions(params) + [ExportCustomer.change_seq <= watermark]
     order_by = (ExportCustomer.change_seq,) if _incremental(params) else (ExportCustomer.id,)
-    return (select(ExportCustomer.id, ExportCustomer.email, ExportCustomer.name, ExportCustomer.language,
-                   ExportCustomer.updated_at, ExportCustomer.merged_into)
-            .where(and_(*conditions)).order_by(*order_by))
+    return (
+        select(
+            ExportCustomer.id,
+            ExportCustomer.email,
+            ExportCustomer.name,
+            ExportCustomer.language,
+            ExportCustomer.updated_at,
+            ExportCustomer.merged_into,
+        )
+        .where(and_(*conditions))
+        .order_by(*order_by)
+    )
 
 
 class ExportStream:
@@ -149,8 +161,14 @@ class ExportStream:
                     yield document
             else:
                 for row in result:
-                    yield {"id": row.id, "email": row.email, "name": row.name, "language": row.language,
-                           "updated_at": row.updated_at.isoformat(), "merged_into": row.merged_into}
+                    yield {
+                        "id": row.id,
+                        "email": row.email,
+                        "name": row.name,
+                        "language": row.language,
+                        "updated_at": row.updated_at.isoformat(),
+                        "merged_into": row.merged_into,
+                    }
         finally:
             result.close()
 
@@ -159,8 +177,15 @@ class ExportStream:
             self.open()
         try:
             yield from serialize.chunks(
-                self.kind, self.fmt, self.records(), self.generated_at, watermark=self.watermark,
-                since_seq=self.params.get("since_seq"), delimiter=self.delimiter, stats=self.stats)
+                self.kind,
+                self.fmt,
+                self.records(),
+                self.generated_at,
+                watermark=self.watermark,
+                since_seq=self.params.get("since_seq"),
+                delimiter=self.delimiter,
+                stats=self.stats,
+            )
         finally:
             self.close()
 

@@ -11,6 +11,7 @@ response, never a truncated file. A stream that breaks off later is detectable b
 client: the chunked response ends without its terminating chunk and the XML lacks its
 closing ``<end count="…"/>``.
 """
+
 import hmac
 import logging
 
@@ -48,14 +49,18 @@ def download(engine, settings, request, name):
         if not _authorized(request, settings.internal_token):
             raise Unauthorized("This listener is for the gateway only.")
         if name == serialize.SCHEMA_FILE_NAME or name == "schema.xsd":
-            return Response(serialize.schema_text(), mimetype="application/xml",
-                            headers={"Content-Disposition": f'inline; filename="{serialize.SCHEMA_FILE_NAME}"'})
+            return Response(
+                serialize.schema_text(),
+                mimetype="application/xml",
+                headers={"Content-Disposition": f'inline; filename="{serialize.SCHEMA_FILE_NAME}"'},
+            )
         if name not in DOWNLOADS:
             raise NotFound(f"No export named '{name}'. Available: {', '.join(sorted(DOWNLOADS))}, schema.xsd.")
         kind, fmt = DOWNLOADS[name]
         params = load_query(kind, query_from_args(request.args))
-        stream = ExportStream(engine, kind, fmt, params, delimiter=settings.csv_delimiter,
-                              fetch_size=settings.fetch_size).open()
+        stream = ExportStream(
+            engine, kind, fmt, params, delimiter=settings.csv_delimiter, fetch_size=settings.fetch_size
+        ).open()
     except Problem as problem:
         return problem_response(problem)
     except Exception as error:  # noqa: BLE001 - database unreachable or its pool exhausted
@@ -68,8 +73,9 @@ def download(engine, settings, request, name):
     }
     if fmt == "csv":
         headers["X-OMS-CSV-Delimiter"] = settings.csv_delimiter
-    return Response(_closing(stream), status=200, content_type=stream.content_type, headers=headers,
-                    direct_passthrough=True)
+    return Response(
+        _closing(stream), status=200, content_type=stream.content_type, headers=headers, direct_passthrough=True
+    )
 
 
 class _closing:

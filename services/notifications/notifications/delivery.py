@@ -49,11 +49,10 @@ the window above stays one mail wide per lane). Connections are kept open betwee
 for ``keep_idle_seconds`` and reused; a kept connection the server has closed meanwhile is
 noticed on its first command and replaced once, before anything was sent over it.
 """
+
 import logging
 import smtplib
-import ssl
 import threading
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -63,102 +62,23 @@ from oms_common.db import utcnow
 
 from . import domain
 from .models import Mail
+from .smtp import describe, is_permanent, quietly_close
 
 log = logging.getLogger(__name__)
 
-MAIL_COLUMNS = ("id", "event_id", "kind", "recipient", "recipient_name", "subject", "body_text", "body_html",
-                "message_id", "created_at", "attempts")
-
-
-class SmtpTransport:
-    """Opens SMTP connections as configured (plain, STARTTLS or SSL, optional login) and
-    keeps idle ones for ``settings.keep_idle_seconds`` (0: closed after each round)."""
-
-    def __init__(self, settings):
-        self.settings = settings
-        self._idle = []  # (client, idle since)
-        self._lock = threading.Lock()
-
-    def acquire(self):
-        """(client, kept): a connection kept from an earlier round if one is fresh enough, else a new one."""
-        keep = getattr(self.settings, "keep_idle_seconds", 0) or 0
-        now = time.monotonic()
-        with self._lock:
-            while self._idle:
-                client, since = self._idle.pop()
-                if now - since <= keep:
-                    return client, True
-                _quietly_close(client)
-        return self.connect(), False
-
-    def give_back(self, client):
-        """A healthy connection after a lane: kept for the next round, or closed."""
-        if client is None:
-            return
-        if (getattr(self.settings, "keep_idle_seconds", 0) or 0) > 0:
-            with self._lock:
-                self._idle.append((client, time.monotonic()))
-        else:
-            _quietly_close(client)
-
-    def close_idle(self):
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for client, _since in idle:
-            _quietly_close(client)
-
-    def _tls_context(self):
-        context = ssl.create_default_context()
-        if not self.settings.verify_tls:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        return context
-
-    def connect(self):
-        s = self.settings
-        if s.security == "ssl":
-            client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._tls_context())
-        else:
-            client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-        try:
-            if s.security == "starttls":
-                client.starttls(context=self._tls_context())
-                client.ehlo()
-            if s.user:
-                client.login(s.user, s.password)
-        except BaseException:
-            _quietly_close(client)
-            raise
-        return client
-
-
-def _quietly_close(client):
-    if client is None:
-        return
-    try:
-        client.quit()
-    except Exception:  # noqa: BLE001 - closing a broken connection
-        try:
-            client.close()
-        except Exception:  # noqa: BLE001
-            pass
-
-
-def is_permanent(error):
-    """SMTP 5xx replies and unusable addresses will not get better by retrying."""
-    if isinstance(error, domain.NotificationError):
-        return True
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _msg in error.recipients.values()]
-        return bool(codes) and all(500 <= code < 600 for code in codes)
-    if isinstance(error, smtplib.SMTPResponseException):
-        return 500 <= error.smtp_code < 600 and not isinstance(error, smtplib.SMTPAuthenticationError)
-    return False
-
-
-def describe(error):
-    text = f"{type(error).__name__}: {error}"
-    return text[:2000]
+MAIL_COLUMNS = (
+    "id",
+    "event_id",
+    "kind",
+    "recipient",
+    "recipient_name",
+    "subject",
+    "body_text",
+    "body_html",
+    "message_id",
+    "created_at",
+    "attempts",
+)
 
 
 @dataclass
@@ -198,16 +118,13 @@ def _record(source, mail_id, durable=True, **values):
         if not durable:
             # losing this commit in a database crash only means one resend (see above)
             uow.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        uow.session.execute(
-            update(Mail).where(Mail.id == mail_id, Mail.status == domain.QUEUED).values(**values)
-        )
+        uow.session.execute(update(Mail).where(Mail.id == mail_id, Mail.status == domain.QUEUED).values(**values))
         uow.commit()
 
 
 def record_sent(source, mail):
     now = utcnow()
-    _record(source, mail["id"], durable=False, status=domain.SENT, sent_at=now, next_attempt_at=None,
-            last_error=None)
+    _record(source, mail["id"], durable=False, status=domain.SENT, sent_at=now, next_attempt_at=None, last_error=None)
 
 
 def record_failure(source, mail, error, settings):
@@ -216,11 +133,23 @@ def record_failure(source, mail, error, settings):
     values["next_attempt_at"] = utcnow() + delay if delay is not None else None
     _record(source, mail["id"], **values)
     if status == domain.FAILED:
-        log.error("mail %s (%s) to order event %s failed for good after %s attempt(s): %s",
-                  mail["id"], mail["kind"], mail["event_id"], mail["attempts"], values["last_error"])
+        log.error(
+            "mail %s (%s) to order event %s failed for good after %s attempt(s): %s",
+            mail["id"],
+            mail["kind"],
+            mail["event_id"],
+            mail["attempts"],
+            values["last_error"],
+        )
     else:
-        log.warning("mail %s (%s) not sent (attempt %s), next try in %ss: %s",
-                    mail["id"], mail["kind"], mail["attempts"], delay.total_seconds(), values["last_error"])
+        log.warning(
+            "mail %s (%s) not sent (attempt %s), next try in %ss: %s",
+            mail["id"],
+            mail["kind"],
+            mail["attempts"],
+            delay.total_seconds(),
+            values["last_error"],
+        )
     return status
 
 
@@ -229,14 +158,14 @@ def release(source, mails):
     if mails:
         with source.unit_of_work() as uow:
             uow.session.execute(
-                update(Mail).where(Mail.id.in_([m["id"] for m in mails]), Mail.status == domain.QUEUED)
+                update(Mail)
+                .where(Mail.id.in_([m["id"] for m in mails]), Mail.status == domain.QUEUED)
                 .values(next_attempt_at=utcnow(), attempts=Mail.attempts - 1)
             )
             uow.commit()
 
 
-def deliver_due(source, transport, settings, batch_size=10, lease=timedelta(minutes=5), keep_going=None,
-                parallel=1):
+def deliver_due(source, transport, settings, batch_size=10, lease=timedelta(minutes=5), keep_going=None, parallel=1):
     """One round of the sender: claims due mails and hands them to SMTP in ``parallel`` lanes,
     each over one connection.
 
@@ -300,7 +229,7 @@ def _send_lane(source, transport, settings, mails, keep_going):
                         raise
                     # a kept connection the server closed while idle: it failed at its first
                     # command, before this mail was handed over; once more on a new one
-                    _quietly_close(client)
+                    quietly_close(client)
                     client, kept = None, False
                     client = transport.connect()
                     client.send_message(message, from_addr=envelope_from, to_addrs=[mail["recipient"]])
@@ -314,7 +243,7 @@ def _send_lane(source, transport, settings, mails, keep_going):
                 continue
             except (OSError, smtplib.SMTPException) as error:
                 # connection-level trouble: count it for this mail and every one still waiting
-                _quietly_close(client)
+                quietly_close(client)
                 client = None
                 for waiting in mails[index:]:
                     outcome = record_failure(source, waiting, error, settings)
@@ -324,7 +253,7 @@ def _send_lane(source, transport, settings, mails, keep_going):
             record_sent(source, mail)
             report.sent += 1
     except BaseException:
-        _quietly_close(client)
+        quietly_close(client)
         raise
     transport.give_back(client)
     return report

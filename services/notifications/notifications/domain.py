@@ -8,6 +8,7 @@ through :func:`header_text` / :func:`recipient_address` and is then set through
 text and refuse CR/LF, so a customer called ``Müller "Ltd"\\r\\nBcc: x@y`` gets exactly one
 mail with a harmless display name.
 """
+
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -18,7 +19,6 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from oms_contracts.values import LANGUAGES
-
 
 # mail kinds (also the names of the triggers that can be switched on and off)
 ORDER_CONFIRMATION = "order_confirmation"
@@ -57,6 +57,7 @@ class NotificationError(Exception):
 
 
 # ---------------------------------------------------------------- settings
+
 
 @dataclass(frozen=True)
 class MailSettings:
@@ -109,9 +110,11 @@ def choose_language(language, fallback):
 
 # ---------------------------------------------------------------- triggers
 
+
 @dataclass
 class MailRequest:
     """What an event asks for: one mail of ``kind`` about ``order``."""
+
     kind: str
     order: dict
     extra: dict = field(default_factory=dict)
@@ -173,22 +176,27 @@ def mail_for_payment_event(event, order_copy, triggers, already_sent_kinds=()):
         return None
     order = dict(order_copy or {})
     order.update({k: v for k, v in (event.get("order") or {}).items() if v is not None})
-    return MailRequest(PAYMENT_RECEIVED, order, {
-        "amount": facts["amount"] or order.get("total"),
-        "currency": facts["currency"] or order.get("currency"),
-    })
+    return MailRequest(
+        PAYMENT_RECEIVED,
+        order,
+        {"amount": facts["amount"] or order.get("total"), "currency": facts["currency"] or order.get("currency")},
+    )
 
 
 def recipient_of(order):
     customer = order.get("customer") or {}
     billing = order.get("billing_address") or {}
     email = customer.get("email") or order.get("customer_email") or ""
-    name = customer.get("name") or order.get("customer_name") or " ".join(
-        part for part in (billing.get("first_name"), billing.get("last_name")) if part)
+    name = (
+        customer.get("name")
+        or order.get("customer_name")
+        or " ".join(part for part in (billing.get("first_name"), billing.get("last_name")) if part)
+    )
     return email.strip(), header_text(name)
 
 
 # ---------------------------------------------------------------- header safety
+
 
 def header_text(value, max_length=200):
     """Text fit for a header (or a greeting): no control characters, no line breaks."""
@@ -258,6 +266,7 @@ def build_message(mail, settings):
 
 
 # ---------------------------------------------------------------- delivery rules
+
 
 def retry_delay(attempts, base_seconds, max_seconds):
     """Exponential backoff after the ``attempts``-th failed attempt (1, 2, …)."""

@@ -5,6 +5,7 @@ mail is due, renders it and queues it in the ``mails`` table — all in one tran
 Sending happens later, in the sender loop (``delivery``), so a slow or absent SMTP server
 never holds up event consumption and never makes an event be redelivered.
 """
+
 import logging
 from datetime import datetime, timezone
 
@@ -48,6 +49,7 @@ def _parse_time(value):
 
 # ---------------------------------------------------------------- order copies
 
+
 def _remember_order(session, order, occurred_at):
     """Upserts the local copy of an order; an older event never overwrites a newer one."""
     email, name = domain.recipient_of(order)
@@ -70,9 +72,7 @@ def _remember_order(session, order, occurred_at):
     statement = postgresql.insert(OrderCopy).values(**values)
     changes = {key: statement.excluded[key] for key in values if key != "reference"}
     statement = statement.on_conflict_do_update(
-        index_elements=[OrderCopy.reference],
-        set_=changes,
-        where=OrderCopy.as_of <= statement.excluded.as_of,
+        index_elements=[OrderCopy.reference], set_=changes, where=OrderCopy.as_of <= statement.excluded.as_of
     )
     session.execute(statement)
 
@@ -94,6 +94,7 @@ def _copy_as_order(copy):
 
 # ---------------------------------------------------------------- queueing
 
+
 def _queue_mail(session, event, event_type, request, mail):
     """Renders and queues one mail; a mail that cannot be built is stored as failed."""
     settings = mail.settings
@@ -101,17 +102,28 @@ def _queue_mail(session, event, event_type, request, mail):
     email, name = domain.recipient_of(request.order)
     language = domain.choose_language(request.order.get("language"), settings.fallback_language)
     row = Mail(
-        event_id=str(event["event_id"]), event_type=event_type,
+        event_id=str(event["event_id"]),
+        event_type=event_type,
         order_reference=str(request.order.get("reference") or event.get("order_reference") or ""),
-        kind=request.kind, language=language, recipient=email[:254], recipient_name=name,
+        kind=request.kind,
+        language=language,
+        recipient=email[:254],
+        recipient_name=name,
         message_id=domain.message_id(event["event_id"], request.kind, settings.id_domain),
-        status=domain.QUEUED, attempts=0, next_attempt_at=now, created_at=now, updated_at=now,
-        subject="", body_text="", body_html="",
+        status=domain.QUEUED,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+        subject="",
+        body_text="",
+        body_html="",
     )
     try:
         domain.recipient_address(email, name)
         rendered = mail.renderer.render(
-            domain.TEMPLATE_OF[request.kind], language, template_context(request, settings, name))
+            domain.TEMPLATE_OF[request.kind], language, template_context(request, settings, name)
+        )
     except (domain.NotificationError, TemplateError) as error:
         log.error("mail %s for event %s cannot be built: %s", request.kind, event["event_id"], error)
         row.status, row.next_attempt_at = domain.FAILED, None
@@ -165,9 +177,11 @@ def handle_payment_event(source, mail, event):
             return None
         if copy is None or not domain.recipient_of(copy)[0]:
             raise OrderNotKnownYet(f"No recipient known yet for order {reference}; retrying later.")
-        sent_kinds = set(session.execute(
-            select(Mail.kind).where(Mail.order_reference == reference, Mail.kind == domain.PAYMENT_RECEIVED)
-        ).scalars())
+        sent_kinds = set(
+            session.execute(
+                select(Mail.kind).where(Mail.order_reference == reference, Mail.kind == domain.PAYMENT_RECEIVED)
+            ).scalars()
+        )
         request = domain.mail_for_payment_event(payload, copy, mail.settings.triggers, sent_kinds)
         row = _queue_mail(session, payload, "payment_status_changed", request, mail) if request else None
         queued = row is not None and row.status == domain.QUEUED
@@ -180,22 +194,31 @@ def handle_payment_event(source, mail, event):
 
 # ---------------------------------------------------------------- reads and operator actions
 
+
 def mails_for_order(source, reference):
     reference = load(ReferenceSchema(), {"reference": reference})["reference"]
     with source.read_session() as session:
-        rows = session.execute(
-            select(Mail).where(Mail.order_reference == reference).order_by(Mail.created_at, Mail.id)
-        ).scalars().all()
+        rows = (
+            session.execute(select(Mail).where(Mail.order_reference == reference).order_by(Mail.created_at, Mail.id))
+            .scalars()
+            .all()
+        )
         return [_log_dump.dump(row) for row in rows]
 
 
 def failed_mails(source, limit=100):
     limit = max(1, min(int(limit or 100), 1000))
     with source.read_session() as session:
-        rows = session.execute(
-            select(Mail).where(Mail.status == domain.FAILED).order_by(Mail.updated_at.desc(), Mail.id.desc())
-            .limit(limit)
-        ).scalars().all()
+        rows = (
+            session.execute(
+                select(Mail)
+                .where(Mail.status == domain.FAILED)
+                .order_by(Mail.updated_at.desc(), Mail.id.desc())
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
         return [_log_dump.dump(row) for row in rows]
 
 
@@ -208,7 +231,9 @@ def retry_mail(source, mail, event_id):
         if row is None:
             raise NotFound(f"No mail for event '{event_id}'.")
         if row.status == domain.FAILED and not row.body_text:
-            raise Conflict(f"The mail for event '{event_id}' could not be built ({row.last_error}); it cannot be resent.")
+            raise Conflict(
+                f"The mail for event '{event_id}' could not be built ({row.last_error}); it cannot be resent."
+            )
         if row.status == domain.FAILED:
             now = utcnow()
             row.status, row.attempts, row.next_attempt_at, row.updated_at = domain.QUEUED, 0, now, now

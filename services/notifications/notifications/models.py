@@ -1,4 +1,5 @@
 """The notifications service's tables (its own schema; no other service reads them)."""
+
 from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import DeclarativeBase
 
@@ -22,6 +23,7 @@ class Mail(Base):
     forward by a lease before it talks to SMTP, so a replica that dies mid-send leaves a row
     that is retried after the lease, never one that is lost.
     """
+
     __tablename__ = "mails"
     id = Column(Id, primary_key=True, autoincrement=True)
     event_id = Column(String(64), nullable=False, unique=True)
@@ -45,19 +47,22 @@ class Mail(Base):
 
     __table_args__ = (
         Index("ix_mails_order", "order_reference", "created_at"),
-        Index("ix_mails_due", "next_attempt_at", "id",
-              postgresql_where=text("status = 'queued'")),
-        Index("ix_mails_failed", "updated_at",
-              postgresql_where=text("status = 'failed'")),
+        Index("ix_mails_due", "next_attempt_at", "id", postgresql_where=text("status = 'queued'")),
+        Index("ix_mails_failed", "updated_at", postgresql_where=text("status = 'failed'")),
         # one 'payment received' mail per order, even if two 'paid' events race
-        Index("uq_mails_payment_received", "order_reference", unique=True,
-              postgresql_where=text("kind = 'payment_received'")),
+        Index(
+            "uq_mails_payment_received",
+            "order_reference",
+            unique=True,
+            postgresql_where=text("kind = 'payment_received'"),
+        ),
     )
 
 
 class OrderCopy(Base):
     """What this service remembers of an order (from the orders events) to address mails
     whose triggering event does not carry the customer, such as payment updates."""
+
     __tablename__ = "order_copies"
     reference = Column(String(40), primary_key=True)
     invoice_number = Column(String(60))

@@ -1,5 +1,6 @@
 """nameko glue for the mail sender: a dependency that runs the delivery loop beside the
 container and gives workers the renderer, the mail settings and a way to wake the loop."""
+
 import logging
 import threading
 from datetime import timedelta
@@ -9,8 +10,9 @@ from nameko.extensions import DependencyProvider
 from oms_common.providers import Database
 
 from . import settings as config_settings
-from .delivery import SmtpTransport, deliver_due
+from .delivery import deliver_due
 from .rendering import Renderer
+from .smtp import SmtpTransport
 
 log = logging.getLogger(__name__)
 
@@ -61,16 +63,22 @@ class MailSender(DependencyProvider):
         source = self._database()
         failures = 0
         while self._running:
-            self._wake.wait(self.sender.poll_seconds if failures == 0 else min(30, 2 ** failures))
+            self._wake.wait(self.sender.poll_seconds if failures == 0 else min(30, 2**failures))
             self._wake.clear()
             if not self._running:
                 break
             self._idle.clear()
             try:
                 while self._running:
-                    report = deliver_due(source, self.transport, self.settings, batch_size=self.sender.batch_size,
-                                         lease=self.lease, keep_going=lambda: self._running,
-                                         parallel=self.sender.parallel)
+                    report = deliver_due(
+                        source,
+                        self.transport,
+                        self.settings,
+                        batch_size=self.sender.batch_size,
+                        lease=self.lease,
+                        keep_going=lambda: self._running,
+                        parallel=self.sender.parallel,
+                    )
                     if report.claimed < self.sender.batch_size or report.retried or report.failed:
                         break
                 failures = 0

@@ -6,15 +6,14 @@ defines the subject in ``{% block subject %}``. Autoescaping is on for HTML temp
 ``strict=True`` an undefined variable raises instead of rendering as empty text, which the
 tests switch on.
 """
+
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
-from jinja2 import (
-    ChainableUndefined, Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape,
-)
+from jinja2 import ChainableUndefined, Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from markupsafe import Markup, escape
 
 from . import domain
@@ -63,7 +62,9 @@ class Renderer:
     def __init__(self, template_dir=TEMPLATE_DIR, strict=False):
         self.env = Environment(
             loader=FileSystemLoader(str(template_dir)),
-            autoescape=select_autoescape(enabled_extensions=("html",), disabled_extensions=("txt",), default_for_string=True, default=True),
+            autoescape=select_autoescape(
+                enabled_extensions=("html",), disabled_extensions=("txt",), default_for_string=True, default=True
+            ),
             undefined=StrictUndefined if strict else ChainableUndefined,
             trim_blocks=True,
             lstrip_blocks=True,

@@ -1,9 +1,11 @@
 """Wire schemas: the mail log this service answers with (the events it reads are ``oms_contracts.events``)."""
+
 from marshmallow import Schema, fields, validate
 
 
 class MailLogSchema(Schema):
     """One line of an order's mail log (RPC ``mails_for_order`` / ``failed_mails``)."""
+
     event_id = fields.String()
     event_type = fields.String()
     order_reference = fields.String()

@@ -1,11 +1,12 @@
 """The notifications service: entrypoints and dependencies only; the work is in handlers."""
+
 from nameko.rpc import rpc
 
 from oms_common.events import reliable_event_handler
 from oms_common.health import HealthMixin
 from oms_common.logs import CorrelationContext
-from oms_common.problems import EXPECTED
 from oms_common.metrics import Metrics
+from oms_common.problems import EXPECTED
 from oms_common.providers import Database
 
 from . import handlers

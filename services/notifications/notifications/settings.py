@@ -1,4 +1,5 @@
 """The service's settings, read from the nameko config (itself fed by OMS_* variables)."""
+
 from dataclasses import dataclass
 
 from oms_contracts.values import LANGUAGES

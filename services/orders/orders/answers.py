@@ -1,5 +1,6 @@
 """The order answer of the contracts, filled from an order row: the customer it was placed by, and
 the parts this service's own rules compute (tax breakdown per rate, the status changes allowed now)."""
+
 from marshmallow import fields
 
 from oms_contracts.orders import OrderSchema

@@ -6,6 +6,7 @@ records an audit entry and writes its events to the outbox, all in one transacti
 always taken in one order — customer rows, order rows, count rows, the invoice number sequence
 — so that concurrent use cases wait for each other instead of deadlocking.
 """
+
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -66,18 +67,40 @@ def check_version(order: Order, expected: int | None) -> None:
         )
 
 
-def audit(session: Session, order: Order, actor: Actor, action: str, from_status: str | None = None,
-          to_status: str | None = None, reason: str | None = None, details: dict[str, Any] | None = None) -> None:
-    session.add(OrderHistory(order_id=order.id, action=action, from_status=from_status, to_status=to_status,
-                             reason=reason, details=details, **audit_columns(actor)))
+def audit(
+    session: Session,
+    order: Order,
+    actor: Actor,
+    action: str,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        OrderHistory(
+            order_id=order.id,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            details=details,
+            **audit_columns(actor),
+        )
+    )
 
 
 def customer_record(customer: Customer) -> dict[str, Any]:
     """The customer as this service keeps it (an order's own ``customer`` is the e-mail and name it
     was placed with): what read copies of customers, like the exports', take over as it is."""
-    return {"id": customer.id, "email": customer.email,
-            "name": f"{customer.first_name} {customer.last_name}".strip(), "language": customer.language,
-            "merged_into": customer.merged_into_id, "updated_at": customer.updated_at.isoformat()}
+    return {
+        "id": customer.id,
+        "email": customer.email,
+        "name": f"{customer.first_name} {customer.last_name}".strip(),
+        "language": customer.language,
+        "merged_into": customer.merged_into_id,
+        "updated_at": customer.updated_at.isoformat(),
+    }
 
 
 def event_payload(order: Order, actor: Actor, invoice_placeholder: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -102,10 +125,16 @@ class OrderChange:
         self.invoice_pending = False
         self._counted = (order.status, order.payment_status)
 
-    def record(self, action: str, from_status: str | None = None, to_status: str | None = None,
-               reason: str | None = None, details: dict[str, Any] | None = None,
-               events: Mapping[str, Mapping[str, Any]] | None = None,
-               invoice_placeholder: str | None = None) -> None:
+    def record(
+        self,
+        action: str,
+        from_status: str | None = None,
+        to_status: str | None = None,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+        events: Mapping[str, Mapping[str, Any]] | None = None,
+        invoice_placeholder: str | None = None,
+    ) -> None:
         """What follows every change: the version steps, the order moves to the count of its
         status now, the audit row and the events (type: extra payload fields; an
         ``order_updated`` unless named) are written. With ``invoice_placeholder`` the commit
@@ -116,17 +145,19 @@ class OrderChange:
         counted, self._counted = self._counted, (order.status, order.payment_status)
         move_count(session, counted, self._counted)
         audit(session, order, self.actor, action, from_status, to_status, reason, details)
-        emitted = [self.uow.emit(event_type, stamp(event_type, event_payload(order, self.actor, invoice_placeholder,
-                                                                       **extra)))
-                   for event_type, extra in (events if events is not None else {"order_updated": {}}).items()]
+        emitted = [
+            self.uow.emit(event_type, stamp(event_type, event_payload(order, self.actor, invoice_placeholder, **extra)))
+            for event_type, extra in (events if events is not None else {"order_updated": {}}).items()
+        ]
         if invoice_placeholder:
             request_invoice_number(session, order, emitted)
             self.invoice_pending = True
 
 
 @contextmanager
-def changing(source: SessionSource, reference: str | int, version: int | None = None,
-             actor: Actor | None = None) -> Iterator[OrderChange]:
+def changing(
+    source: SessionSource, reference: str | int, version: int | None = None, actor: Actor | None = None
+) -> Iterator[OrderChange]:
     """One use case's change of one order: the order locked by its reference (404 if unknown) at
     the version the caller had (409 if it moved on since); the domain's refusals become
     problems. When the block ends the order is dumped into ``answer`` and everything commits

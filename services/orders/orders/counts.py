@@ -1,4 +1,5 @@
 """The per-status order counts (table ``order_counts``) the list answers its totals from."""
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -10,7 +11,8 @@ COUNT_SHARDS = 64
 _COUNT = text(
     "INSERT INTO order_counts (status, payment_status, shard, count)"
     f" VALUES (:status, :payment_status, pg_backend_pid() % {COUNT_SHARDS}, :delta)"
-    " ON CONFLICT (status, payment_status, shard) DO UPDATE SET count = order_counts.count + EXCLUDED.count")
+    " ON CONFLICT (status, payment_status, shard) DO UPDATE SET count = order_counts.count + EXCLUDED.count"
+)
 
 CountKey = tuple[str, str]  # (status, payment status)
 

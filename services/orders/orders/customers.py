@@ -1,4 +1,5 @@
 """Use cases of an order's customer (S15): give an order to another customer, merge duplicates."""
+
 from sqlalchemy import select
 
 from oms_common.db import SessionSource, utcnow
@@ -21,16 +22,24 @@ def _active_customer(session, customer_id, field):
 
 
 def _customer_facts(customer):
-    return {"id": customer.id, "customer_number": customer.customer_number, "email": customer.email,
-            "name": f"{customer.first_name} {customer.last_name}".strip()}
+    return {
+        "id": customer.id,
+        "customer_number": customer.customer_number,
+        "email": customer.email,
+        "name": f"{customer.first_name} {customer.last_name}".strip(),
+    }
 
 
 def _move_to_customer(order, customer):
     """The order now belongs to ``customer``: its customer e-mail and name follow (answers, lists
     and later e-mails name the new customer); addresses, language and invoice stay as they were.
     Returns the customer before, for the history entry."""
-    before = {"id": order.customer_id, "customer_number": customer_number(order.customer_id),
-              "email": order.customer_email, "name": order.customer_name}
+    before = {
+        "id": order.customer_id,
+        "customer_number": customer_number(order.customer_id),
+        "email": order.customer_email,
+        "name": order.customer_name,
+    }
     order.customer_id = customer.id
     order.customer_email = customer.email
     order.customer_name = f"{customer.first_name} {customer.last_name}".strip()
@@ -44,9 +53,16 @@ def reassign_customer(source: SessionSource, reference: str, data: Data, actor: 
         customer = _active_customer(change.uow.session, payload["customer_id"], "customer_id")
         domain.check_reassign(change.order.customer_id, customer.id)
         before = _move_to_customer(change.order, customer)
-        change.record("customer_reassigned", reason=payload.get("reason"),
-                      details={"from": before["id"], "to": customer.id, "from_customer": before,
-                               "to_customer": _customer_facts(customer)})
+        change.record(
+            "customer_reassigned",
+            reason=payload.get("reason"),
+            details={
+                "from": before["id"],
+                "to": customer.id,
+                "from_customer": before,
+                "to_customer": _customer_facts(customer),
+            },
+        )
     return change.answer
 
 
@@ -62,9 +78,15 @@ def merge_customers(source: SessionSource, customer_id: int | str, data: Data, a
     with source.unit_of_work() as uow, refusals():
         session = uow.session
         # both customer rows in id order: two opposite merges wait instead of deadlocking
-        locked = {c.id: c for c in session.execute(
-            select(Customer).where(Customer.id.in_((duplicate_id, payload["into"])))
-            .order_by(Customer.id).with_for_update()).scalars()}
+        locked = {
+            c.id: c
+            for c in session.execute(
+                select(Customer)
+                .where(Customer.id.in_((duplicate_id, payload["into"])))
+                .order_by(Customer.id)
+                .with_for_update()
+            ).scalars()
+        }
         duplicate = locked.get(duplicate_id)
         if duplicate is None:
             raise NotFound(f"No customer with id {duplicate_id}.")
@@ -73,17 +95,30 @@ def merge_customers(source: SessionSource, customer_id: int | str, data: Data, a
         if kept is None:
             raise ValidationFailed("Unknown customer.", {"into": ["No such customer."]})
         domain.check_takes_orders(kept.id, kept.merged_into_id)
-        orders = session.execute(
-            select(Order).where(Order.customer_id == duplicate_id).order_by(Order.id).with_for_update()
-        ).scalars().all()
+        orders = (
+            session.execute(select(Order).where(Order.customer_id == duplicate_id).order_by(Order.id).with_for_update())
+            .scalars()
+            .all()
+        )
         for order in orders:
             _move_to_customer(order, kept)
-            OrderChange(uow, order, actor).record("customer_merged", reason=payload.get("reason"),
-                                                  details={"from": duplicate_id, "to": kept.id})
+            OrderChange(uow, order, actor).record(
+                "customer_merged", reason=payload.get("reason"), details={"from": duplicate_id, "to": kept.id}
+            )
         duplicate.merged_into_id = kept.id
         duplicate.updated_at = utcnow()
-        uow.emit("customers_merged", stamp("customers_merged", {
-            "customer_id": duplicate_id, "into": kept.id, "orders_moved": len(orders),
-            "customer": customer_record(duplicate), "actor": actor}))
+        uow.emit(
+            "customers_merged",
+            stamp(
+                "customers_merged",
+                {
+                    "customer_id": duplicate_id,
+                    "into": kept.id,
+                    "orders_moved": len(orders),
+                    "customer": customer_record(duplicate),
+                    "actor": actor,
+                },
+            ),
+        )
         uow.commit()
         return {"customer_id": duplicate_id, "into": kept.id, "orders_moved": len(orders)}

@@ -4,6 +4,7 @@ Plain Python on purpose: no framework, no database. The application layer loads 
 these functions (which raise a ``DomainError`` for every refusal and make the changes they
 allow), and stores the result. Money is in ``money``, numbering in ``numbering_rules``.
 """
+
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -11,9 +12,24 @@ from oms_contracts.values import ORDER_STATUSES, PSP_OF_METHOD
 
 # Order of payment statuses when staff sort by it: what needs attention first. The rank is
 # stored with each order, so statuses added later take the next numbers (no renumbering).
-PAYMENT_STATUS_RANK = {status: rank for rank, status in enumerate(
-    ("failed", "unpaid", "pending", "announced", "authorized", "paid", "partially_refunded", "refunded", "voided",
-     "partially_paid", "disputed"))}
+PAYMENT_STATUS_RANK = {
+    status: rank
+    for rank, status in enumerate(
+        (
+            "failed",
+            "unpaid",
+            "pending",
+            "announced",
+            "authorized",
+            "paid",
+            "partially_refunded",
+            "refunded",
+            "voided",
+            "partially_paid",
+            "disputed",
+        )
+    )
+}
 
 PSP_METHODS = frozenset(PSP_OF_METHOD)
 SUBMITTED_STATUSES = frozenset(ORDER_STATUSES) - {"open"}
@@ -49,6 +65,7 @@ class Stated(Protocol):
 
 class Cart(Protocol):
     """What the session rules read and change of an order."""
+
     status: str
     paused: bool
     session_id: str | None
@@ -91,9 +108,11 @@ class NotOpen(IllegalTransition):
         if status == "cancelled":
             message = f"The order is cancelled; it cannot be {action}."
         else:
-            message = f"The order is already submitted (status '{status}'); it cannot be {action} again." \
-                if action == "submitted" else \
-                f"The order is already submitted (status '{status}'); only an open order can be {action}."
+            message = (
+                f"The order is already submitted (status '{status}'); it cannot be {action} again."
+                if action == "submitted"
+                else f"The order is already submitted (status '{status}'); only an open order can be {action}."
+            )
         DomainError.__init__(self, message)
         self.current, self.target = status, "open"
 
@@ -154,8 +173,10 @@ def is_final(status: str) -> bool:
 
 # ---------------------------------------------------------------- open orders (S14)
 
-def check_session_may_edit(status: str, attached_session: str | None, paused: bool, session_id: str,
-                           action: str = "changed") -> None:
+
+def check_session_may_edit(
+    status: str, attached_session: str | None, paused: bool, session_id: str, action: str = "changed"
+) -> None:
     """Only the session an open order is attached to may change or submit it."""
     if status != "open":
         raise NotOpen(status, action)
@@ -198,8 +219,9 @@ def open_order_expiry_cutoff(now: datetime, ttl_seconds: float | None) -> dateti
     return now - timedelta(seconds=ttl_seconds)
 
 
-def open_order_expired(status: str, paused: bool, last_touched: datetime, now: datetime,
-                       ttl_seconds: float | None) -> bool:
+def open_order_expired(
+    status: str, paused: bool, last_touched: datetime, now: datetime, ttl_seconds: float | None
+) -> bool:
     """True for an open, not paused order untouched for ``ttl_seconds`` (which cleanup then cancels)."""
     cutoff = open_order_expiry_cutoff(now, ttl_seconds)
     if cutoff is None or status != "open" or paused:
@@ -209,10 +231,12 @@ def open_order_expired(status: str, paused: bool, last_touched: datetime, now: d
 
 # ---------------------------------------------------------------- customers (S15)
 
+
 def check_reassign(current_customer_id: int, new_customer_id: int) -> None:
     if new_customer_id == current_customer_id:
-        raise CustomerRefused("The order already belongs to this customer.", "customer_id",
-                              "Already the order's customer.")
+        raise CustomerRefused(
+            "The order already belongs to this customer.", "customer_id", "Already the order's customer."
+        )
 
 
 def check_merge(duplicate_id: int, into_id: int) -> None:
@@ -229,11 +253,15 @@ def check_mergeable(duplicate_id: int, merged_into_id: int | None) -> None:
 def check_takes_orders(customer_id: int, merged_into_id: int | None) -> None:
     """A retired (merged) customer takes no orders: they go to the one it was merged into."""
     if merged_into_id is not None:
-        raise CustomerRefused(f"Customer {customer_id} is retired (merged into {merged_into_id}); merge into that one.",
-                              "into", "A retired customer takes no orders.")
+        raise CustomerRefused(
+            f"Customer {customer_id} is retired (merged into {merged_into_id}); merge into that one.",
+            "into",
+            "A retired customer takes no orders.",
+        )
 
 
 # ---------------------------------------------------------------- payment read copy (S13)
+
 
 def payment_update_applies(current_sequence: int | None, incoming_sequence: int) -> bool:
     """Payment events may arrive out of order; only a newer one replaces the copy."""

@@ -3,6 +3,7 @@
 An open order (a cart, S14) belongs to the session it was created for; only that session changes
 its lines or submits it. A submitted order gets its invoice number inside COMMIT (``sequences``).
 """
+
 import hashlib
 import json
 
@@ -28,8 +29,13 @@ def _request_hash(data):
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def create_order(source: SessionSource, data: Data, actor: Actor | None = None, idempotency_key: str | None = None,
-                 tax_settings: tax.TaxSettings | None = None) -> tuple[Answer, bool]:
+def create_order(
+    source: SessionSource,
+    data: Data,
+    actor: Actor | None = None,
+    idempotency_key: str | None = None,
+    tax_settings: tax.TaxSettings | None = None,
+) -> tuple[Answer, bool]:
     """Returns (order, replayed): a retried request with the same key gets the first order back."""
     payload = load(CreateOrderSchema(), data)
     payload["tax"] = tax_settings or tax.TaxSettings()
@@ -37,8 +43,9 @@ def create_order(source: SessionSource, data: Data, actor: Actor | None = None, 
     _check_tax_rates(payload["lines"], payload["tax"].country, supplied_on)
     actor = load_actor(actor)
     if idempotency_key and len(str(idempotency_key)) > MAX_IDEMPOTENCY_KEY:
-        raise ValidationFailed("The Idempotency-Key is too long.",
-                               {"Idempotency-Key": [f"Use 1 to {MAX_IDEMPOTENCY_KEY} characters."]})
+        raise ValidationFailed(
+            "The Idempotency-Key is too long.", {"Idempotency-Key": [f"Use 1 to {MAX_IDEMPOTENCY_KEY} characters."]}
+        )
     request_hash = _request_hash(data)
     if idempotency_key:
         replay = _replayed_order(source, idempotency_key, request_hash)
@@ -48,8 +55,11 @@ def create_order(source: SessionSource, data: Data, actor: Actor | None = None, 
         with source.unit_of_work() as uow:
             order, invoice_pending = _create(uow, payload, actor)
             if idempotency_key:
-                uow.session.add(IdempotencyKey(
-                    key=idempotency_key, request_hash=request_hash, reference=order.reference, created_at=utcnow()))
+                uow.session.add(
+                    IdempotencyKey(
+                        key=idempotency_key, request_hash=request_hash, reference=order.reference, created_at=utcnow()
+                    )
+                )
             result = dump_order(order)
             uow.commit()
             if invoice_pending:
@@ -69,8 +79,10 @@ def _replayed_order(source, key, request_hash):
         if stored is None:
             return None
         if stored.request_hash != request_hash:
-            raise Conflict("This Idempotency-Key was used with a different request body.",
-                           {"Idempotency-Key": ["Already used for another request."]})
+            raise Conflict(
+                "This Idempotency-Key was used with a different request body.",
+                {"Idempotency-Key": ["Already used for another request."]},
+            )
         order = session.execute(select(Order).where(Order.reference == stored.reference)).scalar_one()
         return dump_order(order)
 
@@ -87,13 +99,22 @@ def _resolve_customer(session, payload):
     given = payload["customer"]
     email = given["email"].strip().lower()
     customer = session.execute(
-        select(Customer).where(Customer.email == email, Customer.merged_into_id.is_(None)).order_by(Customer.id)
-        .limit(1).with_for_update(read=True)
+        select(Customer)
+        .where(Customer.email == email, Customer.merged_into_id.is_(None))
+        .order_by(Customer.id)
+        .limit(1)
+        .with_for_update(read=True)
     ).scalar_one_or_none()
     if customer is None:
         now = utcnow()
-        customer = Customer(email=email, first_name=given["first_name"], last_name=given["last_name"],
-                            language=given["language"], created_at=now, updated_at=now)
+        customer = Customer(
+            email=email,
+            first_name=given["first_name"],
+            last_name=given["last_name"],
+            language=given["language"],
+            created_at=now,
+            updated_at=now,
+        )
         session.add(customer)
         session.flush()
     return customer
@@ -101,9 +122,14 @@ def _resolve_customer(session, payload):
 
 def _build_lines(lines):
     return [
-        OrderLine(position=index, article_number=line["article_number"], name=line["name"],
-                  quantity=line["quantity"], unit_price=money.money(line["unit_price"]),
-                  line_total=money.line_total(line["quantity"], line["unit_price"]))
+        OrderLine(
+            position=index,
+            article_number=line["article_number"],
+            name=line["name"],
+            quantity=line["quantity"],
+            unit_price=money.money(line["unit_price"]),
+            line_total=money.line_total(line["quantity"], line["unit_price"]),
+        )
         for index, line in enumerate(lines, start=1)
     ]
 
@@ -113,30 +139,48 @@ def _create(uow, payload, actor):
     customer = _resolve_customer(session, payload)
     now = utcnow()
     subtotal, total = money.order_totals(
-        [(line["quantity"], line["unit_price"]) for line in payload["lines"]], payload["shipping_cost"])
+        [(line["quantity"], line["unit_price"]) for line in payload["lines"]], payload["shipping_cost"]
+    )
     submit = payload["submit"]
     status = domain.status_after_submit(payload["payment_method"]) if submit else "open"
     payment_status = domain.initial_payment_status(payload["payment_method"])
     order = Order(
-        reference=str(sequences.next_reference(session)), customer_id=customer.id, customer_email=customer.email,
-        customer_name=f"{customer.first_name} {customer.last_name}".strip(), language=customer.language,
-        status=status, payment_status=payment_status,
+        reference=str(sequences.next_reference(session)),
+        customer_id=customer.id,
+        customer_email=customer.email,
+        customer_name=f"{customer.first_name} {customer.last_name}".strip(),
+        language=customer.language,
+        status=status,
+        payment_status=payment_status,
         payment_status_rank=domain.PAYMENT_STATUS_RANK[payment_status],
-        payment_method=payload["payment_method"], currency=payload["currency"],
-        subtotal=subtotal, shipping_cost=money.money(payload["shipping_cost"]), total=total,
-        billing_address=payload["billing_address"], shipping_address=payload["shipping_address"],
-        session_id=payload.get("session_id"), paused=False, version=1,
-        created_at=now, updated_at=now, submitted_at=now if submit else None,
+        payment_method=payload["payment_method"],
+        currency=payload["currency"],
+        subtotal=subtotal,
+        shipping_cost=money.money(payload["shipping_cost"]),
+        total=total,
+        billing_address=payload["billing_address"],
+        shipping_address=payload["shipping_address"],
+        session_id=payload.get("session_id"),
+        paused=False,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        submitted_at=now if submit else None,
         lines=_build_lines(payload["lines"]),
     )
-    tax.apply_to_order(order, [line.get("tax_rate") for line in payload["lines"]], payload["tax"],
-                       tax.supply_date(now, payload["tax"].timezone))
+    tax.apply_to_order(
+        order,
+        [line.get("tax_rate") for line in payload["lines"]],
+        payload["tax"],
+        tax.supply_date(now, payload["tax"].timezone),
+    )
     session.add(order)
     session.flush()
     count(session, order.status, order.payment_status, 1)
     placeholder = sequences.invoice_placeholder(session, order) if submit else None
-    audit(session, order, actor, "created", None, status,
-          details={"invoice_number": placeholder} if placeholder else None)
+    audit(
+        session, order, actor, "created", None, status, details={"invoice_number": placeholder} if placeholder else None
+    )
     events = [uow.emit("order_created", stamp("order_created", event_payload(order, actor, placeholder)))]
     if submit:
         events.append(uow.emit("order_submitted", stamp("order_submitted", event_payload(order, actor, placeholder))))
@@ -163,6 +207,7 @@ def _retax(order, lines):
 
 # ---------------------------------------------------------------- open orders
 
+
 def replace_lines(source: SessionSource, reference: str, data: Data, actor: Actor | None = None) -> Answer:
     payload = load(ReplaceLinesSchema(), data)
     with changing(source, reference, payload.get("version"), actor) as change:
@@ -174,12 +219,18 @@ def replace_lines(source: SessionSource, reference: str, data: Data, actor: Acto
         before = [(line.article_number, line.quantity) for line in order.lines]
         order.lines = _build_lines(payload["lines"])
         order.subtotal, order.total = money.order_totals(
-            [(line["quantity"], line["unit_price"]) for line in payload["lines"]], order.shipping_cost)
+            [(line["quantity"], line["unit_price"]) for line in payload["lines"]], order.shipping_cost
+        )
         _retax(order, payload["lines"])
         change.uow.session.flush()
-        change.record("lines_replaced", details={
-            "session_id": payload["session_id"], "before": before,
-            "after": [(line.article_number, line.quantity) for line in order.lines]})
+        change.record(
+            "lines_replaced",
+            details={
+                "session_id": payload["session_id"],
+                "before": before,
+                "after": [(line.article_number, line.quantity) for line in order.lines],
+            },
+        )
     return change.answer
 
 
@@ -187,13 +238,21 @@ def submit_order(source: SessionSource, reference: str, data: Data, actor: Actor
     payload = load(SessionSchema(), data)
     with changing(source, reference, payload.get("version"), actor) as change:
         order = change.order
-        domain.check_session_may_edit(order.status, order.session_id, order.paused, payload["session_id"],
-                                      action="submitted")
+        domain.check_session_may_edit(
+            order.status, order.session_id, order.paused, payload["session_id"], action="submitted"
+        )
         previous = domain.move(order, domain.status_after_submit(order.payment_method), through="submit")
         order.submitted_at = utcnow()
         placeholder = sequences.invoice_placeholder(change.uow.session, order)
         # the count rows now, the invoice sequence inside COMMIT: the same lock order as create
-        change.record("submitted", previous, order.status, invoice_placeholder=placeholder, events={
-            "order_submitted": {},
-            "order_status_changed": {"from_status": previous, "to_status": order.status, "notify": False}})
+        change.record(
+            "submitted",
+            previous,
+            order.status,
+            invoice_placeholder=placeholder,
+            events={
+                "order_submitted": {},
+                "order_status_changed": {"from_status": previous, "to_status": order.status, "notify": False},
+            },
+        )
     return change.answer

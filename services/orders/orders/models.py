@@ -1,4 +1,5 @@
 """The orders service's tables (its own schema; no other service reads them)."""
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -42,10 +43,7 @@ class Customer(Base):
     created_at = Column(DateTime(timezone=True), nullable=False)
     updated_at = Column(DateTime(timezone=True), nullable=False)
 
-    __table_args__ = (
-        Index("ix_customers_email", "email"),
-        Index("ix_customers_last_name", "last_name"),
-    )
+    __table_args__ = (Index("ix_customers_email", "email"), Index("ix_customers_last_name", "last_name"))
 
     @property
     def customer_number(self):
@@ -98,17 +96,28 @@ class Order(Base):
         Index("ix_orders_total", "total", "id"),
         Index("ix_orders_updated", "updated_at", "id"),
         Index("ix_orders_reference_prefix", "reference", postgresql_ops={"reference": "varchar_pattern_ops"}),
-        Index("ix_orders_invoice_prefix", "invoice_number",
-              postgresql_ops={"invoice_number": "varchar_pattern_ops"}),
+        Index("ix_orders_invoice_prefix", "invoice_number", postgresql_ops={"invoice_number": "varchar_pattern_ops"}),
         Index("ix_orders_open_session", "session_id"),
         # the list's search and sorts (migration 0006; it also makes ix_orders_invoice_sort on
         # (coalesce(invoice_number, ''), id) and ix_orders_shipping_country on the address's country)
-        Index("ix_orders_customer_name_trgm", "customer_name", postgresql_using="gin",
-              postgresql_ops={"customer_name": "gin_trgm_ops"}),
-        Index("ix_orders_customer_email_trgm", "customer_email", postgresql_using="gin",
-              postgresql_ops={"customer_email": "gin_trgm_ops"}),
-        Index("ix_orders_tracking_trgm", "tracking_number", postgresql_using="gin",
-              postgresql_ops={"tracking_number": "gin_trgm_ops"}),
+        Index(
+            "ix_orders_customer_name_trgm",
+            "customer_name",
+            postgresql_using="gin",
+            postgresql_ops={"customer_name": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_orders_customer_email_trgm",
+            "customer_email",
+            postgresql_using="gin",
+            postgresql_ops={"customer_email": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_orders_tracking_trgm",
+            "tracking_number",
+            postgresql_using="gin",
+            postgresql_ops={"tracking_number": "gin_trgm_ops"},
+        ),
         Index("ix_orders_customer_name_sort", "customer_name", "id"),
     )
 
@@ -128,8 +137,12 @@ class OrderLine(Base):
     __table_args__ = (
         Index("ix_order_lines_order", "order_id"),
         # article report (S12): substring search on article numbers (pg_trgm), made by migration 0002
-        Index("ix_order_lines_article_trgm", "article_number", postgresql_using="gin",
-              postgresql_ops={"article_number": "gin_trgm_ops"}),
+        Index(
+            "ix_order_lines_article_trgm",
+            "article_number",
+            postgresql_using="gin",
+            postgresql_ops={"article_number": "gin_trgm_ops"},
+        ),
     )
 
 
@@ -153,6 +166,7 @@ class OrderHistory(Base):
 
 class OrderNote(Base):
     """An internal note of staff on an order (never sent to the customer); migration 0007."""
+
     __tablename__ = "order_notes"
     id = Column(Id, primary_key=True, autoincrement=True)
     order_id = Column(Id, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
@@ -178,6 +192,7 @@ class NumberSequence(Base):
     the start number and, in ``last_issued``, the last reference drawn before the sequence
     was last moved (what ``get_numbering`` reports until the next order).
     """
+
     __tablename__ = "number_sequences"
     name = Column(String(20), primary_key=True)
     start_at = Column(BigInteger, nullable=False)
@@ -191,6 +206,7 @@ class OrderCount(Base):
     the list's total needs no scan of a million rows. Each database connection adds to its
     own ``shard`` row, so concurrent creations never wait for one hot row; a total is the
     sum over the shards (a shard may be negative: moves out of a pair land where they run)."""
+
     __tablename__ = "order_counts"
     status = Column(String(20), primary_key=True)
     payment_status = Column(String(20), primary_key=True)
@@ -203,6 +219,7 @@ class InvoiceNumberRequest(Base):
     a deferred trigger locks the invoice sequence row inside COMMIT, issues the number, puts
     it on the order, its outbox events and audit entry in place of the placeholder, and
     deletes this row). Never seen outside the transaction that wrote it."""
+
     __tablename__ = "invoice_number_requests"
     order_id = Column(Id, ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
     event_ids = Column(ARRAY(String(64)), nullable=False)

@@ -3,6 +3,7 @@ are a rule of the wire: ``oms_contracts.amounts``).
 
 Plain Python on purpose: no framework, no database.
 """
+
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable
 

@@ -3,6 +3,7 @@
 Plain Python (no framework, no database): who may edit a note and until when, and what the
 list shows of it. Every refusal is raised here, as a ``NoteRefused`` naming why.
 """
+
 from datetime import timedelta
 
 EDIT_WINDOW = timedelta(minutes=15)
@@ -24,8 +25,10 @@ def check_edit(note_author_id, editor_id, created_at, now):
         raise NoteRefused("not_author", "Only the author of a note may edit it.")
     if now - created_at > EDIT_WINDOW:
         minutes = int(EDIT_WINDOW.total_seconds() // 60)
-        raise NoteRefused("edit_window_closed",
-                          f"A note can be edited only within {minutes} minutes of writing it; add a new note instead.")
+        raise NoteRefused(
+            "edit_window_closed",
+            f"A note can be edited only within {minutes} minutes of writing it; add a new note instead.",
+        )
 
 
 def editable_until(created_at):
@@ -42,5 +45,5 @@ def first_line(body):
     for line in body.split("\n"):
         line = line.strip()
         if line:
-            return line if len(line) <= FIRST_LINE_MAX else line[:FIRST_LINE_MAX - 1] + "…"
+            return line if len(line) <= FIRST_LINE_MAX else line[: FIRST_LINE_MAX - 1] + "…"
     return ""

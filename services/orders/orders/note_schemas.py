@@ -1,5 +1,6 @@
 """The note shapes of the contracts with this service's rules: a note needs text, and the answer
 says until when its author may still edit it."""
+
 from typing import Any
 
 from marshmallow import ValidationError, fields, validates

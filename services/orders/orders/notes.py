@@ -3,6 +3,7 @@
 A note is no change of the order itself (no version step, no event): it is written with an
 audit entry (action ``note``) in one transaction, so the order's history shows it.
 """
+
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
@@ -46,12 +47,23 @@ def add_note(source, reference, data, author, actor=None):
     writer, actor = _author(author), load_actor(actor)
     with source.unit_of_work() as uow:
         order = _order(uow.session, reference)
-        note = OrderNote(order_id=order.id, author_id=writer["id"], author_name=writer["name"],
-                         body=note_rules.clean_body(payload["body"]), created_at=utcnow())
+        note = OrderNote(
+            order_id=order.id,
+            author_id=writer["id"],
+            author_name=writer["name"],
+            body=note_rules.clean_body(payload["body"]),
+            created_at=utcnow(),
+        )
         uow.session.add(note)
         uow.session.flush()
-        audit(uow.session, order, actor, "note", reason=note_rules.first_line(note.body),
-               details={"note_id": note.id, "edited": False})
+        audit(
+            uow.session,
+            order,
+            actor,
+            "note",
+            reason=note_rules.first_line(note.body),
+            details={"note_id": note.id, "edited": False},
+        )
         uow.commit()
         return _note_dump.dump(note)
 
@@ -61,9 +73,13 @@ def edit_note(source, reference, note_id, data, author, actor=None):
     writer, actor = _author(author), load_actor(actor)
     with source.unit_of_work() as uow:
         order = _order(uow.session, reference)
-        note = uow.session.execute(
-            select(OrderNote).where(OrderNote.id == note_id, OrderNote.order_id == order.id).with_for_update()
-        ).scalar_one_or_none() if isinstance(note_id, int) else None
+        note = (
+            uow.session.execute(
+                select(OrderNote).where(OrderNote.id == note_id, OrderNote.order_id == order.id).with_for_update()
+            ).scalar_one_or_none()
+            if isinstance(note_id, int)
+            else None
+        )
         if note is None:
             raise NotFound(f"Order {reference} has no note {note_id}.")
         now = utcnow()
@@ -72,8 +88,14 @@ def edit_note(source, reference, note_id, data, author, actor=None):
         except note_rules.NoteRefused as refused:
             raise _refusal(refused) from None
         note.body, note.edited_at = note_rules.clean_body(payload["body"]), now
-        audit(uow.session, order, actor, "note", reason=note_rules.first_line(note.body),
-               details={"note_id": note.id, "edited": True})
+        audit(
+            uow.session,
+            order,
+            actor,
+            "note",
+            reason=note_rules.first_line(note.body),
+            details={"note_id": note.id, "edited": True},
+        )
         uow.commit()
         return _note_dump.dump(note)
 
@@ -82,9 +104,11 @@ def list_notes(source, reference):
     """The order's notes, newest first."""
     with source.read_session() as session:
         order = _order(session, reference)
-        notes = session.execute(
-            select(OrderNote).where(OrderNote.order_id == order.id).order_by(OrderNote.id.desc())
-        ).scalars().all()
+        notes = (
+            session.execute(select(OrderNote).where(OrderNote.order_id == order.id).order_by(OrderNote.id.desc()))
+            .scalars()
+            .all()
+        )
         return {"items": [_note_dump.dump(note) for note in notes]}
 
 
@@ -94,12 +118,23 @@ def latest_notes(source, data):
     references = load(LatestNotesSchema(), data)["references"]
     if not references:
         return {}
-    newest = (select(func.max(OrderNote.id)).join(Order, Order.id == OrderNote.order_id)
-              .where(Order.reference.in_(references)).group_by(OrderNote.order_id))
+    newest = (
+        select(func.max(OrderNote.id))
+        .join(Order, Order.id == OrderNote.order_id)
+        .where(Order.reference.in_(references))
+        .group_by(OrderNote.order_id)
+    )
     with source.read_session() as session:
         rows = session.execute(
             select(Order.reference, OrderNote.body, OrderNote.author_name, OrderNote.created_at)
-            .join(Order, Order.id == OrderNote.order_id).where(OrderNote.id.in_(newest))
+            .join(Order, Order.id == OrderNote.order_id)
+            .where(OrderNote.id.in_(newest))
         ).all()
-    return {row.reference: {"first_line": note_rules.first_line(row.body), "author": row.author_name,
-                            "created_at": row.created_at.isoformat()} for row in rows}
+    return {
+        row.reference: {
+            "first_line": note_rules.first_line(row.body),
+            "author": row.author_name,
+            "created_at": row.created_at.isoformat(),
+        }
+        for row in rows
+    }

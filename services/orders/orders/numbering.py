@@ -1,5 +1,6 @@
 """Use cases of numbering (S7, S8): where order references and invoice numbers start, whether OMS
 issues invoice numbers, and the invoice number staff give an order while it does not."""
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -35,7 +36,8 @@ def _numbering_dump(reference, invoice, reference_position):
         "last_invoice_number": invoice.last_issued,
         "next_order_reference": next_reference,
         "next_invoice_number": numbering_rules.format_invoice_number(
-            invoice.prefix, numbering_rules.next_number(invoice.start_at, invoice.last_issued)),
+            invoice.prefix, numbering_rules.next_number(invoice.start_at, invoice.last_issued)
+        ),
     }
 
 
@@ -70,23 +72,29 @@ def update_numbering(source: SessionSource, data: Data, actor: Actor | None = No
         return result
 
 
-def set_external_invoice_number(source: SessionSource, reference: str, data: Data,
-                                actor: Actor | None = None) -> Answer:
+def set_external_invoice_number(
+    source: SessionSource, reference: str, data: Data, actor: Actor | None = None
+) -> Answer:
     payload = load(InvoiceNumberSchema(), data)
     number = payload["invoice_number"]
     try:
         with changing(source, reference, actor=actor) as change:
             order, session = change.order, change.uow.session
             numbering_rules.check_external_invoice_number(
-                session.get(NumberSequence, "invoice").enabled, order.invoice_number, order.status,
-                order.invoice_number_external)
-            numbering_rules.check_invoice_number_free(number, session.execute(
-                select(Order.reference).where(Order.invoice_number == number, Order.id != order.id)
-            ).scalar_one_or_none())
+                session.get(NumberSequence, "invoice").enabled,
+                order.invoice_number,
+                order.status,
+                order.invoice_number_external,
+            )
+            numbering_rules.check_invoice_number_free(
+                number,
+                session.execute(
+                    select(Order.reference).where(Order.invoice_number == number, Order.id != order.id)
+                ).scalar_one_or_none(),
+            )
             previous = order.invoice_number
             order.invoice_number, order.invoice_number_external = number, True
-            change.record("invoice_number_set", reason=payload.get("reason"),
-                          details={"from": previous, "to": number})
+            change.record("invoice_number_set", reason=payload.get("reason"), details={"from": previous, "to": number})
     except IntegrityError:
         # another order took the same number between our check and our commit
         raise as_problem(numbering_rules.InvoiceNumberTaken(number)) from None

@@ -6,6 +6,7 @@ is such a key, signed, with the sort and the filters it belongs to. A page numbe
 the key of its first row by a scan over the key's index alone, from whichever end of the list is
 nearer; the page itself is then the same seek a cursor makes.
 """
+
 import base64
 import binascii
 import hashlib
@@ -68,13 +69,17 @@ def start_key(session, sort, conditions, skip, total):
     from_end = total - 1 - skip
     reverse = from_end < skip
     row = session.execute(
-        select(*sort.columns).where(*conditions).order_by(*sort.order_by(reverse=reverse))
-        .offset(from_end if reverse else skip).limit(1)
+        select(*sort.columns)
+        .where(*conditions)
+        .order_by(*sort.order_by(reverse=reverse))
+        .offset(from_end if reverse else skip)
+        .limit(1)
     ).first()
     return tuple(row) if row is not None else None
 
 
 # ---------------------------------------------------------------- cursors
+
 
 def _secret(setting):
     return setting.encode() if setting else _FALLBACK_SECRET
@@ -114,8 +119,12 @@ def _key_value(value):
 
 
 def encode_cursor(secret, sort, digest, key, now=None):
-    payload = {"s": sort.name, "q": digest, "k": [_wire_value(value) for value in key],
-               "x": int((now or time.time()) + CURSOR_LIFETIME_SECONDS)}
+    payload = {
+        "s": sort.name,
+        "q": digest,
+        "k": [_wire_value(value) for value in key],
+        "x": int((now or time.time()) + CURSOR_LIFETIME_SECONDS),
+    }
     body = _b64(json.dumps(payload, separators=(",", ":")).encode())
     signature = _b64(hmac.new(_secret(secret), body.encode(), hashlib.sha256).digest()[:18])
     return f"{body}.{signature}"

@@ -1,4 +1,5 @@
 """The order's read copy of its payment status (S13), kept from payments' ``payment_status_changed``."""
+
 from oms_common.db import SessionSource
 from oms_contracts.actors import load_actor
 from oms_contracts.events import PaymentStatusEventSchema
@@ -20,8 +21,15 @@ def apply_payment_status(source: SessionSource, event: Data) -> bool:
             return False
         order = lock_order(uow.session, payload["order_reference"])
         if not domain.payment_update_applies(order.payment_status_sequence, payload["sequence"]):
-            audit(uow.session, order, actor, "payment_status_stale", order.payment_status, payload["status"],
-                  reason="An older payment update arrived late and was ignored.")
+            audit(
+                uow.session,
+                order,
+                actor,
+                "payment_status_stale",
+                order.payment_status,
+                payload["status"],
+                reason="An older payment update arrived late and was ignored.",
+            )
             uow.commit()
             return False
         change = OrderChange(uow, order, actor)

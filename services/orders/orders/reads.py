@@ -6,6 +6,7 @@ Each list is one indexed query. The unfiltered and status-filtered totals come f
 ``order_counts`` table so that a million orders cost no count scan; pages are keyset seeks
 (see ``paging``).
 """
+
 import math
 
 from sqlalchemy import and_, func, literal_column, or_, select
@@ -20,8 +21,20 @@ from .search import escape_like, search_condition
 
 O = Order.__table__.c
 C = Customer.__table__.c
-SUMMARY_COLUMNS = (O.reference, O.invoice_number, O.status, O.payment_status, O.payment_method, O.currency,
-                   O.total, O.customer_id, O.customer_email, O.customer_name, O.created_at, O.updated_at)
+SUMMARY_COLUMNS = (
+    O.reference,
+    O.invoice_number,
+    O.status,
+    O.payment_status,
+    O.payment_method,
+    O.currency,
+    O.total,
+    O.customer_id,
+    O.customer_email,
+    O.customer_name,
+    O.created_at,
+    O.updated_at,
+)
 CUSTOMER_COLUMNS = (C.id, C.email, C.first_name, C.last_name, C.language, C.merged_into_id, C.created_at)
 # filters the order_counts table answers for (any other one needs a count over the orders)
 COUNTED_FILTERS = ("status", "payment_status")
@@ -32,12 +45,32 @@ OVERDUE_STATUSES = ("dunning_1", "dunning_2")
 
 def order_summary(row):
     """One list row as api.md gives it (money as a decimal string, times in ISO 8601)."""
-    (reference, invoice_number, status, payment_status, payment_method, currency, total, customer_id,
-     customer_email, customer_name, created_at, updated_at) = row[:12]
-    return {"reference": reference, "invoice_number": invoice_number, "status": status,
-            "payment_status": payment_status, "payment_method": payment_method, "currency": currency,
-            "total": f"{total:.2f}", "customer": {"id": customer_id, "email": customer_email, "name": customer_name},
-            "created_at": created_at.isoformat(), "updated_at": updated_at.isoformat()}
+    (
+        reference,
+        invoice_number,
+        status,
+        payment_status,
+        payment_method,
+        currency,
+        total,
+        customer_id,
+        customer_email,
+        customer_name,
+        created_at,
+        updated_at,
+    ) = row[:12]
+    return {
+        "reference": reference,
+        "invoice_number": invoice_number,
+        "status": status,
+        "payment_status": payment_status,
+        "payment_method": payment_method,
+        "currency": currency,
+        "total": f"{total:.2f}",
+        "customer": {"id": customer_id, "email": customer_email, "name": customer_name},
+        "created_at": created_at.isoformat(),
+        "updated_at": updated_at.isoformat(),
+    }
 
 
 def _filters(params, psp_references=()):
@@ -59,8 +92,7 @@ def _filters(params, psp_references=()):
         conditions.append(O.updated_at > params["changed_since"])
     if params.get("search"):
         conditions.append(search_condition(params["search"], psp_references))
-    for name, column in (("payment_method", O.payment_method), ("currency", O.currency),
-                         ("country", SHIPPING_COUNTRY)):
+    for name, column in (("payment_method", O.payment_method), ("currency", O.currency), ("country", SHIPPING_COUNTRY)):
         if params.get(name):
             conditions.append(column.in_(params[name]))
     if params.get("disputed") is not None:
@@ -73,8 +105,11 @@ def _filters(params, psp_references=()):
 
 
 def _counted_by_table(params):
-    return not any(value is not None and value != [] for key, value in params.items()
-                   if key not in COUNTED_FILTERS and key not in ("page", "page_size", "sort", "cursor"))
+    return not any(
+        value is not None and value != []
+        for key, value in params.items()
+        if key not in COUNTED_FILTERS and key not in ("page", "page_size", "sort", "cursor")
+    )
 
 
 def _total(session, params, conditions):
@@ -117,16 +152,22 @@ def _page(source, params, conditions, cursor_secret):
             rows = session.execute(
                 select(*SUMMARY_COLUMNS, *sort.columns, *extra)
                 .where(*conditions, *([seek] if seek is not None else []))
-                .order_by(*sort.order_by()).limit(page_size + 1)
+                .order_by(*sort.order_by())
+                .limit(page_size + 1)
             ).all()
     if counted_on_the_way:
         total = rows[0][-1] if rows else 0
     more = len(rows) > page_size
     rows = rows[:page_size]
     next_cursor = paging.encode_cursor(cursor_secret, sort, digest, tuple(rows[-1][keys])) if more else None
-    return {"items": [order_summary(row) for row in rows], "page": None if cursor else page,
-            "page_size": page_size, "total": total, "pages": max(1, math.ceil(total / page_size)),
-            "next_cursor": next_cursor}
+    return {
+        "items": [order_summary(row) for row in rows],
+        "page": None if cursor else page,
+        "page_size": page_size,
+        "total": total,
+        "pages": max(1, math.ceil(total / page_size)),
+        "next_cursor": next_cursor,
+    }
 
 
 def _customer_id(value):
@@ -147,11 +188,19 @@ def customer_orders(source, customer_id, query, cursor_secret=None, psp_referenc
 
 # ---------------------------------------------------------------- customers
 
+
 def customer_record(row):
     customer_id, email, first_name, last_name, language, merged_into_id, created_at = row[:7]
-    return {"id": customer_id, "customer_number": customer_number(customer_id), "email": email,
-            "first_name": first_name, "last_name": last_name, "language": language,
-            "merged_into_id": merged_into_id, "created_at": created_at.isoformat()}
+    return {
+        "id": customer_id,
+        "customer_number": customer_number(customer_id),
+        "email": email,
+        "first_name": first_name,
+        "last_name": last_name,
+        "language": language,
+        "merged_into_id": merged_into_id,
+        "created_at": created_at.isoformat(),
+    }
 
 
 def list_customers(source, query):
@@ -164,11 +213,13 @@ def list_customers(source, query):
         name_pattern = "%" + escape_like(" ".join(q.lower().replace(",", " ").split())) + "%"
         first_last = func.lower(C.first_name + " " + C.last_name)
         last_first = func.lower(C.last_name + " " + C.first_name)
-        alternatives = [func.lower(C.email).like(pattern, escape="\\"),
-                        func.lower(C.last_name).like(pattern, escape="\\"),
-                        func.lower(C.first_name).like(pattern, escape="\\"),
-                        first_last.like(name_pattern, escape="\\"),
-                        last_first.like(name_pattern, escape="\\")]
+        alternatives = [
+            func.lower(C.email).like(pattern, escape="\\"),
+            func.lower(C.last_name).like(pattern, escape="\\"),
+            func.lower(C.first_name).like(pattern, escape="\\"),
+            first_last.like(name_pattern, escape="\\"),
+            last_first.like(name_pattern, escape="\\"),
+        ]
         number = parse_customer_ref(q)
         if number is not None:
             alternatives.append(C.id == number)
@@ -176,12 +227,20 @@ def list_customers(source, query):
     page, page_size = params["page"], params["page_size"]
     with source.read_session() as session:
         rows = session.execute(
-            select(*CUSTOMER_COLUMNS).where(*conditions).order_by(C.id.desc())
-            .limit(page_size).offset((page - 1) * page_size)
+            select(*CUSTOMER_COLUMNS)
+            .where(*conditions)
+            .order_by(C.id.desc())
+            .limit(page_size)
+            .offset((page - 1) * page_size)
         ).all()
         total = session.execute(select(func.count()).select_from(Customer.__table__).where(*conditions)).scalar_one()
-    return {"items": [customer_record(row) for row in rows], "page": page, "page_size": page_size, "total": total,
-            "pages": max(1, math.ceil(total / page_size))}
+    return {
+        "items": [customer_record(row) for row in rows],
+        "page": page,
+        "page_size": page_size,
+        "total": total,
+        "pages": max(1, math.ceil(total / page_size)),
+    }
 
 
 def get_customer(source, customer_id):
@@ -194,10 +253,13 @@ def get_customer(source, customer_id):
         totals = session.execute(
             select(O.currency, func.count(), func.sum(O.total))
             .where(O.customer_id == customer_id, O.status.notin_(("open", "cancelled")))
-            .group_by(O.currency).order_by(O.currency)
+            .group_by(O.currency)
+            .order_by(O.currency)
         ).all()
         result["order_count"] = session.execute(
-            select(func.count()).select_from(Order.__table__).where(O.customer_id == customer_id)).scalar_one()
-    result["totals"] = [{"currency": currency, "orders": count, "revenue": f"{total:.2f}"}
-                        for currency, count, total in totals]
+            select(func.count()).select_from(Order.__table__).where(O.customer_id == customer_id)
+        ).scalar_one()
+    result["totals"] = [
+        {"currency": currency, "orders": count, "revenue": f"{total:.2f}"} for currency, count, total in totals
+    ]
     return result

@@ -6,6 +6,7 @@ its own index (prefix B-trees, pg_trgm GIN indexes) and a new source is one more
 ``SOURCES``. Texts shorter than ``MIN_CONTAINS`` only match where they are a prefix or exact:
 a trigram index cannot narrow one or two characters, and a scan of every order is not a search.
 """
+
 from sqlalchemy import and_, select, union_all
 
 from oms_contracts.customers import CUSTOMER_NUMBER_PREFIX, parse_customer_ref
@@ -48,7 +49,9 @@ def customer_name(term):
 
 
 def customer_email(term):
-    return select(O.id).where(O.customer_email.ilike(_contains(term), escape="\\")) if len(term) >= MIN_CONTAINS else None
+    return (
+        select(O.id).where(O.customer_email.ilike(_contains(term), escape="\\")) if len(term) >= MIN_CONTAINS else None
+    )
 
 
 def article_number(term):
@@ -70,8 +73,15 @@ def note_text(term):
     return select(N.order_id).where(N.body.ilike(_contains(term), escape="\\"))
 
 
-SOURCES = [reference_or_invoice, customer_number, customer_name, customer_email, article_number, tracking_number,
-           note_text]
+SOURCES = [
+    reference_or_invoice,
+    customer_number,
+    customer_name,
+    customer_email,
+    article_number,
+    tracking_number,
+    note_text,
+]
 
 
 def search_condition(term, references=()):

@@ -5,6 +5,7 @@ References come from a PostgreSQL sequence (no lock). Invoice numbers are gaples
 taken inside COMMIT (migration 0005), so creations queue behind each other only for the
 length of a commit, never for the service's own round trips.
 """
+
 from typing import Any
 
 from sqlalchemy import select, text
@@ -21,8 +22,10 @@ _MOVE_REFERENCES = text("SELECT setval('order_reference_seq', :start, false)")
 def locked_sequence(session: Session, name: str) -> NumberSequence:
     # populate_existing: a row read earlier in this session must not hide what the lock sees
     return session.execute(
-        select(NumberSequence).where(NumberSequence.name == name)
-        .with_for_update().execution_options(populate_existing=True)
+        select(NumberSequence)
+        .where(NumberSequence.name == name)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one()
 
 

@@ -1,5 +1,6 @@
 """The orders service: entrypoints and dependencies only; the work is in the use case modules
 (intake, workflow, customers, numbering, payment_status, notes) and the reads (reads, queries)."""
+
 import logging
 
 from nameko.dependency_providers import Config
@@ -36,8 +37,7 @@ class OrdersService(HealthMixin):
     # orders: create and the open-order session (S14)
     @rpc(expected_exceptions=EXPECTED)
     def create_order(self, data, actor=None, idempotency_key=None):
-        order, replayed = intake.create_order(self.db, data, actor, idempotency_key,
-                                                tax_settings(self.config))
+        order, replayed = intake.create_order(self.db, data, actor, idempotency_key, tax_settings(self.config))
         return {"order": order, "replayed": replayed}
 
     @rpc(expected_exceptions=EXPECTED)

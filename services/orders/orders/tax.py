@@ -8,6 +8,7 @@ are gross (tax included: tax = gross × r / (100 + r)) or net (tax = net × r / 
 the total) by the orders service's setting, kept on each order. Shipping is taxed at the
 standard rate of that date.
 """
+
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -80,7 +81,8 @@ def rate_errors(lines, country, on_date, prefix="lines"):
         if rate is not None and Decimal(rate) not in allowed:
             shown = ", ".join(str(r) for r in sorted(allowed))
             errors[f"{prefix}.{index}.tax_rate"] = [
-                f"Not a {country} VAT rate on {on_date.isoformat()}; use one of {shown}."]
+                f"Not a {country} VAT rate on {on_date.isoformat()}; use one of {shown}."
+            ]
     return errors
 
 
@@ -134,8 +136,13 @@ def order_tax_breakdown(order):
     """The breakdown of an order row (anything with lines, shipping and the VAT columns)."""
     if order.prices_include_tax is None:
         return []
-    return order_breakdown([(line.line_total, line.tax_rate) for line in order.lines], order.shipping_cost,
-                           order.shipping_tax_rate, order.prices_include_tax, order.currency)
+    return order_breakdown(
+        [(line.line_total, line.tax_rate) for line in order.lines],
+        order.shipping_cost,
+        order.shipping_tax_rate,
+        order.prices_include_tax,
+        order.currency,
+    )
 
 
 def supply_date(moment, timezone_name):
@@ -152,7 +159,7 @@ def apply_to_order(order, given_rates, settings, on_date):
     """Puts each line's rate (given, or the day's standard rate), the order's VAT facts and, for
     net prices, the tax into the total. ``given_rates`` are in line order (None: default)."""
     standard = default_rate(settings.country, on_date)
-    for line, given in zip(order.lines, given_rates):
+    for line, given in zip(order.lines, given_rates, strict=True):
         line.tax_rate = standard if given is None else Decimal(given)
     order.tax_country = settings.country
     order.prices_include_tax = settings.prices_include_tax

@@ -1,5 +1,6 @@
 """Use cases of an order's way through its statuses: pause and assign an open order (S14), ship,
 cancel, any status change (one order or many), and the cleanup of expired open orders."""
+
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -35,8 +36,15 @@ def assign_order(source: SessionSource, reference: str, data: Data, actor: Actor
 
 # ---------------------------------------------------------------- status changes
 
-def apply_status(change: OrderChange, target: str, notify: bool = False, reason: str | None = None,
-                 tracking_number: str | None = None, through: str = "status") -> None:
+
+def apply_status(
+    change: OrderChange,
+    target: str,
+    notify: bool = False,
+    reason: str | None = None,
+    tracking_number: str | None = None,
+    through: str = "status",
+) -> None:
     """Moves the order of ``change`` to ``target`` as the operation ``through``, announcing it."""
     order = change.order
     previous = domain.move(order, target, through=through)
@@ -49,8 +57,14 @@ def apply_status(change: OrderChange, target: str, notify: bool = False, reason:
     elif target == "cancelled":
         events["order_cancelled"] = common
     events["order_status_changed"] = common
-    change.record("status_changed", previous, target, reason, events=events,
-                  details={"notify": notify, **({"tracking_number": tracking_number} if tracking_number else {})})
+    change.record(
+        "status_changed",
+        previous,
+        target,
+        reason,
+        events=events,
+        details={"notify": notify, **({"tracking_number": tracking_number} if tracking_number else {})},
+    )
 
 
 def _status_use_case(source, reference, payload, target, actor, capture=None):
@@ -59,17 +73,26 @@ def _status_use_case(source, reference, payload, target, actor, capture=None):
     refusal (409) or silence (503) propagates and the order stays as it was."""
     with changing(source, reference, payload.get("version"), actor) as change:
         order = change.order
-        if target == "shipped" and capture is not None and domain.ship_needs_payment_check(
-                order.payment_method, order.payment_status):
+        if (
+            target == "shipped"
+            and capture is not None
+            and domain.ship_needs_payment_check(order.payment_method, order.payment_status)
+        ):
             domain.check_transition(order.status, target)
             capture(order.reference, change.actor)
-        apply_status(change, target, notify=payload.get("notify", False), reason=payload.get("reason"),
-                     tracking_number=payload.get("tracking_number"))
+        apply_status(
+            change,
+            target,
+            notify=payload.get("notify", False),
+            reason=payload.get("reason"),
+            tracking_number=payload.get("tracking_number"),
+        )
     return change.answer
 
 
-def ship_order(source: SessionSource, reference: str, data: Data, actor: Actor | None = None,
-               capture: Capture | None = None) -> Answer:
+def ship_order(
+    source: SessionSource, reference: str, data: Data, actor: Actor | None = None, capture: Capture | None = None
+) -> Answer:
     payload = load(ShipSchema(), data)
     return _status_use_case(source, reference, payload, "shipped", actor, capture)
 
@@ -79,14 +102,16 @@ def cancel_order(source: SessionSource, reference: str, data: Data, actor: Actor
     return _status_use_case(source, reference, payload, "cancelled", actor)
 
 
-def change_status(source: SessionSource, reference: str, data: Data, actor: Actor | None = None,
-                  capture: Capture | None = None) -> Answer:
+def change_status(
+    source: SessionSource, reference: str, data: Data, actor: Actor | None = None, capture: Capture | None = None
+) -> Answer:
     payload = load(StatusChangeSchema(), data)
     return _status_use_case(source, reference, payload, payload["status"], actor, capture)
 
 
-def bulk_change_status(source: SessionSource, data: Data, actor: Actor | None = None,
-                       capture: Capture | None = None) -> Answer:
+def bulk_change_status(
+    source: SessionSource, data: Data, actor: Actor | None = None, capture: Capture | None = None
+) -> Answer:
     """Each order is changed (or refused) in its own transaction."""
     payload = load(BulkStatusSchema(), data)
     results = []
@@ -96,8 +121,12 @@ def bulk_change_status(source: SessionSource, data: Data, actor: Actor | None = 
             results.append({"reference": reference, "ok": True, "status": order["status"], "version": order["version"]})
         except (Conflict, NotFound, ServiceUnavailable) as problem:
             results.append({"reference": reference, "ok": False, "problem": problem.as_dict()})
-    return {"status": payload["status"], "results": results,
-            "succeeded": sum(1 for r in results if r["ok"]), "failed": sum(1 for r in results if not r["ok"])}
+    return {
+        "status": payload["status"],
+        "results": results,
+        "succeeded": sum(1 for r in results if r["ok"]),
+        "failed": sum(1 for r in results if not r["ok"]),
+    }
 
 
 # ---------------------------------------------------------------- expired open orders (S14)
@@ -105,8 +134,9 @@ def bulk_change_status(source: SessionSource, data: Data, actor: Actor | None = 
 CLEANUP_ACTOR = {"name": "system", "kind": "system", "role": None, "origin": "open-order cleanup"}
 
 
-def cancel_expired_open_orders(source: SessionSource, ttl_seconds: float, batch_size: int = 100,
-                               now: datetime | None = None) -> list[str]:
+def cancel_expired_open_orders(
+    source: SessionSource, ttl_seconds: float, batch_size: int = 100, now: datetime | None = None
+) -> list[str]:
     """Cancels open, not paused orders nobody touched for ``ttl_seconds`` (their session is
     gone); returns the references cancelled. Paused orders are kept.
 
@@ -123,17 +153,23 @@ def cancel_expired_open_orders(source: SessionSource, ttl_seconds: float, batch_
     cancelled = []
     while True:
         with source.unit_of_work() as uow, refusals():
-            candidates = uow.session.execute(
-                select(Order)
-                .where(Order.status == "open", Order.paused.is_(False), Order.updated_at <= cutoff)
-                .order_by(Order.updated_at, Order.id).limit(batch_size)
-                .with_for_update(skip_locked=True)
-            ).scalars().all()
+            candidates = (
+                uow.session.execute(
+                    select(Order)
+                    .where(Order.status == "open", Order.paused.is_(False), Order.updated_at <= cutoff)
+                    .order_by(Order.updated_at, Order.id)
+                    .limit(batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+                .scalars()
+                .all()
+            )
             batch = []
             for order in candidates:
                 if domain.open_order_expired(order.status, order.paused, order.updated_at, now, ttl_seconds):
-                    apply_status(OrderChange(uow, order, CLEANUP_ACTOR), "cancelled",
-                                 reason=domain.OPEN_ORDER_EXPIRY_REASON)
+                    apply_status(
+                        OrderChange(uow, order, CLEANUP_ACTOR), "cancelled", reason=domain.OPEN_ORDER_EXPIRY_REASON
+                    )
                     batch.append(order.reference)
             uow.commit()
         cancelled.extend(batch)

@@ -2,6 +2,7 @@
 
 Plain Python on purpose, like ``domain``: no framework, no database, no PSP SDK.
 """
+
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -30,8 +31,7 @@ def shown(amount: Any, currency: str) -> Decimal | None:
     """The amount as answers show it: two decimals, three for three-decimal currencies."""
     if amount is None:
         return None
-    return Decimal(amount).quantize(Decimal(1).scaleb(-currencies.display_places(currency)),
-                                    rounding=ROUND_HALF_UP)
+    return Decimal(amount).quantize(Decimal(1).scaleb(-currencies.display_places(currency)), rounding=ROUND_HALF_UP)
 
 
 def refundable(captured: Any, refunded: Any) -> Decimal:
@@ -45,5 +45,4 @@ def pending_refunds(refunds: Iterable[Any]) -> Decimal:
 
 def counted_refunds(refunds: Iterable[Any]) -> Decimal:
     """What has gone back for good: succeeded refunds and lost disputes."""
-    return sum((money(r.amount) for r in refunds if r.kind in ("refund", "dispute") and r.status == "succeeded"),
-               ZERO)
+    return sum((money(r.amount) for r in refunds if r.kind in ("refund", "dispute") and r.status == "succeeded"), ZERO)

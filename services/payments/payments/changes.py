@@ -2,6 +2,7 @@
 audit row, the status change that writes ``payment_status_changed`` to the outbox in the same
 transaction, the answer the payment is dumped as, and the problem a domain refusal becomes.
 """
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,14 +22,48 @@ from .models import Payment, PaymentAudit
 _payment_dump = PaymentSchema()
 
 VIEW_COLUMNS = (
-    "order_reference", "method", "provider", "status", "currency", "amount", "captured_amount",
-    "refunded_amount", "psp_reference", "psp_capture_id", "completed_by_hand_reference", "order_status",
-    "dunning_level", "failure_reason", "sequence", "version", "created_at", "updated_at", "status_changed_at",
-    "psp_charge_id", "psp_capture_status", "dispute_id", "dispute_status", "dispute_amount", "dispute_reason",
-    "dispute_evidence_due_by", "capture_mode", "authorized_at", "authorization_expires_at",
-    "authorization_expired_at", "qr_reference", "creditor_reference", "overpaid_amount")
-MONEY_FIELDS = ("amount", "captured_amount", "refunded_amount", "refundable_amount", "dispute_amount",
-                "overpaid_amount")
+    "order_reference",
+    "method",
+    "provider",
+    "status",
+    "currency",
+    "amount",
+    "captured_amount",
+    "refunded_amount",
+    "psp_reference",
+    "psp_capture_id",
+    "completed_by_hand_reference",
+    "order_status",
+    "dunning_level",
+    "failure_reason",
+    "sequence",
+    "version",
+    "created_at",
+    "updated_at",
+    "status_changed_at",
+    "psp_charge_id",
+    "psp_capture_status",
+    "dispute_id",
+    "dispute_status",
+    "dispute_amount",
+    "dispute_reason",
+    "dispute_evidence_due_by",
+    "capture_mode",
+    "authorized_at",
+    "authorization_expires_at",
+    "authorization_expired_at",
+    "qr_reference",
+    "creditor_reference",
+    "overpaid_amount",
+)
+MONEY_FIELDS = (
+    "amount",
+    "captured_amount",
+    "refunded_amount",
+    "refundable_amount",
+    "dispute_amount",
+    "overpaid_amount",
+)
 REFUND_COLUMNS = ("kind", "status", "psp_refund_id", "reason", "actor", "created_at", "failure_reason")
 
 
@@ -58,10 +93,27 @@ def lock_payment(session: Session, reference: Any) -> Payment:
     return payment
 
 
-def audit(session: Session, reference: str, actor: dict[str, Any], action: str, from_status: str | None = None,
-          to_status: str | None = None, reason: str | None = None, details: dict[str, Any] | None = None) -> None:
-    session.add(PaymentAudit(order_reference=reference, action=action, from_status=from_status,
-                             to_status=to_status, reason=reason, details=details, **audit_columns(actor)))
+def audit(
+    session: Session,
+    reference: str,
+    actor: dict[str, Any],
+    action: str,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        PaymentAudit(
+            order_reference=reference,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            details=details,
+            **audit_columns(actor),
+        )
+    )
 
 
 @contextmanager
@@ -81,8 +133,16 @@ def touch(payment: Payment) -> None:
     payment.updated_at = utcnow()
 
 
-def set_status(uow: Any, payment: Payment, target: str, actor: dict[str, Any], reason: str | None = None,
-               action: str = "status_changed", details: dict[str, Any] | None = None, flush: bool = True) -> None:
+def set_status(
+    uow: Any,
+    payment: Payment,
+    target: str,
+    actor: dict[str, Any],
+    reason: str | None = None,
+    action: str = "status_changed",
+    details: dict[str, Any] | None = None,
+    flush: bool = True,
+) -> None:
     """The one place a payment changes: audit entry plus payment_status_changed in the outbox.
 
     ``uow`` is the unit of work (or a stand-in with its ``session`` and ``emit``).
@@ -96,10 +156,21 @@ def set_status(uow: Any, payment: Payment, target: str, actor: dict[str, Any], r
     if flush:
         uow.session.flush()
     audit(uow.session, payment.order_reference, actor, action, previous, target, reason, details)
-    uow.emit("payment_status_changed", stamp("payment_status_changed", {
-        "order_reference": payment.order_reference, "status": target, "previous_status": previous,
-        "sequence": payment.sequence, "actor": actor, "reason": reason, "payment": payment_view(payment),
-    }))
+    uow.emit(
+        "payment_status_changed",
+        stamp(
+            "payment_status_changed",
+            {
+                "order_reference": payment.order_reference,
+                "status": target,
+                "previous_status": previous,
+                "sequence": payment.sequence,
+                "actor": actor,
+                "reason": reason,
+                "payment": payment_view(payment),
+            },
+        ),
+    )
 
 
 def payment_view(payment: Payment, configuration: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -113,14 +184,23 @@ def payment_view(payment: Payment, configuration: dict[str, Any] | None = None) 
         view[field] = amounts.shown(view[field], payment.currency)
     view["pending_refund_amount"] = amounts.shown(amounts.pending_refunds(payment.refunds), payment.currency)
     view["disputed"] = payment.status == "disputed"
-    view["refunds"] = [dict({c: getattr(r, c) for c in REFUND_COLUMNS},
-                            amount=amounts.shown(r.amount, payment.currency)) for r in payment.refunds]
+    view["refunds"] = [
+        dict({c: getattr(r, c) for c in REFUND_COLUMNS}, amount=amounts.shown(r.amount, payment.currency))
+        for r in payment.refunds
+    ]
     view["capabilities"] = sorted(domain.CAPABILITIES[payment.provider])
     state = (configuration or {}).get("providers", {}).get(payment.provider) or {"configured": True}
-    facts = (payment.provider, payment.status, payment.captured_amount or 0, payment.refunded_amount or 0,
-             payment.dunning_level)
+    facts = (
+        payment.provider,
+        payment.status,
+        payment.captured_amount or 0,
+        payment.refunded_amount or 0,
+        payment.dunning_level,
+    )
     view["allowed_operations"] = domain.allowed_operations(*facts, provider_configured=state["configured"])
     view["operations_unavailable"] = {
-        operation: state["reason"] for operation in domain.allowed_operations(*facts)
-        if operation not in view["allowed_operations"]}
+        operation: state["reason"]
+        for operation in domain.allowed_operations(*facts)
+        if operation not in view["allowed_operations"]
+    }
     return _payment_dump.dump(view)

@@ -1,4 +1,5 @@
 """The payment record of a submitted order and its opening at the PSP (PaymentIntent / PayPal order)."""
+
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,20 +20,44 @@ def create_payment(uow: UnitOfWork, order: dict[str, Any], actor: dict[str, Any]
     now = utcnow()
     method = order["payment_method"]
     payment = Payment(
-        order_reference=order["reference"], method=method, provider=domain.provider_for(method),
-        status=domain.initial_status(method), currency=order["currency"], amount=amounts.money(order["total"]),
-        captured_amount=amounts.ZERO, refunded_amount=amounts.ZERO, order_status=order["status"], dunning_level=0,
-        sequence=0, reconcile_checks=0, version=1, created_at=now, updated_at=now, status_changed_at=now,
-        **domain.payment_references(order["reference"]))
+        order_reference=order["reference"],
+        method=method,
+        provider=domain.provider_for(method),
+        status=domain.initial_status(method),
+        currency=order["currency"],
+        amount=amounts.money(order["total"]),
+        captured_amount=amounts.ZERO,
+        refunded_amount=amounts.ZERO,
+        order_status=order["status"],
+        dunning_level=0,
+        sequence=0,
+        reconcile_checks=0,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        status_changed_at=now,
+        **domain.payment_references(order["reference"]),
+    )
     try:
         with uow.session.begin_nested():
             uow.session.add(payment)
             uow.session.flush()
     except IntegrityError:
         return None
-    audit(uow.session, payment.order_reference, actor, "payment_created", None, payment.status,
-          details={"method": method, "provider": payment.provider, "amount": str(payment.amount),
-                   "currency": payment.currency})
+    audit(
+        uow.session,
+        payment.order_reference,
+        actor,
+        "payment_created",
+        None,
+        payment.status,
+        details={
+            "method": method,
+            "provider": payment.provider,
+            "amount": str(payment.amount),
+            "currency": payment.currency,
+        },
+    )
     return payment
 
 
@@ -49,8 +74,16 @@ def open_at_psp(source: SessionSource, adapters: Mapping[str, Adapter], referenc
             payment = lock_payment(uow.session, reference)
             payment.failure_reason = f"Not opened at {provider}: {error}"[:1000]
             touch(payment)
-            audit(uow.session, reference, SYSTEM, "psp_amount_refused", payment.status, payment.status,
-                  reason=payment.failure_reason, details={"amount": str(amount), "currency": currency})
+            audit(
+                uow.session,
+                reference,
+                SYSTEM,
+                "psp_amount_refused",
+                payment.status,
+                payment.status,
+                reason=payment.failure_reason,
+                details={"amount": str(amount), "currency": currency},
+            )
             uow.commit()
         return
     with source.unit_of_work() as uow:
@@ -59,7 +92,15 @@ def open_at_psp(source: SessionSource, adapters: Mapping[str, Adapter], referenc
             payment.psp_reference = result["psp_reference"]
             payment.capture_mode = result.get("capture_mode") or "checkout"
             touch(payment)
-            audit(uow.session, reference, SYSTEM, "psp_payment_opened",
-                  details={"provider": provider, "psp_reference": result["psp_reference"],
-                           "capture_mode": payment.capture_mode})
+            audit(
+                uow.session,
+                reference,
+                SYSTEM,
+                "psp_payment_opened",
+                details={
+                    "provider": provider,
+                    "psp_reference": result["psp_reference"],
+                    "capture_mode": payment.capture_mode,
+                },
+            )
         uow.commit()

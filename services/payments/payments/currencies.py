@@ -20,17 +20,18 @@ currency PayPal supports takes two.
 OMS stores amounts with three decimals; an amount with more, or beyond the column, is
 refused (``CurrencyError``), never rounded into something else.
 """
+
 import re
 from decimal import Decimal, InvalidOperation
 
-STRIPE_ZERO_DECIMAL = frozenset({
-    "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF",
-})
+STRIPE_ZERO_DECIMAL = frozenset(
+    {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}
+)
 STRIPE_THREE_DECIMAL = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
-STRIPE_WHOLE_UNITS_ONLY = frozenset({"ISK"})     # two-decimal in the API, multiples of 100
+STRIPE_WHOLE_UNITS_ONLY = frozenset({"ISK"})  # two-decimal in the API, multiples of 100
 PAYPAL_NO_DECIMALS = frozenset({"HUF", "JPY", "TWD"})
 
-STORED_PLACES = 3                      # payments' amount columns: Numeric(15, 3)
+STORED_PLACES = 3  # payments' amount columns: Numeric(15, 3)
 MAX_AMOUNT = Decimal("999999999999.999")
 _CODE = re.compile(r"^[A-Z]{3}$")
 

@@ -1,4 +1,5 @@
 """nameko dependency providers of the payments service (transport glue only)."""
+
 import logging
 import time
 
@@ -108,7 +109,7 @@ class InboxProcessor(DependencyProvider):
         adapters = self._provider(self.psp_attr).adapters
         failures = 0
         while self._running:
-            with eventlet.Timeout(self.poll_interval if not failures else min(30, 2 ** failures), False):
+            with eventlet.Timeout(self.poll_interval if not failures else min(30, 2**failures), False):
                 self._wake.wait()
             if self._wake.ready():
                 self._wake.reset()
@@ -118,8 +119,9 @@ class InboxProcessor(DependencyProvider):
                 while self._running:
                     busy = self._busy()
                     limit = max(1, self.batch // 5) if busy else self.batch
-                    done = process_inbox(source, adapters, limit, self.max_attempts, self.retry_base,
-                                         pause=lambda: eventlet.sleep(0))
+                    done = process_inbox(
+                        source, adapters, limit, self.max_attempts, self.retry_base, pause=lambda: eventlet.sleep(0)
+                    )
                     if done < limit:
                         break
                     eventlet.sleep(self.busy_pause if busy else 0)

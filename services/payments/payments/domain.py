@@ -4,6 +4,7 @@ Plain Python on purpose: no framework, no database, no PSP SDK. The application 
 rows, asks these functions and stores what they decide; every business refusal is raised here.
 Money arithmetic is in ``amounts``, what a PSP reports in ``psp_reports``.
 """
+
 from decimal import Decimal
 from typing import Any
 
@@ -89,8 +90,10 @@ def payment_references(order_reference: str) -> dict[str, str | None]:
     """The QR and creditor references a bank transfer names the order by (None where the
     order reference gives none, e.g. more than 26 digits)."""
     found = {}
-    for column, derive in (("qr_reference", references.qr_reference),
-                           ("creditor_reference", references.creditor_reference)):
+    for column, derive in (
+        ("qr_reference", references.qr_reference),
+        ("creditor_reference", references.creditor_reference),
+    ):
         try:
             found[column] = derive(order_reference)
         except ValueError:
@@ -118,15 +121,15 @@ def check_manual_status(provider: str, current: str, target: str) -> None:
     """Staff bookkeeping (S13): unpaid → announced → paid, for payments not run by a PSP."""
     if provider != "manual":
         raise OperationNotAllowed(
-            f"The payment runs through {provider}; its status follows the PSP. "
-            "Use complete for a lost callback.", "status")
+            f"The payment runs through {provider}; its status follows the PSP. Use complete for a lost callback.",
+            "status",
+        )
     if target not in MANUAL_STATUSES:
         raise OperationNotAllowed(f"'{target}' cannot be set by hand.", "status")
     if current == target:
         raise OperationNotAllowed(f"The payment is already '{current}'.", "status")
     if not can_move(current, target):
-        raise OperationNotAllowed(f"A payment in status '{current}' cannot move back or on to '{target}'.",
-                                  "status")
+        raise OperationNotAllowed(f"A payment in status '{current}' cannot move back or on to '{target}'.", "status")
 
 
 def check_completion(provider: str, current: str) -> None:
@@ -145,8 +148,11 @@ def ship_capture_plan(provider: str, status: str, failure_reason: str | None = N
         return None
     if status == "authorized":
         return "capture"
-    raise OperationNotAllowed(f"The payment is '{status}': there is no authorisation to capture, "
-                              "so the order cannot be shipped.", "payment", failure_reason)
+    raise OperationNotAllowed(
+        f"The payment is '{status}': there is no authorisation to capture, so the order cannot be shipped.",
+        "payment",
+        failure_reason,
+    )
 
 
 def refused_capture(provider: str, psp_message: str) -> ShipRefused:
@@ -164,8 +170,9 @@ def check_captured_for_ship(provider: str, status: str, failure_reason: str | No
         raise ShipRefused(failure_reason or f"{provider} declined the capture.")
 
 
-def plan_refund(provider: str, status: str, captured: Any, refunded: Any,
-                requested: Any = None) -> tuple[str, Decimal | None]:
+def plan_refund(
+    provider: str, status: str, captured: Any, refunded: Any, requested: Any = None
+) -> tuple[str, Decimal | None]:
     """What a refund request does now: ('void', None) before capture, ('refund', amount) after.
 
     Raises OperationNotAllowed when the state forbids it and InvalidAmount when the amount
@@ -185,8 +192,9 @@ def plan_refund(provider: str, status: str, captured: Any, refunded: Any,
     if amount <= ZERO:
         raise InvalidAmount("amount", "The amount must be more than 0.")
     if amount > left:
-        raise InvalidAmount("amount", f"At most {left} can still be refunded (captured {money(captured)}, "
-                                      f"refunded {money(refunded)}).")
+        raise InvalidAmount(
+            "amount", f"At most {left} can still be refunded (captured {money(captured)}, refunded {money(refunded)})."
+        )
     if amount != left and "partial_refund" not in capabilities:
         raise InvalidAmount("amount", "This provider only refunds the whole amount.")
     return "refund", amount
@@ -207,8 +215,9 @@ def capture_status(captured: Any, amount: Any) -> str:
     return "paid" if money(captured) >= money(amount) else "partially_paid"
 
 
-def after_dispute(dispute_status: str, before: str | None, captured: Any, refunded: Any,
-                  amount: Any) -> tuple[str, bool]:
+def after_dispute(
+    dispute_status: str, before: str | None, captured: Any, refunded: Any, amount: Any
+) -> tuple[str, bool]:
     """(status, lost): what a dispute in ``dispute_status`` makes of the payment.
 
     Open → ``disputed``; lost → the amount is booked like a refund (the caller adds it to
@@ -241,8 +250,14 @@ def dunning_level_reached(order_status: str | None, current: int | None) -> int 
     return level if level and level > (current or 0) else None
 
 
-def allowed_operations(provider: str, status: str, captured: Any, refunded: Any, dunning_level: int | None,
-                       provider_configured: bool = True) -> list[str]:
+def allowed_operations(
+    provider: str,
+    status: str,
+    captured: Any,
+    refunded: Any,
+    dunning_level: int | None,
+    provider_configured: bool = True,
+) -> list[str]:
     """The operations the detail view may offer now (S11); without its provider's settings,
     none that would call the provider."""
     capabilities = CAPABILITIES[provider]
@@ -288,5 +303,6 @@ def cancel_without_action(status: str) -> tuple[str, str]:
 def check_replay(status: str) -> None:
     """Which stored webhooks an operator may put back in the queue."""
     if status not in REPLAYABLE_WEBHOOKS:
-        raise OperationNotAllowed(f"The webhook is '{status}'; only failed, ignored, waiting, flagged or unmatched "
-                                  "ones are replayed.")
+        raise OperationNotAllowed(
+            f"The webhook is '{status}'; only failed, ignored, waiting, flagged or unmatched ones are replayed."
+        )

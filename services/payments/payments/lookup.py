@@ -1,4 +1,5 @@
 """Which orders a PSP id belongs to: staff paste a Stripe or PayPal id into the order search."""
+
 from sqlalchemy import or_, select
 
 from oms_common.problems import ValidationFailed
@@ -19,7 +20,9 @@ def orders_for_psp_id(source, psp_id):
     psp_id = psp_id.strip()
     with source.read_session() as session:
         rows = session.execute(
-            select(P.order_reference).where(or_(*(column == psp_id for column in PSP_ID_COLUMNS)))
-            .order_by(P.order_reference).limit(MAX_MATCHES)
+            select(P.order_reference)
+            .where(or_(*(column == psp_id for column in PSP_ID_COLUMNS)))
+            .order_by(P.order_reference)
+            .limit(MAX_MATCHES)
         ).all()
     return [reference for (reference,) in rows]

@@ -1,4 +1,5 @@
 """The payments service's tables (its own schema; no other service reads them)."""
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -33,6 +34,7 @@ infrastructure = install_infrastructure(Base.metadata)
 
 class Payment(Base):
     """One per order: what is owed, how it is paid, where the PSP stands."""
+
     __tablename__ = "payments"
     id = Column(Id, primary_key=True, autoincrement=True)
     order_reference = Column(String(40), nullable=False, unique=True)
@@ -43,18 +45,18 @@ class Payment(Base):
     amount = Column(Money, nullable=False)
     captured_amount = Column(Money, nullable=False, default=0)
     refunded_amount = Column(Money, nullable=False, default=0)
-    psp_reference = Column(String(120))          # Stripe PaymentIntent id / PayPal order id
-    psp_capture_id = Column(String(120))         # PayPal capture id (what refunds address)
-    psp_authorization_id = Column(String(120))   # PayPal authorization id (what a void addresses)
-    psp_charge_id = Column(String(120))          # Stripe charge id (legacy charges and refunds name only it)
-    psp_capture_status = Column(String(40))      # a capture the PSP holds or refused (PENDING, DECLINED, refused)
+    psp_reference = Column(String(120))  # Stripe PaymentIntent id / PayPal order id
+    psp_capture_id = Column(String(120))  # PayPal capture id (what refunds address)
+    psp_authorization_id = Column(String(120))  # PayPal authorization id (what a void addresses)
+    psp_charge_id = Column(String(120))  # Stripe charge id (legacy charges and refunds name only it)
+    psp_capture_status = Column(String(40))  # a capture the PSP holds or refused (PENDING, DECLINED, refused)
     dispute_id = Column(String(120))
-    dispute_status = Column(String(40))          # Stripe's dispute status (needs_response, …, won, lost)
+    dispute_status = Column(String(40))  # Stripe's dispute status (needs_response, …, won, lost)
     dispute_amount = Column(Money)
     dispute_reason = Column(String(120))
     dispute_evidence_due_by = Column(DateTime(timezone=True))
     status_before_dispute = Column(String(20))
-    capture_mode = Column(String(10))            # checkout | on_ship, as the PSP payment was opened
+    capture_mode = Column(String(10))  # checkout | on_ship, as the PSP payment was opened
     authorized_at = Column(DateTime(timezone=True))
     authorization_expires_at = Column(DateTime(timezone=True))
     authorization_expired_at = Column(DateTime(timezone=True))  # flagged for staff by reconciliation
@@ -69,7 +71,7 @@ class Payment(Base):
     # what a bank transfer names the order by (see oms_common.payment_references)
     qr_reference = Column(String(27))
     creditor_reference = Column(String(25))
-    overpaid_amount = Column(Money)              # received by bank transfer beyond the amount: flagged for staff
+    overpaid_amount = Column(Money)  # received by bank transfer beyond the amount: flagged for staff
     version = Column(Integer, nullable=False, default=1)
     created_at = Column(DateTime(timezone=True), nullable=False)
     updated_at = Column(DateTime(timezone=True), nullable=False)
@@ -105,6 +107,7 @@ class Refund(Base):
 
 class PaymentAudit(Base):
     """Every change and every ignored PSP event, with who, from where and why."""
+
     __tablename__ = "payment_audit"
     id = Column(Id, primary_key=True, autoincrement=True)
     order_reference = Column(String(40), nullable=False)
@@ -123,6 +126,7 @@ class PaymentAudit(Base):
 
 class WebhookInbox(Base):
     """PSP events as received (after the signature check), one row per provider event."""
+
     __tablename__ = "webhook_inbox"
     id = Column(Id, primary_key=True, autoincrement=True)
     provider = Column(String(20), nullable=False)
@@ -135,7 +139,7 @@ class WebhookInbox(Base):
     #          | flagged (about a payment of ours, but its intent, amount or currency does not fit)
     #          | unmatched (names nothing OMS knows)
     status = Column(String(20), nullable=False)
-    amount = Column(Money)        # what the event says, for the staff list
+    amount = Column(Money)  # what the event says, for the staff list
     currency = Column(String(3))
     note = Column(Text)
     attempts = Column(Integer, nullable=False, default=0)
@@ -151,38 +155,39 @@ class WebhookInbox(Base):
     )
 
 
-
 class BankStatementImport(Base):
     """One camt file as imported, with the report answered for it."""
+
     __tablename__ = "bank_statement_imports"
     id = Column(Id, primary_key=True, autoincrement=True)
     received_at = Column(DateTime(timezone=True), nullable=False)
     actor = Column(String(120), nullable=False)
-    document = Column(String(40), nullable=False)      # e.g. camt.054.001.08
-    message_id = Column(String(120))                   # GrpHdr/MsgId
+    document = Column(String(40), nullable=False)  # e.g. camt.054.001.08
+    message_id = Column(String(120))  # GrpHdr/MsgId
     sha256 = Column(String(64), nullable=False)
     report = Column(JSON, nullable=False)
 
 
 class BankStatementEntry(Base):
     """One credit (or reversal) of a statement, at most once: ``entry_key`` is unique."""
+
     __tablename__ = "bank_statement_entries"
     id = Column(Id, primary_key=True, autoincrement=True)
     import_id = Column(Id, ForeignKey("bank_statement_imports.id", ondelete="CASCADE"), nullable=False)
-    entry_key = Column(String(200), nullable=False)       # account servicer reference (+ detail), or a hash
+    entry_key = Column(String(200), nullable=False)  # account servicer reference (+ detail), or a hash
     entry_reference = Column(String(200), nullable=False)  # as shown to staff and written to the audit
     booking_date = Column(Date)
     reversal = Column(Boolean, nullable=False, default=False)
     amount = Column(Money, nullable=False)
     currency = Column(String(3), nullable=False)
-    payment_reference = Column(String(40))                # QRR / SCOR as the file gives it
+    payment_reference = Column(String(40))  # QRR / SCOR as the file gives it
     remittance_text = Column(Text)
     debtor_name = Column(String(140))
     # matched | partial | overpaid | unmatched | reversed (undone by a later reversal) | reversal
     outcome = Column(String(20), nullable=False)
     order_reference = Column(String(40))
     reason = Column(Text)
-    reverses_id = Column(Id)                              # the credit a reversal undid
+    reverses_id = Column(Id)  # the credit a reversal undid
     assigned_by = Column(String(120))
     assigned_at = Column(DateTime(timezone=True))
     created_at = Column(DateTime(timezone=True), nullable=False)

@@ -1,6 +1,7 @@
 """What the orders service's events do to payments: a submitted order gets its payment record
 (and its PSP checkout), a status change is copied (dunning included), a cancelled order's
 money is voided, refunded or left to staff. Each event is claimed once per consumer."""
+
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,8 +31,13 @@ def _order_event(event: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def record_order(source: SessionSource, adapters: Mapping[str, Adapter], event: dict[str, Any], consumer: str,
-                 open_at_psp_now: bool = True) -> str | None:
+def record_order(
+    source: SessionSource,
+    adapters: Mapping[str, Adapter],
+    event: dict[str, Any],
+    consumer: str,
+    open_at_psp_now: bool = True,
+) -> str | None:
     """Creates the payment record of a submitted order; applies webhooks that came first."""
     payload = _order_event(event)
     order = payload["order"]
@@ -47,8 +53,13 @@ def record_order(source: SessionSource, adapters: Mapping[str, Adapter], event: 
                 payment = find_payment(uow.session, reference)
             else:
                 apply_waiting(uow, payment, adapters)
-        needs_psp = (open_at_psp_now and payment.provider != "manual" and not payment.psp_reference
-                     and payment.status == "pending" and adapters[payment.provider].configured)
+        needs_psp = (
+            open_at_psp_now
+            and payment.provider != "manual"
+            and not payment.psp_reference
+            and payment.status == "pending"
+            and adapters[payment.provider].configured
+        )
         uow.commit()
     if needs_psp:
         open_at_psp(source, adapters, reference)
@@ -71,8 +82,14 @@ def order_status_changed(source: SessionSource, event: dict[str, Any]) -> bool:
         if level:
             previous = payment.dunning_level
             payment.dunning_level = level
-            audit(uow.session, payment.order_reference, load_actor(payload.get("actor")), "dunning_level_changed",
-                  reason=payload.get("reason"), details={"from": previous, "to": level, "notify": payload["notify"]})
+            audit(
+                uow.session,
+                payment.order_reference,
+                load_actor(payload.get("actor")),
+                "dunning_level_changed",
+                reason=payload.get("reason"),
+                details={"from": previous, "to": level, "notify": payload["notify"]},
+            )
         touch(payment)
         uow.commit()
         return True

@@ -1,5 +1,6 @@
 """What each provider needs from the operator: its settings, its capture mode, how long it holds
 an authorisation. Plain Python, read once at start and by the configuration answer."""
+
 from typing import Any
 
 # The settings a provider needs, by their environment names (what an operator sets).
@@ -32,5 +33,9 @@ def capture_mode(value: Any, field: str = "OMS_PSP_CAPTURE") -> str:
 def capture_modes(default: Any, overrides: dict[str, Any]) -> dict[str, str]:
     """{provider: mode}: ``overrides`` (provider → value or empty) win over ``default``."""
     base = capture_mode(default)
-    return {provider: capture_mode(overrides.get(provider), f"OMS_PSP_CAPTURE_{provider.upper()}")
-            if overrides.get(provider) else base for provider in ("stripe", "paypal")}
+    return {
+        provider: capture_mode(overrides.get(provider), f"OMS_PSP_CAPTURE_{provider.upper()}")
+        if overrides.get(provider)
+        else base
+        for provider in ("stripe", "paypal")
+    }

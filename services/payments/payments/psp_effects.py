@@ -1,7 +1,8 @@
 """Applying what a PSP reports to a locked payment: ids adopted, forward moves only, captures of
-approved PayPal orders, refunds as money moves, disputes. Shared by the inbox, the reconciler
+approved PayPal orders (refunds and disputes: ``psp_reversals``). Shared by the inbox, the reconciler
 and the capture at shipment; each returns ``(changed, note)``, a note ``flag:…`` when the
 report does not fit the payment (the caller flags it) and ``wait`` when it came too early."""
+
 from datetime import timedelta
 from typing import Any
 
@@ -11,20 +12,12 @@ from sqlalchemy.orm import Session
 from oms_common.db import UnitOfWork, utcnow
 
 from . import domain
-from .amounts import ZERO, counted_refunds, money
+from .amounts import money
 from .changes import audit, set_status, touch
 from .models import Payment, PaymentAudit, Refund
 from .provider_settings import AUTHORIZATION_VALID_DAYS
 from .psp import Adapter, PspError
-from .psp_reports import (
-    PspUpdate,
-    captured_with_refunds,
-    decide,
-    dispute_misfit,
-    misfit,
-    refunds_misfit,
-    status_after_refund_report,
-)
+from .psp_reports import PspUpdate, decide, misfit
 
 Actor = dict[str, Any]
 Outcome = tuple[bool, str]
@@ -45,8 +38,16 @@ def apply_psp_update(uow: UnitOfWork, payment: Payment, update: PspUpdate, actor
     """(changed, note). Forward moves only; anything else is recorded in the audit and ignored."""
     session = uow.session
     if update.currency and update.currency.upper() != payment.currency:
-        audit(session, payment.order_reference, actor, "psp_event_ignored", payment.status, update.status,
-              reason=f"Currency {update.currency} does not match {payment.currency}.", details={"event": label})
+        audit(
+            session,
+            payment.order_reference,
+            actor,
+            "psp_event_ignored",
+            payment.status,
+            update.status,
+            reason=f"Currency {update.currency} does not match {payment.currency}.",
+            details={"event": label},
+        )
         return False, "currency mismatch"
     adopt_ids(payment, update)
     if update.capture_state and update.status is None:
@@ -56,22 +57,50 @@ def apply_psp_update(uow: UnitOfWork, payment: Payment, update: PspUpdate, actor
         payment.psp_capture_status = update.capture_state
         payment.failure_reason = update.detail if isinstance(update.detail, str) else None
         touch(payment)
-        audit(session, payment.order_reference, actor, "psp_capture_pending", payment.status, payment.status,
-              reason=payment.failure_reason, details={"event": label})
+        audit(
+            session,
+            payment.order_reference,
+            actor,
+            "psp_capture_pending",
+            payment.status,
+            payment.status,
+            reason=payment.failure_reason,
+            details={"event": label},
+        )
         return True, f"capture {update.capture_state}"
     refunded_total = update.refunded_total
-    effective = PspUpdate(order_reference=payment.order_reference, status=update.status,
-                          captured=update.captured, refunded_total=refunded_total)
+    effective = PspUpdate(
+        order_reference=payment.order_reference,
+        status=update.status,
+        captured=update.captured,
+        refunded_total=refunded_total,
+    )
     effective.amount_due = payment.amount
     decision = decide(payment.status, payment.captured_amount, payment.refunded_amount, effective)
     if decision.ignored:
-        audit(session, payment.order_reference, actor, "psp_event_ignored", payment.status, update.status,
-              reason=decision.ignored, details={"event": label})
+        audit(
+            session,
+            payment.order_reference,
+            actor,
+            "psp_event_ignored",
+            payment.status,
+            update.status,
+            reason=decision.ignored,
+            details={"event": label},
+        )
         return False, decision.ignored
     grown = decision.refunded - money(payment.refunded_amount)
     if grown > 0:
-        payment.refunds.append(Refund(kind="refund", amount=grown, status="succeeded",
-                                      reason="Reported by the PSP.", actor=actor["name"], created_at=utcnow()))
+        payment.refunds.append(
+            Refund(
+                kind="refund",
+                amount=grown,
+                status="succeeded",
+                reason="Reported by the PSP.",
+                actor=actor["name"],
+                created_at=utcnow(),
+            )
+        )
     payment.captured_amount = decision.captured
     payment.refunded_amount = decision.refunded
     if decision.status == "authorized":
@@ -81,8 +110,15 @@ def apply_psp_update(uow: UnitOfWork, payment: Payment, update: PspUpdate, actor
         payment.psp_capture_status = "DECLINED" if update.ids.get("capture") else payment.psp_capture_status
     elif decision.status in domain.CAPTURED_STATUSES:
         payment.psp_capture_status = None
-    set_status(uow, payment, decision.status, actor, reason=f"PSP: {label}", action="psp_update",
-               details={"event": label, "captured": str(decision.captured), "refunded": str(decision.refunded)})
+    set_status(
+        uow,
+        payment,
+        decision.status,
+        actor,
+        reason=f"PSP: {label}",
+        action="psp_update",
+        details={"event": label, "captured": str(decision.captured), "refunded": str(decision.refunded)},
+    )
     return True, f"{decision.status}"
 
 
@@ -91,36 +127,72 @@ def _note_authorization(payment, update):
     one, else the provider's usual validity)."""
     payment.authorized_at = payment.authorized_at or utcnow()
     days = AUTHORIZATION_VALID_DAYS.get(payment.provider, 7)
-    payment.authorization_expires_at = (update.authorization_expires_at or payment.authorization_expires_at
-                                        or payment.authorized_at + timedelta(days=days))
+    payment.authorization_expires_at = (
+        update.authorization_expires_at
+        or payment.authorization_expires_at
+        or payment.authorized_at + timedelta(days=days)
+    )
 
 
-def apply_approved(uow: UnitOfWork, adapter: Adapter, payment: Payment, update: PspUpdate, actor: Actor,
-                   label: str) -> Outcome:
+def apply_approved(
+    uow: UnitOfWork, adapter: Adapter, payment: Payment, update: PspUpdate, actor: Actor, label: str
+) -> Outcome:
     """CHECKOUT.ORDER.APPROVED: capture the order (once), or take it as paid when it came captured."""
     if update.status in ("paid", "failed", "voided", "authorized") or update.capture_state:
         return apply_psp_update(uow, payment, update, actor, label)
     if payment.status in domain.CAPTURED_STATUSES or payment.status in ("refunded", "disputed", "voided"):
-        audit(uow.session, payment.order_reference, actor, "psp_event_ignored", payment.status, payment.status,
-              reason="The order is captured already.", details={"event": label})
+        audit(
+            uow.session,
+            payment.order_reference,
+            actor,
+            "psp_event_ignored",
+            payment.status,
+            payment.status,
+            reason="The order is captured already.",
+            details={"event": label},
+        )
         return False, "captured already"
     if payment.status == "authorized" and (update.order_intent or "").upper() == "AUTHORIZE":
-        audit(uow.session, payment.order_reference, actor, "psp_event_ignored", payment.status, payment.status,
-              reason="The order is authorised already.", details={"event": label})
+        audit(
+            uow.session,
+            payment.order_reference,
+            actor,
+            "psp_event_ignored",
+            payment.status,
+            payment.status,
+            reason="The order is authorised already.",
+            details={"event": label},
+        )
         return False, "authorized already"
-    return capture_approved(uow, adapter, payment, update.ids.get("order") or payment.psp_reference, actor, label,
-                            intent=update.order_intent)
+    return capture_approved(
+        uow,
+        adapter,
+        payment,
+        update.ids.get("order") or payment.psp_reference,
+        actor,
+        label,
+        intent=update.order_intent,
+    )
 
 
 def refusals(session: Session, reference: str, action: str) -> int:
     """How often the payment's audit already records ``action`` (a refusal): the next key's suffix."""
     return session.execute(
-        select(func.count()).select_from(PaymentAudit).where(
-            PaymentAudit.order_reference == reference, PaymentAudit.action == action)).scalar_one()
+        select(func.count())
+        .select_from(PaymentAudit)
+        .where(PaymentAudit.order_reference == reference, PaymentAudit.action == action)
+    ).scalar_one()
 
 
-def capture_approved(uow: UnitOfWork, adapter: Adapter, payment: Payment, order_id: str, actor: Actor, label: str,
-                     intent: str | None = None) -> Outcome:
+def capture_approved(
+    uow: UnitOfWork,
+    adapter: Adapter,
+    payment: Payment,
+    order_id: str,
+    actor: Actor,
+    label: str,
+    intent: str | None = None,
+) -> Outcome:
     """Captures an approved PayPal order — or, for an order of intent AUTHORIZE (capture on
     shipment), authorises it; a refusal leaves it waiting for the buyer, visibly."""
     adopt_ids(payment, PspUpdate(order_reference=None, ids={"order": order_id}))
@@ -133,145 +205,40 @@ def capture_approved(uow: UnitOfWork, adapter: Adapter, payment: Payment, order_
         order = (adapter.authorize_order if authorize else adapter.capture_order)(order_id, key=key)
     except PspError as error:
         if error.retryable:
-            raise   # retried by the inbox (or the next reconciliation); the key makes it capture once
+            raise  # retried by the inbox (or the next reconciliation); the key makes it capture once
         payment.psp_capture_status = "refused"
         payment.failure_reason = f"PayPal refused to {verb} the order: {error}"[:1000]
         touch(payment)
-        audit(uow.session, payment.order_reference, actor, refused, payment.status, payment.status,
-              reason=payment.failure_reason, details={"event": label, "order": order_id})
+        audit(
+            uow.session,
+            payment.order_reference,
+            actor,
+            refused,
+            payment.status,
+            payment.status,
+            reason=payment.failure_reason,
+            details={"event": label, "order": order_id},
+        )
         return True, f"{verb} refused"
     captured = adapter.update_from_order(order)
     unfit = captured.invalid or misfit(payment, adapter.name, captured)
     if unfit:
         return False, "flag:" + unfit
-    audit(uow.session, payment.order_reference, actor, "psp_authorized" if authorize else "psp_captured",
-          payment.status, payment.status,
-          details={"event": label, "order": order_id, "capture": captured.ids.get("capture"),
-                   "authorization": captured.ids.get("authorization"),
-                   "captured": str(captured.captured) if captured.captured is not None else None})
+    audit(
+        uow.session,
+        payment.order_reference,
+        actor,
+        "psp_authorized" if authorize else "psp_captured",
+        payment.status,
+        payment.status,
+        details={
+            "event": label,
+            "order": order_id,
+            "capture": captured.ids.get("capture"),
+            "authorization": captured.ids.get("authorization"),
+            "captured": str(captured.captured) if captured.captured is not None else None,
+        },
+    )
     if captured.status is None and not captured.capture_state:
         return True, f"captured, order {order.get('status')}"
     return apply_psp_update(uow, payment, captured, actor, label)
-
-
-def apply_refunds(uow: UnitOfWork, payment: Payment, update: PspUpdate, actor: Actor, label: str) -> Outcome:
-    """Refunds as money moves: counted once succeeded, shown while pending, given back when a
-    refund fails or is canceled after it had succeeded."""
-    session = uow.session
-    captured, unfit = captured_with_refunds(payment.captured_amount, update.captured, payment.amount)
-    if unfit:
-        return False, "flag:" + unfit
-    if captured <= ZERO:
-        return False, "wait"
-    # plan first (nothing changes if the result cannot be ours), then apply
-    known = {r.psp_refund_id: r for r in payment.refunds if r.psp_refund_id}
-    anonymous = [r for r in payment.refunds if r.psp_refund_id is None and r.kind == "refund"]
-    status_of = {id(r): r.status for r in payment.refunds}
-    new_rows, named, changes = [], [], []
-    for item in update.refunds:
-        refund = known.get(item["id"]) if item["id"] else None
-        if refund is None and item["id"]:
-            # a refund that the charge's total already brought in without an id: give it its id
-            refund = next((r for r in anonymous if money(r.amount) == money(item["amount"])
-                           and r not in [n[0] for n in named]), None)
-            if refund is not None:
-                named.append((refund, item["id"]))
-        if refund is None:
-            new_rows.append(item)
-            changes.append(("added", item["id"], item["status"]))
-        elif status_of[id(refund)] != item["status"] and status_of[id(refund)] not in ("failed", "canceled"):
-            changes.append((status_of[id(refund)], item["id"], item["status"]))
-            status_of[id(refund)] = item["status"]
-    grown = ZERO
-    if update.refunded_total is not None:
-        # only the charge's total: its growth is a refund the PSP reports without an id
-        seen = sum((money(r.amount) for r in payment.refunds
-                    if r.kind == "refund" and status_of[id(r)] in ("succeeded", "pending")), ZERO)
-        grown = money(update.refunded_total) - seen
-        if grown > ZERO:
-            changes.append(("added", None, str(grown)))
-    if not changes and not named:
-        audit(session, payment.order_reference, actor, "psp_event_ignored", payment.status, payment.status,
-              reason="nothing new about the refunds", details={"event": label})
-        return False, "nothing new (refunds known)"
-    counted = sum((money(r.amount) for r in payment.refunds
-                   if r.kind in ("refund", "dispute") and status_of[id(r)] == "succeeded"), ZERO)
-    counted += sum((money(i["amount"]) for i in new_rows if i["status"] == "succeeded"), ZERO)
-    counted += max(grown, ZERO)
-    unfit = refunds_misfit(counted, captured)
-    if unfit:
-        return False, "flag:" + unfit
-    # apply
-    adopt_ids(payment, update)
-    payment.captured_amount = captured
-    for refund, psp_id in named:
-        refund.psp_refund_id = psp_id
-    for refund in payment.refunds:
-        if refund.status != status_of[id(refund)]:
-            refund.status = status_of[id(refund)]
-            match = next((i for i in update.refunds if i["id"] == refund.psp_refund_id), None)
-            refund.failure_reason = (match or {}).get("failure_reason") or refund.failure_reason
-    for item in new_rows:
-        payment.refunds.append(Refund(kind="refund", psp_refund_id=item["id"], amount=money(item["amount"]),
-                                      status=item["status"], failure_reason=item.get("failure_reason"),
-                                      reason="Reported by the PSP.", actor=actor["name"], created_at=utcnow()))
-    if grown > ZERO:
-        payment.refunds.append(Refund(kind="refund", amount=grown, status="succeeded", reason="Reported by the PSP.",
-                                      actor=actor["name"], created_at=utcnow()))
-    previous_refunded = money(payment.refunded_amount)
-    payment.refunded_amount = counted
-    details = {"event": label, "refunded": str(counted),
-               "changes": [[str(c) if c is not None else None for c in change] for change in changes]}
-    if previous_refunded > counted:
-        audit(session, payment.order_reference, actor, "refund_reversed", payment.status, payment.status,
-              reason=f"A refund of {previous_refunded - counted} {payment.currency} failed at the PSP; "
-                     "the amount is back.", details=details)
-    target = status_after_refund_report(payment.status, captured, counted, payment.amount, update.captured is not None)
-    if target != payment.status:
-        set_status(uow, payment, target, actor, reason=f"PSP: {label}", action="psp_update", details=details)
-    else:
-        touch(payment)
-        audit(session, payment.order_reference, actor, "psp_refund_recorded", payment.status, payment.status,
-              reason=f"PSP: {label}", details=details)
-    return True, target
-
-
-def apply_dispute(uow: UnitOfWork, payment: Payment, update: PspUpdate, actor: Actor, label: str) -> Outcome:
-    """A chargeback: disputed amount, reason and evidence due date on the payment; lost books the
-    amount like a refund, won clears it."""
-    dispute = update.dispute
-    unfit = dispute_misfit(payment.status, payment.captured_amount, dispute["amount"])
-    if unfit:
-        return False, "flag:" + unfit
-    if payment.dispute_status in (domain.DISPUTE_WON + domain.DISPUTE_LOST) and payment.dispute_id == dispute["id"]:
-        audit(uow.session, payment.order_reference, actor, "psp_event_ignored", payment.status, payment.status,
-              reason=f"The dispute is closed already ({payment.dispute_status}).", details={"event": label})
-        return False, "dispute closed already"
-    adopt_ids(payment, update)
-    payment.dispute_id = dispute["id"]
-    payment.dispute_amount = money(dispute["amount"])
-    payment.dispute_reason = dispute.get("reason")
-    payment.dispute_evidence_due_by = dispute.get("due_by") or payment.dispute_evidence_due_by
-    payment.dispute_status = dispute["status"]
-    if payment.status != "disputed":
-        payment.status_before_dispute = payment.status
-    refunded = money(payment.refunded_amount)
-    lost = dispute["status"] in domain.DISPUTE_LOST
-    if lost:
-        payment.refunds.append(Refund(kind="dispute", psp_refund_id=dispute["id"], amount=payment.dispute_amount,
-                                      status="succeeded", reason=f"Dispute lost ({dispute.get('reason')}).",
-                                      actor=actor["name"], created_at=utcnow()))
-        refunded = counted_refunds(payment.refunds)
-        payment.refunded_amount = refunded
-    target, _ = domain.after_dispute(dispute["status"], payment.status_before_dispute, payment.captured_amount,
-                                     refunded, payment.amount)
-    details = {"event": label, "dispute": dispute["id"], "dispute_status": dispute["status"],
-               "amount": str(payment.dispute_amount), "reason": dispute.get("reason"),
-               "evidence_due_by": dispute["due_by"].isoformat() if dispute.get("due_by") else None}
-    if target != payment.status:
-        set_status(uow, payment, target, actor, reason=f"PSP: {label}", action="psp_update", details=details)
-    else:
-        touch(payment)
-        audit(uow.session, payment.order_reference, actor, "psp_dispute_updated", payment.status, payment.status,
-              reason=f"PSP: {label}", details=details)
-    return True, f"dispute {dispute['status']}"

@@ -3,6 +3,7 @@
 Plain Python on purpose, like ``domain``: an event that does not fit the payment is named
 (``misfit``), one that would move it back is ignored (``decide``); nothing is stored here.
 """
+
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,32 +15,45 @@ from .domain import DISPUTABLE_STATUSES, can_move, capture_status, status_after_
 class PspUpdate:
     """What a provider's event says about a payment, independent of the wire format."""
 
-    def __init__(self, order_reference: str | None, psp_reference: str | None = None, status: str | None = None,
-                 captured: Decimal | None = None, refunded_total: Decimal | None = None,
-                 refund_id: str | None = None, refund_amount: Decimal | None = None, currency: str | None = None,
-                 detail: Any = None, kind: str = "payment", ids: dict[str, Any] | None = None,
-                 requested: Decimal | None = None, refunds: list[dict[str, Any]] | None = None,
-                 dispute: dict[str, Any] | None = None, invalid: str | None = None,
-                 capture_state: str | None = None, order_status: str | None = None,
-                 authorization_expires_at: datetime | None = None) -> None:
-        self.kind = kind                # payment | refund | dispute | approved
+    def __init__(
+        self,
+        order_reference: str | None,
+        psp_reference: str | None = None,
+        status: str | None = None,
+        captured: Decimal | None = None,
+        refunded_total: Decimal | None = None,
+        refund_id: str | None = None,
+        refund_amount: Decimal | None = None,
+        currency: str | None = None,
+        detail: Any = None,
+        kind: str = "payment",
+        ids: dict[str, Any] | None = None,
+        requested: Decimal | None = None,
+        refunds: list[dict[str, Any]] | None = None,
+        dispute: dict[str, Any] | None = None,
+        invalid: str | None = None,
+        capture_state: str | None = None,
+        order_status: str | None = None,
+        authorization_expires_at: datetime | None = None,
+    ) -> None:
+        self.kind = kind  # payment | refund | dispute | approved
         self.ids = {k: v for k, v in (ids or {}).items() if isinstance(v, str) and 0 < len(v) <= 120}
         if psp_reference and "intent" not in self.ids and "order" not in self.ids:
             self.ids.setdefault("psp", psp_reference)
-        self.requested = requested      # the amount the PSP object asks for (intent / order), when known
-        self.refunds = refunds or []    # [{"id", "amount", "status", "failure_reason"}]
-        self.dispute = dispute          # {"id", "amount", "status", "reason", "due_by"}
-        self.invalid = invalid          # why an amount or currency cannot be represented
+        self.requested = requested  # the amount the PSP object asks for (intent / order), when known
+        self.refunds = refunds or []  # [{"id", "amount", "status", "failure_reason"}]
+        self.dispute = dispute  # {"id", "amount", "status", "reason", "due_by"}
+        self.invalid = invalid  # why an amount or currency cannot be represented
         self.capture_state = capture_state  # PSP's capture state when it is neither paid nor failed
-        self.order_status = order_status    # PayPal order status (APPROVED, COMPLETED, …)
+        self.order_status = order_status  # PayPal order status (APPROVED, COMPLETED, …)
         self.authorization_expires_at = authorization_expires_at  # when an authorisation lapses, if known
         self.order_intent: str | None = None  # PayPal order intent (CAPTURE / AUTHORIZE)
         self.order_reference = order_reference
         self.psp_reference = psp_reference
-        self.status = status            # target status, or None when only refunds change
-        self.captured = captured        # Decimal captured so far, when known
+        self.status = status  # target status, or None when only refunds change
+        self.captured = captured  # Decimal captured so far, when known
         self.refunded_total = refunded_total  # cumulative refunded amount, when the PSP gives it
-        self.refund_id = refund_id      # a single refund, when the PSP gives it one by one
+        self.refund_id = refund_id  # a single refund, when the PSP gives it one by one
         self.refund_amount = refund_amount
         self.currency = currency
         self.detail = detail
@@ -85,12 +99,15 @@ def decide(current_status: str, captured: Any, refunded: Any, update: PspUpdate)
     if new_refunded > old_refunded:
         target = status_after_refunds(new_captured, new_refunded) if new_captured > ZERO else "refunded"
     if target is None or (target == current_status and new_refunded == old_refunded):
-        return Decision(current_status, old_captured, old_refunded,
-                        ignored=f"nothing new (already {current_status})")
+        return Decision(current_status, old_captured, old_refunded, ignored=f"nothing new (already {current_status})")
     if target == current_status or can_move(current_status, target) or _implied_path(current_status, target):
         return Decision(target, new_captured, new_refunded)
-    return Decision(current_status, old_captured, old_refunded,
-                    ignored=f"'{target}' after '{current_status}' would move the payment back")
+    return Decision(
+        current_status,
+        old_captured,
+        old_refunded,
+        ignored=f"'{target}' after '{current_status}' would move the payment back",
+    )
 
 
 def _implied_path(current: str, target: str) -> bool:
@@ -117,14 +134,14 @@ def misfit(payment: Any, provider: str, update: PspUpdate) -> str | None:
         return f"The event is about capture {capture}, not this payment's {payment.psp_capture_id}."
     amount = money(payment.amount)
     if update.requested is not None and money(update.requested) != amount:
-        return (f"The PSP asks for {money(update.requested)} {payment.currency}; "
-                f"the order is for {amount}.")
+        return f"The PSP asks for {money(update.requested)} {payment.currency}; the order is for {amount}."
     if update.kind in ("payment", "approved") and update.captured is not None:
         if money(update.captured) > amount:
             return f"The PSP reports {money(update.captured)} captured; the order is for {amount}."
         if not payment.psp_reference and update.requested is None and money(update.captured) != amount:
-            return (f"A first sighting must match the order's amount: {money(update.captured)} "
-                    f"reported, {amount} expected.")
+            return (
+                f"A first sighting must match the order's amount: {money(update.captured)} reported, {amount} expected."
+            )
     return None
 
 
@@ -145,8 +162,9 @@ def refunds_misfit(counted: Decimal, captured: Decimal) -> str | None:
     return None
 
 
-def status_after_refund_report(status: str, captured: Decimal, counted: Decimal, amount: Any,
-                               capture_reported: bool) -> str:
+def status_after_refund_report(
+    status: str, captured: Decimal, counted: Decimal, amount: Any, capture_reported: bool
+) -> str:
     """The status a refund report leaves: a dispute keeps its status, a payment not yet captured
     moves only by the capture the report implies."""
     if status == "disputed":

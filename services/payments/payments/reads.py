@@ -1,5 +1,6 @@
 """Reads: a payment with what it may do now, its audit trail, and what the configured providers
 can run. Nothing here changes a row."""
+
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,10 +24,15 @@ def provider_configuration(adapters: Mapping[str, Adapter], config: Mapping[str,
     for provider in domain.PROVIDERS:
         adapter = adapters.get(provider)
         configured = adapter is None or bool(adapter.configured)
-        missing = [] if configured else [name for name in PROVIDER_SETTINGS[provider]
-                                         if not config.get(name[len("OMS_"):])]
-        providers[provider] = {"name": PROVIDER_NAMES[provider], "configured": configured, "missing": missing,
-                               "reason": None if configured else not_configured_reason(provider, missing)}
+        missing = (
+            [] if configured else [name for name in PROVIDER_SETTINGS[provider] if not config.get(name[len("OMS_") :])]
+        )
+        providers[provider] = {
+            "name": PROVIDER_NAMES[provider],
+            "configured": configured,
+            "missing": missing,
+            "reason": None if configured else not_configured_reason(provider, missing),
+        }
     methods = {method: {"provider": provider, **providers[provider]} for method, provider in domain.PSP_METHODS.items()}
     return {"providers": providers, "methods": methods}
 
@@ -37,17 +43,27 @@ def get_payment(source: SessionSource, reference: str, configuration: dict[str, 
         if payment is None:
             raise NotFound(f"No payment for order '{reference}'.")
         view = payment_view(payment, configuration)
-        flagged = session.execute(
-            select(WebhookInbox).where(WebhookInbox.order_reference == payment.order_reference,
-                                       WebhookInbox.status == "flagged").order_by(WebhookInbox.id).limit(50)
-        ).scalars().all()
+        flagged = (
+            session.execute(
+                select(WebhookInbox)
+                .where(WebhookInbox.order_reference == payment.order_reference, WebhookInbox.status == "flagged")
+                .order_by(WebhookInbox.id)
+                .limit(50)
+            )
+            .scalars()
+            .all()
+        )
         view["flagged_events"] = inbox_dump(flagged)
         return view
 
 
 def payment_history(source: SessionSource, reference: str) -> list[dict[str, Any]]:
     with source.read_session() as session:
-        rows = session.execute(
-            select(PaymentAudit).where(PaymentAudit.order_reference == str(reference)).order_by(PaymentAudit.id)
-        ).scalars().all()
+        rows = (
+            session.execute(
+                select(PaymentAudit).where(PaymentAudit.order_reference == str(reference)).order_by(PaymentAudit.id)
+            )
+            .scalars()
+            .all()
+        )
         return AuditSchema(many=True).dump(rows)

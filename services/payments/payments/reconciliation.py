@@ -1,5 +1,6 @@
 """Lost callbacks (S9): payments stuck at the PSP listed for staff, the reconciler that asks the
 PSP about them, and authorisations that lapsed before the order shipped."""
+
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,18 +21,28 @@ from .psp_reports import misfit
 RECONCILER = {"name": "reconciliation", "kind": "system", "role": None, "origin": "payments:reconcile"}
 
 
-def list_stuck_payments(source: SessionSource, query: dict[str, Any] | None,
-                        default_age_seconds: int) -> dict[str, Any]:
+def list_stuck_payments(
+    source: SessionSource, query: dict[str, Any] | None, default_age_seconds: int
+) -> dict[str, Any]:
     """PSP payments still pending after the configured age (S9): what staff should look at."""
     params = load(StuckQuerySchema(), query or {})
     age = params["older_than_seconds"] if params["older_than_seconds"] is not None else default_age_seconds
     cutoff = utcnow() - timedelta(seconds=age)
     with source.read_session() as session:
-        rows = session.execute(
-            select(Payment).where(Payment.status.in_(domain.STUCK_STATUSES), Payment.provider != "manual",
-                                  Payment.created_at <= cutoff)
-            .order_by(Payment.created_at).limit(params["limit"])
-        ).scalars().all()
+        rows = (
+            session.execute(
+                select(Payment)
+                .where(
+                    Payment.status.in_(domain.STUCK_STATUSES),
+                    Payment.provider != "manual",
+                    Payment.created_at <= cutoff,
+                )
+                .order_by(Payment.created_at)
+                .limit(params["limit"])
+            )
+            .scalars()
+            .all()
+        )
         now = utcnow()
         items = []
         for payment in rows:
@@ -49,27 +60,51 @@ def flag_expired_authorizations(source: SessionSource, now: datetime | None = No
     now = now or utcnow()
     flagged = []
     with source.unit_of_work() as uow:
-        rows = uow.session.execute(
-            select(Payment).where(Payment.status == "authorized", Payment.authorization_expired_at.is_(None),
-                                  Payment.authorization_expires_at <= now)
-            .order_by(Payment.authorization_expires_at).limit(batch).with_for_update(skip_locked=True)
-        ).scalars().all()
+        rows = (
+            uow.session.execute(
+                select(Payment)
+                .where(
+                    Payment.status == "authorized",
+                    Payment.authorization_expired_at.is_(None),
+                    Payment.authorization_expires_at <= now,
+                )
+                .order_by(Payment.authorization_expires_at)
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            )
+            .scalars()
+            .all()
+        )
         for payment in rows:
             payment.authorization_expired_at = now
-            payment.failure_reason = (f"The {payment.provider} authorisation expired at "
-                                      f"{payment.authorization_expires_at.isoformat()} before the order shipped; "
-                                      "the money is no longer held.")
+            payment.failure_reason = (
+                f"The {payment.provider} authorisation expired at "
+                f"{payment.authorization_expires_at.isoformat()} before the order shipped; "
+                "the money is no longer held."
+            )
             touch(payment)
-            audit(uow.session, payment.order_reference, RECONCILER, "authorization_expired", payment.status,
-                  payment.status, reason=payment.failure_reason,
-                  details={"expires_at": payment.authorization_expires_at.isoformat()})
+            audit(
+                uow.session,
+                payment.order_reference,
+                RECONCILER,
+                "authorization_expired",
+                payment.status,
+                payment.status,
+                reason=payment.failure_reason,
+                details={"expires_at": payment.authorization_expires_at.isoformat()},
+            )
             flagged.append(payment.order_reference)
         uow.commit()
     return flagged
 
 
-def reconcile(source: SessionSource, adapters: Mapping[str, Adapter], older_than_seconds: int, batch: int = 50,
-              recheck_seconds: int = 60) -> dict[str, Any]:
+def reconcile(
+    source: SessionSource,
+    adapters: Mapping[str, Adapter],
+    older_than_seconds: int,
+    batch: int = 50,
+    recheck_seconds: int = 60,
+) -> dict[str, Any]:
     """Asks the PSP about payments pending longer than the age; completes those it reports paid.
 
     Several replicas may run it: a batch is leased with ``FOR UPDATE SKIP LOCKED`` and a
@@ -77,22 +112,36 @@ def reconcile(source: SessionSource, adapters: Mapping[str, Adapter], older_than
     """
     now = utcnow()
     with source.unit_of_work() as uow:
-        rows = uow.session.execute(
-            select(Payment).where(
-                Payment.status.in_(domain.STUCK_STATUSES), Payment.provider != "manual",
-                Payment.psp_reference.is_not(None),
-                Payment.created_at <= now - timedelta(seconds=older_than_seconds),
-                or_(Payment.reconcile_after.is_(None), Payment.reconcile_after <= now))
-            .order_by(Payment.id).limit(batch).with_for_update(skip_locked=True)
-        ).scalars().all()
+        rows = (
+            uow.session.execute(
+                select(Payment)
+                .where(
+                    Payment.status.in_(domain.STUCK_STATUSES),
+                    Payment.provider != "manual",
+                    Payment.psp_reference.is_not(None),
+                    Payment.created_at <= now - timedelta(seconds=older_than_seconds),
+                    or_(Payment.reconcile_after.is_(None), Payment.reconcile_after <= now),
+                )
+                .order_by(Payment.id)
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            )
+            .scalars()
+            .all()
+        )
         leased = []
         for payment in rows:
             payment.reconcile_after = now + timedelta(seconds=recheck_seconds)
             payment.reconcile_checks = (payment.reconcile_checks or 0) + 1
             leased.append((payment.order_reference, payment.provider, payment.psp_reference))
         uow.commit()
-    summary = {"checked": 0, "completed": [], "still_pending": [], "errors": [],
-               "authorizations_expired": flag_expired_authorizations(source)}
+    summary = {
+        "checked": 0,
+        "completed": [],
+        "still_pending": [],
+        "errors": [],
+        "authorizations_expired": flag_expired_authorizations(source),
+    }
     for reference, provider, psp_reference in leased:
         summary["checked"] += 1
         try:
@@ -107,14 +156,28 @@ def reconcile(source: SessionSource, adapters: Mapping[str, Adapter], older_than
             label = f"{provider} reconciliation {psp_reference} ({psp_status})"
             unfit = update is not None and (update.invalid or misfit(payment, provider, update))
             if unfit:
-                audit(uow.session, reference, RECONCILER, "psp_event_flagged", payment.status, payment.status,
-                      reason=unfit, details={"event": label})
-            elif update is not None and update.kind == "approved" and psp_status == "APPROVED" \
-                    and not update.status and payment.status in ("pending", "failed", "authorized"):
+                audit(
+                    uow.session,
+                    reference,
+                    RECONCILER,
+                    "psp_event_flagged",
+                    payment.status,
+                    payment.status,
+                    reason=unfit,
+                    details={"event": label},
+                )
+            elif (
+                update is not None
+                and update.kind == "approved"
+                and psp_status == "APPROVED"
+                and not update.status
+                and payment.status in ("pending", "failed", "authorized")
+            ):
                 # the buyer approved but the webhook was lost: capture now (the key captures once)
                 try:
-                    changed, _ = capture_approved(uow, adapters[provider], payment, psp_reference, RECONCILER,
-                                                  label, intent=update.order_intent)
+                    changed, _ = capture_approved(
+                        uow, adapters[provider], payment, psp_reference, RECONCILER, label, intent=update.order_intent
+                    )
                 except PspError as error:
                     summary["errors"].append({"order_reference": reference, "error": str(error)})
             elif update is not None and update.status:

@@ -8,6 +8,7 @@ unique key, so this and the event (or a first use on another replica) cannot bot
 it: whoever comes second finds the record and leaves it as it is, newer state included.
 The event still does what only it does, opening the payment at the PSP.
 """
+
 from oms_common.problems import NotFound
 
 from .changes import find_payment

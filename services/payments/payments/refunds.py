@@ -1,6 +1,7 @@
 """Money going back through the PSP: a void before capture, a refund after. One path for staff
 refunds and for cancelled orders; the row is locked by the caller and the PSP call carries the
 caller's idempotency key."""
+
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -24,19 +25,40 @@ def psp_problem(error: PspError) -> Problem:
     return Conflict(str(error))
 
 
-def void_at_psp(uow: UnitOfWork, adapters: Mapping[str, Adapter], payment: Payment, actor: dict[str, Any],
-                reason: str | None, key: str) -> None:
+def void_at_psp(
+    uow: UnitOfWork,
+    adapters: Mapping[str, Adapter],
+    payment: Payment,
+    actor: dict[str, Any],
+    reason: str | None,
+    key: str,
+) -> None:
     try:
         result = adapters[payment.provider].void(payment, key)
     except PspError as error:
         raise psp_problem(error) from None
-    payment.refunds.append(Refund(kind="void", amount=amounts.ZERO, status=str(result.get("status")),
-                                  reason=reason, actor=actor["name"], created_at=utcnow()))
+    payment.refunds.append(
+        Refund(
+            kind="void",
+            amount=amounts.ZERO,
+            status=str(result.get("status")),
+            reason=reason,
+            actor=actor["name"],
+            created_at=utcnow(),
+        )
+    )
     set_status(uow, payment, "voided", actor, reason, action="voided", details={"psp": result})
 
 
-def refund_at_psp(uow: UnitOfWork, adapters: Mapping[str, Adapter], payment: Payment, amount: Decimal,
-                  actor: dict[str, Any], reason: str | None, key: str) -> None:
+def refund_at_psp(
+    uow: UnitOfWork,
+    adapters: Mapping[str, Adapter],
+    payment: Payment,
+    amount: Decimal,
+    actor: dict[str, Any],
+    reason: str | None,
+    key: str,
+) -> None:
     try:
         result = adapters[payment.provider].refund(payment, amount, key, reason)
     except PspError as error:
@@ -46,14 +68,31 @@ def refund_at_psp(uow: UnitOfWork, adapters: Mapping[str, Adapter], payment: Pay
     if any(refund.psp_refund_id == result["refund_id"] for refund in payment.refunds):
         return  # the PSP replayed a refund we have already recorded
     status = result.get("status") or "pending"
-    payment.refunds.append(Refund(kind="refund", psp_refund_id=result["refund_id"], amount=amount,
-                                  status=status, reason=reason, actor=actor["name"], created_at=utcnow()))
+    payment.refunds.append(
+        Refund(
+            kind="refund",
+            psp_refund_id=result["refund_id"],
+            amount=amount,
+            status=status,
+            reason=reason,
+            actor=actor["name"],
+            created_at=utcnow(),
+        )
+    )
     details = {"amount": str(amount), "psp_refund_id": result["refund_id"], "psp_status": status}
     if status != "succeeded":
         # counted once the PSP reports it succeeded (charge.refund.updated, PAYMENT.CAPTURE.REFUNDED)
         touch(payment)
-        audit(uow.session, payment.order_reference, actor, "refund_pending", payment.status, payment.status,
-              reason, details=details)
+        audit(
+            uow.session,
+            payment.order_reference,
+            actor,
+            "refund_pending",
+            payment.status,
+            payment.status,
+            reason,
+            details=details,
+        )
         return
     payment.refunded_amount = amounts.money(payment.refunded_amount) + amount
     target = domain.status_after_refunds(payment.captured_amount, payment.refunded_amount, payment.amount)

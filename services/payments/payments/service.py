@@ -1,5 +1,6 @@
 """The payments service: entrypoints and dependencies only; the work is in the use-case modules
 (reads, staff_operations, order_events, webhook_inbox, webhook_processing, reconciliation)."""
+
 import base64
 import binascii
 
@@ -17,16 +18,7 @@ from oms_common.providers import Database
 from oms_common.timers import configured_timer
 from oms_common.web import json_response, problem_response
 
-from . import (
-    lookup,
-    order_events,
-    reads,
-    reconciliation,
-    records,
-    staff_operations,
-    webhook_inbox,
-    webhook_processing,
-)
+from . import lookup, order_events, reads, reconciliation, records, staff_operations, webhook_inbox, webhook_processing
 from .bank_statements import folder as bank_folder
 from .bank_statements import imports as bank_imports
 from .bank_statements import references as payment_refs
@@ -64,8 +56,7 @@ class PaymentsService(HealthMixin):
     # reads (detail view, S9 list, webhook visibility)
     @rpc(expected_exceptions=EXPECTED)
     def get_payment(self, reference):
-        return self._first_use(reference, lambda: reads.get_payment(self.db, reference,
-                                                                    self.configured_providers()))
+        return self._first_use(reference, lambda: reads.get_payment(self.db, reference, self.configured_providers()))
 
     @rpc(expected_exceptions=EXPECTED)
     def orders_for_psp_id(self, psp_id):
@@ -106,13 +97,18 @@ class PaymentsService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def refund_payment(self, reference, data, actor=None):
-        return self._first_use(reference, lambda: staff_operations.refund_payment(
-            self.db, self.psp, reference, data, actor))
+        return self._first_use(
+            reference, lambda: staff_operations.refund_payment(self.db, self.psp, reference, data, actor)
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def request_dunning(self, reference, data, actor=None):
-        return self._first_use(reference, lambda: staff_operations.request_dunning(
-            self.db, reference, data, actor, lambda *args: self.orders("change_status", *args)))
+        return self._first_use(
+            reference,
+            lambda: staff_operations.request_dunning(
+                self.db, reference, data, actor, lambda *args: self.orders("change_status", *args)
+            ),
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def complete_payment(self, reference, data, actor=None):
@@ -121,8 +117,9 @@ class PaymentsService(HealthMixin):
     @rpc(expected_exceptions=EXPECTED)
     def capture_for_shipment(self, reference, actor=None):
         """Called by orders while it ships the order, before the ship commits (see staff_operations)."""
-        return self._first_use(reference, lambda: staff_operations.capture_for_shipment(
-            self.db, self.psp, reference, actor))
+        return self._first_use(
+            reference, lambda: staff_operations.capture_for_shipment(self.db, self.psp, reference, actor)
+        )
 
     def _first_use(self, reference, call):
         """Read your writes: an order the client was just told exists has its payment record
@@ -146,8 +143,9 @@ class PaymentsService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def import_bank_statement(self, encoded, actor=None):
-        return bank_imports.import_statement(self.db, _decoded(encoded), self.settings["bank_statement_max_bytes"],
-                                             actor, self._order_of_invoice)
+        return bank_imports.import_statement(
+            self.db, _decoded(encoded), self.settings["bank_statement_max_bytes"], actor, self._order_of_invoice
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def get_bank_statement_import(self, import_id):
@@ -163,8 +161,12 @@ class PaymentsService(HealthMixin):
 
     @configured_timer("BANK_STATEMENT_SCAN_SECONDS", 60)
     def bank_statement_folder_timer(self):
-        bank_folder.scan(self.db, self.settings["bank_statement_dir"], self.settings["bank_statement_max_bytes"],
-                         self._order_of_invoice)
+        bank_folder.scan(
+            self.db,
+            self.settings["bank_statement_dir"],
+            self.settings["bank_statement_max_bytes"],
+            self._order_of_invoice,
+        )
 
     def _order_of_invoice(self, invoice_number):
         """The order with exactly this invoice number (orders owns the numbers), or None."""
@@ -172,8 +174,9 @@ class PaymentsService(HealthMixin):
             found = self.orders("list_orders", {"q": invoice_number, "page_size": 5})
         except UnknownService:
             return None
-        return next((item["reference"] for item in found.get("items", [])
-                     if item.get("invoice_number") == invoice_number), None)
+        return next(
+            (item["reference"] for item in found.get("items", []) if item.get("invoice_number") == invoice_number), None
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def reconcile_now(self, older_than_seconds=None):
@@ -182,14 +185,23 @@ class PaymentsService(HealthMixin):
     # PSP webhooks: verify, persist, ack; the inbox processor applies them right after
     @http("POST", "/webhooks/stripe", **WEBHOOK)
     def stripe_webhook(self, request):
-        return self._webhook(request, lambda body: webhook_inbox.receive_stripe_webhook(
-            self.db, body, request.headers.get("Stripe-Signature"),
-            self.settings["stripe_webhook_secrets"], self.settings["stripe_tolerance"]))
+        return self._webhook(
+            request,
+            lambda body: webhook_inbox.receive_stripe_webhook(
+                self.db,
+                body,
+                request.headers.get("Stripe-Signature"),
+                self.settings["stripe_webhook_secrets"],
+                self.settings["stripe_tolerance"],
+            ),
+        )
 
     @http("POST", "/webhooks/paypal", **WEBHOOK)
     def paypal_webhook(self, request):
-        return self._webhook(request, lambda body: webhook_inbox.receive_paypal_webhook(
-            self.db, self.psp["paypal"], body, request.headers))
+        return self._webhook(
+            request,
+            lambda body: webhook_inbox.receive_paypal_webhook(self.db, self.psp["paypal"], body, request.headers),
+        )
 
     def _webhook(self, request, receive):
         if (request.content_length or 0) > MAX_WEBHOOK_BYTES:
@@ -207,13 +219,15 @@ class PaymentsService(HealthMixin):
     # orders events
     @reliable_event_handler("orders", "order_created")
     def on_order_created(self, event):
-        order_events.record_order(self.db, self.psp, event, order_events.CONSUMER_ORDER_CREATED,
-                                  self.settings["open_at_psp"])
+        order_events.record_order(
+            self.db, self.psp, event, order_events.CONSUMER_ORDER_CREATED, self.settings["open_at_psp"]
+        )
 
     @reliable_event_handler("orders", "order_submitted")
     def on_order_submitted(self, event):
-        order_events.record_order(self.db, self.psp, event, order_events.CONSUMER_ORDER_SUBMITTED,
-                                  self.settings["open_at_psp"])
+        order_events.record_order(
+            self.db, self.psp, event, order_events.CONSUMER_ORDER_SUBMITTED, self.settings["open_at_psp"]
+        )
 
     @reliable_event_handler("orders", "order_cancelled")
     def on_order_cancelled(self, event):
@@ -234,5 +248,6 @@ class PaymentsService(HealthMixin):
 
     def _reconcile(self, older_than_seconds=None):
         age = self.settings["stuck_after_seconds"] if older_than_seconds is None else int(older_than_seconds)
-        return reconciliation.reconcile(self.db, self.psp, age,
-                                        self.settings["reconcile_batch"], self.settings["reconcile_recheck_seconds"])
+        return reconciliation.reconcile(
+            self.db, self.psp, age, self.settings["reconcile_batch"], self.settings["reconcile_recheck_seconds"]
+        )

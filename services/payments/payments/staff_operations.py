@@ -2,6 +2,7 @@
 refund or void, dunning, and the capture when the order ships. Each locks the payment, asks
 the domain, which raises every refusal (``payment_change`` answers it as a problem), and stores
 what it decided."""
+
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,8 +22,9 @@ from .refunds import refund_at_psp, void_at_psp
 Actor = dict[str, Any] | None
 
 
-def set_payment_status(source: SessionSource, reference: str, data: dict[str, Any],
-                       actor: Actor = None) -> dict[str, Any]:
+def set_payment_status(
+    source: SessionSource, reference: str, data: dict[str, Any], actor: Actor = None
+) -> dict[str, Any]:
     """Manual bookkeeping: unpaid → announced → paid (S13)."""
     payload = load(ManualStatusSchema(), data)
     actor = load_actor(actor)
@@ -36,8 +38,9 @@ def set_payment_status(source: SessionSource, reference: str, data: dict[str, An
         return result
 
 
-def complete_payment(source: SessionSource, reference: str, data: dict[str, Any],
-                     actor: Actor = None) -> dict[str, Any]:
+def complete_payment(
+    source: SessionSource, reference: str, data: dict[str, Any], actor: Actor = None
+) -> dict[str, Any]:
     """Completes by hand a PSP payment whose success callback never came (S9)."""
     payload = load(CompleteSchema(), data)
     actor = load_actor(actor)
@@ -46,22 +49,34 @@ def complete_payment(source: SessionSource, reference: str, data: dict[str, Any]
         payment.completed_by_hand_reference = payload["psp_reference"]
         payment.psp_reference = payment.psp_reference or payload["psp_reference"]
         payment.captured_amount = payment.amount
-        set_status(uow, payment, "paid", actor, payload["reason"], action="completed_by_hand",
-                   details={"psp_reference": payload["psp_reference"]})
+        set_status(
+            uow,
+            payment,
+            "paid",
+            actor,
+            payload["reason"],
+            action="completed_by_hand",
+            details={"psp_reference": payload["psp_reference"]},
+        )
         result = payment_view(payment)
         uow.commit()
         return result
 
 
-def refund_payment(source: SessionSource, adapters: Mapping[str, Adapter], reference: str, data: dict[str, Any],
-                   actor: Actor = None) -> dict[str, Any]:
+def refund_payment(
+    source: SessionSource, adapters: Mapping[str, Adapter], reference: str, data: dict[str, Any], actor: Actor = None
+) -> dict[str, Any]:
     """Void before capture, refund (full or partial) after, through the PSP (S11)."""
     payload = load(RefundSchema(), data)
     actor = load_actor(actor)
     with payment_change(source, reference) as (uow, payment):
-        action, amount = domain.plan_refund(payment.provider, payment.status, payment.captured_amount,
-                                            amounts.money(payment.refunded_amount)
-                                            + amounts.pending_refunds(payment.refunds), payload.get("amount"))
+        action, amount = domain.plan_refund(
+            payment.provider,
+            payment.status,
+            payment.captured_amount,
+            amounts.money(payment.refunded_amount) + amounts.pending_refunds(payment.refunds),
+            payload.get("amount"),
+        )
         if action == "void":
             void_at_psp(uow, adapters, payment, actor, payload.get("reason"), key=f"oms-void-{reference}")
         else:
@@ -73,8 +88,9 @@ def refund_payment(source: SessionSource, adapters: Mapping[str, Adapter], refer
         return result
 
 
-def request_dunning(source: SessionSource, reference: str, data: dict[str, Any], actor: Actor,
-                    change_order_status: Callable[..., Any]) -> dict[str, Any]:
+def request_dunning(
+    source: SessionSource, reference: str, data: dict[str, Any], actor: Actor, change_order_status: Callable[..., Any]
+) -> dict[str, Any]:
     """Dunning level 1/2 (S3, S11): the order status moves through the orders service, whose
     order_status_changed (with ``notify``) makes notifications send the reminder."""
     payload = load(DunningSchema(), data)
@@ -83,24 +99,47 @@ def request_dunning(source: SessionSource, reference: str, data: dict[str, Any],
     with payment_change(source, reference) as (uow, payment):
         domain.check_dunning(payment.provider, payment.status, payment.dunning_level, level)
         reason = payload.get("reason") or f"Dunning level {level}."
-        order = change_order_status(reference, {"status": domain.DUNNING_ORDER_STATUS[level],
-                                                "notify": payload["notify"], "reason": reason}, actor)
+        order = change_order_status(
+            reference,
+            {"status": domain.DUNNING_ORDER_STATUS[level], "notify": payload["notify"], "reason": reason},
+            actor,
+        )
         previous = payment.dunning_level
         payment.dunning_level = level
         payment.order_status = (order or {}).get("status", domain.DUNNING_ORDER_STATUS[level])
         touch(payment)
-        audit(uow.session, reference, actor, "dunning_level_changed", payment.status, payment.status, reason,
-              details={"from": previous, "to": level, "notify": payload["notify"]})
-        uow.emit("payment_dunning_changed", stamp("payment_dunning_changed", {
-            "order_reference": reference, "level": level, "previous_level": previous, "notify": payload["notify"],
-            "actor": actor, "reason": reason}))
+        audit(
+            uow.session,
+            reference,
+            actor,
+            "dunning_level_changed",
+            payment.status,
+            payment.status,
+            reason,
+            details={"from": previous, "to": level, "notify": payload["notify"]},
+        )
+        uow.emit(
+            "payment_dunning_changed",
+            stamp(
+                "payment_dunning_changed",
+                {
+                    "order_reference": reference,
+                    "level": level,
+                    "previous_level": previous,
+                    "notify": payload["notify"],
+                    "actor": actor,
+                    "reason": reason,
+                },
+            ),
+        )
         result = payment_view(payment)
         uow.commit()
         return result
 
 
-def capture_for_shipment(source: SessionSource, adapters: Mapping[str, Adapter], reference: str,
-                         actor: Actor = None) -> dict[str, Any]:
+def capture_for_shipment(
+    source: SessionSource, adapters: Mapping[str, Adapter], reference: str, actor: Actor = None
+) -> dict[str, Any]:
     """Collects the authorised money of an order that ships now (capture on shipment).
 
     The orders service calls this over RPC while it holds the order's row and before the ship
@@ -116,8 +155,9 @@ def capture_for_shipment(source: SessionSource, adapters: Mapping[str, Adapter],
             return {"captured": False, "payment": payment_view(payment)}
         adapter, provider = adapters[payment.provider], payment.provider
         earlier = refusals(uow.session, reference, "ship_capture_refused")
-        key = (f"oms-ship-capture-{payment.psp_authorization_id or payment.psp_reference}"
-               + (f"-{earlier}" if earlier else ""))
+        key = f"oms-ship-capture-{payment.psp_authorization_id or payment.psp_reference}" + (
+            f"-{earlier}" if earlier else ""
+        )
         label = f"{provider} capture at shipment"
         try:
             update = adapter.capture(payment, key)
@@ -128,19 +168,46 @@ def capture_for_shipment(source: SessionSource, adapters: Mapping[str, Adapter],
             payment.psp_capture_status = "refused"
             payment.failure_reason = refusal.reason
             touch(payment)
-            audit(uow.session, reference, actor, "ship_capture_refused", payment.status, payment.status,
-                  reason=refusal.reason, details={"key": key})
+            audit(
+                uow.session,
+                reference,
+                actor,
+                "ship_capture_refused",
+                payment.status,
+                payment.status,
+                reason=refusal.reason,
+                details={"key": key},
+            )
             uow.commit()  # the refusal is kept on the payment; the ship is refused
             raise refusal from None
         unfit = update.invalid or misfit(payment, provider, update)
         if unfit:
-            audit(uow.session, reference, actor, "psp_event_flagged", payment.status, payment.status,
-                  reason=unfit, details={"event": label})
+            audit(
+                uow.session,
+                reference,
+                actor,
+                "psp_event_flagged",
+                payment.status,
+                payment.status,
+                reason=unfit,
+                details={"event": label},
+            )
             uow.commit()
             raise domain.unfit_capture(unfit)
-        audit(uow.session, reference, actor, "psp_captured", payment.status, payment.status,
-              details={"event": label, "key": key, "capture": update.ids.get("capture"),
-                       "captured": str(update.captured) if update.captured is not None else None})
+        audit(
+            uow.session,
+            reference,
+            actor,
+            "psp_captured",
+            payment.status,
+            payment.status,
+            details={
+                "event": label,
+                "key": key,
+                "capture": update.ids.get("capture"),
+                "captured": str(update.captured) if update.captured is not None else None,
+            },
+        )
         apply_psp_update(uow, payment, update, actor, label)
         status, failure_reason = payment.status, payment.failure_reason
         result = {"captured": True, "payment": payment_view(payment)}

@@ -1,5 +1,6 @@
 """The webhook inbox: PSP events verified, stored once and acknowledged; listed for staff and
 replayed by an operator. Applying them is ``webhook_processing``."""
+
 import weakref
 from typing import Any
 
@@ -20,15 +21,17 @@ DESCRIBE = {"stripe": StripeAdapter.describe_event, "paypal": PayPalAdapter.desc
 UNMATCHED_STATUSES = ("flagged", "unmatched", "waiting")
 
 
-def receive_stripe_webhook(source: SessionSource, raw_body: bytes, signature_header: str | None,
-                           secrets: list[str], tolerance: int) -> dict[str, bool]:
+def receive_stripe_webhook(
+    source: SessionSource, raw_body: bytes, signature_header: str | None, secrets: list[str], tolerance: int
+) -> dict[str, bool]:
     """Verifies and stores a Stripe event; InvalidWebhook means 400 and nothing stored."""
     event = verify_stripe(raw_body, signature_header, secrets, tolerance)
     return _store_inbox(source, "stripe", event, raw_body)
 
 
-def receive_paypal_webhook(source: SessionSource, adapter: PayPalAdapter, raw_body: bytes,
-                           headers: Any) -> dict[str, bool]:
+def receive_paypal_webhook(
+    source: SessionSource, adapter: PayPalAdapter, raw_body: bytes, headers: Any
+) -> dict[str, bool]:
     event = parse_paypal(raw_body)
     try:
         verified = adapter.verify_webhook(headers, raw_body)
@@ -49,7 +52,8 @@ _INSERT_INBOX = text(
     "INSERT INTO webhook_inbox (provider, provider_event_id, event_type, order_reference, psp_reference, body,"
     " status, attempts, received_at) VALUES (:provider, :provider_event_id, :event_type, :order_reference,"
     " :psp_reference, :body, 'received', 0, :received_at)"
-    " ON CONFLICT (provider, provider_event_id) DO NOTHING RETURNING id")
+    " ON CONFLICT (provider, provider_event_id) DO NOTHING RETURNING id"
+)
 
 
 _autocommit_engines = weakref.WeakKeyDictionary()
@@ -74,16 +78,24 @@ def _store_inbox(source, provider, event, raw_body):
         psp_reference = None
     body = raw_body.decode("utf-8") if isinstance(raw_body, (bytes, bytearray)) else raw_body
     with _inbox_engine(source.engine).begin() as connection:
-        inbox_id = connection.execute(_INSERT_INBOX, {
-            "provider": provider, "provider_event_id": event_id, "event_type": str(event_type),
-            "order_reference": reference, "psp_reference": psp_reference, "body": body, "received_at": utcnow(),
-        }).scalar_one_or_none()
+        inbox_id = connection.execute(
+            _INSERT_INBOX,
+            {
+                "provider": provider,
+                "provider_event_id": event_id,
+                "event_type": str(event_type),
+                "order_reference": reference,
+                "psp_reference": psp_reference,
+                "body": body,
+                "received_at": utcnow(),
+            },
+        ).scalar_one_or_none()
     return {"received": True, "duplicate": inbox_id is None}
 
 
 def inbox_dump(rows: list[WebhookInbox]) -> list[dict[str, Any]]:
     items = InboxSchema(many=True).dump(rows)
-    for item, row in zip(items, rows):
+    for item, row in zip(items, rows, strict=True):
         if row.amount is not None:
             item["amount"] = str(amounts.shown(row.amount, row.currency or ""))
     return items
@@ -115,7 +127,8 @@ def replay_webhook_event(source: SessionSource, inbox_id: Any, actor: dict[str, 
     actor = load_actor(actor)
     with source.unit_of_work() as uow:
         row = uow.session.execute(
-            select(WebhookInbox).where(WebhookInbox.id == int(inbox_id)).with_for_update()).scalar_one_or_none()
+            select(WebhookInbox).where(WebhookInbox.id == int(inbox_id)).with_for_update()
+        ).scalar_one_or_none()
         if row is None:
             raise NotFound(f"No stored webhook {inbox_id}.")
         try:

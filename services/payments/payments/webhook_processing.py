@@ -1,6 +1,7 @@
 """Applying stored webhooks (the 'process after' half of the inbox): each row is matched to its
 payment, checked to fit it, and applied through ``psp_effects``; or it waits for its order,
 is flagged for staff, or is retried and finally left as failed."""
+
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -16,14 +17,21 @@ from . import amounts
 from .changes import audit, find_payment
 from .models import Payment, Refund, WebhookInbox
 from .psp import Adapter
-from .psp_effects import apply_approved, apply_dispute, apply_psp_update, apply_refunds
+from .psp_effects import apply_approved, apply_psp_update
 from .psp_reports import misfit
+from .psp_reversals import apply_dispute, apply_refunds
 
 log = logging.getLogger(__name__)
 
 
-def process_inbox(source: SessionSource, adapters: Mapping[str, Adapter], limit: int = 100, max_attempts: int = 5,
-                  retry_base_seconds: float = 1.0, pause: Callable[[], Any] = lambda: None) -> int:
+def process_inbox(
+    source: SessionSource,
+    adapters: Mapping[str, Adapter],
+    limit: int = 100,
+    max_attempts: int = 5,
+    retry_base_seconds: float = 1.0,
+    pause: Callable[[], Any] = lambda: None,
+) -> int:
     """Applies stored webhooks, oldest first; returns how many.
 
     Several replicas may run it: a batch is claimed with ``FOR UPDATE SKIP LOCKED`` and
@@ -34,12 +42,20 @@ def process_inbox(source: SessionSource, adapters: Mapping[str, Adapter], limit:
     """
     now = utcnow()
     with source.unit_of_work() as uow:
-        rows = uow.session.execute(
-            select(WebhookInbox).where(
-                WebhookInbox.status == "received",
-                or_(WebhookInbox.next_attempt_at.is_(None), WebhookInbox.next_attempt_at <= now))
-            .order_by(WebhookInbox.id).limit(limit).with_for_update(skip_locked=True)
-        ).scalars().all()
+        rows = (
+            uow.session.execute(
+                select(WebhookInbox)
+                .where(
+                    WebhookInbox.status == "received",
+                    or_(WebhookInbox.next_attempt_at.is_(None), WebhookInbox.next_attempt_at <= now),
+                )
+                .order_by(WebhookInbox.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            .scalars()
+            .all()
+        )
         if not rows:
             return 0
         ids = [row.id for row in rows]
@@ -52,8 +68,11 @@ def process_inbox(source: SessionSource, adapters: Mapping[str, Adapter], limit:
         except Exception:  # noqa: BLE001 - find the culprit row by row below
             log.warning("a webhook batch failed; applying its rows one by one", exc_info=True)
             uow.session.expire_all()
-            rows = uow.session.execute(
-                select(WebhookInbox).where(WebhookInbox.id.in_(ids)).order_by(WebhookInbox.id)).scalars().all()
+            rows = (
+                uow.session.execute(select(WebhookInbox).where(WebhookInbox.id.in_(ids)).order_by(WebhookInbox.id))
+                .scalars()
+                .all()
+            )
             for row in rows:
                 try:
                     with uow.session.begin_nested():
@@ -66,7 +85,7 @@ def process_inbox(source: SessionSource, adapters: Mapping[str, Adapter], limit:
                         row.status = "failed"
                         row.processed_at = utcnow()
                     else:
-                        row.next_attempt_at = utcnow() + timedelta(seconds=retry_base_seconds * 2 ** row.attempts)
+                        row.next_attempt_at = utcnow() + timedelta(seconds=retry_base_seconds * 2**row.attempts)
         uow.commit()
         return len(ids)
 
@@ -77,11 +96,17 @@ def sweep_inbox(source: SessionSource, adapters: Mapping[str, Adapter], limit: i
     with source.unit_of_work() as uow:
         # least recently looked at first: rows that never match (a foreign reference) do not
         # keep newer ones from being looked at
-        rows = uow.session.execute(
-            select(WebhookInbox).where(WebhookInbox.status == "waiting")
-            .order_by(WebhookInbox.processed_at.asc().nulls_first(), WebhookInbox.id)
-            .limit(limit).with_for_update(skip_locked=True)
-        ).scalars().all()
+        rows = (
+            uow.session.execute(
+                select(WebhookInbox)
+                .where(WebhookInbox.status == "waiting")
+                .order_by(WebhookInbox.processed_at.asc().nulls_first(), WebhookInbox.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            .scalars()
+            .all()
+        )
         for row in rows:
             update = _parse_row(adapters, row)
             if update is None or _match_payment(uow.session, row, update) is None:
@@ -95,15 +120,24 @@ def sweep_inbox(source: SessionSource, adapters: Mapping[str, Adapter], limit: i
 
 def apply_waiting(uow: UnitOfWork, payment: Payment, adapters: Mapping[str, Adapter]) -> None:
     """The webhooks that came before the payment record, applied to it now."""
-    rows = uow.session.execute(
-        select(WebhookInbox).where(
-            WebhookInbox.status == "waiting",
-            or_(WebhookInbox.order_reference == payment.order_reference,
-                (WebhookInbox.psp_reference == payment.psp_reference) if payment.psp_reference else false()))
-        # no SKIP LOCKED: a row the sweep holds is waited for, or the payment would open a second
-        # PaymentIntent and the event paid on the first would then no longer fit (flagged)
-        .order_by(WebhookInbox.id).with_for_update()
-    ).scalars().all()
+    rows = (
+        uow.session.execute(
+            select(WebhookInbox)
+            .where(
+                WebhookInbox.status == "waiting",
+                or_(
+                    WebhookInbox.order_reference == payment.order_reference,
+                    (WebhookInbox.psp_reference == payment.psp_reference) if payment.psp_reference else false(),
+                ),
+            )
+            # no SKIP LOCKED: a row the sweep holds is waited for, or the payment would open a second
+            # PaymentIntent and the event paid on the first would then no longer fit (flagged)
+            .order_by(WebhookInbox.id)
+            .with_for_update()
+        )
+        .scalars()
+        .all()
+    )
     for row in rows:
         _process_row(uow, row, adapters, payment)
 
@@ -113,9 +147,15 @@ def _parse_row(adapters, row):
 
 
 # Which payment column holds each kind of PSP id an event may carry.
-_ID_COLUMNS = {"intent": Payment.psp_reference, "order": Payment.psp_reference, "psp": Payment.psp_reference,
-               "charge": Payment.psp_charge_id, "capture": Payment.psp_capture_id,
-               "authorization": Payment.psp_authorization_id, "dispute": Payment.dispute_id}
+_ID_COLUMNS = {
+    "intent": Payment.psp_reference,
+    "order": Payment.psp_reference,
+    "psp": Payment.psp_reference,
+    "charge": Payment.psp_charge_id,
+    "capture": Payment.psp_capture_id,
+    "authorization": Payment.psp_authorization_id,
+    "dispute": Payment.dispute_id,
+}
 
 
 def _match_payment(session, row, update, lock=True):
@@ -183,7 +223,19 @@ def _process_row(uow, row, adapters, payment=None):
 def _flag(uow, row, payment, actor, label, reason, update):
     """Stored and acknowledged, but changes nothing: staff see it on the payment and in the list."""
     row.status, row.note = "flagged", reason[:1000]
-    audit(uow.session, payment.order_reference, actor, "psp_event_flagged", payment.status, payment.status,
-          reason=reason, details={"event": label, "amount": str(row.amount) if row.amount is not None else None,
-                                  "currency": row.currency, "psp_ids": update.ids})
+    audit(
+        uow.session,
+        payment.order_reference,
+        actor,
+        "psp_event_flagged",
+        payment.status,
+        payment.status,
+        reason=reason,
+        details={
+            "event": label,
+            "amount": str(row.amount) if row.amount is not None else None,
+            "currency": row.currency,
+            "psp_ids": update.ids,
+        },
+    )
     return row.status

@@ -12,6 +12,7 @@ one the signature covers (the SDK takes the first item whose key is exactly ``t`
 lenient reader would take another one and could be handed a fresh ``t`` beside an old,
 signed one).
 """
+
 import json
 import re
 import time

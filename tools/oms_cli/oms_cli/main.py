@@ -8,6 +8,7 @@ services: OMS_AMQP_URI and OMS_DATABASE_URL (or --amqp-uri / --database-url).
 Exit codes: 0 done, 1 the operation was refused (unknown user, unknown id, ...),
 2 infrastructure unreachable (one line on stderr naming what and where).
 """
+
 import warnings
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
@@ -35,8 +36,12 @@ SERVICE_CLASSES = {
     "documents": ("documents.service", "DocumentsService"),
 }
 MODELS = {
-    "orders": "orders.models", "payments": "payments.models", "notifications": "notifications.models",
-    "exports": "exports.models", "documents": "documents.models", "gateway": "gateway.models",
+    "orders": "orders.models",
+    "payments": "payments.models",
+    "notifications": "notifications.models",
+    "exports": "exports.models",
+    "documents": "documents.models",
+    "gateway": "gateway.models",
 }
 
 
@@ -50,6 +55,7 @@ class Refused(Exception):
 
 # ---------------------------------------------------------------- infrastructure
 
+
 def _where(url):
     parts = urlparse(url)
     return f"{parts.hostname or 'localhost'}:{parts.port or (5672 if parts.scheme.startswith('amqp') else 5432)}"
@@ -61,8 +67,10 @@ def check_amqp(amqp_uri, timeout=3.0):
         with socket.create_connection((parts.hostname or "localhost", parts.port or 5672), timeout=timeout):
             pass
     except OSError as error:
-        raise Unreachable(f"RabbitMQ is not reachable at {_where(amqp_uri)} ({error.strerror or error}); "
-                          "check OMS_AMQP_URI or --amqp-uri") from None
+        raise Unreachable(
+            f"RabbitMQ is not reachable at {_where(amqp_uri)} ({error.strerror or error}); "
+            "check OMS_AMQP_URI or --amqp-uri"
+        ) from None
 
 
 def sql_source(database_url, service):
@@ -70,7 +78,8 @@ def sql_source(database_url, service):
     import importlib
 
     from oms_common.db import SessionSource, make_engine
-    from oms_common.settings import DatabaseNotConfigured, database_url as resolve
+    from oms_common.settings import DatabaseNotConfigured
+    from oms_common.settings import database_url as resolve
 
     try:
         url = resolve(database_url, service)
@@ -110,25 +119,34 @@ def rpc_call(args, service, method, *call_args):
     except RemoteError as error:
         raise Refused(f"{service}.{method}: {error.value or error.exc_type}") from None
     except eventlet.Timeout:
-        raise Unreachable(f"the {service} service did not answer within {args.timeout:g} s "
-                          f"(is it running on {_where(args.amqp_uri)}?)") from None
+        raise Unreachable(
+            f"the {service} service did not answer within {args.timeout:g} s "
+            f"(is it running on {_where(args.amqp_uri)}?)"
+        ) from None
     except Exception as error:  # noqa: BLE001 - kombu/amqp connection errors of every kind
         if type(error).__name__ in ("RpcTimeout",):
             raise Unreachable(f"the {service} service did not answer within {args.timeout:g} s") from None
-        if isinstance(error, (OSError, ConnectionError)) or "amqp" in type(error).__module__ or \
-                "kombu" in type(error).__module__:
-            raise Unreachable(f"RabbitMQ refused or dropped the connection at {_where(args.amqp_uri)} "
-                              f"({type(error).__name__}: {error})") from None
+        if (
+            isinstance(error, (OSError, ConnectionError))
+            or "amqp" in type(error).__module__
+            or "kombu" in type(error).__module__
+        ):
+            raise Unreachable(
+                f"RabbitMQ refused or dropped the connection at {_where(args.amqp_uri)} "
+                f"({type(error).__name__}: {error})"
+            ) from None
         raise
 
 
 # ---------------------------------------------------------------- parked events
+
 
 def handler_queues():
     """Every reliable event handler's queue, by service, read from the service classes."""
     import importlib
 
     from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+
     from oms_common.events import ReliableEventHandler
 
     queues = []
@@ -138,8 +156,9 @@ def handler_queues():
             method = getattr(cls, method_name, None)
             for entrypoint in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()) or ():
                 if isinstance(entrypoint, ReliableEventHandler):
-                    queues.append((service, f"evt-{entrypoint.source_service}-{entrypoint.event_type}--"
-                                            f"{cls.name}.{method_name}"))
+                    queues.append(
+                        (service, f"evt-{entrypoint.source_service}-{entrypoint.event_type}--{cls.name}.{method_name}")
+                    )
     return sorted(queues)
 
 
@@ -169,8 +188,9 @@ def queue_depths(amqp_uri, names):
     except Unreachable:
         raise
     except Exception as error:  # noqa: BLE001
-        raise Unreachable(f"RabbitMQ refused the connection at {_where(amqp_uri)} ({type(error).__name__}: {error})") \
-            from None
+        raise Unreachable(
+            f"RabbitMQ refused the connection at {_where(amqp_uri)} ({type(error).__name__}: {error})"
+        ) from None
     return depths
 
 
@@ -182,10 +202,12 @@ def parked_depths(amqp_uri):
 
 # ---------------------------------------------------------------- commands
 
+
 def cmd_user_create(args):
+    from sqlalchemy import select
+
     from gateway import auth, users
     from gateway.models import User
-    from sqlalchemy import select
 
     def work(source):
         with source.read_session() as session:
@@ -201,17 +223,27 @@ def cmd_user_create(args):
         return token
 
     token = with_database(args, "gateway", work)
-    out(args, {"username": args.username, "role": args.role, "token": token},
-        f"user {args.username} ({args.role}) created" + (f"\ntoken (shown once): {token}" if token else ""))
+    out(
+        args,
+        {"username": args.username, "role": args.role, "token": token},
+        f"user {args.username} ({args.role}) created" + (f"\ntoken (shown once): {token}" if token else ""),
+    )
 
 
 def cmd_user_list(args):
     from gateway import users
 
     items = with_database(args, "gateway", users.list_users)
-    out(args, {"items": items}, "\n".join(
-        f"{u['id']:>4}  {u['username']:<24} {u['role']:<11} {'active' if u['active'] else 'inactive':<8} "
-        f"tokens: {len(u['tokens'])}" for u in items) or "no users")
+    out(
+        args,
+        {"items": items},
+        "\n".join(
+            f"{u['id']:>4}  {u['username']:<24} {u['role']:<11} {'active' if u['active'] else 'inactive':<8} "
+            f"tokens: {len(u['tokens'])}"
+            for u in items
+        )
+        or "no users",
+    )
 
 
 def _user_id(source, username):
@@ -232,8 +264,11 @@ def cmd_user_unlock(args):
         return throttle.unlock(source, args.username, args.address)
 
     cleared = with_database(args, "gateway", work)
-    out(args, {"username": args.username, "address": args.address, "cleared": cleared},
-        f"sign-in throttle of {args.username} cleared ({cleared} entr{'y' if cleared == 1 else 'ies'})")
+    out(
+        args,
+        {"username": args.username, "address": args.address, "cleared": cleared},
+        f"sign-in throttle of {args.username} cleared ({cleared} entr{'y' if cleared == 1 else 'ies'})",
+    )
 
 
 def cmd_user_throttled(args):
@@ -241,9 +276,16 @@ def cmd_user_throttled(args):
     from oms_common.db import utcnow
 
     items = with_database(args, "gateway", lambda source: throttle.blocked(source, utcnow()))
-    out(args, {"items": items}, "\n".join(
-        f"{i['address']:<40} {i['username'] or '(every user name)':<24} {i['failures']:>4} failures, "
-        f"blocked until {i['blocked_until']}" for i in items) or "nothing throttled")
+    out(
+        args,
+        {"items": items},
+        "\n".join(
+            f"{i['address']:<40} {i['username'] or '(every user name)':<24} {i['failures']:>4} failures, "
+            f"blocked until {i['blocked_until']}"
+            for i in items
+        )
+        or "nothing throttled",
+    )
 
 
 def _password(args):
@@ -263,33 +305,43 @@ def cmd_user_password(args):
     from gateway import users
 
     password = _password(args)
-    with_database(args, "gateway", lambda source: users.update_user(source, _user_id(source, args.username),
-                                                                    password=password))
-    out(args, {"username": args.username, "password_changed": True},
-        f"password of {args.username} changed; its web sessions ended and its sign-in throttle cleared")
+    with_database(
+        args, "gateway", lambda source: users.update_user(source, _user_id(source, args.username), password=password)
+    )
+    out(
+        args,
+        {"username": args.username, "password_changed": True},
+        f"password of {args.username} changed; its web sessions ended and its sign-in throttle cleared",
+    )
 
 
 def cmd_user_role(args):
     from gateway import users
 
-    with_database(args, "gateway", lambda source: users.update_user(source, _user_id(source, args.username),
-                                                                    role=args.role))
+    with_database(
+        args, "gateway", lambda source: users.update_user(source, _user_id(source, args.username), role=args.role)
+    )
     out(args, {"username": args.username, "role": args.role}, f"{args.username} has the role {args.role} now")
 
 
 def cmd_user_active(args):
     from gateway import users
 
-    with_database(args, "gateway", lambda source: users.update_user(source, _user_id(source, args.username),
-                                                                    active=args.active))
-    out(args, {"username": args.username, "active": args.active},
-        f"{args.username} is {'active' if args.active else 'inactive'} now")
+    with_database(
+        args, "gateway", lambda source: users.update_user(source, _user_id(source, args.username), active=args.active)
+    )
+    out(
+        args,
+        {"username": args.username, "active": args.active},
+        f"{args.username} is {'active' if args.active else 'inactive'} now",
+    )
 
 
 def cmd_token_create(args):
+    from sqlalchemy import select
+
     from gateway import users
     from gateway.models import User
-    from sqlalchemy import select
 
     def work(source):
         with source.read_session() as session:
@@ -336,8 +388,11 @@ def cmd_parked_replay(args):
     check_amqp(args.amqp_uri)
     depths = queue_depths(args.amqp_uri, [q + ".parked" for q in targets])
     moved = {queue: replay_parked(args.amqp_uri, queue) for queue in targets if depths[queue + ".parked"]}
-    out(args, {"replayed": moved, "total": sum(moved.values())},
-        "\n".join(f"{count:>6}  {queue}" for queue, count in moved.items()) + f"\nreplayed {sum(moved.values())}")
+    out(
+        args,
+        {"replayed": moved, "total": sum(moved.values())},
+        "\n".join(f"{count:>6}  {queue}" for queue, count in moved.items()) + f"\nreplayed {sum(moved.values())}",
+    )
 
 
 def cmd_webhooks_list(args):
@@ -348,9 +403,17 @@ def cmd_webhooks_list(args):
         query["order_reference"] = args.order
     result = rpc_call(args, "payments", "list_webhook_events", query)
     items = result.get("items", [])
-    out(args, result, "\n".join(
-        f"{i.get('id'):>6}  {i.get('provider', ''):<7} {i.get('status', ''):<10} {i.get('order_reference') or '-':<12} "
-        f"{i.get('event_type', '')}  {i.get('provider_event_id', '')}" for i in items) or "no stored webhooks")
+    out(
+        args,
+        result,
+        "\n".join(
+            f"{i.get('id'):>6}  {i.get('provider', ''):<7} {i.get('status', ''):<10} "
+            f"{i.get('order_reference') or '-':<12} "
+            f"{i.get('event_type', '')}  {i.get('provider_event_id', '')}"
+            for i in items
+        )
+        or "no stored webhooks",
+    )
 
 
 def cli_actor():
@@ -361,8 +424,12 @@ def cli_actor():
         user = getpass.getuser()
     except Exception:  # noqa: BLE001 - no passwd entry in a container
         user = "operator"
-    return {"name": f"oms-cli:{user}"[:80], "kind": "user", "role": "admin",
-            "origin": f"cli {socket.gethostname()}"[:200]}
+    return {
+        "name": f"oms-cli:{user}"[:80],
+        "kind": "user",
+        "role": "admin",
+        "origin": f"cli {socket.gethostname()}"[:200],
+    }
 
 
 def cmd_webhooks_replay(args):
@@ -377,9 +444,15 @@ def cmd_export_run(args):
 
 def cmd_export_jobs(args):
     items = rpc_call(args, "exports", "list_jobs")
-    out(args, {"items": items}, "\n".join(
-        f"{j.get('id'):>4}  {j.get('name', ''):<24} {j.get('cron', ''):<16} {j.get('kind')}.{j.get('format')}"
-        for j in items) or "no export jobs")
+    out(
+        args,
+        {"items": items},
+        "\n".join(
+            f"{j.get('id'):>4}  {j.get('name', ''):<24} {j.get('cron', ''):<16} {j.get('kind')}.{j.get('format')}"
+            for j in items
+        )
+        or "no export jobs",
+    )
 
 
 def outbox_backlogs(args):
@@ -387,9 +460,11 @@ def outbox_backlogs(args):
 
     result = {}
     for service in SERVICES:
+
         def work(source):
             with source.engine.connect() as connection:
                 return backlog(connection, source.infrastructure.outbox)
+
         result[service] = with_database(args, service, work)
     return result
 
@@ -418,28 +493,42 @@ def cmd_backlog(args):
 
 # ---------------------------------------------------------------- plumbing
 
+
 def out(args, data, text):
     print(json.dumps(data, default=str, indent=2) if args.json else text)
 
 
 def build_parser():
     parser = argparse.ArgumentParser(
-        prog="oms", description="Operate an OMS installation: users and tokens, parked events, stored webhooks, "
-                                "export jobs, backlogs.",
+        prog="oms",
+        description="Operate an OMS installation: users and tokens, parked events, stored webhooks, "
+        "export jobs, backlogs.",
         epilog="Settings come from OMS_AMQP_URI and OMS_DATABASE_URL like the services'; "
-               "exit code 2 means RabbitMQ, the database or a service could not be reached.")
-    parser.add_argument("--amqp-uri", default=os.environ.get("OMS_AMQP_URI") or DEFAULT_AMQP,
-                        help="RabbitMQ URI (default: $OMS_AMQP_URI or %(default)s)")
-    parser.add_argument("--database-url", default=os.environ.get("OMS_DATABASE_URL") or None,
-                        help="PostgreSQL URL, one schema per service (default: $OMS_DATABASE_URL; "
-                             "empty means the embedded PostgreSQL of a running `make run`)")
-    parser.add_argument("--timeout", type=float, default=float(os.environ.get("OMS_RPC_TIMEOUT_SECONDS") or 10),
-                        help="seconds to wait for a service's RPC answer (default: %(default)s)")
+        "exit code 2 means RabbitMQ, the database or a service could not be reached.",
+    )
+    parser.add_argument(
+        "--amqp-uri",
+        default=os.environ.get("OMS_AMQP_URI") or DEFAULT_AMQP,
+        help="RabbitMQ URI (default: $OMS_AMQP_URI or %(default)s)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("OMS_DATABASE_URL") or None,
+        help="PostgreSQL URL, one schema per service (default: $OMS_DATABASE_URL; "
+        "empty means the embedded PostgreSQL of a running `make run`)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=float(os.environ.get("OMS_RPC_TIMEOUT_SECONDS") or 10),
+        help="seconds to wait for a service's RPC answer (default: %(default)s)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    user = commands.add_parser("users", aliases=["user"], help="web UI and API users; recovering access") \
-        .add_subparsers(dest="action", required=True)
+    user = commands.add_parser(
+        "users", aliases=["user"], help="web UI and API users; recovering access"
+    ).add_subparsers(dest="action", required=True)
     create = user.add_parser("create", help="create a user; without --password it gets an API token instead")
     create.add_argument("username")
     create.add_argument("--role", required=True, choices=ROLES)
@@ -452,8 +541,9 @@ def build_parser():
     unlock.add_argument("username")
     unlock.add_argument("--address", help="also clear this client address's own throttle (see `oms users throttled`)")
     unlock.set_defaults(func=cmd_user_unlock)
-    user.add_parser("throttled", help="addresses and user names whose sign-ins are delayed right now") \
-        .set_defaults(func=cmd_user_throttled)
+    user.add_parser("throttled", help="addresses and user names whose sign-ins are delayed right now").set_defaults(
+        func=cmd_user_throttled
+    )
     password = user.add_parser("password", help="set a user's web UI password (asks for it unless given)")
     password.add_argument("username")
     given = password.add_mutually_exclusive_group()
@@ -464,8 +554,10 @@ def build_parser():
     role.add_argument("username")
     role.add_argument("role", choices=ROLES)
     role.set_defaults(func=cmd_user_role)
-    for name, active, text in (("activate", True, "let an inactive user sign in and use its tokens again"),
-                               ("deactivate", False, "stop a user's sign-ins and tokens at once")):
+    for name, active, text in (
+        ("activate", True, "let an inactive user sign in and use its tokens again"),
+        ("deactivate", False, "stop a user's sign-ins and tokens at once"),
+    ):
         switch = user.add_parser(name, help=text)
         switch.add_argument("username")
         switch.set_defaults(func=cmd_user_active, active=active)
@@ -476,8 +568,9 @@ def build_parser():
     token_create.add_argument("--name", default="cli", help="name of the token (default: %(default)s)")
     token_create.set_defaults(func=cmd_token_create)
 
-    parked = commands.add_parser("parked", help="events parked after their handler's last retry") \
-        .add_subparsers(dest="action", required=True)
+    parked = commands.add_parser("parked", help="events parked after their handler's last retry").add_subparsers(
+        dest="action", required=True
+    )
     parked_list = parked.add_parser("list", help="parked count of every handler queue")
     parked_list.add_argument("--queue", help="only this handler queue")
     parked_list.add_argument("--messages", action="store_true", help="also show the parked messages (peek)")
@@ -490,8 +583,9 @@ def build_parser():
     target.add_argument("--all", action="store_true", help="every handler queue")
     parked_replay.set_defaults(func=cmd_parked_replay)
 
-    webhooks = commands.add_parser("webhooks", help="stored PSP webhooks (payments inbox)") \
-        .add_subparsers(dest="action", required=True)
+    webhooks = commands.add_parser("webhooks", help="stored PSP webhooks (payments inbox)").add_subparsers(
+        dest="action", required=True
+    )
     webhooks_list = webhooks.add_parser("list", help="stored webhooks, newest first")
     webhooks_list.add_argument("--status", action="append", help="only this status (repeatable)")
     webhooks_list.add_argument("--order", help="only this order reference")
@@ -507,8 +601,9 @@ def build_parser():
     export_run.add_argument("job_id", type=int)
     export_run.set_defaults(func=cmd_export_run)
 
-    commands.add_parser("backlog", help="outbox per service, parked events, failed mails, stuck payments") \
-        .set_defaults(func=cmd_backlog)
+    commands.add_parser("backlog", help="outbox per service, parked events, failed mails, stuck payments").set_defaults(
+        func=cmd_backlog
+    )
     return parser
 
 

@@ -1,6 +1,7 @@
 """Booking a bank credit (or its reversal) on a locked payment: one path for the import and
 for staff assigning an unmatched credit, through the payments' one status-change function
 (audit entry, ``payment_status_changed`` in the outbox, hence the payment-received mail)."""
+
 from sqlalchemy import select
 
 from oms_common.db import utcnow
@@ -21,9 +22,14 @@ def bank_actor(actor):
 
 
 def facts(payment):
-    return PaymentFacts(provider=payment.provider, status=payment.status, currency=payment.currency,
-                        amount=amounts.money(payment.amount), received=amounts.money(payment.captured_amount or 0),
-                        order_status=payment.order_status)
+    return PaymentFacts(
+        provider=payment.provider,
+        status=payment.status,
+        currency=payment.currency,
+        amount=amounts.money(payment.amount),
+        received=amounts.money(payment.captured_amount or 0),
+        order_status=payment.order_status,
+    )
 
 
 def lock_payments(session, references):
@@ -31,9 +37,16 @@ def lock_payments(session, references):
     found = {}
     ordered = sorted(set(references))
     for start in range(0, len(ordered), CHUNK):
-        rows = session.execute(
-            select(Payment).where(Payment.order_reference.in_(ordered[start:start + CHUNK]))
-            .order_by(Payment.id).with_for_update()).scalars().all()
+        rows = (
+            session.execute(
+                select(Payment)
+                .where(Payment.order_reference.in_(ordered[start : start + CHUNK]))
+                .order_by(Payment.id)
+                .with_for_update()
+            )
+            .scalars()
+            .all()
+        )
         found.update((payment.order_reference, payment) for payment in rows)
     return found
 
@@ -62,12 +75,16 @@ def book(uow, payment, effect, actor, entry, action):
     payment.captured_amount = effect.received
     payment.overpaid_amount = effect.overpaid_amount or None
     currency = payment.currency
-    details = {"entry_reference": entry.entry_reference, "import_id": entry.import_id,
-               "amount": str(amounts.shown(entry.amount, currency)), "currency": entry.currency,
-               "received": str(amounts.shown(effect.received, currency)),
-               "open_amount": str(amounts.shown(effect.open_amount, currency)),
-               "overpaid_amount": str(amounts.shown(effect.overpaid_amount, currency)),
-               "outcome": effect.outcome}
+    details = {
+        "entry_reference": entry.entry_reference,
+        "import_id": entry.import_id,
+        "amount": str(amounts.shown(entry.amount, currency)),
+        "currency": entry.currency,
+        "received": str(amounts.shown(effect.received, currency)),
+        "open_amount": str(amounts.shown(effect.open_amount, currency)),
+        "overpaid_amount": str(amounts.shown(effect.overpaid_amount, currency)),
+        "outcome": effect.outcome,
+    }
     reason = f"Bank statement entry {entry.entry_reference}" + (f": {effect.reason}" if effect.reason else ".")
     if effect.status != payment.status:
         set_status(uow, payment, effect.status, actor, reason, action=action, details=details, flush=False)

@@ -8,6 +8,7 @@ once, so a file seen twice (a crash before its move) changes nothing the second 
 is taken once it has not changed for ``settle_seconds`` (a connector still writing it is left
 alone); writing it under another name and renaming it into place is best.
 """
+
 import json
 import logging
 import time
@@ -27,9 +28,14 @@ SUFFIXES = (".xml", ".camt", ".053", ".054")
 
 def due_files(directory, settle_seconds, now=None):
     now = time.time() if now is None else now
-    return sorted(path for path in Path(directory).iterdir()
-                  if path.is_file() and path.suffix.lower() in SUFFIXES and not path.name.startswith(".")
-                  and now - path.stat().st_mtime >= settle_seconds)
+    return sorted(
+        path
+        for path in Path(directory).iterdir()
+        if path.is_file()
+        and path.suffix.lower() in SUFFIXES
+        and not path.name.startswith(".")
+        and now - path.stat().st_mtime >= settle_seconds
+    )
 
 
 def _move(path, target_dir, prefix):
@@ -60,8 +66,10 @@ def _scan(source, folder, max_bytes, find_invoice, settle_seconds):
     for path in due_files(folder, settle_seconds):
         try:
             if path.stat().st_size > max_bytes:
-                raise ValidationFailed(f"The document is larger than {max_bytes} bytes.",
-                                       {"document": [f"{path.stat().st_size} bytes; the limit is {max_bytes}."]})
+                raise ValidationFailed(
+                    f"The document is larger than {max_bytes} bytes.",
+                    {"document": [f"{path.stat().st_size} bytes; the limit is {max_bytes}."]},
+                )
             report = import_statement(source, path.read_bytes(), max_bytes, ACTOR, find_invoice)
         except Problem as problem:
             if problem.status >= 500:  # orders not reachable now: the file waits for the next round
@@ -69,8 +77,9 @@ def _scan(source, folder, max_bytes, find_invoice, settle_seconds):
                 break
             # refused: kept aside with the reason, nothing was written
             moved = _move(path, folder / "failed", "")
-            moved.with_name(moved.name + ".problem.json").write_text(json.dumps(
-                {"status": problem.status, "detail": problem.detail, "errors": problem.errors}, indent=2))
+            moved.with_name(moved.name + ".problem.json").write_text(
+                json.dumps({"status": problem.status, "detail": problem.detail, "errors": problem.errors}, indent=2)
+            )
             log.warning("bank statement %s refused: %s", path.name, problem.detail)
             summary["failed"].append(moved.name)
             continue

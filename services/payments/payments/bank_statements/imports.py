@@ -9,6 +9,7 @@
    file (two replicas, a double click) run one after the other: an entry whose key is stored
    already is a duplicate and changes nothing. The import's report is stored with it.
 """
+
 import hashlib
 from collections import Counter
 
@@ -40,9 +41,14 @@ def import_statement(source, data, max_bytes, actor, find_invoice):
         session = uow.session
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
         stored = _stored_keys(session, [t.key for t in relevant])
-        record = BankStatementImport(received_at=now(), actor=actor["name"], document=statement.document,
-                                     message_id=(statement.message_id or "")[:120] or None,
-                                     sha256=hashlib.sha256(bytes(data)).hexdigest(), report={})
+        record = BankStatementImport(
+            received_at=now(),
+            actor=actor["name"],
+            document=statement.document,
+            message_id=(statement.message_id or "")[:120] or None,
+            sha256=hashlib.sha256(bytes(data)).hexdigest(),
+            report={},
+        )
         session.add(record)
         session.flush()
         fresh = {index for index, t in enumerate(relevant) if t.key not in stored}
@@ -69,11 +75,17 @@ def import_statement(source, data, max_bytes, actor, find_invoice):
         for transaction in ignored:
             counts["ignored"] += 1
             items.append(_item(transaction, "ignored", None, _ignored_reason(transaction)))
-        report = {"id": record.id, "document": statement.document, "message_id": statement.message_id,
-                  "sha256": record.sha256, "received_at": record.received_at, "actor": actor["name"],
-                  "changed": any(counts[name] for name in ("matched", "partial", "overpaid", "unmatched",
-                                                           "reversals")),
-                  "counts": dict(counts), "entries": items}
+        report = {
+            "id": record.id,
+            "document": statement.document,
+            "message_id": statement.message_id,
+            "sha256": record.sha256,
+            "received_at": record.received_at,
+            "actor": actor["name"],
+            "changed": any(counts[name] for name in ("matched", "partial", "overpaid", "unmatched", "reversals")),
+            "counts": dict(counts),
+            "entries": items,
+        }
         record.report = ReportSchema().dump(report)
         uow.commit()
         return record.report
@@ -94,25 +106,43 @@ def _ignored_reason(transaction):
 
 
 def _item(transaction, outcome, order_reference, reason):
-    return {"entry_reference": transaction.entry_reference, "outcome": outcome,
-            "amount": str(transaction.amount), "currency": transaction.currency,
-            "order_reference": order_reference, "reason": reason}
+    return {
+        "entry_reference": transaction.entry_reference,
+        "outcome": outcome,
+        "amount": str(transaction.amount),
+        "currency": transaction.currency,
+        "order_reference": order_reference,
+        "reason": reason,
+    }
 
 
 def _entry(import_id, transaction):
     return BankStatementEntry(
-        import_id=import_id, entry_key=transaction.key, entry_reference=transaction.entry_reference,
-        booking_date=transaction.booking_date, reversal=transaction.reversal, amount=amounts.money(transaction.amount),
-        currency=transaction.currency, payment_reference=transaction.structured_reference,
-        remittance_text=transaction.remittance_text, debtor_name=transaction.debtor_name,
-        outcome=matching.UNMATCHED, created_at=now())
+        import_id=import_id,
+        entry_key=transaction.key,
+        entry_reference=transaction.entry_reference,
+        booking_date=transaction.booking_date,
+        reversal=transaction.reversal,
+        amount=amounts.money(transaction.amount),
+        currency=transaction.currency,
+        payment_reference=transaction.structured_reference,
+        remittance_text=transaction.remittance_text,
+        debtor_name=transaction.debtor_name,
+        outcome=matching.UNMATCHED,
+        created_at=now(),
+    )
 
 
 def _stored_keys(session, keys):
     found = set()
     for start in range(0, len(keys), CHUNK):
-        found.update(session.execute(select(BankStatementEntry.entry_key).where(
-            BankStatementEntry.entry_key.in_(keys[start:start + CHUNK]))).scalars())
+        found.update(
+            session.execute(
+                select(BankStatementEntry.entry_key).where(
+                    BankStatementEntry.entry_key.in_(keys[start : start + CHUNK])
+                )
+            ).scalars()
+        )
     return found
 
 
@@ -144,31 +174,48 @@ def _reverse(uow, entry, payment, transaction, actor):
     if not applied:
         entry.reason = f"Reverses the unmatched credit {credit.entry_reference}."
         return
-    locked = payment if payment is not None and payment.order_reference == credit.order_reference else \
-        lock_payments(uow.session, [credit.order_reference]).get(credit.order_reference)
+    locked = (
+        payment
+        if payment is not None and payment.order_reference == credit.order_reference
+        else lock_payments(uow.session, [credit.order_reference]).get(credit.order_reference)
+    )
     effect = matching.reversal_effect(facts(locked), credit.amount)
     entry.reason = f"Reverses {credit.entry_reference}."
     book(uow, locked, effect, actor, entry, action="bank_reversal")
 
 
 def _reversed_credit(session, entry, payment, transaction):
-    base = select(BankStatementEntry).where(
-        BankStatementEntry.reversal.is_(False), BankStatementEntry.amount == entry.amount,
-        BankStatementEntry.currency == entry.currency).order_by(BankStatementEntry.id.desc()).limit(1)
+    base = (
+        select(BankStatementEntry)
+        .where(
+            BankStatementEntry.reversal.is_(False),
+            BankStatementEntry.amount == entry.amount,
+            BankStatementEntry.currency == entry.currency,
+        )
+        .order_by(BankStatementEntry.id.desc())
+        .limit(1)
+    )
     if payment is not None:
-        found = session.execute(base.where(BankStatementEntry.order_reference == payment.order_reference,
-                                           BankStatementEntry.outcome.in_(matching.APPLIED))
-                                .with_for_update()).scalar_one_or_none()
+        found = session.execute(
+            base.where(
+                BankStatementEntry.order_reference == payment.order_reference,
+                BankStatementEntry.outcome.in_(matching.APPLIED),
+            ).with_for_update()
+        ).scalar_one_or_none()
         if found is not None:
             return found
     if transaction.structured_reference:
-        return session.execute(base.where(BankStatementEntry.payment_reference == transaction.structured_reference,
-                                          BankStatementEntry.outcome == matching.UNMATCHED)
-                               .with_for_update()).scalar_one_or_none()
+        return session.execute(
+            base.where(
+                BankStatementEntry.payment_reference == transaction.structured_reference,
+                BankStatementEntry.outcome == matching.UNMATCHED,
+            ).with_for_update()
+        ).scalar_one_or_none()
     return None
 
 
 # ---------------------------------------------------------------- finding the order
+
 
 def _resolve(source, transactions, find_invoice):
     """{index: (order_reference or None, reason when None)} for each transaction."""
@@ -195,8 +242,9 @@ def _resolve(source, transactions, find_invoice):
             if len(orders) == 1:
                 targets[index] = (orders[0], None)
                 continue
-            reason = (f"The reference {value} names several orders." if orders else
-                      f"No order has the reference {value}.")
+            reason = (
+                f"The reference {value} names several orders." if orders else f"No order has the reference {value}."
+            )
         found = None
         for token in tokens[index]:
             if token in by_order:
@@ -211,9 +259,15 @@ def _resolve(source, transactions, find_invoice):
         if found:
             targets[index] = (found, None)
         else:
-            targets[index] = (None, reason or ("No order reference or invoice number found in the remittance text."
-                                               if transaction.remittance_text else
-                                               "The credit names no reference and no text."))
+            targets[index] = (
+                None,
+                reason
+                or (
+                    "No order reference or invoice number found in the remittance text."
+                    if transaction.remittance_text
+                    else "The credit names no reference and no text."
+                ),
+            )
     return targets
 
 
@@ -221,8 +275,9 @@ def _lookup(session, column, values):
     found = {}
     values = sorted(values)
     for start in range(0, len(values), CHUNK):
-        rows = session.execute(select(column, Payment.order_reference).where(
-            column.in_(values[start:start + CHUNK]))).all()
+        rows = session.execute(
+            select(column, Payment.order_reference).where(column.in_(values[start : start + CHUNK]))
+        ).all()
         for value, order_reference in rows:
             found.setdefault(value, []).append(order_reference)
     return found

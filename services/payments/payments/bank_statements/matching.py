@@ -13,6 +13,7 @@ in the unstructured remittance text (``RmtInf/Ustrd``). What the money does:
 A reversal takes back what its credit had brought: the received amount goes down and the
 status follows it (back to ``unpaid`` when nothing is left).
 """
+
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -35,15 +36,15 @@ class PaymentFacts:
     provider: str
     status: str
     currency: str
-    amount: Decimal      # what the order costs
-    received: Decimal    # what has come in so far (captured)
+    amount: Decimal  # what the order costs
+    received: Decimal  # what has come in so far (captured)
     order_status: str | None = None
 
 
 @dataclass(frozen=True)
 class Effect:
-    outcome: str                 # matched | partial | overpaid | unmatched | reversal
-    status: str | None = None    # the payment's new status (None: unchanged)
+    outcome: str  # matched | partial | overpaid | unmatched | reversal
+    status: str | None = None  # the payment's new status (None: unchanged)
     received: Decimal | None = None
     open_amount: Decimal = ZERO
     overpaid_amount: Decimal = ZERO
@@ -92,11 +93,21 @@ def credit_effect(payment, amount, currency):
     received = payment.received + amount
     status = _by_received("partially_paid", payment.amount, received)
     if received > payment.amount:
-        return Effect(OVERPAID, status, received, overpaid_amount=received - payment.amount,
-                      reason=f"{shown(received - payment.amount, currency)} more than the order's amount came in.")
+        return Effect(
+            OVERPAID,
+            status,
+            received,
+            overpaid_amount=received - payment.amount,
+            reason=f"{shown(received - payment.amount, currency)} more than the order's amount came in.",
+        )
     if received < payment.amount:
-        return Effect(PARTIAL, status, received, open_amount=payment.amount - received,
-                      reason=f"{shown(payment.amount - received, currency)} is still open.")
+        return Effect(
+            PARTIAL,
+            status,
+            received,
+            open_amount=payment.amount - received,
+            reason=f"{shown(payment.amount - received, currency)} is still open.",
+        )
     return Effect(MATCHED, status, received)
 
 
@@ -104,5 +115,10 @@ def reversal_effect(payment, amount):
     """What reversing a credit of ``amount`` that had been applied does to the payment."""
     received = max(payment.received - amount, ZERO)
     status = _by_received("partially_paid", payment.amount, received)
-    return Effect(REVERSAL, status, received, open_amount=max(payment.amount - received, ZERO),
-                  overpaid_amount=max(received - payment.amount, ZERO))
+    return Effect(
+        REVERSAL,
+        status,
+        received,
+        open_amount=max(payment.amount - received, ZERO),
+        overpaid_amount=max(received - payment.amount, ZERO),
+    )

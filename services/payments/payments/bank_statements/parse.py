@@ -12,6 +12,7 @@ Each carries the key that makes it count once: the entry's account servicer refe
 bank gives no reference, a SHA-256 of the entry's canonical XML. A camt.054 and the camt.053
 that later books the same entry share its reference, so importing both counts it once.
 """
+
 import hashlib
 import re
 from dataclasses import dataclass
@@ -34,22 +35,22 @@ _AMOUNT = re.compile(r"^\d{1,12}(\.\d{1,3})?$")
 
 @dataclass(frozen=True)
 class Transaction:
-    key: str                   # what makes it count once (unique across imports)
-    entry_reference: str       # what staff and the audit see
+    key: str  # what makes it count once (unique across imports)
+    entry_reference: str  # what staff and the audit see
     booking_date: date | None
-    credit: bool               # CdtDbtInd CRDT
-    reversal: bool             # RvslInd true
-    booked: bool               # Sts BOOK (pending or informational entries change nothing)
+    credit: bool  # CdtDbtInd CRDT
+    reversal: bool  # RvslInd true
+    booked: bool  # Sts BOOK (pending or informational entries change nothing)
     amount: Decimal
     currency: str
-    structured_reference: str | None   # RmtInf/Strd/CdtrRefInf/Ref (QRR or SCOR)
-    remittance_text: str | None        # RmtInf/Ustrd, joined
+    structured_reference: str | None  # RmtInf/Strd/CdtrRefInf/Ref (QRR or SCOR)
+    remittance_text: str | None  # RmtInf/Ustrd, joined
     debtor_name: str | None
 
 
 @dataclass(frozen=True)
 class Statement:
-    document: str              # camt.054.001.08
+    document: str  # camt.054.001.08
     message_id: str | None
     transactions: tuple
 
@@ -75,9 +76,15 @@ def read_statement(data, max_bytes):
     root = parse_untrusted(data, max_bytes)
     match = NAMESPACE.match(etree.QName(root).namespace or "")
     if etree.QName(root).localname != "Document" or not match:
-        raise ValidationFailed(f"Not a bank statement this service reads ({SUPPORTED}).",
-                               {"document": [f"Root element {root.tag!r}; expected a Document in the namespace "
-                                             f"urn:iso:std:iso:20022:tech:xsd:camt.05x.001.0N ({SUPPORTED})."]})
+        raise ValidationFailed(
+            f"Not a bank statement this service reads ({SUPPORTED}).",
+            {
+                "document": [
+                    f"Root element {root.tag!r}; expected a Document in the namespace "
+                    f"urn:iso:std:iso:20022:tech:xsd:camt.05x.001.0N ({SUPPORTED})."
+                ]
+            },
+        )
     kind, version = match.groups()
     ns = {"c": match.group(0)}
     message, container = CONTAINERS[kind]
@@ -94,7 +101,7 @@ def read_statement(data, max_bytes):
     if not reports:
         check.add(message, f"No {container} element.")
     for report_index, report in enumerate(reports, 1):
-        account = (_text(report, "c:Acct/c:Id/c:IBAN", ns) or _text(report, "c:Acct/c:Id/c:Othr/c:Id", ns) or "")
+        account = _text(report, "c:Acct/c:Id/c:IBAN", ns) or _text(report, "c:Acct/c:Id/c:Othr/c:Id", ns) or ""
         for entry_index, entry in enumerate(report.findall("c:Ntry", ns), 1):
             place = f"{container}[{report_index}]/Ntry[{entry_index}]"
             transactions.extend(_entry(entry, place, account.replace(" ", ""), ns, check))
@@ -158,23 +165,30 @@ def _entry(entry, place, account, ns, check):
     details = entry.findall("c:NtryDtls/c:TxDtls", ns)
     declared = _text(entry, "c:NtryDtls/c:Btch/c:NbOfTxs", ns)
     if declared is not None and (not declared.isdigit() or int(declared) != len(details)):
-        check.add(f"{place}/NtryDtls/Btch/NbOfTxs", f"Says {declared[:20]!r} transactions; the entry has "
-                                                    f"{len(details)} TxDtls.")
+        check.add(
+            f"{place}/NtryDtls/Btch/NbOfTxs",
+            f"Says {declared[:20]!r} transactions; the entry has {len(details)} TxDtls.",
+        )
     base = servicer_reference or "sha256:" + hashlib.sha256(etree.tostring(entry, method="c14n")).hexdigest()
-    common = {"booking_date": booked_on, "credit": indicator == "CRDT", "reversal": reversal_text in ("true", "1"),
-              "booked": status == "BOOK"}
+    common = {
+        "booking_date": booked_on,
+        "credit": indicator == "CRDT",
+        "reversal": reversal_text in ("true", "1"),
+        "booked": status == "BOOK",
+    }
     if not details:
         return [_transaction(f"{account}:{base}", base, entry, amount, currency, ns, common)]
     parts, total = [], Decimal(0)
     for index, detail in enumerate(details, 1):
         detail_place = f"{place}/NtryDtls/TxDtls[{index}]"
-        found = (detail.find("c:Amt", ns) if len(details) > 1 else None)
+        found = detail.find("c:Amt", ns) if len(details) > 1 else None
         if found is None and len(details) > 1:
             found = detail.find("c:AmtDtls/c:TxAmt/c:Amt", ns)
             if found is None:
                 found = detail.find("c:AmtDtls/c:InstdAmt/c:Amt", ns)
-        detail_amount, detail_currency = (amount, currency) if len(details) == 1 else _amount(
-            found, f"{detail_place}/Amt", check)
+        detail_amount, detail_currency = (
+            (amount, currency) if len(details) == 1 else _amount(found, f"{detail_place}/Amt", check)
+        )
         if detail_currency and currency and detail_currency != currency:
             check.add(f"{detail_place}/Amt", f"Currency {detail_currency} differs from the entry's {currency}.")
         total += detail_amount or 0
@@ -195,8 +209,17 @@ def _transaction(key, reference, element, amount, currency, ns, common):
         if ref.text and ref.text.strip():
             structured = ref.text.strip()[:40]
             break
-    debtor = (_text(element, ".//c:RltdPties/c:Dbtr/c:Nm", ns)                 # .04 – .07
-              or _text(element, ".//c:RltdPties/c:Dbtr/c:Pty/c:Nm", ns))       # .08
-    return Transaction(key=key, entry_reference=reference[:MAX_KEY], amount=amount, currency=currency,
-                       structured_reference=structured, remittance_text=" ".join(texts)[:1000] or None,
-                       debtor_name=(debtor or "")[:140] or None, **common)
+    debtor = (
+        _text(element, ".//c:RltdPties/c:Dbtr/c:Nm", ns)  # .04 – .07
+        or _text(element, ".//c:RltdPties/c:Dbtr/c:Pty/c:Nm", ns)
+    )  # .08
+    return Transaction(
+        key=key,
+        entry_reference=reference[:MAX_KEY],
+        amount=amount,
+        currency=currency,
+        structured_reference=structured,
+        remittance_text=" ".join(texts)[:1000] or None,
+        debtor_name=(debtor or "")[:140] or None,
+        **common,
+    )

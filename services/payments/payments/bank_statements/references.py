@@ -1,5 +1,6 @@
 """The payment references of an order (QR reference, creditor reference) and the order a
 reference names: what invoices print and what the order search asks."""
+
 from sqlalchemy import select
 
 from oms_common import payment_references
@@ -14,8 +15,9 @@ from . import matching
 def references_of(order_reference):
     """The QR and creditor references of an order (pure: the same for every caller)."""
     if not isinstance(order_reference, str) or not 1 <= len(order_reference) <= 40:
-        raise ValidationFailed("An order reference is 1 to 40 characters.",
-                               {"order_reference": ["1 to 40 characters."]})
+        raise ValidationFailed(
+            "An order reference is 1 to 40 characters.", {"order_reference": ["1 to 40 characters."]}
+        )
     return {"order_reference": order_reference, **domain.payment_references(order_reference)}
 
 
@@ -25,8 +27,11 @@ def order_for_reference(source, reference):
     kind = matching.reference_kind(value)
     column = getattr(Payment, kind) if kind else Payment.order_reference
     with source.read_session() as session:
-        rows = session.execute(select(Payment.order_reference, Payment.qr_reference, Payment.creditor_reference)
-                               .where(column == (value if kind else reference.strip())).limit(2)).all()
+        rows = session.execute(
+            select(Payment.order_reference, Payment.qr_reference, Payment.creditor_reference)
+            .where(column == (value if kind else reference.strip()))
+            .limit(2)
+        ).all()
     if len(rows) != 1:
         raise NotFound(f"No single order has the payment reference {value}.")
     order_reference, qrr, scor = rows[0]

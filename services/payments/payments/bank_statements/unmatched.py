@@ -1,5 +1,6 @@
 """Credits staff must look at (unmatched, overpaid, partial) and assigning an unmatched one
 to an order by hand, with the same effect as a match found by the import."""
+
 from sqlalchemy import select
 
 from oms_common.problems import Conflict, NotFound, ValidationFailed, load
@@ -21,8 +22,12 @@ def entry_view(entry):
 def list_entries(source, query=None):
     params = load(UnmatchedQuerySchema(), query or {})
     with source.read_session() as session:
-        statement = (select(BankStatementEntry).where(BankStatementEntry.outcome == params["outcome"])
-                     .order_by(BankStatementEntry.id.desc()).limit(params["limit"]))
+        statement = (
+            select(BankStatementEntry)
+            .where(BankStatementEntry.outcome == params["outcome"])
+            .order_by(BankStatementEntry.id.desc())
+            .limit(params["limit"])
+        )
         if params["before_id"]:
             statement = statement.where(BankStatementEntry.id < params["before_id"])
         items = [entry_view(entry) for entry in session.execute(statement).scalars()]
@@ -34,20 +39,24 @@ def assign(source, entry_id, data, actor=None):
     payload = load(AssignSchema(), data)
     actor = bank_actor(actor)
     with source.unit_of_work() as uow:
-        entry = uow.session.execute(select(BankStatementEntry).where(BankStatementEntry.id == int(entry_id))
-                                    .with_for_update()).scalar_one_or_none()
+        entry = uow.session.execute(
+            select(BankStatementEntry).where(BankStatementEntry.id == int(entry_id)).with_for_update()
+        ).scalar_one_or_none()
         if entry is None:
             raise NotFound(f"No bank statement entry {entry_id}.")
         if entry.reversal:
             raise Conflict("A reversal cannot be assigned to an order.", {"entry": ["A reversal."]})
         if entry.outcome != matching.UNMATCHED:
-            raise Conflict(f"The credit is '{entry.outcome}' already; only unmatched credits are assigned.",
-                           {"entry": [f"Outcome {entry.outcome}."]})
+            raise Conflict(
+                f"The credit is '{entry.outcome}' already; only unmatched credits are assigned.",
+                {"entry": [f"Outcome {entry.outcome}."]},
+            )
         reference = payload["order_reference"]
         payment = lock_payments(uow.session, [reference]).get(reference)
         if payment is None:
-            raise ValidationFailed(f"No payment for order '{reference}'.",
-                                   {"order_reference": [f"No payment for order '{reference}'."]})
+            raise ValidationFailed(
+                f"No payment for order '{reference}'.", {"order_reference": [f"No payment for order '{reference}'."]}
+            )
         effect = matching.credit_effect(facts(payment), amounts.money(entry.amount), entry.currency)
         if effect.outcome == matching.UNMATCHED:
             raise Conflict(effect.reason, {"order_reference": [effect.reason]})

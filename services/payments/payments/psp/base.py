@@ -12,14 +12,22 @@ refunds or cancels twice.
     void(payment, key)                               -> {"status"}
     parse_event(event)                               -> (event_id, event_type, PspUpdate | None)
 """
+
 from collections.abc import Mapping
 from typing import Any
 
 from ..domain import CAPABILITIES
 
 # A refund's status as either PSP writes it, in OMS's words.
-REFUND_STATUS = {"succeeded": "succeeded", "completed": "succeeded", "pending": "pending",
-                 "requires_action": "pending", "failed": "failed", "canceled": "canceled", "cancelled": "canceled"}
+REFUND_STATUS = {
+    "succeeded": "succeeded",
+    "completed": "succeeded",
+    "pending": "pending",
+    "requires_action": "pending",
+    "failed": "failed",
+    "canceled": "canceled",
+    "cancelled": "canceled",
+}
 
 
 class PspError(Exception):
@@ -57,14 +65,16 @@ def http_error(psp: str, response: Any) -> PspError:
         detail = ", ".join(i for i in issues if i) or answer.get("message") or response.text[:200]
     except (ValueError, AttributeError):
         detail = response.text[:200]
-    return PspError(f"{psp}: {response.status_code} {detail}",
-                    retryable=response.status_code >= 500 or response.status_code == 429,
-                    retry_after=retry_after(response.headers))
+    return PspError(
+        f"{psp}: {response.status_code} {detail}",
+        retryable=response.status_code >= 500 or response.status_code == 429,
+        retry_after=retry_after(response.headers),
+    )
 
 
 class Adapter:
     name = "abstract"
-    capture_mode = "checkout"   # or "on_ship": authorise at checkout, capture when shipped
+    capture_mode = "checkout"  # or "on_ship": authorise at checkout, capture when shipped
 
     @property
     def capabilities(self) -> frozenset[str]:

@@ -1,4 +1,5 @@
 """Stripe PaymentIntents, Refunds and Disputes through the official SDK, as ``PspUpdate``."""
+
 from datetime import datetime, timedelta, timezone
 
 import stripe
@@ -29,8 +30,10 @@ class StripeAdapter(Adapter):
         self.api_base = api_base
         self._client = None
         if api_key:
-            options = {"max_network_retries": max_network_retries,
-                       "http_client": stripe.RequestsClient(timeout=timeout)}
+            options = {
+                "max_network_retries": max_network_retries,
+                "http_client": stripe.RequestsClient(timeout=timeout),
+            }
             if api_base:
                 options["base_addresses"] = {"api": api_base.rstrip("/")}
             self._client = stripe.StripeClient(api_key, **options)
@@ -48,22 +51,29 @@ class StripeAdapter(Adapter):
             code = f" ({error.code})" if getattr(error, "code", None) else ""
             raise PspError(f"Stripe refused: {error.user_message or error}{code}", retryable=False) from error
         except stripe.StripeError as error:
-            raise PspError(f"Stripe: {error.user_message or error}",
-                           retry_after=retry_after(getattr(error, "headers", None))) from error
+            raise PspError(
+                f"Stripe: {error.user_message or error}", retry_after=retry_after(getattr(error, "headers", None))
+            ) from error
 
     def create_payment(self, reference, amount, currency, key):
-        params = {"amount": to_minor(amount, currency), "currency": currency.lower(),
-                  "metadata": {"order_reference": reference}, "description": f"Order {reference}"}
+        params = {
+            "amount": to_minor(amount, currency),
+            "currency": currency.lower(),
+            "metadata": {"order_reference": reference},
+            "description": f"Order {reference}",
+        }
         if self.capture_mode == "on_ship":
-            params["capture_method"] = "manual"   # the card is authorised; the ship captures
+            params["capture_method"] = "manual"  # the card is authorised; the ship captures
         intent = self._call(
-            lambda: self._client.v1.payment_intents.create(params=params, options={"idempotency_key": key}))
+            lambda: self._client.v1.payment_intents.create(params=params, options={"idempotency_key": key})
+        )
         return {"psp_reference": intent.id, "status": intent.status, "capture_mode": self.capture_mode}
 
     def capture(self, payment, key):
         """Captures an authorised PaymentIntent (``requires_capture``) in full."""
         intent = self._call(
-            lambda: self._client.v1.payment_intents.capture(payment.psp_reference, options={"idempotency_key": key}))
+            lambda: self._client.v1.payment_intents.capture(payment.psp_reference, options={"idempotency_key": key})
+        )
         return self._update_from_intent(intent.to_dict(), intent.status)
 
     def retrieve(self, psp_reference):
@@ -73,20 +83,30 @@ class StripeAdapter(Adapter):
     def refund(self, payment, amount, key, reason=None):
         refund = self._call(
             lambda: self._client.v1.refunds.create(
-                params={"payment_intent": payment.psp_reference,
-                        "amount": to_minor(amount, payment.currency),
-                        "metadata": {"order_reference": payment.order_reference, "reason": (reason or "")[:500]}},
-                options={"idempotency_key": key}))
-        return {"refund_id": refund.id, "amount": from_minor(refund.amount, payment.currency),
-                "status": refund_status(refund.status)}
+                params={
+                    "payment_intent": payment.psp_reference,
+                    "amount": to_minor(amount, payment.currency),
+                    "metadata": {"order_reference": payment.order_reference, "reason": (reason or "")[:500]},
+                },
+                options={"idempotency_key": key},
+            )
+        )
+        return {
+            "refund_id": refund.id,
+            "amount": from_minor(refund.amount, payment.currency),
+            "status": refund_status(refund.status),
+        }
 
     def void(self, payment, key):
         if not payment.psp_reference:
             return {"status": "canceled"}
         intent = self._call(
             lambda: self._client.v1.payment_intents.cancel(
-                payment.psp_reference, params={"cancellation_reason": "requested_by_customer"},
-                options={"idempotency_key": key}))
+                payment.psp_reference,
+                params={"cancellation_reason": "requested_by_customer"},
+                options={"idempotency_key": key},
+            )
+        )
         return {"status": intent.status}
 
     @staticmethod
@@ -97,14 +117,19 @@ class StripeAdapter(Adapter):
             status = "failed"
         error = obj.get("last_payment_error") or {}
         ids = {"intent": obj.get("id"), "charge": _stripe_id(obj.get("latest_charge"))}
-        charges = ((obj.get("charges") or {}).get("data")) or []      # API versions before 2022-11-15
+        charges = ((obj.get("charges") or {}).get("data")) or []  # API versions before 2022-11-15
         if not ids["charge"] and charges:
             ids["charge"] = _stripe_id(charges[0])
         update = PspUpdate(
-            order_reference=(obj.get("metadata") or {}).get("order_reference"), kind="payment",
-            psp_reference=obj.get("id"), status=status, currency=currency, ids=ids,
-            detail=error.get("message") if status == "failed" else None)
-        if status == "authorized" and charges:   # older API versions show the card's capture deadline
+            order_reference=(obj.get("metadata") or {}).get("order_reference"),
+            kind="payment",
+            psp_reference=obj.get("id"),
+            status=status,
+            currency=currency,
+            ids=ids,
+            detail=error.get("message") if status == "failed" else None,
+        )
+        if status == "authorized" and charges:  # older API versions show the card's capture deadline
             before = (((charges[0].get("payment_method_details") or {}).get("card")) or {}).get("capture_before")
             if isinstance(before, int):
                 update.authorization_expires_at = datetime.fromtimestamp(before, timezone.utc)
@@ -136,19 +161,24 @@ class StripeAdapter(Adapter):
             if update.status == "authorized" and update.authorization_expires_at is None and isinstance(created, int):
                 # Stripe holds a card authorisation for 7 days from when it was made
                 update.authorization_expires_at = datetime.fromtimestamp(created, timezone.utc) + timedelta(
-                    days=AUTHORIZATION_VALID_DAYS["stripe"])
+                    days=AUTHORIZATION_VALID_DAYS["stripe"]
+                )
             return update
         reference = (obj.get("metadata") or {}).get("order_reference")
         currency = (obj.get("currency") or "").upper() or None
         if event_type == "charge.refunded":
-            update = PspUpdate(order_reference=reference, kind="refund", currency=currency,
-                               ids={"charge": obj.get("id"), "intent": obj.get("payment_intent")})
+            update = PspUpdate(
+                order_reference=reference,
+                kind="refund",
+                currency=currency,
+                ids={"charge": obj.get("id"), "intent": obj.get("payment_intent")},
+            )
             listed = (obj.get("refunds") or {}).get("data") if isinstance(obj.get("refunds"), dict) else None
             try:
                 update.captured = from_minor(obj.get("amount_captured") or 0, currency)
-                if listed:   # API versions that expand the charge's refunds: each with its status
+                if listed:  # API versions that expand the charge's refunds: each with its status
                     update.refunds = [_stripe_refund(r, currency) for r in listed]
-                else:        # newer versions: only the charge's total (counted when it grows)
+                else:  # newer versions: only the charge's total (counted when it grows)
                     update.refunded_total = from_minor(obj.get("amount_refunded") or 0, currency)
             except CurrencyError as error:
                 update.invalid = str(error)
@@ -165,10 +195,12 @@ class StripeAdapter(Adapter):
             due = (obj.get("evidence_details") or {}).get("due_by")
             try:
                 update.dispute = {
-                    "id": obj.get("id"), "amount": from_minor(obj.get("amount") or 0, currency),
+                    "id": obj.get("id"),
+                    "amount": from_minor(obj.get("amount") or 0, currency),
                     "status": str(obj.get("status") or "needs_response")[:40],
                     "reason": str(obj.get("reason") or "")[:120] or None,
-                    "due_by": datetime.fromtimestamp(due, timezone.utc) if isinstance(due, int) else None}
+                    "due_by": datetime.fromtimestamp(due, timezone.utc) if isinstance(due, int) else None,
+                }
             except CurrencyError as error:
                 update.invalid = str(error)
             return update
@@ -188,14 +220,22 @@ def _stripe_id(value):
 
 def _update_about(kind, obj, reference, currency):
     """The update of a refund or dispute event: its own id first, then the charge and intent it names."""
-    return PspUpdate(order_reference=reference, kind=kind, currency=currency,
-                     ids={kind: obj.get("id"), "charge": _stripe_id(obj.get("charge")),
-                          "intent": _stripe_id(obj.get("payment_intent"))})
+    return PspUpdate(
+        order_reference=reference,
+        kind=kind,
+        currency=currency,
+        ids={
+            kind: obj.get("id"),
+            "charge": _stripe_id(obj.get("charge")),
+            "intent": _stripe_id(obj.get("payment_intent")),
+        },
+    )
 
 
 def _stripe_refund(obj, currency):
-    return {"id": obj.get("id"), "amount": from_minor(obj.get("amount") or 0, (obj.get("currency") or currency)),
-            "status": refund_status(obj.get("status")),
-            "failure_reason": obj.get("failure_reason")}
-
-
+    return {
+        "id": obj.get("id"),
+        "amount": from_minor(obj.get("amount") or 0, (obj.get("currency") or currency)),
+        "status": refund_status(obj.get("status")),
+        "failure_reason": obj.get("failure_reason"),
+    }
