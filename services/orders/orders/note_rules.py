@@ -4,7 +4,7 @@ Plain Python (no framework, no database): who may edit a note and until when, an
 list shows of it. Every refusal is raised here, as a ``NoteRefused`` naming why.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 EDIT_WINDOW = timedelta(minutes=15)
 FIRST_LINE_MAX = 120
@@ -13,12 +13,12 @@ FIRST_LINE_MAX = 120
 class NoteRefused(Exception):
     """A note change the rules do not allow; ``kind`` is ``not_author`` or ``edit_window_closed``."""
 
-    def __init__(self, kind, message):
+    def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind = kind
 
 
-def check_edit(note_author_id, editor_id, created_at, now):
+def check_edit(note_author_id: int, editor_id: int | None, created_at: datetime, now: datetime) -> None:
     """Only the author edits a note, and only within ``EDIT_WINDOW`` of writing it: a note is a
     record of what was known when; later thoughts go into a new note."""
     if editor_id is None or note_author_id != editor_id:
@@ -31,16 +31,16 @@ def check_edit(note_author_id, editor_id, created_at, now):
         )
 
 
-def editable_until(created_at):
+def editable_until(created_at: datetime) -> datetime:
     return created_at + EDIT_WINDOW
 
 
-def clean_body(body):
+def clean_body(body: str) -> str:
     """The body as kept: surrounding blank space dropped, line ends as ``\\n``."""
     return body.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def first_line(body):
+def first_line(body: str) -> str:
     """What the order list shows of a note: its first non-empty line, shortened."""
     for line in body.split("\n"):
         line = line.strip()

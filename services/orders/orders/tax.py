@@ -9,9 +9,11 @@ the total) by the orders service's setting, kept on each order. Shipping is taxe
 standard rate of that date.
 """
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Protocol
 
 from oms_common.currencies import exponent
 
@@ -34,6 +36,30 @@ TABLES = {
 COUNTRIES = tuple(TABLES)
 PRICE_BASES = ("gross", "net")
 
+# an amount or a rate as callers give it: Decimal(value) takes each exactly
+Number = Decimal | int | str
+# {rate, net, tax, gross} of one rate
+TaxRow = dict[str, Decimal]
+
+
+class TaxedLine(Protocol):
+    line_total: Decimal
+    tax_rate: Decimal | None
+
+
+class TaxedOrder(Protocol):
+    """What the breakdown reads, and ``apply_to_order`` sets, of an order row."""
+
+    @property
+    def lines(self) -> Sequence[TaxedLine]: ...
+
+    shipping_cost: Decimal
+    shipping_tax_rate: Decimal | None
+    prices_include_tax: bool | None
+    tax_country: str | None
+    currency: str
+    total: Decimal
+
 
 @dataclass(frozen=True)
 class TaxSettings:
@@ -42,11 +68,11 @@ class TaxSettings:
     timezone: str = "Europe/Zurich"
 
     @property
-    def prices_include_tax(self):
+    def prices_include_tax(self) -> bool:
         return self.prices == "gross"
 
 
-def tax_settings(config):
+def tax_settings(config: Mapping[str, Any] | None) -> TaxSettings:
     """The orders service's TAX settings; a wrong value is named in the error every order creation gets."""
     section = (config or {}).get("TAX") or {}
     country = str(section.get("COUNTRY") or "CH").strip().upper()
@@ -58,7 +84,7 @@ def tax_settings(config):
     return TaxSettings(country, prices, str(section.get("TIMEZONE") or "Europe/Zurich"))
 
 
-def rates_on(country, on_date):
+def rates_on(country: str, on_date: date) -> dict[str, Decimal]:
     """{kind: rate} in force in ``country`` on ``on_date``."""
     table = TABLES[country]
     chosen = table[0][1]
@@ -68,14 +94,16 @@ def rates_on(country, on_date):
     return chosen
 
 
-def default_rate(country, on_date):
+def default_rate(country: str, on_date: date) -> Decimal:
     return rates_on(country, on_date)["standard"]
 
 
-def rate_errors(lines, country, on_date, prefix="lines"):
+def rate_errors(
+    lines: Iterable[Mapping[str, Any]], country: str, on_date: date, prefix: str = "lines"
+) -> dict[str, list[str]]:
     """{field path: [message]} for each given rate that is not 0 or a rate in force that day."""
     allowed = set(rates_on(country, on_date).values()) | {Decimal(0)}
-    errors = {}
+    errors: dict[str, list[str]] = {}
     for index, line in enumerate(lines):
         rate = line.get("tax_rate")
         if rate is not None and Decimal(rate) not in allowed:
@@ -86,12 +114,12 @@ def rate_errors(lines, country, on_date, prefix="lines"):
     return errors
 
 
-def _round(amount, currency):
+def _round(amount: Decimal, currency: str) -> Decimal:
     step = Decimal(1).scaleb(-min(exponent(currency), STORED_PLACES))
     return amount.quantize(step, rounding=ROUND_HALF_UP).quantize(Decimal("0.01"))
 
 
-def tax_amount(base, rate, prices_include_tax, currency):
+def tax_amount(base: Decimal, rate: Number, prices_include_tax: bool, currency: str) -> Decimal:
     """The tax in ``base`` (a gross amount) or on it (a net amount), rounded once."""
     rate = Decimal(rate)
     if prices_include_tax:
@@ -99,9 +127,9 @@ def tax_amount(base, rate, prices_include_tax, currency):
     return _round(base * rate / HUNDRED, currency)
 
 
-def breakdown(amounts, prices_include_tax, currency):
+def breakdown(amounts: Iterable[tuple[Number, Number]], prices_include_tax: bool, currency: str) -> list[TaxRow]:
     """[{rate, net, tax, gross}] per rate, highest rate first, from (amount, rate) pairs."""
-    groups = {}
+    groups: dict[Decimal, Decimal] = {}
     for amount, rate in amounts:
         key = Decimal(rate).quantize(Decimal("0.01"))
         groups[key] = groups.get(key, Decimal("0.00")) + Decimal(amount)
@@ -114,25 +142,33 @@ def breakdown(amounts, prices_include_tax, currency):
     return result
 
 
-def order_breakdown(lines, shipping_cost, shipping_rate, prices_include_tax, currency):
+def order_breakdown(
+    lines: Iterable[tuple[Number, Number | None]],
+    shipping_cost: Number | None,
+    shipping_rate: Number | None,
+    prices_include_tax: bool,
+    currency: str,
+) -> list[TaxRow]:
     """The breakdown of an order: its lines (line_total, tax_rate) and its shipping cost.
     Empty when a line carries no rate (orders placed before rates were kept)."""
-    amounts = [(line_total, rate) for line_total, rate in lines]
-    if any(rate is None for _, rate in amounts):
-        return []
+    amounts: list[tuple[Number, Number]] = []
+    for line_total, rate in lines:
+        if rate is None:
+            return []
+        amounts.append((line_total, rate))
     if shipping_cost and Decimal(shipping_cost) and shipping_rate is not None:
         amounts.append((shipping_cost, shipping_rate))
     return breakdown(amounts, prices_include_tax, currency)
 
 
-def added_tax(rows, prices_include_tax):
+def added_tax(rows: Iterable[Mapping[str, Decimal]], prices_include_tax: bool) -> Decimal:
     """What the tax adds to the total: nothing for gross prices, the tax for net prices."""
     if prices_include_tax:
         return Decimal("0.00")
     return sum((row["tax"] for row in rows), Decimal("0.00"))
 
 
-def order_tax_breakdown(order):
+def order_tax_breakdown(order: TaxedOrder) -> list[TaxRow]:
     """The breakdown of an order row (anything with lines, shipping and the VAT columns)."""
     if order.prices_include_tax is None:
         return []
@@ -145,7 +181,7 @@ def order_tax_breakdown(order):
     )
 
 
-def supply_date(moment, timezone_name):
+def supply_date(moment: datetime, timezone_name: str) -> date:
     """The calendar day of ``moment`` in the shop's time zone (a rate change at midnight counts there)."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -155,7 +191,9 @@ def supply_date(moment, timezone_name):
         return moment.date()
 
 
-def apply_to_order(order, given_rates, settings, on_date):
+def apply_to_order(
+    order: TaxedOrder, given_rates: Iterable[Number | None], settings: TaxSettings, on_date: date
+) -> None:
     """Puts each line's rate (given, or the day's standard rate), the order's VAT facts and, for
     net prices, the tax into the total. ``given_rates`` are in line order (None: default)."""
     standard = default_rate(settings.country, on_date)
