@@ -5,7 +5,7 @@ Plain Python on purpose, like ``domain``: no framework, no database, no PSP SDK.
 
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Protocol
 
 from . import currencies
 
@@ -13,8 +13,17 @@ from . import currencies
 MONEY_STEP = Decimal("0.001")
 ZERO = Decimal("0.000")
 
+# an amount as stored, reported or typed in: Decimal(value) takes each exactly
+Amount = Decimal | int | str
 
-def money(value: Any) -> Decimal:
+
+class RefundRow(Protocol):
+    kind: str  # refund | void | dispute
+    status: str
+    amount: Decimal
+
+
+def money(value: Amount) -> Decimal:
     return Decimal(value).quantize(MONEY_STEP, rounding=ROUND_HALF_UP)
 
 
@@ -27,22 +36,22 @@ def from_minor(minor: int, currency: str) -> Decimal:
     return currencies.from_stripe_minor(minor, currency)
 
 
-def shown(amount: Any, currency: str) -> Decimal | None:
+def shown(amount: Amount | None, currency: str) -> Decimal | None:
     """The amount as answers show it: two decimals, three for three-decimal currencies."""
     if amount is None:
         return None
     return Decimal(amount).quantize(Decimal(1).scaleb(-currencies.display_places(currency)), rounding=ROUND_HALF_UP)
 
 
-def refundable(captured: Any, refunded: Any) -> Decimal:
+def refundable(captured: Amount, refunded: Amount) -> Decimal:
     return money(captured) - money(refunded)
 
 
-def pending_refunds(refunds: Iterable[Any]) -> Decimal:
+def pending_refunds(refunds: Iterable[RefundRow]) -> Decimal:
     """What refunds still pending at the PSP hold back from what can be refunded."""
     return sum((money(r.amount) for r in refunds if r.kind == "refund" and r.status == "pending"), ZERO)
 
 
-def counted_refunds(refunds: Iterable[Any]) -> Decimal:
+def counted_refunds(refunds: Iterable[RefundRow]) -> Decimal:
     """What has gone back for good: succeeded refunds and lost disputes."""
     return sum((money(r.amount) for r in refunds if r.kind in ("refund", "dispute") and r.status == "succeeded"), ZERO)

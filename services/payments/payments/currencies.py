@@ -23,6 +23,7 @@ refused (``CurrencyError``), never rounded into something else.
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 STRIPE_ZERO_DECIMAL = frozenset(
     {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}
@@ -40,14 +41,14 @@ class CurrencyError(ValueError):
     """An amount or currency OMS cannot represent exactly."""
 
 
-def code(currency):
+def code(currency: str | None) -> str:
     value = str(currency or "").upper()
     if not _CODE.match(value):
         raise CurrencyError(f"'{currency}' is not a currency code.")
     return value
 
 
-def stripe_exponent(currency):
+def stripe_exponent(currency: str) -> int:
     currency = code(currency)
     if currency in STRIPE_ZERO_DECIMAL:
         return 0
@@ -56,7 +57,7 @@ def stripe_exponent(currency):
     return 2
 
 
-def display_places(currency):
+def display_places(currency: str) -> int:
     """Decimals shown for an amount: two as everywhere in OMS, three where the currency has them."""
     try:
         return 3 if code(currency) in STRIPE_THREE_DECIMAL else 2
@@ -64,7 +65,7 @@ def display_places(currency):
         return 2
 
 
-def exact(amount):
+def exact(amount: object) -> Decimal:
     """``amount`` as a Decimal OMS can store without change, or CurrencyError."""
     try:
         value = Decimal(str(amount)) if not isinstance(amount, Decimal) else amount
@@ -72,14 +73,19 @@ def exact(amount):
         raise CurrencyError(f"'{amount}' is not an amount.") from None
     if not value.is_finite():
         raise CurrencyError(f"'{amount}' is not an amount.")
-    if value.as_tuple().exponent < -STORED_PLACES and value != value.quantize(Decimal(1).scaleb(-STORED_PLACES)):
+    if _exponent(value) < -STORED_PLACES and value != value.quantize(Decimal(1).scaleb(-STORED_PLACES)):
         raise CurrencyError(f"{amount} has more than {STORED_PLACES} decimals.")
     if abs(value) > MAX_AMOUNT:
         raise CurrencyError(f"{amount} is larger than OMS can store.")
     return value.quantize(Decimal(1).scaleb(-STORED_PLACES))
 
 
-def from_stripe_minor(minor, currency):
+def _exponent(value: Decimal) -> int:
+    # of a finite value only: NaN's and Infinity's exponent is a letter
+    return cast(int, value.as_tuple().exponent)
+
+
+def from_stripe_minor(minor: object, currency: str) -> Decimal:
     """Stripe's integer amount → Decimal. A non-integer is a malformed event (ValueError)."""
     if isinstance(minor, bool) or not isinstance(minor, int):
         raise ValueError(f"Stripe amount {minor!r} is not an integer.")
@@ -88,15 +94,15 @@ def from_stripe_minor(minor, currency):
     return exact(Decimal(minor).scaleb(-stripe_exponent(currency)))
 
 
-def to_stripe_minor(amount, currency):
+def to_stripe_minor(amount: object, currency: str) -> int:
     """Decimal → the integer Stripe expects, or CurrencyError when Stripe cannot take it."""
     currency = code(currency)
     exponent = stripe_exponent(currency)
     value = exact(amount)
-    minor = value.scaleb(exponent)
-    if minor != minor.to_integral_value():
+    scaled = value.scaleb(exponent)
+    if scaled != scaled.to_integral_value():
         raise CurrencyError(f"{value.normalize()} {currency} has more decimals than Stripe takes ({exponent}).")
-    minor = int(minor)
+    minor = int(scaled)
     if currency in STRIPE_WHOLE_UNITS_ONLY and minor % 100:
         raise CurrencyError(f"Stripe takes {currency} in whole units only.")
     if currency in STRIPE_THREE_DECIMAL and minor % 10:
@@ -104,13 +110,13 @@ def to_stripe_minor(amount, currency):
     return minor
 
 
-def from_paypal_value(value, currency):
+def from_paypal_value(value: object, currency: str) -> Decimal:
     """PayPal's decimal string → Decimal, or CurrencyError when it has more decimals than allowed."""
     currency = code(currency)
     if not isinstance(value, str) or not re.fullmatch(r"-?\d{1,15}(\.\d{1,3})?", value):
         raise CurrencyError(f"PayPal amount {value!r} is not a decimal amount OMS can store.")
     amount = Decimal(value)
-    places = -amount.as_tuple().exponent if "." in value else 0
+    places = -_exponent(amount) if "." in value else 0
     allowed = 0 if currency in PAYPAL_NO_DECIMALS else 2
     if places > allowed and amount != amount.quantize(Decimal(1).scaleb(-allowed)):
         raise CurrencyError(f"PayPal amount {value} {currency} has more decimals than the currency takes.")
@@ -119,7 +125,7 @@ def from_paypal_value(value, currency):
     return exact(amount)
 
 
-def to_paypal_value(amount, currency):
+def to_paypal_value(amount: object, currency: str) -> str:
     currency = code(currency)
     allowed = 0 if currency in PAYPAL_NO_DECIMALS else 2
     value = exact(amount)

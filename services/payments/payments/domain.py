@@ -6,13 +6,12 @@ Money arithmetic is in ``amounts``, what a PSP reports in ``psp_reports``.
 """
 
 from decimal import Decimal
-from typing import Any
 
 from oms_common import payment_references as references
 from oms_contracts.payments import MANUAL_STATUSES
 from oms_contracts.values import PSP_OF_METHOD
 
-from .amounts import ZERO, money, refundable
+from .amounts import ZERO, Amount, money, refundable
 
 PSP_METHODS = PSP_OF_METHOD
 PROVIDERS = ("manual", "stripe", "paypal")
@@ -89,7 +88,7 @@ class ShipRefused(OperationNotAllowed):
 def payment_references(order_reference: str) -> dict[str, str | None]:
     """The QR and creditor references a bank transfer names the order by (None where the
     order reference gives none, e.g. more than 26 digits)."""
-    found = {}
+    found: dict[str, str | None] = {}
     for column, derive in (
         ("qr_reference", references.qr_reference),
         ("creditor_reference", references.creditor_reference),
@@ -171,7 +170,7 @@ def check_captured_for_ship(provider: str, status: str, failure_reason: str | No
 
 
 def plan_refund(
-    provider: str, status: str, captured: Any, refunded: Any, requested: Any = None
+    provider: str, status: str, captured: Amount, refunded: Amount, requested: Amount | None = None
 ) -> tuple[str, Decimal | None]:
     """What a refund request does now: ('void', None) before capture, ('refund', amount) after.
 
@@ -200,7 +199,7 @@ def plan_refund(
     return "refund", amount
 
 
-def status_after_refunds(captured: Any, refunded: Any, amount: Any = None) -> str:
+def status_after_refunds(captured: Amount, refunded: Amount, amount: Amount | None = None) -> str:
     """The status a captured payment has for what is refunded (or lost in a dispute) now."""
     captured, refunded = money(captured), money(refunded)
     if refunded > ZERO:
@@ -210,13 +209,13 @@ def status_after_refunds(captured: Any, refunded: Any, amount: Any = None) -> st
     return "paid"
 
 
-def capture_status(captured: Any, amount: Any) -> str:
+def capture_status(captured: Amount, amount: Amount) -> str:
     """A PSP capture of less than the order's amount is partial, never paid."""
     return "paid" if money(captured) >= money(amount) else "partially_paid"
 
 
 def after_dispute(
-    dispute_status: str, before: str | None, captured: Any, refunded: Any, amount: Any
+    dispute_status: str, before: str | None, captured: Amount, refunded: Amount, amount: Amount
 ) -> tuple[str, bool]:
     """(status, lost): what a dispute in ``dispute_status`` makes of the payment.
 
@@ -246,15 +245,15 @@ def check_dunning(provider: str, status: str, order_dunning_level: int | None, l
 
 def dunning_level_reached(order_status: str | None, current: int | None) -> int | None:
     """The dunning level an order status set in orders brings the payment to; None unless higher."""
-    level = {status: level for level, status in DUNNING_ORDER_STATUS.items()}.get(order_status)
+    level = {status: level for level, status in DUNNING_ORDER_STATUS.items()}.get(order_status or "")
     return level if level and level > (current or 0) else None
 
 
 def allowed_operations(
     provider: str,
     status: str,
-    captured: Any,
-    refunded: Any,
+    captured: Amount,
+    refunded: Amount,
     dunning_level: int | None,
     provider_configured: bool = True,
 ) -> list[str]:

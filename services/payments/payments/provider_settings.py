@@ -1,7 +1,7 @@
 """What each provider needs from the operator: its settings, its capture mode, how long it holds
 an authorisation. Plain Python, read once at start and by the configuration answer."""
 
-from typing import Any
+from collections.abc import Mapping
 
 # The settings a provider needs, by their environment names (what an operator sets).
 PROVIDER_SETTINGS = {
@@ -22,7 +22,7 @@ def not_configured_reason(provider: str, missing: list[str]) -> str:
     return f"{PROVIDER_NAMES[provider]} is not configured (set {', '.join(missing) or 'its settings'})."
 
 
-def capture_mode(value: Any, field: str = "OMS_PSP_CAPTURE") -> str:
+def capture_mode(value: object, field: str = "OMS_PSP_CAPTURE") -> str:
     """A configured capture mode (``checkout`` when empty); anything else is refused at start."""
     mode = str(value or "").strip().lower() or "checkout"
     if mode not in CAPTURE_MODES:
@@ -30,7 +30,7 @@ def capture_mode(value: Any, field: str = "OMS_PSP_CAPTURE") -> str:
     return mode
 
 
-def capture_modes(default: Any, overrides: dict[str, Any]) -> dict[str, str]:
+def capture_modes(default: object, overrides: Mapping[str, object]) -> dict[str, str]:
     """{provider: mode}: ``overrides`` (provider → value or empty) win over ``default``."""
     base = capture_mode(default)
     return {

@@ -6,10 +6,21 @@ Plain Python on purpose, like ``domain``: an event that does not fit the payment
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from .amounts import ZERO, money
+from .amounts import ZERO, Amount, money
 from .domain import DISPUTABLE_STATUSES, can_move, capture_status, status_after_refunds
+
+
+class PaymentRow(Protocol):
+    """What ``misfit`` reads of a payment."""
+
+    provider: str
+    currency: str
+    amount: Decimal
+    psp_reference: str | None
+    psp_charge_id: str | None
+    psp_capture_id: str | None
 
 
 class PspUpdate:
@@ -25,7 +36,7 @@ class PspUpdate:
         refund_id: str | None = None,
         refund_amount: Decimal | None = None,
         currency: str | None = None,
-        detail: Any = None,
+        detail: str | dict[str, Any] | None = None,
         kind: str = "payment",
         ids: dict[str, Any] | None = None,
         requested: Decimal | None = None,
@@ -60,7 +71,7 @@ class PspUpdate:
         self.amount_due: Decimal | None = None  # set by the caller: the payment's amount
 
     @property
-    def amount(self) -> Any:
+    def amount(self) -> Decimal | None:
         """The amount the event is about, for the staff list."""
         if self.captured is not None:
             return self.captured
@@ -82,7 +93,7 @@ class Decision:
         self.ignored = ignored
 
 
-def decide(current_status: str, captured: Any, refunded: Any, update: PspUpdate) -> Decision:
+def decide(current_status: str, captured: Amount | None, refunded: Amount | None, update: PspUpdate) -> Decision:
     """What a PSP update does to the payment: a Decision with the new status and amounts, or
     ``ignored`` naming why nothing changes. Refund totals only grow; statuses only move forward.
     """
@@ -116,7 +127,7 @@ def _implied_path(current: str, target: str) -> bool:
     return target in ("partially_refunded", "refunded") and can_move(current, "paid")
 
 
-def misfit(payment: Any, provider: str, update: PspUpdate) -> str | None:
+def misfit(payment: PaymentRow, provider: str, update: PspUpdate) -> str | None:
     """Why an event cannot be about this payment, or None: another PSP, another intent or order,
     another currency, another amount (a first sighting must match the order's amount)."""
     if provider != payment.provider:
@@ -145,7 +156,7 @@ def misfit(payment: Any, provider: str, update: PspUpdate) -> str | None:
     return None
 
 
-def captured_with_refunds(captured: Any, reported: Any, amount: Any) -> tuple[Decimal, str | None]:
+def captured_with_refunds(captured: Amount, reported: Amount | None, amount: Amount) -> tuple[Decimal, str | None]:
     """(captured, misfit): a refund seen before its capture implies the capture it names, never
     more than the order's amount."""
     captured = money(captured)
@@ -163,7 +174,7 @@ def refunds_misfit(counted: Decimal, captured: Decimal) -> str | None:
 
 
 def status_after_refund_report(
-    status: str, captured: Decimal, counted: Decimal, amount: Any, capture_reported: bool
+    status: str, captured: Decimal, counted: Decimal, amount: Amount, capture_reported: bool
 ) -> str:
     """The status a refund report leaves: a dispute keeps its status, a payment not yet captured
     moves only by the capture the report implies."""
@@ -174,7 +185,7 @@ def status_after_refund_report(
     return status_after_refunds(captured, counted, amount)
 
 
-def dispute_misfit(status: str, captured: Any, disputed: Any) -> str | None:
+def dispute_misfit(status: str, captured: Amount, disputed: Amount) -> str | None:
     """Why a dispute cannot be about this payment: nothing was captured, or less than disputed."""
     if status not in DISPUTABLE_STATUSES and status != "disputed":
         return f"A dispute on a payment in status '{status}' (nothing was captured)."
