@@ -2,8 +2,10 @@
 gets a QR-bill. No nameko, no SQLAlchemy."""
 
 import io
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from stdnum import iban as iban_number
 from stdnum.ch import vat as ch_vat
@@ -18,18 +20,20 @@ QR_BILL_COUNTRIES = ("CH", "LI")
 QR_BILL_CURRENCIES = ("CHF", "EUR")
 QR_BILL_METHODS = ("invoice", "prepayment")
 QR_BILL_MAX_AMOUNT = Decimal("999999999.99")  # the guidelines' largest amount
+# an amount as an order or a row carries it (read through str)
+Amount = Decimal | int | str
 
 
 class Refused(ValueError):
     """A value the rules refuse; ``field`` names it for the caller's problem response."""
 
-    def __init__(self, field, message):
+    def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
 
 
-def vat_number(value):
+def vat_number(value: str) -> str:
     """A Swiss UID-MWST number (CHE-123.456.789 MWST) or a German USt-IdNr. (DE123456789),
     normalised to its official way of writing; anything else is refused."""
     given = value.strip()
@@ -46,11 +50,11 @@ def vat_number(value):
     raise Refused("vat_number", "Give a Swiss (CHE-…MWST) or German (DE…) VAT number.")
 
 
-def is_qr_iban(compact):
+def is_qr_iban(compact: str) -> bool:
     return compact[:2] in QR_BILL_COUNTRIES and compact[4:9].isdigit() and int(compact[4:9]) in QR_IID
 
 
-def bank_account(value, field, qr):
+def bank_account(value: str, field: str, qr: bool) -> str:
     """An IBAN (``qr`` False) or a QR-IBAN (``qr`` True) in its compact form, or refused."""
     try:
         compact = iban_number.validate(value)
@@ -63,11 +67,11 @@ def bank_account(value, field, qr):
     return compact
 
 
-def format_iban(compact):
+def format_iban(compact: str) -> str:
     return iban_number.format(compact)
 
 
-def logo_facts(data, max_bytes):
+def logo_facts(data: bytes, max_bytes: int) -> tuple[str, int, int]:
     """(content type, width, height) of a PNG or JPEG logo within the limits, or refused.
 
     The bytes are opened and verified by Pillow: a file that only claims to be an image, or
@@ -96,7 +100,9 @@ def due_date(issued_on: date, payment_term_days: int) -> date:
     return issued_on + timedelta(days=payment_term_days)
 
 
-def qr_bill_account(profile, payment_method, currency, amount="1.00"):
+def qr_bill_account(
+    profile: Mapping[str, Any], payment_method: str | None, currency: str | None, amount: Amount = "1.00"
+) -> tuple[str, bool] | None:
     """The account a QR-bill pays into (and whether it is a QR-IBAN), or None when the order
     gets no QR-bill: only invoice and prepayment orders in CHF or EUR with something to pay
     (up to the guidelines' largest amount), and only with a Swiss or Liechtenstein account."""
@@ -112,11 +118,11 @@ def qr_bill_account(profile, payment_method, currency, amount="1.00"):
     return None
 
 
-def next_number(prefix, last_issued):
+def next_number(prefix: str, last_issued: int) -> tuple[str, int]:
     """The next number of a gapless range and the new last issued value."""
     issued = int(last_issued) + 1
     return f"{prefix}{issued}", issued
 
 
-def money(value):
+def money(value: Amount) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))

@@ -5,9 +5,11 @@ Plain Python on purpose: no nameko, no SQLAlchemy.
 """
 
 import re
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import PurePosixPath
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
@@ -30,7 +32,7 @@ class ScheduleError(ValueError):
 # ---------------------------------------------------------------- schedules
 
 
-def check_cron(expression, tz_name="UTC"):
+def check_cron(expression: object, tz_name: str = "UTC") -> None:
     """Raises ScheduleError unless ``expression`` is a 5-field cron expression croniter can run."""
     if not isinstance(expression, str) or len(expression.split()) != 5:
         raise ScheduleError("Use a cron expression with five fields: minute hour day month weekday.")
@@ -39,14 +41,14 @@ def check_cron(expression, tz_name="UTC"):
     zone(tz_name)
 
 
-def zone(tz_name):
+def zone(tz_name: str) -> ZoneInfo:
     try:
         return ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ScheduleError(f"Unknown time zone '{tz_name}'.") from None
 
 
-def next_due(expression, after, tz_name="UTC"):
+def next_due(expression: str, after: datetime, tz_name: str = "UTC") -> datetime:
     """The first time strictly after ``after`` at which the schedule fires, in UTC.
 
     The expression is read in the job's time zone (so "0 2 * * *" stays at 02:00 local
@@ -62,12 +64,12 @@ def next_due(expression, after, tz_name="UTC"):
 # ---------------------------------------------------------------- which copy wins
 
 
-def order_update_applies(stored_version, incoming_version):
+def order_update_applies(stored_version: int | None, incoming_version: int) -> bool:
     """The newest version of an order wins; equal versions carry the same state."""
     return stored_version is None or incoming_version > stored_version
 
 
-def payment_update_applies(stored_sequence, incoming_sequence):
+def payment_update_applies(stored_sequence: int | None, incoming_sequence: int) -> bool:
     return stored_sequence is None or incoming_sequence > stored_sequence
 
 
@@ -78,7 +80,7 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]
 REPLACEMENT = "\ufffd"
 
 
-def xml_text(value):
+def xml_text(value: object) -> str:
     """Text as XML 1.0 can carry it: characters XML forbids become U+FFFD.
 
     Everything else (markup characters, ``]]>``, any script, emoji, tabs, newlines and
@@ -90,7 +92,7 @@ def xml_text(value):
     return _XML_ILLEGAL.sub(REPLACEMENT, value)
 
 
-def column_text(value):
+def column_text(value: object) -> str | None:
     """Text for an indexed column: PostgreSQL text cannot hold NUL (the JSON document keeps it)."""
     return None if value is None else str(value).replace("\x00", REPLACEMENT)
 
@@ -98,7 +100,7 @@ def column_text(value):
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def csv_text(value):
+def csv_text(value: object) -> str:
     """A text cell a spreadsheet opens as text: cells that would start a formula
     (``=``, ``+``, ``-``, ``@``, tab, CR) get a leading apostrophe (OWASP CSV injection);
     control characters are replaced as in XML, so both formats carry the same text."""
@@ -115,7 +117,7 @@ def csv_text(value):
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
-def check_target(target):
+def check_target(target: object) -> str:
     """A job's target: a relative directory below the export directory, nothing else."""
     if not isinstance(target, str) or not target.strip():
         raise ValueError("Give a directory below the export directory.")
@@ -132,17 +134,17 @@ def check_target(target):
     return str(path)
 
 
-def slug(name):
+def slug(name: str) -> str:
     value = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()
     return value[:60] or "job"
 
 
-def run_file_name(job_name, kind, due_at, run_id, fmt):
+def run_file_name(job_name: str, kind: str, due_at: datetime, run_id: int, fmt: str) -> str:
     stamp = due_at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return f"{slug(job_name)}-{kind}-{stamp}-{run_id}.{fmt}"
 
 
-def temp_name(final_name):
+def temp_name(final_name: str) -> str:
     """Where a file is written until it is complete: hidden and with a .part suffix,
     so pickers that look for ``*.xml`` / ``*.csv`` never see it."""
     return f".{final_name}.part"
@@ -156,7 +158,7 @@ MAX_PRICE = Decimal(10**9)
 _NOT_SINGLE_LINE = re.compile("[\x00-\x1f\x7f\u2028\u2029]")
 
 
-def money(value):
+def money(value: object) -> Decimal:
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
@@ -166,7 +168,7 @@ def money(value):
     return amount
 
 
-def split_name(name, fallback_last_name):
+def split_name(name: str | None, fallback_last_name: str) -> tuple[str, str]:
     """The customer's first and last name from the export's single ``name``.
 
     The orders service forms ``name`` as "first last"; the last word is taken as the last
@@ -179,7 +181,7 @@ def split_name(name, fallback_last_name):
     return name, fallback_last_name
 
 
-def check_order(order):
+def check_order(order: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Business checks the XSD cannot express; returns a list of (field, message)."""
     problems = []
     for field, text in _texts(order):
@@ -210,7 +212,7 @@ def check_order(order):
     return problems
 
 
-def _texts(order):
+def _texts(order: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
     yield "customer.email", order["customer"]["email"]
     yield "customer.name", order["customer"]["name"]
     for key in ("billing_address", "shipping_address"):
@@ -221,5 +223,5 @@ def _texts(order):
         yield f"lines.{index}.name", line["name"]
 
 
-def now_utc():
+def now_utc() -> datetime:
     return datetime.now(timezone.utc)

@@ -10,6 +10,7 @@ mail with a harmless display name.
 """
 
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -17,6 +18,7 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Any
 
 from oms_contracts.values import LANGUAGES
 
@@ -50,6 +52,8 @@ FAILED = "failed"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
 _SPACES = re.compile(r"\s{2,}")
 _ADDR_SPEC = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+# an event, or an order as the events carry it
+Json = Mapping[str, Any]
 
 
 class NotificationError(Exception):
@@ -67,26 +71,26 @@ class MailSettings:
     footer: str = ""
     legal: str = ""
     fallback_language: str = "en"
-    triggers: frozenset = frozenset(KINDS)
+    triggers: frozenset[str] = frozenset(KINDS)
     max_attempts: int = 8
     retry_base_seconds: float = 30.0
     retry_max_seconds: float = 3600.0
     message_id_domain: str = ""
 
     @property
-    def id_domain(self):
+    def id_domain(self) -> str:
         if self.message_id_domain:
             return self.message_id_domain
         _name, addr = split_address(self.sender)
         return addr.rpartition("@")[2] or "oms.localhost"
 
 
-def parse_triggers(value):
+def parse_triggers(value: object) -> frozenset[str]:
     """``"all"`` (or empty), or a comma list of kinds (``dunning`` means both levels)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return frozenset(KINDS)
     items = value if isinstance(value, (list, tuple, set, frozenset)) else str(value).split(",")
-    chosen = set()
+    chosen: set[str] = set()
     for item in (str(i).strip().lower() for i in items):
         if not item:
             continue
@@ -101,7 +105,7 @@ def parse_triggers(value):
     return frozenset(chosen)
 
 
-def choose_language(language, fallback):
+def choose_language(language: str | None, fallback: str) -> str:
     language = (language or "").strip().lower()[:2]
     if language in LANGUAGES:
         return language
@@ -116,15 +120,16 @@ class MailRequest:
     """What an event asks for: one mail of ``kind`` about ``order``."""
 
     kind: str
-    order: dict
-    extra: dict = field(default_factory=dict)
+    order: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
-def mail_for_order_event(event_type, event, triggers):
+def mail_for_order_event(event_type: str, event: Json, triggers: Collection[str]) -> MailRequest | None:
     """The mail an event from the orders service asks for, or None."""
     order = event.get("order") or {}
     notify = bool(event.get("notify"))
-    kind, extra = None, {}
+    kind: str | None = None
+    extra: dict[str, Any] = {}
     if event_type == "order_submitted":
         kind = ORDER_CONFIRMATION
     elif event_type == "order_shipped" and notify:
@@ -142,7 +147,7 @@ def mail_for_order_event(event_type, event, triggers):
     return MailRequest(kind, order, extra)
 
 
-def payment_facts(event):
+def payment_facts(event: Json) -> dict[str, Any]:
     """Method, amount and currency of a payment event, at the top level or in its ``payment``."""
     payment = event.get("payment") or {}
     return {
@@ -152,7 +157,7 @@ def payment_facts(event):
     }
 
 
-def wants_payment_mail(event, order_copy, triggers):
+def wants_payment_mail(event: Json, order_copy: Json | None, triggers: Collection[str]) -> bool:
     """Whether a payment event can ask for a mail at all (before the recipient is known)."""
     if event.get("status") != "paid" or PAYMENT_RECEIVED not in triggers:
         return False
@@ -160,7 +165,9 @@ def wants_payment_mail(event, order_copy, triggers):
     return method is None or method in PAYMENT_RECEIVED_METHODS
 
 
-def mail_for_payment_event(event, order_copy, triggers, already_sent_kinds=()):
+def mail_for_payment_event(
+    event: Json, order_copy: Json | None, triggers: Collection[str], already_sent_kinds: Collection[str] = ()
+) -> MailRequest | None:
     """The 'payment received' mail for an invoice/prepayment order that became paid, or None.
 
     ``order_copy`` is what this service remembers of the order (from the orders events);
@@ -183,7 +190,7 @@ def mail_for_payment_event(event, order_copy, triggers, already_sent_kinds=()):
     )
 
 
-def recipient_of(order):
+def recipient_of(order: Json) -> tuple[str, str]:
     customer = order.get("customer") or {}
     billing = order.get("billing_address") or {}
     email = customer.get("email") or order.get("customer_email") or ""
@@ -198,14 +205,14 @@ def recipient_of(order):
 # ---------------------------------------------------------------- header safety
 
 
-def header_text(value, max_length=200):
+def header_text(value: object, max_length: int = 200) -> str:
     """Text fit for a header (or a greeting): no control characters, no line breaks."""
     text = _CONTROL.sub(" ", str(value or ""))
     text = _SPACES.sub(" ", text).strip()
     return text[:max_length]
 
 
-def split_address(value):
+def split_address(value: str) -> tuple[str, str]:
     """``'Name <a@b>'`` or ``'a@b'`` as (name, addr_spec)."""
     value = header_text(value, 400)
     match = re.fullmatch(r"(.*?)\s*<([^<>]+)>", value)
@@ -214,7 +221,7 @@ def split_address(value):
     return "", value
 
 
-def recipient_address(email, name=""):
+def recipient_address(email: str | None, name: str = "") -> Address:
     """An ``Address`` for the customer; refuses anything that is not one plain mailbox."""
     email = (email or "").strip()
     if not _ADDR_SPEC.fullmatch(email) or len(email) > 254:
@@ -225,7 +232,7 @@ def recipient_address(email, name=""):
         raise NotificationError(f"Not a usable e-mail address: {header_text(email, 80)!r} ({error})") from None
 
 
-def configured_address(value):
+def configured_address(value: str) -> Address | None:
     name, addr = split_address(value)
     if not addr:
         return None
@@ -235,7 +242,7 @@ def configured_address(value):
         raise NotificationError(f"Misconfigured address {value!r}: {error}") from None
 
 
-def message_id(event_id, kind, domain):
+def message_id(event_id: object, kind: str | None, domain: str) -> str:
     """Stable per event (one event, one mail; ``kind`` only documents the call): a resend
     after a crash carries the same Message-ID."""
     safe_event = re.sub(r"[^A-Za-z0-9._-]", "", str(event_id))[:64] or "unknown"
@@ -243,7 +250,7 @@ def message_id(event_id, kind, domain):
     return f"<oms.{safe_event}@{safe_domain}>"
 
 
-def build_message(mail, settings):
+def build_message(mail: Any, settings: MailSettings) -> EmailMessage:
     """The RFC 5322 message for a stored mail (a dict or an object with the mail's columns)."""
     get = mail.get if isinstance(mail, dict) else (lambda key, default=None: getattr(mail, key, default))
     message = EmailMessage(policy=policy.SMTP)
@@ -268,20 +275,20 @@ def build_message(mail, settings):
 # ---------------------------------------------------------------- delivery rules
 
 
-def retry_delay(attempts, base_seconds, max_seconds):
+def retry_delay(attempts: int, base_seconds: float, max_seconds: float) -> timedelta:
     """Exponential backoff after the ``attempts``-th failed attempt (1, 2, …)."""
     exponent = max(0, int(attempts) - 1)
     return timedelta(seconds=min(float(max_seconds), float(base_seconds) * (2 ** min(exponent, 30))))
 
 
-def after_failure(attempts, permanent, settings):
+def after_failure(attempts: int, permanent: bool, settings: MailSettings) -> tuple[str, timedelta | None]:
     """(status, delay) after a failed attempt: queued again later, or finally failed."""
     if permanent or attempts >= settings.max_attempts:
         return FAILED, None
     return QUEUED, retry_delay(attempts, settings.retry_base_seconds, settings.retry_max_seconds)
 
 
-def to_decimal(value):
+def to_decimal(value: object) -> Decimal | None:
     if value is None or value == "":
         return None
     try:
