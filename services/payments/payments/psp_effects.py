@@ -23,6 +23,24 @@ Actor = dict[str, Any]
 Outcome = tuple[bool, str]
 
 
+def ignored(
+    session: Session, payment: Payment, actor: Actor, label: str, reported: str | None, reason: str, note: str
+) -> Outcome:
+    """A report that changes nothing: the audit says why (``reported``: the status the PSP gave), the
+    caller gets ``(False, note)``."""
+    audit(
+        session,
+        payment.order_reference,
+        actor,
+        "psp_event_ignored",
+        payment.status,
+        reported,
+        reason=reason,
+        details={"event": label},
+    )
+    return False, note
+
+
 def adopt_ids(payment: Payment, update: PspUpdate) -> None:
     if not payment.psp_reference:
         payment.psp_reference = update.ids.get("intent") or update.ids.get("order") or update.ids.get("psp")
@@ -38,17 +56,15 @@ def apply_psp_update(uow: UnitOfWork, payment: Payment, update: PspUpdate, actor
     """(changed, note). Forward moves only; anything else is recorded in the audit and ignored."""
     session = uow.session
     if update.currency and update.currency.upper() != payment.currency:
-        audit(
+        return ignored(
             session,
-            payment.order_reference,
+            payment,
             actor,
-            "psp_event_ignored",
-            payment.status,
+            label,
             update.status,
-            reason=f"Currency {update.currency} does not match {payment.currency}.",
-            details={"event": label},
+            f"Currency {update.currency} does not match {payment.currency}.",
+            "currency mismatch",
         )
-        return False, "currency mismatch"
     adopt_ids(payment, update)
     if update.capture_state and update.status is None:
         # the PSP holds the capture: shown as such, the payment stays where it is
@@ -78,17 +94,7 @@ def apply_psp_update(uow: UnitOfWork, payment: Payment, update: PspUpdate, actor
     effective.amount_due = payment.amount
     decision = decide(payment.status, payment.captured_amount, payment.refunded_amount, effective)
     if decision.ignored:
-        audit(
-            session,
-            payment.order_reference,
-            actor,
-            "psp_event_ignored",
-            payment.status,
-            update.status,
-            reason=decision.ignored,
-            details={"event": label},
-        )
-        return False, decision.ignored
+        return ignored(session, payment, actor, label, update.status, decision.ignored, decision.ignored)
     grown = decision.refunded - money(payment.refunded_amount)
     if grown > 0:
         payment.refunds.append(
@@ -141,29 +147,13 @@ def apply_approved(
     if update.status in ("paid", "failed", "voided", "authorized") or update.capture_state:
         return apply_psp_update(uow, payment, update, actor, label)
     if payment.status in domain.CAPTURED_STATUSES or payment.status in ("refunded", "disputed", "voided"):
-        audit(
-            uow.session,
-            payment.order_reference,
-            actor,
-            "psp_event_ignored",
-            payment.status,
-            payment.status,
-            reason="The order is captured already.",
-            details={"event": label},
+        return ignored(
+            uow.session, payment, actor, label, payment.status, "The order is captured already.", "captured already"
         )
-        return False, "captured already"
     if payment.status == "authorized" and (update.order_intent or "").upper() == "AUTHORIZE":
-        audit(
-            uow.session,
-            payment.order_reference,
-            actor,
-            "psp_event_ignored",
-            payment.status,
-            payment.status,
-            reason="The order is authorised already.",
-            details={"event": label},
+        return ignored(
+            uow.session, payment, actor, label, payment.status, "The order is authorised already.", "authorized already"
         )
-        return False, "authorized already"
     return capture_approved(
         uow,
         adapter,

@@ -10,7 +10,7 @@ from . import domain
 from .amounts import ZERO, counted_refunds, money
 from .changes import audit, set_status, touch
 from .models import Payment, Refund
-from .psp_effects import adopt_ids
+from .psp_effects import adopt_ids, ignored
 from .psp_reports import PspUpdate, captured_with_refunds, dispute_misfit, refunds_misfit, status_after_refund_report
 
 Actor = dict[str, Any]
@@ -62,17 +62,15 @@ def apply_refunds(uow: UnitOfWork, payment: Payment, update: PspUpdate, actor: A
         if grown > ZERO:
             changes.append(("added", None, str(grown)))
     if not changes and not named:
-        audit(
+        return ignored(
             session,
-            payment.order_reference,
+            payment,
             actor,
-            "psp_event_ignored",
+            label,
             payment.status,
-            payment.status,
-            reason="nothing new about the refunds",
-            details={"event": label},
+            "nothing new about the refunds",
+            "nothing new (refunds known)",
         )
-        return False, "nothing new (refunds known)"
     counted = sum(
         (
             money(r.amount)
@@ -165,17 +163,15 @@ def apply_dispute(uow: UnitOfWork, payment: Payment, update: PspUpdate, actor: A
     if unfit:
         return False, "flag:" + unfit
     if payment.dispute_status in (domain.DISPUTE_WON + domain.DISPUTE_LOST) and payment.dispute_id == dispute["id"]:
-        audit(
+        return ignored(
             uow.session,
-            payment.order_reference,
+            payment,
             actor,
-            "psp_event_ignored",
+            label,
             payment.status,
-            payment.status,
-            reason=f"The dispute is closed already ({payment.dispute_status}).",
-            details={"event": label},
+            f"The dispute is closed already ({payment.dispute_status}).",
+            "dispute closed already",
         )
-        return False, "dispute closed already"
     adopt_ids(payment, update)
     payment.dispute_id = dispute["id"]
     payment.dispute_amount = money(dispute["amount"])
