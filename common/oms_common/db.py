@@ -65,6 +65,15 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def event_envelope(event_type: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The event as the outbox keeps and sends it: its id, time and type beside the payload."""
+    event = dict(payload)
+    event.setdefault("event_id", uuid.uuid4().hex)
+    event.setdefault("occurred_at", utcnow().isoformat())
+    event.setdefault("event_type", event_type)
+    return event
+
+
 class UnitOfWork:
     """One transaction: the state change, the events it announces and the events it consumed.
 
@@ -99,10 +108,7 @@ class UnitOfWork:
             self.session.close()
 
     def emit(self, event_type: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-        payload = dict(payload)
-        payload.setdefault("event_id", uuid.uuid4().hex)
-        payload.setdefault("occurred_at", utcnow().isoformat())
-        payload.setdefault("event_type", event_type)
+        payload = event_envelope(event_type, payload)
         self.session.execute(
             insert(self._infra.outbox).values(
                 event_id=payload["event_id"],
@@ -121,10 +127,7 @@ class UnitOfWork:
         payloads: list[dict[str, Any]] = []
         rows: list[dict[str, Any]] = []
         for event_type, payload in events:
-            payload = dict(payload)
-            payload.setdefault("event_id", uuid.uuid4().hex)
-            payload.setdefault("occurred_at", utcnow().isoformat())
-            payload.setdefault("event_type", event_type)
+            payload = event_envelope(event_type, payload)
             payloads.append(payload)
             rows.append(
                 {

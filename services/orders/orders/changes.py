@@ -4,27 +4,26 @@ Every change locks the order row (``FOR UPDATE``), checks the caller's ``version
 lets the domain decide and change, then steps the version, keeps the per-status counts in step,
 records an audit entry and writes its events to the outbox, all in one transaction. Locks are
 always taken in one order — customer rows, order rows, count rows, the invoice number sequence
-— so that concurrent use cases wait for each other instead of deadlocking.
+— so that concurrent use cases wait for each other instead of deadlocking. What is stored goes
+through an ``OrderUnit`` (units.py), so the use cases run against orders kept in memory too.
 """
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from oms_common.audit import audit_columns
-from oms_common.db import SessionSource, UnitOfWork, utcnow
-from oms_common.problems import Conflict, NotFound
+from oms_common.db import SessionSource, utcnow
+from oms_common.problems import Conflict
 from oms_contracts.actors import load_actor
 from oms_contracts.events import stamp
 
 from . import domain
 from .answers import OrderDump
-from .counts import move_count
 from .models import Customer, Order, OrderHistory
-from .sequences import issued_invoice_number, request_invoice_number
+from .units import OrderUnit, OrderUnits, open_unit
 
 _order_dump = OrderDump()
 Actor = dict[str, Any]
@@ -50,15 +49,6 @@ def refusals() -> Iterator[None]:
         raise as_problem(error) from None
 
 
-def lock_order(session: Session, reference: str | int) -> Order:
-    order = session.execute(
-        select(Order).where(Order.reference == str(reference)).with_for_update()
-    ).scalar_one_or_none()
-    if order is None:
-        raise NotFound(f"No order with reference '{reference}'.")
-    return order
-
-
 def check_version(order: Order, expected: int | None) -> None:
     if expected is not None and expected != order.version:
         raise Conflict(
@@ -77,17 +67,7 @@ def audit(
     reason: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    session.add(
-        OrderHistory(
-            order_id=order.id,
-            action=action,
-            from_status=from_status,
-            to_status=to_status,
-            reason=reason,
-            details=details,
-            **audit_columns(actor),
-        )
-    )
+    session.add(history_entry(order, actor, action, from_status, to_status, reason, details))
 
 
 def customer_record(customer: Customer) -> dict[str, Any]:
@@ -103,24 +83,47 @@ def customer_record(customer: Customer) -> dict[str, Any]:
     }
 
 
-def event_payload(order: Order, actor: Actor, invoice_placeholder: str | None = None, **extra: Any) -> dict[str, Any]:
+def event_payload(
+    order: Order, actor: Actor, invoice_placeholder: str | None = None, customer: Customer | None = None, **extra: Any
+) -> dict[str, Any]:
     payload = {"order": _order_dump.dump(order), "actor": actor}
     if invoice_placeholder:
         payload["order"]["invoice_number"] = invoice_placeholder
-    session = object_session(order)
-    customer = session.get(Customer, order.customer_id) if session is not None else None
+    if customer is None:
+        session = object_session(order)
+        customer = session.get(Customer, order.customer_id) if session is not None else None
     if customer is not None:
         payload["customer"] = customer_record(customer)
     payload.update(extra)
     return payload
 
 
+def history_entry(
+    order: Order,
+    actor: Actor,
+    action: str,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> OrderHistory:
+    return OrderHistory(
+        order_id=order.id,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        details=details,
+        **audit_columns(actor),
+    )
+
+
 class OrderChange:
-    """One locked order being changed in ``uow`` by ``actor``; ``answer`` is the order as dumped
+    """One locked order being changed in ``unit`` by ``actor``; ``answer`` is the order as dumped
     once the change is done (set by ``changing``)."""
 
-    def __init__(self, uow: UnitOfWork, order: Order, actor: Actor) -> None:
-        self.uow, self.order, self.actor = uow, order, actor
+    def __init__(self, unit: OrderUnit, order: Order, actor: Actor) -> None:
+        self.unit, self.order, self.actor = unit, order, actor
         self.answer: Answer | None = None
         self.invoice_pending = False
         self._counted = (order.status, order.payment_status)
@@ -139,36 +142,39 @@ class OrderChange:
         status now, the audit row and the events (type: extra payload fields; an
         ``order_updated`` unless named) are written. With ``invoice_placeholder`` the commit
         issues the invoice number into those events."""
-        order, session = self.order, self.uow.session
+        order, unit = self.order, self.unit
         order.version += 1
         order.updated_at = utcnow()
         counted, self._counted = self._counted, (order.status, order.payment_status)
-        move_count(session, counted, self._counted)
-        audit(session, order, self.actor, action, from_status, to_status, reason, details)
+        unit.move_count(counted, self._counted)
+        unit.add_history(history_entry(order, self.actor, action, from_status, to_status, reason, details))
+        customer = unit.customer_of(order)
         emitted = [
-            self.uow.emit(event_type, stamp(event_type, event_payload(order, self.actor, invoice_placeholder, **extra)))
+            unit.emit(
+                event_type, stamp(event_type, event_payload(order, self.actor, invoice_placeholder, customer, **extra))
+            )
             for event_type, extra in (events if events is not None else {"order_updated": {}}).items()
         ]
         if invoice_placeholder:
-            request_invoice_number(session, order, emitted)
+            unit.request_invoice_number(order, emitted)
             self.invoice_pending = True
 
 
 @contextmanager
 def changing(
-    source: SessionSource, reference: str | int, version: int | None = None, actor: Actor | None = None
+    source: SessionSource | OrderUnits, reference: str | int, version: int | None = None, actor: Actor | None = None
 ) -> Iterator[OrderChange]:
     """One use case's change of one order: the order locked by its reference (404 if unknown) at
     the version the caller had (409 if it moved on since); the domain's refusals become
     problems. When the block ends the order is dumped into ``answer`` and everything commits
     together; an invoice number the commit issued is written into the answer."""
     actor = load_actor(actor)
-    with source.unit_of_work() as uow:
-        change = OrderChange(uow, lock_order(uow.session, reference), actor)
+    with open_unit(source) as unit:
+        change = OrderChange(unit, unit.lock_order(reference), actor)
         check_version(change.order, version)
         with refusals():
             yield change
         change.answer = dump_order(change.order)
-        uow.commit()
+        unit.commit()
         if change.invoice_pending:
-            change.answer["invoice_number"] = issued_invoice_number(uow.session, change.order)
+            change.answer["invoice_number"] = unit.issued_invoice_number(change.order)

@@ -12,6 +12,7 @@ from oms_contracts.orders.inputs import MergeCustomersSchema, ReassignCustomerSc
 from . import domain
 from .changes import Actor, Answer, Data, OrderChange, changing, customer_record, refusals
 from .models import Customer, Order
+from .units import SqlOrderUnit, session_of
 
 
 def _active_customer(session, customer_id, field):
@@ -50,7 +51,7 @@ def reassign_customer(source: SessionSource, reference: str, data: Data, actor: 
     """Gives the order to another customer (a wrong account, a guest who registered)."""
     payload = load(ReassignCustomerSchema(), data)
     with changing(source, reference, payload.get("version"), actor) as change:
-        customer = _active_customer(change.uow.session, payload["customer_id"], "customer_id")
+        customer = _active_customer(session_of(change.unit), payload["customer_id"], "customer_id")
         domain.check_reassign(change.order.customer_id, customer.id)
         before = _move_to_customer(change.order, customer)
         change.record(
@@ -102,7 +103,7 @@ def merge_customers(source: SessionSource, customer_id: int | str, data: Data, a
         )
         for order in orders:
             _move_to_customer(order, kept)
-            OrderChange(uow, order, actor).record(
+            OrderChange(SqlOrderUnit(uow), order, actor).record(
                 "customer_merged", reason=payload.get("reason"), details={"from": duplicate_id, "to": kept.id}
             )
         duplicate.merged_into_id = kept.id

@@ -21,6 +21,7 @@ from . import domain, money, sequences, tax
 from .changes import Actor, Answer, Data, audit, changing, dump_order, event_payload
 from .counts import count
 from .models import Customer, IdempotencyKey, Order, OrderLine
+from .units import session_of
 
 MAX_IDEMPOTENCY_KEY = 200  # the column's width
 
@@ -222,7 +223,7 @@ def replace_lines(source: SessionSource, reference: str, data: Data, actor: Acto
             [(line["quantity"], line["unit_price"]) for line in payload["lines"]], order.shipping_cost
         )
         _retax(order, payload["lines"])
-        change.uow.session.flush()
+        session_of(change.unit).flush()
         change.record(
             "lines_replaced",
             details={
@@ -243,7 +244,7 @@ def submit_order(source: SessionSource, reference: str, data: Data, actor: Actor
         )
         previous = domain.move(order, domain.status_after_submit(order.payment_method), through="submit")
         order.submitted_at = utcnow()
-        placeholder = sequences.invoice_placeholder(change.uow.session, order)
+        placeholder = sequences.invoice_placeholder(session_of(change.unit), order)
         # the count rows now, the invoice sequence inside COMMIT: the same lock order as create
         change.record(
             "submitted",

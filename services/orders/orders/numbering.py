@@ -13,6 +13,7 @@ from oms_contracts.orders.inputs import InvoiceNumberSchema, NumberingSchema
 from . import numbering_rules, sequences
 from .changes import Actor, Answer, Data, as_problem, changing, refusals
 from .models import NumberSequence, Order
+from .units import session_of
 
 # the fields that set a start, and the sequence each one starts
 STARTS = (("order_reference_start", "reference"), ("invoice_number_start", "invoice"))
@@ -79,7 +80,7 @@ def set_external_invoice_number(
     number = payload["invoice_number"]
     try:
         with changing(source, reference, actor=actor) as change:
-            order, session = change.order, change.uow.session
+            order, session = change.order, session_of(change.unit)
             numbering_rules.check_external_invoice_number(
                 session.get(NumberSequence, "invoice").enabled,
                 order.invoice_number,

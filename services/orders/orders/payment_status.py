@@ -5,7 +5,8 @@ from oms_contracts.actors import load_actor
 from oms_contracts.events import PaymentStatusEventSchema
 
 from . import domain
-from .changes import Data, OrderChange, audit, lock_order, refusals
+from .changes import Data, OrderChange, audit, refusals
+from .units import SqlOrderUnit, lock_order
 from .workflow import apply_status
 
 CONSUMER_PAYMENT_STATUS = "orders.payment_status_changed"
@@ -32,7 +33,7 @@ def apply_payment_status(source: SessionSource, event: Data) -> bool:
             )
             uow.commit()
             return False
-        change = OrderChange(uow, order, actor)
+        change = OrderChange(SqlOrderUnit(uow), order, actor)
         previous = domain.take_payment_status(order, payload["status"], payload["sequence"])
         change.record("payment_status_changed", previous, payload["status"], payload.get("reason"), events={})
         next_status = domain.status_after_payment(order.status, payload["status"])

@@ -14,6 +14,7 @@ from oms_contracts.orders.inputs import BulkStatusSchema, CancelSchema, SessionS
 from . import domain
 from .changes import Actor, Answer, Data, OrderChange, changing, refusals
 from .models import Order
+from .units import SqlOrderUnit
 
 Capture = Callable[[str, Actor], Any]  # asks payments to capture an order's money before it ships
 
@@ -168,7 +169,9 @@ def cancel_expired_open_orders(
             for order in candidates:
                 if domain.open_order_expired(order.status, order.paused, order.updated_at, now, ttl_seconds):
                     apply_status(
-                        OrderChange(uow, order, CLEANUP_ACTOR), "cancelled", reason=domain.OPEN_ORDER_EXPIRY_REASON
+                        OrderChange(SqlOrderUnit(uow), order, CLEANUP_ACTOR),
+                        "cancelled",
+                        reason=domain.OPEN_ORDER_EXPIRY_REASON,
                     )
                     batch.append(order.reference)
             uow.commit()
