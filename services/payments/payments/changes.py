@@ -3,15 +3,15 @@ audit row, the status change that writes ``payment_status_changed`` to the outbo
 transaction, the answer the payment is dumped as, and the problem a domain refusal becomes.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oms_common.audit import audit_columns
-from oms_common.db import SessionSource, UnitOfWork, utcnow
+from oms_common.db import SessionSource, utcnow
 from oms_common.problems import Conflict, NotFound, Problem, ValidationFailed
 from oms_contracts.events import stamp
 from oms_contracts.payments import PaymentSchema
@@ -116,14 +116,43 @@ def audit(
     )
 
 
+class PaymentUnit(Protocol):
+    """What a staff operation needs of its transaction: ``session`` to ``add`` and ``flush`` rows,
+    ``emit`` into the outbox, ``commit``. A ``UnitOfWork`` in the service; in the unit tests, a
+    place that keeps payments, audit rows and events in memory."""
+
+    session: Any
+
+    def emit(self, event_type: str, payload: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def commit(self) -> None: ...
+
+
+@runtime_checkable
+class PaymentUnits(Protocol):
+    """Payments that open their own units over a locked payment (the in-memory ones of the unit
+    tests); the service passes its ``SessionSource`` instead."""
+
+    def payment_unit(self, reference: Any) -> AbstractContextManager[tuple[PaymentUnit, Payment]]: ...
+
+
 @contextmanager
-def payment_change(source: SessionSource, reference: Any) -> Iterator[tuple[UnitOfWork, Payment]]:
+def _locked(source: SessionSource | PaymentUnits, reference: Any) -> Iterator[tuple[PaymentUnit, Payment]]:
+    if isinstance(source, PaymentUnits):
+        with source.payment_unit(reference) as locked:
+            yield locked
+    else:
+        with source.unit_of_work() as uow:
+            yield uow, lock_payment(uow.session, reference)
+
+
+@contextmanager
+def payment_change(source: SessionSource | PaymentUnits, reference: Any) -> Iterator[tuple[PaymentUnit, Payment]]:
     """One unit of work over the locked payment of ``reference`` (404 when it has none). A domain
     refusal raised inside becomes its problem; what was not committed is rolled back."""
-    with source.unit_of_work() as uow:
-        payment = lock_payment(uow.session, reference)
+    with _locked(source, reference) as (unit, payment):
         try:
-            yield uow, payment
+            yield unit, payment
         except domain.DomainError as error:
             raise as_problem(error) from None
 

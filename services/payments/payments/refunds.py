@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from oms_common.db import UnitOfWork, utcnow
+from oms_common.db import utcnow
 from oms_common.problems import Conflict, Problem, ServiceUnavailable, ValidationFailed
 
 from . import amounts, domain
-from .changes import audit, set_status, touch
+from .changes import PaymentUnit, audit, set_status, touch
 from .currencies import CurrencyError
 from .models import Payment, Refund
 from .psp import Adapter, PspError, PspNotConfigured
@@ -26,7 +26,7 @@ def psp_problem(error: PspError) -> Problem:
 
 
 def void_at_psp(
-    uow: UnitOfWork,
+    uow: PaymentUnit,
     adapters: Mapping[str, Adapter],
     payment: Payment,
     actor: dict[str, Any],
@@ -51,7 +51,7 @@ def void_at_psp(
 
 
 def refund_at_psp(
-    uow: UnitOfWork,
+    uow: PaymentUnit,
     adapters: Mapping[str, Adapter],
     payment: Payment,
     amount: Decimal,

@@ -13,7 +13,7 @@ from oms_contracts.events import stamp
 from oms_contracts.payments import CompleteSchema, DunningSchema, ManualStatusSchema, RefundSchema
 
 from . import amounts, domain
-from .changes import audit, payment_change, payment_view, set_status, touch
+from .changes import PaymentUnits, audit, payment_change, payment_view, set_status, touch
 from .psp import Adapter, PspError, PspNotConfigured
 from .psp_effects import apply_psp_update, refusals
 from .psp_reports import misfit
@@ -23,7 +23,7 @@ Actor = dict[str, Any] | None
 
 
 def set_payment_status(
-    source: SessionSource, reference: str, data: dict[str, Any], actor: Actor = None
+    source: SessionSource | PaymentUnits, reference: str, data: dict[str, Any], actor: Actor = None
 ) -> dict[str, Any]:
     """Manual bookkeeping: unpaid → announced → paid (S13)."""
     payload = load(ManualStatusSchema(), data)
@@ -39,7 +39,7 @@ def set_payment_status(
 
 
 def complete_payment(
-    source: SessionSource, reference: str, data: dict[str, Any], actor: Actor = None
+    source: SessionSource | PaymentUnits, reference: str, data: dict[str, Any], actor: Actor = None
 ) -> dict[str, Any]:
     """Completes by hand a PSP payment whose success callback never came (S9)."""
     payload = load(CompleteSchema(), data)
@@ -64,7 +64,11 @@ def complete_payment(
 
 
 def refund_payment(
-    source: SessionSource, adapters: Mapping[str, Adapter], reference: str, data: dict[str, Any], actor: Actor = None
+    source: SessionSource | PaymentUnits,
+    adapters: Mapping[str, Adapter],
+    reference: str,
+    data: dict[str, Any],
+    actor: Actor = None,
 ) -> dict[str, Any]:
     """Void before capture, refund (full or partial) after, through the PSP (S11)."""
     payload = load(RefundSchema(), data)
@@ -89,7 +93,11 @@ def refund_payment(
 
 
 def request_dunning(
-    source: SessionSource, reference: str, data: dict[str, Any], actor: Actor, change_order_status: Callable[..., Any]
+    source: SessionSource | PaymentUnits,
+    reference: str,
+    data: dict[str, Any],
+    actor: Actor,
+    change_order_status: Callable[..., Any],
 ) -> dict[str, Any]:
     """Dunning level 1/2 (S3, S11): the order status moves through the orders service, whose
     order_status_changed (with ``notify``) makes notifications send the reminder."""
@@ -138,7 +146,7 @@ def request_dunning(
 
 
 def capture_for_shipment(
-    source: SessionSource, adapters: Mapping[str, Adapter], reference: str, actor: Actor = None
+    source: SessionSource | PaymentUnits, adapters: Mapping[str, Adapter], reference: str, actor: Actor = None
 ) -> dict[str, Any]:
     """Collects the authorised money of an order that ships now (capture on shipment).
 
