@@ -21,6 +21,7 @@ from tests.support.suite import (  # noqa: E402
     create_vhost,
     delete_vhost,
     drop_database,
+    service_settings,
     wait_for,
 )
 
@@ -109,13 +110,7 @@ def database_url():
 @pytest.fixture
 def service_config(rabbit_config, database_url):
     """The nameko config a service gets in tests: private vhost, private database, fast retries."""
-    return {
-        **rabbit_config,
-        "DATABASE_URL": database_url,
-        "OUTBOX_POLL_SECONDS": 0.2,
-        "EVENT_RETRY_DELAYS": [0.2, 0.5],
-        "max_workers": 10,
-    }
+    return service_settings(rabbit_config["AMQP_URI"], database_url)
 
 
 def sql_source(database_url, service_name, infrastructure):

@@ -19,7 +19,10 @@ from exports.settings import ExportSettings
 from oms_common.db import SessionSource, make_engine
 from oms_common.settings import database_url as resolve_database_url
 from orders.service import OrdersService
-from tests.support.suite import free_port  # noqa: F401 - used by the test modules
+from tests.support.suite import (
+    free_port,  # noqa: F401 - used by the test modules
+    service_settings,
+)
 from tests.support.suite import wait_for as wait_until
 
 ADMIN = {"name": "alice", "kind": "user", "role": "admin", "origin": "gateway 10.0.0.7"}
@@ -34,11 +37,7 @@ def export_dir(tmp_path_factory):
 @pytest.fixture(scope="package")
 def base_config(session_amqp_uri, database_url, export_dir):
     return {
-        "AMQP_URI": session_amqp_uri,
-        "DATABASE_URL": database_url,
-        "OUTBOX_POLL_SECONDS": 0.2,
-        "EVENT_RETRY_DELAYS": [0.2, 0.5],
-        "max_workers": 10,
+        **service_settings(session_amqp_uri, database_url),
         "EXPORT_DIR": str(export_dir),
         "CSV_DELIMITER": ";",
         "EXPORT_FETCH_SIZE": 7,  # small on purpose: many round trips through the server-side cursor

@@ -13,6 +13,7 @@ from oms_common.settings import database_url as resolve_database_url
 from orders.models import infrastructure
 from orders.service import OrdersService
 from tests.support.drain import outbox_rows_about
+from tests.support.suite import service_settings
 from tests.support.suite import wait_for as wait_until
 
 ADMIN = {"name": "alice", "kind": "user", "role": "admin", "origin": "gateway 10.0.0.7"}
@@ -48,14 +49,7 @@ def order_data(**overrides):
 @pytest.fixture(scope="package")
 def orders_config(session_amqp_uri, database_url):
     """What the ``service_config`` fixture gives, for the whole package (it is per test)."""
-    return {
-        "AMQP_URI": session_amqp_uri,
-        "DATABASE_URL": database_url,
-        "OUTBOX_POLL_SECONDS": 0.2,
-        "EVENT_RETRY_DELAYS": [0.2, 0.5],
-        "max_workers": 10,
-        "CURSOR_SECRET": "orders-tests-cursor-secret",
-    }
+    return {**service_settings(session_amqp_uri, database_url), "CURSOR_SECRET": "orders-tests-cursor-secret"}
 
 
 @pytest.fixture(scope="package")

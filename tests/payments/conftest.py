@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 from fake_psp import FakePSP  # noqa: E402
 
 from payments.models import Payment, PaymentAudit, WebhookInbox, infrastructure  # noqa: E402
+from tests.support.suite import service_settings
 
 STRIPE_SECRET = "whsec_test_current"
 STRIPE_OLD_SECRET = "whsec_test_previous"
@@ -41,11 +42,7 @@ def payments_config(session_amqp_uri, database_url, fake_psp):
     they are stopped before other packages' tests run."""
     port = free_port()
     config = {
-        "AMQP_URI": session_amqp_uri,
-        "DATABASE_URL": database_url,
-        "OUTBOX_POLL_SECONDS": 0.2,
-        "EVENT_RETRY_DELAYS": [0.2, 0.5],
-        "max_workers": 10,
+        **service_settings(session_amqp_uri, database_url),
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
         "STRIPE_API_KEY": fake_psp.stripe_api_key,
         "STRIPE_API_BASE": fake_psp.base_url,
@@ -86,16 +83,7 @@ def orders_service(session_amqp_uri, database_url, payments_service):
 
     from orders.service import OrdersService
 
-    container = ServiceContainer(
-        OrdersService,
-        {
-            "AMQP_URI": session_amqp_uri,
-            "DATABASE_URL": database_url,
-            "OUTBOX_POLL_SECONDS": 0.2,
-            "EVENT_RETRY_DELAYS": [0.2, 0.5],
-            "max_workers": 10,
-        },
-    )
+    container = ServiceContainer(OrdersService, {**service_settings(session_amqp_uri, database_url)})
     container.start()
     yield container
     container.stop()

@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 from fake_psp import FakePSP  # noqa: E402
 
 from payments.models import infrastructure  # noqa: E402
+from tests.support.suite import service_settings
 
 STRIPE_SECRET = "whsec_test_faults"
 ADMIN = {"name": "alice", "kind": "user", "role": "admin", "origin": "gateway 10.0.0.7"}
@@ -39,11 +40,7 @@ def fake_psp():
 def payments_config(session_amqp_uri, database_url, fake_psp):
     port = free_port()
     config = {
-        "AMQP_URI": session_amqp_uri,
-        "DATABASE_URL": database_url,
-        "OUTBOX_POLL_SECONDS": 0.2,
-        "EVENT_RETRY_DELAYS": [0.2, 0.5],
-        "max_workers": 10,
+        **service_settings(session_amqp_uri, database_url),
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
         "STRIPE_API_KEY": fake_psp.stripe_api_key,
         "STRIPE_API_BASE": fake_psp.base_url,
@@ -89,15 +86,7 @@ def orders_service(session_amqp_uri, database_url, payments_service):
     from orders.service import OrdersService
 
     container = ServiceContainer(
-        OrdersService,
-        {
-            "AMQP_URI": session_amqp_uri,
-            "DATABASE_URL": database_url,
-            "OUTBOX_POLL_SECONDS": 0.2,
-            "EVENT_RETRY_DELAYS": [0.2, 0.5],
-            "max_workers": 10,
-            "PAYMENTS_RPC_TIMEOUT": 20,
-        },
+        OrdersService, {**service_settings(session_amqp_uri, database_url), "PAYMENTS_RPC_TIMEOUT": 20}
     )
     container.start()
     yield container
@@ -218,11 +207,7 @@ def gateway(session_amqp_uri, database_url, orders_service):
     container = ServiceContainer(
         GatewayService,
         {
-            "AMQP_URI": session_amqp_uri,
-            "DATABASE_URL": database_url,
-            "OUTBOX_POLL_SECONDS": 0.2,
-            "EVENT_RETRY_DELAYS": [0.2, 0.5],
-            "max_workers": 10,
+            **service_settings(session_amqp_uri, database_url),
             "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
             "RPC_TIMEOUT_SECONDS": 30,
         },

@@ -196,3 +196,15 @@ class RunningSuite:
 
     def tail(self, lines=300):
         return "".join(self.output[-lines:])
+
+
+def service_settings(amqp_uri: str, database_url: str) -> dict:
+    """The nameko config every service a test starts shares: the session's vhost and database,
+    a quick outbox relay and quick event retries; each test folder adds its service's own."""
+    return {
+        "AMQP_URI": amqp_uri,
+        "DATABASE_URL": database_url,
+        "OUTBOX_POLL_SECONDS": 0.2,
+        "EVENT_RETRY_DELAYS": [0.2, 0.5],
+        "max_workers": 10,
+    }
