@@ -5,6 +5,7 @@ from typing import Final
 from marshmallow import Schema, fields, validate
 
 from oms_common.fields import StrictSchema, text
+from oms_contracts.audit import AuditEntrySchema
 
 MAX_AMOUNT: Final = 10**9
 # the statuses staff set by hand on an invoice or prepayment order (S13)
@@ -123,15 +124,7 @@ class PaymentSchema(Schema):
     status_changed_at = fields.DateTime()
 
 
-class AuditSchema(Schema):
-    at = fields.DateTime()
-    actor = fields.String()
-    actor_kind = fields.String()
-    origin = fields.String()
-    action = fields.String()
-    from_status = fields.String(data_key="from", allow_none=True)
-    to_status = fields.String(data_key="to", allow_none=True)
-    reason = fields.String(allow_none=True)
+class AuditSchema(AuditEntrySchema):
     details = fields.Raw(allow_none=True)
 
 

@@ -4,6 +4,8 @@ the computed parts (tax breakdown, allowed transitions) from its own rules (``or
 
 from marshmallow import Schema, fields
 
+from oms_contracts.audit import AuditEntrySchema
+
 
 class LineSchema(Schema):
     position = fields.Integer()
@@ -76,14 +78,6 @@ class CustomerSchema(Schema):
     created_at = fields.DateTime()
 
 
-class HistorySchema(Schema):
-    at = fields.DateTime()
-    actor = fields.String()
-    actor_kind = fields.String()
-    origin = fields.String()
-    action = fields.String()
-    from_status = fields.String(data_key="from", allow_none=True)
-    to_status = fields.String(data_key="to", allow_none=True)
-    reason = fields.String(allow_none=True)
+class HistorySchema(AuditEntrySchema):
     email = fields.String(allow_none=True)
     details = fields.Dict(allow_none=True)

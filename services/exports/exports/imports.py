@@ -37,6 +37,7 @@ from decimal import Decimal
 from lxml import etree
 from marshmallow import ValidationError, validate
 
+from oms_common import safe_xml
 from oms_common.problems import Problem, ServiceUnavailable, ValidationFailed
 
 from . import domain, serialize
@@ -50,20 +51,6 @@ MAX_REPORTED = 1000
 # 422: the document was refused; ``errors`` maps each rejected element to its reasons. The
 # shared class itself (not a subclass), so that it crosses RPC as a known problem.
 ImportRejected = ValidationFailed
-
-
-def _parser():
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        load_dtd=False,
-        dtd_validation=False,
-        attribute_defaults=False,
-        remove_pis=True,
-        remove_comments=True,
-        collect_ids=False,
-    )
 
 
 def _reject(detail, errors):
@@ -97,7 +84,7 @@ def parse(data, max_bytes):
     if _DOCTYPE.search(prolog) or any(marker in prolog for marker in _DOCTYPE_16):
         _reject("The document declares a DTD or entities.", {"document": [DTD_MESSAGE]})
     try:
-        root = etree.fromstring(bytes(data), _parser())
+        root = etree.fromstring(bytes(data), safe_xml.parser())
     except etree.XMLSyntaxError as error:
         _reject("The document is not well-formed XML.", {"document": [f"Line {error.lineno}: {error.msg}"]})
     docinfo = root.getroottree().docinfo

@@ -42,6 +42,20 @@ def _refusal(refused):
     return Conflict(str(refused), {"created_at": [str(refused)]})
 
 
+def _noted(uow, order, note, actor, edited):
+    """The audit entry of a note written or edited (its first line), committed with it."""
+    audit(
+        uow.session,
+        order,
+        actor,
+        "note",
+        reason=note_rules.first_line(note.body),
+        details={"note_id": note.id, "edited": edited},
+    )
+    uow.commit()
+    return _note_dump.dump(note)
+
+
 def add_note(source, reference, data, author, actor=None):
     payload = load(NoteInput(), data)
     writer, actor = _author(author), load_actor(actor)
@@ -56,16 +70,7 @@ def add_note(source, reference, data, author, actor=None):
         )
         uow.session.add(note)
         uow.session.flush()
-        audit(
-            uow.session,
-            order,
-            actor,
-            "note",
-            reason=note_rules.first_line(note.body),
-            details={"note_id": note.id, "edited": False},
-        )
-        uow.commit()
-        return _note_dump.dump(note)
+        return _noted(uow, order, note, actor, edited=False)
 
 
 def edit_note(source, reference, note_id, data, author, actor=None):
@@ -88,16 +93,7 @@ def edit_note(source, reference, note_id, data, author, actor=None):
         except note_rules.NoteRefused as refused:
             raise _refusal(refused) from None
         note.body, note.edited_at = note_rules.clean_body(payload["body"]), now
-        audit(
-            uow.session,
-            order,
-            actor,
-            "note",
-            reason=note_rules.first_line(note.body),
-            details={"note_id": note.id, "edited": True},
-        )
-        uow.commit()
-        return _note_dump.dump(note)
+        return _noted(uow, order, note, actor, edited=True)
 
 
 def list_notes(source, reference):

@@ -4,6 +4,7 @@ and the capture at shipment; each returns ``(changed, note)``, a note ``flag:…
 report does not fit the payment (the caller flags it) and ``wait`` when it came too early."""
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -39,6 +40,21 @@ def ignored(
         details={"event": label},
     )
     return False, note
+
+
+def book_reported_refund(payment: Payment, grown: Decimal, actor: Actor) -> None:
+    """Money the PSP reports refunded beyond what OMS asked for (a refund made in its dashboard)."""
+    if grown > 0:
+        payment.refunds.append(
+            Refund(
+                kind="refund",
+                amount=grown,
+                status="succeeded",
+                reason="Reported by the PSP.",
+                actor=actor["name"],
+                created_at=utcnow(),
+            )
+        )
 
 
 def adopt_ids(payment: Payment, update: PspUpdate) -> None:
@@ -95,18 +111,7 @@ def apply_psp_update(uow: UnitOfWork, payment: Payment, update: PspUpdate, actor
     decision = decide(payment.status, payment.captured_amount, payment.refunded_amount, effective)
     if decision.ignored:
         return ignored(session, payment, actor, label, update.status, decision.ignored, decision.ignored)
-    grown = decision.refunded - money(payment.refunded_amount)
-    if grown > 0:
-        payment.refunds.append(
-            Refund(
-                kind="refund",
-                amount=grown,
-                status="succeeded",
-                reason="Reported by the PSP.",
-                actor=actor["name"],
-                created_at=utcnow(),
-            )
-        )
+    book_reported_refund(payment, decision.refunded - money(payment.refunded_amount), actor)
     payment.captured_amount = decision.captured
     payment.refunded_amount = decision.refunded
     if decision.status == "authorized":

@@ -10,7 +10,7 @@ from . import domain
 from .amounts import ZERO, counted_refunds, money
 from .changes import audit, set_status, touch
 from .models import Payment, Refund
-from .psp_effects import adopt_ids, ignored
+from .psp_effects import adopt_ids, book_reported_refund, ignored
 from .psp_reports import PspUpdate, captured_with_refunds, dispute_misfit, refunds_misfit, status_after_refund_report
 
 Actor = dict[str, Any]
@@ -107,17 +107,7 @@ def apply_refunds(uow: UnitOfWork, payment: Payment, update: PspUpdate, actor: A
                 created_at=utcnow(),
             )
         )
-    if grown > ZERO:
-        payment.refunds.append(
-            Refund(
-                kind="refund",
-                amount=grown,
-                status="succeeded",
-                reason="Reported by the PSP.",
-                actor=actor["name"],
-                created_at=utcnow(),
-            )
-        )
+    book_reported_refund(payment, grown, actor)
     previous_refunded = money(payment.refunded_amount)
     payment.refunded_amount = counted
     details = {
