@@ -1,6 +1,7 @@
 """Order bodies for gateway tests."""
 
 import copy
+import time
 import uuid
 
 ADDRESS = {
@@ -36,3 +37,17 @@ def order_state(api, reference):
         "order": api.get(f"/api/v1/orders/{reference}").json(),
         "history": api.get(f"/api/v1/orders/{reference}/history").json()["items"],
     }
+
+
+def settled(read, interval=0.3, timeout=15):
+    """What ``read`` answers once the events of an earlier change have landed: two reads
+    ``interval`` apart agree (a refused change is compared against this, not a moving target)."""
+    deadline = time.monotonic() + timeout
+    previous = read()
+    while time.monotonic() < deadline:
+        time.sleep(interval)
+        current = read()
+        if current == previous:
+            return current
+        previous = current
+    raise AssertionError(f"still changing after {timeout} s: {previous}")

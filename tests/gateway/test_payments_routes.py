@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from payments.service import PaymentsService
-from tests.gateway.orders_data import order_body, order_state
+from tests.gateway.orders_data import order_body, order_state, settled
 from tests.support.smtp import wait_for
 from tests.support.suite import REPO, free_port
 
@@ -94,7 +94,7 @@ def test_dunning_moves_the_order_and_a_bad_level_names_the_field(admin, client_f
     wait_for(lambda: payment_of(admin, reference), timeout=20, interval=0.2, message="the payment")
     admin.post(f"/api/v1/orders/{reference}/ship", json={"notify": False})
     accountant = client_for("accountant")
-    before = order_state(admin, reference), payment_of(admin, reference)
+    before = settled(lambda: (order_state(admin, reference), payment_of(admin, reference)))
     bad = accountant.post(f"/api/v1/orders/{reference}/dunning", json={"level": 3})
     assert bad.status_code == 422 and "level" in bad.json()["errors"]
     assert (order_state(admin, reference), payment_of(admin, reference)) == before

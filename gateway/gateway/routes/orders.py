@@ -109,97 +109,47 @@ def order_history(ctx, reference):
     return composed_history(ctx.call, reference)
 
 
-@router.route(
-    "PUT",
-    "/api/v1/orders/<reference>/lines",
-    "orders.sessions",
-    "Replace the lines of an open order",
-    TAGS,
-    body=wire.ReplaceLinesSchema,
-    response=OrderSchema,
-)
-def replace_lines(ctx, reference):
-    return ctx.call("orders", "replace_lines", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)
+def _versioned_command(method, action, permission, summary, body, name, check=None):
+    """A change of one order that answers the order: the version comes from the body or If-Match,
+    the orders RPC of the same name does the work (after the gateway's own ``check``, if any)."""
+
+    def command(ctx, reference):
+        if check is not None:
+            check(ctx, reference)
+        return ctx.call("orders", name, reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)
+
+    command.__name__ = command.__qualname__ = name
+    path = f"/api/v1/orders/<reference>/{action}"
+    router.route(method, path, permission, summary, TAGS, body=body, response=OrderSchema)(command)
 
 
-@router.route(
-    "POST",
-    "/api/v1/orders/<reference>/submit",
-    "orders.sessions",
-    "Check out an open order",
-    TAGS,
-    body=wire.SessionSchema,
-    response=OrderSchema,
-)
-def submit_order(ctx, reference):
-    return ctx.call("orders", "submit_order", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)
-
-
-@router.route(
-    "POST",
-    "/api/v1/orders/<reference>/pause",
-    "orders.sessions",
-    "Detach an open order from its session",
-    TAGS,
-    response=OrderSchema,
-)
-def pause_order(ctx, reference):
-    return ctx.call("orders", "pause_order", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)
-
-
-@router.route(
-    "POST",
-    "/api/v1/orders/<reference>/assign",
-    "orders.sessions",
-    "Attach a paused order to a session",
-    TAGS,
-    body=wire.SessionSchema,
-    response=OrderSchema,
-)
-def assign_order(ctx, reference):
-    return ctx.call("orders", "assign_order", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)
-
-
-@router.route(
-    "POST",
-    "/api/v1/orders/<reference>/ship",
-    "orders.process",
-    "Mark shipped (and e-mail the customer)",
-    TAGS,
-    body=wire.ShipSchema,
-    response=OrderSchema,
-)
-def ship_order(ctx, reference):
-    return ctx.call("orders", "ship_order", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)
-
-
-@router.route(
-    "POST",
-    "/api/v1/orders/<reference>/cancel",
-    "orders.process",
-    "Cancel an order",
-    TAGS,
-    body=wire.CancelSchema,
-    response=OrderSchema,
-)
-def cancel_order(ctx, reference):
+def _check_cancel(ctx, reference):
     cancelling.check_cancel(_can(ctx), ctx.call, [reference])
-    return ctx.call("orders", "cancel_order", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)
 
 
-@router.route(
-    "POST",
-    "/api/v1/orders/<reference>/status",
-    "orders.process",
-    "Any other legal status change",
-    TAGS,
-    body=wire.StatusChangeSchema,
-    response=OrderSchema,
-)
-def change_status(ctx, reference):
+def _check_cancel_by_status(ctx, reference):
     if cancelling.cancels(ctx.body()):
-        cancelling.check_cancel(_can(ctx), ctx.call, [reference])
-    return ctx.call("orders", "change_status", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)
+        _check_cancel(ctx, reference)
+
+
+for _command in (
+    ("PUT", "lines", "orders.sessions", "Replace the lines of an open order", wire.ReplaceLinesSchema, "replace_lines"),
+    ("POST", "submit", "orders.sessions", "Check out an open order", wire.SessionSchema, "submit_order"),
+    ("POST", "pause", "orders.sessions", "Detach an open order from its session", None, "pause_order"),
+    ("POST", "assign", "orders.sessions", "Attach a paused order to a session", wire.SessionSchema, "assign_order"),
+    ("POST", "ship", "orders.process", "Mark shipped (and e-mail the customer)", wire.ShipSchema, "ship_order"),
+    ("POST", "cancel", "orders.process", "Cancel an order", wire.CancelSchema, "cancel_order", _check_cancel),
+    (
+        "POST",
+        "status",
+        "orders.process",
+        "Any other legal status change",
+        wire.StatusChangeSchema,
+        "change_status",
+        _check_cancel_by_status,
+    ),
+):
+    _versioned_command(*_command)
 
 
 @router.route(

@@ -19,56 +19,48 @@ def payment_history(ctx, reference):
     return {"items": ctx.call("payments", "payment_history", reference)}
 
 
-@router.route(
-    "POST",
-    "/api/v1/orders/<reference>/payment-status",
-    "payments.manage",
-    "Manual payment bookkeeping: unpaid, announced, paid",
-    TAGS,
-    body=wire.ManualStatusSchema,
-    response=wire.PaymentSchema,
-)
-def set_payment_status(ctx, reference):
-    return ctx.call("payments", "set_payment_status", reference, ctx.body(), ctx.actor)
+def _payment_command(action, permission, summary, body, name):
+    """A staff operation on an order's payment: the payments RPC of the same name does it and answers the payment."""
+
+    def command(ctx, reference):
+        return ctx.call("payments", name, reference, ctx.body(), ctx.actor)
+
+    command.__name__ = command.__qualname__ = name
+    path = f"/api/v1/orders/<reference>/{action}"
+    router.route("POST", path, permission, summary, TAGS, body=body, response=wire.PaymentSchema)(command)
 
 
-@router.route(
-    "POST",
-    "/api/v1/orders/<reference>/refund",
-    "payments.refund",
-    "Refund (after capture) or void (before) through the PSP",
-    TAGS,
-    body=wire.RefundSchema,
-    response=wire.PaymentSchema,
-)
-def refund_payment(ctx, reference):
-    return ctx.call("payments", "refund_payment", reference, ctx.body(), ctx.actor)
-
-
-@router.route(
-    "POST",
-    "/api/v1/orders/<reference>/dunning",
-    "payments.manage",
-    "Move the order to dunning level 1 or 2 (reminder e-mail with notify)",
-    TAGS,
-    body=wire.DunningSchema,
-    response=wire.PaymentSchema,
-)
-def request_dunning(ctx, reference):
-    return ctx.call("payments", "request_dunning", reference, ctx.body(), ctx.actor)
-
-
-@router.route(
-    "POST",
-    "/api/v1/orders/<reference>/complete",
-    "payments.manage",
-    "Complete by hand a PSP order whose success callback never came",
-    TAGS,
-    body=wire.CompleteSchema,
-    response=wire.PaymentSchema,
-)
-def complete_payment(ctx, reference):
-    return ctx.call("payments", "complete_payment", reference, ctx.body(), ctx.actor)
+for _command in (
+    (
+        "payment-status",
+        "payments.manage",
+        "Manual payment bookkeeping: unpaid, announced, paid",
+        wire.ManualStatusSchema,
+        "set_payment_status",
+    ),
+    (
+        "refund",
+        "payments.refund",
+        "Refund (after capture) or void (before) through the PSP",
+        wire.RefundSchema,
+        "refund_payment",
+    ),
+    (
+        "dunning",
+        "payments.manage",
+        "Move the order to dunning level 1 or 2 (reminder e-mail with notify)",
+        wire.DunningSchema,
+        "request_dunning",
+    ),
+    (
+        "complete",
+        "payments.manage",
+        "Complete by hand a PSP order whose success callback never came",
+        wire.CompleteSchema,
+        "complete_payment",
+    ),
+):
+    _payment_command(*_command)
 
 
 @router.route(

@@ -8,10 +8,11 @@ held through the commit, so change numbers become visible in commit order — wh
 incremental exports rely on — while the time the counter is held stays short.
 """
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
+from oms_common.locks import lock_key
 from oms_contracts.events import CustomersMergedEventSchema, OrderEventSchema, PaymentStatusEventSchema
 
 from . import domain, serialize
@@ -35,21 +36,14 @@ ORDER_EVENTS = (
 LOCK_CLASS = 0x4F4D5345  # advisory lock key space of the export copy ("OMSE")
 
 
-def _advisory_lock(session, space, key):
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
-        {"space": space - 2**32 if space >= 2**31 else space, "key": str(key)},
-    )
-
-
 def lock_reference(session, reference):
     """Serialises the handlers of one order."""
-    _advisory_lock(session, LOCK_CLASS, reference)
+    lock_key(session, LOCK_CLASS, reference)
 
 
 def lock_customer(session, customer_id):
     """Serialises the first insert of a customer that two orders bring at once."""
-    _advisory_lock(session, LOCK_CLASS + 1, customer_id)
+    lock_key(session, LOCK_CLASS + 1, customer_id)
 
 
 def next_change(session):
