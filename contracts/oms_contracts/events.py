@@ -118,3 +118,14 @@ class PaymentStatusEventSchema(_Event):
     amount = fields.Raw(load_default=None, allow_none=True)
     currency = fields.String(load_default=None, allow_none=True)
     order = fields.Dict(load_default=None, allow_none=True)
+
+
+class DocumentIssuedEventSchema(_Event):
+    """``document_issued``: a document was rendered and stored for good; ``sha256`` is of its bytes."""
+
+    version = VERSIONS["document_issued"]
+    order_reference = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    kind = fields.String(required=True, validate=validate.Length(min=1, max=30))
+    document_id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
+    number = fields.String(load_default=None, allow_none=True)
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))

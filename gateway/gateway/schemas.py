@@ -58,6 +58,8 @@ class EmailLogSchema(Schema):
     created_at = fields.DateTime()
     sent_at = fields.DateTime(allow_none=True)
     error = fields.String(allow_none=True)
+    attachment = fields.String(allow_none=True, metadata={"description": "'invoice': the mail carries the invoice"})
+    attachment_name = fields.String(allow_none=True, metadata={"description": "the file it went out with"})
 
 
 class OrderDetailSchema(OrderSchema):

@@ -189,3 +189,42 @@ def test_settings_come_from_config_with_defaults():
         settings.smtp_settings({"SMTP": {"SECURITY": "tls13"}})
     with pytest.raises(ValueError):
         settings.mail_settings({"MAIL": {"FALLBACK_LANGUAGE": "es"}})
+
+
+def test_only_the_confirmation_of_an_order_oms_invoices_waits_for_its_invoice_and_only_when_asked():
+    on = domain.MailSettings(attach_invoice=True)
+    numbered = order(invoice_number="2026-17")
+    assert domain.waits_for_invoice(domain.ORDER_CONFIRMATION, numbered, on)
+    assert not domain.waits_for_invoice(domain.ORDER_CONFIRMATION, numbered, domain.MailSettings())
+    assert not domain.waits_for_invoice(domain.SHIPPING_CONFIRMATION, numbered, on)
+    assert not domain.waits_for_invoice(domain.ORDER_CONFIRMATION, order(), on)
+    external = order(invoice_number="ERP-9", invoice_number_external=True)
+    assert not domain.waits_for_invoice(domain.ORDER_CONFIRMATION, external, on)
+
+
+def test_the_invoice_file_name_is_in_the_customers_language_and_safe_as_a_header():
+    assert domain.invoice_file_name("de", "2026-17") == "Rechnung-2026-17.pdf"
+    assert domain.invoice_file_name("it", 5) == "Fattura-5.pdf"
+    assert domain.invoice_file_name("xx", "7") == "Invoice-7.pdf"
+    assert domain.invoice_file_name("fr", 'A/1\r\nBcc: x@y"') == "Facture-A-1-Bcc-x-y.pdf"
+
+
+def test_a_mail_with_its_invoice_is_mixed_text_html_and_the_pdf_bytes_unchanged():
+    pdf = b"%PDF-1.7\n" + bytes(range(256)) + b"\n%%EOF"
+    mail = {
+        "recipient": "anna@example.com",
+        "subject": "Order 1",
+        "body_text": "Hello",
+        "body_html": "<p>Hello</p>",
+        "event_id": "ev-2",
+        "attachment_name": "Rechnung-17.pdf",
+        "attachment_content": pdf,
+    }
+    parsed = message_from_bytes(bytes(domain.build_message(mail, domain.MailSettings())), policy=policy.default)
+    assert parsed.get_content_type() == "multipart/mixed"
+    assert parsed.get_body(("plain",)).get_content().strip() == "Hello"
+    assert parsed.get_body(("html",)).get_content().strip() == "<p>Hello</p>"
+    (attachment,) = parsed.iter_attachments()
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == "Rechnung-17.pdf"
+    assert attachment.get_content() == pdf

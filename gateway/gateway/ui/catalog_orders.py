@@ -63,6 +63,12 @@ MESSAGES = {
     "External invoice number": ("Externe Rechnungsnummer", "Numéro de facture externe", "Numero di fattura esterno"),
     "Save": ("Speichern", "Enregistrer", "Salva"),
     "No e-mails yet.": ("Noch keine E-Mails.", "Pas encore d’e-mails.", "Ancora nessuna e-mail."),
+    "with {file}": ("mit {file}", "avec {file}", "con {file}"),
+    "sent without the invoice (not issued in time)": (
+        "ohne die Rechnung versandt (nicht rechtzeitig ausgestellt)",
+        "envoyé sans la facture (pas émise à temps)",
+        "inviata senza la fattura (non emessa in tempo)",
+    ),
     "Payment details are not available right now.": (
         "Zahlungsdetails sind gerade nicht verfügbar.",
         "Les détails du paiement ne sont pas disponibles pour le moment.",

@@ -61,7 +61,7 @@ from sqlalchemy import select, text, update
 from oms_common.db import utcnow
 
 from . import domain
-from .models import Mail
+from .models import InvoiceCopy, Mail
 from .smtp import describe, is_permanent, quietly_close
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,8 @@ MAIL_COLUMNS = (
     "message_id",
     "created_at",
     "attempts",
+    "order_reference",
+    "language",
 )
 
 
@@ -108,8 +110,22 @@ def claim_due(source, batch_size, lease, now=None):
             mail.next_attempt_at = now + lease
             mail.updated_at = now
             claimed.append({column: getattr(mail, column) for column in MAIL_COLUMNS})
+            if mail.attachment == "invoice":
+                _attach_invoice(session, claimed[-1])
         uow.commit()
         return claimed
+
+
+def _attach_invoice(session, mail):
+    """The order's invoice, when it has come; a mail whose wait ran out goes without it."""
+    invoice = session.get(InvoiceCopy, mail["order_reference"])
+    if invoice is None:
+        log.warning(
+            "mail %s goes without the invoice of order %s: not issued in time", mail["id"], mail["order_reference"]
+        )
+        return
+    mail["attachment_name"] = domain.invoice_file_name(mail["language"], invoice.number)
+    mail["attachment_content"] = invoice.content
 
 
 def _record(source, mail_id, durable=True, **values):
@@ -124,7 +140,16 @@ def _record(source, mail_id, durable=True, **values):
 
 def record_sent(source, mail):
     now = utcnow()
-    _record(source, mail["id"], durable=False, status=domain.SENT, sent_at=now, next_attempt_at=None, last_error=None)
+    _record(
+        source,
+        mail["id"],
+        durable=False,
+        status=domain.SENT,
+        sent_at=now,
+        next_attempt_at=None,
+        last_error=None,
+        attachment_name=mail.get("attachment_name"),
+    )
 
 
 def record_failure(source, mail, error, settings):

@@ -76,6 +76,10 @@ class MailSettings:
     retry_base_seconds: float = 30.0
     retry_max_seconds: float = 3600.0
     message_id_domain: str = ""
+    # the order confirmation waits up to ``invoice_wait_seconds`` for the order's invoice PDF and
+    # takes it along; after that it goes without (the invoice stays downloadable)
+    attach_invoice: bool = False
+    invoice_wait_seconds: float = 120.0
 
     @property
     def id_domain(self) -> str:
@@ -242,6 +246,26 @@ def configured_address(value: str) -> Address | None:
         raise NotificationError(f"Misconfigured address {value!r}: {error}") from None
 
 
+INVOICE_FILE_NAMES = {"de": "Rechnung", "fr": "Facture", "it": "Fattura", "en": "Invoice"}
+
+
+def waits_for_invoice(kind: str, order: Json, settings: MailSettings) -> bool:
+    """Whether a mail is to carry the order's invoice: the confirmation of an order that OMS
+    numbers (the documents service issues an invoice for exactly those), when the shop wants it."""
+    return (
+        settings.attach_invoice
+        and kind == ORDER_CONFIRMATION
+        and bool(order.get("invoice_number"))
+        and not order.get("invoice_number_external")
+    )
+
+
+def invoice_file_name(language: str, number: object) -> str:
+    """``Rechnung-2026-17.pdf``: the invoice number made safe for a MIME file name."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", str(number or "")).strip("-.")[:60] or "1"
+    return f"{INVOICE_FILE_NAMES.get(language, INVOICE_FILE_NAMES['en'])}-{safe}.pdf"
+
+
 def message_id(event_id: object, kind: str | None, domain: str) -> str:
     """Stable per event (one event, one mail; ``kind`` only documents the call): a resend
     after a crash carries the same Message-ID."""
@@ -269,6 +293,12 @@ def build_message(mail: Any, settings: MailSettings) -> EmailMessage:
     message.set_content(get("body_text") or "")
     if get("body_html"):
         message.add_alternative(get("body_html"), subtype="html")
+    attachment = get("attachment_content")
+    if attachment:
+        # multipart/mixed: the text and HTML alternatives first, then the PDF
+        message.add_attachment(
+            bytes(attachment), maintype="application", subtype="pdf", filename=get("attachment_name")
+        )
     return message
 
 

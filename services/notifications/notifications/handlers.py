@@ -6,26 +6,30 @@ Sending happens later, in the sender loop (``delivery``), so a slow or absent SM
 never holds up event consumption and never makes an event be redelivered.
 """
 
+import base64
+import hashlib
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from jinja2 import TemplateError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
+from oms_common.locks import lock_key
 from oms_common.problems import Conflict, NotFound, load
-from oms_contracts.events import OrderEventSchema, PaymentStatusEventSchema
+from oms_contracts.events import DocumentIssuedEventSchema, OrderEventSchema, PaymentStatusEventSchema
 
 from . import domain
-from .models import Mail, OrderCopy
+from .models import InvoiceCopy, Mail, OrderCopy
 from .rendering import template_context
 from .schemas import MailLogSchema, ReferenceSchema
 
 log = logging.getLogger(__name__)
 
 CONSUMER = "notifications.{}"
+INVOICE_LOCK = 0x4F4D4E49  # advisory lock key space of an order's invoice attachment ("OMNI")
 _log_dump = MailLogSchema()
 
 
@@ -151,11 +155,67 @@ def handle_order_event(source, mail, event_type, event):
         request = domain.mail_for_order_event(event_type, payload, mail.settings.triggers)
         row = _queue_mail(uow.session, payload, event_type, request, mail) if request else None
         queued = row is not None and row.status == domain.QUEUED
+        if queued and domain.waits_for_invoice(row.kind, request.order, mail.settings):
+            _wait_for_invoice(uow.session, row, mail.settings)
         kind = row.kind if row is not None else None
         uow.commit()
     if queued:
         mail.wake()
     return kind
+
+
+def _wait_for_invoice(session, row, settings):
+    """Holds the mail until its order's invoice is here (at most ``invoice_wait_seconds``).
+    Under the order's lock, so that an invoice arriving at the same moment is either seen here
+    or sees this mail (``handle_document_issued``)."""
+    row.attachment = "invoice"
+    lock_key(session, INVOICE_LOCK, row.order_reference)
+    if session.get(InvoiceCopy, row.order_reference) is None:
+        row.next_attempt_at = row.created_at + timedelta(seconds=settings.invoice_wait_seconds)
+
+
+def handle_document_issued(source, fetch_document, mail, event):
+    """``document_issued`` from documents: an invoice that an order confirmation may wait for is
+    fetched (its bytes checked against the event's SHA-256), kept, and the waiting mail released."""
+    payload = load(DocumentIssuedEventSchema(), event)
+    if payload["kind"] != "invoice" or not mail.settings.attach_invoice:
+        return None
+    reference = payload["order_reference"]
+    with source.read_session() as session:
+        if session.get(InvoiceCopy, reference) is not None:
+            return None  # a redelivery: kept already
+    document = fetch_document(reference, payload["document_id"])
+    content = base64.b64decode(document["content"])
+    if hashlib.sha256(content).hexdigest() != payload["sha256"]:
+        raise ValueError(f"The invoice of order {reference} does not match the SHA-256 its event names.")
+    with source.unit_of_work() as uow:
+        if not uow.claim_event(payload["event_id"], CONSUMER.format("document_issued")):
+            return None
+        session, now = uow.session, utcnow()
+        lock_key(session, INVOICE_LOCK, reference)
+        statement = postgresql.insert(InvoiceCopy).values(
+            order_reference=reference,
+            document_id=payload["document_id"],
+            number=str(payload.get("number") or document.get("number") or payload["document_id"]),
+            sha256=payload["sha256"],
+            content=content,
+            received_at=now,
+        )
+        session.execute(statement.on_conflict_do_nothing(index_elements=[InvoiceCopy.order_reference]))
+        released = session.execute(
+            update(Mail)
+            .where(
+                Mail.order_reference == reference,
+                Mail.attachment == "invoice",
+                Mail.status == domain.QUEUED,
+                Mail.attempts == 0,
+            )
+            .values(next_attempt_at=now, updated_at=now)
+        ).rowcount
+        uow.commit()
+    if released:
+        mail.wake()
+    return released
 
 
 def handle_payment_event(source, mail, event):

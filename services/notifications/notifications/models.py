@@ -1,6 +1,6 @@
 """The notifications service's tables (its own schema; no other service reads them)."""
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, Numeric, String, Text, text
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, Numeric, String, Text, text
 from sqlalchemy.orm import DeclarativeBase
 
 from oms_common.tables import install_infrastructure
@@ -44,6 +44,10 @@ class Mail(Base):
     created_at = Column(DateTime(timezone=True), nullable=False)
     updated_at = Column(DateTime(timezone=True), nullable=False)
     sent_at = Column(DateTime(timezone=True))
+    # "invoice": the mail waits (until ``next_attempt_at``) for the order's invoice to go with it;
+    # ``attachment_name`` is the file it went out with (none: sent without, the invoice came too late)
+    attachment = Column(String(20))
+    attachment_name = Column(String(120))
 
     __table_args__ = (
         Index("ix_mails_order", "order_reference", "created_at"),
@@ -75,6 +79,19 @@ class OrderCopy(Base):
     status = Column(String(20))
     as_of = Column(DateTime(timezone=True), nullable=False)
     updated_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class InvoiceCopy(Base):
+    """An order's invoice as the documents service issued it (its bytes never change, checked
+    against the SHA-256 its event names), kept to go with the order confirmation."""
+
+    __tablename__ = "invoice_copies"
+    order_reference = Column(String(40), primary_key=True)
+    document_id = Column(Id, nullable=False)
+    number = Column(String(80), nullable=False)
+    sha256 = Column(String(64), nullable=False)
+    content = Column(LargeBinary, nullable=False)
+    received_at = Column(DateTime(timezone=True), nullable=False)
 
 
 metadata = Base.metadata

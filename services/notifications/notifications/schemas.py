@@ -20,6 +20,9 @@ class MailLogSchema(Schema):
     created_at = fields.DateTime()
     sent_at = fields.DateTime(allow_none=True)
     next_attempt_at = fields.Method("_next_attempt")
+    # "invoice" when the mail is to carry the order's invoice; the file it carried once sent
+    attachment = fields.String(allow_none=True)
+    attachment_name = fields.String(allow_none=True)
 
     def _next_attempt(self, mail):
         if mail.status != "queued" or mail.next_attempt_at is None:

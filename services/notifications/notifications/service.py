@@ -8,6 +8,7 @@ from oms_common.logs import CorrelationContext
 from oms_common.metrics import Metrics
 from oms_common.problems import EXPECTED
 from oms_common.providers import Database
+from oms_common.rpc import TimedRpcProxy
 
 from . import handlers
 from .models import infrastructure
@@ -21,6 +22,7 @@ class NotificationsService(HealthMixin):
     metrics = Metrics(mail_table="mails")
     mail = MailSender()
     correlation = CorrelationContext()
+    documents = TimedRpcProxy("documents", timeout_setting="DOCUMENTS_RPC_TIMEOUT")
 
     # triggers from the orders service (S4, S10, S3)
     @reliable_event_handler("orders", "order_created")
@@ -51,6 +53,16 @@ class NotificationsService(HealthMixin):
     @reliable_event_handler("payments", "payment_status_changed")
     def on_payment_status_changed(self, event):
         handlers.handle_payment_event(self.db, self.mail, event)
+
+    # the invoice an order confirmation takes along (OMS_MAIL_ATTACH_INVOICE)
+    @reliable_event_handler("documents", "document_issued")
+    def on_document_issued(self, event):
+        handlers.handle_document_issued(
+            self.db,
+            lambda reference, document_id: self.documents("get_document", reference, document_id),
+            self.mail,
+            event,
+        )
 
     # the mail log (gateway: order detail `emails`, order history)
     @rpc(expected_exceptions=EXPECTED)

@@ -92,6 +92,8 @@ def mail_settings(config):
         retry_base_seconds=_number(mail.get("RETRY_BASE_SECONDS"), 30.0),
         retry_max_seconds=_number(mail.get("RETRY_MAX_SECONDS"), 3600.0),
         message_id_domain=_text(mail.get("MESSAGE_ID_DOMAIN")),
+        attach_invoice=_flag(mail.get("ATTACH_INVOICE"), False),
+        invoice_wait_seconds=_number(mail.get("INVOICE_WAIT_SECONDS"), 120.0),
     )
 
 
