@@ -1,5 +1,6 @@
 """Fault suite (`make test-faults`): two replicas of every service under a steady, bounded load
-of order creation, signed Stripe webhooks and shipping with e-mail, while the broker drops our
+of order creation, signed Stripe webhooks and shipping with e-mail, and storefronts creating
+orders throughout, while the broker drops our
 connections, the SMTP server is gone for a while, every service is killed with -9 in turn and
 started again, and PostgreSQL and RabbitMQ are restarted. After recovery nothing is lost or
 doubled."""
@@ -40,6 +41,7 @@ STRIPE_SECRET = "whsec_faults"
 LOAD_ORDERS = 50  # bounded in count ...
 LOAD_MAX_SECONDS = 240  # ... and in time
 PACE_SECONDS = 1.0
+STOREFRONT_CLIENTS = 3  # steady intake through every fault, beside the one-order-at-a-time workflow
 REQUEST_PATIENCE = 90  # how long one logical request keeps retrying through faults
 RECOVERY_SECONDS = 240
 # Real restarts of this machine's RabbitMQ and PostgreSQL (the default). On a machine whose broker
@@ -86,13 +88,13 @@ class Load:
         self.turn = 0
         self.done = threading.Event()
 
-    def call(self, method, path, what, **kwargs):
+    def call(self, method, path, what, session=None, **kwargs):
         deadline = time.monotonic() + REQUEST_PATIENCE
         while True:
             self.turn += 1
             base = self.cluster.gateways[self.turn % len(self.cluster.gateways)]
             try:
-                response = self.session.request(method, base + path, timeout=20, **kwargs)
+                response = (session or self.session).request(method, base + path, timeout=20, **kwargs)
                 if response.status_code < 500:
                     return response
                 self.retries[f"{what} {response.status_code}"] += 1
@@ -172,6 +174,49 @@ class Load:
             self.done.set()
 
 
+class Storefront:
+    """Steady intake beside the workflow load: ``clients`` storefronts each creating an invoice
+    order every ``PACE_SECONDS`` through every fault, until the workflow load is done. Their orders
+    join ``load.created`` (and so every exactly-once count); requests retry like the load's."""
+
+    def __init__(self, load, clients=STOREFRONT_CLIENTS):
+        self.load, self.clients = load, clients
+        self.threads = []
+
+    def start(self):
+        for client in range(self.clients):
+            thread = threading.Thread(target=self._run, args=(client,), daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def join(self, timeout):
+        for thread in self.threads:
+            thread.join(timeout)
+        return not any(thread.is_alive() for thread in self.threads)
+
+    def _run(self, client):
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {TOKEN}"
+        n = 0
+        while not self.load.done.is_set():
+            n += 1
+            key, index = f"storefront-{client}-{n}", f"s{client}-{n}"
+            try:
+                response = self.load.call(
+                    "POST",
+                    "/api/v1/orders",
+                    "storefront create",
+                    json=order_body(index, "invoice"),
+                    headers={"Idempotency-Key": key},
+                    session=session,
+                )
+                assert response.status_code in (200, 201), response.text
+                self.load.created[key] = response.json()["reference"]
+            except AssertionError as error:
+                self.load.failures.append(f"storefront order {index}: {error}")
+            time.sleep(PACE_SECONDS)
+
+
 @pytest.fixture
 def infrastructure(tmp_path):
     vhost, amqp_uri = create_vhost("oms-faults")
@@ -223,6 +268,8 @@ def test_two_replicas_survive_faults_with_nothing_lost_or_doubled(infrastructure
         load = Load(cluster, psp)
         worker = threading.Thread(target=load.run, daemon=True)
         worker.start()
+        storefront = Storefront(load)
+        storefront.start()
         started = time.monotonic()
 
         time.sleep(6)
@@ -253,6 +300,7 @@ def test_two_replicas_survive_faults_with_nothing_lost_or_doubled(infrastructure
             faults["broker connections closed"] += close_vhost_connections(vhost)
 
         assert load.done.wait(LOAD_MAX_SECONDS + REQUEST_PATIENCE * 3), "the load did not finish"
+        assert storefront.join(REQUEST_PATIENCE * 2), "the storefronts did not finish"
         load_seconds = time.monotonic() - started
         assert not load.failures, load.failures
         assert not cluster.dead(), f"dead replicas: {cluster.dead()}\n" + cluster.log_tail()
@@ -309,8 +357,12 @@ def test_two_replicas_survive_faults_with_nothing_lost_or_doubled(infrastructure
         print("\nFAULT SUITE COUNTS\n" + json.dumps(counts, indent=2, default=str))
         assert recovered, "did not settle:\n" + json.dumps(counts, indent=2, default=str)
 
-        # every order exists once
+        # every order exists once, with its payment record
+        assert counts["storefront orders"] > 0
         assert counts["orders"] == counts["distinct references"] == expected_orders
+        assert counts["payment records"] == expected_orders
+        # what a client saw of the faults: retried 503s and connections to a killed replica, no other 5xx
+        assert not [kind for kind in load.retries if re.search(r" 5\d\d$", kind) and not kind.endswith(" 503")]
         assert counts["orders per customer"] == {1}
         assert counts["exports copies"] == expected_orders
         # every webhook applied once
@@ -403,6 +455,10 @@ def final_counts(probe, smtp, load, vhost):
         "orders": len(orders),
         "distinct references": len({reference for reference, _ in orders}),
         "orders per customer": {count for _, count in per_customer},
+        "storefront orders": len([key for key in load.created if key.startswith("storefront-")]),
+        "payment records": probe.scalar(
+            "payments", "SELECT count(*) FROM payments WHERE order_reference = ANY(%s)", (list(load.created.values()),)
+        ),
         "exports copies": probe.scalar(
             "exports", "SELECT count(*) FROM export_orders WHERE reference = ANY(%s)", (list(load.created.values()),)
         ),
