@@ -807,15 +807,19 @@ class FakePSP:
 
         return self._pp_call(request, create)
 
-    def _pp_order_get(self, request, oid):
+    def _pp_resource(self, request, resources, id_name, rid):
+        """GET of one stored PayPal resource, as PayPal answers it (or its RESOURCE_NOT_FOUND)."""
         if not self._pp_auth(request):
             return self._pp_error("AUTHENTICATION_FAILURE", "Authentication failed.", 401)
         with self.lock:
-            order = self.paypal_orders.get(oid)
-            if order is None:
-                status, body = self._pp_missing("order_id", oid)
+            resource = resources.get(rid)
+            if resource is None:
+                status, body = self._pp_missing(id_name, rid)
                 return self._json(body, status)
-            return self._json(order)
+            return self._json(resource)
+
+    def _pp_order_get(self, request, oid):
+        return self._pp_resource(request, self.paypal_orders, "order_id", oid)
 
     def _pp_order_capture(self, request, oid):
         def capture(body):
@@ -1028,14 +1032,7 @@ class FakePSP:
             )
 
     def _pp_authorization_get(self, request, aid):
-        if not self._pp_auth(request):
-            return self._pp_error("AUTHENTICATION_FAILURE", "Authentication failed.", 401)
-        with self.lock:
-            authorization = self.paypal_authorizations.get(aid)
-            if authorization is None:
-                status, body = self._pp_missing("authorization_id", aid)
-                return self._json(body, status)
-            return self._json(authorization)
+        return self._pp_resource(request, self.paypal_authorizations, "authorization_id", aid)
 
     def _pp_authorization_capture(self, request, aid):
         def capture(body):
