@@ -52,6 +52,10 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(REPO))
 
 from list_search import Budget, rpc_load, run_clients  # noqa: E402
+from smtp_counter import SmtpCounter  # noqa: E402
+
+sys.path.insert(0, str(REPO / "tools"))
+from fake_psp import FakePSP  # noqa: E402
 
 from tests.support.suite import (  # noqa: E402
     RunningSuite,
@@ -68,51 +72,6 @@ PROCESSES = ("gateway", "orders", "payments", "notifications", "exports")
 
 def log(message):
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-# ---------------------------------------------------------------- the SMTP sink
-
-
-def serve_smtp(port):
-    """Child process: accepts every message, prints one line per message, keeps nothing."""
-    from aiosmtpd.controller import Controller
-
-    class Counter:
-        async def handle_DATA(self, server, session, envelope):
-            sys.stdout.write("M\n")
-            sys.stdout.flush()
-            return "250 OK"
-
-    controller = Controller(Counter(), hostname="127.0.0.1", port=port)
-    controller.start()
-    print("READY", flush=True)
-    try:
-        sys.stdin.read()
-    finally:
-        controller.stop()
-
-
-class SmtpSink:
-    def __init__(self, port):
-        self.port = port
-        self.count = 0
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve-smtp", str(port)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        if self.process.stdout.readline().strip() != "READY":
-            raise SystemExit("the SMTP sink did not start")
-        threading.Thread(target=self._count, daemon=True).start()
-
-    def _count(self):
-        for _ in self.process.stdout:
-            self.count += 1
-
-    def stop(self):
-        self.process.stdin.close()
-        self.process.wait(timeout=10)
 
 
 # ---------------------------------------------------------------- orders
@@ -509,10 +468,7 @@ def main():
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--sql-connections", type=int, default=16, help="most connections of the SQL baseline")
     parser.add_argument("--keep-logs", action="store_true", help="print the suite's log tail at the end")
-    parser.add_argument("--serve-smtp", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_smtp:
-        return serve_smtp(args.serve_smtp)
     concurrencies = args.concurrency or [1, 16, 64]
 
     vhost, amqp_uri = create_vhost("oms-bench-intake")
@@ -521,6 +477,10 @@ def main():
     workdir = Path(tempfile.mkdtemp(prefix="oms-intake-bench-"))
     suite = ping = sink = None
     results = []
+    # card and PayPal orders need their provider configured: the local fake speaks Stripe's and
+    # PayPal's wire format (the PaymentIntent and PayPal order opened at submission are part of the cost)
+    psp = FakePSP(stripe_webhook_secret="whsec_bench")
+    psp.start()
     try:
         env = suite_environment(
             amqp_uri,
@@ -530,8 +490,15 @@ def main():
             OMS_SMTP_HOST="127.0.0.1",
             OMS_LOG_LEVEL="WARNING",
             PYTHONWARNINGS="ignore",
+            OMS_STRIPE_API_KEY=psp.stripe_api_key,
+            OMS_STRIPE_API_BASE=psp.base_url,
+            OMS_STRIPE_WEBHOOK_SECRET="whsec_bench",
+            OMS_PAYPAL_API_BASE=psp.base_url,
+            OMS_PAYPAL_CLIENT_ID=psp.paypal_client_id,
+            OMS_PAYPAL_CLIENT_SECRET=psp.paypal_client_secret,
+            OMS_PAYPAL_WEBHOOK_ID=psp.paypal_webhook_id,
         )
-        sink = SmtpSink(int(env["OMS_SMTP_PORT"]))
+        sink = SmtpCounter(int(env["OMS_SMTP_PORT"]))
         log(f"database {database}, vhost {vhost}, SMTP sink on {sink.port}; starting the suite (tools/run.py)")
         suite = RunningSuite(env)
         if not suite.wait_for("OMS is up", timeout=180):
@@ -595,6 +562,7 @@ def main():
                 print(suite.tail(100))
         if sink is not None:
             sink.stop()
+        psp.stop()
         drop_database(database)
         delete_vhost(vhost)
     out = REPO / "var" / "bench"

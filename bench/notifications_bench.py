@@ -25,7 +25,6 @@ import json
 import os
 import smtplib
 import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -36,6 +35,10 @@ from urllib.parse import urlparse, urlunparse
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "services" / "notifications"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from smtp_counter import SmtpCounter  # noqa: E402
+
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/oms_bench_notifications"
 
 
@@ -46,40 +49,10 @@ def log(message):
 # ---------------------------------------------------------------- the SMTP server
 
 
-def serve_smtp(port):
-    """Child process: an aiosmtpd server that counts messages and throws them away."""
-    from aiosmtpd.controller import Controller
-
-    class Counter:
-        count = 0
-
-        async def handle_DATA(self, server, session, envelope):
-            Counter.count += 1
-            return "250 OK"
-
-    controller = Controller(Counter(), hostname="127.0.0.1", port=port)
-    controller.start()
-    print("READY", flush=True)
-    try:
-        sys.stdin.read()
-    finally:
-        controller.stop()
-
-
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def start_smtp():
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--serve-smtp", str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    if process.stdout.readline().strip() != "READY":
-        raise SystemExit("the SMTP server did not start")
-    return port, process
 
 
 # ---------------------------------------------------------------- the database
@@ -275,10 +248,7 @@ def main():
         default=os.environ.get("OMS_BENCH_NOTIFICATIONS_URL", DEFAULT_URL),
         help="PostgreSQL URL of a scratch database (dropped and created)",
     )
-    parser.add_argument("--serve-smtp", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_smtp:
-        return serve_smtp(args.serve_smtp)
 
     from notifications import domain
     from notifications.rendering import Renderer
@@ -294,7 +264,8 @@ def main():
         renderer=Renderer(strict=True),
         wake=lambda: None,
     )
-    port, smtp = start_smtp()
+    smtp = SmtpCounter(free_port())
+    port = smtp.port
     url, drop = fresh_database(args.url)
     source = source_for(url)
     try:
@@ -308,8 +279,7 @@ def main():
     finally:
         source.engine.dispose()
         drop()
-        smtp.stdin.close()
-        smtp.wait(timeout=10)
+        smtp.stop()
 
     rows = [
         ("raw smtplib send (fixed message, baseline)", raw),
