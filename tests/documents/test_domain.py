@@ -2,7 +2,7 @@
 
 import pytest
 
-from documents import domain, rendering
+from documents import domain, qr, rendering
 
 from .conftest import IBAN, QR_IBAN
 
@@ -34,8 +34,8 @@ def test_credit_note_numbers_follow_each_other():
     assert domain.next_number("CN-", 41) == ("CN-42", 42)
 
 
-def test_text_the_core_font_cannot_show_is_transliterated():
-    assert rendering.pdf_text("Łódź € Zürich ☃") == "Lódz € Zürich ?"  # ó is Windows-1252, Ł and ź are not
+def test_text_the_qr_bill_cannot_carry_is_transliterated():
+    assert qr.latin_text("Łódź € Zürich ☃") == "Lódz € Zürich ?"  # ó is Windows-1252, Ł and ź are not
 
 
 def test_template_values_cannot_make_lines_of_their_own():

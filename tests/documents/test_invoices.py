@@ -277,3 +277,10 @@ def _forget_shop_profile(config):
             connection.execute(delete(ShopProfile.__table__))
     finally:
         source.engine.dispose()
+
+
+@pytest.mark.parametrize("last_name", ["Παπαδόπουλος", "Иванова"])
+def test_a_customer_named_in_greek_or_cyrillic_letters_is_printed_as_written(admin, profile_set, place, last_name):
+    profile_set()
+    order, [invoice] = place(last_name=last_name)
+    assert f"Anna {last_name}" in pdf_text(download(admin, order["reference"], invoice["id"]))

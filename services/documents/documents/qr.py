@@ -3,6 +3,7 @@ its payment part and receipt as SVG, and the payload the QR code carries."""
 
 import io
 import logging
+import unicodedata
 
 import zxingcpp
 from qrbill import QRBill
@@ -11,12 +12,28 @@ from qrbill.bill import MM_TO_UU
 from oms_common.payment_references import creditor_reference, qr_reference
 
 from . import domain
-from .rendering import pdf_text
 
 log = logging.getLogger(__name__)
 # where qrbill puts the QR code on the bill (mm from the bill's top left corner) and its size:
 # 5 mm right of the receipt (62 mm), 61 of its SVG units down, 45.8 mm wide
 SYMBOL_LEFT_MM, SYMBOL_TOP_MM, SYMBOL_SIZE_MM = 67.0, 61 / MM_TO_UU, 45.8
+# letters without a decomposition into a base letter and an accent
+_NO_DECOMPOSITION = {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i"}
+
+
+def latin_text(value):
+    """Text the QR-bill can carry: Windows-1252, else transliterated (Ł → L), else '?'."""
+    shown = []
+    for char in str(value):
+        try:
+            char.encode("cp1252")
+            shown.append(char)
+        except UnicodeEncodeError:
+            plain = _NO_DECOMPOSITION.get(char) or unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode(
+                "ascii"
+            )
+            shown.append(plain or "?")
+    return "".join(shown)
 
 
 class _SymbolDrawnApart:
@@ -37,9 +54,10 @@ class _Bill(QRBill):
 
 def _latin(fields, strict=False):
     """The bill's text is drawn in the PDF core font and carried in the QR payload, which both
-    take Latin letters only: text in another script is transliterated, as on the invoice. With
+    take Latin letters only: text in another script is transliterated (the invoice above the
+    bill shows it as written). With
     ``strict``, text that cannot be (a name in Arabic or Greek letters) is refused instead."""
-    shown = {key: pdf_text(value) if value else value for key, value in fields.items()}
+    shown = {key: latin_text(value) if value else value for key, value in fields.items()}
     if strict:
         for key, value in shown.items():
             if value and value.count("?") > str(fields[key]).count("?"):

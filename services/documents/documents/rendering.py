@@ -2,12 +2,13 @@
 
 Text reaches the PDF only through fpdf2's text calls, which escape it as PDF strings; the
 template's finalize takes "|" and line breaks out of every value, so no customer's or shop's
-text can add a line or a column of its own. The core font (Helvetica) speaks Windows-1252:
-other characters are transliterated (Ł → L) or become "?".
+text can add a line or a column of its own. The body is set in DejaVu Sans (vendored in
+``fonts/`` with its license, embedded as a subset): Latin, Greek and Cyrillic letters, Arabic and
+Hebrew among others, shaped by HarfBuzz (uharfbuzz), so that Arabic letters join and right-to-left
+text runs right to left. The QR-bill's payment part keeps its own text (see qr.py).
 """
 
 import io
-import unicodedata
 from pathlib import Path
 
 from fpdf import FPDF, XPos, YPos
@@ -16,13 +17,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from oms_common.fields import CONTROL_OR_LINE_BREAK, INVISIBLE_FORMATTING
 
 TEMPLATES = Path(__file__).parent / "templates"
+FONTS = Path(__file__).parent / "fonts"
+FONT = "DejaVuSans"
+FONT_FILES = {"": FONTS / "DejaVuSans.ttf", "B": FONTS / "DejaVuSans-Bold.ttf"}
 PAGE_WIDTH, PAGE_HEIGHT, MARGIN = 210, 297, 15
 QR_BILL_HEIGHT = 106  # the payment part and receipt (105 mm) with the line to cut along
 # Pos, article, description, quantity, price, rate, amount (180 mm)
 COLUMNS = (10, 26, 68, 16, 22, 14, 24)
 TAX_COLUMNS = (40, 35, 35, 35)
-# letters without a decomposition into a base letter and an accent
-_NO_DECOMPOSITION = {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i"}
 
 
 def _finalize(value):
@@ -52,25 +54,14 @@ def document_text(content):
     return rows
 
 
-def pdf_text(value):
-    """Text the core font can show: Windows-1252, else transliterated, else '?'."""
-    shown = []
-    for char in str(value):
-        try:
-            char.encode("cp1252")
-            shown.append(char)
-        except UnicodeEncodeError:
-            plain = _NO_DECOMPOSITION.get(char) or unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode(
-                "ascii"
-            )
-            shown.append(plain or "?")
-    return "".join(shown)
-
-
 class _Layout:
     def __init__(self, logo=None):
         self.pdf = FPDF(format="A4", unit="mm")
+        # the QR-bill's SVG text is drawn in the core font Helvetica
         self.pdf.core_fonts_encoding = "windows-1252"
+        for style, path in FONT_FILES.items():
+            self.pdf.add_font(FONT, style=style, fname=str(path))
+        self.pdf.set_text_shaping(True)
         self.pdf.set_creator("OMS")
         self.pdf.set_auto_page_break(True, margin=MARGIN)
         self.pdf.set_margins(MARGIN, MARGIN, MARGIN)
@@ -81,17 +72,17 @@ class _Layout:
         self.table_started = False
 
     def font(self, size=9, style=""):
-        self.pdf.set_font("Helvetica", style=style, size=size)
+        self.pdf.set_font(FONT, style=style, size=size)
 
     def line(self, text, size=9, style="", height=4.2):
         self.font(size, style)
-        self.pdf.multi_cell(0, height, pdf_text(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.multi_cell(0, height, str(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def cells(self, widths, values, style="", aligns=None, border=0):
         self.font(8.5, style)
         aligns = aligns or ["L"] * len(widths)
         for width, value, align in zip(widths, values, aligns, strict=True):
-            self.pdf.cell(width, 5, pdf_text(value), border=border, align=align)
+            self.pdf.cell(width, 5, str(value), border=border, align=align)
         self.pdf.ln(5)
 
 
