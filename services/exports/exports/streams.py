@@ -14,7 +14,7 @@ from oms_common.db import utcnow
 from oms_common.problems import load
 from oms_contracts.exports import QUERY_SCHEMAS, dump_filters
 
-from . import serialize
+from . import serialize, writers
 from .handlers import current_change
 from .models import ExportCustomer, ExportOrder
 
@@ -191,7 +191,7 @@ class ExportStream:
 
     @property
     def content_type(self):
-        return serialize.CONTENT_TYPES[self.fmt]
+        return writers.CONTENT_TYPES[self.fmt]
 
     @property
     def file_name(self):
