@@ -291,4 +291,4 @@ def taxed_order_doc(reference, **overrides):
             {"rate": "2.60", "net": "10.00", "tax": "0.26", "gross": "10.26"},
         ],
     }
-    return order_doc(reference, lines=lines, **{**taxes, **overrides})
+    return order_doc(reference, **{"lines": lines, **taxes, **overrides})
