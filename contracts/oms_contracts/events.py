@@ -9,9 +9,10 @@ instead of misreading it. A producer that changes the meaning or removes a field
 """
 
 from datetime import timezone
+from decimal import Decimal
 from typing import Any, Final
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from .values import PAYMENT_STATUSES
 
@@ -82,7 +83,8 @@ class CustomerRecordSchema(Schema):
 
 
 class OrderEventSchema(_Event):
-    """``order_created`` … ``order_status_changed``: the whole order as the orders service answers it."""
+    """``order_created`` … ``order_status_changed``: the whole order as the orders service answers it
+    (its VAT facts are read with ``OrderTaxEventSchema``)."""
 
     version = VERSIONS["order_created"]
     order = fields.Dict(required=True)
@@ -93,6 +95,64 @@ class OrderEventSchema(_Event):
     notify = fields.Boolean(load_default=False, allow_none=True)
     reason = fields.String(load_default=None, allow_none=True)
     tracking_number = fields.String(load_default=None, allow_none=True)
+
+
+def _at_most_places(places: int) -> Any:
+    def check(value: Decimal) -> None:
+        exponent = value.normalize().as_tuple().exponent  # "8.100" uses 1 place
+        if isinstance(exponent, int) and -exponent > places:
+            raise ValidationError(f"At most {places} decimal places.")
+
+    return check
+
+
+def _rate(**kwargs: Any) -> fields.Decimal:
+    """A VAT rate in % as the orders service writes it ("8.10"): 0 up to below 100, cents of a percent."""
+    return fields.Decimal(validate=[validate.Range(min=0, max=100, max_inclusive=False), _at_most_places(2)], **kwargs)
+
+
+def _amount() -> fields.Decimal:
+    return fields.Decimal(required=True, validate=[validate.Range(min=-(10**12), max=10**12), _at_most_places(4)])
+
+
+class TaxRowEventSchema(Schema):
+    """One rate of an order's ``tax_breakdown``: its net, tax and gross amounts (net + tax = gross)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    rate = _rate(required=True)
+    net = _amount()
+    tax = _amount()
+    gross = _amount()
+
+    @validates_schema
+    def _adds_up(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["net"] + data["tax"] != data["gross"]:
+            raise ValidationError(f"net {data['net']} + tax {data['tax']} is not gross {data['gross']}.", "gross")
+
+
+class LineTaxEventSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    tax_rate = _rate(load_default=None, allow_none=True)
+
+
+class OrderTaxEventSchema(Schema):
+    """The VAT facts in the ``order`` of an order event (the orders service's ``OrderSchema``): each
+    line's rate, whether prices include the tax, the country and the breakdown per rate. An order
+    of an older shape (dumped before the orders service kept rates) has none of these keys: it loads
+    with ``None`` for each, and lines without a rate."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    tax_country = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-Z]{2}$"))
+    prices_include_tax = fields.Boolean(load_default=None, allow_none=True)
+    shipping_tax_rate = _rate(load_default=None, allow_none=True)
+    tax_breakdown = fields.List(fields.Nested(TaxRowEventSchema), load_default=None, allow_none=True)
+    lines = fields.List(fields.Nested(LineTaxEventSchema), load_default=list)
 
 
 class CustomersMergedEventSchema(_Event):

@@ -14,6 +14,10 @@ from .values import ORDER_STATUSES, PAYMENT_STATUSES
 
 EXPORT_KINDS: Final = ("orders", "customers")
 EXPORT_FORMATS: Final = ("xml", "csv")
+# versions of the export format (XSD and CSV columns); 1 stays the default, so no integration changes
+# unasked. 2 adds each line's VAT rate and the order's breakdown per rate.
+SCHEMA_VERSIONS: Final = (1, 2)
+DEFAULT_SCHEMA_VERSION: Final = 1
 
 
 def _whole_days(data: dict[str, Any]) -> dict[str, Any]:
@@ -61,6 +65,15 @@ class CustomerFilterSchema(StrictSchema):
     q = fields.String(load_default=None, allow_none=True, validate=[validate.Length(min=1, max=100), no_control])
 
 
+def schema_version_field(strict: bool = False) -> fields.Integer:
+    """``schema_version``: 1 (default) or 2; strict in JSON bodies, a query string's text elsewhere."""
+    return fields.Integer(
+        load_default=DEFAULT_SCHEMA_VERSION,
+        strict=strict,
+        validate=validate.OneOf(SCHEMA_VERSIONS, error="Use 1 or 2 (2 adds the VAT rates and the tax breakdown)."),
+    )
+
+
 def _changed_since() -> UtcDateTime:
     return UtcDateTime(load_default=None, allow_none=True)
 
@@ -75,11 +88,19 @@ class OrderExportQuerySchema(OrderFilterSchema):
 
     changed_since = _changed_since()
     since_seq = _since_seq()
+    schema_version = schema_version_field()
 
 
 class CustomerExportQuerySchema(CustomerFilterSchema):
     changed_since = _changed_since()
     since_seq = _since_seq()
+    schema_version = schema_version_field()
+
+
+class SchemaQuerySchema(StrictSchema):
+    """``GET …/schema.xsd``: which version's XSD."""
+
+    schema_version = schema_version_field()
 
 
 FILTER_SCHEMAS = {"orders": OrderFilterSchema, "customers": CustomerFilterSchema}
@@ -109,6 +130,7 @@ class JobSchema(StrictSchema):
     target = fields.String(required=True, validate=validate.Length(min=1, max=200))
     incremental = fields.Boolean(load_default=False)
     enabled = fields.Boolean(load_default=True)
+    schema_version = schema_version_field(strict=True)
     version = fields.Integer(strict=True)
 
 
@@ -132,6 +154,7 @@ class JobOut(Schema):
     target = fields.String()
     incremental = fields.Boolean()
     enabled = fields.Boolean()
+    schema_version = fields.Integer()
     next_run_at = fields.DateTime()
     watermark = fields.Integer()
     version = fields.Integer()

@@ -254,3 +254,41 @@ def feed(dispatch, copied):
         return docs
 
     return feed_orders
+
+
+def taxed_order_doc(reference, **overrides):
+    """An order with two VAT rates as the orders service now dumps it (gross CHF prices): each line's
+    rate, the basis and the breakdown per rate (shipping at the standard rate)."""
+    lines = [
+        {
+            "position": 1,
+            "article_number": "T-1",
+            "name": "Teekanne",
+            "quantity": 2,
+            "unit_price": "54.05",
+            "line_total": "108.10",
+            "tax_rate": "8.10",
+        },
+        {
+            "position": 2,
+            "article_number": "B-1",
+            "name": "Grüntee",
+            "quantity": 1,
+            "unit_price": "10.26",
+            "line_total": "10.26",
+            "tax_rate": "2.60",
+        },
+    ]
+    taxes = {
+        "subtotal": "118.36",
+        "shipping_cost": "8.00",
+        "total": "126.36",
+        "tax_country": "CH",
+        "prices_include_tax": True,
+        "shipping_tax_rate": "8.10",
+        "tax_breakdown": [
+            {"rate": "8.10", "net": "107.40", "tax": "8.70", "gross": "116.10"},
+            {"rate": "2.60", "net": "10.00", "tax": "0.26", "gross": "10.26"},
+        ],
+    }
+    return order_doc(reference, **{"lines": lines, **taxes, **overrides})

@@ -63,12 +63,14 @@ for _name, (_summary, _produces, _query) in DOWNLOADS.items():
     "GET",
     "/api/v1/exports/schema.xsd",
     "exports.read",
-    "The XSD every XML export validates against",
+    "The XSD every XML export of that schema_version validates against (default 1)",
     TAGS,
+    query=wire.SchemaQuerySchema,
     produces="application/xml",
 )
 def export_schema(ctx):
-    schema = ctx.call("exports", "get_schema")
+    # only schema_version is read: whatever else a client appends (a cache buster) stays ignored, as before
+    schema = ctx.call("exports", "get_schema", ctx.request.args.get("schema_version"))
     return Response(
         schema["text"],
         mimetype="application/xml",

@@ -174,6 +174,13 @@ MESSAGES = {
     "Kind": ("Art", "Type", "Tipo"),
     "Target directory": ("Zielverzeichnis", "Répertoire cible", "Cartella di destinazione"),
     "Incremental": ("Inkrementell", "Incrémentiel", "Incrementale"),
+    "Schema version": ("Schema-Version", "Version du schéma", "Versione dello schema"),
+    "1 (without VAT)": ("1 (ohne MWST)", "1 (sans TVA)", "1 (senza IVA)"),
+    "2 (with VAT rates and breakdown)": (
+        "2 (mit MWST-Sätzen und -Aufstellung)",
+        "2 (avec taux et ventilation de la TVA)",
+        "2 (con aliquote e ripartizione dell’IVA)",
+    ),
     "Cron expression": ("Cron-Ausdruck", "Expression cron", "Espressione cron"),
     "Create job": ("Auftrag anlegen", "Créer la tâche", "Crea pianificazione"),
     "Started": ("Gestartet", "Démarré", "Avviato"),

@@ -13,9 +13,14 @@ from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
 from oms_common.locks import lock_key
-from oms_contracts.events import CustomersMergedEventSchema, OrderEventSchema, PaymentStatusEventSchema
+from oms_contracts.events import (
+    CustomersMergedEventSchema,
+    OrderEventSchema,
+    OrderTaxEventSchema,
+    PaymentStatusEventSchema,
+)
 
-from . import domain, serialize
+from . import domain, serialize, serialize_v2, taxes
 from .models import ExportCounter, ExportCustomer, ExportOrder, ExportPaymentStatus
 from .schemas import OrderCopySchema
 
@@ -74,14 +79,17 @@ def current_change(connection):
 
 
 def apply_order_event(source, event):
-    """Stores the order as the event carries it, unless a newer version is already here; the
-    customer record it carries is applied either way (it has its own, newer-wins, version:
-    events of one order come through several queues, so an older order event may bring the
-    only word about the customer the order had then)."""
+    """Stores the order as the event carries it (its VAT facts also in columns of their own,
+    ``taxes``), unless a newer version is already here; the customer record it carries is applied
+    either way (it has its own, newer-wins, version: events of one order come through several
+    queues, so an older order event may bring the only word about the customer the order had
+    then). An order that either version of the format would refuse is refused here."""
     payload = OrderEventSchema().load(event)
     document = dict(payload["order"])
     fields = OrderCopySchema().load(document)
+    tax = taxes.copy_values(OrderTaxEventSchema().load(document))
     serialize.check_exportable(document)
+    serialize_v2.check_exportable(taxes.with_copy(document, tax))
     reference = domain.column_text(fields["reference"])
     record = payload["customer"]
     if record is not None and record["id"] != fields["customer"]["id"]:
@@ -119,6 +127,7 @@ def apply_order_event(source, event):
                 created_at=fields["created_at"],
                 updated_at=fields["updated_at"],
                 document=document,
+                **tax,
             )
             if row is None:
                 session.add(ExportOrder(reference=reference, **values))

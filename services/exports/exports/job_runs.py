@@ -136,6 +136,7 @@ def _execute(source, settings, job, run_id, due_at):
             _params(job),
             delimiter=settings.csv_delimiter,
             fetch_size=settings.fetch_size,
+            schema_version=job.schema_version,
         )
         with stream:
             outcome["watermark_to"] = stream.watermark

@@ -57,6 +57,12 @@ class ExportOrder(Base):
     created_at = Column(DateTime(timezone=True), nullable=False)
     updated_at = Column(DateTime(timezone=True), nullable=False)
     document = Column(JSON, nullable=False)
+    # VAT as the order events carry it (migration 0003; ``taxes``): whether prices include the tax,
+    # the country, each line's rate (in line order) and the breakdown per rate. NULL: no word of it.
+    prices_include_tax = Column(Boolean)
+    tax_country = Column(String(2))
+    line_tax_rates = Column(JSON)
+    tax_breakdown = Column(JSON)
 
     __table_args__ = (
         Index("ix_export_orders_change_seq", "change_seq", unique=True),
@@ -119,6 +125,7 @@ class ExportJob(Base):
     created_at = Column(DateTime(timezone=True), nullable=False)
     updated_at = Column(DateTime(timezone=True), nullable=False)
     created_by = Column(String(120))
+    schema_version = Column(Integer, nullable=False, default=1, server_default="1")  # of the files it writes
 
     __table_args__ = (Index("ix_export_jobs_due", "enabled", "next_run_at"),)
 

@@ -1,28 +1,25 @@
-"""XML and CSV writers: iterables of plain records in, an iterator of byte chunks out.
+"""Version 1 of the export format (``schema/oms-export-1.xsd``): plain records in, byte chunks out.
 
-Nothing here reads a database or knows about nameko; the callers hand in rows as they come
-from a server-side cursor and pass the chunks on (to an HTTP response or to a file), so
-memory stays flat however many records there are: a generator builds each record's text,
-collects about 64 KiB, yields it as UTF-8 and forgets it. Escaping is done here (``esc``,
-``attr``): markup characters, quotes and CR become references; characters XML 1.0 cannot
-carry become U+FFFD, as ``domain.xml_text`` documents. lxml parses and validates the output
-in the tests and in ``check_exportable``, which every order passes before it enters the copy.
+This version never changes: its output for the same records stays byte for byte what it was
+(version 2, with VAT, is ``serialize_v2``). The streaming and escaping both versions share is
+in ``writers``: nothing here reads a database or knows about nameko, and memory stays flat
+however many records there are. lxml parses and validates the output in the tests and in
+``check_exportable``, which every order passes before it enters the copy.
 """
 
-import csv
-import io
-import re
 from pathlib import Path
 
 from lxml import etree
 
 from . import domain
+from .writers import CHUNK_SIZE as CHUNK_SIZE
+from .writers import NotExportable as NotExportable
+from .writers import Stats as Stats
+from .writers import attr, check_valid, document_chunks, document_head, esc, int_text, table_chunks
 
 NS = domain.NAMESPACE
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "oms-export-1.xsd"
 SCHEMA_FILE_NAME = "oms-export-1.xsd"
-CHUNK_SIZE = 64 * 1024
-BOM = "\ufeff"
 
 
 ADDRESS_FIELDS = ("first_name", "last_name", "company", "street", "postal_code", "city", "country", "phone")
@@ -42,56 +39,7 @@ def xml_schema():
     return _schema
 
 
-class Stats:
-    """What a writer produced: records and bytes (read after the iterator is exhausted)."""
-
-    def __init__(self):
-        self.records = 0
-        self.bytes = 0
-
-
-# Text content: markup characters and CR are escaped (CR as &#13; so that it survives
-# end-of-line normalisation); characters XML 1.0 cannot carry become U+FFFD (domain.xml_text).
-_TEXT_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-# Attribute values additionally: quotes and the whitespace that attribute normalisation would eat.
-_ATTR_SPECIAL = re.compile('[&<>"\r\n\t\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]')
-_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"}
-
-
-def _entity(match):
-    return _ENTITIES.get(match.group(), domain.REPLACEMENT)
-
-
-def esc(value):
-    """``value`` as XML text content."""
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        value = str(value)
-    if _TEXT_SPECIAL.search(value) is None:
-        return value
-    return _TEXT_SPECIAL.sub(_entity, value)
-
-
-def attr(value):
-    """``value`` as the content of a double-quoted XML attribute."""
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        value = str(value)
-    if _ATTR_SPECIAL.search(value) is None:
-        return value
-    return _ATTR_SPECIAL.sub(_entity, value)
-
-
-def _int(value, default=0):
-    try:
-        return str(int(value))
-    except (TypeError, ValueError):
-        return str(default)
-
-
-def _address(tag, address):
+def address_xml(tag, address):
     return (
         f"<{tag}><first_name>{esc(address.get('first_name'))}</first_name>"
         f"<last_name>{esc(address.get('last_name'))}</last_name>"
@@ -106,7 +54,7 @@ def _address(tag, address):
 
 def order_xml(order):
     """One ``<order>`` element (text, in the export's default namespace)."""
-    parts = [f'<order reference="{attr(order.get("reference"))}" version="{_int(order.get("version"), 1)}">']
+    parts = [f'<order reference="{attr(order.get("reference"))}" version="{int_text(order.get("version"), 1)}">']
     if order.get("invoice_number"):
         external = "true" if order.get("invoice_number_external") else "false"
         parts.append(f'<invoice_number external="{external}">{esc(order["invoice_number"])}</invoice_number>')
@@ -125,15 +73,15 @@ def order_xml(order):
         parts.append(f"<tracking_number>{esc(order['tracking_number'])}</tracking_number>")
     customer = order.get("customer") or {}
     parts.append(
-        f'<customer id="{_int(customer.get("id"))}"><email>{esc(customer.get("email"))}</email>'
+        f'<customer id="{int_text(customer.get("id"))}"><email>{esc(customer.get("email"))}</email>'
         f"<name>{esc(customer.get('name'))}</name></customer>"
     )
-    parts.append(_address("billing_address", order.get("billing_address") or {}))
-    parts.append(_address("shipping_address", order.get("shipping_address") or {}))
+    parts.append(address_xml("billing_address", order.get("billing_address") or {}))
+    parts.append(address_xml("shipping_address", order.get("shipping_address") or {}))
     parts.append("<lines>")
     for position, line in enumerate(order.get("lines") or (), start=1):
         parts.append(
-            f'<line position="{_int(line.get("position"), position)}">'
+            f'<line position="{int_text(line.get("position"), position)}">'
             f"<article_number>{esc(line.get('article_number'))}</article_number>"
             f"<name>{esc(line.get('name'))}</name>"
             f"<quantity>{esc(line.get('quantity'))}</quantity>"
@@ -151,10 +99,10 @@ def order_xml(order):
 def customer_xml(customer):
     language = f"<language>{esc(customer['language'])}</language>" if customer.get("language") else ""
     return (
-        f'<customer id="{_int(customer.get("id"))}"><email>{esc(customer.get("email"))}</email>'
+        f'<customer id="{int_text(customer.get("id"))}"><email>{esc(customer.get("email"))}</email>'
         f"<name>{esc(customer.get('name'))}</name>{language}"
         f"<updated_at>{esc(customer.get('updated_at'))}</updated_at>"
-        + (f"<merged_into>{_int(customer['merged_into'])}</merged_into>" if customer.get("merged_into") else "")
+        + (f"<merged_into>{int_text(customer['merged_into'])}</merged_into>" if customer.get("merged_into") else "")
         + "</customer>"
     )
 
@@ -162,64 +110,20 @@ def customer_xml(customer):
 ELEMENT_BUILDERS = {"orders": order_xml, "customers": customer_xml}
 
 
-def _head(kind, generated_at, watermark=None, since_seq=None):
-    attributes = [
-        f'kind="{attr(kind)}"',
-        f'schema_version="{domain.SCHEMA_VERSION}"',
-        f'generated_at="{attr(generated_at)}"',
-    ]
-    if watermark is not None:
-        attributes.append(f'watermark="{int(watermark)}"')
-    if since_seq is not None:
-        attributes.append(f'since_seq="{int(since_seq)}"')
-    return f'<?xml version="1.0" encoding="UTF-8"?>\n<export xmlns="{NS}" {" ".join(attributes)}>\n'
-
-
-def _tail(count):
-    return f'<end count="{int(count)}"/>\n</export>\n'
-
-
-class NotExportable(ValueError):
-    """An order the export schema would refuse; the copy does not take it (the event is parked)."""
-
-
 def check_exportable(order):
     """Raises NotExportable unless ``order`` serializes to an XSD-valid ``<order>``."""
-    try:
-        text = _head("orders", "2000-01-01T00:00:00+00:00") + order_xml(order) + _tail(1)
-        root = etree.fromstring(text.encode("utf-8"))
-    except (TypeError, ValueError, AttributeError, etree.XMLSyntaxError) as error:
-        raise NotExportable(f"order cannot be serialized: {error}") from None
-    schema = xml_schema()
-    if not schema.validate(root):
-        messages = "; ".join(entry.message.replace(f"{{{NS}}}", "") for entry in schema.error_log)
-        raise NotExportable(f"order {order.get('reference')!r} does not fit the export schema: {messages}"[:1500])
+    check_valid(order, order_xml, xml_schema(), NS, domain.SCHEMA_VERSION)
 
 
 def xml_chunks(kind, records, generated_at, watermark=None, since_seq=None, stats=None, chunk_size=CHUNK_SIZE):
     """The export document for ``records`` (dicts), as UTF-8 byte chunks of about ``chunk_size``.
 
-    Written as text with the escaping above rather than through an element tree: ~4x faster,
+    Written as text with the escaping of ``writers`` rather than through an element tree: ~4x faster,
     and the output is checked against lxml's parser and the XSD by the tests.
     """
-    build = ELEMENT_BUILDERS[kind]
-    stats = stats if stats is not None else Stats()
-    parts = [_head(kind, generated_at, watermark, since_seq)]
-    size = 0
-    for record in records:
-        text = build(record)
-        parts.append(text)
-        size += len(text)
-        stats.records += 1
-        if size >= chunk_size:
-            chunk = "".join(parts).encode("utf-8")
-            parts, size = [], 0
-            stats.bytes += len(chunk)
-            yield chunk
-    parts.append(_tail(stats.records))
-    chunk = "".join(parts).encode("utf-8")
-    stats.bytes += len(chunk)
-    yield chunk
+    yield from document_chunks(
+        document_head(kind, generated_at, watermark, since_seq), ELEMENT_BUILDERS[kind], records, stats, chunk_size
+    )
 
 
 # ---------------------------------------------------------------- CSV
@@ -313,31 +217,10 @@ def csv_chunks(kind, records, delimiter=";", stats=None, chunk_size=CHUNK_SIZE):
     fields quoted when they contain the delimiter, a quote or a line break, amounts as
     decimal strings with a point. ``stats.records`` counts orders/customers, not lines."""
     columns, rows = CSV_LAYOUT[kind]
-    stats = stats if stats is not None else Stats()
-    buffer = io.StringIO()
-    writer = csv.writer(
-        buffer, delimiter=delimiter, quotechar='"', lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL, doublequote=True
-    )
-    buffer.write(BOM)
-    writer.writerow(columns)
-    for record in records:
-        writer.writerows(rows(record))
-        stats.records += 1
-        if buffer.tell() >= chunk_size:
-            chunk = buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-            stats.bytes += len(chunk)
-            yield chunk
-    chunk = buffer.getvalue().encode("utf-8")
-    stats.bytes += len(chunk)
-    yield chunk
+    yield from table_chunks(columns, rows, records, delimiter, stats, chunk_size)
 
 
 def chunks(kind, fmt, records, generated_at, watermark=None, since_seq=None, delimiter=";", stats=None):
     if fmt == "xml":
         return xml_chunks(kind, records, generated_at, watermark=watermark, since_seq=since_seq, stats=stats)
     return csv_chunks(kind, records, delimiter=delimiter, stats=stats)
-
-
-CONTENT_TYPES = {"xml": "application/xml; charset=utf-8", "csv": "text/csv; charset=utf-8"}

@@ -1,7 +1,8 @@
 """The exports service: entrypoints and dependencies only; the work is in the modules they call.
 
 - the export copy, fed by events: handlers
-- downloads, streamed over this service's own HTTP listener: web, streams, serialize
+- downloads, streamed over this service's own HTTP listener: web, streams, the format versions in
+  formats (serialize: version 1, serialize_v2: version 2 with VAT, writers: what both share)
 - scheduled jobs and their runs: jobs (timer here, one run per due time across replicas)
 - import of orders from export XML: imports (orders are created by the orders service)
 """
@@ -21,7 +22,7 @@ from oms_common.providers import Database
 from oms_common.rpc import TimedRpcProxy
 from oms_common.timers import configured_timer
 
-from . import handlers, imports, job_runs, jobs, serialize, web
+from . import formats, handlers, imports, job_runs, jobs, web
 from .dependencies import Settings
 from .models import infrastructure
 
@@ -74,13 +75,8 @@ class ExportsService(HealthMixin):
         return web.download(self.db.engine, self.settings, request, name)
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_schema(self):
-        return {
-            "file_name": serialize.SCHEMA_FILE_NAME,
-            "namespace": serialize.NS,
-            "content_type": "application/xml",
-            "text": serialize.schema_text(),
-        }
+    def get_schema(self, schema_version=None):
+        return formats.schema(formats.requested_version(schema_version))
 
     @rpc(expected_exceptions=EXPECTED)
     def copy_status(self):

@@ -12,9 +12,9 @@ from sqlalchemy import and_, func, or_, select
 
 from oms_common.db import utcnow
 from oms_common.problems import load
-from oms_contracts.exports import QUERY_SCHEMAS, dump_filters
+from oms_contracts.exports import DEFAULT_SCHEMA_VERSION, QUERY_SCHEMAS, dump_filters
 
-from . import serialize
+from . import formats, taxes, writers
 from .handlers import current_change
 from .models import ExportCustomer, ExportOrder
 
@@ -80,10 +80,15 @@ def _incremental(params):
     return params.get("since_seq") is not None or params.get("changed_since") is not None
 
 
-def order_query(params, watermark):
+TAX_COLUMNS = tuple(getattr(ExportOrder, name) for name in taxes.COLUMNS)
+
+
+def order_query(params, watermark, with_tax=False):
+    """The orders' documents (``with_tax``: and the copy's VAT columns) in export order."""
     conditions = _order_conditions(params) + [ExportOrder.change_seq <= watermark]
     order_by = (ExportOrder.change_seq,) if _incremental(params) else (ExportOrder.created_at, ExportOrder.reference)
-    return select(ExportOrder.document).where(and_(*conditions)).order_by(*order_by)
+    columns = (ExportOrder.document, *TAX_COLUMNS) if with_tax else (ExportOrder.document,)
+    return select(*columns).where(and_(*conditions)).order_by(*order_by)
 
 
 def customer_query(params, watermark):
@@ -104,19 +109,24 @@ def customer_query(params, watermark):
 
 
 class ExportStream:
-    """An export of ``kind`` in ``fmt``: ``open()``, then iterate for byte chunks.
+    """An export of ``kind`` in ``fmt`` and version ``schema_version`` of the format: ``open()``,
+    then iterate for byte chunks. ``params`` are the loaded filters; a ``schema_version`` among
+    them is taken as the version.
 
     ``stats.records`` and ``stats.bytes`` are final once the iterator is exhausted.
     """
 
-    def __init__(self, engine, kind, fmt, params, delimiter=";", fetch_size=DEFAULT_FETCH_SIZE):
+    def __init__(self, engine, kind, fmt, params, delimiter=";", fetch_size=DEFAULT_FETCH_SIZE, schema_version=None):
         self.engine = engine
         self.kind = kind
         self.fmt = fmt
-        self.params = params
+        self.params = dict(params)
+        version = self.params.pop("schema_version", None)
+        self.schema_version = schema_version or version or DEFAULT_SCHEMA_VERSION
+        self.writer = formats.writer(self.schema_version)
         self.delimiter = delimiter
         self.fetch_size = fetch_size
-        self.stats = serialize.Stats()
+        self.stats = writers.Stats()
         self.watermark = None
         self.generated_at = None
         self._connection = None
@@ -153,10 +163,17 @@ class ExportStream:
                 connection.close()
 
     def records(self):
-        query = (order_query if self.kind == "orders" else customer_query)(self.params, self.watermark)
+        with_tax = self.kind == "orders" and self.schema_version >= 2
+        if self.kind == "orders":
+            query = order_query(self.params, self.watermark, with_tax=with_tax)
+        else:
+            query = customer_query(self.params, self.watermark)
         result = self._connection.execution_options(stream_results=True, yield_per=self.fetch_size).execute(query)
         try:
-            if self.kind == "orders":
+            if with_tax:
+                for document, *values in result:
+                    yield taxes.with_copy(document, dict(zip(taxes.COLUMNS, values, strict=True)))
+            elif self.kind == "orders":
                 for (document,) in result:
                     yield document
             else:
@@ -176,7 +193,7 @@ class ExportStream:
         if self._connection is None:
             self.open()
         try:
-            yield from serialize.chunks(
+            yield from self.writer.chunks(
                 self.kind,
                 self.fmt,
                 self.records(),
@@ -191,7 +208,7 @@ class ExportStream:
 
     @property
     def content_type(self):
-        return serialize.CONTENT_TYPES[self.fmt]
+        return writers.CONTENT_TYPES[self.fmt]
 
     @property
     def file_name(self):

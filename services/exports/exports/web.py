@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from oms_common.problems import NotFound, Problem, ServiceUnavailable, Unauthorized
 from oms_common.web import problem_response
 
-from . import serialize
+from . import formats
 from .streams import ExportStream, load_query
 
 log = logging.getLogger(__name__)
@@ -48,14 +48,19 @@ def download(engine, settings, request, name):
     try:
         if not _authorized(request, settings.internal_token):
             raise Unauthorized("This listener is for the gateway only.")
-        if name == serialize.SCHEMA_FILE_NAME or name == "schema.xsd":
+        if name in formats.SCHEMA_FILES or name == "schema.xsd":
+            version = formats.SCHEMA_FILES.get(name) or formats.requested_version(request.args.get("schema_version"))
+            schema = formats.schema(version)
             return Response(
-                serialize.schema_text(),
+                schema["text"],
                 mimetype="application/xml",
-                headers={"Content-Disposition": f'inline; filename="{serialize.SCHEMA_FILE_NAME}"'},
+                headers={"Content-Disposition": f'inline; filename="{schema["file_name"]}"'},
             )
         if name not in DOWNLOADS:
-            raise NotFound(f"No export named '{name}'. Available: {', '.join(sorted(DOWNLOADS))}, schema.xsd.")
+            raise NotFound(
+                f"No export named '{name}'. Available: {', '.join(sorted(DOWNLOADS))}, schema.xsd, "
+                f"{', '.join(sorted(formats.SCHEMA_FILES))}."
+            )
         kind, fmt = DOWNLOADS[name]
         params = load_query(kind, query_from_args(request.args))
         stream = ExportStream(

@@ -1,0 +1,197 @@
+"""Version 2 of the export format (``schema/oms-export-2.xsd``, namespace ``…/export/2``): version 1
+with VAT. Plain records in, byte chunks out, streamed as version 1 is (``writers``).
+
+An order record is the order document with the copy's VAT columns laid over it
+(``taxes.with_copy``). Each line gets its ``<tax_rate>``, each order its ``<tax_breakdown>``
+(``prices_include_tax``, ``country``, a ``<row>`` per rate with rate, net, tax and gross). Amounts
+have their currency's decimals (``taxes.amount_text``). Orders without VAT data are written
+without either element: absent means not known, never 0 %. Customers are written as in
+version 1, in this version's namespace. CSV: the columns of version 1, then ``CSV_TAX_COLUMNS``.
+"""
+
+from pathlib import Path
+
+from lxml import etree
+
+from . import domain, serialize, taxes
+from .serialize import ADDRESS_FIELDS, address_xml, customer_rows, customer_xml
+from .writers import CHUNK_SIZE, attr, check_valid, document_chunks, document_head, esc, int_text, table_chunks
+
+NS = "https://oms.example/ns/export/2"
+SCHEMA_VERSION = "2"
+SCHEMA_FILE_NAME = "oms-export-2.xsd"
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / SCHEMA_FILE_NAME
+
+_schema = None
+
+
+def schema_text():
+    return SCHEMA_PATH.read_text(encoding="utf-8")
+
+
+def xml_schema():
+    global _schema
+    if _schema is None:
+        _schema = etree.XMLSchema(etree.parse(str(SCHEMA_PATH)))
+    return _schema
+
+
+def _tax_breakdown(order, money):
+    if not taxes.has_tax_data(order):
+        return ""
+    attributes = ""
+    if order.get("prices_include_tax") is not None:
+        attributes += f' prices_include_tax="{"true" if order["prices_include_tax"] else "false"}"'
+    if order.get("tax_country"):
+        attributes += f' country="{attr(order["tax_country"])}"'
+    rows = "".join(
+        f"<row><rate>{esc(row.get('rate'))}</rate><net>{money(row.get('net'))}</net>"
+        f"<tax>{money(row.get('tax'))}</tax><gross>{money(row.get('gross'))}</gross></row>"
+        for row in order.get("tax_breakdown") or ()
+    )
+    return f"<tax_breakdown{attributes}>{rows}</tax_breakdown>"
+
+
+def order_xml(order):
+    """One ``<order>`` element of version 2 (text, in this version's default namespace)."""
+    currency = order.get("currency")
+
+    def money(value):
+        return esc(taxes.amount_text(value, currency))
+
+    parts = [f'<order reference="{attr(order.get("reference"))}" version="{int_text(order.get("version"), 1)}">']
+    if order.get("invoice_number"):
+        external = "true" if order.get("invoice_number_external") else "false"
+        parts.append(f'<invoice_number external="{external}">{esc(order["invoice_number"])}</invoice_number>')
+    parts.append(
+        f"<status>{esc(order.get('status'))}</status>"
+        f"<payment_status>{esc(order.get('payment_status'))}</payment_status>"
+        f"<payment_method>{esc(order.get('payment_method'))}</payment_method>"
+        f"<currency>{esc(currency)}</currency>"
+        f"<language>{esc(order.get('language'))}</language>"
+        f"<created_at>{esc(order.get('created_at'))}</created_at>"
+        f"<updated_at>{esc(order.get('updated_at'))}</updated_at>"
+    )
+    if order.get("submitted_at"):
+        parts.append(f"<submitted_at>{esc(order['submitted_at'])}</submitted_at>")
+    if order.get("tracking_number"):
+        parts.append(f"<tracking_number>{esc(order['tracking_number'])}</tracking_number>")
+    customer = order.get("customer") or {}
+    parts.append(
+        f'<customer id="{int_text(customer.get("id"))}"><email>{esc(customer.get("email"))}</email>'
+        f"<name>{esc(customer.get('name'))}</name></customer>"
+    )
+    parts.append(address_xml("billing_address", order.get("billing_address") or {}))
+    parts.append(address_xml("shipping_address", order.get("shipping_address") or {}))
+    parts.append("<lines>")
+    for position, line in enumerate(order.get("lines") or (), start=1):
+        rate = line.get("tax_rate")
+        parts.append(
+            f'<line position="{int_text(line.get("position"), position)}">'
+            f"<article_number>{esc(line.get('article_number'))}</article_number>"
+            f"<name>{esc(line.get('name'))}</name>"
+            f"<quantity>{esc(line.get('quantity'))}</quantity>"
+            f"<unit_price>{money(line.get('unit_price'))}</unit_price>"
+            f"<line_total>{money(line.get('line_total'))}</line_total>"
+            + (f"<tax_rate>{esc(rate)}</tax_rate>" if rate is not None else "")
+            + "</line>"
+        )
+    parts.append(
+        f"</lines><totals><subtotal>{money(order.get('subtotal'))}</subtotal>"
+        f"<shipping_cost>{money(order.get('shipping_cost'))}</shipping_cost>"
+        f"<total>{money(order.get('total'))}</total></totals>"
+    )
+    parts.append(_tax_breakdown(order, money))
+    parts.append("</order>")
+    return "".join(parts)
+
+
+ELEMENT_BUILDERS = {"orders": order_xml, "customers": customer_xml}
+
+
+def check_exportable(order):
+    """Raises NotExportable unless ``order`` (with the copy's VAT laid over it) is a valid version 2 ``<order>``."""
+    check_valid(order, order_xml, xml_schema(), NS, SCHEMA_VERSION)
+
+
+def xml_chunks(kind, records, generated_at, watermark=None, since_seq=None, stats=None, chunk_size=CHUNK_SIZE):
+    head = document_head(kind, generated_at, watermark, since_seq, namespace=NS, version=SCHEMA_VERSION)
+    yield from document_chunks(head, ELEMENT_BUILDERS[kind], records, stats, chunk_size)
+
+
+# ---------------------------------------------------------------- CSV
+
+# after the columns of version 1, on each line's row: its rate, and the order's basis, country and
+# breakdown (``rate:net:tax:gross`` per rate, ``|`` between rates, highest rate first)
+CSV_TAX_COLUMNS = ("line_tax_rate", "prices_include_tax", "tax_country", "tax_breakdown")
+ORDER_COLUMNS = (*serialize.ORDER_COLUMNS, *CSV_TAX_COLUMNS)
+CUSTOMER_COLUMNS = serialize.CUSTOMER_COLUMNS
+_t = domain.csv_text
+
+
+def order_rows(order):
+    """One row per order line, the order's columns repeated on each; amounts with the currency's decimals."""
+    currency = order.get("currency")
+
+    def money(value):
+        return taxes.amount_text(value, currency)
+
+    customer = order.get("customer") or {}
+    billing = order.get("billing_address") or {}
+    shipping = order.get("shipping_address") or {}
+    basis = order.get("prices_include_tax")
+    head = [
+        _t(order.get("reference")),
+        _t(order.get("invoice_number")),
+        "true" if order.get("invoice_number_external") else "false",
+        order.get("status") or "",
+        order.get("payment_status") or "",
+        _t(order.get("payment_method")),
+        currency or "",
+        order.get("language") or "",
+        order.get("created_at") or "",
+        order.get("updated_at") or "",
+        order.get("submitted_at") or "",
+        _t(order.get("tracking_number")),
+        str(customer.get("id") or ""),
+        _t(customer.get("email")),
+        _t(customer.get("name")),
+        *(_t(billing.get(field)) for field in ADDRESS_FIELDS),
+        *(_t(shipping.get(field)) for field in ADDRESS_FIELDS),
+        money(order.get("subtotal")),
+        money(order.get("shipping_cost")),
+        money(order.get("total")),
+    ]
+    tail = [
+        "" if basis is None else ("true" if basis else "false"),
+        order.get("tax_country") or "",
+        taxes.breakdown_cell(order.get("tax_breakdown"), currency),
+    ]
+    for position, line in enumerate(order.get("lines") or (), start=1):
+        yield (
+            head
+            + [
+                str(line.get("position") or position),
+                _t(line.get("article_number")),
+                _t(line.get("name")),
+                str(line.get("quantity") or ""),
+                money(line.get("unit_price")),
+                money(line.get("line_total")),
+                line.get("tax_rate") or "",
+            ]
+            + tail
+        )
+
+
+CSV_LAYOUT = {"orders": (ORDER_COLUMNS, order_rows), "customers": (CUSTOMER_COLUMNS, customer_rows)}
+
+
+def csv_chunks(kind, records, delimiter=";", stats=None, chunk_size=CHUNK_SIZE):
+    columns, rows = CSV_LAYOUT[kind]
+    yield from table_chunks(columns, rows, records, delimiter, stats, chunk_size)
+
+
+def chunks(kind, fmt, records, generated_at, watermark=None, since_seq=None, delimiter=";", stats=None):
+    if fmt == "xml":
+        return xml_chunks(kind, records, generated_at, watermark=watermark, since_seq=since_seq, stats=stats)
+    return csv_chunks(kind, records, delimiter=delimiter, stats=stats)
