@@ -9,13 +9,11 @@ however many records there are. lxml parses and validates the output in the test
 
 from pathlib import Path
 
-from lxml import etree
-
 from . import domain
 from .writers import CHUNK_SIZE as CHUNK_SIZE
 from .writers import NotExportable as NotExportable
 from .writers import Stats as Stats
-from .writers import attr, check_valid, document_chunks, document_head, esc, int_text, table_chunks
+from .writers import attr, check_valid, compiled_schema, document_chunks, document_head, esc, int_text, table_chunks
 
 NS = domain.NAMESPACE
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "oms-export-1.xsd"
@@ -29,14 +27,8 @@ def schema_text():
     return SCHEMA_PATH.read_text(encoding="utf-8")
 
 
-_schema = None
-
-
 def xml_schema():
-    global _schema
-    if _schema is None:
-        _schema = etree.XMLSchema(etree.parse(str(SCHEMA_PATH)))
-    return _schema
+    return compiled_schema(str(SCHEMA_PATH))
 
 
 def address_xml(tag, address):
@@ -52,8 +44,8 @@ def address_xml(tag, address):
     )
 
 
-def order_xml(order):
-    """One ``<order>`` element (text, in the export's default namespace)."""
+def order_head(order):
+    """An ``<order>`` element's opening, facts, customer and addresses: the same in every version."""
     parts = [f'<order reference="{attr(order.get("reference"))}" version="{int_text(order.get("version"), 1)}">']
     if order.get("invoice_number"):
         external = "true" if order.get("invoice_number_external") else "false"
@@ -78,6 +70,12 @@ def order_xml(order):
     )
     parts.append(address_xml("billing_address", order.get("billing_address") or {}))
     parts.append(address_xml("shipping_address", order.get("shipping_address") or {}))
+    return parts
+
+
+def order_xml(order):
+    """One ``<order>`` element (text, in the export's default namespace)."""
+    parts = order_head(order)
     parts.append("<lines>")
     for position, line in enumerate(order.get("lines") or (), start=1):
         parts.append(

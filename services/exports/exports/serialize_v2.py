@@ -11,18 +11,24 @@ version 1, in this version's namespace. CSV: the columns of version 1, then ``CS
 
 from pathlib import Path
 
-from lxml import etree
-
 from . import domain, serialize, taxes
-from .serialize import ADDRESS_FIELDS, address_xml, customer_rows, customer_xml
-from .writers import CHUNK_SIZE, attr, check_valid, document_chunks, document_head, esc, int_text, table_chunks
+from .serialize import ADDRESS_FIELDS, customer_rows, customer_xml
+from .writers import (
+    CHUNK_SIZE,
+    attr,
+    check_valid,
+    compiled_schema,
+    document_chunks,
+    document_head,
+    esc,
+    int_text,
+    table_chunks,
+)
 
 NS = "https://oms.example/ns/export/2"
 SCHEMA_VERSION = "2"
 SCHEMA_FILE_NAME = "oms-export-2.xsd"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / SCHEMA_FILE_NAME
-
-_schema = None
 
 
 def schema_text():
@@ -30,10 +36,7 @@ def schema_text():
 
 
 def xml_schema():
-    global _schema
-    if _schema is None:
-        _schema = etree.XMLSchema(etree.parse(str(SCHEMA_PATH)))
-    return _schema
+    return compiled_schema(str(SCHEMA_PATH))
 
 
 def _tax_breakdown(order, money):
@@ -59,30 +62,7 @@ def order_xml(order):
     def money(value):
         return esc(taxes.amount_text(value, currency))
 
-    parts = [f'<order reference="{attr(order.get("reference"))}" version="{int_text(order.get("version"), 1)}">']
-    if order.get("invoice_number"):
-        external = "true" if order.get("invoice_number_external") else "false"
-        parts.append(f'<invoice_number external="{external}">{esc(order["invoice_number"])}</invoice_number>')
-    parts.append(
-        f"<status>{esc(order.get('status'))}</status>"
-        f"<payment_status>{esc(order.get('payment_status'))}</payment_status>"
-        f"<payment_method>{esc(order.get('payment_method'))}</payment_method>"
-        f"<currency>{esc(currency)}</currency>"
-        f"<language>{esc(order.get('language'))}</language>"
-        f"<created_at>{esc(order.get('created_at'))}</created_at>"
-        f"<updated_at>{esc(order.get('updated_at'))}</updated_at>"
-    )
-    if order.get("submitted_at"):
-        parts.append(f"<submitted_at>{esc(order['submitted_at'])}</submitted_at>")
-    if order.get("tracking_number"):
-        parts.append(f"<tracking_number>{esc(order['tracking_number'])}</tracking_number>")
-    customer = order.get("customer") or {}
-    parts.append(
-        f'<customer id="{int_text(customer.get("id"))}"><email>{esc(customer.get("email"))}</email>'
-        f"<name>{esc(customer.get('name'))}</name></customer>"
-    )
-    parts.append(address_xml("billing_address", order.get("billing_address") or {}))
-    parts.append(address_xml("shipping_address", order.get("shipping_address") or {}))
+    parts = serialize.order_head(order)
     parts.append("<lines>")
     for position, line in enumerate(order.get("lines") or (), start=1):
         rate = line.get("tax_rate")

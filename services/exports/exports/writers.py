@@ -10,6 +10,7 @@ carry become U+FFFD, as ``domain.xml_text`` documents.
 """
 
 import csv
+import functools
 import io
 import re
 
@@ -148,3 +149,9 @@ def table_chunks(columns, rows, records, delimiter=";", stats=None, chunk_size=C
 
 
 CONTENT_TYPES = {"xml": "application/xml; charset=utf-8", "csv": "text/csv; charset=utf-8"}
+
+
+@functools.cache
+def compiled_schema(path):
+    """The XSD at ``path``, compiled once per process (every check of a document uses it)."""
+    return etree.XMLSchema(etree.parse(path))
