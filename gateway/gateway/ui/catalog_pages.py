@@ -174,7 +174,7 @@ MESSAGES = {
     "Kind": ("Art", "Type", "Tipo"),
     "Target directory": ("Zielverzeichnis", "Répertoire cible", "Cartella di destinazione"),
     "Incremental": ("Inkrementell", "Incrémentiel", "Incrementale"),
-    "Schema version": ("Schema-Version", "Version du schéma", "Versione dello schema"),
+    "Schema version": ("Schema-Version", "Révision du schéma", "Versione dello schema"),
     "1 (without VAT)": ("1 (ohne MWST)", "1 (sans TVA)", "1 (senza IVA)"),
     "2 (with VAT rates and breakdown)": (
         "2 (mit MWST-Sätzen und -Aufstellung)",
