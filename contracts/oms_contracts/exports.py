@@ -67,10 +67,12 @@ class CustomerFilterSchema(StrictSchema):
 
 def schema_version_field(strict: bool = False) -> fields.Integer:
     """``schema_version``: 1 (default) or 2; strict in JSON bodies, a query string's text elsewhere."""
+    error = "Use 1 or 2 (2 adds the VAT rates and the tax breakdown)."
     return fields.Integer(
         load_default=DEFAULT_SCHEMA_VERSION,
         strict=strict,
-        validate=validate.OneOf(SCHEMA_VERSIONS, error="Use 1 or 2 (2 adds the VAT rates and the tax breakdown)."),
+        validate=validate.OneOf(SCHEMA_VERSIONS, error=error),
+        error_messages={"invalid": error, "null": error},
     )
 
 

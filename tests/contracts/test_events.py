@@ -1,9 +1,18 @@
 """The versioned events: what a consumer accepts, ignores and refuses."""
 
+from decimal import Decimal
+
 import pytest
 from marshmallow import ValidationError
 
-from oms_contracts.events import VERSIONS, CustomersMergedEventSchema, OrderEventSchema, PaymentStatusEventSchema, stamp
+from oms_contracts.events import (
+    VERSIONS,
+    CustomersMergedEventSchema,
+    OrderEventSchema,
+    OrderTaxEventSchema,
+    PaymentStatusEventSchema,
+    stamp,
+)
 
 ORDER_EVENT = {
     "event_id": "e1",
@@ -63,3 +72,48 @@ def test_the_customer_record_in_an_order_event_without_an_offset_is_utc():
     )
 
     assert loaded["customer"]["updated_at"].utcoffset().total_seconds() == 0
+
+
+def test_the_vat_of_an_order_in_an_older_event_shape_loads_as_not_known():
+    assert OrderTaxEventSchema().load(ORDER_EVENT["order"]) == {
+        "tax_country": None,
+        "prices_include_tax": None,
+        "shipping_tax_rate": None,
+        "tax_breakdown": None,
+        "lines": [],
+    }
+    lines = OrderTaxEventSchema().load({"lines": [{"position": 1}, {"tax_rate": None}, {"tax_rate": "8.10"}]})["lines"]
+    assert [line["tax_rate"] for line in lines] == [None, None, Decimal("8.10")]
+
+
+def test_the_vat_of_an_order_event_loads_as_the_orders_service_writes_it():
+    loaded = OrderTaxEventSchema().load(
+        {
+            "tax_country": "CH",
+            "prices_include_tax": True,
+            "shipping_tax_rate": "8.10",
+            "tax_breakdown": [{"rate": "8.10", "net": "107.40", "tax": "8.70", "gross": "116.10"}],
+            "lines": [{"tax_rate": "8.10", "name": "ignored"}],
+            "loyalty_points": 3,
+        }
+    )
+    assert loaded["tax_breakdown"][0]["tax"] == Decimal("8.70") and loaded["lines"][0]["tax_rate"] == Decimal("8.1")
+
+
+@pytest.mark.parametrize(
+    "order,field",
+    [
+        ({"lines": [{"tax_rate": "8.125"}]}, "lines"),
+        ({"lines": [{"tax_rate": "100"}]}, "lines"),
+        ({"lines": [{"tax_rate": "-1"}]}, "lines"),
+        ({"tax_country": "Schweiz"}, "tax_country"),
+        ({"tax_breakdown": [{"rate": "8.10", "net": "1.00", "tax": "0.10", "gross": "1.20"}]}, "tax_breakdown"),
+        ({"tax_breakdown": [{"rate": "8.10", "net": "NaN", "tax": "0", "gross": "0"}]}, "tax_breakdown"),
+        ({"tax_breakdown": [{"rate": "8.10", "net": "1.00"}]}, "tax_breakdown"),
+    ],
+)
+def test_vat_an_order_event_cannot_mean_is_refused_by_field(order, field):
+    with pytest.raises(ValidationError) as raised:
+        OrderTaxEventSchema().load(order)
+
+    assert list(raised.value.messages) == [field]

@@ -1,8 +1,9 @@
 """The shared value lists are the only lists: every place that spells them out agrees with them."""
 
+import pytest
 from lxml import etree
 
-from exports.serialize import SCHEMA_PATH
+from exports import serialize, serialize_v2
 from gateway.ui.i18n import LANGUAGES as UI_LANGUAGES
 from oms_contracts import values
 from orders.domain import PAYMENT_STATUS_RANK, TRANSITIONS
@@ -10,18 +11,23 @@ from orders.domain import PAYMENT_STATUS_RANK, TRANSITIONS
 XS = {"xs": "http://www.w3.org/2001/XMLSchema"}
 
 
-def _enumeration(type_name):
-    schema = etree.parse(str(SCHEMA_PATH))
+SCHEMAS = pytest.mark.parametrize("path", [serialize.SCHEMA_PATH, serialize_v2.SCHEMA_PATH], ids=["v1", "v2"])
+
+
+def _enumeration(path, type_name):
+    schema = etree.parse(str(path))
     return tuple(schema.xpath(f"//xs:simpleType[@name='{type_name}']//xs:enumeration/@value", namespaces=XS))
 
 
-def test_the_export_schema_accepts_exactly_the_order_statuses():
-    assert _enumeration("OrderStatus") == values.ORDER_STATUSES
+@SCHEMAS
+def test_the_export_schema_accepts_exactly_the_order_statuses(path):
+    assert _enumeration(path, "OrderStatus") == values.ORDER_STATUSES
 
 
-def test_the_export_schema_accepts_every_payment_status():
+@SCHEMAS
+def test_the_export_schema_accepts_every_payment_status(path):
     # partially_paid and disputed orders are exported like any other: the schema must let an ERP read them
-    assert _enumeration("PaymentStatus") == values.PAYMENT_STATUSES
+    assert _enumeration(path, "PaymentStatus") == values.PAYMENT_STATUSES
 
 
 def test_every_order_status_has_its_moves_and_every_payment_status_its_rank():

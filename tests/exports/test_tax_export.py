@@ -110,6 +110,7 @@ def test_an_invalid_schema_version_is_a_problem_naming_it(fetch, call):
         assert response.status_code == 422, (name, value, response.text)
         assert response.headers["Content-Type"] == "application/problem+json"
         assert list(response.json()["errors"]) == ["schema_version"]
+        assert "Use 1 or 2" in response.json()["errors"]["schema_version"][0]
     with pytest.raises(ValidationFailed) as raised:
         call("get_schema", 7)
     assert list(raised.value.errors) == ["schema_version"]
