@@ -17,11 +17,13 @@ from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.containers import WorkerContext
 from nameko.events import SERVICE_POOL, EventHandler
 
+from .settings import setting
+
 log = logging.getLogger(__name__)
 
 ATTEMPT_HEADER = "x-oms-attempt"
 ERROR_HEADER = "x-oms-error"
-DEFAULT_RETRY_DELAYS = (1, 5, 30, 120, 600)
+DEFAULT_RETRY_DELAYS = (1, 5, 30, 120, 600)  # OMS_EVENT_RETRY_DELAYS (setting_table.py)
 _default_exchange = Exchange("", type="direct")
 # what nameko hands over for a worker that raised (``sys.exc_info()``)
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
@@ -52,10 +54,7 @@ class ReliableEventHandler(EventHandler):
 
     @property
     def retry_delays(self) -> tuple[float, ...]:
-        configured = self.container.config.get("EVENT_RETRY_DELAYS")
-        if isinstance(configured, str):  # "1,5,30" from an environment variable
-            configured = [d for d in configured.replace(" ", "").split(",") if d]
-        return tuple(float(d) for d in configured) if configured else DEFAULT_RETRY_DELAYS
+        return setting(self.container.config, "EVENT_RETRY_DELAYS", self.container.service_name)
 
     def handle_result(
         self, message: Message, worker_ctx: WorkerContext, result: Any = None, exc_info: ExcInfo | None = None

@@ -17,11 +17,10 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()  # noqa: E402
 
 import argparse  # noqa: E402
-import os  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 
-DEFAULT_AMQP = "amqp://guest:guest@localhost:5672/"
+from .settings import setting  # noqa: E402
 
 
 def check(service: str, amqp_uri: str, timeout: float) -> tuple[bool, str]:
@@ -45,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Exit 0 when the service answers its ping RPC with status ok.",
     )
     parser.add_argument("service", choices=["orders", "payments", "notifications", "exports", "documents", "gateway"])
-    parser.add_argument("--amqp-uri", default=os.environ.get("OMS_AMQP_URI") or DEFAULT_AMQP)
+    parser.add_argument("--amqp-uri", default=setting(None, "AMQP_URI", "gateway"))
     parser.add_argument("--timeout", type=float, default=5.0)
     args = parser.parse_args(argv)
     ok, message = check(args.service, args.amqp_uri, args.timeout)

@@ -26,7 +26,6 @@ environment (see README, "HTTP listeners").
 import errno
 import json
 import logging
-import os
 import socket
 from collections.abc import Iterable, Mapping
 from functools import partial
@@ -44,6 +43,7 @@ from .edge_checks import inspect_body, inspect_target
 from .problems import NotFound, Problem, ValidationFailed
 from .proxies import apply_proxy_trust, parse_networks
 from .request_body import PayloadTooLarge, read_body
+from .settings import setting
 from .web import PROBLEM_TYPE, json_response, problem_response
 
 if TYPE_CHECKING:
@@ -51,28 +51,23 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, float | int | str] = {
-    "HTTP_HEAD_SECONDS": 10.0,
-    "HTTP_BODY_SECONDS": 10.0,
-    "HTTP_IDLE_SECONDS": 30.0,
-    "HTTP_MAX_CONNECTIONS": 1000,
-    "HTTP_MAX_BODY_BYTES": 25 * 1024 * 1024,
-    "TRUSTED_PROXIES": "",
-}
+# the listener's settings (setting_table.py): a service's config.yml may set them, else OMS_<key>
+LISTENER_KEYS = (
+    "HTTP_HEAD_SECONDS",
+    "HTTP_BODY_SECONDS",
+    "HTTP_IDLE_SECONDS",
+    "HTTP_MAX_CONNECTIONS",
+    "HTTP_MAX_BODY_BYTES",
+    "TRUSTED_PROXIES",
+)
 
 
 class AddressInUse(RuntimeError):
     """Another process (perhaps another OMS suite) already listens on this address."""
 
 
-def setting(config: Mapping[str, Any] | None, key: str, environ: Mapping[str, str] | None = None) -> Any:
-    environ = os.environ if environ is None else environ
-    value = (config or {}).get(key)
-    if value in (None, ""):
-        value = environ.get("OMS_" + key, "")
-    if value in (None, ""):
-        return DEFAULTS[key]
-    return type(DEFAULTS[key])(value) if not isinstance(DEFAULTS[key], str) else str(value)
+def listener_settings(config: Mapping[str, Any] | None, service: str) -> dict[str, Any]:
+    return {key: setting(config, key, service) for key in LISTENER_KEYS}
 
 
 def listen_exclusively(host: str | None, port: int, backlog: int = 128) -> Any:  # eventlet's green socket
@@ -191,23 +186,18 @@ class DeadlineServer(wsgi.Server):
                 raise
 
 
-class ListenerSettingsMixin:
-    def listener_settings(self, config: Mapping[str, Any] | None) -> dict[str, Any]:
-        return {key: setting(config, key) for key in DEFAULTS}
-
-
-class OmsWebServer(ListenerSettingsMixin, WebServer):
+class OmsWebServer(WebServer):
     """nameko's WebServer with the properties of the module doc."""
 
     _starting: bool  # nameko's WebServer sets it
 
     def __init__(self) -> None:
         super().__init__()
-        self.settings: dict[str, Any] = dict(DEFAULTS)
+        self.settings: dict[str, Any] = listener_settings(None, "gateway")
         self._slots: Semaphore = None  # made by start, before run
 
     def setup(self) -> None:
-        self.settings = self.listener_settings(self.container.config)
+        self.settings = listener_settings(self.container.config, self.container.service_name)
         super().setup()
 
     def start(self) -> None:

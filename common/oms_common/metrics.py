@@ -34,6 +34,9 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import REGISTRY, Counter, Histogram, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily
 
+from .setting_types import SettingsError, whole
+from .settings import setting
+
 if TYPE_CHECKING:
     from .events import ExcInfo
     from .providers import Database
@@ -58,10 +61,18 @@ SCRAPE_DEADLINE_SECONDS = 3.0
 def metrics_address(service_name: str, environ: Mapping[str, str] | None = None) -> tuple[str, int] | None:
     """(host, port) for this service's /metrics, or None when no port is configured."""
     environ = os.environ if environ is None else environ
-    port = environ.get(f"OMS_METRICS_PORT_{service_name.upper()}") or environ.get("OMS_METRICS_PORT")
-    if not port or int(port) == 0:
+    own = environ.get(f"OMS_METRICS_PORT_{service_name.upper()}")  # beside the table: one per service
+    port = own_port(own) if own else setting(None, "OMS_METRICS_PORT", service_name, environ)
+    if not port:
         return None
-    return environ.get("OMS_METRICS_HOST") or "127.0.0.1", int(port)
+    return setting(None, "OMS_METRICS_HOST", service_name, environ), port
+
+
+def own_port(text: str) -> int:
+    try:
+        return whole(0).value(text)
+    except ValueError as problem:
+        raise SettingsError(f"OMS_METRICS_PORT_<SERVICE> {problem}; it is {text!r}.") from None
 
 
 class _StateCollector:

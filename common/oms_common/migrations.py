@@ -8,13 +8,13 @@ from alembic.config import Config
 from sqlalchemy import MetaData, text
 
 from .db import make_engine
-from .settings import database_url
+from .settings import database_url, setting
 
 
 def run_env(metadata: MetaData, service_name: str) -> None:
     """Body of a service's migrations/env.py."""
     config = context.config
-    url = config.attributes.get("url") or database_url(os.environ.get("OMS_DATABASE_URL"), service_name)
+    url = config.attributes.get("url") or database_url(setting(None, "DATABASE_URL", service_name), service_name)
     schema = service_name
     engine = make_engine(database_url(url), schema=schema, pool_size=1)
     with engine.connect() as connection:

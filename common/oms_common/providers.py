@@ -1,4 +1,7 @@
-"""nameko dependency providers: the database (with its outbox relay)."""
+"""nameko dependency providers: the service's settings, the database (with its outbox relay)."""
+
+from collections.abc import Callable
+from typing import Any
 
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.containers import WorkerContext
@@ -6,8 +9,20 @@ from nameko.extensions import DependencyProvider
 
 from .db import SessionSource, make_engine
 from .outbox import OutboxRelay
-from .settings import database_url
+from .settings import check_settings, database_url, setting
 from .tables import Infrastructure
+
+
+class Settings(DependencyProvider):
+    """Checks every setting of the service when it starts (a wrong one stops it, named) and gives
+    workers ``self.settings(key)``: the typed value of oms_common/setting_table.py."""
+
+    def setup(self) -> None:
+        check_settings(self.container.config, self.container.service_name)
+
+    def get_dependency(self, worker_ctx: WorkerContext) -> Callable[[str], Any]:
+        config, service_name = self.container.config, self.container.service_name
+        return lambda key: setting(config, key, service_name)
 
 
 class Database(DependencyProvider):
@@ -21,15 +36,14 @@ class Database(DependencyProvider):
     def setup(self) -> None:
         config = self.container.config
         service_name = self.container.service_name
-        url = database_url(config.get("DATABASE_URL"), service_name)
-        schema = config.get("DATABASE_SCHEMA") or service_name
-        engine = make_engine(url, schema=schema, pool_size=self.container.max_workers + 2)
+        url = database_url(setting(config, "DATABASE_URL", service_name), service_name)
+        engine = make_engine(url, schema=service_name, pool_size=self.container.max_workers + 2)
         self.relay = OutboxRelay(
             engine,
             self.infrastructure.outbox,
             config[AMQP_URI_CONFIG_KEY],
             service_name,
-            poll_interval=float(config.get("OUTBOX_POLL_SECONDS") or 1.0),
+            poll_interval=setting(config, "OUTBOX_POLL_SECONDS", service_name),
             config=config,
         )
         self.source = SessionSource(engine, self.infrastructure, on_events_committed=self.relay.wake)

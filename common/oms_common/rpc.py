@@ -16,6 +16,7 @@ from nameko.exceptions import UnknownService, deserialize_to_instance
 from nameko.rpc import RpcProxy
 
 from .problems import ServiceUnavailable
+from .settings import setting
 
 
 @deserialize_to_instance
@@ -50,19 +51,16 @@ def await_reply(service: str, reply: Any, timeout: float) -> Any:
 class TimedRpcProxy(RpcProxy):
     """An RpcProxy whose calls give up after a timeout with a 503 problem: ``self.orders("method", ...)``.
 
-    The timeout is read from the container's config (``timeout_setting``), else ``timeout``.
+    The timeout is the setting ``timeout_setting`` of the calling service (setting_table.py).
     """
 
-    def __init__(
-        self, target_service: str, timeout: float = 10, timeout_setting: str = "ORDERS_RPC_TIMEOUT", **options: Any
-    ) -> None:
+    def __init__(self, target_service: str, timeout_setting: str, **options: Any) -> None:
         super().__init__(target_service, **options)
-        self.timeout = timeout
         self.timeout_setting = timeout_setting
 
     def get_dependency(self, worker_ctx: WorkerContext) -> Callable[..., Any]:
         proxy = super().get_dependency(worker_ctx)
-        timeout = float(self.container.config.get(self.timeout_setting) or self.timeout)
+        timeout = setting(self.container.config, self.timeout_setting, self.container.service_name)
         service = self.target_service
 
         def call(method: str, *args: Any, **kwargs: Any) -> Any:

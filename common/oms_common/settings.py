@@ -1,8 +1,12 @@
-"""Where a service's data lives, derived from the environment-backed nameko config."""
+"""Settings: the typed reader every service uses, and where a service's data lives."""
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from .setting_table import ALL, BY_KEY, BY_SERVICE_KEY, SETTINGS
+from .setting_types import SettingsError
 
 if TYPE_CHECKING:
     from sqlalchemy import URL
@@ -17,7 +21,7 @@ class DatabaseNotConfigured(RuntimeError):
 
 
 def var_dir() -> Path:
-    path = Path(os.environ.get("OMS_VAR_DIR") or REPO_ROOT / "var")
+    path = Path(setting(None, "OMS_VAR_DIR", "gateway") or REPO_ROOT / "var")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -49,3 +53,57 @@ def _embedded_url() -> str:
 def require_postgresql(url: "str | URL") -> None:
     if not str(url).startswith("postgresql"):
         raise DatabaseNotConfigured(f"OMS speaks PostgreSQL only; OMS_DATABASE_URL is {str(url).split(':')[0]}:…")
+
+
+def setting(config: Mapping[str, Any] | None, key: str, service: str, environ: Mapping[str, str] | None = None) -> Any:
+    """The typed value of one setting of ``service`` (``key`` as in setting_table.py: ``"MAIL.FROM"``).
+
+    From the service's config (config.yml fills it from the environment); when the config lacks
+    it (a config built in code), from the environment; else the table's default. An unset text
+    setting is ``""``, any other unset setting ``None``. A value the setting's kind refuses raises
+    ``SettingsError`` naming the variable.
+    """
+    entry = BY_SERVICE_KEY.get((service, key)) if service in ALL else BY_KEY.get(key)
+    if entry is None:
+        raise KeyError(f"{key} is not a setting of {service} (see oms_common/setting_table.py)")
+    raw = _configured(config, entry.key) if entry.key else None
+    if raw is None:
+        raw = (os.environ if environ is None else environ).get(entry.variable)
+    free_text = entry.kind.name in ("text", "secret")
+    text = _as_text(raw)
+    if not free_text:
+        text = text.strip()  # free text keeps its blanks (a tab as the CSV delimiter)
+    if text == "":
+        text = entry.default
+    if text == "":
+        return "" if free_text else None
+    try:
+        return entry.kind.value(text)
+    except ValueError as problem:
+        raise SettingsError(f"{entry.variable} {problem}; it is {text!r}.") from None
+
+
+def check_settings(config: Mapping[str, Any] | None, service: str, environ: Mapping[str, str] | None = None) -> None:
+    """Reads every setting of ``service`` once, so that a wrong one stops it at start, named."""
+    for entry in SETTINGS:
+        if service in entry.services and not entry.nameko:
+            setting(config, entry.key or entry.variable, service, environ)
+
+
+def _configured(config: Mapping[str, Any] | None, key: str) -> Any:
+    value: Any = config or {}
+    for part in key.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _as_text(raw: Any) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, (list, tuple)):
+        return ",".join(str(item) for item in raw)
+    return str(raw)

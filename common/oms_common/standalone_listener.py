@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import eventlet
 from eventlet import wsgi
 
-from .listener import DEFAULTS, DeadlineServer, listen_exclusively, setting
+from .listener import DeadlineServer, listen_exclusively, listener_settings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -19,7 +19,7 @@ class StandaloneListener:
     def __init__(
         self, host: str | None, port: int, app: "WSGIApplication", config: Mapping[str, Any] | None = None
     ) -> None:
-        self.settings = {key: setting(config, key) for key in DEFAULTS}
+        self.settings = listener_settings(config, "metrics")
         self.sock = listen_exclusively(host, port)
         self.address = self.sock.getsockname()[:2]
         self._server = DeadlineServer(self.sock, app, self.settings)

@@ -7,18 +7,18 @@ from typing import Any
 
 from nameko.timer import Timer
 
+from .settings import setting
+
 
 class ConfiguredTimer(Timer):
-    """Fires every ``config[config_key]`` seconds (``default`` if unset); 0 or less: never."""
+    """Fires every ``config_key`` seconds (a setting of setting_table.py); 0: never."""
 
-    def __init__(self, config_key: str, default: float, **kwargs: Any) -> None:
+    def __init__(self, config_key: str, **kwargs: Any) -> None:
         self.config_key = config_key
-        self.default = default
-        super().__init__(interval=default, **kwargs)
+        super().__init__(interval=0, **kwargs)
 
     def setup(self) -> None:
-        configured = self.container.config.get(self.config_key)
-        self.interval = float(self.default if configured in (None, "") else configured)
+        self.interval = setting(self.container.config, self.config_key, self.container.service_name)
         super().setup()
 
     def start(self) -> None:

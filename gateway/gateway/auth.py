@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, select
 
 from oms_common.db import utcnow
 from oms_common.problems import Forbidden, Unauthorized
+from oms_common.settings import setting
 
 from .models import ApiToken, User
 
@@ -181,12 +182,15 @@ class Authenticator(DependencyProvider):
     def start(self):
         self.verifier = TokenVerifier(self._source())
         config = self.container.config
-        token = config.get("BOOTSTRAP_ADMIN_TOKEN")
+        token = setting(config, "BOOTSTRAP_ADMIN_TOKEN", "gateway")
         if token:
             from .passwords import hash_password
 
             ensure_bootstrap_admin(
-                self._source(), str(token), config.get("BOOTSTRAP_ADMIN_PASSWORD") or None, hash_password
+                self._source(),
+                str(token),
+                setting(config, "BOOTSTRAP_ADMIN_PASSWORD", "gateway") or None,
+                hash_password,
             )
 
     def get_dependency(self, worker_ctx):

@@ -11,7 +11,8 @@ from oms_common.health import HealthMixin
 from oms_common.logs import CorrelationContext
 from oms_common.metrics import Metrics
 from oms_common.problems import Problem
-from oms_common.providers import Database
+from oms_common.providers import Database, Settings
+from oms_common.settings import setting
 from oms_common.web import json_response, problem_response
 
 from . import routes  # noqa: F401 - registers every route on the router
@@ -49,7 +50,8 @@ class GatewayService(HealthMixin):
     db = Database(infrastructure)
     metrics = Metrics()
     auth = Authenticator()
-    config = Config()
+    config = Config()  # handed to routes and pages, which read it through oms_common.settings.setting
+    settings = Settings()  # every setting checked at start
     correlation = RequestCorrelation()
     orders = RpcProxy("orders", expiration=30)
     payments = RpcProxy("payments", expiration=30)
@@ -58,8 +60,8 @@ class GatewayService(HealthMixin):
     documents = RpcProxy("documents", expiration=30)
 
     def _calls(self):
-        timeout = float(self.config.get("RPC_TIMEOUT_SECONDS") or 10)
-        secondary = float(self.config.get("DETAIL_PART_TIMEOUT_SECONDS") or 1)
+        timeout = setting(self.config, "RPC_TIMEOUT_SECONDS", "gateway")
+        secondary = setting(self.config, "DETAIL_PART_TIMEOUT_SECONDS", "gateway")
         proxies = {name: getattr(self, name) for name in SERVICES}
         return ServiceCalls(proxies, timeout, secondary)
 

@@ -16,6 +16,8 @@ from sqlalchemy import delete, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from oms_common.settings import setting
+
 from .models import SignInThrottle
 
 ADDRESS, USER = "address", "user"
@@ -31,18 +33,15 @@ class ThrottlePolicy:
 
     @classmethod
     def from_settings(cls, settings):
-        settings = settings or {}
-
-        def value(key, default):
-            given = settings.get(key)
-            return default if given in (None, "") else given
+        def value(key):
+            return setting(settings, key, "gateway")
 
         return cls(
-            after=value("SIGN_IN_THROTTLE_AFTER", 3),
-            address_after=value("SIGN_IN_THROTTLE_ADDRESS_AFTER", 10),
-            delay=value("SIGN_IN_DELAY_SECONDS", 5),
-            max_delay=value("SIGN_IN_DELAY_MAX_SECONDS", 900),
-            forget=value("SIGN_IN_FORGET_SECONDS", 3600),
+            after=value("SIGN_IN_THROTTLE_AFTER"),
+            address_after=value("SIGN_IN_THROTTLE_ADDRESS_AFTER"),
+            delay=value("SIGN_IN_DELAY_SECONDS"),
+            max_delay=value("SIGN_IN_DELAY_MAX_SECONDS"),
+            forget=value("SIGN_IN_FORGET_SECONDS"),
         )
 
     def threshold(self, scope):

@@ -26,8 +26,8 @@ class SlowPeer:
 
 class Caller:
     name = "rpc_caller"
-    peer = TimedRpcProxy("slow_peer", timeout=5, timeout_setting="SLOW_PEER_TIMEOUT")
-    absent = TimedRpcProxy("no_such_service", timeout=5, timeout_setting="SLOW_PEER_TIMEOUT")
+    peer = TimedRpcProxy("slow_peer", timeout_setting="ORDERS_RPC_TIMEOUT")
+    absent = TimedRpcProxy("no_such_service", timeout_setting="ORDERS_RPC_TIMEOUT")
 
     @rpc(expected_exceptions=EXPECTED)
     def ask(self, seconds):
@@ -44,7 +44,7 @@ class Caller:
 
 @pytest.fixture
 def caller(runner_factory, service_config):
-    config = {**service_config, "SLOW_PEER_TIMEOUT": "0.3"}
+    config = {**service_config, "ORDERS_RPC_TIMEOUT": "0.3"}
     runner = runner_factory(config, SlowPeer, Caller)
     runner.start()
     with ClusterRpcProxy(config, timeout=10) as cluster:

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from oms_common.settings import SettingsError, setting
 from orders import tax
 
 D = Decimal
@@ -66,12 +67,18 @@ def test_a_currency_without_minor_unit_rounds_to_whole_units():
     assert tax.tax_amount(D("1000"), D("8.1"), True, "JPY") == D("75.00")
 
 
+def _orders_settings(config):
+    return lambda key: setting(config, key, "orders", environ={})
+
+
 def test_the_settings_refuse_what_they_do_not_know():
-    assert tax.tax_settings({"TAX": {"COUNTRY": "de", "PRICES": "NET"}}) == tax.TaxSettings("DE", "net")
-    with pytest.raises(ValueError, match="OMS_TAX_COUNTRY"):
-        tax.tax_settings({"TAX": {"COUNTRY": "FR"}})
-    with pytest.raises(ValueError, match="OMS_TAX_PRICES"):
-        tax.tax_settings({"TAX": {"PRICES": "both"}})
+    assert tax.tax_settings(_orders_settings({"TAX": {"COUNTRY": "de", "PRICES": "NET"}})) == tax.TaxSettings(
+        "DE", "net"
+    )
+    with pytest.raises(SettingsError, match="OMS_TAX_COUNTRY is one of CH, DE; it is 'FR'"):
+        tax.tax_settings(_orders_settings({"TAX": {"COUNTRY": "FR"}}))
+    with pytest.raises(SettingsError, match="OMS_TAX_PRICES"):
+        tax.tax_settings(_orders_settings({"TAX": {"PRICES": "both"}}))
 
 
 ORDER = {

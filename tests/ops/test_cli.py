@@ -31,7 +31,7 @@ def oms_json(suite, *args):
 def test_help_names_every_command(ops_suite):
     result = oms(ops_suite, "--help")
     assert result.returncode == 0
-    for command in ("user", "token", "parked", "webhooks", "export", "backlog"):
+    for command in ("user", "token", "parked", "webhooks", "export", "backlog", "settings"):
         assert command in result.stdout
 
 

@@ -4,13 +4,13 @@ the payment references an order's transfers carry. The payments service does the
 import base64
 
 from oms_common.problems import BadRequest, NotFound
+from oms_common.settings import setting
 from oms_contracts import bank_statements as wire
 
 from ..router import router
 
 TAGS = ["bank statements"]
 IMPORT_TIMEOUT = 300  # a statement of 10,000 credits is booked in one transaction
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 
 def _number(value, what):
@@ -30,7 +30,7 @@ def _number(value, what):
     request_body={"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}},
 )
 def import_bank_statement(ctx):
-    limit = int(ctx.settings.get("BANK_STATEMENT_MAX_BYTES") or DEFAULT_MAX_BYTES)
+    limit = setting(ctx.settings, "BANK_STATEMENT_MAX_BYTES", "gateway")
     if (ctx.request.content_length or 0) > limit:
         raise BadRequest(f"The document is larger than {limit} bytes.", {"document": ["Too large."]})
     document = ctx.request.get_data(cache=False)

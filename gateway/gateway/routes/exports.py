@@ -10,6 +10,7 @@ import requests
 from werkzeug.wrappers import Response
 
 from oms_common.problems import BadRequest, ServiceUnavailable
+from oms_common.settings import setting
 from oms_contracts import exports as wire
 
 from ..router import router
@@ -27,9 +28,9 @@ IMPORT_TIMEOUT = 120
 
 def stream_download(settings, name, query_string):
     """Proxies one download: status and headers of the exports service, body streamed through."""
-    token = settings.get("EXPORTS_INTERNAL_TOKEN")
+    token = setting(settings, "EXPORTS_INTERNAL_TOKEN", "gateway")
     headers = {"X-OMS-Internal-Token": str(token)} if token else {}
-    url = f"http://{settings.get('EXPORTS_HTTP_ADDRESS') or '127.0.0.1:8002'}/exports/{name}"
+    url = f"http://{setting(settings, 'EXPORTS_HTTP_ADDRESS', 'gateway')}/exports/{name}"
     try:
         upstream = requests.get(url, params=query_string, headers=headers, stream=True, timeout=(5, 300))
     except requests.RequestException:
@@ -161,7 +162,7 @@ def list_runs(ctx):
     request_body={"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}},
 )
 def import_orders(ctx):
-    limit = int(ctx.settings.get("IMPORT_MAX_BYTES") or 20 * 1024 * 1024)
+    limit = setting(ctx.settings, "IMPORT_MAX_BYTES", "gateway")
     if (ctx.request.content_length or 0) > limit:
         raise BadRequest(f"The document is larger than {limit} bytes.", {"document": ["Too large."]})
     document = ctx.request.get_data(cache=False)

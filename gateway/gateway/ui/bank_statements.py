@@ -7,13 +7,13 @@ from werkzeug.routing import Rule
 from werkzeug.utils import redirect
 
 from oms_common.problems import Problem, ValidationFailed
+from oms_common.settings import setting
 
 from .page import shown_refusal
 
 LISTED = ("unmatched", "overpaid", "partial")
 LIST_LIMIT = 200
 IMPORT_TIMEOUT = 300
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 
 def bank_statements(page, report=None, error=None, status=200):
@@ -36,7 +36,7 @@ def bank_statements(page, report=None, error=None, status=200):
 
 def bank_statement_upload(page):
     page.require("payments.manage")
-    limit = int(page.settings.get("BANK_STATEMENT_MAX_BYTES") or DEFAULT_MAX_BYTES)
+    limit = setting(page.settings, "BANK_STATEMENT_MAX_BYTES", "gateway")
     upload = page.request.files.get("file")
     data = upload.read(limit + 1) if upload else b""
     try:

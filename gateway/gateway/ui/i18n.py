@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel.dates import format_skeleton, format_time
 from babel.numbers import format_currency
 
+from oms_common.settings import setting
 from oms_contracts import values
 
 from .catalogs import CATALOGS
@@ -51,7 +52,7 @@ def translator(language):
 
 
 def shop_zone(settings):
-    name = (settings or {}).get("SHOP_TIMEZONE") or DEFAULT_ZONE
+    name = setting(settings, "SHOP_TIMEZONE", "gateway") or DEFAULT_ZONE
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -14,6 +14,7 @@ from pathlib import Path
 from werkzeug.routing import Rule
 
 from oms_common.problems import Forbidden, NotFound
+from oms_common.settings import setting
 
 FILE_NAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,79}\.eml$")
 LIST_LIMIT = 200
@@ -22,7 +23,7 @@ HEADERS = ("From", "To", "Subject", "Date")
 
 
 def directory():
-    value = os.environ.get("OMS_LOCAL_OUTBOX_DIR")
+    value = setting(None, "OMS_LOCAL_OUTBOX_DIR", "gateway")
     return Path(value) if value else None
 
 

@@ -1,6 +1,5 @@
 """The documents service: entrypoints and dependencies only; the work is in profile/issuing."""
 
-from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
 from oms_common.events import reliable_event_handler
@@ -8,7 +7,7 @@ from oms_common.health import HealthMixin
 from oms_common.logs import CorrelationContext
 from oms_common.metrics import Metrics
 from oms_common.problems import EXPECTED
-from oms_common.providers import Database
+from oms_common.providers import Database, Settings
 
 from . import credit_notes, issuing, profile
 from .models import infrastructure
@@ -20,13 +19,13 @@ class DocumentsService(HealthMixin):
     db = Database(infrastructure)
     metrics = Metrics()
     correlation = CorrelationContext()
-    config = Config()
+    settings = Settings()
 
     def _timezone(self):
-        return str((self.config.get("DOCUMENTS") or {}).get("TIMEZONE") or "Europe/Zurich")
+        return self.settings("DOCUMENTS.TIMEZONE")
 
     def _logo_max_bytes(self):
-        return int((self.config.get("DOCUMENTS") or {}).get("LOGO_MAX_BYTES") or profile.DEFAULT_LOGO_MAX_BYTES)
+        return self.settings("DOCUMENTS.LOGO_MAX_BYTES")
 
     # the shop profile (admin only at the gateway)
     @rpc(expected_exceptions=EXPECTED)

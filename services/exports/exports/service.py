@@ -34,7 +34,7 @@ class ExportsService(HealthMixin):
     metrics = Metrics()
     correlation = CorrelationContext()
     settings = Settings()
-    orders = TimedRpcProxy("orders", timeout=30, timeout_setting="ORDERS_RPC_TIMEOUT")
+    orders = TimedRpcProxy("orders", timeout_setting="ORDERS_RPC_TIMEOUT")
 
     # the export copy (orders and payments events)
     @reliable_event_handler("orders", "order_created")
@@ -115,7 +115,7 @@ class ExportsService(HealthMixin):
     def list_runs(self, query=None):
         return jobs.list_runs(self.db, query, self.settings.export_dir)
 
-    @configured_timer("JOB_TIMER_SECONDS", 10)
+    @configured_timer("JOB_TIMER_SECONDS")
     def run_due_jobs(self):
         job_runs.run_due_jobs(self.db, self.settings, replica=self.settings.replica)
 

@@ -2,11 +2,9 @@
 
 from dataclasses import dataclass
 
-from oms_contracts.values import LANGUAGES
+from oms_common.settings import setting
 
 from . import domain
-
-SECURITY_MODES = ("none", "starttls", "ssl")
 
 
 @dataclass(frozen=True)
@@ -35,77 +33,59 @@ class SenderSettings:
         return max(self.lease_seconds, per_lane * float(smtp_timeout) * 2 + 60)
 
 
-def _text(value, default=""):
-    if value is None or value is False:
-        return default
-    return str(value)
+def _reader(config):
+    def read(key):
+        return setting(config, key, "notifications")
 
-
-def _flag(value, default=False):
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
-
-
-def _number(value, default, kind=float):
-    if value is None or value == "":
-        return default
-    return kind(value)
+    return read
 
 
 def smtp_settings(config):
-    smtp = config.get("SMTP") or {}
-    security = _text(smtp.get("SECURITY"), "none").strip().lower() or "none"
-    if security not in SECURITY_MODES:
-        raise ValueError(f"OMS_SMTP_SECURITY must be one of {', '.join(SECURITY_MODES)}, not {security!r}.")
+    read = _reader(config)
+    security = read("SMTP.SECURITY")
     return SmtpSettings(
-        host=_text(smtp.get("HOST"), "localhost") or "localhost",
-        port=_number(smtp.get("PORT"), 465 if security == "ssl" else 1025, int),
+        host=read("SMTP.HOST") or "localhost",
+        port=read("SMTP.PORT") or (465 if security == "ssl" else 1025),
         security=security,
-        user=_text(smtp.get("USER")),
-        password=_text(smtp.get("PASSWORD")),
-        timeout=_number(smtp.get("TIMEOUT"), 30.0),
-        verify_tls=_flag(smtp.get("VERIFY_TLS"), True),
-        keep_idle_seconds=_number(smtp.get("KEEP_IDLE_SECONDS"), 30.0),
+        user=read("SMTP.USER"),
+        password=read("SMTP.PASSWORD"),
+        timeout=read("SMTP.TIMEOUT"),
+        verify_tls=read("SMTP.VERIFY_TLS"),
+        keep_idle_seconds=read("SMTP.KEEP_IDLE_SECONDS"),
     )
 
 
 def mail_settings(config):
-    mail = config.get("MAIL") or {}
-    triggers = mail.get("TRIGGERS")
-    if triggers is False:  # YAML reads a bare "off" as false
+    read = _reader(config)
+    triggers = read("MAIL.TRIGGERS")
+    if triggers.lower() in ("false", "off", "no"):  # what YAML makes of a bare "off" in a config file
         triggers = "none"
-    fallback = _text(mail.get("FALLBACK_LANGUAGE"), "en").strip().lower() or "en"
-    if fallback not in LANGUAGES:
-        raise ValueError(f"OMS_MAIL_FALLBACK_LANGUAGE must be one of {', '.join(LANGUAGES)}.")
     return domain.MailSettings(
-        sender=_text(mail.get("FROM"), "OMS Shop <shop@localhost>") or "OMS Shop <shop@localhost>",
-        reply_to=_text(mail.get("REPLY_TO")),
-        shop_name=_text(mail.get("SHOP_NAME"), "OMS Shop") or "OMS Shop",
-        footer=_text(mail.get("FOOTER")).replace("\\n", "\n"),
-        legal=_text(mail.get("LEGAL")).replace("\\n", "\n"),
-        fallback_language=fallback,
+        sender=read("MAIL.FROM") or "OMS Shop <shop@localhost>",
+        reply_to=read("MAIL.REPLY_TO"),
+        shop_name=read("MAIL.SHOP_NAME") or "OMS Shop",
+        footer=read("MAIL.FOOTER").replace("\\n", "\n"),
+        legal=read("MAIL.LEGAL").replace("\\n", "\n"),
+        fallback_language=read("MAIL.FALLBACK_LANGUAGE"),
         triggers=domain.parse_triggers(triggers),
-        max_attempts=_number(mail.get("MAX_ATTEMPTS"), 8, int),
-        retry_base_seconds=_number(mail.get("RETRY_BASE_SECONDS"), 30.0),
-        retry_max_seconds=_number(mail.get("RETRY_MAX_SECONDS"), 3600.0),
-        message_id_domain=_text(mail.get("MESSAGE_ID_DOMAIN")),
-        attach_invoice=_flag(mail.get("ATTACH_INVOICE"), False),
-        invoice_wait_seconds=_number(mail.get("INVOICE_WAIT_SECONDS"), 120.0),
+        max_attempts=read("MAIL.MAX_ATTEMPTS"),
+        retry_base_seconds=read("MAIL.RETRY_BASE_SECONDS"),
+        retry_max_seconds=read("MAIL.RETRY_MAX_SECONDS"),
+        message_id_domain=read("MAIL.MESSAGE_ID_DOMAIN"),
+        attach_invoice=read("MAIL.ATTACH_INVOICE"),
+        invoice_wait_seconds=read("MAIL.INVOICE_WAIT_SECONDS"),
     )
 
 
 def sender_settings(config):
-    mail = config.get("MAIL") or {}
+    read = _reader(config)
     return SenderSettings(
-        poll_seconds=_number(mail.get("POLL_SECONDS"), 1.0),
-        batch_size=_number(mail.get("BATCH_SIZE"), 40, int),
-        lease_seconds=_number(mail.get("SEND_LEASE_SECONDS"), 300.0),
-        parallel=max(1, _number(mail.get("PARALLEL"), 4, int)),
+        poll_seconds=read("MAIL.POLL_SECONDS"),
+        batch_size=read("MAIL.BATCH_SIZE"),
+        lease_seconds=read("MAIL.SEND_LEASE_SECONDS"),
+        parallel=read("MAIL.PARALLEL"),
     )
 
 
 def strict_templates(config):
-    return _flag((config.get("MAIL") or {}).get("STRICT_TEMPLATES"), False)
+    return _reader(config)("MAIL.STRICT_TEMPLATES")

@@ -3,7 +3,6 @@
 
 import logging
 
-from nameko.dependency_providers import Config
 from nameko.exceptions import UnknownService
 from nameko.rpc import rpc
 
@@ -12,7 +11,7 @@ from oms_common.health import HealthMixin
 from oms_common.logs import CorrelationContext
 from oms_common.metrics import Metrics
 from oms_common.problems import EXPECTED, ServiceUnavailable
-from oms_common.providers import Database
+from oms_common.providers import Database, Settings
 from oms_common.rpc import TimedRpcProxy
 from oms_common.timers import configured_timer
 
@@ -21,8 +20,6 @@ from .models import infrastructure
 from .tax import tax_settings
 
 log = logging.getLogger(__name__)
-DEFAULT_OPEN_ORDER_TTL_SECONDS = 86400
-DEFAULT_OPEN_ORDER_SWEEP_SECONDS = 60
 
 
 class OrdersService(HealthMixin):
@@ -31,13 +28,13 @@ class OrdersService(HealthMixin):
     db = Database(infrastructure)
     metrics = Metrics()
     correlation = CorrelationContext()
-    config = Config()
-    payments = TimedRpcProxy("payments", timeout=30, timeout_setting="PAYMENTS_RPC_TIMEOUT")
+    settings = Settings()
+    payments = TimedRpcProxy("payments", timeout_setting="PAYMENTS_RPC_TIMEOUT")
 
     # orders: create and the open-order session (S14)
     @rpc(expected_exceptions=EXPECTED)
     def create_order(self, data, actor=None, idempotency_key=None):
-        order, replayed = intake.create_order(self.db, data, actor, idempotency_key, tax_settings(self.config))
+        order, replayed = intake.create_order(self.db, data, actor, idempotency_key, tax_settings(self.settings))
         return {"order": order, "replayed": replayed}
 
     @rpc(expected_exceptions=EXPECTED)
@@ -56,13 +53,11 @@ class OrdersService(HealthMixin):
     def assign_order(self, reference, data, actor=None):
         return workflow.assign_order(self.db, reference, data, actor)
 
-    @configured_timer("OPEN_ORDER_SWEEP_SECONDS", DEFAULT_OPEN_ORDER_SWEEP_SECONDS)
+    @configured_timer("OPEN_ORDER_SWEEP_SECONDS")
     def cancel_expired_open_orders(self):
         """Open orders whose session expired are cancelled; paused ones are kept. Every
         replica runs this: the handler's SKIP LOCKED batches keep them from colliding."""
-        ttl = self.config.get("OPEN_ORDER_TTL_SECONDS")
-        ttl = float(DEFAULT_OPEN_ORDER_TTL_SECONDS if ttl in (None, "") else ttl)
-        cancelled = workflow.cancel_expired_open_orders(self.db, ttl)
+        cancelled = workflow.cancel_expired_open_orders(self.db, self.settings("OPEN_ORDER_TTL_SECONDS"))
         if cancelled:
             log.info("cancelled %d expired open orders: %s", len(cancelled), ", ".join(cancelled[:50]))
 
@@ -118,7 +113,7 @@ class OrdersService(HealthMixin):
     # reads (S1, S2, S5, S6, S12)
     @rpc(expected_exceptions=EXPECTED)
     def list_orders(self, query=None, psp_references=None):
-        return reads.list_orders(self.db, query, self.config.get("CURSOR_SECRET"), psp_references)
+        return reads.list_orders(self.db, query, self.settings("CURSOR_SECRET"), psp_references)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_order(self, reference):
@@ -138,7 +133,7 @@ class OrdersService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def customer_orders(self, customer_id, query=None, psp_references=None):
-        return reads.customer_orders(self.db, customer_id, query, self.config.get("CURSOR_SECRET"), psp_references)
+        return reads.customer_orders(self.db, customer_id, query, self.settings("CURSOR_SECRET"), psp_references)
 
     @rpc(expected_exceptions=EXPECTED)
     def article_report(self, query=None):

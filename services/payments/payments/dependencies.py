@@ -7,6 +7,7 @@ import eventlet
 from nameko.extensions import DependencyProvider
 
 from oms_common.rpc import TimedRpcProxy  # noqa: F401 - the service's RPC to orders
+from oms_common.settings import check_settings, setting
 
 from .psp import build_adapters
 from .webhooks import parse_secrets
@@ -23,20 +24,26 @@ class PspAdapters(DependencyProvider):
 
 
 class Settings(DependencyProvider):
-    """Typed settings read once from config.yml (which reads the environment)."""
+    """The payments settings workers use, read once through the typed reader (a wrong one stops
+    the service at start, named)."""
 
     def setup(self):
         config = self.container.config
+        check_settings(config, "payments")
+
+        def read(key):
+            return setting(config, key, "payments")
+
         self.settings = {
-            "stripe_webhook_secrets": parse_secrets(config.get("STRIPE_WEBHOOK_SECRET")),
-            "stripe_tolerance": int(config.get("STRIPE_WEBHOOK_TOLERANCE") or 300),
-            "stuck_after_seconds": int(config.get("RECONCILE_AFTER_SECONDS") or 900),
-            "reconcile_batch": int(config.get("RECONCILE_BATCH") or 50),
-            "reconcile_recheck_seconds": int(config.get("RECONCILE_RECHECK_SECONDS") or 300),
-            "open_at_psp": str(config.get("PSP_OPEN_ON_SUBMIT", True)).lower() not in ("0", "false", "no", ""),
-            "rpc_timeout": float(config.get("ORDERS_RPC_TIMEOUT") or 10),
-            "bank_statement_max_bytes": int(config.get("BANK_STATEMENT_MAX_BYTES") or 20 * 1024 * 1024),
-            "bank_statement_dir": str(config.get("BANK_STATEMENT_DIR") or "").strip() or None,
+            "stripe_webhook_secrets": parse_secrets(read("STRIPE_WEBHOOK_SECRET")),
+            "stripe_tolerance": read("STRIPE_WEBHOOK_TOLERANCE"),
+            "stuck_after_seconds": read("RECONCILE_AFTER_SECONDS"),
+            "reconcile_batch": read("RECONCILE_BATCH"),
+            "reconcile_recheck_seconds": read("RECONCILE_RECHECK_SECONDS"),
+            "open_at_psp": read("PSP_OPEN_ON_SUBMIT"),
+            "rpc_timeout": read("ORDERS_RPC_TIMEOUT"),
+            "bank_statement_max_bytes": read("BANK_STATEMENT_MAX_BYTES"),
+            "bank_statement_dir": read("BANK_STATEMENT_DIR").strip() or None,
         }
 
     def get_dependency(self, worker_ctx):
@@ -62,11 +69,11 @@ class InboxProcessor(DependencyProvider):
 
     def setup(self):
         config = self.container.config
-        self.poll_interval = float(config.get("INBOX_POLL_SECONDS") or 1.0)
-        self.batch = int(config.get("INBOX_BATCH") or 100)
-        self.max_attempts = int(config.get("INBOX_MAX_ATTEMPTS") or 5)
-        self.retry_base = float(config.get("INBOX_RETRY_BASE_SECONDS") or 1.0)
-        self.busy_pause = float(config.get("INBOX_BUSY_PAUSE_SECONDS") or 0.02)
+        self.poll_interval = setting(config, "INBOX_POLL_SECONDS", "payments")
+        self.batch = setting(config, "INBOX_BATCH", "payments")
+        self.max_attempts = setting(config, "INBOX_MAX_ATTEMPTS", "payments")
+        self.retry_base = setting(config, "INBOX_RETRY_BASE_SECONDS", "payments")
+        self.busy_pause = setting(config, "INBOX_BUSY_PAUSE_SECONDS", "payments")
         self._last_accept = 0.0
 
     def _provider(self, attr):

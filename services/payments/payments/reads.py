@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from oms_common.db import SessionSource
 from oms_common.problems import NotFound
+from oms_common.settings import setting
 from oms_contracts.payments import AuditSchema
 
 from . import domain
@@ -25,7 +26,9 @@ def provider_configuration(adapters: Mapping[str, Adapter], config: Mapping[str,
         adapter = adapters.get(provider)
         configured = adapter is None or bool(adapter.configured)
         missing = (
-            [] if configured else [name for name in PROVIDER_SETTINGS[provider] if not config.get(name[len("OMS_") :])]
+            []
+            if configured
+            else [name for name in PROVIDER_SETTINGS[provider] if not setting(config, name[len("OMS_") :], "payments")]
         )
         providers[provider] = {
             "name": PROVIDER_NAMES[provider],

@@ -49,7 +49,7 @@ class PaymentsService(HealthMixin):
     correlation = CorrelationContext()
     psp = PspAdapters()
     settings = Settings()
-    orders = TimedRpcProxy("orders")
+    orders = TimedRpcProxy("orders", timeout_setting="ORDERS_RPC_TIMEOUT")
     inbox = InboxProcessor()
     config = Config()
 
@@ -159,7 +159,7 @@ class PaymentsService(HealthMixin):
     def assign_bank_entry(self, entry_id, data, actor=None):
         return bank_entries.assign(self.db, entry_id, data, actor)
 
-    @configured_timer("BANK_STATEMENT_SCAN_SECONDS", 60)
+    @configured_timer("BANK_STATEMENT_SCAN_SECONDS")
     def bank_statement_folder_timer(self):
         bank_folder.scan(
             self.db,
@@ -238,11 +238,11 @@ class PaymentsService(HealthMixin):
         order_events.order_status_changed(self.db, event)
 
     # lost callbacks (S9) and the inbox safety net
-    @configured_timer("RECONCILE_INTERVAL_SECONDS", 60)
+    @configured_timer("RECONCILE_INTERVAL_SECONDS")
     def reconcile_timer(self):
         self._reconcile()
 
-    @configured_timer("INBOX_SWEEP_SECONDS", 10)
+    @configured_timer("INBOX_SWEEP_SECONDS")
     def sweep_inbox_timer(self):
         webhook_processing.sweep_inbox(self.db, self.psp)
 

@@ -24,9 +24,9 @@ import socket  # noqa: E402
 import sys  # noqa: E402
 from urllib.parse import urlparse  # noqa: E402
 
+from oms_common.settings import setting  # noqa: E402
 from oms_contracts.values import ROLES  # noqa: E402
 
-DEFAULT_AMQP = "amqp://guest:guest@localhost:5672/"
 SERVICES = ("orders", "payments", "notifications", "exports", "documents", "gateway")
 SERVICE_CLASSES = {
     "orders": ("orders.service", "OrdersService"),
@@ -491,6 +491,48 @@ def cmd_backlog(args):
     out(args, report, "\n".join(lines))
 
 
+def cmd_settings(args):
+    """Every setting of the chosen services as this environment gives it: value or default, and
+    what a service would refuse at start (exit 1), before anything is started."""
+    from oms_common.setting_table import SETTINGS
+    from oms_common.settings import SettingsError
+
+    rows, refused = [], 0
+    for entry in SETTINGS:
+        services = [name for name in entry.services if not args.service or name == args.service]
+        if not services:
+            continue
+        try:
+            value = setting(None, entry.key or entry.variable, services[0])
+            problem = None
+        except SettingsError as error:
+            value, problem = None, str(error)
+            refused += 1
+        shown = ("(set)" if value else "") if entry.kind.name == "secret" else _shown(value)
+        origin = "environment" if (os.environ.get(entry.variable) or "").strip() else "default"
+        rows.append(
+            {"variable": entry.variable, "services": services, "kind": entry.kind.name, "value": shown}
+            | {"from": origin, "problem": problem}
+        )
+    text = "\n".join(
+        f"{row['variable']:<36} {row['problem'] or row['value']!s:<40} {row['from']:<11} {','.join(row['services'])}"
+        for row in rows
+    )
+    out(args, rows, text)
+    if refused:
+        raise Refused(f"{refused} setting(s) would stop a service at start")
+
+
+def _shown(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(f"{item:g}" for item in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 # ---------------------------------------------------------------- plumbing
 
 
@@ -508,19 +550,19 @@ def build_parser():
     )
     parser.add_argument(
         "--amqp-uri",
-        default=os.environ.get("OMS_AMQP_URI") or DEFAULT_AMQP,
+        default=setting(None, "AMQP_URI", "gateway"),
         help="RabbitMQ URI (default: $OMS_AMQP_URI or %(default)s)",
     )
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("OMS_DATABASE_URL") or None,
+        default=setting(None, "DATABASE_URL", "gateway") or None,
         help="PostgreSQL URL, one schema per service (default: $OMS_DATABASE_URL; "
         "empty means the embedded PostgreSQL of a running `make run`)",
     )
     parser.add_argument(
         "--timeout",
         type=float,
-        default=float(os.environ.get("OMS_RPC_TIMEOUT_SECONDS") or 10),
+        default=setting(None, "RPC_TIMEOUT_SECONDS", "gateway"),
         help="seconds to wait for a service's RPC answer (default: %(default)s)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -604,6 +646,11 @@ def build_parser():
     commands.add_parser("backlog", help="outbox per service, parked events, failed mails, stuck payments").set_defaults(
         func=cmd_backlog
     )
+    settings = commands.add_parser("settings", help="every setting as this environment gives it; refused ones (exit 1)")
+    settings.add_argument(
+        "--service", choices=("gateway", "orders", "payments", "notifications", "exports", "documents")
+    )
+    settings.set_defaults(func=cmd_settings)
     return parser
 
 

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from oms_common.settings import setting
+
 from ..provider_settings import capture_modes
 from .base import Adapter, PspError, PspNotConfigured
 from .paypal_adapter import PayPalAdapter
@@ -12,23 +14,26 @@ __all__ = ["Adapter", "PayPalAdapter", "PspError", "PspNotConfigured", "StripeAd
 
 def build_adapters(config: Any) -> dict[str, Adapter]:
     """The adapters configured for this container (keys: provider names)."""
+
+    def read(key: str) -> Any:
+        return setting(config, key, "payments") or None
+
     modes = capture_modes(
-        config.get("PSP_CAPTURE"),
-        {"stripe": config.get("PSP_CAPTURE_STRIPE"), "paypal": config.get("PSP_CAPTURE_PAYPAL")},
+        read("PSP_CAPTURE"), {"stripe": read("PSP_CAPTURE_STRIPE"), "paypal": read("PSP_CAPTURE_PAYPAL")}
     )
     return {
         "stripe": StripeAdapter(
-            config.get("STRIPE_API_KEY") or None,
-            config.get("STRIPE_API_BASE") or None,
-            timeout=float(config.get("PSP_TIMEOUT_SECONDS") or 10),
+            read("STRIPE_API_KEY"),
+            read("STRIPE_API_BASE"),
+            timeout=read("PSP_TIMEOUT_SECONDS"),
             capture_mode=modes["stripe"],
         ),
         "paypal": PayPalAdapter(
-            config.get("PAYPAL_API_BASE") or None,
-            config.get("PAYPAL_CLIENT_ID") or None,
-            config.get("PAYPAL_CLIENT_SECRET") or None,
-            config.get("PAYPAL_WEBHOOK_ID") or None,
-            timeout=float(config.get("PSP_TIMEOUT_SECONDS") or 10),
+            read("PAYPAL_API_BASE"),
+            read("PAYPAL_CLIENT_ID"),
+            read("PAYPAL_CLIENT_SECRET"),
+            read("PAYPAL_WEBHOOK_ID"),
+            timeout=read("PSP_TIMEOUT_SECONDS"),
             capture_mode=modes["paypal"],
         ),
     }
