@@ -8,6 +8,7 @@ from nameko.extensions import DependencyProvider
 
 from oms_common.rpc import TimedRpcProxy  # noqa: F401 - the service's RPC to orders
 
+from . import domain
 from .psp import build_adapters
 from .webhooks import parse_secrets
 
@@ -20,6 +21,19 @@ class PspAdapters(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.adapters
+
+
+def _days(name, value, default):
+    """A number of days from 0 up; anything else stops the service at start with the setting named."""
+    if value is None or str(value).strip() == "":
+        return default
+    try:
+        days = int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{name} must be a number of days, not {value!r}.") from None
+    if days < 0:
+        raise ValueError(f"{name} must be 0 or more days, not {value!r}.")
+    return days
 
 
 class Settings(DependencyProvider):
@@ -37,6 +51,16 @@ class Settings(DependencyProvider):
             "rpc_timeout": float(config.get("ORDERS_RPC_TIMEOUT") or 10),
             "bank_statement_max_bytes": int(config.get("BANK_STATEMENT_MAX_BYTES") or 20 * 1024 * 1024),
             "bank_statement_dir": str(config.get("BANK_STATEMENT_DIR") or "").strip() or None,
+            "dunning_fees": {
+                level: domain.dunning_fee_setting(
+                    f"OMS_DUNNING_FEE_{level}", config.get(f"DUNNING_FEE_{level}"), default
+                )
+                for level, default in domain.DEFAULT_DUNNING_FEES.items()
+            },
+            "auto_dunning": str(config.get("AUTO_DUNNING", False)).strip().lower() in ("1", "true", "yes", "on"),
+            "dunning_1_after_days": _days("OMS_DUNNING_1_AFTER_DAYS", config.get("DUNNING_1_AFTER_DAYS"), 10),
+            "dunning_2_after_days": _days("OMS_DUNNING_2_AFTER_DAYS", config.get("DUNNING_2_AFTER_DAYS"), 10),
+            "timezone": str(config.get("SHOP_TIMEZONE") or "Europe/Zurich"),
         }
 
     def get_dependency(self, worker_ctx):
