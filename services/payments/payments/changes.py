@@ -36,6 +36,7 @@ VIEW_COLUMNS = (
     "order_status",
     "dunning_level",
     "dunning_fees",
+    "due_date",
     "failure_reason",
     "sequence",
     "version",
