@@ -82,6 +82,7 @@ def test_a_reminder_once_per_level_only_when_asked_to_notify():
     assert domain.mail_for_dunning_event(event, order(), ALL, already_sent_kinds={"dunning_1"}) is None
     assert domain.mail_for_dunning_event(dict(event, level=2), order(), ALL, {"dunning_1"}).kind == "dunning_2"
     assert domain.mail_for_dunning_event(dict(event, notify=False), order(), ALL) is None
+    assert domain.mail_for_dunning_event(dict(event, open_amount="0.00"), order(), ALL) is None  # paid meanwhile
     assert domain.mail_for_dunning_event(event, order(), domain.parse_triggers("dunning_2")) is None
     # an event written before the amounts: the order's total is what is open
     assert (

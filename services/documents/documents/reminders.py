@@ -159,8 +159,9 @@ def on_dunning(source, event, timezone_name):
             select(Document).where(Document.order_reference == reference, Document.kind == "invoice")
         ).scalar_one_or_none()
         profile = current_profile(session)
-        if invoice is None or profile is None or event.get("open_amount") is None:
-            uow.commit()  # no invoice of OMS's making (or an event without amounts): nothing to remind of
+        if invoice is None or profile is None or not event.get("open_amount"):
+            # no invoice of OMS's making, nothing owed, or an event without amounts: nothing to remind of
+            uow.commit()
             return None
         number = reminder_number(invoice.number, event["level"])
         if session.execute(select(Document.id).where(Document.kind == KIND, Document.number == number)).first():

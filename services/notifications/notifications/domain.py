@@ -161,7 +161,7 @@ def mail_for_dunning_event(
     event: Json, order_copy: Json, triggers: Collection[str], already_sent_kinds: Collection[str] = ()
 ) -> MailRequest | None:
     """The reminder of dunning level 1 or 2, with the fee and the open amount the payment reached
-    it with, or None: without ``notify``, switched off, or sent already for this level (one per
+    it with, or None: without ``notify``, switched off, nothing owed, or sent already for this level (one per
     order and level, whatever the event's redeliveries)."""
     if not wants_dunning_mail(event, triggers):
         return None
@@ -169,11 +169,13 @@ def mail_for_dunning_event(
     kind = DUNNING_KINDS[level]
     if kind in already_sent_kinds:
         return None
+    open_amount = event.get("open_amount")
+    if open_amount is not None and (to_decimal(open_amount) or 0) <= 0:
+        return None  # nothing is owed (paid meanwhile): no reminder
     order = dict(order_copy)
     for key in ("invoice_number", "language"):
         if event.get(key):
             order[key] = event[key]
-    open_amount = event.get("open_amount")
     return MailRequest(
         kind,
         order,
