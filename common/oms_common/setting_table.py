@@ -48,7 +48,7 @@ SETTINGS: tuple[Setting, ...] = (
     _s("OMS_IMPORT_MAX_BYTES", "IMPORT_MAX_BYTES", whole(1024), "20971520", ("gateway", "exports")),
     _s("OMS_BANK_STATEMENT_MAX_BYTES", "BANK_STATEMENT_MAX_BYTES", whole(1024), "20971520", ("gateway", "payments")),
     _s("OMS_EXPORTS_INTERNAL_TOKEN", "EXPORTS_INTERNAL_TOKEN", secret(), "", ("gateway", "exports")),
-    _s("OMS_SHOP_TIMEZONE", "SHOP_TIMEZONE", text(), "Europe/Zurich", "gateway"),
+    _s("OMS_SHOP_TIMEZONE", "SHOP_TIMEZONE", text(), "Europe/Zurich", ("gateway", "payments")),
     _s("OMS_SHOP_TIMEZONE", "TAX.TIMEZONE", text(), "Europe/Zurich", "orders"),
     _s("OMS_SHOP_TIMEZONE", "DOCUMENTS.TIMEZONE", text(), "Europe/Zurich", "documents"),
     # gateway
@@ -99,6 +99,12 @@ SETTINGS: tuple[Setting, ...] = (
     _s("OMS_BANK_STATEMENT_DIR", "BANK_STATEMENT_DIR", text(), "", "payments"),
     _s("OMS_BANK_STATEMENT_SCAN_SECONDS", "BANK_STATEMENT_SCAN_SECONDS", seconds(), "60", "payments"),
     _s("OMS_ORDERS_RPC_TIMEOUT", "ORDERS_RPC_TIMEOUT", seconds(0.1), "10", "payments"),
+    _s("OMS_DUNNING_FEE_1", "DUNNING_FEE_1", text(), "0.00", "payments"),  # an amount: payments' domain checks it
+    _s("OMS_DUNNING_FEE_2", "DUNNING_FEE_2", text(), "5.00", "payments"),
+    _s("OMS_AUTO_DUNNING", "AUTO_DUNNING", flag(), "false", "payments"),
+    _s("OMS_DUNNING_1_AFTER_DAYS", "DUNNING_1_AFTER_DAYS", whole(0), "10", "payments"),
+    _s("OMS_DUNNING_2_AFTER_DAYS", "DUNNING_2_AFTER_DAYS", whole(0), "10", "payments"),
+    _s("OMS_AUTO_DUNNING_SCAN_SECONDS", "AUTO_DUNNING_SCAN_SECONDS", seconds(), "3600", "payments"),
     # notifications
     _s("OMS_DOCUMENTS_RPC_TIMEOUT", "DOCUMENTS_RPC_TIMEOUT", seconds(0.1), "10", "notifications"),
     _s("OMS_SMTP_HOST", "SMTP.HOST", text(), "localhost", "notifications"),

@@ -180,6 +180,36 @@ class PaymentStatusEventSchema(_Event):
     order = fields.Dict(load_default=None, allow_none=True)
 
 
+def _shown_amount(**kwargs: Any) -> fields.Decimal:
+    """An amount as payments shows it ("5.00", three decimals for KWD, …), from 0 up."""
+    return fields.Decimal(validate=[validate.Range(min=0, max=10**12), _at_most_places(3)], **kwargs)
+
+
+class PaymentDunningEventSchema(_Event):
+    """``payment_dunning_changed``: a payment reached dunning ``level``. ``fee`` is what this level
+    added, ``dunning_fees`` what all levels added, ``open_amount`` what is still to pay (amount −
+    received + dunning fees), all in ``currency``. ``notify``: the customer is to be reminded.
+    Events written before the amounts were added carry only the level (the amounts load as None)."""
+
+    version = VERSIONS["payment_dunning_changed"]
+    order_reference = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    level = fields.Integer(required=True, strict=False, validate=validate.OneOf((1, 2)))
+    previous_level = fields.Integer(load_default=None, allow_none=True, strict=False)
+    notify = fields.Boolean(load_default=False, allow_none=True)
+    actor = fields.Dict(load_default=None, allow_none=True)
+    reason = fields.String(load_default=None, allow_none=True)
+    fee = _shown_amount(load_default=None, allow_none=True)
+    dunning_fees = _shown_amount(load_default=None, allow_none=True)
+    open_amount = _shown_amount(load_default=None, allow_none=True)
+    amount = _shown_amount(load_default=None, allow_none=True)
+    received = _shown_amount(load_default=None, allow_none=True)
+    currency = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
+    invoice_number = fields.String(load_default=None, allow_none=True)
+    language = fields.String(load_default=None, allow_none=True)
+    qr_reference = fields.String(load_default=None, allow_none=True)
+    creditor_reference = fields.String(load_default=None, allow_none=True)
+
+
 class DocumentIssuedEventSchema(_Event):
     """``document_issued``: a document was rendered and stored for good; ``sha256`` is of its bytes."""
 
@@ -189,3 +219,5 @@ class DocumentIssuedEventSchema(_Event):
     document_id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
     number = fields.String(load_default=None, allow_none=True)
     sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    # an invoice of an invoice order: the day it is to be paid by (ISO date; payments dunns after it)
+    due_date = fields.Date(load_default=None, allow_none=True)

@@ -107,6 +107,10 @@ class PaymentSchema(Schema):
     completed_by_hand_reference = fields.String(allow_none=True)
     order_status = fields.String(allow_none=True)
     dunning_level = fields.Integer()
+    # what the reminders added to the amount owed, and what is still to pay (amount − paid + fees)
+    dunning_fees = fields.Decimal(as_string=True)
+    open_amount = fields.Decimal(as_string=True)
+    due_date = fields.Date(allow_none=True)  # the invoice's, as documents issued it (automatic dunning)
     failure_reason = fields.String(allow_none=True)
     # what a bank transfer names the order by, and what bank credits left open or paid too much
     qr_reference = fields.String(allow_none=True)

@@ -247,3 +247,25 @@ def status_event(order, to_status, notify=True, reason=None, **extra):
         "reason": reason,
         **extra,
     }
+
+
+def dunning_event(order, level, notify=True, fee="0.00", dunning_fees="0.00", open_amount=None, **extra):
+    """``payment_dunning_changed`` as payments announces it."""
+    return {
+        "order_reference": order["reference"],
+        "level": level,
+        "previous_level": level - 1,
+        "notify": notify,
+        "actor": ACTOR,
+        "reason": None,
+        "fee": fee,
+        "dunning_fees": dunning_fees,
+        "open_amount": open_amount or order["total"],
+        "amount": order["total"],
+        "received": "0.00",
+        "currency": order.get("currency") or "CHF",
+        "invoice_number": order.get("invoice_number"),
+        "language": order.get("language"),
+        "schema_version": 1,
+        **extra,
+    }

@@ -41,9 +41,9 @@ def test_triggers_parse_lists_aliases_and_refuse_unknown_names():
         ("order_shipped", {"notify": False}, None),
         ("order_cancelled", {"notify": True, "reason": "out of stock"}, "cancellation"),
         ("order_cancelled", {"notify": False}, None),
-        ("order_status_changed", {"notify": True, "to_status": "dunning_1"}, "dunning_1"),
-        ("order_status_changed", {"notify": True, "to_status": "dunning_2"}, "dunning_2"),
-        ("order_status_changed", {"notify": False, "to_status": "dunning_1"}, None),
+        # the reminders come from payments' payment_dunning_changed (with the open amount), not from here
+        ("order_status_changed", {"notify": True, "to_status": "dunning_1"}, None),
+        ("order_status_changed", {"notify": True, "to_status": "dunning_2"}, None),
         ("order_status_changed", {"notify": True, "to_status": "shipped"}, None),
         ("order_status_changed", {"notify": True, "to_status": "cancelled"}, None),
     ],
@@ -58,10 +58,37 @@ def test_event_details_reach_the_mail_request():
         "order_shipped", {"order": order(), "notify": True, "tracking_number": "TR-9"}, ALL
     )
     assert shipped.extra["tracking_number"] == "TR-9"
-    dunning = domain.mail_for_order_event(
-        "order_status_changed", {"order": order(total="99.95"), "notify": True, "to_status": "dunning_2"}, ALL
+    dunning = domain.mail_for_dunning_event(
+        {"level": 2, "notify": True, "fee": "5.00", "dunning_fees": "5.00", "open_amount": "104.95", "amount": "99.95"},
+        order(total="99.95"),
+        ALL,
     )
-    assert dunning.extra == {"level": 2, "open_amount": "99.95"}
+    assert dunning.kind == "dunning_2"
+    assert dunning.extra == {
+        "level": 2,
+        "open_amount": "104.95",
+        "fee": "5.00",
+        "dunning_fees": "5.00",
+        "amount": "99.95",
+        "received": None,
+        "currency": "CHF",
+    }
+
+
+def test_a_reminder_once_per_level_only_when_asked_to_notify():
+    event = {"level": 1, "notify": True, "open_amount": "10.00", "invoice_number": "R-9", "language": "it"}
+    first = domain.mail_for_dunning_event(event, order(), ALL)
+    assert (first.kind, first.order["invoice_number"], first.order["language"]) == ("dunning_1", "R-9", "it")
+    assert domain.mail_for_dunning_event(event, order(), ALL, already_sent_kinds={"dunning_1"}) is None
+    assert domain.mail_for_dunning_event(dict(event, level=2), order(), ALL, {"dunning_1"}).kind == "dunning_2"
+    assert domain.mail_for_dunning_event(dict(event, notify=False), order(), ALL) is None
+    assert domain.mail_for_dunning_event(dict(event, open_amount="0.00"), order(), ALL) is None  # paid meanwhile
+    assert domain.mail_for_dunning_event(event, order(), domain.parse_triggers("dunning_2")) is None
+    # an event written before the amounts: the order's total is what is open
+    assert (
+        domain.mail_for_dunning_event({"level": 1, "notify": True}, order(total="7.00"), ALL).extra["open_amount"]
+        == "7.00"
+    )
 
 
 def test_switched_off_triggers_send_nothing():

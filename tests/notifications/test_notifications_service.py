@@ -9,7 +9,7 @@ from sqlalchemy import select
 from notifications.handlers import OrderNotKnownYet
 from notifications.models import Mail
 
-from .conftest import ACTOR, order_payload, status_event, wait_for
+from .conftest import ACTOR, dunning_event, order_payload, status_event, wait_for
 from .test_notifications_templates import SUBJECTS
 
 LANGUAGES = ("de", "fr", "it", "en")
@@ -46,12 +46,16 @@ def test_each_trigger_in_each_language_reaches_smtp_with_the_right_subject(
             ("order_submitted", {"order": order, "actor": ACTOR}, "order_confirmation"),
             ("order_shipped", status_event(order, "shipped", tracking_number="TR-1"), "shipping_confirmation"),
             ("order_cancelled", status_event(order, "cancelled", reason="Out of stock"), "cancellation"),
-            ("order_status_changed", status_event(order, "dunning_1"), "dunning_1"),
-            ("order_status_changed", status_event(order, "dunning_2"), "dunning_2"),
+            # the order's dunning status itself asks for no mail: the reminder comes from payments
+            ("order_status_changed", status_event(order, "dunning_1"), None),
         ]
         for event_type, payload, kind in events:
             sent = publish(event_type, payload)
-            expected[sent["event_id"]] = (kind, language, order)
+            if kind:
+                expected[sent["event_id"]] = (kind, language, order)
+        for level in (1, 2):
+            sent = publish("payment_dunning_changed", dunning_event(order, level), source="payments")
+            expected[sent["event_id"]] = (f"dunning_{level}", language, order)
         paid = publish(
             "payment_status_changed",
             {
@@ -362,3 +366,44 @@ def test_rpc_input_is_checked(rpc):
         rpc("mails_for_order", "")
     with pytest.raises(NotFound):
         rpc("retry_mail", "no-such-event")
+
+
+def test_a_reminder_carries_fee_and_open_amount_once_even_when_its_event_comes_again(
+    notifications, publish, smtp_sink, notifications_db, settle
+):
+    order = order_payload(language="de")
+    publish("order_created", {"order": order, "actor": ACTOR})
+    with entrypoint_waiter(notifications, "on_order_status_changed"):
+        publish("order_status_changed", status_event(order, "dunning_2"))  # the order's status: no mail
+    event = dunning_event(order, 2, fee="7.50", dunning_fees="10.50", open_amount="65.90")
+    first = publish("payment_dunning_changed", event, source="payments")
+    smtp_sink.wait_for_count(1)
+    with entrypoint_waiter(notifications, "on_payment_dunning_changed"):
+        publish("payment_dunning_changed", dict(first), source="payments")  # redelivered
+    with entrypoint_waiter(notifications, "on_payment_dunning_changed"):
+        publish("payment_dunning_changed", dict(event), source="payments")  # another event of the same level
+    settle()
+
+    messages = [m for m, _e in smtp_sink.messages() if m["X-OMS-Event-ID"] == first["event_id"]]
+    assert len(smtp_sink.messages()) == 1 and len(messages) == 1
+    text = messages[0].get_body(("plain",)).get_content()
+    assert text.count("Offener Betrag: CHF\xa065.90") == 1
+    assert text.count("Mahngebühren: CHF\xa010.50") == 1
+    assert text.count("Rechnungsbetrag: CHF\xa055.40") == 1
+    assert f"Rechnungsnummer: RE-{order['reference']}" in text
+    rows = mail_rows(notifications_db, order["reference"])
+    assert [(r.kind, r.event_type, r.status) for r in rows] == [("dunning_2", "payment_dunning_changed", "sent")]
+
+
+def test_a_reminder_waits_for_the_order_to_be_known(notifications, publish, smtp_sink, notifications_db, settle):
+    order = order_payload(language="en")
+    with entrypoint_waiter(notifications, "on_payment_dunning_changed") as result:
+        publish("payment_dunning_changed", dunning_event(order, 1, open_amount="55.40"), source="payments")
+    with pytest.raises(OrderNotKnownYet):  # not yet: the handler is retried with backoff
+        result.get()
+    assert mail_rows(notifications_db, order["reference"]) == []
+    publish("order_created", {"order": order, "actor": ACTOR})
+    smtp_sink.wait_for_count(1, timeout=30)
+    settle()
+    [(message, _envelope)] = smtp_sink.messages()
+    assert "Amount due: CHF\xa055.40" in message.get_body(("plain",)).get_content()

@@ -130,12 +130,14 @@ def request_for(kind, order):
         return domain.mail_for_payment_event(
             {"status": "paid", "amount": "1255.40", "currency": "CHF"}, order, frozenset(domain.KINDS)
         )
+    if kind in ("dunning_1", "dunning_2"):
+        level = int(kind[-1])
+        event = {"level": level, "notify": True, "open_amount": order["total"], "fee": "0.00", "dunning_fees": "0.00"}
+        return domain.mail_for_dunning_event(event, order, frozenset(domain.KINDS))
     event_type, event = {
         "order_confirmation": ("order_submitted", {}),
         "shipping_confirmation": ("order_shipped", {"notify": True, "tracking_number": "TR-777"}),
         "cancellation": ("order_cancelled", {"notify": True, "reason": "Lieferant ausgefallen"}),
-        "dunning_1": ("order_status_changed", {"notify": True, "to_status": "dunning_1"}),
-        "dunning_2": ("order_status_changed", {"notify": True, "to_status": "dunning_2"}),
     }[kind]
     return domain.mail_for_order_event(event_type, {"order": order, **event}, frozenset(domain.KINDS))
 
@@ -183,3 +185,38 @@ def test_undefined_variables_are_errors_in_strict_mode():
     renderer = rendering.Renderer(strict=True)
     with pytest.raises(UndefinedError):
         renderer.render("shipping_confirmation", "de", {"shop": {"name": "x"}})
+
+
+FEES = {
+    "de": ("Rechnungsbetrag: CHF\xa01'255.40", "Mahngebühren: CHF\xa010.50", "Offener Betrag: CHF\xa01'265.90"),
+    "fr": ("Montant de la facture : 1'255,40\xa0CHF", "Frais de rappel : 10,50\xa0CHF", "Montant dû : 1'265,90\xa0CHF"),
+    "it": (
+        "Importo della fattura: CHF\xa01'255.40",
+        "Spese di sollecito: CHF\xa010.50",
+        "Importo dovuto: CHF\xa01'265.90",
+    ),
+    "en": ("Invoice amount: CHF\xa01'255.40", "Reminder fees: CHF\xa010.50", "Amount due: CHF\xa01'265.90"),
+}
+
+
+@pytest.mark.parametrize("language", sorted(FEES))
+def test_a_reminder_shows_the_amount_the_fees_and_the_open_amount_once_each(language):
+    order = the_order(language, "Anna Muster")
+    event = {
+        "level": 2,
+        "notify": True,
+        "fee": "7.50",
+        "dunning_fees": "10.50",
+        "open_amount": "1265.90",
+        "amount": "1255.40",
+        "received": "0.00",
+        "currency": "CHF",
+    }
+    request = domain.mail_for_dunning_event(event, order, frozenset(domain.KINDS))
+    mail = rendering.Renderer(strict=True).render(
+        "dunning", language, rendering.template_context(request, SETTINGS, "Anna Muster")
+    )
+    shown_html = html.unescape(re.sub(r"<[^>]+>", "", mail.body_html))
+    for line in FEES[language]:
+        assert mail.body_text.count(line) == 1, line
+        assert shown_html.count(line) == 1, line

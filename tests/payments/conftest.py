@@ -59,6 +59,10 @@ def payments_config(session_amqp_uri, database_url, fake_psp):
         "INBOX_RETRY_BASE_SECONDS": 0.1,
         "ORDERS_RPC_TIMEOUT": 10,
         "RECONCILE_BATCH": 1000,
+        "DUNNING_FEE_1": "3.00",
+        "DUNNING_FEE_2": "7.50",
+        "AUTO_DUNNING": "true",
+        "AUTO_DUNNING_SCAN_SECONDS": 0,  # tests call auto_dunning_now with the day they mean
     }
     fake_psp.stripe_webhook_url = f"http://127.0.0.1:{port}/webhooks/stripe"
     fake_psp.paypal_webhook_url = f"http://127.0.0.1:{port}/webhooks/paypal"

@@ -46,6 +46,7 @@ class InMemoryPayments:
             refunded_amount=Decimal("0"),
             order_status="new",
             dunning_level=0,
+            dunning_fees=Decimal("0"),
             sequence=0,
             reconcile_checks=0,
             version=1,

@@ -171,3 +171,22 @@ def test_remittance_text_tokens_are_the_words_with_digits():
     assert matching.reference_kind(qr_reference("5")) == "qr_reference"
     assert matching.reference_kind(creditor_reference("5")) == "creditor_reference"
     assert matching.reference_kind("12345") is None
+
+
+def test_dunning_fees_are_owed_with_the_amount():
+    dunned = matching.PaymentFacts(
+        "manual", "unpaid", "CHF", Decimal("100.00"), Decimal("0"), "dunning_2", Decimal("10.50")
+    )
+    exact = matching.credit_effect(dunned, Decimal("110.50"), "CHF")
+    assert (exact.outcome, exact.status, exact.overpaid_amount) == ("matched", "paid", Decimal("0"))
+    amount_only = matching.credit_effect(dunned, Decimal("100.00"), "CHF")
+    assert (amount_only.outcome, amount_only.status, amount_only.open_amount) == (
+        "partial",
+        "partially_paid",
+        Decimal("10.50"),
+    )
+    more = matching.credit_effect(dunned, Decimal("111.00"), "CHF")
+    assert (more.outcome, more.overpaid_amount) == ("overpaid", Decimal("0.50"))
+    paid = matching.PaymentFacts("manual", "paid", "CHF", Decimal("100.00"), Decimal("110.50"), "new", Decimal("10.50"))
+    back = matching.reversal_effect(paid, Decimal("10.50"))
+    assert (back.status, back.open_amount) == ("partially_paid", Decimal("10.50"))

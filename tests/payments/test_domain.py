@@ -177,3 +177,43 @@ def test_stripe_signature_rules():
         verify_stripe(body, header, [])
     with pytest.raises(InvalidWebhook):
         verify_stripe(b"[1]", stripe_signature(b"[1]", "whsec_new"), secrets)
+
+
+# ---------------------------------------------------------------- dunning with money
+
+
+def test_a_dunning_fee_is_charged_on_an_open_invoice_payment_only():
+    fees = {1: Decimal("0.00"), 2: Decimal("5.00")}
+    assert domain.dunning_fee("manual", "unpaid", 2, fees) == Decimal("5.000")
+    assert domain.dunning_fee("manual", "announced", 1, fees) == Decimal("0.000")
+    assert domain.dunning_fee("manual", "paid", 2, fees) == Decimal("0")
+    assert domain.dunning_fee("stripe", "pending", 2, fees) == Decimal("0")
+
+
+def test_the_open_amount_is_amount_less_paid_plus_fees():
+    assert amounts.open_amount("100.00", "0", "5.00") == Decimal("105.000")
+    assert amounts.open_amount("100.00", "40.00", "5.00") == Decimal("65.000")
+    assert amounts.open_amount("100.00", "110.00", "5.00") == Decimal("0.000")
+    assert amounts.owed("12.345", "2.5") == Decimal("14.845")
+
+
+def test_dunning_fee_settings_are_amounts_from_zero_named_when_wrong():
+    assert domain.dunning_fee_setting("OMS_DUNNING_FEE_2", "", Decimal("5.00")) == Decimal("5.000")
+    assert domain.dunning_fee_setting("OMS_DUNNING_FEE_2", 7.5, Decimal("5.00")) == Decimal("7.500")
+    assert domain.dunning_fee_setting("OMS_DUNNING_FEE_1", "0", Decimal("5.00")) == Decimal("0.000")
+    for wrong in ("-1", "five", "1.2345", "NaN", "Infinity"):
+        with pytest.raises(ValueError, match="OMS_DUNNING_FEE_1"):
+            domain.dunning_fee_setting("OMS_DUNNING_FEE_1", wrong, Decimal("0"))
+
+
+def test_an_invoice_is_dunned_after_its_due_date_and_again_after_level_one():
+    from datetime import date, datetime, timezone
+
+    due = date(2026, 3, 1)
+    assert domain.dunning_due(0, due, None, date(2026, 3, 10), 10, 10) is None
+    assert domain.dunning_due(0, due, None, date(2026, 3, 11), 10, 10) == 1
+    assert domain.dunning_due(0, None, None, date(2030, 1, 1), 10, 10) is None  # no due date known
+    reached = datetime(2026, 3, 11, 9, 0, tzinfo=timezone.utc)
+    assert domain.dunning_due(1, due, reached, date(2026, 3, 20), 10, 10) is None
+    assert domain.dunning_due(1, due, reached, date(2026, 3, 21), 10, 10) == 2
+    assert domain.dunning_due(2, due, reached, date(2030, 1, 1), 10, 10) is None

@@ -182,3 +182,30 @@ def test_dunning_level_two_before_level_one_is_refused_and_orders_is_not_asked(p
         staff_operations.request_dunning(place, payment.order_reference, {"level": 2}, ACCOUNTANT, must_not_be_asked)
 
     assert payment.dunning_level == 0 and place.commits == 0
+
+
+def test_dunning_stores_the_level_fee_and_announces_the_open_amount(place):
+    payment = place.add_payment("invoice", status="unpaid", order_status="shipped")
+    fees = {1: Decimal("2.00"), 2: Decimal("8.00")}
+
+    def change_order_status(reference, data, actor):
+        return {"status": data["status"], "invoice_number": "R-77", "language": "fr"}
+
+    staff_operations.request_dunning(
+        place, payment.order_reference, {"level": 1}, ACCOUNTANT, change_order_status, fees
+    )
+    answer = staff_operations.request_dunning(
+        place, payment.order_reference, {"level": 2}, ACCOUNTANT, change_order_status, fees
+    )
+
+    assert (answer["dunning_fees"], answer["open_amount"]) == ("10.00", "56.90")
+    assert payment.dunning_fees == Decimal("10.000")
+    details = [entry.details for entry in place.audit if entry.action == "dunning_level_changed"]
+    assert [(d["to"], d["fee"], d["open_amount"]) for d in details] == [(1, "2.00", "48.90"), (2, "8.00", "56.90")]
+    last = place.events[-1]
+    assert (last["fee"], last["open_amount"], last["invoice_number"], last["language"]) == (
+        "8.00",
+        "56.90",
+        "R-77",
+        "fr",
+    )

@@ -21,7 +21,7 @@ from oms_common.problems import NotFound, load
 from oms_contracts.documents import DocumentSchema
 from oms_contracts.events import OrderEventSchema, stamp
 
-from . import invoices, qr, rendering
+from . import due_dates, invoices, qr, rendering
 from .labels import language_of
 from .models import Document, InvoiceAwaitingProfile
 from .profile import current_profile
@@ -111,7 +111,8 @@ def _invoice_of(session, reference):
 
 
 def _issue(uow, order, profile, event_id, timezone_name):
-    pdf, _bill = render_invoice(order, profile, utcnow(), timezone_name)
+    issued_at = utcnow()
+    pdf, _bill = render_invoice(order, profile, issued_at, timezone_name)
     document = store(uow.session, order, "invoice", order["invoice_number"], pdf, event_id)
     uow.emit(
         "document_issued",
@@ -123,6 +124,7 @@ def _issue(uow, order, profile, event_id, timezone_name):
                 "document_id": document.id,
                 "number": document.number,
                 "sha256": document.sha256,
+                "due_date": due_dates.of_invoice(order, profile, issued_at, timezone_name),
             },
         ),
     )

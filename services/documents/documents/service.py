@@ -9,7 +9,7 @@ from oms_common.metrics import Metrics
 from oms_common.problems import EXPECTED
 from oms_common.providers import Database, Settings
 
-from . import credit_notes, issuing, profile
+from . import credit_notes, issuing, profile, reminders
 from .models import infrastructure
 
 
@@ -53,6 +53,10 @@ class DocumentsService(HealthMixin):
     @reliable_event_handler("payments", "payment_status_changed")
     def on_payment_status_changed(self, event):
         credit_notes.on_payment_status(self.db, event, self._timezone())
+
+    @reliable_event_handler("payments", "payment_dunning_changed")
+    def on_payment_dunning_changed(self, event):
+        reminders.on_dunning(self.db, event, self._timezone())
 
     @rpc(expected_exceptions=EXPECTED)
     def list_documents(self, reference):

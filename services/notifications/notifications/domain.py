@@ -142,13 +142,53 @@ def mail_for_order_event(event_type: str, event: Json, triggers: Collection[str]
     elif event_type == "order_cancelled" and notify:
         kind = CANCELLATION
         extra["reason"] = event.get("reason")
-    elif event_type == "order_status_changed" and notify and event.get("to_status") in (DUNNING_1, DUNNING_2):
-        kind = event["to_status"]
-        extra["level"] = 1 if kind == DUNNING_1 else 2
-        extra["open_amount"] = order.get("total")
+    # a dunning status (order_status_changed to dunning_1/2) asks for nothing here: the reminder
+    # goes out once, from payments' payment_dunning_changed, with the fee and the open amount
     if kind is None or kind not in triggers:
         return None
     return MailRequest(kind, order, extra)
+
+
+DUNNING_KINDS = {1: DUNNING_1, 2: DUNNING_2}
+
+
+def wants_dunning_mail(event: Json, triggers: Collection[str]) -> bool:
+    """Whether a ``payment_dunning_changed`` asks for a reminder at all (before the recipient is known)."""
+    return bool(event.get("notify")) and DUNNING_KINDS.get(event.get("level") or 0) in triggers
+
+
+def mail_for_dunning_event(
+    event: Json, order_copy: Json, triggers: Collection[str], already_sent_kinds: Collection[str] = ()
+) -> MailRequest | None:
+    """The reminder of dunning level 1 or 2, with the fee and the open amount the payment reached
+    it with, or None: without ``notify``, switched off, nothing owed, or sent already for this level (one per
+    order and level, whatever the event's redeliveries)."""
+    if not wants_dunning_mail(event, triggers):
+        return None
+    level = int(event["level"])
+    kind = DUNNING_KINDS[level]
+    if kind in already_sent_kinds:
+        return None
+    open_amount = event.get("open_amount")
+    if open_amount is not None and (to_decimal(open_amount) or 0) <= 0:
+        return None  # nothing is owed (paid meanwhile): no reminder
+    order = dict(order_copy)
+    for key in ("invoice_number", "language"):
+        if event.get(key):
+            order[key] = event[key]
+    return MailRequest(
+        kind,
+        order,
+        {
+            "level": level,
+            "open_amount": order.get("total") if open_amount is None else open_amount,
+            "fee": event.get("fee"),
+            "dunning_fees": event.get("dunning_fees"),
+            "amount": event.get("amount"),
+            "received": event.get("received"),
+            "currency": event.get("currency") or order.get("currency"),
+        },
+    )
 
 
 def payment_facts(event: Json) -> dict[str, Any]:

@@ -19,7 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from oms_common.db import utcnow
 from oms_common.locks import lock_key
 from oms_common.problems import Conflict, NotFound, load
-from oms_contracts.events import DocumentIssuedEventSchema, OrderEventSchema, PaymentStatusEventSchema
+from oms_contracts.events import (
+    DocumentIssuedEventSchema,
+    OrderEventSchema,
+    PaymentDunningEventSchema,
+    PaymentStatusEventSchema,
+)
 
 from . import domain
 from .models import InvoiceCopy, Mail, OrderCopy
@@ -244,6 +249,41 @@ def handle_payment_event(source, mail, event):
         )
         request = domain.mail_for_payment_event(payload, copy, mail.settings.triggers, sent_kinds)
         row = _queue_mail(session, payload, "payment_status_changed", request, mail) if request else None
+        queued = row is not None and row.status == domain.QUEUED
+        kind = row.kind if row is not None else None
+        uow.commit()
+    if queued:
+        mail.wake()
+    return kind
+
+
+def handle_dunning_event(source, mail, event):
+    """``payment_dunning_changed`` from payments: the reminder of that level, with the fee and the
+    open amount. One per order and level: the event id is claimed, a reminder of that level sent
+    already is looked for, and a unique index (``uq_mails_dunning``) stops two racing events."""
+    payload = load(PaymentDunningEventSchema(), event)
+    reference = payload["order_reference"]
+    with source.unit_of_work() as uow:
+        session = uow.session
+        if not uow.claim_event(payload["event_id"], CONSUMER.format("payment_dunning_changed")):
+            return None
+        if not domain.wants_dunning_mail(payload, mail.settings.triggers):
+            uow.commit()
+            return None
+        copy = _copy_as_order(session.get(OrderCopy, reference))
+        if copy is None or not domain.recipient_of(copy)[0]:
+            raise OrderNotKnownYet(f"No recipient known yet for order {reference}; retrying later.")
+        sent_kinds = set(
+            session.execute(
+                select(Mail.kind).where(
+                    Mail.order_reference == reference,
+                    Mail.event_type == "payment_dunning_changed",
+                    Mail.kind.in_((domain.DUNNING_1, domain.DUNNING_2)),
+                )
+            ).scalars()
+        )
+        request = domain.mail_for_dunning_event(payload, copy, mail.settings.triggers, sent_kinds)
+        row = _queue_mail(session, payload, "payment_dunning_changed", request, mail) if request else None
         queued = row is not None and row.status == domain.QUEUED
         kind = row.kind if row is not None else None
         uow.commit()

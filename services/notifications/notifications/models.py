@@ -60,6 +60,14 @@ class Mail(Base):
             unique=True,
             postgresql_where=text("kind = 'payment_received'"),
         ),
+        # one reminder per order and dunning level (from payments' payment_dunning_changed)
+        Index(
+            "uq_mails_dunning",
+            "order_reference",
+            "kind",
+            unique=True,
+            postgresql_where=text("event_type = 'payment_dunning_changed'"),
+        ),
     )
 
 

@@ -94,6 +94,10 @@ def _address(address):
     return {key: address.get(key) or "" for key in ADDRESS_FIELDS}
 
 
+def _nonzero(value):
+    return value if domain.to_decimal(value) else None
+
+
 def template_context(request, settings, recipient_name):
     """The variables every template gets: the shop, the customer, the order and the extras."""
     order = request.order
@@ -133,5 +137,9 @@ def template_context(request, settings, recipient_name):
         "level": request.extra.get("level") or 0,
         "open_amount": request.extra.get("open_amount"),
         "amount": request.extra.get("amount"),
+        # a reminder: this level's fee, the fees of all levels, what came in already (None: nothing)
+        "fee": _nonzero(request.extra.get("fee")),
+        "fees": _nonzero(request.extra.get("dunning_fees")),
+        "received": _nonzero(request.extra.get("received")),
         "payment_currency": request.extra.get("currency") or order.get("currency") or "CHF",
     }

@@ -55,6 +55,10 @@ class NotificationsService(HealthMixin):
     def on_payment_status_changed(self, event):
         handlers.handle_payment_event(self.db, self.mail, event)
 
+    @reliable_event_handler("payments", "payment_dunning_changed")
+    def on_payment_dunning_changed(self, event):
+        handlers.handle_dunning_event(self.db, self.mail, event)
+
     # the invoice an order confirmation takes along (OMS_MAIL_ATTACH_INVOICE)
     @reliable_event_handler("documents", "document_issued")
     def on_document_issued(self, event):

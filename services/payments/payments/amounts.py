@@ -47,6 +47,16 @@ def refundable(captured: Amount, refunded: Amount) -> Decimal:
     return money(captured) - money(refunded)
 
 
+def owed(amount: Amount, fees: Amount = 0) -> Decimal:
+    """What the customer owes in all: the order's amount and the dunning fees added to it."""
+    return money(amount) + money(fees)
+
+
+def open_amount(amount: Amount, received: Amount, fees: Amount = 0) -> Decimal:
+    """What is still to pay: the amount, less what came in, plus the dunning fees (never below 0)."""
+    return max(owed(amount, fees) - money(received), ZERO)
+
+
 def pending_refunds(refunds: Iterable[RefundRow]) -> Decimal:
     """What refunds still pending at the PSP hold back from what can be refunded."""
     return sum((money(r.amount) for r in refunds if r.kind == "refund" and r.status == "pending"), ZERO)

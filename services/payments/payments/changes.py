@@ -35,6 +35,8 @@ VIEW_COLUMNS = (
     "completed_by_hand_reference",
     "order_status",
     "dunning_level",
+    "dunning_fees",
+    "due_date",
     "failure_reason",
     "sequence",
     "version",
@@ -63,6 +65,8 @@ MONEY_FIELDS = (
     "refundable_amount",
     "dispute_amount",
     "overpaid_amount",
+    "dunning_fees",
+    "open_amount",
 )
 REFUND_COLUMNS = ("kind", "status", "psp_refund_id", "reason", "actor", "created_at", "failure_reason")
 
@@ -202,6 +206,13 @@ def set_status(
     )
 
 
+def _open_amount(payment: Payment) -> Any:
+    """What is still to pay: nothing once the payment is settled (paid, refunded, voided, …)."""
+    if payment.status not in ("unpaid", "announced", "partially_paid", "pending", "authorized", "failed"):
+        return amounts.ZERO
+    return amounts.open_amount(payment.amount, payment.captured_amount or 0, payment.dunning_fees or 0)
+
+
 def payment_view(payment: Payment, configuration: dict[str, Any] | None = None) -> dict[str, Any]:
     """The payment as callers see it; with ``configuration`` (reads.provider_configuration), the
     operations are narrowed to what the configured provider can do, and the ones left out
@@ -209,6 +220,8 @@ def payment_view(payment: Payment, configuration: dict[str, Any] | None = None) 
     view = {column: getattr(payment, column) for column in VIEW_COLUMNS}
     view["authorization_expired"] = payment.authorization_expired_at is not None
     view["refundable_amount"] = amounts.refundable(payment.captured_amount or 0, payment.refunded_amount or 0)
+    view["dunning_fees"] = payment.dunning_fees or 0
+    view["open_amount"] = _open_amount(payment)
     for field in MONEY_FIELDS:
         view[field] = amounts.shown(view[field], payment.currency)
     view["pending_refund_amount"] = amounts.shown(amounts.pending_refunds(payment.refunds), payment.currency)

@@ -30,6 +30,7 @@ def create_payment(uow: UnitOfWork, order: dict[str, Any], actor: dict[str, Any]
         refunded_amount=amounts.ZERO,
         order_status=order["status"],
         dunning_level=0,
+        dunning_fees=amounts.ZERO,
         sequence=0,
         reconcile_checks=0,
         version=1,

@@ -9,6 +9,7 @@ from nameko.extensions import DependencyProvider
 from oms_common.rpc import TimedRpcProxy  # noqa: F401 - the service's RPC to orders
 from oms_common.settings import check_settings, setting
 
+from . import domain
 from .psp import build_adapters
 from .webhooks import parse_secrets
 
@@ -44,6 +45,15 @@ class Settings(DependencyProvider):
             "rpc_timeout": read("ORDERS_RPC_TIMEOUT"),
             "bank_statement_max_bytes": read("BANK_STATEMENT_MAX_BYTES"),
             "bank_statement_dir": read("BANK_STATEMENT_DIR").strip() or None,
+            # the fee is checked by the domain's rule (an amount from 0, at most three decimals)
+            "dunning_fees": {
+                level: domain.dunning_fee_setting(f"OMS_DUNNING_FEE_{level}", read(f"DUNNING_FEE_{level}"), default)
+                for level, default in domain.DEFAULT_DUNNING_FEES.items()
+            },
+            "auto_dunning": read("AUTO_DUNNING"),
+            "dunning_1_after_days": read("DUNNING_1_AFTER_DAYS"),
+            "dunning_2_after_days": read("DUNNING_2_AFTER_DAYS"),
+            "timezone": read("SHOP_TIMEZONE"),
         }
 
     def get_dependency(self, worker_ctx):

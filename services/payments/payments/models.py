@@ -63,6 +63,9 @@ class Payment(Base):
     completed_by_hand_reference = Column(String(120))
     order_status = Column(String(20))
     dunning_level = Column(SmallInteger, nullable=False, default=0)
+    dunning_fees = Column(Money, nullable=False, default=0)  # what the reminders added to the amount owed
+    dunning_level_at = Column(DateTime(timezone=True))  # when the current dunning level was reached
+    due_date = Column(Date)  # the invoice's due date (its document_issued tells it)
     sequence = Column(BigInteger, nullable=False, default=0)  # last payment_status_changed sent
     failure_reason = Column(Text)
     reconcile_after = Column(DateTime(timezone=True))  # lease / next check of a stuck payment
@@ -86,6 +89,11 @@ class Payment(Base):
         Index("ix_payments_psp_charge", "psp_charge_id"),
         Index("ix_payments_qr_reference", "qr_reference"),
         Index("ix_payments_creditor_reference", "creditor_reference"),
+        Index(
+            "ix_payments_dunning_due",
+            "due_date",
+            postgresql_where=text("provider = 'manual' AND status IN ('unpaid', 'announced') AND dunning_level < 2"),
+        ),
     )
 
 

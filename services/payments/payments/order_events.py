@@ -10,7 +10,7 @@ from oms_common.problems import load
 from oms_contracts.actors import load_actor
 from oms_contracts.events import OrderEventSchema
 
-from . import amounts, domain
+from . import amounts, domain, dunning
 from .changes import audit, find_payment, set_status, touch
 from .checkout import create_payment, open_at_psp
 from .psp import Adapter
@@ -66,8 +66,11 @@ def record_order(
     return reference
 
 
-def order_status_changed(source: SessionSource, event: dict[str, Any]) -> bool:
-    """Keeps the copy of the order status and the dunning level (also when set in orders)."""
+def order_status_changed(
+    source: SessionSource, event: dict[str, Any], fees: Mapping[int, Any] = domain.DEFAULT_DUNNING_FEES
+) -> bool:
+    """Keeps the copy of the order status and the dunning level (also when set in orders: the
+    level's fee and ``payment_dunning_changed`` follow, as when staff ask payments)."""
     payload = _order_event(event)
     order = payload["order"]
     with source.unit_of_work() as uow:
@@ -80,15 +83,15 @@ def order_status_changed(source: SessionSource, event: dict[str, Any]) -> bool:
         payment.order_status = order["status"]
         level = domain.dunning_level_reached(payload.get("to_status"), payment.dunning_level)
         if level:
-            previous = payment.dunning_level
-            payment.dunning_level = level
-            audit(
-                uow.session,
-                payment.order_reference,
+            dunning.reach_level(
+                uow,
+                payment,
+                level,
+                fees,
                 load_actor(payload.get("actor")),
-                "dunning_level_changed",
-                reason=payload.get("reason"),
-                details={"from": previous, "to": level, "notify": payload["notify"]},
+                payload.get("reason"),
+                bool(payload["notify"]),
+                order,
             )
         touch(payment)
         uow.commit()

@@ -26,3 +26,6 @@ class OrderInEventSchema(Schema):
     total = fields.Decimal(
         required=True, allow_nan=False, validate=[validate.Range(min=0, max=MAX_AMOUNT), _at_most_three_decimals]
     )
+    # what a dunning reminder names the order by and speaks
+    invoice_number = fields.String(load_default=None, allow_none=True)
+    language = fields.String(load_default=None, allow_none=True)

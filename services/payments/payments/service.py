@@ -3,6 +3,8 @@
 
 import base64
 import binascii
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from nameko.dependency_providers import Config
 from nameko.exceptions import UnknownService
@@ -18,7 +20,17 @@ from oms_common.providers import Database
 from oms_common.timers import configured_timer
 from oms_common.web import json_response, problem_response
 
-from . import lookup, order_events, reads, reconciliation, records, staff_operations, webhook_inbox, webhook_processing
+from . import (
+    dunning,
+    lookup,
+    order_events,
+    reads,
+    reconciliation,
+    records,
+    staff_operations,
+    webhook_inbox,
+    webhook_processing,
+)
 from .bank_statements import folder as bank_folder
 from .bank_statements import imports as bank_imports
 from .bank_statements import references as payment_refs
@@ -103,11 +115,16 @@ class PaymentsService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def request_dunning(self, reference, data, actor=None):
-        return self._first_use(
+        return self._first_use(reference, lambda: self._request_dunning(reference, data, actor))
+
+    def _request_dunning(self, reference, data, actor):
+        return staff_operations.request_dunning(
+            self.db,
             reference,
-            lambda: staff_operations.request_dunning(
-                self.db, reference, data, actor, lambda *args: self.orders("change_status", *args)
-            ),
+            data,
+            actor,
+            lambda *args: self.orders("change_status", *args),
+            self.settings["dunning_fees"],
         )
 
     @rpc(expected_exceptions=EXPECTED)
@@ -235,7 +252,33 @@ class PaymentsService(HealthMixin):
 
     @reliable_event_handler("orders", "order_status_changed")
     def on_order_status_changed(self, event):
-        order_events.order_status_changed(self.db, event)
+        order_events.order_status_changed(self.db, event, self.settings["dunning_fees"])
+
+    # the invoice's due date (documents), which automatic dunning counts from
+    @reliable_event_handler("documents", "document_issued")
+    def on_document_issued(self, event):
+        dunning.record_due_date(self.db, event)
+
+    # automatic dunning of overdue invoices (OMS_AUTO_DUNNING, off by default)
+    @configured_timer("AUTO_DUNNING_SCAN_SECONDS")
+    def auto_dunning_timer(self):
+        self._auto_dunning()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def auto_dunning_now(self, today=None):
+        """One round of the automatic dunning now (``today``: an ISO date, for operators and tests)."""
+        return self._auto_dunning(date.fromisoformat(today) if today else None)
+
+    def _auto_dunning(self, today=None):
+        if not self.settings["auto_dunning"]:
+            return None
+        return dunning.scan(
+            self.db,
+            self._request_dunning,
+            today or datetime.now(ZoneInfo(self.settings["timezone"])).date(),
+            self.settings["dunning_1_after_days"],
+            self.settings["dunning_2_after_days"],
+        )
 
     # lost callbacks (S9) and the inbox safety net
     @configured_timer("RECONCILE_INTERVAL_SECONDS")

@@ -9,10 +9,9 @@ from typing import Any
 from oms_common.db import SessionSource
 from oms_common.problems import ServiceUnavailable, load
 from oms_contracts.actors import load_actor
-from oms_contracts.events import stamp
 from oms_contracts.payments import CompleteSchema, DunningSchema, ManualStatusSchema, RefundSchema
 
-from . import amounts, domain
+from . import amounts, domain, dunning
 from .changes import PaymentUnits, audit, payment_change, payment_view, set_status, touch
 from .psp import Adapter, PspError, PspNotConfigured
 from .psp_effects import apply_psp_update, refusals
@@ -30,8 +29,8 @@ def set_payment_status(
     actor = load_actor(actor)
     with payment_change(source, reference) as (uow, payment):
         domain.check_manual_status(payment.provider, payment.status, payload["status"])
-        if payload["status"] == "paid":
-            payment.captured_amount = payment.amount
+        if payload["status"] == "paid":  # the dunning fees are paid with the amount
+            payment.captured_amount = amounts.owed(payment.amount, payment.dunning_fees or 0)
         set_status(uow, payment, payload["status"], actor, payload.get("note"), action="manual_status")
         result = payment_view(payment)
         uow.commit()
@@ -98,9 +97,11 @@ def request_dunning(
     data: dict[str, Any],
     actor: Actor,
     change_order_status: Callable[..., Any],
+    fees: Mapping[int, Any] | None = None,
 ) -> dict[str, Any]:
-    """Dunning level 1/2 (S3, S11): the order status moves through the orders service, whose
-    order_status_changed (with ``notify``) makes notifications send the reminder."""
+    """Dunning level 1/2 (S3, S11): the order status moves through the orders service, the
+    level's fee (``fees``, per level) is added to what is owed, and ``payment_dunning_changed``
+    (with ``notify``) makes notifications send the reminder with the open amount."""
     payload = load(DunningSchema(), data)
     actor = load_actor(actor)
     level = payload["level"]
@@ -112,33 +113,16 @@ def request_dunning(
             {"status": domain.DUNNING_ORDER_STATUS[level], "notify": payload["notify"], "reason": reason},
             actor,
         )
-        previous = payment.dunning_level
-        payment.dunning_level = level
         payment.order_status = (order or {}).get("status", domain.DUNNING_ORDER_STATUS[level])
-        touch(payment)
-        audit(
-            uow.session,
-            reference,
+        dunning.reach_level(
+            uow,
+            payment,
+            level,
+            domain.DEFAULT_DUNNING_FEES if fees is None else fees,
             actor,
-            "dunning_level_changed",
-            payment.status,
-            payment.status,
             reason,
-            details={"from": previous, "to": level, "notify": payload["notify"]},
-        )
-        uow.emit(
-            "payment_dunning_changed",
-            stamp(
-                "payment_dunning_changed",
-                {
-                    "order_reference": reference,
-                    "level": level,
-                    "previous_level": previous,
-                    "notify": payload["notify"],
-                    "actor": actor,
-                    "reason": reason,
-                },
-            ),
+            payload["notify"],
+            order,
         )
         result = payment_view(payment)
         uow.commit()

@@ -29,6 +29,7 @@ def facts(payment):
         amount=amounts.money(payment.amount),
         received=amounts.money(payment.captured_amount or 0),
         order_status=payment.order_status,
+        fees=amounts.money(payment.dunning_fees or 0),
     )
 
 

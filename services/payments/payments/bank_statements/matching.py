@@ -4,7 +4,7 @@ Finding the order: the structured reference first (a QR reference or an ISO 1164
 reference, ``RmtInf/Strd/CdtrRefInf/Ref``), else an order reference or invoice number written
 in the unstructured remittance text (``RmtInf/Ustrd``). What the money does:
 
-- exactly the open amount → ``paid``;
+- exactly the open amount (the order's amount and its dunning fees, less what came in) → ``paid``;
 - less → ``partially_paid``, with the amount still open;
 - more → ``paid`` and flagged as overpaid, with the excess (staff pay it back or keep it);
 - in another currency, to a card/PayPal payment, or to a cancelled (voided) or refunded
@@ -39,6 +39,11 @@ class PaymentFacts:
     amount: Decimal  # what the order costs
     received: Decimal  # what has come in so far (captured)
     order_status: str | None = None
+    fees: Decimal = ZERO  # the dunning fees added to what is owed
+
+    @property
+    def owed(self):
+        return self.amount + self.fees
 
 
 @dataclass(frozen=True)
@@ -91,22 +96,23 @@ def credit_effect(payment, amount, currency):
     if payment.status not in CREDITABLE:
         return Effect(UNMATCHED, reason=f"A payment in status '{payment.status}' takes no bank credit.")
     received = payment.received + amount
-    status = _by_received("partially_paid", payment.amount, received)
-    if received > payment.amount:
+    owed = payment.owed
+    status = _by_received("partially_paid", owed, received)
+    if received > owed:
         return Effect(
             OVERPAID,
             status,
             received,
-            overpaid_amount=received - payment.amount,
-            reason=f"{shown(received - payment.amount, currency)} more than the order's amount came in.",
+            overpaid_amount=received - owed,
+            reason=f"{shown(received - owed, currency)} more than the order's amount came in.",
         )
-    if received < payment.amount:
+    if received < owed:
         return Effect(
             PARTIAL,
             status,
             received,
-            open_amount=payment.amount - received,
-            reason=f"{shown(payment.amount - received, currency)} is still open.",
+            open_amount=owed - received,
+            reason=f"{shown(owed - received, currency)} is still open.",
         )
     return Effect(MATCHED, status, received)
 
@@ -114,11 +120,8 @@ def credit_effect(payment, amount, currency):
 def reversal_effect(payment, amount):
     """What reversing a credit of ``amount`` that had been applied does to the payment."""
     received = max(payment.received - amount, ZERO)
-    status = _by_received("partially_paid", payment.amount, received)
+    owed = payment.owed
+    status = _by_received("partially_paid", owed, received)
     return Effect(
-        REVERSAL,
-        status,
-        received,
-        open_amount=max(payment.amount - received, ZERO),
-        overpaid_amount=max(received - payment.amount, ZERO),
+        REVERSAL, status, received, open_amount=max(owed - received, ZERO), overpaid_amount=max(received - owed, ZERO)
     )
