@@ -38,3 +38,5 @@ MANUAL_METHODS: Final[tuple[str, ...]] = tuple(method for method in PAYMENT_METH
 LANGUAGES: Final[tuple[str, ...]] = ("de", "fr", "it", "en")
 # staff roles, the most powerful first
 ROLES: Final[tuple[str, ...]] = ("admin", "agent", "accountant", "readonly")
+# the documents the documents service issues
+DOCUMENT_KINDS: Final[tuple[str, ...]] = ("invoice", "credit_note", "reminder", "delivery_note")

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gateway.ui.catalogs import CATALOGS, ENGLISH, MESSAGES
+from gateway.ui.documents import TEXTS as DOCUMENT_TEXTS
 from gateway.ui.i18n import (
     LANGUAGES,
     date_pattern,
@@ -19,7 +20,7 @@ from gateway.ui.i18n import (
     translator,
 )
 from notifications.domain import KINDS
-from oms_contracts.values import ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES, ROLES
+from oms_contracts.values import DOCUMENT_KINDS, ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES, ROLES
 from payments.domain import PROVIDERS
 from tests.support.suite import REPO
 
@@ -87,6 +88,13 @@ def test_every_enum_value_has_a_word_in_every_language(value):
     assert all(MESSAGES[value]), value
     if "_" in value:  # never shown to English staff as an identifier either
         assert "_" not in ENGLISH.get(value, value)
+
+
+@pytest.mark.parametrize("kind", DOCUMENT_KINDS)
+def test_every_document_kind_has_a_name_in_every_language(kind):
+    names = [DOCUMENT_TEXTS[language].get(kind) for language in LANGUAGES]
+    assert all(names), (kind, names)
+    assert len(set(names)) == len(names), f"{kind} reads the same in two languages: {names}"
 
 
 def test_every_problem_title_has_a_word_in_every_language():

@@ -23,6 +23,8 @@ TEXTS = {
         "No documents issued yet.": "Noch keine Dokumente ausgestellt.",
         "invoice": "Rechnung",
         "credit_note": "Gutschrift",
+        "reminder": "Mahnung",
+        "delivery_note": "Lieferschein",
         "Download PDF": "PDF herunterladen",
         "corrects": "korrigiert",
         "Shop profile": "Shop-Profil",
@@ -51,6 +53,8 @@ TEXTS = {
         "No documents issued yet.": "Aucun document émis pour l'instant.",
         "invoice": "Facture",
         "credit_note": "Note de crédit",
+        "reminder": "Rappel",
+        "delivery_note": "Bulletin de livraison",
         "Download PDF": "Télécharger le PDF",
         "corrects": "corrige",
         "Shop profile": "Profil de la boutique",
@@ -79,6 +83,8 @@ TEXTS = {
         "No documents issued yet.": "Nessun documento emesso finora.",
         "invoice": "Fattura",
         "credit_note": "Nota di credito",
+        "reminder": "Sollecito",
+        "delivery_note": "Bollettino di consegna",
         "Download PDF": "Scarica il PDF",
         "corrects": "corregge",
         "Shop profile": "Profilo del negozio",
@@ -102,7 +108,12 @@ TEXTS = {
         "Shop profile saved.": "Profilo del negozio salvato.",
         "Settings": "Impostazioni",
     },
-    "en": {"invoice": "Invoice", "credit_note": "Credit note"},
+    "en": {
+        "invoice": "Invoice",
+        "credit_note": "Credit note",
+        "reminder": "Payment reminder",
+        "delivery_note": "Delivery note",
+    },
 }
 
 
