@@ -96,3 +96,27 @@ def test_the_page_is_for_staff_who_manage_payments(base_url, database_url, payme
     page = browser.get(f"{base_url}/admin/bank-statements")
     assert page.status_code == 403
     assert 'href="/admin/bank-statements"' not in browser.get(f"{base_url}/admin/orders").text
+
+
+def test_the_order_page_shows_what_is_still_owed_after_a_partial_credit_and_a_reminder_fee(
+    admin, base_url, invoice_order, accountant_browser
+):
+    reference = invoice_order()["reference"]
+    credit = camt.document([camt.credit("10.00", reference=qr_reference(reference))])
+    imported = admin.post("/api/v1/imports/bank-statements", data=credit, headers={"Content-Type": "application/xml"})
+    assert imported.status_code == 201 and imported.json()["counts"]["partial"] == 1, imported.text
+    for level in (1, 2):
+        dunned = admin.post(f"/api/v1/orders/{reference}/dunning", json={"level": level, "notify": False})
+        assert dunned.status_code == 200, dunned.text
+    payment = payment_of(admin, reference)
+    assert (payment["dunning_fees"], payment["open_amount"]) == ("5.00", "11.00")  # 16.00 − 10.00 + the level 2 fee
+
+    page = accountant_browser.get(f"{base_url}/admin/orders/{reference}").text
+
+    def shown(element_id):
+        found = re.search(rf'id="{element_id}">(.*?)</dd>', page, re.S)
+        assert found, f"{element_id} is not on the order page"
+        return found.group(1)
+
+    assert "5.00" in shown("payment-dunning-fees") and "11.00" in shown("payment-open-amount")
+    assert qr_reference(reference) in shown("payment-bank-reference")

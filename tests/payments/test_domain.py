@@ -94,6 +94,7 @@ def test_manual_bookkeeping_and_dunning_rules():
         domain.check_manual_status("stripe", "pending", "paid")
     domain.check_dunning("manual", "unpaid", 0, 1)
     domain.check_dunning("manual", "announced", 1, 2)
+    domain.check_dunning("manual", "partially_paid", 0, 1)  # what is still open is dunned
     for args in (
         ("manual", "unpaid", 0, 2),
         ("manual", "unpaid", 1, 1),
@@ -186,6 +187,7 @@ def test_a_dunning_fee_is_charged_on_an_open_invoice_payment_only():
     fees = {1: Decimal("0.00"), 2: Decimal("5.00")}
     assert domain.dunning_fee("manual", "unpaid", 2, fees) == Decimal("5.000")
     assert domain.dunning_fee("manual", "announced", 1, fees) == Decimal("0.000")
+    assert domain.dunning_fee("manual", "partially_paid", 2, fees) == Decimal("5.000")
     assert domain.dunning_fee("manual", "paid", 2, fees) == Decimal("0")
     assert domain.dunning_fee("stripe", "pending", 2, fees) == Decimal("0")
 

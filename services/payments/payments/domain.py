@@ -58,7 +58,8 @@ DUNNING_ORDER_STATUS = {1: "dunning_1", 2: "dunning_2"}
 # what reaching a level adds to the amount owed (OMS_DUNNING_FEE_1, OMS_DUNNING_FEE_2), in the
 # payment's currency: the first reminder is a friendly one, the second costs the customer
 DEFAULT_DUNNING_FEES = {1: Decimal("0.00"), 2: Decimal("5.00")}
-DUNNING_STATUSES = ("unpaid", "announced")
+# a payment with money still owed on it: nothing came in yet, or less than the invoice
+DUNNING_STATUSES = ("unpaid", "announced", "partially_paid")
 MAX_DUNNING_FEE = Decimal(10**6)
 REPLAYABLE_WEBHOOKS = ("failed", "ignored", "waiting", "flagged", "unmatched")
 
@@ -324,7 +325,7 @@ def allowed_operations(
             allowed.append("refund")
         if "partial_refund" in capabilities:
             allowed.append("partial_refund")
-    if "dunning" in capabilities and status in ("unpaid", "announced") and (dunning_level or 0) < 2:
+    if "dunning" in capabilities and status in DUNNING_STATUSES and (dunning_level or 0) < 2:
         allowed.append(f"dunning:{(dunning_level or 0) + 1}")
     return allowed
 
