@@ -71,8 +71,12 @@ def test_refund_plan_limits():
         domain.plan_refund("stripe", "paid", Decimal("80"), Decimal("30"), Decimal("50.01"))
     with pytest.raises(domain.InvalidAmount):
         domain.plan_refund("stripe", "authorized", Decimal("0"), 0, Decimal("1"))
-    with pytest.raises(domain.OperationNotAllowed):
-        domain.plan_refund("manual", "paid", Decimal("80"), 0)
+    # money paid by hand is paid back by hand: the refund is recorded, no PSP is called
+    assert domain.plan_refund("manual", "paid", Decimal("80"), 0, Decimal("5")) == ("record", Decimal("5.00"))
+    assert domain.plan_refund("manual", "partially_paid", Decimal("10"), 0) == ("record", Decimal("10.00"))
+    for status in ("unpaid", "announced"):
+        with pytest.raises(domain.OperationNotAllowed):
+            domain.plan_refund("manual", status, 0, 0)
     with pytest.raises(domain.OperationNotAllowed):
         domain.plan_refund("stripe", "refunded", Decimal("80"), Decimal("80"))
 
@@ -83,6 +87,7 @@ def test_capabilities_and_allowed_operations():
     assert domain.allowed_operations("manual", "unpaid", 0, 0, 0) == ["status:announced", "status:paid", "dunning:1"]
     assert domain.allowed_operations("manual", "announced", 0, 0, 1) == ["status:paid", "dunning:2"]
     assert domain.allowed_operations("manual", "paid", 0, 0, 2) == []
+    assert domain.allowed_operations("manual", "paid", Decimal("16"), Decimal("5"), 0) == ["refund", "partial_refund"]
 
 
 def test_manual_bookkeeping_and_dunning_rules():

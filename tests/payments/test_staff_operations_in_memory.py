@@ -103,6 +103,40 @@ def test_a_partial_refund_goes_to_the_psp_with_a_key_and_leaves_the_payment_part
     assert [event["status"] for event in place.events] == ["partially_refunded"]
 
 
+def test_a_refund_of_an_invoice_paid_by_bank_is_recorded_at_once_and_no_psp_is_asked(place, psp):
+    payment = place.add_payment("invoice", status="paid", captured_amount=Decimal("46.90"))
+
+    answer = staff_operations.refund_payment(
+        place, {"stripe": psp}, payment.order_reference, {"amount": "6.90", "reason": "returned"}, ACCOUNTANT
+    )
+
+    assert psp.calls == []
+    assert (answer["status"], answer["refunded_amount"], answer["refundable_amount"]) == (
+        "partially_refunded",
+        "6.90",
+        "40.00",
+    )
+    [event] = place.events
+    assert (event["status"], event["payment"]["refunded_amount"], event["reason"]) == (
+        "partially_refunded",
+        "6.90",
+        "returned",
+    )
+    [entry] = place.audit
+    assert (entry.action, entry.actor) == ("refund_recorded", "bea")
+    rest = staff_operations.refund_payment(place, {}, payment.order_reference, {}, ACCOUNTANT)
+    assert (rest["status"], rest["refunded_amount"]) == ("refunded", "46.90")
+
+
+def test_an_invoice_not_paid_yet_has_nothing_to_refund_and_nothing_is_recorded(place):
+    payment = place.add_payment("invoice", status="unpaid")
+
+    with pytest.raises(Conflict):
+        staff_operations.refund_payment(place, {}, payment.order_reference, {"amount": "1.00"}, ACCOUNTANT)
+
+    assert (payment.status, payment.version, place.events, place.audit) == ("unpaid", 1, [], [])
+
+
 def test_a_refund_the_psp_holds_as_pending_is_shown_but_not_counted(place):
     psp = InMemoryPsp("stripe", status="pending")
     payment = place.add_payment("card", status="paid", captured_amount=Decimal("46.90"))

@@ -46,7 +46,9 @@ DISPUTE_LOST = ("lost",)
 # What each provider can do at all; ``allowed_operations`` narrows it to what the current
 # state permits (this is what the detail view offers).
 CAPABILITIES = {
-    "manual": frozenset({"manual_status", "dunning"}),
+    # money paid by hand goes back by hand: staff record the refund they made (a bank transfer),
+    # which counts at once and makes documents issue the credit note
+    "manual": frozenset({"manual_status", "dunning", "refund", "partial_refund", "recorded_refund"}),
     "stripe": frozenset({"refund", "partial_refund", "void", "complete"}),
     "paypal": frozenset({"refund", "partial_refund", "void", "complete"}),
 }
@@ -180,14 +182,15 @@ def check_captured_for_ship(provider: str, status: str, failure_reason: str | No
 def plan_refund(
     provider: str, status: str, captured: Amount, refunded: Amount, requested: Amount | None = None
 ) -> tuple[str, Decimal | None]:
-    """What a refund request does now: ('void', None) before capture, ('refund', amount) after.
+    """What a refund request does now: ('void', None) before capture, ('refund', amount) after
+    through the PSP, ('record', amount) for money paid by hand and paid back by hand.
 
     Raises OperationNotAllowed when the state forbids it and InvalidAmount when the amount
     is more than was captured and not yet refunded.
     """
     capabilities = CAPABILITIES[provider]
     if "refund" not in capabilities:
-        raise OperationNotAllowed("This payment does not run through a PSP; refund it outside OMS.")
+        raise OperationNotAllowed("This payment cannot be refunded.")
     if status in ("pending", "authorized", "failed"):
         if requested is not None:
             raise InvalidAmount("amount", "Nothing was captured yet: the payment can only be voided as a whole.")
@@ -204,7 +207,7 @@ def plan_refund(
         )
     if amount != left and "partial_refund" not in capabilities:
         raise InvalidAmount("amount", "This provider only refunds the whole amount.")
-    return "refund", amount
+    return ("record" if "recorded_refund" in capabilities else "refund"), amount
 
 
 def status_after_refunds(captured: Amount, refunded: Amount, amount: Amount | None = None) -> str:

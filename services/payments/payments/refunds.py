@@ -1,6 +1,6 @@
-"""Money going back through the PSP: a void before capture, a refund after. One path for staff
+"""Money going back: through the PSP a void before capture, a refund after (one path for staff
 refunds and for cancelled orders; the row is locked by the caller and the PSP call carries the
-caller's idempotency key."""
+caller's idempotency key); for money paid by hand, the refund staff made themselves, recorded."""
 
 from collections.abc import Mapping
 from decimal import Decimal
@@ -97,3 +97,18 @@ def refund_at_psp(
     payment.refunded_amount = amounts.money(payment.refunded_amount) + amount
     target = domain.status_after_refunds(payment.captured_amount, payment.refunded_amount, payment.amount)
     set_status(uow, payment, target, actor, reason, action="refunded", details=details)
+
+
+def record_refund(
+    uow: PaymentUnit, payment: Payment, amount: Decimal, actor: dict[str, Any], reason: str | None
+) -> None:
+    """A refund staff paid back outside OMS (a bank transfer to the customer): it counts at once."""
+    payment.refunds.append(
+        Refund(
+            kind="refund", amount=amount, status="succeeded", reason=reason, actor=actor["name"], created_at=utcnow()
+        )
+    )
+    payment.refunded_amount = amounts.money(payment.refunded_amount) + amount
+    target = domain.status_after_refunds(payment.captured_amount, payment.refunded_amount, payment.amount)
+    details = {"amount": str(amount), "paid_back": "outside OMS"}
+    set_status(uow, payment, target, actor, reason, action="refund_recorded", details=details)

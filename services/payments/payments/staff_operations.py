@@ -16,7 +16,7 @@ from .changes import PaymentUnits, audit, payment_change, payment_view, set_stat
 from .psp import Adapter, PspError, PspNotConfigured
 from .psp_effects import apply_psp_update, refusals
 from .psp_reports import misfit
-from .refunds import refund_at_psp, void_at_psp
+from .refunds import record_refund, refund_at_psp, void_at_psp
 
 Actor = dict[str, Any] | None
 
@@ -69,7 +69,8 @@ def refund_payment(
     data: dict[str, Any],
     actor: Actor = None,
 ) -> dict[str, Any]:
-    """Void before capture, refund (full or partial) after, through the PSP (S11)."""
+    """Void before capture, refund (full or partial) after, through the PSP (S11); for a payment
+    made by hand, the refund staff paid back themselves, recorded."""
     payload = load(RefundSchema(), data)
     actor = load_actor(actor)
     with payment_change(source, reference) as (uow, payment):
@@ -82,6 +83,8 @@ def refund_payment(
         )
         if action == "void":
             void_at_psp(uow, adapters, payment, actor, payload.get("reason"), key=f"oms-void-{reference}")
+        elif action == "record":
+            record_refund(uow, payment, amount, actor, payload.get("reason"))
         else:
             count = sum(1 for refund in payment.refunds if refund.kind == "refund")
             key = f"oms-refund-{reference}-{count + 1}-{int(amounts.money(amount) * 1000)}"
