@@ -18,6 +18,7 @@ from oms_common.fields import CONTROL_OR_LINE_BREAK, INVISIBLE_FORMATTING
 
 TEMPLATES = Path(__file__).parent / "templates"
 FONTS = Path(__file__).parent / "fonts"
+DOCUMENT = "document.txt"  # invoices and credit notes
 FONT = "DejaVuSans"
 FONT_FILES = {"": FONTS / "DejaVuSans.ttf", "B": FONTS / "DejaVuSans-Bold.ttf"}
 PAGE_WIDTH, PAGE_HEIGHT, MARGIN = 210, 297, 15
@@ -43,9 +44,9 @@ _environment = Environment(
 )
 
 
-def document_text(content):
-    """The template's lines for one document, as (kind, fields)."""
-    rendered = _environment.get_template("document.txt").render(**content)
+def document_text(content, template=DOCUMENT):
+    """The lines of ``template`` filled with one document's content, as (kind, fields)."""
+    rendered = _environment.get_template(template).render(**content)
     rows = []
     for line in rendered.splitlines():
         if line.strip():
@@ -154,12 +155,12 @@ def _draw_swiss_cross(pdf, centre_x, centre_y):
     pdf.set_fill_color(0)
 
 
-def render(content, logo=None, qr_bill=None):
-    """The PDF of one document: its content (see invoices.content), the shop's logo, and the
-    QR-bill at the foot of the last page when there is one: ``(svg, modules, (left, top, size))``
-    — qrbill's payment part and receipt, and the QR code drawn into its place."""
+def render(content, logo=None, qr_bill=None, template=DOCUMENT):
+    """The PDF of one document: its content (see invoices.content) in ``template``, the shop's
+    logo, and the QR-bill at the foot of the last page when there is one: ``(svg, modules, (left,
+    top, size))`` — qrbill's payment part and receipt, and the QR code drawn into its place."""
     layout = _Layout(logo)
-    _lay_out(layout, document_text(content))
+    _lay_out(layout, document_text(content, template))
     if qr_bill:
         svg, modules, (left, top, size) = qr_bill
         pdf = layout.pdf
