@@ -6,7 +6,8 @@ an ERP owns invoicing and OMS issues none). The event id is claimed in the same 
 the document, and one invoice per order is a unique index: a redelivered or replayed event
 changes nothing. The bytes are rendered once and stored with their SHA-256; every download
 returns them as stored. Before the shop profile exists nobody can issue an invoice: the order
-waits in ``invoices_awaiting_profile`` and is invoiced when the profile is saved.
+waits in ``invoices_awaiting_profile`` and is invoiced when the profile is saved (with the
+delivery notes that waited likewise, see delivery_notes.py).
 """
 
 import base64
@@ -20,7 +21,7 @@ from oms_common.problems import NotFound, load
 from oms_contracts.documents import DocumentSchema
 from oms_contracts.events import OrderEventSchema, stamp
 
-from . import due_dates, invoices, qr, rendering
+from . import delivery_notes, due_dates, invoices, qr, rendering
 from .labels import language_of
 from .models import Document, InvoiceAwaitingProfile
 from .profile import current_profile
@@ -95,13 +96,15 @@ def _issue(uow, order, profile, event_id, timezone_name):
 
 
 def issue_awaiting(source, timezone_name):
-    """Every order that waited for the shop profile gets its invoice. Answers how many were issued."""
-    return issue_waiting(
+    """Every document that waited for the shop profile: the invoices, then the delivery notes of
+    the orders shipped meanwhile. Answers how many were issued."""
+    invoiced = issue_waiting(
         source,
         InvoiceAwaitingProfile,
         KIND,
         lambda uow, order, profile, event_id: _issue(uow, order, profile, event_id, timezone_name),
     )
+    return invoiced + delivery_notes.issue_awaiting(source, timezone_name)
 
 
 def awaiting_profile(source, reference):

@@ -26,6 +26,8 @@ QR_BILL_HEIGHT = 106  # the payment part and receipt (105 mm) with the line to c
 # Pos, article, description, quantity, price, rate, amount (180 mm)
 COLUMNS = (10, 26, 68, 16, 22, 14, 24)
 TAX_COLUMNS = (40, 35, 35, 35)
+# a delivery note's goods: pos, article, description, quantity (180 mm)
+GOODS_COLUMNS = (12, 34, 114, 20)
 
 
 def _finalize(value):
@@ -108,6 +110,11 @@ def _lay_out(layout, rows):
             layout.cells(COLUMNS, fields, style="B", aligns=numbers, border="B")
         elif kind == "ROW":
             layout.cells(COLUMNS, fields, aligns=numbers)
+        elif kind == "GOODSHEAD":
+            pdf.ln(4)
+            layout.cells(GOODS_COLUMNS, fields, style="B", aligns=("L", "L", "L", "R"), border="B")
+        elif kind == "GOODS":
+            layout.cells(GOODS_COLUMNS, fields, aligns=("L", "L", "L", "R"))
         elif kind == "TAXHEAD":
             pdf.ln(4)
             layout.cells(TAX_COLUMNS, fields, style="B", aligns=("L", "R", "R", "R"), border="B")
