@@ -77,7 +77,7 @@ class DocumentSchema(Schema):
     order_reference = fields.String()
     language = fields.String()
     currency = fields.String()
-    amount = fields.Decimal(as_string=True, places=2)
+    amount = fields.Decimal(as_string=True, places=2, allow_none=True)  # none on a delivery note
     corrects = fields.String(allow_none=True)
     created_at = fields.DateTime()
     sha256 = fields.String()

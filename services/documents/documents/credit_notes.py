@@ -18,10 +18,10 @@ from oms_common.problems import load
 from oms_contracts.events import OrderEventSchema, PaymentStatusEventSchema, stamp
 
 from . import domain, invoices, rendering
-from .issuing import CONSUMER, store
 from .labels import labels, language_of
 from .models import Document, NumberRange
 from .profile import current_profile
+from .storing import CONSUMER, store
 
 REFUND_STATUSES = ("refunded", "partially_refunded")
 

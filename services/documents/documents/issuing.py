@@ -6,11 +6,11 @@ an ERP owns invoicing and OMS issues none). The event id is claimed in the same 
 the document, and one invoice per order is a unique index: a redelivered or replayed event
 changes nothing. The bytes are rendered once and stored with their SHA-256; every download
 returns them as stored. Before the shop profile exists nobody can issue an invoice: the order
-waits in ``invoices_awaiting_profile`` and is invoiced when the profile is saved.
+waits in ``invoices_awaiting_profile`` and is invoiced when the profile is saved (with the
+delivery notes that waited likewise, see delivery_notes.py).
 """
 
 import base64
-import hashlib
 import logging
 
 from sqlalchemy import select
@@ -21,17 +21,15 @@ from oms_common.problems import NotFound, load
 from oms_contracts.documents import DocumentSchema
 from oms_contracts.events import OrderEventSchema, stamp
 
-from . import due_dates, invoices, qr, rendering
+from . import delivery_notes, due_dates, invoices, qr, rendering
 from .labels import language_of
 from .models import Document, InvoiceAwaitingProfile
 from .profile import current_profile
+from .storing import CONSUMER, issue_waiting, issued, store, wait_for_profile
 
 log = logging.getLogger(__name__)
-CONSUMER = "documents"
+KIND = "invoice"
 _dump = DocumentSchema()
-
-
-PENDING_BATCH = 50
 
 
 def render_invoice(order, profile, issued_at, timezone_name):
@@ -49,26 +47,6 @@ def render_invoice(order, profile, issued_at, timezone_name):
     return pdf, bill
 
 
-def store(session, order, kind, number, content, event_id, corrects_id=None, amount=None):
-    document = Document(
-        order_reference=order["reference"],
-        kind=kind,
-        number=number,
-        language=language_of(order),
-        currency=order.get("currency") or "CHF",
-        amount=amount or order["total"],
-        corrects_id=corrects_id,
-        source_event_id=event_id,
-        content=content,
-        order_data=order,
-        sha256=hashlib.sha256(content).hexdigest(),
-        created_at=utcnow(),
-    )
-    session.add(document)
-    session.flush()
-    return document
-
-
 def issue_invoice(source, event, timezone_name):
     event = load(OrderEventSchema(), event)
     order = event["order"]
@@ -78,21 +56,13 @@ def issue_invoice(source, event, timezone_name):
         if not order.get("invoice_number") or order.get("invoice_number_external"):
             uow.commit()  # no invoice of OMS's making: nothing to issue
             return None
-        existing = _invoice_of(uow.session, order["reference"])
+        existing = issued(uow.session, order["reference"], KIND)
         if existing is not None:
             uow.commit()
             return existing
         profile = current_profile(uow.session)
         if profile is None:
-            if uow.session.get(InvoiceAwaitingProfile, order["reference"]) is None:
-                uow.session.add(
-                    InvoiceAwaitingProfile(
-                        order_reference=order["reference"],
-                        event_id=event["event_id"],
-                        order_data=order,
-                        received_at=utcnow(),
-                    )
-                )
+            wait_for_profile(uow.session, InvoiceAwaitingProfile, order, event["event_id"])
             log.info("order %s waits for the shop profile to be invoiced", order["reference"])
             uow.commit()
             return None
@@ -104,23 +74,17 @@ def issue_invoice(source, event, timezone_name):
         return document.id
 
 
-def _invoice_of(session, reference):
-    return session.execute(
-        select(Document.id).where(Document.order_reference == reference, Document.kind == "invoice")
-    ).scalar_one_or_none()
-
-
 def _issue(uow, order, profile, event_id, timezone_name):
     issued_at = utcnow()
     pdf, _bill = render_invoice(order, profile, issued_at, timezone_name)
-    document = store(uow.session, order, "invoice", order["invoice_number"], pdf, event_id)
+    document = store(uow.session, order, KIND, order["invoice_number"], pdf, event_id, amount=order["total"])
     uow.emit(
         "document_issued",
         stamp(
             "document_issued",
             {
                 "order_reference": order["reference"],
-                "kind": "invoice",
+                "kind": KIND,
                 "document_id": document.id,
                 "number": document.number,
                 "sha256": document.sha256,
@@ -132,32 +96,15 @@ def _issue(uow, order, profile, event_id, timezone_name):
 
 
 def issue_awaiting(source, timezone_name):
-    """Invoices every order that waited for the shop profile, a batch per transaction (replicas
-    share the work: rows another one holds are skipped). Answers how many were issued."""
-    issued = 0
-    while True:
-        with source.unit_of_work() as uow:
-            profile = current_profile(uow.session)
-            if profile is None:
-                return issued
-            waiting = (
-                uow.session.execute(
-                    select(InvoiceAwaitingProfile)
-                    .order_by(InvoiceAwaitingProfile.received_at)
-                    .limit(PENDING_BATCH)
-                    .with_for_update(skip_locked=True)
-                )
-                .scalars()
-                .all()
-            )
-            if not waiting:
-                return issued
-            for row in waiting:
-                if _invoice_of(uow.session, row.order_reference) is None:
-                    _issue(uow, row.order_data, profile, row.event_id, timezone_name)
-                    issued += 1
-                uow.session.delete(row)
-            uow.commit()
+    """Every document that waited for the shop profile: the invoices, then the delivery notes of
+    the orders shipped meanwhile. Answers how many were issued."""
+    invoiced = issue_waiting(
+        source,
+        InvoiceAwaitingProfile,
+        KIND,
+        lambda uow, order, profile, event_id: _issue(uow, order, profile, event_id, timezone_name),
+    )
+    return invoiced + delivery_notes.issue_awaiting(source, timezone_name)
 
 
 def awaiting_profile(source, reference):

@@ -46,8 +46,9 @@ class ShopProfile(Base):
 class Document(Base):
     """An issued document: rendered once, its bytes and their SHA-256 never change.
 
-    One invoice per order (partial unique index); a credit note names the invoice it corrects
-    in ``corrects_id``. ``source_event_id`` is the event that made it (one document per event).
+    One invoice and one delivery note per order (partial unique indexes); a credit note names the
+    invoice it corrects in ``corrects_id``. ``source_event_id`` is the event that made it (one
+    document per event). ``amount`` is empty on a delivery note, which names no money.
     """
 
     __tablename__ = "documents"
@@ -57,7 +58,7 @@ class Document(Base):
     number = Column(String(80), nullable=False)
     language = Column(String(2), nullable=False)
     currency = Column(String(3), nullable=False)
-    amount = Column(Numeric(14, 2), nullable=False)
+    amount = Column(Numeric(14, 2))
     corrects_id = Column(Id, ForeignKey("documents.id"))
     source_event_id = Column(String(64), nullable=False, unique=True)
     content = Column(LargeBinary, nullable=False)
@@ -70,6 +71,12 @@ class Document(Base):
         Index("ix_documents_order", "order_reference", "id"),
         Index(
             "uq_documents_invoice_per_order", "order_reference", unique=True, postgresql_where=text("kind = 'invoice'")
+        ),
+        Index(
+            "uq_documents_delivery_note_per_order",
+            "order_reference",
+            unique=True,
+            postgresql_where=text("kind = 'delivery_note'"),
         ),
         Index("uq_documents_kind_number", "kind", "number", unique=True),
     )
@@ -86,9 +93,21 @@ class InvoiceAwaitingProfile(Base):
     received_at = Column(DateTime(timezone=True), nullable=False)
 
 
+class DeliveryNoteAwaitingProfile(Base):
+    """A shipped order whose delivery note waits for the shop profile, kept like an invoice that
+    waits (``InvoiceAwaitingProfile``) and issued as soon as the profile is saved."""
+
+    __tablename__ = "delivery_notes_awaiting_profile"
+    order_reference = Column(String(40), primary_key=True)
+    event_id = Column(String(64), nullable=False)
+    order_data = Column(JSON, nullable=False)
+    received_at = Column(DateTime(timezone=True), nullable=False)
+
+
 class NumberRange(Base):
-    """A gapless number range of this service (credit notes): the row lock taken to draw the
-    next number is held until the document is committed, so a rolled-back issue leaves no gap."""
+    """A gapless number range of this service (``credit_note``: CN-1, …; ``delivery_note``:
+    DN-1, …): the row lock taken to draw the next number is held until the document is
+    committed, so a rolled-back issue leaves no gap."""
 
     __tablename__ = "number_ranges"
     name = Column(String(20), primary_key=True)

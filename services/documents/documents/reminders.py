@@ -22,10 +22,10 @@ from oms_common.problems import load
 from oms_contracts.events import PaymentDunningEventSchema, stamp
 
 from . import invoices, qr, rendering
-from .issuing import CONSUMER, store
 from .labels import format_date, labels, language_of
 from .models import Document
 from .profile import current_profile
+from .storing import CONSUMER, store
 
 log = logging.getLogger(__name__)
 KIND = "reminder"

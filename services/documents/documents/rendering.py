@@ -18,6 +18,7 @@ from oms_common.fields import CONTROL_OR_LINE_BREAK, INVISIBLE_FORMATTING
 
 TEMPLATES = Path(__file__).parent / "templates"
 FONTS = Path(__file__).parent / "fonts"
+DOCUMENT = "document.txt"  # invoices and credit notes
 FONT = "DejaVuSans"
 FONT_FILES = {"": FONTS / "DejaVuSans.ttf", "B": FONTS / "DejaVuSans-Bold.ttf"}
 PAGE_WIDTH, PAGE_HEIGHT, MARGIN = 210, 297, 15
@@ -25,6 +26,8 @@ QR_BILL_HEIGHT = 106  # the payment part and receipt (105 mm) with the line to c
 # Pos, article, description, quantity, price, rate, amount (180 mm)
 COLUMNS = (10, 26, 68, 16, 22, 14, 24)
 TAX_COLUMNS = (40, 35, 35, 35)
+# a delivery note's goods: pos, article, description, quantity (180 mm)
+GOODS_COLUMNS = (12, 34, 114, 20)
 
 
 def _finalize(value):
@@ -43,9 +46,9 @@ _environment = Environment(
 )
 
 
-def document_text(content):
-    """The template's lines for one document, as (kind, fields)."""
-    rendered = _environment.get_template("document.txt").render(**content)
+def document_text(content, template=DOCUMENT):
+    """The lines of ``template`` filled with one document's content, as (kind, fields)."""
+    rendered = _environment.get_template(template).render(**content)
     rows = []
     for line in rendered.splitlines():
         if line.strip():
@@ -107,6 +110,11 @@ def _lay_out(layout, rows):
             layout.cells(COLUMNS, fields, style="B", aligns=numbers, border="B")
         elif kind == "ROW":
             layout.cells(COLUMNS, fields, aligns=numbers)
+        elif kind == "GOODSHEAD":
+            pdf.ln(4)
+            layout.cells(GOODS_COLUMNS, fields, style="B", aligns=("L", "L", "L", "R"), border="B")
+        elif kind == "GOODS":
+            layout.cells(GOODS_COLUMNS, fields, aligns=("L", "L", "L", "R"))
         elif kind == "TAXHEAD":
             pdf.ln(4)
             layout.cells(TAX_COLUMNS, fields, style="B", aligns=("L", "R", "R", "R"), border="B")
@@ -154,12 +162,12 @@ def _draw_swiss_cross(pdf, centre_x, centre_y):
     pdf.set_fill_color(0)
 
 
-def render(content, logo=None, qr_bill=None):
-    """The PDF of one document: its content (see invoices.content), the shop's logo, and the
-    QR-bill at the foot of the last page when there is one: ``(svg, modules, (left, top, size))``
-    — qrbill's payment part and receipt, and the QR code drawn into its place."""
+def render(content, logo=None, qr_bill=None, template=DOCUMENT):
+    """The PDF of one document: its content (see invoices.content) in ``template``, the shop's
+    logo, and the QR-bill at the foot of the last page when there is one: ``(svg, modules, (left,
+    top, size))`` — qrbill's payment part and receipt, and the QR code drawn into its place."""
     layout = _Layout(logo)
-    _lay_out(layout, document_text(content))
+    _lay_out(layout, document_text(content, template))
     if qr_bill:
         svg, modules, (left, top, size) = qr_bill
         pdf = layout.pdf

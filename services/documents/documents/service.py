@@ -9,7 +9,7 @@ from oms_common.metrics import Metrics
 from oms_common.problems import EXPECTED
 from oms_common.providers import Database, Settings
 
-from . import credit_notes, issuing, profile, reminders
+from . import credit_notes, delivery_notes, issuing, profile, reminders
 from .models import infrastructure
 
 
@@ -43,8 +43,12 @@ class DocumentsService(HealthMixin):
 
     @reliable_event_handler("documents", "shop_profile_changed")
     def on_shop_profile_changed(self, event):
-        # the orders that waited for a profile to be invoiced
+        # the orders that waited for a profile to be invoiced or to get their delivery notes
         issuing.issue_awaiting(self.db, self._timezone())
+
+    @reliable_event_handler("orders", "order_shipped")
+    def on_order_shipped(self, event):
+        delivery_notes.on_shipped(self.db, event, self._timezone())
 
     @reliable_event_handler("orders", "order_cancelled")
     def on_order_cancelled(self, event):
