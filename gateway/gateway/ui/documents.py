@@ -23,6 +23,7 @@ TEXTS = {
         "No documents issued yet.": "Noch keine Dokumente ausgestellt.",
         "invoice": "Rechnung",
         "credit_note": "Gutschrift",
+        "reminder": "Mahnung",
         "Download PDF": "PDF herunterladen",
         "corrects": "korrigiert",
         "Shop profile": "Shop-Profil",
@@ -51,6 +52,7 @@ TEXTS = {
         "No documents issued yet.": "Aucun document émis pour l'instant.",
         "invoice": "Facture",
         "credit_note": "Note de crédit",
+        "reminder": "Rappel",
         "Download PDF": "Télécharger le PDF",
         "corrects": "corrige",
         "Shop profile": "Profil de la boutique",
@@ -79,6 +81,7 @@ TEXTS = {
         "No documents issued yet.": "Nessun documento emesso finora.",
         "invoice": "Fattura",
         "credit_note": "Nota di credito",
+        "reminder": "Sollecito",
         "Download PDF": "Scarica il PDF",
         "corrects": "corregge",
         "Shop profile": "Profilo del negozio",
@@ -102,7 +105,7 @@ TEXTS = {
         "Shop profile saved.": "Profilo del negozio salvato.",
         "Settings": "Impostazioni",
     },
-    "en": {"invoice": "Invoice", "credit_note": "Credit note"},
+    "en": {"invoice": "Invoice", "credit_note": "Credit note", "reminder": "Reminder"},
 }
 
 
