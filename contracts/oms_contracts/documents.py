@@ -1,16 +1,20 @@
-"""The documents service's RPC language: the shop profile as the API sends and shows it, and the documents
-list."""
+"""The documents service's RPC language: the shop profile as the API sends and shows it, the documents
+list, and the request for the documents of several orders merged into one PDF."""
 
 import base64
 import binascii
 import re
+from typing import Any, Final
 
 from iso3166 import countries_by_alpha2
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from oms_common.fields import StrictSchema, text
 
-from .values import LANGUAGES
+from .values import DOCUMENT_KINDS, LANGUAGES
+
+# the orders of one merged file: a page of the order list at most
+MAX_MERGED_REFERENCES: Final = 200
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 COUNTRY = validate.OneOf(sorted(countries_by_alpha2), error="Use an ISO 3166 alpha-2 code such as CH.")
@@ -83,4 +87,42 @@ class DocumentSchema(Schema):
     sha256 = fields.String()
 
 
-__all__ = ["LANGUAGES", "ShopProfileSchema", "DocumentSchema"]
+def _first_of_each(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+class MergedDocumentsSchema(StrictSchema):
+    """The orders whose stored documents go into one PDF, in this order, and optionally only some
+    kinds. A reference given twice counts once, where it came first (ticking an order twice is no
+    mistake worth refusing); the limit counts the references as sent."""
+
+    references = fields.List(
+        text(40),
+        required=True,
+        validate=validate.Length(
+            min=1, max=MAX_MERGED_REFERENCES, error=f"Give 1 to {MAX_MERGED_REFERENCES} order references."
+        ),
+    )
+    kinds = fields.List(
+        fields.String(validate=validate.OneOf(DOCUMENT_KINDS)),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, error="Leave kinds out for every kind, or name at least one."),
+    )
+
+    @post_load
+    def _collapse_duplicates(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        data["references"] = _first_of_each(data["references"])
+        if data.get("kinds") is not None:
+            data["kinds"] = _first_of_each(data["kinds"])
+        return data
+
+
+__all__ = [
+    "LANGUAGES",
+    "DOCUMENT_KINDS",
+    "MAX_MERGED_REFERENCES",
+    "ShopProfileSchema",
+    "DocumentSchema",
+    "MergedDocumentsSchema",
+]

@@ -1,6 +1,7 @@
 """Mutations that are safe to retry, and 503s that say what may have happened.
 
-Every mutating API route (``Route.idempotent``) accepts an ``Idempotency-Key``. The gateway
+Every mutating API route (``Route.idempotent``) accepts an ``Idempotency-Key``; a POST marked
+``changes_nothing`` (a read whose request needs a body) is answered as a read. The gateway
 keeps, per caller and key, a hash of the request (method, path, body) and the answer it gave:
 
 - same key, same request, answered before → the stored answer again (``Idempotency-Replayed``),

@@ -72,6 +72,11 @@ def _build(router):
             success["content"] = {route.produces: {"schema": route.response}}
         elif route.produces != "application/json":
             success["content"] = {route.produces: {"schema": {"type": "string"}}}
+        if route.response_headers:
+            success["headers"] = {
+                name: {"description": text, "schema": {"type": "string"}}
+                for name, text in route.response_headers.items()
+            }
         operation["responses"][str(route.status)] = success
         for code, text in route.also.items():
             operation["responses"][str(code)] = {**success, "description": text}

@@ -40,18 +40,25 @@ class Route:
     # for bodies that are not JSON (the XML import)
     also: dict = field(default_factory=dict)
     request_body: dict = None
+    # headers of the successful answer ({"X-OMS-Missing": "description"}), for the document
+    response_headers: dict = field(default_factory=dict)
+    # a POST that only reads: its request does not fit a query string (a list of references), it
+    # changes nothing, so it is answered like a GET (no Idempotency-Key, nothing kept for a retry)
+    changes_nothing: bool = False
     # every mutation of the API takes an Idempotency-Key (the gateway keeps the first answer)
     idempotent: bool = None
 
     def __post_init__(self):
+        if self.changes_nothing and self.method != "POST":
+            raise ValueError(f"{self.method} {self.path}: only a POST can be marked as changing nothing")
         if self.idempotent is None:
-            self.idempotent = self.method in MUTATING_METHODS and self.path.startswith("/api/v1/")
+            self.idempotent = self.mutating and self.path.startswith("/api/v1/")
         if self.idempotent and all(header.get("name") != "Idempotency-Key" for header in self.headers):
             self.headers = [*self.headers, IDEMPOTENCY_HEADER]
 
     @property
     def mutating(self):
-        return self.method in MUTATING_METHODS
+        return self.method in MUTATING_METHODS and not self.changes_nothing
 
     @property
     def openapi_path(self):

@@ -54,6 +54,7 @@ def test_the_staff_pages_words_are_in_every_language():
     used |= {
         "invoice",
         "credit_note",
+        "reminder",
         "Street",
         "House number",
         "Postal code",

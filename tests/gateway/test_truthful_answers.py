@@ -25,7 +25,6 @@ from tests.support.ui import sign_in
 sys.path.insert(0, str(REPO / "tools"))
 from fake_psp import FakePSP  # noqa: E402
 
-MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 ADMIN_PASSWORD = "truthful-answers-password"
 
 
@@ -134,19 +133,30 @@ def concrete(route):
     return path
 
 
+def _documented_headers(document, route):
+    parameters = document["paths"][route.openapi_path][route.method.lower()]["parameters"]
+    return [parameter["name"] for parameter in parameters if parameter.get("in") == "header"]
+
+
 def test_the_route_table_marks_every_mutation_idempotent_and_documents_the_header(anonymous):
-    mutations = [route for route in router.routes if route.method in MUTATING]
+    mutations = [route for route in router.routes if route.mutating]
     assert len(mutations) >= 20  # the table, not an empty list
     document = anonymous.get("/api/openapi.json").json()
     for route in mutations:
         assert route.path.startswith("/api/v1/") and route.idempotent, route.path
-        parameters = document["paths"][route.openapi_path][route.method.lower()]["parameters"]
-        headers = [parameter["name"] for parameter in parameters if parameter.get("in") == "header"]
-        assert "Idempotency-Key" in headers, f"{route.method} {route.path} does not document Idempotency-Key"
+        assert "Idempotency-Key" in _documented_headers(document, route), (
+            f"{route.method} {route.path} does not document Idempotency-Key"
+        )
+    # a POST that only reads is no mutation: no key asked for, none documented
+    readers = [route for route in router.routes if route.method == "POST" and not route.mutating]
+    assert [route.path for route in readers] == ["/api/v1/documents/merged"]  # each one on purpose
+    for route in readers:
+        assert route.changes_nothing and not route.idempotent, route.path
+        assert "Idempotency-Key" not in _documented_headers(document, route), route.path
 
 
 def test_every_mutating_route_replays_its_first_answer_and_refuses_the_key_for_another_request(admin, every_service):
-    for route in (route for route in router.routes if route.method in MUTATING):
+    for route in (route for route in router.routes if route.mutating):
         path, key = concrete(route), f"walk-{uuid.uuid4().hex}"
         if route.request_body:  # the XML import
             send = {"data": b"<not-an-export/>", "headers": {"Content-Type": "application/xml"}}

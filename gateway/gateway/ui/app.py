@@ -22,6 +22,7 @@ from . import (
     customers,
     documents,
     exports,
+    list_documents,
     list_export,
     notes,
     order_actions,
@@ -102,6 +103,7 @@ outbox.register(url_map, VIEWS, environment)  # the local outbox of `make run` (
 notes.register(url_map, VIEWS)
 views.register(url_map, VIEWS)
 list_export.register(url_map, VIEWS)
+list_documents.register(url_map, VIEWS)
 documents.register(url_map, VIEWS, environment)
 bank_statements.register(url_map, VIEWS)
 

@@ -113,6 +113,22 @@ MESSAGES = {
         "Cochez d’abord les commandes à exporter.",
         "Spuntate prima gli ordini da esportare.",
     ),
+    # the ticked orders' documents as one PDF
+    "Download documents (PDF)": (
+        "Dokumente herunterladen (PDF)",
+        "Télécharger les documents (PDF)",
+        "Scarica i documenti (PDF)",
+    ),
+    "Tick the orders whose documents you want first.": (
+        "Zuerst die Bestellungen ankreuzen, deren Dokumente Sie herunterladen möchten.",
+        "Cochez d’abord les commandes dont vous voulez télécharger les documents.",
+        "Spuntate prima gli ordini di cui volete scaricare i documenti.",
+    ),
+    "None of the ticked orders has documents yet.": (
+        "Keine der angekreuzten Bestellungen hat bisher Dokumente.",
+        "Aucune des commandes cochées n’a encore de documents.",
+        "Nessuno degli ordini spuntati ha ancora documenti.",
+    ),
     "This list holds {total} orders; exported by their references it may hold at most {limit}. Narrow the "
     "filters, tick the orders, or export all orders matching the exports' filters (status, payment status, "
     "dates, reference or invoice number).": (

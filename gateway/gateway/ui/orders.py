@@ -34,7 +34,9 @@ def _listed(page, asked):
     return with_latest_notes(page.calls, page.calls("orders", "list_orders", asked))
 
 
-def _render(page, query, result, status, error, bulk_results=None, view_error=None, export_refused=None):
+def _render(
+    page, query, result, status, error, bulk_results=None, view_error=None, export_refused=None, documents_refused=None
+):
     to = list_link(page, query)
     return page.render(
         "orders.html",
@@ -47,17 +49,24 @@ def _render(page, query, result, status, error, bulk_results=None, view_error=No
         bulk_results=bulk_results,
         view_error=view_error,
         export_refused=export_refused,
+        documents_refused=documents_refused,
         **order_list.template_values(page, query, to),
         **list_panels.template_values(page, query),
     )
 
 
-def orders(page: Page, view_error: Problem | None = None, export_refused: dict | None = None) -> Response:
-    """The list; ``view_error`` (a saved view refused) and ``export_refused`` (an export that cannot
-    be made as asked) are shown above it."""
+def orders(
+    page: Page,
+    view_error: Problem | None = None,
+    export_refused: dict | None = None,
+    documents_refused: str | None = None,
+) -> Response:
+    """The list; ``view_error`` (a saved view refused), ``export_refused`` (an export that cannot
+    be made as asked) and ``documents_refused`` (why the ticked orders' documents give no file)
+    are shown above it."""
     page.require("read")
     opened_with_default = list_panels.opening(page)
-    if opened_with_default is not None and view_error is None and export_refused is None:
+    if opened_with_default is not None and view_error is None and export_refused is None and not documents_refused:
         return opened_with_default
     query = order_list.list_query(page.request.args)
     query.setdefault("page_size", "25")
@@ -75,6 +84,7 @@ def orders(page: Page, view_error: Problem | None = None, export_refused: dict |
         error,
         view_error=view_error,
         export_refused=export_refused,
+        documents_refused=documents_refused,
     )
 
 

@@ -9,7 +9,7 @@ from oms_common.metrics import Metrics
 from oms_common.problems import EXPECTED
 from oms_common.providers import Database, Settings
 
-from . import credit_notes, delivery_notes, issuing, profile, reminders
+from . import credit_notes, delivery_notes, issuing, merging, profile, reminders
 from .models import infrastructure
 
 
@@ -69,3 +69,7 @@ class DocumentsService(HealthMixin):
     @rpc(expected_exceptions=EXPECTED)
     def get_document(self, reference, document_id):
         return issuing.get_document(self.db, reference, document_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def merged_documents(self, references, kinds=None):
+        return merging.merged_documents(self.db, references, kinds)
