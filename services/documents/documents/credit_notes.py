@@ -15,13 +15,13 @@ from sqlalchemy import func, select
 
 from oms_common.db import utcnow
 from oms_common.problems import load
-from oms_contracts.events import OrderEventSchema, PaymentStatusEventSchema, stamp
+from oms_contracts.events import OrderEventSchema, PaymentStatusEventSchema
 
 from . import domain, invoices, rendering
 from .labels import labels, language_of
 from .models import Document, NumberRange
 from .profile import current_profile
-from .storing import CONSUMER, store
+from .storing import CONSUMER, announce, store
 
 REFUND_STATUSES = ("refunded", "partially_refunded")
 
@@ -91,21 +91,7 @@ def _issue(uow, invoice, target, event_id, reason, timezone_name):
     )
     pdf = rendering.render(content, (profile or {}).get("logo_bytes"))
     document = store(session, order, "credit_note", number, pdf, event_id, corrects_id=invoice.id, amount=amount)
-    uow.emit(
-        "document_issued",
-        stamp(
-            "document_issued",
-            {
-                "order_reference": invoice.order_reference,
-                "kind": "credit_note",
-                "document_id": document.id,
-                "number": number,
-                "corrects": invoice.number,
-                "amount": str(amount),
-                "sha256": document.sha256,
-            },
-        ),
-    )
+    announce(uow, document, corrects=invoice.number, amount=str(amount))
     return document.id
 
 

@@ -12,17 +12,14 @@ waits in ``delivery_notes_awaiting_profile`` and gets its note when the profile 
 
 import logging
 
-from sqlalchemy.exc import IntegrityError
-
 from oms_common.db import utcnow
 from oms_common.problems import load
-from oms_contracts.events import OrderEventSchema, stamp
+from oms_contracts.events import OrderEventSchema
 
 from . import domain, invoices, rendering
 from .labels import format_date, labels, language_of
 from .models import DeliveryNoteAwaitingProfile, NumberRange
-from .profile import current_profile
-from .storing import CONSUMER, issue_waiting, issued, store, wait_for_profile
+from .storing import announce, issue_once, issue_waiting, store
 
 log = logging.getLogger(__name__)
 KIND = "delivery_note"
@@ -62,26 +59,14 @@ def content(order, profile, number, issued_at, timezone_name):
 def on_shipped(source, event, timezone_name):
     """``order_shipped``: the order's delivery note, once. Answers its id or None."""
     event = load(OrderEventSchema(), event)
-    order = shipped_order(event)
-    with source.unit_of_work() as uow:
-        if not uow.claim_event(event["event_id"], CONSUMER):
-            return None
-        existing = issued(uow.session, order["reference"], KIND)
-        if existing is not None:
-            uow.commit()
-            return existing
-        profile = current_profile(uow.session)
-        if profile is None:
-            wait_for_profile(uow.session, DeliveryNoteAwaitingProfile, order, event["event_id"])
-            log.info("order %s waits for the shop profile to get its delivery note", order["reference"])
-            uow.commit()
-            return None
-        try:
-            document = _issue(uow, order, profile, event["event_id"], timezone_name)
-            uow.commit()
-        except IntegrityError:
-            return None  # another delivery issued it at the same moment
-        return document.id
+    return issue_once(
+        source,
+        event["event_id"],
+        shipped_order(event),
+        KIND,
+        DeliveryNoteAwaitingProfile,
+        lambda uow, order, profile, event_id: _issue(uow, order, profile, event_id, timezone_name),
+    )
 
 
 def _issue(uow, order, profile, event_id, timezone_name):
@@ -91,19 +76,7 @@ def _issue(uow, order, profile, event_id, timezone_name):
     text = content(order, profile, number, utcnow(), timezone_name)
     pdf = rendering.render(text, profile.get("logo_bytes"), template=TEMPLATE)
     document = store(session, order, KIND, number, pdf, event_id)
-    uow.emit(
-        "document_issued",
-        stamp(
-            "document_issued",
-            {
-                "order_reference": order["reference"],
-                "kind": KIND,
-                "document_id": document.id,
-                "number": number,
-                "sha256": document.sha256,
-            },
-        ),
-    )
+    announce(uow, document)
     return document
 
 

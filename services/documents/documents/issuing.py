@@ -14,18 +14,16 @@ import base64
 import logging
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
 from oms_common.problems import NotFound, load
 from oms_contracts.documents import DocumentSchema
-from oms_contracts.events import OrderEventSchema, stamp
+from oms_contracts.events import OrderEventSchema
 
 from . import delivery_notes, due_dates, invoices, qr, rendering
 from .labels import language_of
 from .models import Document, InvoiceAwaitingProfile
-from .profile import current_profile
-from .storing import CONSUMER, issue_waiting, issued, store, wait_for_profile
+from .storing import announce, issue_once, issue_waiting, store
 
 log = logging.getLogger(__name__)
 KIND = "invoice"
@@ -49,49 +47,23 @@ def render_invoice(order, profile, issued_at, timezone_name):
 
 def issue_invoice(source, event, timezone_name):
     event = load(OrderEventSchema(), event)
-    order = event["order"]
-    with source.unit_of_work() as uow:
-        if not uow.claim_event(event["event_id"], CONSUMER):
-            return None
-        if not order.get("invoice_number") or order.get("invoice_number_external"):
-            uow.commit()  # no invoice of OMS's making: nothing to issue
-            return None
-        existing = issued(uow.session, order["reference"], KIND)
-        if existing is not None:
-            uow.commit()
-            return existing
-        profile = current_profile(uow.session)
-        if profile is None:
-            wait_for_profile(uow.session, InvoiceAwaitingProfile, order, event["event_id"])
-            log.info("order %s waits for the shop profile to be invoiced", order["reference"])
-            uow.commit()
-            return None
-        try:
-            document = _issue(uow, order, profile, event["event_id"], timezone_name)
-            uow.commit()
-        except IntegrityError:
-            return None  # another delivery issued it at the same moment
-        return document.id
+    return issue_once(
+        source,
+        event["event_id"],
+        event["order"],
+        KIND,
+        InvoiceAwaitingProfile,
+        lambda uow, order, profile, event_id: _issue(uow, order, profile, event_id, timezone_name),
+        # an invoice of OMS's making only: with an external number an ERP owns invoicing
+        wanted=lambda order: bool(order.get("invoice_number")) and not order.get("invoice_number_external"),
+    )
 
 
 def _issue(uow, order, profile, event_id, timezone_name):
     issued_at = utcnow()
     pdf, _bill = render_invoice(order, profile, issued_at, timezone_name)
     document = store(uow.session, order, KIND, order["invoice_number"], pdf, event_id, amount=order["total"])
-    uow.emit(
-        "document_issued",
-        stamp(
-            "document_issued",
-            {
-                "order_reference": order["reference"],
-                "kind": KIND,
-                "document_id": document.id,
-                "number": document.number,
-                "sha256": document.sha256,
-                "due_date": due_dates.of_invoice(order, profile, issued_at, timezone_name),
-            },
-        ),
-    )
+    announce(uow, document, due_date=due_dates.of_invoice(order, profile, issued_at, timezone_name))
     return document
 
 

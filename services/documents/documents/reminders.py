@@ -19,13 +19,13 @@ from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
 from oms_common.problems import load
-from oms_contracts.events import PaymentDunningEventSchema, stamp
+from oms_contracts.events import PaymentDunningEventSchema
 
 from . import invoices, qr, rendering
 from .labels import format_date, labels, language_of
 from .models import Document
 from .profile import current_profile
-from .storing import CONSUMER, store
+from .storing import CONSUMER, announce, store
 
 log = logging.getLogger(__name__)
 KIND = "reminder"
@@ -175,20 +175,6 @@ def on_dunning(source, event, timezone_name):
             )
         except IntegrityError:
             return None  # another delivery issued it at the same moment
-        uow.emit(
-            "document_issued",
-            stamp(
-                "document_issued",
-                {
-                    "order_reference": reference,
-                    "kind": KIND,
-                    "document_id": document.id,
-                    "number": number,
-                    "corrects": invoice.number,
-                    "amount": order["total"],
-                    "sha256": document.sha256,
-                },
-            ),
-        )
+        announce(uow, document, corrects=invoice.number, amount=order["total"])
         uow.commit()
         return document.id

@@ -2,15 +2,19 @@
 changed), and keeping an order whose document waits for the shop profile until it is saved."""
 
 import hashlib
+import logging
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
+from oms_contracts.events import stamp
 
 from .labels import language_of
 from .models import Document
 from .profile import current_profile
 
+log = logging.getLogger(__name__)
 CONSUMER = "documents"
 PENDING_BATCH = 50
 
@@ -34,6 +38,47 @@ def store(session, order, kind, number, content, event_id, corrects_id=None, amo
     session.add(document)
     session.flush()
     return document
+
+
+def announce(uow, document, **more):
+    """``document_issued`` for ``document`` (with ``more``: a credit note's ``corrects``, …)."""
+    facts = {
+        "order_reference": document.order_reference,
+        "kind": document.kind,
+        "document_id": document.id,
+        "number": document.number,
+        "sha256": document.sha256,
+    }
+    uow.emit("document_issued", stamp("document_issued", {**facts, **more}))
+
+
+def issue_once(source, event_id, order, kind, waiting, issue, wanted=lambda order: True):
+    """The order's one document of ``kind`` from the event ``event_id``, claimed with it: nothing
+    when the event was seen, the document exists or ``wanted(order)`` says none is due; kept in
+    ``waiting`` while there is no shop profile. ``issue(uow, order, profile, event_id)`` makes
+    it. Answers the document's id or None."""
+    with source.unit_of_work() as uow:
+        if not uow.claim_event(event_id, CONSUMER):
+            return None
+        if not wanted(order):
+            uow.commit()
+            return None
+        existing = issued(uow.session, order["reference"], kind)
+        if existing is not None:
+            uow.commit()
+            return existing
+        profile = current_profile(uow.session)
+        if profile is None:
+            wait_for_profile(uow.session, waiting, order, event_id)
+            log.info("order %s waits for the shop profile to get its %s", order["reference"], kind)
+            uow.commit()
+            return None
+        try:
+            document = issue(uow, order, profile, event_id)
+            uow.commit()
+        except IntegrityError:
+            return None  # another delivery issued it at the same moment
+        return document.id
 
 
 def issued(session, reference, kind):
