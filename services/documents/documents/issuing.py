@@ -36,12 +36,7 @@ def render_invoice(order, profile, issued_at, timezone_name):
     language = language_of(order)
     content = invoices.content(order, profile, "invoice", number, issued_at, timezone_name)
     bill = qr.qr_bill(order, profile, number, language)
-    drawn = (
-        (qr.svg(bill), qr.symbol_modules(bill), (qr.SYMBOL_LEFT_MM, qr.SYMBOL_TOP_MM, qr.SYMBOL_SIZE_MM))
-        if bill
-        else None
-    )
-    pdf = rendering.render(content, profile.get("logo_bytes"), drawn)
+    pdf = rendering.render(content, profile.get("logo_bytes"), qr.drawn(bill))
     return pdf, bill
 
 

@@ -135,3 +135,11 @@ def symbol_modules(bill):
     code = zxingcpp.create_barcode(bill.qr_data(), zxingcpp.BarcodeFormat.QRCode, ec_level="M")
     image = memoryview(code.to_image(scale=1, add_quiet_zones=False))
     return [[value == 0 for value in row] for row in image.tolist()]
+
+
+def drawn(bill):
+    """What the renderer draws of ``bill`` (or None): qrbill's payment part and receipt as SVG,
+    and the QR code's modules with their place on it."""
+    if bill is None:
+        return None
+    return svg(bill), symbol_modules(bill), (SYMBOL_LEFT_MM, SYMBOL_TOP_MM, SYMBOL_SIZE_MM)

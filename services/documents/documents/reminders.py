@@ -10,7 +10,6 @@ with the order's documents, announced with ``document_issued`` (kind ``reminder`
 without an invoice of OMS's making gets none.
 """
 
-import io
 import logging
 from decimal import Decimal
 
@@ -125,26 +124,10 @@ def content(invoice, profile, event, number, issued_at, timezone_name):
 def render(invoice, profile, event, number, issued_at, timezone_name):
     """(pdf bytes, the QRBill or None): the reminder laid out as the invoices are, with a QR-bill
     for the open amount."""
-    text = rendering._environment.get_template(TEMPLATE).render(
-        **content(invoice, profile, event, number, issued_at, timezone_name)
-    )
-    rows = [
-        (kind, rest.split("|")) for kind, _, rest in (line.partition("|") for line in text.splitlines() if line.strip())
-    ]
     order = dict(invoice.order_data, total=_shown(event["open_amount"]))
     bill = qr.qr_bill(order, profile, number, language_of(order))
-    layout = rendering._Layout(profile.get("logo_bytes"))
-    rendering._lay_out(layout, rows)
-    if bill:
-        pdf = layout.pdf
-        if pdf.get_y() > rendering.PAGE_HEIGHT - rendering.QR_BILL_HEIGHT - 5:
-            pdf.add_page()
-        bill_top = rendering.PAGE_HEIGHT - rendering.QR_BILL_HEIGHT
-        pdf.image(io.BytesIO(qr.svg(bill).encode("utf-8")), x=0, y=bill_top, w=rendering.PAGE_WIDTH)
-        rendering._draw_symbol(
-            pdf, qr.symbol_modules(bill), qr.SYMBOL_LEFT_MM, bill_top + qr.SYMBOL_TOP_MM, qr.SYMBOL_SIZE_MM
-        )
-    return bytes(layout.pdf.output()), bill
+    text = content(invoice, profile, event, number, issued_at, timezone_name)
+    return rendering.render(text, profile.get("logo_bytes"), qr.drawn(bill), template=TEMPLATE), bill
 
 
 def on_dunning(source, event, timezone_name):
