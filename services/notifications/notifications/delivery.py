@@ -60,7 +60,7 @@ from sqlalchemy import select, text, update
 
 from oms_common.db import utcnow
 
-from . import domain
+from . import domain, mail_headers
 from .models import InvoiceCopy, Mail
 from .smtp import describe, is_permanent, quietly_close
 
@@ -231,7 +231,7 @@ def deliver_due(source, transport, settings, batch_size=10, lease=timedelta(minu
 def _send_lane(source, transport, settings, mails, keep_going):
     """Sends ``mails`` one after the other over one connection, each recorded on its own."""
     report = DeliveryReport()
-    envelope_from = domain.split_address(settings.sender)[1]
+    envelope_from = mail_headers.split_address(settings.sender)[1]
     client, kept = None, False
     try:
         for index, mail in enumerate(mails):
@@ -240,7 +240,7 @@ def _send_lane(source, transport, settings, mails, keep_going):
                 return report
             try:
                 message = domain.build_message(mail, settings)
-            except domain.NotificationError as error:
+            except mail_headers.NotificationError as error:
                 record_failure(source, mail, error, settings)
                 report.failed += 1
                 continue

@@ -26,7 +26,7 @@ from oms_contracts.events import (
     PaymentStatusEventSchema,
 )
 
-from . import domain
+from . import domain, mail_headers
 from .models import InvoiceCopy, Mail, OrderCopy
 from .rendering import template_context
 from .schemas import MailLogSchema, ReferenceSchema
@@ -129,11 +129,11 @@ def _queue_mail(session, event, event_type, request, mail):
         body_html="",
     )
     try:
-        domain.recipient_address(email, name)
+        mail_headers.recipient_address(email, name)
         rendered = mail.renderer.render(
             domain.TEMPLATE_OF[request.kind], language, template_context(request, settings, name)
         )
-    except (domain.NotificationError, TemplateError) as error:
+    except (mail_headers.NotificationError, TemplateError) as error:
         log.error("mail %s for event %s cannot be built: %s", request.kind, event["event_id"], error)
         row.status, row.next_attempt_at = domain.FAILED, None
         row.last_error = f"{type(error).__name__}: {error}"[:2000]
