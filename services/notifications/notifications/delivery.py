@@ -58,7 +58,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, text, update
 
-from oms_common.db import utcnow
+from oms_common.db import claim_rows, utcnow
 
 from . import domain, mail_headers
 from .models import InvoiceCopy, Mail
@@ -100,10 +100,8 @@ def claim_due(source, batch_size, lease, now=None):
             select(Mail)
             .where(Mail.status == domain.QUEUED, Mail.next_attempt_at <= now)
             .order_by(Mail.next_attempt_at, Mail.id)
-            .limit(batch_size)
-            .with_for_update(skip_locked=True)
         )
-        mails = session.execute(query).scalars().all()
+        mails = claim_rows(session, query, batch_size)
         claimed = []
         for mail in mails:
             mail.attempts += 1

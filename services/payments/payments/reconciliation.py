@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from oms_common.db import SessionSource, utcnow
+from oms_common.db import SessionSource, claim_rows, utcnow
 from oms_common.problems import load
 from oms_contracts.payments import StuckQuerySchema
 
@@ -60,20 +60,16 @@ def flag_expired_authorizations(source: SessionSource, now: datetime | None = No
     now = now or utcnow()
     flagged = []
     with source.unit_of_work() as uow:
-        rows = (
-            uow.session.execute(
-                select(Payment)
-                .where(
-                    Payment.status == "authorized",
-                    Payment.authorization_expired_at.is_(None),
-                    Payment.authorization_expires_at <= now,
-                )
-                .order_by(Payment.authorization_expires_at)
-                .limit(batch)
-                .with_for_update(skip_locked=True)
+        rows = claim_rows(
+            uow.session,
+            select(Payment)
+            .where(
+                Payment.status == "authorized",
+                Payment.authorization_expired_at.is_(None),
+                Payment.authorization_expires_at <= now,
             )
-            .scalars()
-            .all()
+            .order_by(Payment.authorization_expires_at),
+            batch,
         )
         for payment in rows:
             payment.authorization_expired_at = now
@@ -112,22 +108,18 @@ def reconcile(
     """
     now = utcnow()
     with source.unit_of_work() as uow:
-        rows = (
-            uow.session.execute(
-                select(Payment)
-                .where(
-                    Payment.status.in_(domain.STUCK_STATUSES),
-                    Payment.provider != "manual",
-                    Payment.psp_reference.is_not(None),
-                    Payment.created_at <= now - timedelta(seconds=older_than_seconds),
-                    or_(Payment.reconcile_after.is_(None), Payment.reconcile_after <= now),
-                )
-                .order_by(Payment.id)
-                .limit(batch)
-                .with_for_update(skip_locked=True)
+        rows = claim_rows(
+            uow.session,
+            select(Payment)
+            .where(
+                Payment.status.in_(domain.STUCK_STATUSES),
+                Payment.provider != "manual",
+                Payment.psp_reference.is_not(None),
+                Payment.created_at <= now - timedelta(seconds=older_than_seconds),
+                or_(Payment.reconcile_after.is_(None), Payment.reconcile_after <= now),
             )
-            .scalars()
-            .all()
+            .order_by(Payment.id),
+            batch,
         )
         leased = []
         for payment in rows:

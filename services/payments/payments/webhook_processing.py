@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import false, or_, select
 
-from oms_common.db import SessionSource, UnitOfWork, utcnow
+from oms_common.db import SessionSource, UnitOfWork, claim_rows, utcnow
 from oms_contracts.actors import psp_actor
 
 from . import amounts
@@ -42,19 +42,15 @@ def process_inbox(
     """
     now = utcnow()
     with source.unit_of_work() as uow:
-        rows = (
-            uow.session.execute(
-                select(WebhookInbox)
-                .where(
-                    WebhookInbox.status == "received",
-                    or_(WebhookInbox.next_attempt_at.is_(None), WebhookInbox.next_attempt_at <= now),
-                )
-                .order_by(WebhookInbox.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
+        rows = claim_rows(
+            uow.session,
+            select(WebhookInbox)
+            .where(
+                WebhookInbox.status == "received",
+                or_(WebhookInbox.next_attempt_at.is_(None), WebhookInbox.next_attempt_at <= now),
             )
-            .scalars()
-            .all()
+            .order_by(WebhookInbox.id),
+            limit,
         )
         if not rows:
             return 0
@@ -96,16 +92,12 @@ def sweep_inbox(source: SessionSource, adapters: Mapping[str, Adapter], limit: i
     with source.unit_of_work() as uow:
         # least recently looked at first: rows that never match (a foreign reference) do not
         # keep newer ones from being looked at
-        rows = (
-            uow.session.execute(
-                select(WebhookInbox)
-                .where(WebhookInbox.status == "waiting")
-                .order_by(WebhookInbox.processed_at.asc().nulls_first(), WebhookInbox.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-            .scalars()
-            .all()
+        rows = claim_rows(
+            uow.session,
+            select(WebhookInbox)
+            .where(WebhookInbox.status == "waiting")
+            .order_by(WebhookInbox.processed_at.asc().nulls_first(), WebhookInbox.id),
+            limit,
         )
         for row in rows:
             update = _parse_row(adapters, row)
