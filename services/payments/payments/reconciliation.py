@@ -12,7 +12,7 @@ from oms_common.problems import load
 from oms_contracts.payments import StuckQuerySchema
 
 from . import domain
-from .changes import audit, lock_payment, payment_view, touch
+from .changes import audit, audit_flagged, lock_payment, payment_view, touch
 from .models import Payment
 from .psp import Adapter, PspError
 from .psp_effects import apply_psp_update, capture_approved
@@ -148,16 +148,7 @@ def reconcile(
             label = f"{provider} reconciliation {psp_reference} ({psp_status})"
             unfit = update is not None and (update.invalid or misfit(payment, provider, update))
             if unfit:
-                audit(
-                    uow.session,
-                    reference,
-                    RECONCILER,
-                    "psp_event_flagged",
-                    payment.status,
-                    payment.status,
-                    reason=unfit,
-                    details={"event": label},
-                )
+                audit_flagged(uow.session, payment, RECONCILER, unfit, event=label)
             elif (
                 update is not None
                 and update.kind == "approved"

@@ -12,7 +12,7 @@ from oms_contracts.actors import load_actor
 from oms_contracts.payments import CompleteSchema, DunningSchema, ManualStatusSchema, RefundSchema
 
 from . import amounts, domain, dunning, dunning_rules
-from .changes import PaymentUnits, audit, payment_change, payment_view, set_status, touch
+from .changes import PaymentUnits, audit, audit_flagged, payment_change, payment_view, set_status, touch
 from .psp import Adapter, PspError, PspNotConfigured
 from .psp_effects import apply_psp_update, refusals
 from .psp_reports import misfit
@@ -177,16 +177,7 @@ def capture_for_shipment(
             raise refusal from None
         unfit = update.invalid or misfit(payment, provider, update)
         if unfit:
-            audit(
-                uow.session,
-                reference,
-                actor,
-                "psp_event_flagged",
-                payment.status,
-                payment.status,
-                reason=unfit,
-                details={"event": label},
-            )
+            audit_flagged(uow.session, payment, actor, unfit, event=label)
             uow.commit()
             raise domain.unfit_capture(unfit)
         audit(

@@ -14,7 +14,7 @@ from oms_common.db import SessionSource, UnitOfWork, claim_rows, utcnow
 from oms_contracts.actors import psp_actor
 
 from . import amounts
-from .changes import audit, find_payment
+from .changes import audit_flagged, find_payment
 from .models import Payment, Refund, WebhookInbox
 from .psp import Adapter
 from .psp_effects import apply_approved, apply_psp_update
@@ -215,19 +215,14 @@ def _process_row(uow, row, adapters, payment=None):
 def _flag(uow, row, payment, actor, label, reason, update):
     """Stored and acknowledged, but changes nothing: staff see it on the payment and in the list."""
     row.status, row.note = "flagged", reason[:1000]
-    audit(
+    audit_flagged(
         uow.session,
-        payment.order_reference,
+        payment,
         actor,
-        "psp_event_flagged",
-        payment.status,
-        payment.status,
-        reason=reason,
-        details={
-            "event": label,
-            "amount": str(row.amount) if row.amount is not None else None,
-            "currency": row.currency,
-            "psp_ids": update.ids,
-        },
+        reason,
+        event=label,
+        amount=str(row.amount) if row.amount is not None else None,
+        currency=row.currency,
+        psp_ids=update.ids,
     )
     return row.status
