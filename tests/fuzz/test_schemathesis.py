@@ -5,7 +5,7 @@ records are made first so that path parameters name things that exist and the fu
 the services' logic instead of stopping at 404. Checks: no 5xx, and every status code,
 content type, header and body matches the document. Bounded: a fixed number of examples
 per operation (OMS_FUZZ_MAX_EXAMPLES, default 15) and a fixed seed (OMS_FUZZ_SEED) so a
-failure reproduces; the run takes about two minutes on two cores.
+failure reproduces; the run takes about two to three minutes on two cores.
 """
 
 import os
@@ -106,7 +106,7 @@ def _seed(base):
     }
 
 
-# its own budget: the suite's start (up to 120 s) and the fuzzer's run (up to 280 s) are bounded
+# its own budget: the suite's start (up to 120 s) and the fuzzer's run (up to 420 s) are bounded
 # themselves and fail the test with their output; the run-wide 300 s would end the whole pytest
 # process first on a loaded machine
 @pytest.mark.timeout(600)
@@ -133,8 +133,11 @@ def test_schemathesis_finds_no_server_error_and_no_mismatch_with_the_document(fu
         os.environ.get("OMS_FUZZ_MAX_EXAMPLES", "15"),
         "--seed",
         os.environ.get("OMS_FUZZ_SEED", "20261127"),
+        # one worker: CPython 3.11.7 can raise a spurious "AST constructor recursion depth
+        # mismatch" when two threads parse source at once (gh-106905), and hypothesis parses the
+        # source of its lambdas while it generates; a crash of the fuzzer is no finding about the API
         "--workers",
-        "2",
+        "1",
         "--request-timeout",
         "30",
         "--generation-database",
@@ -143,7 +146,7 @@ def test_schemathesis_finds_no_server_error_and_no_mismatch_with_the_document(fu
         "--output-truncate",
         "false",
     ]
-    result = subprocess.run(command, cwd=str(tmp_path), capture_output=True, text=True, timeout=280)
+    result = subprocess.run(command, cwd=str(tmp_path), capture_output=True, text=True, timeout=420)
     print(result.stdout, result.stderr[-5000:])
     summary = [line for line in result.stdout.splitlines() if "generated" in line or "passed" in line]
     assert result.returncode == 0, "\n".join(summary) + "\n" + result.stdout[-15000:]
