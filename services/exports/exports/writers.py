@@ -42,25 +42,26 @@ def _entity(match):
     return _ENTITIES.get(match.group(), domain.REPLACEMENT)
 
 
-def _escaped(value, special):
-    """``value`` as text with the characters ``special`` matches replaced (most values have none)."""
+def esc(value):
+    """``value`` as XML text content."""
     if value is None:
         return ""
     if not isinstance(value, str):
         value = str(value)
-    if special.search(value) is None:
+    if _TEXT_SPECIAL.search(value) is None:
         return value
-    return special.sub(_entity, value)
-
-
-def esc(value):
-    """``value`` as XML text content."""
-    return _escaped(value, _TEXT_SPECIAL)
+    return _TEXT_SPECIAL.sub(_entity, value)
 
 
 def attr(value):
     """``value`` as the content of a double-quoted XML attribute."""
-    return _escaped(value, _ATTR_SPECIAL)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        value = str(value)
+    if _ATTR_SPECIAL.search(value) is None:
+        return value
+    return _ATTR_SPECIAL.sub(_entity, value)
 
 
 def int_text(value, default=0):

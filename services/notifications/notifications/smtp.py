@@ -7,7 +7,7 @@ import ssl
 import threading
 import time
 
-from . import mail_headers
+from . import domain
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def quietly_close(client):
 
 def is_permanent(error):
     """SMTP 5xx replies and unusable addresses will not get better by retrying."""
-    if isinstance(error, mail_headers.NotificationError):
+    if isinstance(error, domain.NotificationError):
         return True
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _msg in error.recipients.values()]
