@@ -7,12 +7,12 @@ would starve AMQP heartbeats).
 """
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Engine, create_engine, insert, text
+from sqlalchemy import Engine, Select, create_engine, insert, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -59,6 +59,12 @@ def ensure_schema(engine: Engine, schema: str | None) -> None:
     if schema:
         with engine.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+
+
+def claim_rows(session: Session, query: Select[Any], limit: int) -> Sequence[Any]:
+    """Up to ``limit`` rows of ``query`` that no other replica holds, locked until the
+    transaction ends (``FOR UPDATE SKIP LOCKED``): how replicas share a batch of work."""
+    return session.execute(query.limit(limit).with_for_update(skip_locked=True)).scalars().all()
 
 
 def utcnow() -> datetime:

@@ -5,7 +5,7 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from notifications import domain, settings
+from notifications import domain, mail_headers, settings
 
 ALL = domain.parse_triggers("all")
 
@@ -150,7 +150,7 @@ def test_language_falls_back_to_the_configured_one():
     ],
 )
 def test_header_text_has_no_line_breaks_or_control_characters(raw, clean):
-    assert domain.header_text(raw) == clean
+    assert mail_headers.header_text(raw) == clean
 
 
 @pytest.mark.parametrize(
@@ -165,8 +165,8 @@ def test_header_text_has_no_line_breaks_or_control_characters(raw, clean):
     ],
 )
 def test_recipient_must_be_one_plain_mailbox(address):
-    with pytest.raises(domain.NotificationError):
-        domain.recipient_address(address, "Anna")
+    with pytest.raises(mail_headers.NotificationError):
+        mail_headers.recipient_address(address, "Anna")
 
 
 def test_built_message_cannot_carry_injected_headers():

@@ -9,7 +9,7 @@ import pytest
 from fake_psp import stripe_signature  # noqa: F401 - tools/ is put on sys.path by conftest
 
 from oms_common.problems import Conflict, ValidationFailed
-from payments import amounts, domain
+from payments import amounts, domain, dunning_rules
 from payments.changes import as_problem
 from payments.psp_reports import PspUpdate, decide
 from payments.webhooks import InvalidWebhook, parse_secrets, verify_stripe
@@ -97,9 +97,9 @@ def test_manual_bookkeeping_and_dunning_rules():
             domain.check_manual_status("manual", current, target)
     with pytest.raises(domain.OperationNotAllowed):
         domain.check_manual_status("stripe", "pending", "paid")
-    domain.check_dunning("manual", "unpaid", 0, 1)
-    domain.check_dunning("manual", "announced", 1, 2)
-    domain.check_dunning("manual", "partially_paid", 0, 1)  # what is still open is dunned
+    dunning_rules.check_dunning("manual", "unpaid", 0, 1)
+    dunning_rules.check_dunning("manual", "announced", 1, 2)
+    dunning_rules.check_dunning("manual", "partially_paid", 0, 1)  # what is still open is dunned
     for args in (
         ("manual", "unpaid", 0, 2),
         ("manual", "unpaid", 1, 1),
@@ -107,7 +107,7 @@ def test_manual_bookkeeping_and_dunning_rules():
         ("stripe", "pending", 0, 1),
     ):
         with pytest.raises(domain.DomainError):
-            domain.check_dunning(*args)
+            dunning_rules.check_dunning(*args)
 
 
 def test_refusals_reach_callers_as_the_same_problems():
@@ -122,7 +122,7 @@ def test_refusals_reach_callers_as_the_same_problems():
     amount = refusal(domain.plan_refund, "stripe", "paid", Decimal("80"), Decimal("30"), Decimal("50.01"))
     assert isinstance(amount, ValidationFailed) and list(amount.errors) == ["amount"]
     assert refusal(domain.check_completion, "manual", "unpaid").errors == {}
-    assert refusal(domain.check_dunning, "manual", "unpaid", 1, 1).errors == {
+    assert refusal(dunning_rules.check_dunning, "manual", "unpaid", 1, 1).errors == {
         "level": ["The order is already at dunning level 1."]
     }
     ship = refusal(domain.ship_capture_plan, "stripe", "pending", "The card was declined.")
@@ -147,8 +147,11 @@ def test_shipment_refusals_name_the_psp_reason():
 
 
 def test_what_an_order_event_does_to_the_payment():
-    assert domain.dunning_level_reached("dunning_2", 1) == 2
-    assert domain.dunning_level_reached("dunning_1", 1) is None and domain.dunning_level_reached("new", 0) is None
+    assert dunning_rules.dunning_level_reached("dunning_2", 1) == 2
+    assert (
+        dunning_rules.dunning_level_reached("dunning_1", 1) is None
+        and dunning_rules.dunning_level_reached("new", 0) is None
+    )
     assert domain.cancel_without_action("paid")[0] == "cancel_needs_manual_refund"
     assert domain.cancel_without_action("voided") == ("cancel_no_payment_action", "Nothing to void or refund.")
 
@@ -190,11 +193,11 @@ def test_stripe_signature_rules():
 
 def test_a_dunning_fee_is_charged_on_an_open_invoice_payment_only():
     fees = {1: Decimal("0.00"), 2: Decimal("5.00")}
-    assert domain.dunning_fee("manual", "unpaid", 2, fees) == Decimal("5.000")
-    assert domain.dunning_fee("manual", "announced", 1, fees) == Decimal("0.000")
-    assert domain.dunning_fee("manual", "partially_paid", 2, fees) == Decimal("5.000")
-    assert domain.dunning_fee("manual", "paid", 2, fees) == Decimal("0")
-    assert domain.dunning_fee("stripe", "pending", 2, fees) == Decimal("0")
+    assert dunning_rules.dunning_fee("manual", "unpaid", 2, fees) == Decimal("5.000")
+    assert dunning_rules.dunning_fee("manual", "announced", 1, fees) == Decimal("0.000")
+    assert dunning_rules.dunning_fee("manual", "partially_paid", 2, fees) == Decimal("5.000")
+    assert dunning_rules.dunning_fee("manual", "paid", 2, fees) == Decimal("0")
+    assert dunning_rules.dunning_fee("stripe", "pending", 2, fees) == Decimal("0")
 
 
 def test_the_open_amount_is_amount_less_paid_plus_fees():
@@ -205,22 +208,22 @@ def test_the_open_amount_is_amount_less_paid_plus_fees():
 
 
 def test_dunning_fee_settings_are_amounts_from_zero_named_when_wrong():
-    assert domain.dunning_fee_setting("OMS_DUNNING_FEE_2", "", Decimal("5.00")) == Decimal("5.000")
-    assert domain.dunning_fee_setting("OMS_DUNNING_FEE_2", 7.5, Decimal("5.00")) == Decimal("7.500")
-    assert domain.dunning_fee_setting("OMS_DUNNING_FEE_1", "0", Decimal("5.00")) == Decimal("0.000")
+    assert dunning_rules.dunning_fee_setting("OMS_DUNNING_FEE_2", "", Decimal("5.00")) == Decimal("5.000")
+    assert dunning_rules.dunning_fee_setting("OMS_DUNNING_FEE_2", 7.5, Decimal("5.00")) == Decimal("7.500")
+    assert dunning_rules.dunning_fee_setting("OMS_DUNNING_FEE_1", "0", Decimal("5.00")) == Decimal("0.000")
     for wrong in ("-1", "five", "1.2345", "NaN", "Infinity"):
         with pytest.raises(ValueError, match="OMS_DUNNING_FEE_1"):
-            domain.dunning_fee_setting("OMS_DUNNING_FEE_1", wrong, Decimal("0"))
+            dunning_rules.dunning_fee_setting("OMS_DUNNING_FEE_1", wrong, Decimal("0"))
 
 
 def test_an_invoice_is_dunned_after_its_due_date_and_again_after_level_one():
     from datetime import date, datetime, timezone
 
     due = date(2026, 3, 1)
-    assert domain.dunning_due(0, due, None, date(2026, 3, 10), 10, 10) is None
-    assert domain.dunning_due(0, due, None, date(2026, 3, 11), 10, 10) == 1
-    assert domain.dunning_due(0, None, None, date(2030, 1, 1), 10, 10) is None  # no due date known
+    assert dunning_rules.dunning_due(0, due, None, date(2026, 3, 10), 10, 10) is None
+    assert dunning_rules.dunning_due(0, due, None, date(2026, 3, 11), 10, 10) == 1
+    assert dunning_rules.dunning_due(0, None, None, date(2030, 1, 1), 10, 10) is None  # no due date known
     reached = datetime(2026, 3, 11, 9, 0, tzinfo=timezone.utc)
-    assert domain.dunning_due(1, due, reached, date(2026, 3, 20), 10, 10) is None
-    assert domain.dunning_due(1, due, reached, date(2026, 3, 21), 10, 10) == 2
-    assert domain.dunning_due(2, due, reached, date(2030, 1, 1), 10, 10) is None
+    assert dunning_rules.dunning_due(1, due, reached, date(2026, 3, 20), 10, 10) is None
+    assert dunning_rules.dunning_due(1, due, reached, date(2026, 3, 21), 10, 10) == 2
+    assert dunning_rules.dunning_due(2, due, reached, date(2030, 1, 1), 10, 10) is None

@@ -484,6 +484,30 @@ class FakePSP:
                 return self._json(body, status)
             return self._json(refund)
 
+    def _new_charge(self, intent, amount_captured, captured, created, **details):
+        """A paid charge of the intent, kept; a charge carries its own (empty) metadata, not the
+        PaymentIntent's."""
+        charge = {
+            "id": _id("ch"),
+            "object": "charge",
+            "payment_intent": intent["id"],
+            "amount": intent["amount"],
+            "amount_captured": amount_captured,
+            "amount_refunded": 0,
+            "captured": captured,
+            "paid": True,
+            "currency": intent["currency"],
+            "metadata": {},
+            "refunded": False,
+            "disputed": False,
+            "status": "succeeded",
+            "created": created,
+            "livemode": False,
+            **details,
+        }
+        self.charges[charge["id"]] = charge
+        return charge
+
     def _stripe_succeed(self, intent, amount=None):
         received = intent["amount"] if amount is None else amount
         held = self.charges.get(intent.get("latest_charge") or "")
@@ -492,27 +516,14 @@ class FakePSP:
             held.update(captured=True, amount_captured=received, paid=True, status="succeeded")
             intent.update(status="succeeded", amount_received=received, amount_capturable=0, last_payment_error=None)
             return held
-        # a charge carries its own (empty) metadata, not the PaymentIntent's
-        charge = {
-            "id": _id("ch"),
-            "object": "charge",
-            "payment_intent": intent["id"],
-            "amount": intent["amount"],
-            "amount_captured": received,
-            "amount_refunded": 0,
-            "captured": True,
-            "paid": True,
-            "currency": intent["currency"],
-            "metadata": {},
-            "refunded": False,
-            "disputed": False,
-            "status": "succeeded",
-            "created": int(time.time()),
-            "livemode": False,
-            "balance_transaction": _id("txn"),
-            "payment_method": _id("pm"),
-        }
-        self.charges[charge["id"]] = charge
+        charge = self._new_charge(
+            intent,
+            received,
+            captured=True,
+            created=int(time.time()),
+            balance_transaction=_id("txn"),
+            payment_method=_id("pm"),
+        )
         intent.update(
             status="succeeded",
             amount_received=received,
@@ -585,28 +596,16 @@ class FakePSP:
             if intent["status"] == "requires_payment_method":
                 now = int(time.time())
                 before = now + int((valid or self.stripe_authorization_valid).total_seconds())
-                charge = {
-                    "id": _id("ch"),
-                    "object": "charge",
-                    "payment_intent": pid,
-                    "amount": intent["amount"],
-                    "amount_captured": 0,
-                    "amount_refunded": 0,
-                    "captured": False,
-                    "paid": True,
-                    "currency": intent["currency"],
-                    "metadata": {},
-                    "refunded": False,
-                    "disputed": False,
-                    "status": "succeeded",
-                    "created": now,
-                    "livemode": False,
-                    "payment_method_details": {
+                charge = self._new_charge(
+                    intent,
+                    0,
+                    captured=False,
+                    created=now,
+                    payment_method_details={
                         "type": "card",
                         "card": {"brand": "visa", "last4": "4242", "capture_before": before},
                     },
-                }
-                self.charges[charge["id"]] = charge
+                )
                 intent.update(
                     status="requires_capture",
                     amount_capturable=intent["amount"],
@@ -948,16 +947,24 @@ class FakePSP:
             refund["status"] = "COMPLETED"
             return self.paypal_event("PAYMENT.CAPTURE.REFUNDED", refund, resource_type="refund")
 
+    def _pp_uncaptured_authorization(self, aid, action):
+        """(the authorization, None), or (None, PayPal's answer) when it is unknown or was captured
+        already and so cannot ``action``."""
+        authorization = self.paypal_authorizations.get(aid)
+        if authorization is None:
+            return None, self._pp_missing("authorization_id", aid)
+        if authorization["status"] == "CAPTURED":
+            return None, self._pp_unprocessable(
+                "AUTHORIZATION_ALREADY_CAPTURED",
+                f"Authorization has been previously captured and hence cannot {action}.",
+            )
+        return authorization, None
+
     def _pp_void(self, request, aid):
         def void(body):
-            authorization = self.paypal_authorizations.get(aid)
-            if authorization is None:
-                return self._pp_missing("authorization_id", aid)
-            if authorization["status"] == "CAPTURED":
-                return self._pp_unprocessable(
-                    "AUTHORIZATION_ALREADY_CAPTURED",
-                    "Authorization has been previously captured and hence cannot be voided.",
-                )
+            authorization, refusal = self._pp_uncaptured_authorization(aid, "be voided")
+            if refusal is not None:
+                return refusal
             authorization["status"] = "VOIDED"
             return 204, {}
 
@@ -1036,14 +1043,9 @@ class FakePSP:
 
     def _pp_authorization_capture(self, request, aid):
         def capture(body):
-            authorization = self.paypal_authorizations.get(aid)
-            if authorization is None:
-                return self._pp_missing("authorization_id", aid)
-            if authorization["status"] == "CAPTURED":
-                return self._pp_unprocessable(
-                    "AUTHORIZATION_ALREADY_CAPTURED",
-                    "Authorization has been previously captured and hence cannot be captured again.",
-                )
+            authorization, refusal = self._pp_uncaptured_authorization(aid, "be captured again")
+            if refusal is not None:
+                return refusal
             if authorization["status"] == "VOIDED":
                 return self._pp_unprocessable("AUTHORIZATION_VOIDED", "A voided authorization cannot be captured.")
             if authorization["expiration_time"] <= self._paypal_time(datetime.now(timezone.utc)):

@@ -69,15 +69,20 @@ def create_job(source, data, actor=None):
             created_by=_actor_name(actor),
         )
         uow.session.add(job)
-        try:
-            uow.session.flush()
-        except IntegrityError:
-            raise Conflict(
-                f"An export job named '{payload['name']}' exists.", {"name": ["Already used by another job."]}
-            ) from None
-        result = _job_out.dump(job)
-        uow.commit()
-        return result
+        return _store_job(uow, job)
+
+
+def _store_job(uow, job):
+    """Write the job and answer it; a job's name is unique among the jobs."""
+    try:
+        uow.session.flush()
+    except IntegrityError:
+        raise Conflict(
+            f"An export job named '{job.name}' exists.", {"name": ["Already used by another job."]}
+        ) from None
+    result = _job_out.dump(job)
+    uow.commit()
+    return result
 
 
 def _lock_job(session, job_id):
@@ -120,15 +125,7 @@ def update_job(source, job_id, data, actor=None):
             job.next_run_at = domain.next_due(job.cron, now, job.timezone)
         job.version += 1
         job.updated_at = now
-        try:
-            uow.session.flush()
-        except IntegrityError:
-            raise Conflict(
-                f"An export job named '{job.name}' exists.", {"name": ["Already used by another job."]}
-            ) from None
-        result = _job_out.dump(job)
-        uow.commit()
-        return result
+        return _store_job(uow, job)
 
 
 def delete_job(source, job_id, actor=None):

@@ -158,12 +158,18 @@ CUSTOMER_COLUMNS = ("id", "email", "name", "language", "updated_at", "merged_int
 _t = domain.csv_text
 
 
-def order_rows(order):
-    """One row per order line; the order's columns repeat on each of its lines."""
+def as_given(value):
+    """An amount as the record has it (version 1 writes amounts unchanged)."""
+    return value or ""
+
+
+def order_cells(order, money=as_given):
+    """The order's columns of each of its CSV rows, amounts written by ``money`` (version 2 gives
+    them their currency's decimals)."""
     customer = order.get("customer") or {}
     billing = order.get("billing_address") or {}
     shipping = order.get("shipping_address") or {}
-    head = [
+    return [
         _t(order.get("reference")),
         _t(order.get("invoice_number")),
         "true" if order.get("invoice_number_external") else "false",
@@ -181,19 +187,29 @@ def order_rows(order):
         _t(customer.get("name")),
         *(_t(billing.get(field)) for field in ADDRESS_FIELDS),
         *(_t(shipping.get(field)) for field in ADDRESS_FIELDS),
-        order.get("subtotal") or "",
-        order.get("shipping_cost") or "",
-        order.get("total") or "",
+        money(order.get("subtotal")),
+        money(order.get("shipping_cost")),
+        money(order.get("total")),
     ]
+
+
+def line_cells(line, position, money=as_given):
+    """The columns of one order line, after the order's."""
+    return [
+        str(line.get("position") or position),
+        _t(line.get("article_number")),
+        _t(line.get("name")),
+        str(line.get("quantity") or ""),
+        money(line.get("unit_price")),
+        money(line.get("line_total")),
+    ]
+
+
+def order_rows(order):
+    """One row per order line; the order's columns repeat on each of its lines."""
+    head = order_cells(order)
     for position, line in enumerate(order.get("lines") or (), start=1):
-        yield head + [
-            str(line.get("position") or position),
-            _t(line.get("article_number")),
-            _t(line.get("name")),
-            str(line.get("quantity") or ""),
-            line.get("unit_price") or "",
-            line.get("line_total") or "",
-        ]
+        yield head + line_cells(line, position)
 
 
 def customer_rows(customer):

@@ -11,8 +11,8 @@ version 1, in this version's namespace. CSV: the columns of version 1, then ``CS
 
 from pathlib import Path
 
-from . import domain, serialize, taxes
-from .serialize import ADDRESS_FIELDS, customer_rows, customer_xml
+from . import serialize, taxes
+from .serialize import customer_rows, customer_xml
 from .writers import (
     CHUNK_SIZE,
     attr,
@@ -106,7 +106,6 @@ def xml_chunks(kind, records, generated_at, watermark=None, since_seq=None, stat
 CSV_TAX_COLUMNS = ("line_tax_rate", "prices_include_tax", "tax_country", "tax_breakdown")
 ORDER_COLUMNS = (*serialize.ORDER_COLUMNS, *CSV_TAX_COLUMNS)
 CUSTOMER_COLUMNS = serialize.CUSTOMER_COLUMNS
-_t = domain.csv_text
 
 
 def order_rows(order):
@@ -116,51 +115,15 @@ def order_rows(order):
     def money(value):
         return taxes.amount_text(value, currency)
 
-    customer = order.get("customer") or {}
-    billing = order.get("billing_address") or {}
-    shipping = order.get("shipping_address") or {}
+    head = serialize.order_cells(order, money)
     basis = order.get("prices_include_tax")
-    head = [
-        _t(order.get("reference")),
-        _t(order.get("invoice_number")),
-        "true" if order.get("invoice_number_external") else "false",
-        order.get("status") or "",
-        order.get("payment_status") or "",
-        _t(order.get("payment_method")),
-        currency or "",
-        order.get("language") or "",
-        order.get("created_at") or "",
-        order.get("updated_at") or "",
-        order.get("submitted_at") or "",
-        _t(order.get("tracking_number")),
-        str(customer.get("id") or ""),
-        _t(customer.get("email")),
-        _t(customer.get("name")),
-        *(_t(billing.get(field)) for field in ADDRESS_FIELDS),
-        *(_t(shipping.get(field)) for field in ADDRESS_FIELDS),
-        money(order.get("subtotal")),
-        money(order.get("shipping_cost")),
-        money(order.get("total")),
-    ]
     tail = [
         "" if basis is None else ("true" if basis else "false"),
         order.get("tax_country") or "",
         taxes.breakdown_cell(order.get("tax_breakdown"), currency),
     ]
     for position, line in enumerate(order.get("lines") or (), start=1):
-        yield (
-            head
-            + [
-                str(line.get("position") or position),
-                _t(line.get("article_number")),
-                _t(line.get("name")),
-                str(line.get("quantity") or ""),
-                money(line.get("unit_price")),
-                money(line.get("line_total")),
-                line.get("tax_rate") or "",
-            ]
-            + tail
-        )
+        yield head + serialize.line_cells(line, position, money) + [line.get("tax_rate") or ""] + tail
 
 
 CSV_LAYOUT = {"orders": (ORDER_COLUMNS, order_rows), "customers": (CUSTOMER_COLUMNS, customer_rows)}

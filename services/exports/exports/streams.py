@@ -49,11 +49,7 @@ def _order_conditions(params):
         conditions.append(
             or_(ExportOrder.reference.like(pattern, escape="\\"), ExportOrder.invoice_number.like(pattern, escape="\\"))
         )
-    if params.get("changed_since"):
-        conditions.append(ExportOrder.updated_at > params["changed_since"])
-    if params.get("since_seq") is not None:
-        conditions.append(ExportOrder.change_seq > params["since_seq"])
-    return conditions
+    return conditions + _change_conditions(ExportOrder, params)
 
 
 def _customer_conditions(params):
@@ -69,10 +65,16 @@ def _customer_conditions(params):
         if number.isdigit() and len(number) < 18:
             alternatives.append(ExportCustomer.id == int(number))
         conditions.append(or_(*alternatives))
+    return conditions + _change_conditions(ExportCustomer, params)
+
+
+def _change_conditions(model, params):
+    """What an incremental run asks for: rows changed after a time or after a change sequence number."""
+    conditions = []
     if params.get("changed_since"):
-        conditions.append(ExportCustomer.updated_at > params["changed_since"])
+        conditions.append(model.updated_at > params["changed_since"])
     if params.get("since_seq") is not None:
-        conditions.append(ExportCustomer.change_seq > params["since_seq"])
+        conditions.append(model.change_seq > params["since_seq"])
     return conditions
 
 

@@ -42,26 +42,25 @@ def _entity(match):
     return _ENTITIES.get(match.group(), domain.REPLACEMENT)
 
 
-def esc(value):
-    """``value`` as XML text content."""
+def _escaped(value, special):
+    """``value`` as text with the characters ``special`` matches replaced (most values have none)."""
     if value is None:
         return ""
     if not isinstance(value, str):
         value = str(value)
-    if _TEXT_SPECIAL.search(value) is None:
+    if special.search(value) is None:
         return value
-    return _TEXT_SPECIAL.sub(_entity, value)
+    return special.sub(_entity, value)
+
+
+def esc(value):
+    """``value`` as XML text content."""
+    return _escaped(value, _TEXT_SPECIAL)
 
 
 def attr(value):
     """``value`` as the content of a double-quoted XML attribute."""
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        value = str(value)
-    if _ATTR_SPECIAL.search(value) is None:
-        return value
-    return _ATTR_SPECIAL.sub(_entity, value)
+    return _escaped(value, _ATTR_SPECIAL)
 
 
 def int_text(value, default=0):

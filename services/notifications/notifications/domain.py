@@ -3,10 +3,10 @@ with which headers, and when a failed delivery is tried again.
 
 Plain Python on purpose (no nameko, no SQLAlchemy): the handlers load rows, ask these
 functions, and store what they decide. Everything that ends up in a mail header goes
-through :func:`header_text` / :func:`recipient_address` and is then set through
-``email.message.EmailMessage`` / ``email.headerregistry.Address``, which encode non-ASCII
-text and refuse CR/LF, so a customer called ``Müller "Ltd"\\r\\nBcc: x@y`` gets exactly one
-mail with a harmless display name.
+through ``mail_headers`` (:func:`header_text` / :func:`recipient_address`) and is then set
+through ``email.message.EmailMessage`` / ``email.headerregistry.Address``, which encode
+non-ASCII text and refuse CR/LF, so a customer called ``Müller "Ltd"\\r\\nBcc: x@y`` gets
+exactly one mail with a harmless display name.
 """
 
 import re
@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from email import policy
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
 from oms_contracts.values import LANGUAGES
+
+from .mail_headers import configured_address, header_text, recipient_address, split_address
 
 # mail kinds (also the names of the triggers that can be switched on and off)
 ORDER_CONFIRMATION = "order_confirmation"
@@ -49,15 +50,8 @@ QUEUED = "queued"
 SENT = "sent"
 FAILED = "failed"
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
-_SPACES = re.compile(r"\s{2,}")
-_ADDR_SPEC = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 # an event, or an order as the events carry it
 Json = Mapping[str, Any]
-
-
-class NotificationError(Exception):
-    """A mail that cannot be built; it is recorded as failed, not retried."""
 
 
 # ---------------------------------------------------------------- settings
@@ -244,46 +238,6 @@ def recipient_of(order: Json) -> tuple[str, str]:
         or " ".join(part for part in (billing.get("first_name"), billing.get("last_name")) if part)
     )
     return email.strip(), header_text(name)
-
-
-# ---------------------------------------------------------------- header safety
-
-
-def header_text(value: object, max_length: int = 200) -> str:
-    """Text fit for a header (or a greeting): no control characters, no line breaks."""
-    text = _CONTROL.sub(" ", str(value or ""))
-    text = _SPACES.sub(" ", text).strip()
-    return text[:max_length]
-
-
-def split_address(value: str) -> tuple[str, str]:
-    """``'Name <a@b>'`` or ``'a@b'`` as (name, addr_spec)."""
-    value = header_text(value, 400)
-    match = re.fullmatch(r"(.*?)\s*<([^<>]+)>", value)
-    if match:
-        return match.group(1).strip().strip('"'), match.group(2).strip()
-    return "", value
-
-
-def recipient_address(email: str | None, name: str = "") -> Address:
-    """An ``Address`` for the customer; refuses anything that is not one plain mailbox."""
-    email = (email or "").strip()
-    if not _ADDR_SPEC.fullmatch(email) or len(email) > 254:
-        raise NotificationError(f"Not a usable e-mail address: {header_text(email, 80)!r}")
-    try:
-        return Address(display_name=header_text(name), addr_spec=email)
-    except (ValueError, IndexError) as error:
-        raise NotificationError(f"Not a usable e-mail address: {header_text(email, 80)!r} ({error})") from None
-
-
-def configured_address(value: str) -> Address | None:
-    name, addr = split_address(value)
-    if not addr:
-        return None
-    try:
-        return Address(display_name=name, addr_spec=addr)
-    except (ValueError, IndexError) as error:
-        raise NotificationError(f"Misconfigured address {value!r}: {error}") from None
 
 
 INVOICE_FILE_NAMES = {"de": "Rechnung", "fr": "Facture", "it": "Fattura", "en": "Invoice"}

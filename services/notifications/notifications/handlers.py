@@ -26,7 +26,7 @@ from oms_contracts.events import (
     PaymentStatusEventSchema,
 )
 
-from . import domain
+from . import domain, mail_headers
 from .models import InvoiceCopy, Mail, OrderCopy
 from .rendering import template_context
 from .schemas import MailLogSchema, ReferenceSchema
@@ -129,11 +129,11 @@ def _queue_mail(session, event, event_type, request, mail):
         body_html="",
     )
     try:
-        domain.recipient_address(email, name)
+        mail_headers.recipient_address(email, name)
         rendered = mail.renderer.render(
             domain.TEMPLATE_OF[request.kind], language, template_context(request, settings, name)
         )
-    except (domain.NotificationError, TemplateError) as error:
+    except (mail_headers.NotificationError, TemplateError) as error:
         log.error("mail %s for event %s cannot be built: %s", request.kind, event["event_id"], error)
         row.status, row.next_attempt_at = domain.FAILED, None
         row.last_error = f"{type(error).__name__}: {error}"[:2000]
@@ -223,6 +223,26 @@ def handle_document_issued(source, fetch_document, mail, event):
     return released
 
 
+def _check_recipient_known(copy, reference):
+    """A payment mail goes to the order's customer: until the order copy names one, the event waits."""
+    if copy is None or not domain.recipient_of(copy)[0]:
+        raise OrderNotKnownYet(f"No recipient known yet for order {reference}; retrying later.")
+
+
+def _kinds_sent(session, reference, *conditions):
+    """The kinds of the order's mails that meet ``conditions`` (sent or queued already)."""
+    return set(session.execute(select(Mail.kind).where(Mail.order_reference == reference, *conditions)).scalars())
+
+
+def _queue_and_commit(uow, payload, event_type, request, mail):
+    """Queues the mail asked for (if any) and commits: (its kind, whether it waits to be sent)."""
+    row = _queue_mail(uow.session, payload, event_type, request, mail) if request else None
+    queued = row is not None and row.status == domain.QUEUED
+    kind = row.kind if row is not None else None
+    uow.commit()
+    return kind, queued
+
+
 def handle_payment_event(source, mail, event):
     """``payment_status_changed`` from payments: 'payment received' for invoice/prepayment."""
     payload = load(PaymentStatusEventSchema(), event)
@@ -240,18 +260,10 @@ def handle_payment_event(source, mail, event):
         if not domain.wants_payment_mail(payload, copy, mail.settings.triggers):
             uow.commit()
             return None
-        if copy is None or not domain.recipient_of(copy)[0]:
-            raise OrderNotKnownYet(f"No recipient known yet for order {reference}; retrying later.")
-        sent_kinds = set(
-            session.execute(
-                select(Mail.kind).where(Mail.order_reference == reference, Mail.kind == domain.PAYMENT_RECEIVED)
-            ).scalars()
-        )
+        _check_recipient_known(copy, reference)
+        sent_kinds = _kinds_sent(session, reference, Mail.kind == domain.PAYMENT_RECEIVED)
         request = domain.mail_for_payment_event(payload, copy, mail.settings.triggers, sent_kinds)
-        row = _queue_mail(session, payload, "payment_status_changed", request, mail) if request else None
-        queued = row is not None and row.status == domain.QUEUED
-        kind = row.kind if row is not None else None
-        uow.commit()
+        kind, queued = _queue_and_commit(uow, payload, "payment_status_changed", request, mail)
     if queued:
         mail.wake()
     return kind
@@ -271,22 +283,15 @@ def handle_dunning_event(source, mail, event):
             uow.commit()
             return None
         copy = _copy_as_order(session.get(OrderCopy, reference))
-        if copy is None or not domain.recipient_of(copy)[0]:
-            raise OrderNotKnownYet(f"No recipient known yet for order {reference}; retrying later.")
-        sent_kinds = set(
-            session.execute(
-                select(Mail.kind).where(
-                    Mail.order_reference == reference,
-                    Mail.event_type == "payment_dunning_changed",
-                    Mail.kind.in_((domain.DUNNING_1, domain.DUNNING_2)),
-                )
-            ).scalars()
+        _check_recipient_known(copy, reference)
+        sent_kinds = _kinds_sent(
+            session,
+            reference,
+            Mail.event_type == "payment_dunning_changed",
+            Mail.kind.in_((domain.DUNNING_1, domain.DUNNING_2)),
         )
         request = domain.mail_for_dunning_event(payload, copy, mail.settings.triggers, sent_kinds)
-        row = _queue_mail(session, payload, "payment_dunning_changed", request, mail) if request else None
-        queued = row is not None and row.status == domain.QUEUED
-        kind = row.kind if row is not None else None
-        uow.commit()
+        kind, queued = _queue_and_commit(uow, payload, "payment_dunning_changed", request, mail)
     if queued:
         mail.wake()
     return kind

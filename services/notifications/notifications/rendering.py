@@ -16,7 +16,7 @@ from babel.numbers import format_currency, format_decimal
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from markupsafe import Markup, escape
 
-from . import domain
+from . import domain, mail_headers
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 LOCALES = {"de": "de_CH", "fr": "fr_CH", "it": "it_CH", "en": "en_CH"}
@@ -78,7 +78,7 @@ class Renderer:
         context = dict(context, language=language)
         text_template = self.env.get_template(f"{language}/{template}.txt")
         subject = "".join(text_template.blocks["subject"](text_template.new_context(context))).strip()
-        subject = domain.header_text(subject, 300)
+        subject = mail_headers.header_text(subject, 300)
         context["subject"] = subject
         body_text = text_template.render(context)
         body_html = self.env.get_template(f"{language}/{template}.html").render(context)
@@ -107,7 +107,7 @@ def template_context(request, settings, recipient_name):
             "name": settings.shop_name,
             "footer": settings.footer,
             "legal": settings.legal,
-            "reply_to": domain.split_address(settings.reply_to)[1] if settings.reply_to else "",
+            "reply_to": mail_headers.split_address(settings.reply_to)[1] if settings.reply_to else "",
         },
         "customer_name": recipient_name,
         "order": {

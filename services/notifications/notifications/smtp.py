@@ -7,7 +7,7 @@ import ssl
 import threading
 import time
 
-from . import domain
+from . import mail_headers
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def quietly_close(client):
 
 def is_permanent(error):
     """SMTP 5xx replies and unusable addresses will not get better by retrying."""
-    if isinstance(error, domain.NotificationError):
+    if isinstance(error, mail_headers.NotificationError):
         return True
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _msg in error.recipients.values()]

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from oms_common.db import SessionSource, utcnow
+from oms_common.db import SessionSource, claim_rows, utcnow
 from oms_common.problems import Conflict, NotFound, ServiceUnavailable, load
 from oms_contracts.orders.inputs import BulkStatusSchema, CancelSchema, SessionSchema, ShipSchema, StatusChangeSchema
 
@@ -154,16 +154,12 @@ def cancel_expired_open_orders(
     cancelled = []
     while True:
         with source.unit_of_work() as uow, refusals():
-            candidates = (
-                uow.session.execute(
-                    select(Order)
-                    .where(Order.status == "open", Order.paused.is_(False), Order.updated_at <= cutoff)
-                    .order_by(Order.updated_at, Order.id)
-                    .limit(batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-                .scalars()
-                .all()
+            candidates = claim_rows(
+                uow.session,
+                select(Order)
+                .where(Order.status == "open", Order.paused.is_(False), Order.updated_at <= cutoff)
+                .order_by(Order.updated_at, Order.id),
+                batch_size,
             )
             batch = []
             for order in candidates:

@@ -120,6 +120,21 @@ def audit(
     )
 
 
+def audit_flagged(session: Session, payment: Payment, actor: dict[str, Any], reason: str, **details: Any) -> None:
+    """A PSP report that does not fit the payment: it changes nothing and is kept in the
+    payment's audit trail for staff."""
+    audit(
+        session,
+        payment.order_reference,
+        actor,
+        "psp_event_flagged",
+        payment.status,
+        payment.status,
+        reason=reason,
+        details=details,
+    )
+
+
 class PaymentUnit(Protocol):
     """What a staff operation needs of its transaction: ``session`` to ``add`` and ``flush`` rows,
     ``emit`` into the outbox, ``commit``. A ``UnitOfWork`` in the service; in the unit tests, a

@@ -9,7 +9,7 @@ from nameko.extensions import DependencyProvider
 from oms_common.rpc import TimedRpcProxy  # noqa: F401 - the service's RPC to orders
 from oms_common.settings import check_settings, setting
 
-from . import domain
+from . import dunning_rules
 from .psp import build_adapters
 from .webhooks import parse_secrets
 
@@ -47,8 +47,10 @@ class Settings(DependencyProvider):
             "bank_statement_dir": read("BANK_STATEMENT_DIR").strip() or None,
             # the fee is checked by the domain's rule (an amount from 0, at most three decimals)
             "dunning_fees": {
-                level: domain.dunning_fee_setting(f"OMS_DUNNING_FEE_{level}", read(f"DUNNING_FEE_{level}"), default)
-                for level, default in domain.DEFAULT_DUNNING_FEES.items()
+                level: dunning_rules.dunning_fee_setting(
+                    f"OMS_DUNNING_FEE_{level}", read(f"DUNNING_FEE_{level}"), default
+                )
+                for level, default in dunning_rules.DEFAULT_DUNNING_FEES.items()
             },
             "auto_dunning": read("AUTO_DUNNING"),
             "dunning_1_after_days": read("DUNNING_1_AFTER_DAYS"),

@@ -21,7 +21,7 @@ from oms_common.db import utcnow
 from oms_common.problems import Problem, load
 from oms_contracts.events import DocumentIssuedEventSchema, stamp
 
-from . import amounts, domain
+from . import amounts, domain, dunning_rules
 from .changes import audit, find_payment, touch
 from .models import Payment
 
@@ -45,7 +45,7 @@ def reach_level(
     """Records ``level`` on the locked payment: its fee is added to what is owed, the audit entry
     names the level and the fee, and the event tells the open amount."""
     previous = payment.dunning_level
-    fee = domain.dunning_fee(payment.provider, payment.status, level, fees)
+    fee = dunning_rules.dunning_fee(payment.provider, payment.status, level, fees)
     payment.dunning_level = level
     payment.dunning_level_at = utcnow()
     payment.dunning_fees = amounts.money(payment.dunning_fees or 0) + fee
@@ -137,7 +137,7 @@ def overdue(source: Any, today: date, after_due_days: int, after_level_1_days: i
         ).all()
     found = []
     for reference, level, due_date, reached_at in rows:
-        target = domain.dunning_due(level, due_date, reached_at, today, after_due_days, after_level_1_days)
+        target = dunning_rules.dunning_due(level, due_date, reached_at, today, after_due_days, after_level_1_days)
         if target is not None:
             found.append((reference, target))
     return found

@@ -10,7 +10,7 @@ from oms_common.problems import load
 from oms_contracts.actors import load_actor
 from oms_contracts.events import OrderEventSchema
 
-from . import amounts, domain, dunning
+from . import amounts, domain, dunning, dunning_rules
 from .changes import audit, find_payment, set_status, touch
 from .checkout import create_payment, open_at_psp
 from .psp import Adapter
@@ -67,7 +67,7 @@ def record_order(
 
 
 def order_status_changed(
-    source: SessionSource, event: dict[str, Any], fees: Mapping[int, Any] = domain.DEFAULT_DUNNING_FEES
+    source: SessionSource, event: dict[str, Any], fees: Mapping[int, Any] = dunning_rules.DEFAULT_DUNNING_FEES
 ) -> bool:
     """Keeps the copy of the order status and the dunning level (also when set in orders: the
     level's fee and ``payment_dunning_changed`` follow, as when staff ask payments)."""
@@ -81,7 +81,7 @@ def order_status_changed(
             uow.commit()
             return False
         payment.order_status = order["status"]
-        level = domain.dunning_level_reached(payload.get("to_status"), payment.dunning_level)
+        level = dunning_rules.dunning_level_reached(payload.get("to_status"), payment.dunning_level)
         if level:
             dunning.reach_level(
                 uow,

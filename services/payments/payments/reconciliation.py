@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from oms_common.db import SessionSource, utcnow
+from oms_common.db import SessionSource, claim_rows, utcnow
 from oms_common.problems import load
 from oms_contracts.payments import StuckQuerySchema
 
 from . import domain
-from .changes import audit, lock_payment, payment_view, touch
+from .changes import audit, audit_flagged, lock_payment, payment_view, touch
 from .models import Payment
 from .psp import Adapter, PspError
 from .psp_effects import apply_psp_update, capture_approved
@@ -60,20 +60,16 @@ def flag_expired_authorizations(source: SessionSource, now: datetime | None = No
     now = now or utcnow()
     flagged = []
     with source.unit_of_work() as uow:
-        rows = (
-            uow.session.execute(
-                select(Payment)
-                .where(
-                    Payment.status == "authorized",
-                    Payment.authorization_expired_at.is_(None),
-                    Payment.authorization_expires_at <= now,
-                )
-                .order_by(Payment.authorization_expires_at)
-                .limit(batch)
-                .with_for_update(skip_locked=True)
+        rows = claim_rows(
+            uow.session,
+            select(Payment)
+            .where(
+                Payment.status == "authorized",
+                Payment.authorization_expired_at.is_(None),
+                Payment.authorization_expires_at <= now,
             )
-            .scalars()
-            .all()
+            .order_by(Payment.authorization_expires_at),
+            batch,
         )
         for payment in rows:
             payment.authorization_expired_at = now
@@ -112,22 +108,18 @@ def reconcile(
     """
     now = utcnow()
     with source.unit_of_work() as uow:
-        rows = (
-            uow.session.execute(
-                select(Payment)
-                .where(
-                    Payment.status.in_(domain.STUCK_STATUSES),
-                    Payment.provider != "manual",
-                    Payment.psp_reference.is_not(None),
-                    Payment.created_at <= now - timedelta(seconds=older_than_seconds),
-                    or_(Payment.reconcile_after.is_(None), Payment.reconcile_after <= now),
-                )
-                .order_by(Payment.id)
-                .limit(batch)
-                .with_for_update(skip_locked=True)
+        rows = claim_rows(
+            uow.session,
+            select(Payment)
+            .where(
+                Payment.status.in_(domain.STUCK_STATUSES),
+                Payment.provider != "manual",
+                Payment.psp_reference.is_not(None),
+                Payment.created_at <= now - timedelta(seconds=older_than_seconds),
+                or_(Payment.reconcile_after.is_(None), Payment.reconcile_after <= now),
             )
-            .scalars()
-            .all()
+            .order_by(Payment.id),
+            batch,
         )
         leased = []
         for payment in rows:
@@ -156,16 +148,7 @@ def reconcile(
             label = f"{provider} reconciliation {psp_reference} ({psp_status})"
             unfit = update is not None and (update.invalid or misfit(payment, provider, update))
             if unfit:
-                audit(
-                    uow.session,
-                    reference,
-                    RECONCILER,
-                    "psp_event_flagged",
-                    payment.status,
-                    payment.status,
-                    reason=unfit,
-                    details={"event": label},
-                )
+                audit_flagged(uow.session, payment, RECONCILER, unfit, event=label)
             elif (
                 update is not None
                 and update.kind == "approved"

@@ -11,8 +11,8 @@ from oms_common.problems import ServiceUnavailable, load
 from oms_contracts.actors import load_actor
 from oms_contracts.payments import CompleteSchema, DunningSchema, ManualStatusSchema, RefundSchema
 
-from . import amounts, domain, dunning
-from .changes import PaymentUnits, audit, payment_change, payment_view, set_status, touch
+from . import amounts, domain, dunning, dunning_rules
+from .changes import PaymentUnits, audit, audit_flagged, payment_change, payment_view, set_status, touch
 from .psp import Adapter, PspError, PspNotConfigured
 from .psp_effects import apply_psp_update, refusals
 from .psp_reports import misfit
@@ -109,19 +109,19 @@ def request_dunning(
     actor = load_actor(actor)
     level = payload["level"]
     with payment_change(source, reference) as (uow, payment):
-        domain.check_dunning(payment.provider, payment.status, payment.dunning_level, level)
+        dunning_rules.check_dunning(payment.provider, payment.status, payment.dunning_level, level)
         reason = payload.get("reason") or f"Dunning level {level}."
         order = change_order_status(
             reference,
-            {"status": domain.DUNNING_ORDER_STATUS[level], "notify": payload["notify"], "reason": reason},
+            {"status": dunning_rules.DUNNING_ORDER_STATUS[level], "notify": payload["notify"], "reason": reason},
             actor,
         )
-        payment.order_status = (order or {}).get("status", domain.DUNNING_ORDER_STATUS[level])
+        payment.order_status = (order or {}).get("status", dunning_rules.DUNNING_ORDER_STATUS[level])
         dunning.reach_level(
             uow,
             payment,
             level,
-            domain.DEFAULT_DUNNING_FEES if fees is None else fees,
+            dunning_rules.DEFAULT_DUNNING_FEES if fees is None else fees,
             actor,
             reason,
             payload["notify"],
@@ -177,16 +177,7 @@ def capture_for_shipment(
             raise refusal from None
         unfit = update.invalid or misfit(payment, provider, update)
         if unfit:
-            audit(
-                uow.session,
-                reference,
-                actor,
-                "psp_event_flagged",
-                payment.status,
-                payment.status,
-                reason=unfit,
-                details={"event": label},
-            )
+            audit_flagged(uow.session, payment, actor, unfit, event=label)
             uow.commit()
             raise domain.unfit_capture(unfit)
         audit(

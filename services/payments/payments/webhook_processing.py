@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlalchemy import false, or_, select
 
-from oms_common.db import SessionSource, UnitOfWork, utcnow
+from oms_common.db import SessionSource, UnitOfWork, claim_rows, utcnow
 from oms_contracts.actors import psp_actor
 
 from . import amounts
-from .changes import audit, find_payment
+from .changes import audit_flagged, find_payment
 from .models import Payment, Refund, WebhookInbox
 from .psp import Adapter
 from .psp_effects import apply_approved, apply_psp_update
@@ -42,19 +42,15 @@ def process_inbox(
     """
     now = utcnow()
     with source.unit_of_work() as uow:
-        rows = (
-            uow.session.execute(
-                select(WebhookInbox)
-                .where(
-                    WebhookInbox.status == "received",
-                    or_(WebhookInbox.next_attempt_at.is_(None), WebhookInbox.next_attempt_at <= now),
-                )
-                .order_by(WebhookInbox.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
+        rows = claim_rows(
+            uow.session,
+            select(WebhookInbox)
+            .where(
+                WebhookInbox.status == "received",
+                or_(WebhookInbox.next_attempt_at.is_(None), WebhookInbox.next_attempt_at <= now),
             )
-            .scalars()
-            .all()
+            .order_by(WebhookInbox.id),
+            limit,
         )
         if not rows:
             return 0
@@ -96,16 +92,12 @@ def sweep_inbox(source: SessionSource, adapters: Mapping[str, Adapter], limit: i
     with source.unit_of_work() as uow:
         # least recently looked at first: rows that never match (a foreign reference) do not
         # keep newer ones from being looked at
-        rows = (
-            uow.session.execute(
-                select(WebhookInbox)
-                .where(WebhookInbox.status == "waiting")
-                .order_by(WebhookInbox.processed_at.asc().nulls_first(), WebhookInbox.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-            .scalars()
-            .all()
+        rows = claim_rows(
+            uow.session,
+            select(WebhookInbox)
+            .where(WebhookInbox.status == "waiting")
+            .order_by(WebhookInbox.processed_at.asc().nulls_first(), WebhookInbox.id),
+            limit,
         )
         for row in rows:
             update = _parse_row(adapters, row)
@@ -223,19 +215,14 @@ def _process_row(uow, row, adapters, payment=None):
 def _flag(uow, row, payment, actor, label, reason, update):
     """Stored and acknowledged, but changes nothing: staff see it on the payment and in the list."""
     row.status, row.note = "flagged", reason[:1000]
-    audit(
+    audit_flagged(
         uow.session,
-        payment.order_reference,
+        payment,
         actor,
-        "psp_event_flagged",
-        payment.status,
-        payment.status,
-        reason=reason,
-        details={
-            "event": label,
-            "amount": str(row.amount) if row.amount is not None else None,
-            "currency": row.currency,
-            "psp_ids": update.ids,
-        },
+        reason,
+        event=label,
+        amount=str(row.amount) if row.amount is not None else None,
+        currency=row.currency,
+        psp_ids=update.ids,
     )
     return row.status
