@@ -28,6 +28,9 @@ def problem_response(problem: "Problem") -> Response:
         headers["Allow"] = ", ".join(allowed)
     if problem.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="oms"'
+    retry_after = getattr(problem, "retry_after", None)
+    if retry_after:
+        headers["Retry-After"] = str(retry_after)
     return Response(
         json.dumps(problem.as_dict(), ensure_ascii=False), status=problem.status, mimetype=PROBLEM_TYPE, headers=headers
     )

@@ -7,10 +7,16 @@ keeps, per caller and key, a hash of the request (method, path, body) and the an
 - same key, same request, answered before → the stored answer again (``Idempotency-Replayed``),
   nothing is sent to any service;
 - same key, another request → 409 naming ``Idempotency-Key``;
-- same key while the first request is still running → 409, retry shortly;
-- the first attempt ended in a 5xx (a service timed out or failed) → its outcome is unknown, so
-  a retry runs again. The services' own guards make that safe: order creation stores the key
-  with the order, status changes and merges refuse to happen twice.
+- same key while the first request is still running → 409 with ``Retry-After``;
+- the first attempt ended in a 5xx (a service timed out or failed), or the gateway running it
+  died → its outcome is unknown, so a retry runs again. The services' own guards make that
+  safe: order creation stores the key with the order, status changes and merges refuse to
+  happen twice.
+
+"Still running" is known, not guessed from the clock: the gateway running a request holds a
+PostgreSQL advisory lock on its key on a connection of its own for as long as it runs. A
+gateway killed mid-request loses its connection and with it the lock, so the client's retry
+on another replica runs at once instead of being refused until a time limit ran out.
 
 A mutation whose service did not answer in time may still have been applied. Its 503 says so
 (``may_have_applied``) and points at the order's history; only a request that never reached a
@@ -22,7 +28,7 @@ import json
 import time
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from werkzeug.wrappers import Response
 
@@ -36,10 +42,16 @@ from .rpc import ServiceNotReached
 KEY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
 RETENTION = timedelta(hours=24)
-# A row still "pending" after this long belongs to a request whose gateway died mid-way.
-IN_FLIGHT_LIMIT = timedelta(seconds=150)
+# what a client is told to wait before it retries a request that is still running
+RETRY_AFTER_SECONDS = 2
 _PURGE_EVERY_SECONDS = 300
 _last_purge = 0.0
+
+
+class StillRunning(Conflict):
+    """409 for a retry that came while the first request with its key is still running."""
+
+    retry_after = RETRY_AFTER_SECONDS
 
 
 class MayHaveApplied(ServiceUnavailable):
@@ -74,18 +86,56 @@ def dispatch(source, ctx, route, values):
         return _run_mutation(ctx, route, values)
     _check_key(key)
     fingerprint = _fingerprint(ctx.request)
-    stored, rerun = _claim(source, ctx.principal.user_id, key, fingerprint)
-    if stored is not None:
-        return stored
-    try:
-        response = _run_mutation(ctx, route, values)
-    except BaseException:
-        _settle(source, ctx.principal.user_id, key, None)  # unexpected: outcome unknown
-        raise
-    if rerun and response.status_code == 409:
-        response = _after_unanswered_attempt(response, values.get("reference"))
-    _settle(source, ctx.principal.user_id, key, response)
-    return response
+    with _RunningKey(source, ctx.principal.user_id, key):
+        stored, rerun = _claim(source, ctx.principal.user_id, key, fingerprint)
+        if stored is not None:
+            return stored
+        try:
+            response = _run_mutation(ctx, route, values)
+        except BaseException:
+            _settle(source, ctx.principal.user_id, key, None)  # unexpected: outcome unknown
+            raise
+        if rerun and response.status_code == 409:
+            response = _after_unanswered_attempt(response, values.get("reference"))
+        _settle(source, ctx.principal.user_id, key, response)
+        return response
+
+
+class _RunningKey:
+    """Holds the advisory lock that says "a request with this key is running" (see above), on a
+    connection of its own, from before the key is claimed until its answer is stored. Entering
+    raises ``StillRunning`` when a living request holds it."""
+
+    def __init__(self, source, user_id, key):
+        digest = hashlib.sha256(f"{user_id}\0{key}".encode("utf-8", "surrogateescape")).digest()
+        self.lock = int.from_bytes(digest[:8], "big", signed=True)
+        self.engine = source.engine
+        self.connection = None
+
+    def __enter__(self):
+        self.connection = self.engine.connect()
+        try:
+            held = self.connection.execute(text("SELECT pg_try_advisory_lock(:lock)"), {"lock": self.lock}).scalar()
+            self.connection.commit()
+        except BaseException:
+            self.connection.close()
+            raise
+        if not held:
+            self.connection.close()
+            raise StillRunning(
+                f"A request with this {KEY_HEADER} is still being processed; retry in a few seconds.",
+                {KEY_HEADER: ["The first request with this key has not finished yet."]},
+            )
+        return self
+
+    def __exit__(self, *exc_info):
+        try:
+            self.connection.execute(text("SELECT pg_advisory_unlock(:lock)"), {"lock": self.lock})
+            self.connection.commit()
+        except Exception:  # noqa: BLE001 - the lock goes with a connection that is dropped
+            self.connection.invalidate()
+        finally:
+            self.connection.close()
 
 
 def _after_unanswered_attempt(response, reference):
@@ -191,12 +241,8 @@ def _claim(source, user_id, key, fingerprint):
             response = Response(row.body, status=row.status, content_type=row.content_type)
             response.headers["Idempotency-Replayed"] = "true"
             return response, False
-        elif row.state == "pending" and row.claimed_at > now - IN_FLIGHT_LIMIT:
-            raise Conflict(
-                f"A request with this {KEY_HEADER} is still being processed; retry in a few seconds.",
-                {KEY_HEADER: ["The first request with this key has not finished yet."]},
-            )
-        # an earlier attempt ended without an answer (5xx, or its gateway died): run again
+        # pending while we hold its running lock: the gateway that ran it died. Either way an
+        # earlier attempt ended without an answer (5xx, or its gateway died): run again
         rerun = True
         row.state = "pending"
         row.claimed_at = now
