@@ -74,7 +74,8 @@ def order_body(i, method):
 
 class Load:
     """One client, one order at a time; every logical request is retried (same Idempotency-Key)
-    until it gets an answer that is not a 5xx or a connection error."""
+    until it gets an answer that is not a 5xx, a connection error or a 409 with Retry-After (the
+    first attempt still running)."""
 
     def __init__(self, cluster, psp):
         self.cluster, self.psp = cluster, psp
@@ -93,16 +94,22 @@ class Load:
         while True:
             self.turn += 1
             base = self.cluster.gateways[self.turn % len(self.cluster.gateways)]
+            pause = 0.5
             try:
                 response = (session or self.session).request(method, base + path, timeout=20, **kwargs)
-                if response.status_code < 500:
+                if response.status_code == 409 and "Retry-After" in response.headers:
+                    # the first attempt with this key still runs on a replica: wait as told
+                    self.retries[f"{what} 409 still running"] += 1
+                    pause = float(response.headers["Retry-After"])
+                elif response.status_code < 500:
                     return response
-                self.retries[f"{what} {response.status_code}"] += 1
+                else:
+                    self.retries[f"{what} {response.status_code}"] += 1
             except requests.RequestException as error:
                 self.retries[f"{what} {type(error).__name__}"] += 1
             if time.monotonic() > deadline:
                 raise AssertionError(f"{what}: no answer within {REQUEST_PATIENCE}s")
-            time.sleep(0.5)
+            time.sleep(pause)
 
     def deliver(self, event, index):
         body = json.dumps(event).encode()
