@@ -13,13 +13,11 @@ import binascii
 from nameko.rpc import rpc
 
 from oms_common.events import reliable_event_handler
-from oms_common.health import HealthMixin
 from oms_common.listener import http
-from oms_common.logs import CorrelationContext
-from oms_common.metrics import Metrics
 from oms_common.problems import EXPECTED, BadRequest
 from oms_common.providers import Database
 from oms_common.rpc import TimedRpcProxy
+from oms_common.service_base import OmsService
 from oms_common.timers import configured_timer
 
 from . import formats, handlers, imports, job_runs, jobs, web
@@ -27,12 +25,10 @@ from .dependencies import Settings
 from .models import infrastructure
 
 
-class ExportsService(HealthMixin):
+class ExportsService(OmsService):
     name = "exports"
 
     db = Database(infrastructure)
-    metrics = Metrics()
-    correlation = CorrelationContext()
     settings = Settings()
     orders = TimedRpcProxy("orders", timeout_setting="ORDERS_RPC_TIMEOUT")
 

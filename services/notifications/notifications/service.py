@@ -3,26 +3,23 @@
 from nameko.rpc import rpc
 
 from oms_common.events import reliable_event_handler
-from oms_common.health import HealthMixin
-from oms_common.logs import CorrelationContext
 from oms_common.metrics import Metrics
 from oms_common.problems import EXPECTED
-from oms_common.providers import Database, Settings
+from oms_common.providers import Database
 from oms_common.rpc import TimedRpcProxy
+from oms_common.service_base import OmsService
 
 from . import handlers
 from .models import infrastructure
 from .providers import MailSender
 
 
-class NotificationsService(HealthMixin):
+class NotificationsService(OmsService):
     name = "notifications"
 
     db = Database(infrastructure)
     metrics = Metrics(mail_table="mails")
     mail = MailSender()
-    correlation = CorrelationContext()
-    settings = Settings()  # every setting checked at start; MailSender reads the mail ones
     documents = TimedRpcProxy("documents", timeout_setting="DOCUMENTS_RPC_TIMEOUT")
 
     # triggers from the orders service (S4, S10, S3)
