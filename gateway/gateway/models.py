@@ -1,18 +1,10 @@
 """The gateway's own tables: who may call the API. No business data lives here."""
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, String
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, String
 
-from oms_common.tables import install_infrastructure
+from oms_common.declarative import Id, schema_base
 
-Id = BigInteger
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-infrastructure = install_infrastructure(Base.metadata)
+Base, infrastructure = schema_base()
 
 
 class User(Base):

@@ -13,18 +13,10 @@ from sqlalchemy import (
     String,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase
 
-from oms_common.tables import install_infrastructure
+from oms_common.declarative import Id, schema_base
 
-Id = BigInteger
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-infrastructure = install_infrastructure(Base.metadata)
+Base, infrastructure = schema_base()
 
 
 class ShopProfile(Base):
@@ -82,26 +74,26 @@ class Document(Base):
     )
 
 
-class InvoiceAwaitingProfile(Base):
-    """An order whose invoice waits for the shop profile (nobody to issue it yet): kept with the
+class AwaitingProfile:
+    """An order whose document waits for the shop profile (nobody to issue it yet): kept with the
     order as its event told it, and issued as soon as the profile is saved."""
 
-    __tablename__ = "invoices_awaiting_profile"
     order_reference = Column(String(40), primary_key=True)
     event_id = Column(String(64), nullable=False)
     order_data = Column(JSON, nullable=False)
     received_at = Column(DateTime(timezone=True), nullable=False)
 
 
-class DeliveryNoteAwaitingProfile(Base):
-    """A shipped order whose delivery note waits for the shop profile, kept like an invoice that
-    waits (``InvoiceAwaitingProfile``) and issued as soon as the profile is saved."""
+class InvoiceAwaitingProfile(AwaitingProfile, Base):
+    """An order whose invoice waits for the shop profile."""
+
+    __tablename__ = "invoices_awaiting_profile"
+
+
+class DeliveryNoteAwaitingProfile(AwaitingProfile, Base):
+    """A shipped order whose delivery note waits for the shop profile."""
 
     __tablename__ = "delivery_notes_awaiting_profile"
-    order_reference = Column(String(40), primary_key=True)
-    event_id = Column(String(64), nullable=False)
-    order_data = Column(JSON, nullable=False)
-    received_at = Column(DateTime(timezone=True), nullable=False)
 
 
 class NumberRange(Base):

@@ -3,23 +3,18 @@
 from nameko.rpc import rpc
 
 from oms_common.events import reliable_event_handler
-from oms_common.health import HealthMixin
-from oms_common.logs import CorrelationContext
-from oms_common.metrics import Metrics
 from oms_common.problems import EXPECTED
-from oms_common.providers import Database, Settings
+from oms_common.providers import Database
+from oms_common.service_base import OmsService
 
 from . import credit_notes, delivery_notes, issuing, merging, profile, reminders
 from .models import infrastructure
 
 
-class DocumentsService(HealthMixin):
+class DocumentsService(OmsService):
     name = "documents"
 
     db = Database(infrastructure)
-    metrics = Metrics()
-    correlation = CorrelationContext()
-    settings = Settings()
 
     def _timezone(self):
         return self.settings("DOCUMENTS.TIMEZONE")

@@ -22,18 +22,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase
 
-from oms_common.tables import install_infrastructure
+from oms_common.declarative import Id, schema_base
 
-Id = BigInteger
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-infrastructure = install_infrastructure(Base.metadata)
+Base, infrastructure = schema_base()
 
 
 class ExportCounter(Base):

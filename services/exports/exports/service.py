@@ -12,55 +12,35 @@ import binascii
 
 from nameko.rpc import rpc
 
+from oms_common.event_handlers import handles_each
 from oms_common.events import reliable_event_handler
-from oms_common.health import HealthMixin
 from oms_common.listener import http
-from oms_common.logs import CorrelationContext
-from oms_common.metrics import Metrics
 from oms_common.problems import EXPECTED, BadRequest
 from oms_common.providers import Database
 from oms_common.rpc import TimedRpcProxy
+from oms_common.service_base import OmsService
 from oms_common.timers import configured_timer
+from oms_contracts.events import ORDER_EVENTS
 
 from . import formats, handlers, imports, job_runs, jobs, web
 from .dependencies import Settings
 from .models import infrastructure
 
 
-class ExportsService(HealthMixin):
+def _copy_order(service, event_type, event):
+    handlers.apply_order_event(service.db, event)
+
+
+@handles_each("orders", ORDER_EVENTS, _copy_order)
+class ExportsService(OmsService):
     name = "exports"
 
     db = Database(infrastructure)
-    metrics = Metrics()
-    correlation = CorrelationContext()
     settings = Settings()
     orders = TimedRpcProxy("orders", timeout_setting="ORDERS_RPC_TIMEOUT")
 
-    # the export copy (orders and payments events)
-    @reliable_event_handler("orders", "order_created")
-    def on_order_created(self, event):
-        handlers.apply_order_event(self.db, event)
-
-    @reliable_event_handler("orders", "order_submitted")
-    def on_order_submitted(self, event):
-        handlers.apply_order_event(self.db, event)
-
-    @reliable_event_handler("orders", "order_updated")
-    def on_order_updated(self, event):
-        handlers.apply_order_event(self.db, event)
-
-    @reliable_event_handler("orders", "order_shipped")
-    def on_order_shipped(self, event):
-        handlers.apply_order_event(self.db, event)
-
-    @reliable_event_handler("orders", "order_cancelled")
-    def on_order_cancelled(self, event):
-        handlers.apply_order_event(self.db, event)
-
-    @reliable_event_handler("orders", "order_status_changed")
-    def on_order_status_changed(self, event):
-        handlers.apply_order_event(self.db, event)
-
+    # the export copy (orders and payments events); on_order_created … on_order_status_changed,
+    # one per order event, each updating the copied order (@handles_each above)
     @reliable_event_handler("orders", "customers_merged")
     def on_customers_merged(self, event):
         handlers.apply_customers_merged(self.db, event)

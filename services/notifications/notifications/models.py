@@ -1,18 +1,10 @@
 """The notifications service's tables (its own schema; no other service reads them)."""
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, Numeric, String, Text, text
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import Column, DateTime, Index, Integer, LargeBinary, Numeric, String, Text, text
 
-from oms_common.tables import install_infrastructure
+from oms_common.declarative import Id, schema_base
 
-Id = BigInteger
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-infrastructure = install_infrastructure(Base.metadata)
+Base, infrastructure = schema_base()
 
 
 class Mail(Base):

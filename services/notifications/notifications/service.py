@@ -2,53 +2,35 @@
 
 from nameko.rpc import rpc
 
+from oms_common.event_handlers import handles_each
 from oms_common.events import reliable_event_handler
-from oms_common.health import HealthMixin
-from oms_common.logs import CorrelationContext
 from oms_common.metrics import Metrics
 from oms_common.problems import EXPECTED
-from oms_common.providers import Database, Settings
+from oms_common.providers import Database
 from oms_common.rpc import TimedRpcProxy
+from oms_common.service_base import OmsService
+from oms_contracts.events import ORDER_EVENTS
 
 from . import handlers
 from .models import infrastructure
 from .providers import MailSender
 
 
-class NotificationsService(HealthMixin):
+def _mail_order_event(service, event_type, event):
+    handlers.handle_order_event(service.db, service.mail, event_type, event)
+
+
+@handles_each("orders", ORDER_EVENTS, _mail_order_event)
+class NotificationsService(OmsService):
     name = "notifications"
 
     db = Database(infrastructure)
     metrics = Metrics(mail_table="mails")
     mail = MailSender()
-    correlation = CorrelationContext()
-    settings = Settings()  # every setting checked at start; MailSender reads the mail ones
     documents = TimedRpcProxy("documents", timeout_setting="DOCUMENTS_RPC_TIMEOUT")
 
-    # triggers from the orders service (S4, S10, S3)
-    @reliable_event_handler("orders", "order_created")
-    def on_order_created(self, event):
-        handlers.handle_order_event(self.db, self.mail, "order_created", event)
-
-    @reliable_event_handler("orders", "order_submitted")
-    def on_order_submitted(self, event):
-        handlers.handle_order_event(self.db, self.mail, "order_submitted", event)
-
-    @reliable_event_handler("orders", "order_updated")
-    def on_order_updated(self, event):
-        handlers.handle_order_event(self.db, self.mail, "order_updated", event)
-
-    @reliable_event_handler("orders", "order_shipped")
-    def on_order_shipped(self, event):
-        handlers.handle_order_event(self.db, self.mail, "order_shipped", event)
-
-    @reliable_event_handler("orders", "order_cancelled")
-    def on_order_cancelled(self, event):
-        handlers.handle_order_event(self.db, self.mail, "order_cancelled", event)
-
-    @reliable_event_handler("orders", "order_status_changed")
-    def on_order_status_changed(self, event):
-        handlers.handle_order_event(self.db, self.mail, "order_status_changed", event)
+    # triggers from the orders service (S4, S10, S3): on_order_created … on_order_status_changed,
+    # one per order event, each mailed as its type says (@handles_each above)
 
     # trigger from the payments service
     @reliable_event_handler("payments", "payment_status_changed")

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, object_session
 
-from oms_common.audit import audit_columns
+from oms_common.audit_entries import audit_entry
 from oms_common.db import SessionSource, utcnow
 from oms_common.problems import Conflict
 from oms_contracts.actors import load_actor
@@ -57,17 +57,9 @@ def check_version(order: Order, expected: int | None) -> None:
         )
 
 
-def audit(
-    session: Session,
-    order: Order,
-    actor: Actor,
-    action: str,
-    from_status: str | None = None,
-    to_status: str | None = None,
-    reason: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    session.add(history_entry(order, actor, action, from_status, to_status, reason, details))
+def audit(session: Session, order: Order, actor: Actor, *change: Any, **named: Any) -> None:
+    """Adds the order's audit entry of a change (``history_entry``) to the session."""
+    session.add(history_entry(order, actor, *change, **named))
 
 
 def customer_record(customer: Customer) -> dict[str, Any]:
@@ -98,24 +90,10 @@ def event_payload(
     return payload
 
 
-def history_entry(
-    order: Order,
-    actor: Actor,
-    action: str,
-    from_status: str | None = None,
-    to_status: str | None = None,
-    reason: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> OrderHistory:
-    return OrderHistory(
-        order_id=order.id,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        reason=reason,
-        details=details,
-        **audit_columns(actor),
-    )
+def history_entry(order: Order, actor: Actor, *change: Any, **named: Any) -> OrderHistory:
+    """The order's audit entry of a change: ``change`` is what ``audit_entry`` takes after the actor
+    (the action, the status before and after, why, the details)."""
+    return audit_entry(OrderHistory, actor, *change, order_id=order.id, **named)
 
 
 class OrderChange:

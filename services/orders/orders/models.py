@@ -12,24 +12,24 @@ from sqlalchemy import (
     Numeric,
     SmallInteger,
     String,
+    Table,
     Text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import DeclarativeBase, relationship
+from sqlalchemy.orm import relationship
 
-from oms_common.tables import install_infrastructure
+from oms_common.audit_entries import audit_entry_columns
+from oms_common.declarative import Id, schema_base
 from oms_contracts.customers import customer_number
 
-Id = BigInteger
 Money = Numeric(14, 2)
 TaxRate = Numeric(5, 2)
+Base, infrastructure = schema_base()
 
 
-class Base(DeclarativeBase):
-    pass
-
-
-infrastructure = install_infrastructure(Base.metadata)
+def trigram_index(name: str, column: str) -> Index:
+    """A GIN index of the column's trigrams (pg_trgm): what a search for any part of it uses."""
+    return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
 
 
 class Customer(Base):
@@ -100,24 +100,9 @@ class Order(Base):
         Index("ix_orders_open_session", "session_id"),
         # the list's search and sorts (migration 0006; it also makes ix_orders_invoice_sort on
         # (coalesce(invoice_number, ''), id) and ix_orders_shipping_country on the address's country)
-        Index(
-            "ix_orders_customer_name_trgm",
-            "customer_name",
-            postgresql_using="gin",
-            postgresql_ops={"customer_name": "gin_trgm_ops"},
-        ),
-        Index(
-            "ix_orders_customer_email_trgm",
-            "customer_email",
-            postgresql_using="gin",
-            postgresql_ops={"customer_email": "gin_trgm_ops"},
-        ),
-        Index(
-            "ix_orders_tracking_trgm",
-            "tracking_number",
-            postgresql_using="gin",
-            postgresql_ops={"tracking_number": "gin_trgm_ops"},
-        ),
+        trigram_index("ix_orders_customer_name_trgm", "customer_name"),
+        trigram_index("ix_orders_customer_email_trgm", "customer_email"),
+        trigram_index("ix_orders_tracking_trgm", "tracking_number"),
         Index("ix_orders_customer_name_sort", "customer_name", "id"),
     )
 
@@ -137,31 +122,23 @@ class OrderLine(Base):
     __table_args__ = (
         Index("ix_order_lines_order", "order_id"),
         # article report (S12): substring search on article numbers (pg_trgm), made by migration 0002
-        Index(
-            "ix_order_lines_article_trgm",
-            "article_number",
-            postgresql_using="gin",
-            postgresql_ops={"article_number": "gin_trgm_ops"},
-        ),
+        trigram_index("ix_order_lines_article_trgm", "article_number"),
     )
 
 
 class OrderHistory(Base):
-    __tablename__ = "order_history"
-    id = Column(Id, primary_key=True, autoincrement=True)
-    order_id = Column(Id, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
-    at = Column(DateTime(timezone=True), nullable=False)
-    actor = Column(String(120), nullable=False)
-    actor_kind = Column(String(20), nullable=False)
-    origin = Column(String(200), nullable=False)
-    action = Column(String(40), nullable=False)
-    from_status = Column(String(20))
-    to_status = Column(String(20))
-    reason = Column(Text)
-    email = Column(String(60))
-    details = Column(JSON)
+    """The order's audit: every change, with who, from where and why (``changes.history_entry``)."""
 
-    __table_args__ = (Index("ix_order_history_order", "order_id", "id"),)
+    __table__ = Table(
+        "order_history",
+        Base.metadata,
+        Column("id", Id, primary_key=True, autoincrement=True),
+        Column("order_id", Id, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+        *audit_entry_columns(),
+        Column("email", String(60)),
+        Column("details", JSON),
+        Index("ix_order_history_order", "order_id", "id"),
+    )
 
 
 class OrderNote(Base):
@@ -179,7 +156,7 @@ class OrderNote(Base):
     __table_args__ = (
         Index("ix_order_notes_order", "order_id", "id"),
         # searchable by any part of its text (pg_trgm), made by migration 0007
-        Index("ix_order_notes_body_trgm", "body", postgresql_using="gin", postgresql_ops={"body": "gin_trgm_ops"}),
+        trigram_index("ix_order_notes_body_trgm", "body"),
     )
 
 

@@ -7,12 +7,10 @@ from nameko.exceptions import UnknownService
 from nameko.rpc import rpc
 
 from oms_common.events import reliable_event_handler
-from oms_common.health import HealthMixin
-from oms_common.logs import CorrelationContext
-from oms_common.metrics import Metrics
 from oms_common.problems import EXPECTED, ServiceUnavailable
-from oms_common.providers import Database, Settings
+from oms_common.providers import Database
 from oms_common.rpc import TimedRpcProxy
+from oms_common.service_base import OmsService
 from oms_common.timers import configured_timer
 
 from . import customers, intake, notes, numbering, payment_status, queries, reads, workflow
@@ -22,13 +20,10 @@ from .tax import tax_settings
 log = logging.getLogger(__name__)
 
 
-class OrdersService(HealthMixin):
+class OrdersService(OmsService):
     name = "orders"
 
     db = Database(infrastructure)
-    metrics = Metrics()
-    correlation = CorrelationContext()
-    settings = Settings()
     payments = TimedRpcProxy("payments", timeout_setting="PAYMENTS_RPC_TIMEOUT")
 
     # orders: create and the open-order session (S14)

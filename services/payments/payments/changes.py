@@ -10,7 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from oms_common.audit import audit_columns
+from oms_common.audit_entries import audit_entry
 from oms_common.db import SessionSource, utcnow
 from oms_common.problems import Conflict, NotFound, Problem, ValidationFailed
 from oms_contracts.events import stamp
@@ -97,27 +97,10 @@ def lock_payment(session: Session, reference: Any) -> Payment:
     return payment
 
 
-def audit(
-    session: Session,
-    reference: str,
-    actor: dict[str, Any],
-    action: str,
-    from_status: str | None = None,
-    to_status: str | None = None,
-    reason: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    session.add(
-        PaymentAudit(
-            order_reference=reference,
-            action=action,
-            from_status=from_status,
-            to_status=to_status,
-            reason=reason,
-            details=details,
-            **audit_columns(actor),
-        )
-    )
+def audit(session: Session, reference: str, actor: dict[str, Any], *change: Any, **named: Any) -> None:
+    """Adds the payment's audit entry of a change to the session: ``change`` is what ``audit_entry``
+    takes after the actor (the action, the status before and after, why, the details)."""
+    session.add(audit_entry(PaymentAudit, actor, *change, order_reference=reference, **named))
 
 
 def audit_flagged(session: Session, payment: Payment, actor: dict[str, Any], reason: str, **details: Any) -> None:

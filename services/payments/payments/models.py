@@ -13,23 +13,18 @@ from sqlalchemy import (
     Numeric,
     SmallInteger,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, relationship
+from sqlalchemy.orm import relationship
 
-from oms_common.tables import install_infrastructure
+from oms_common.audit_entries import audit_entry_columns
+from oms_common.declarative import Id, schema_base
 
-Id = BigInteger
 Money = Numeric(15, 3)  # three decimals: KWD, BHD, … are kept exactly (see currencies.py)
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-infrastructure = install_infrastructure(Base.metadata)
+Base, infrastructure = schema_base()
 
 
 class Payment(Base):
@@ -116,20 +111,15 @@ class Refund(Base):
 class PaymentAudit(Base):
     """Every change and every ignored PSP event, with who, from where and why."""
 
-    __tablename__ = "payment_audit"
-    id = Column(Id, primary_key=True, autoincrement=True)
-    order_reference = Column(String(40), nullable=False)
-    at = Column(DateTime(timezone=True), nullable=False)
-    actor = Column(String(120), nullable=False)
-    actor_kind = Column(String(20), nullable=False)
-    origin = Column(String(200), nullable=False)
-    action = Column(String(40), nullable=False)
-    from_status = Column(String(20))
-    to_status = Column(String(20))
-    reason = Column(Text)
-    details = Column(JSON)
-
-    __table_args__ = (Index("ix_payment_audit_order", "order_reference", "id"),)
+    __table__ = Table(
+        "payment_audit",
+        Base.metadata,
+        Column("id", Id, primary_key=True, autoincrement=True),
+        Column("order_reference", String(40), nullable=False),
+        *audit_entry_columns(),
+        Column("details", JSON),
+        Index("ix_payment_audit_order", "order_reference", "id"),
+    )
 
 
 class WebhookInbox(Base):

@@ -11,12 +11,10 @@ from nameko.exceptions import UnknownService
 from nameko.rpc import rpc
 
 from oms_common.events import reliable_event_handler
-from oms_common.health import HealthMixin
 from oms_common.listener import http
-from oms_common.logs import CorrelationContext
-from oms_common.metrics import Metrics
 from oms_common.problems import EXPECTED, BadRequest, Problem, ValidationFailed
 from oms_common.providers import Database
+from oms_common.service_base import OmsService
 from oms_common.timers import configured_timer
 from oms_common.web import json_response, problem_response
 
@@ -53,12 +51,10 @@ def _decoded(encoded):
         raise ValidationFailed("The document is not valid base64.", {"document": ["Not base64."]}) from None
 
 
-class PaymentsService(HealthMixin):
+class PaymentsService(OmsService):
     name = "payments"
 
     db = Database(infrastructure)
-    metrics = Metrics()
-    correlation = CorrelationContext()
     psp = PspAdapters()
     settings = Settings()
     orders = TimedRpcProxy("orders", timeout_setting="ORDERS_RPC_TIMEOUT")

@@ -1,0 +1,21 @@
+"""What the declarative models of every schema (each service's and the gateway's) start from."""
+
+from typing import Any
+
+from sqlalchemy import BigInteger
+from sqlalchemy.orm import DeclarativeBase
+
+from .tables import Infrastructure, install_infrastructure
+
+Id = BigInteger  # every surrogate key, and every column that points at one
+
+
+def schema_base() -> tuple[Any, Infrastructure]:
+    """A declarative base of its own for one schema's tables (its metadata is what the schema's
+    migrations and ``Database`` work from), with ``outbox`` and ``processed_events`` installed in
+    that metadata beside them."""
+
+    class Base(DeclarativeBase):
+        pass
+
+    return Base, install_infrastructure(Base.metadata)
