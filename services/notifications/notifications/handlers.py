@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
 from oms_common.locks import lock_key
-from oms_common.problems import Conflict, NotFound, load
+from oms_common.problems import Conflict, load
+from oms_common.row_locks import lock_one_or_404
 from oms_contracts.events import (
     DocumentIssuedEventSchema,
     OrderEventSchema,
@@ -330,11 +331,7 @@ def failed_mails(source, limit=100):
 def retry_mail(source, mail, event_id):
     """Queues a failed mail again (an operator fixed the address or the SMTP settings)."""
     with source.unit_of_work() as uow:
-        row = uow.session.execute(
-            select(Mail).where(Mail.event_id == str(event_id)).with_for_update()
-        ).scalar_one_or_none()
-        if row is None:
-            raise NotFound(f"No mail for event '{event_id}'.")
+        row = lock_one_or_404(uow.session, Mail, Mail.event_id == str(event_id), f"No mail for event '{event_id}'.")
         if row.status == domain.FAILED and not row.body_text:
             raise Conflict(
                 f"The mail for event '{event_id}' could not be built ({row.last_error}); it cannot be resent."
