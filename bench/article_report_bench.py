@@ -65,6 +65,7 @@ from list_search import (  # noqa: E402 - the bench helper's machinery, shared
     REPO,
     SCHEMA,
     Suite,
+    capturing_orders_source,
     log,
     migrate,
     percentile,
@@ -147,29 +148,14 @@ def capture_statements(url, queries):
     """The SQL ``orders.queries.article_report`` runs for each query, with its parameters,
     and the report it returns (for the size columns)."""
     warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
-    from sqlalchemy import event
-
-    from oms_common.db import SessionSource, make_engine
-    from oms_common.settings import database_url
     from orders import queries as orders_queries
-    from orders.models import infrastructure
 
-    engine = make_engine(database_url(url, "orders"), schema=SCHEMA, pool_size=1)
-    captured = []
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _capture(_conn, _cursor, statement, parameters, _context, _executemany):
-        captured.append((statement, parameters))
-
-    source = SessionSource(engine, infrastructure)
     result = []
-    try:
+    with capturing_orders_source(url) as (source, captured):
         for query in queries:
             captured.clear()
             report = orders_queries.article_report(source, query)
             result.append((list(captured), report))
-    finally:
-        engine.dispose()
     return result
 
 

@@ -25,7 +25,6 @@ import statistics
 import sys
 import time
 import uuid
-from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -48,36 +47,20 @@ def database(admin_url):
 
 
 def insert_payments(source, count, round_number):
+    """``count`` unpaid invoice payments of CHF 49.90, as checkout opens them."""
     from sqlalchemy import insert
 
     from oms_common.db import utcnow
-    from payments.domain import payment_references
+    from payments.checkout import new_payment_values
     from payments.models import Payment
 
     now = utcnow()
     references = [str(8 * 10**9 + round_number * 10**6 + index) for index in range(count)]
-    rows = [
-        dict(
-            order_reference=reference,
-            method="invoice",
-            provider="manual",
-            status="unpaid",
-            currency="CHF",
-            amount=Decimal("49.90"),
-            captured_amount=0,
-            refunded_amount=0,
-            dunning_level=0,
-            sequence=0,
-            reconcile_checks=0,
-            version=1,
-            created_at=now,
-            updated_at=now,
-            status_changed_at=now,
-            order_status="new",
-            **payment_references(reference),
-        )
+    orders = (
+        {"reference": reference, "payment_method": "invoice", "currency": "CHF", "total": "49.90", "status": "new"}
         for reference in references
-    ]
+    )
+    rows = [new_payment_values(order, now) for order in orders]
     with source.unit_of_work() as uow:
         uow.session.execute(insert(Payment), rows)
         uow.commit()

@@ -153,15 +153,20 @@ def log(message):
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def cumulative(pairs):
-    values, weights = zip(*pairs, strict=True)
-    total, acc = sum(weights), []
-    running = 0.0
+def running_shares(weights):
+    """Each weight's running share of their sum, the last exactly 1.0: what a random number in
+    [0, 1) is bisected against to pick by weight."""
+    total, acc, running = sum(weights), [], 0.0
     for weight in weights:
         running += weight / total
         acc.append(running)
     acc[-1] = 1.0
-    return values, acc
+    return acc
+
+
+def cumulative(pairs):
+    values, weights = zip(*pairs, strict=True)
+    return values, running_shares(weights)
 
 
 def picker(pairs):
@@ -197,12 +202,7 @@ def make_articles(seed, count=2000):
     weights = [0.0] * count
     for rank, index in enumerate(order, start=1):
         weights[index] = 1.0 / (rank**0.9)
-    total, acc, running = sum(weights), [], 0.0
-    for weight in weights:
-        running += weight / total
-        acc.append(running)
-    acc[-1] = 1.0
-    return articles, acc
+    return articles, running_shares(weights)
 
 
 def customer_chunk(task):

@@ -23,6 +23,7 @@ then the RPC and ping figures. Everything also goes to var/bench/list_search-<ti
 """
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -120,22 +121,14 @@ def query_string(query):
     return urlencode(pairs)
 
 
-def capture_statements(url, queries_by_case, variant=None):
-    """The SQL ``orders.reads.list_orders`` (``orders.queries`` in older code) runs for each
-    query, with its parameters."""
-    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
-    if variant:
-        sys.path.insert(0, str(BENCH / "variants"))
-        __import__(f"orders_{variant}")  # replaces orders.queries.list_orders
+@contextlib.contextmanager
+def capturing_orders_source(url):
+    """A ``SessionSource`` on the orders schema of ``url`` and the list that every statement it
+    runs is appended to, with its parameters, as ``(statement, parameters)``."""
     from sqlalchemy import event
 
     from oms_common.db import SessionSource, make_engine
     from oms_common.settings import database_url
-
-    try:
-        from orders import reads as queries
-    except ImportError:  # the code before the reads moved out of queries.py
-        from orders import queries
     from orders.models import infrastructure
 
     engine = make_engine(database_url(url, "orders"), schema=SCHEMA, pool_size=1)
@@ -145,19 +138,36 @@ def capture_statements(url, queries_by_case, variant=None):
     def _capture(_conn, _cursor, statement, parameters, _context, _executemany):
         captured.append((statement, parameters))
 
-    source = SessionSource(engine, infrastructure)
+    try:
+        yield SessionSource(engine, infrastructure), captured
+    finally:
+        engine.dispose()
+
+
+def capture_statements(url, queries_by_case, variant=None):
+    """The SQL ``orders.reads.list_orders`` (``orders.queries`` in older code) runs for each
+    query, with its parameters."""
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+    if variant:
+        sys.path.insert(0, str(BENCH / "variants"))
+        __import__(f"orders_{variant}")  # replaces orders.queries.list_orders
+    try:
+        from orders import reads as queries
+    except ImportError:  # the code before the reads moved out of queries.py
+        from orders import queries
+
     result = []
-    for query_list in queries_by_case:
-        statements = []
-        for query in query_list:
-            captured.clear()
-            try:
-                queries.list_orders(source, query)
-            except Exception as exc:  # noqa: BLE001 - a parameter this code does not know: its figures show errors
-                log(f"  cannot capture the SQL of {query}: {exc!r}"[:200])
-            statements.append(list(captured) or [("SELECT 1", None)])
-        result.append(statements)
-    engine.dispose()
+    with capturing_orders_source(url) as (source, captured):
+        for query_list in queries_by_case:
+            statements = []
+            for query in query_list:
+                captured.clear()
+                try:
+                    queries.list_orders(source, query)
+                except Exception as exc:  # noqa: BLE001 - a parameter this code does not know: its figures show errors
+                    log(f"  cannot capture the SQL of {query}: {exc!r}"[:200])
+                statements.append(list(captured) or [("SELECT 1", None)])
+            result.append(statements)
     return result
 
 

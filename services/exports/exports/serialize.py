@@ -13,7 +13,7 @@ from . import domain
 from .writers import CHUNK_SIZE as CHUNK_SIZE
 from .writers import NotExportable as NotExportable
 from .writers import Stats as Stats
-from .writers import attr, check_valid, compiled_schema, document_chunks, document_head, esc, int_text, table_chunks
+from .writers import attr, check_valid, compiled_schema, document_chunks, document_head, esc, int_text, version_chunks
 
 NS = domain.NAMESPACE
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "oms-export-1.xsd"
@@ -226,15 +226,4 @@ def customer_rows(customer):
 CSV_LAYOUT = {"orders": (ORDER_COLUMNS, order_rows), "customers": (CUSTOMER_COLUMNS, customer_rows)}
 
 
-def csv_chunks(kind, records, delimiter=";", stats=None, chunk_size=CHUNK_SIZE):
-    """RFC 4180 CSV as spreadsheets open it: UTF-8 with BOM, header row, CRLF line ends,
-    fields quoted when they contain the delimiter, a quote or a line break, amounts as
-    decimal strings with a point. ``stats.records`` counts orders/customers, not lines."""
-    columns, rows = CSV_LAYOUT[kind]
-    yield from table_chunks(columns, rows, records, delimiter, stats, chunk_size)
-
-
-def chunks(kind, fmt, records, generated_at, watermark=None, since_seq=None, delimiter=";", stats=None):
-    if fmt == "xml":
-        return xml_chunks(kind, records, generated_at, watermark=watermark, since_seq=since_seq, stats=stats)
-    return csv_chunks(kind, records, delimiter=delimiter, stats=stats)
+csv_chunks, chunks = version_chunks(xml_chunks, CSV_LAYOUT)

@@ -22,7 +22,7 @@ from .writers import (
     document_head,
     esc,
     int_text,
-    table_chunks,
+    version_chunks,
 )
 
 NS = "https://oms.example/ns/export/2"
@@ -129,12 +129,4 @@ def order_rows(order):
 CSV_LAYOUT = {"orders": (ORDER_COLUMNS, order_rows), "customers": (CUSTOMER_COLUMNS, customer_rows)}
 
 
-def csv_chunks(kind, records, delimiter=";", stats=None, chunk_size=CHUNK_SIZE):
-    columns, rows = CSV_LAYOUT[kind]
-    yield from table_chunks(columns, rows, records, delimiter, stats, chunk_size)
-
-
-def chunks(kind, fmt, records, generated_at, watermark=None, since_seq=None, delimiter=";", stats=None):
-    if fmt == "xml":
-        return xml_chunks(kind, records, generated_at, watermark=watermark, since_seq=since_seq, stats=stats)
-    return csv_chunks(kind, records, delimiter=delimiter, stats=stats)
+csv_chunks, chunks = version_chunks(xml_chunks, CSV_LAYOUT)

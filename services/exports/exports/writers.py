@@ -147,6 +147,23 @@ def table_chunks(columns, rows, records, delimiter=";", stats=None, chunk_size=C
     yield chunk
 
 
+def version_chunks(xml_chunks, csv_layout):
+    """``(csv_chunks, chunks)`` of one version of the format, from its XML writer and its CSV layout
+    (``{kind: (columns, rows of one record)}``)."""
+
+    def csv_chunks(kind, records, delimiter=";", stats=None, chunk_size=CHUNK_SIZE):
+        """The CSV of ``kind`` as ``table_chunks`` writes it; ``stats.records`` counts orders/customers."""
+        columns, rows = csv_layout[kind]
+        yield from table_chunks(columns, rows, records, delimiter, stats, chunk_size)
+
+    def chunks(kind, fmt, records, generated_at, watermark=None, since_seq=None, delimiter=";", stats=None):
+        if fmt == "xml":
+            return xml_chunks(kind, records, generated_at, watermark=watermark, since_seq=since_seq, stats=stats)
+        return csv_chunks(kind, records, delimiter=delimiter, stats=stats)
+
+    return csv_chunks, chunks
+
+
 CONTENT_TYPES = {"xml": "application/xml; charset=utf-8", "csv": "text/csv; charset=utf-8"}
 
 

@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
 from oms_common.locks import lock_key
-from oms_common.problems import Conflict, NotFound, load
+from oms_common.problems import Conflict, load
+from oms_common.row_locks import lock_one_or_404
 from oms_contracts.events import (
     DocumentIssuedEventSchema,
     OrderEventSchema,
@@ -243,30 +244,38 @@ def _queue_and_commit(uow, payload, event_type, request, mail):
     return kind, queued
 
 
-def handle_payment_event(source, mail, event):
-    """``payment_status_changed`` from payments: 'payment received' for invoice/prepayment."""
-    payload = load(PaymentStatusEventSchema(), event)
-    reference = payload["order_reference"]
+def _handle_payments_event(source, mail, event_type, payload, request_for):
+    """Claims an event of payments and queues the mail ``request_for(session, payload, triggers)``
+    asks for (None: no mail), in one unit of work."""
     with source.unit_of_work() as uow:
-        session = uow.session
-        if not uow.claim_event(payload["event_id"], CONSUMER.format("payment_status_changed")):
+        if not uow.claim_event(payload["event_id"], CONSUMER.format(event_type)):
             return None
-        carried = payload.get("order") or {}
-        if carried.get("reference") and domain.recipient_of(carried)[0]:
-            _remember_order(session, carried, payload["occurred_at"])
-        copy = _copy_as_order(session.get(OrderCopy, reference))
-        if copy is None and carried:
-            copy = dict(carried, reference=reference)
-        if not domain.wants_payment_mail(payload, copy, mail.settings.triggers):
-            uow.commit()
-            return None
-        _check_recipient_known(copy, reference)
-        sent_kinds = _kinds_sent(session, reference, Mail.kind == domain.PAYMENT_RECEIVED)
-        request = domain.mail_for_payment_event(payload, copy, mail.settings.triggers, sent_kinds)
-        kind, queued = _queue_and_commit(uow, payload, "payment_status_changed", request, mail)
+        request = request_for(uow.session, payload, mail.settings.triggers)
+        kind, queued = _queue_and_commit(uow, payload, event_type, request, mail)
     if queued:
         mail.wake()
     return kind
+
+
+def handle_payment_event(source, mail, event):
+    """``payment_status_changed`` from payments: 'payment received' for invoice/prepayment."""
+    payload = load(PaymentStatusEventSchema(), event)
+    return _handle_payments_event(source, mail, "payment_status_changed", payload, _payment_received_request)
+
+
+def _payment_received_request(session, payload, triggers):
+    reference = payload["order_reference"]
+    carried = payload.get("order") or {}
+    if carried.get("reference") and domain.recipient_of(carried)[0]:
+        _remember_order(session, carried, payload["occurred_at"])
+    copy = _copy_as_order(session.get(OrderCopy, reference))
+    if copy is None and carried:
+        copy = dict(carried, reference=reference)
+    if not domain.wants_payment_mail(payload, copy, triggers):
+        return None
+    _check_recipient_known(copy, reference)
+    sent_kinds = _kinds_sent(session, reference, Mail.kind == domain.PAYMENT_RECEIVED)
+    return domain.mail_for_payment_event(payload, copy, triggers, sent_kinds)
 
 
 def handle_dunning_event(source, mail, event):
@@ -274,27 +283,22 @@ def handle_dunning_event(source, mail, event):
     open amount. One per order and level: the event id is claimed, a reminder of that level sent
     already is looked for, and a unique index (``uq_mails_dunning``) stops two racing events."""
     payload = load(PaymentDunningEventSchema(), event)
+    return _handle_payments_event(source, mail, "payment_dunning_changed", payload, _reminder_request)
+
+
+def _reminder_request(session, payload, triggers):
+    if not domain.wants_dunning_mail(payload, triggers):
+        return None
     reference = payload["order_reference"]
-    with source.unit_of_work() as uow:
-        session = uow.session
-        if not uow.claim_event(payload["event_id"], CONSUMER.format("payment_dunning_changed")):
-            return None
-        if not domain.wants_dunning_mail(payload, mail.settings.triggers):
-            uow.commit()
-            return None
-        copy = _copy_as_order(session.get(OrderCopy, reference))
-        _check_recipient_known(copy, reference)
-        sent_kinds = _kinds_sent(
-            session,
-            reference,
-            Mail.event_type == "payment_dunning_changed",
-            Mail.kind.in_((domain.DUNNING_1, domain.DUNNING_2)),
-        )
-        request = domain.mail_for_dunning_event(payload, copy, mail.settings.triggers, sent_kinds)
-        kind, queued = _queue_and_commit(uow, payload, "payment_dunning_changed", request, mail)
-    if queued:
-        mail.wake()
-    return kind
+    copy = _copy_as_order(session.get(OrderCopy, reference))
+    _check_recipient_known(copy, reference)
+    sent_kinds = _kinds_sent(
+        session,
+        reference,
+        Mail.event_type == "payment_dunning_changed",
+        Mail.kind.in_((domain.DUNNING_1, domain.DUNNING_2)),
+    )
+    return domain.mail_for_dunning_event(payload, copy, triggers, sent_kinds)
 
 
 # ---------------------------------------------------------------- reads and operator actions
@@ -330,11 +334,7 @@ def failed_mails(source, limit=100):
 def retry_mail(source, mail, event_id):
     """Queues a failed mail again (an operator fixed the address or the SMTP settings)."""
     with source.unit_of_work() as uow:
-        row = uow.session.execute(
-            select(Mail).where(Mail.event_id == str(event_id)).with_for_update()
-        ).scalar_one_or_none()
-        if row is None:
-            raise NotFound(f"No mail for event '{event_id}'.")
+        row = lock_one_or_404(uow.session, Mail, Mail.event_id == str(event_id), f"No mail for event '{event_id}'.")
         if row.status == domain.FAILED and not row.body_text:
             raise Conflict(
                 f"The mail for event '{event_id}' could not be built ({row.last_error}); it cannot be resent."

@@ -1,6 +1,7 @@
 """The payment record of a submitted order and its opening at the PSP (PaymentIntent / PayPal order)."""
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -15,11 +16,10 @@ from .models import Payment
 from .psp import Adapter
 
 
-def create_payment(uow: UnitOfWork, order: dict[str, Any], actor: dict[str, Any]) -> Payment | None:
-    """The record of ``order`` (as orders dumps it); None when it was created concurrently."""
-    now = utcnow()
+def new_payment_values(order: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """The columns of the payment record ``order`` (as orders dumps it) opens with at ``now``."""
     method = order["payment_method"]
-    payment = Payment(
+    return dict(
         order_reference=order["reference"],
         method=method,
         provider=domain.provider_for(method),
@@ -39,6 +39,11 @@ def create_payment(uow: UnitOfWork, order: dict[str, Any], actor: dict[str, Any]
         status_changed_at=now,
         **domain.payment_references(order["reference"]),
     )
+
+
+def create_payment(uow: UnitOfWork, order: dict[str, Any], actor: dict[str, Any]) -> Payment | None:
+    """The record of ``order`` (as orders dumps it); None when it was created concurrently."""
+    payment = Payment(**new_payment_values(order, utcnow()))
     try:
         with uow.session.begin_nested():
             uow.session.add(payment)
@@ -53,7 +58,7 @@ def create_payment(uow: UnitOfWork, order: dict[str, Any], actor: dict[str, Any]
         None,
         payment.status,
         details={
-            "method": method,
+            "method": payment.method,
             "provider": payment.provider,
             "amount": str(payment.amount),
             "currency": payment.currency,

@@ -15,9 +15,10 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import and_, or_, select
 
 from oms_common.db import utcnow
+from oms_common.one_replica import on_one_replica
 from oms_common.problems import Problem, load
 from oms_contracts.events import DocumentIssuedEventSchema, stamp
 
@@ -151,14 +152,11 @@ def scan(
     after_level_1_days: int,
 ) -> dict[str, Any] | None:
     """Dunns every overdue payment one level (None when another replica is scanning)."""
-    with source.engine.connect() as connection:
-        if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": AUTO_DUNNING_LOCK}).scalar():
-            return None
-        try:
-            return _scan(source, request_dunning, today, after_due_days, after_level_1_days)
-        finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": AUTO_DUNNING_LOCK})
-            connection.commit()
+    return on_one_replica(
+        source.engine,
+        AUTO_DUNNING_LOCK,
+        lambda: _scan(source, request_dunning, today, after_due_days, after_level_1_days),
+    )
 
 
 def _scan(source, request_dunning, today, after_due_days, after_level_1_days):

@@ -24,6 +24,25 @@ Actor = dict[str, Any]
 Outcome = tuple[bool, str]
 
 
+def record_capture_state(
+    session: Session,
+    payment: Payment,
+    actor: Actor,
+    action: str,
+    capture_status: str,
+    reason: str | None,
+    details: dict[str, Any],
+) -> None:
+    """What the PSP says of a capture (held, refused) kept on the payment and audited as ``action``;
+    the payment's status stays where it is."""
+    payment.psp_capture_status = capture_status
+    payment.failure_reason = reason
+    touch(payment)
+    audit(
+        session, payment.order_reference, actor, action, payment.status, payment.status, reason=reason, details=details
+    )
+
+
 def ignored(
     session: Session, payment: Payment, actor: Actor, label: str, reported: str | None, reason: str, note: str
 ) -> Outcome:
@@ -86,18 +105,9 @@ def apply_psp_update(uow: UnitOfWork, payment: Payment, update: PspUpdate, actor
         # the PSP holds the capture: shown as such, the payment stays where it is
         if payment.psp_capture_status == update.capture_state:
             return False, f"nothing new (capture {update.capture_state})"
-        payment.psp_capture_status = update.capture_state
-        payment.failure_reason = update.detail if isinstance(update.detail, str) else None
-        touch(payment)
-        audit(
-            session,
-            payment.order_reference,
-            actor,
-            "psp_capture_pending",
-            payment.status,
-            payment.status,
-            reason=payment.failure_reason,
-            details={"event": label},
+        reason = update.detail if isinstance(update.detail, str) else None
+        record_capture_state(
+            session, payment, actor, "psp_capture_pending", update.capture_state, reason, {"event": label}
         )
         return True, f"capture {update.capture_state}"
     refunded_total = update.refunded_total

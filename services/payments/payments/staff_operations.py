@@ -12,9 +12,9 @@ from oms_contracts.actors import load_actor
 from oms_contracts.payments import CompleteSchema, DunningSchema, ManualStatusSchema, RefundSchema
 
 from . import amounts, domain, dunning, dunning_rules
-from .changes import PaymentUnits, audit, audit_flagged, payment_change, payment_view, set_status, touch
+from .changes import PaymentUnits, audit, audit_flagged, payment_change, payment_view, set_status
 from .psp import Adapter, PspError, PspNotConfigured
-from .psp_effects import apply_psp_update, refusals
+from .psp_effects import apply_psp_update, record_capture_state, refusals
 from .psp_reports import misfit
 from .refunds import record_refund, refund_at_psp, void_at_psp
 
@@ -160,18 +160,8 @@ def capture_for_shipment(
             if isinstance(error, PspNotConfigured) or error.retryable:
                 raise ServiceUnavailable(f"The payment could not be captured now: {error}") from None
             refusal = domain.refused_capture(provider, str(error))
-            payment.psp_capture_status = "refused"
-            payment.failure_reason = refusal.reason
-            touch(payment)
-            audit(
-                uow.session,
-                reference,
-                actor,
-                "ship_capture_refused",
-                payment.status,
-                payment.status,
-                reason=refusal.reason,
-                details={"key": key},
+            record_capture_state(
+                uow.session, payment, actor, "ship_capture_refused", "refused", refusal.reason, {"key": key}
             )
             uow.commit()  # the refusal is kept on the payment; the ship is refused
             raise refusal from None

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import select, text
 
 from oms_common.db import SessionSource, utcnow
-from oms_common.problems import NotFound, ServiceUnavailable, load
+from oms_common.problems import ServiceUnavailable, load
+from oms_common.row_locks import lock_one_or_404
 from oms_contracts.actors import load_actor
 from oms_contracts.payments import InboxQuerySchema, InboxSchema
 
@@ -126,11 +127,9 @@ def replay_webhook_event(source: SessionSource, inbox_id: Any, actor: dict[str, 
     """Puts a failed (or ignored) webhook back in the queue; the operator's replay."""
     actor = load_actor(actor)
     with source.unit_of_work() as uow:
-        row = uow.session.execute(
-            select(WebhookInbox).where(WebhookInbox.id == int(inbox_id)).with_for_update()
-        ).scalar_one_or_none()
-        if row is None:
-            raise NotFound(f"No stored webhook {inbox_id}.")
+        row = lock_one_or_404(
+            uow.session, WebhookInbox, WebhookInbox.id == int(inbox_id), f"No stored webhook {inbox_id}."
+        )
         try:
             domain.check_replay(row.status)
         except domain.DomainError as error:

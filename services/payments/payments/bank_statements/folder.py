@@ -14,8 +14,7 @@ import logging
 import time
 from pathlib import Path
 
-from sqlalchemy import text
-
+from oms_common.one_replica import on_one_replica
 from oms_common.problems import Problem, ValidationFailed
 
 from .imports import import_statement
@@ -51,14 +50,9 @@ def scan(source, directory, max_bytes, find_invoice, settle_seconds=5):
     if not directory:
         return None
     folder = Path(directory)
-    with source.engine.connect() as connection:
-        if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": FOLDER_LOCK}).scalar():
-            return None
-        try:
-            return _scan(source, folder, max_bytes, find_invoice, settle_seconds)
-        finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": FOLDER_LOCK})
-            connection.commit()
+    return on_one_replica(
+        source.engine, FOLDER_LOCK, lambda: _scan(source, folder, max_bytes, find_invoice, settle_seconds)
+    )
 
 
 def _scan(source, folder, max_bytes, find_invoice, settle_seconds):

@@ -3,7 +3,8 @@ to an order by hand, with the same effect as a match found by the import."""
 
 from sqlalchemy import select
 
-from oms_common.problems import Conflict, NotFound, ValidationFailed, load
+from oms_common.problems import Conflict, ValidationFailed, load
+from oms_common.row_locks import lock_one_or_404
 from oms_contracts.bank_statements import AssignSchema, EntrySchema, UnmatchedQuerySchema
 
 from .. import amounts
@@ -39,11 +40,12 @@ def assign(source, entry_id, data, actor=None):
     payload = load(AssignSchema(), data)
     actor = bank_actor(actor)
     with source.unit_of_work() as uow:
-        entry = uow.session.execute(
-            select(BankStatementEntry).where(BankStatementEntry.id == int(entry_id)).with_for_update()
-        ).scalar_one_or_none()
-        if entry is None:
-            raise NotFound(f"No bank statement entry {entry_id}.")
+        entry = lock_one_or_404(
+            uow.session,
+            BankStatementEntry,
+            BankStatementEntry.id == int(entry_id),
+            f"No bank statement entry {entry_id}.",
+        )
         if entry.reversal:
             raise Conflict("A reversal cannot be assigned to an order.", {"entry": ["A reversal."]})
         if entry.outcome != matching.UNMATCHED:
