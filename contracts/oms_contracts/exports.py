@@ -3,13 +3,13 @@
 The service adds the rules that need its own code (a job's cron, time zone and target are checked there).
 """
 
-import re
 from typing import Any, Final
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import Schema, fields, pre_load, validate, validates_schema
 
 from oms_common.fields import StrictSchema, UtcDateTime, no_control
 
+from .parts import check_created_period, page_field, page_size_field, whole_days
 from .values import ORDER_STATUSES, PAYMENT_STATUSES
 
 EXPORT_KINDS: Final = ("orders", "customers")
@@ -18,15 +18,6 @@ EXPORT_FORMATS: Final = ("xml", "csv")
 # unasked. 2 adds each line's VAT rate and the order's breakdown per rate.
 SCHEMA_VERSIONS: Final = (1, 2)
 DEFAULT_SCHEMA_VERSION: Final = 1
-
-
-def _whole_days(data: dict[str, Any]) -> dict[str, Any]:
-    data = dict(data)
-    for key, suffix in (("created_from", "T00:00:00+00:00"), ("created_to", "T23:59:59.999999+00:00")):
-        value = data.get(key)
-        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            data[key] = value + suffix
-    return data
 
 
 MAX_REFERENCES: Final = 1000
@@ -53,12 +44,11 @@ class OrderFilterSchema(StrictSchema):
 
     @pre_load
     def _dates(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        return _whole_days(data)
+        return whole_days(data)
 
     @validates_schema
     def _range(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("created_from") and data.get("created_to") and data["created_from"] > data["created_to"]:
-            raise ValidationError("created_from is after created_to.", "created_from")
+        check_created_period(data)
 
 
 class CustomerFilterSchema(StrictSchema):
@@ -141,8 +131,8 @@ class RunQuerySchema(StrictSchema):
     status = fields.String(
         load_default=None, allow_none=True, validate=validate.OneOf(("running", "succeeded", "failed"))
     )
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**7))
-    page_size = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+    page = page_field()
+    page_size = page_size_field()
 
 
 class JobOut(Schema):

@@ -1,0 +1,53 @@
+"""Pieces several contract schemas are made of, written once: the period a list or an export is
+filtered by (``created_from``/``created_to``), the page of a paged list, and the identifiers staff
+type in (an invoice number, a PSP reference)."""
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from marshmallow import ValidationError, fields, validate
+
+# a bare date stands for the whole day, in UTC: its first instant as a start, its last as an end
+_WHOLE_DAY: Final = (("created_from", "T00:00:00+00:00"), ("created_to", "T23:59:59.999999+00:00"))
+_BARE_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def whole_days(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The input with a bare date in ``created_from``/``created_to`` widened to the whole day."""
+    data = dict(data)
+    for key, suffix in _WHOLE_DAY:
+        value = data.get(key)
+        if isinstance(value, str) and _BARE_DATE.fullmatch(value):
+            data[key] = value + suffix
+    return data
+
+
+def check_created_period(data: Mapping[str, Any]) -> None:
+    """Refuses a period that ends before it starts, named at ``created_from``."""
+    if data.get("created_from") and data.get("created_to") and data["created_from"] > data["created_to"]:
+        raise ValidationError("created_from is after created_to.", "created_from")
+
+
+def page_field(**kwargs: Any) -> fields.Integer:
+    """``page``: from 1, the first by default."""
+    return fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**7), **kwargs)
+
+
+def page_size_field() -> fields.Integer:
+    """``page_size``: 1 to 200 rows, 25 by default."""
+    return fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+
+
+def identifier(max_length: int, punctuation: str) -> fields.String:
+    """A required identifier staff type in: a letter or digit, then letters, digits and ``punctuation``
+    (its characters as they stand in a regular expression's character class)."""
+    return fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=max_length),
+            validate.Regexp(
+                rf"^[A-Za-z0-9][A-Za-z0-9{punctuation}]*$", error=f"Letters, digits and {' '.join(punctuation)} only."
+            ),
+        ],
+    )
