@@ -5,11 +5,11 @@ The service adds the rules that need its own code (a job's cron, time zone and t
 
 from typing import Any, Final
 
-from marshmallow import Schema, fields, pre_load, validate, validates_schema
+from marshmallow import Schema, fields, validate
 
 from oms_common.fields import StrictSchema, UtcDateTime, no_control
 
-from .parts import check_created_period, page_field, page_size_field, whole_days
+from .parts import CreatedPeriod, page_field, page_size_field
 from .values import ORDER_STATUSES, PAYMENT_STATUSES
 
 EXPORT_KINDS: Final = ("orders", "customers")
@@ -23,7 +23,7 @@ DEFAULT_SCHEMA_VERSION: Final = 1
 MAX_REFERENCES: Final = 1000
 
 
-class OrderFilterSchema(StrictSchema):
+class OrderFilterSchema(CreatedPeriod, StrictSchema):
     """The order list's filters (api.md), as a job stores them."""
 
     status = fields.List(fields.String(validate=validate.OneOf(ORDER_STATUSES)), load_default=list)
@@ -41,14 +41,6 @@ class OrderFilterSchema(StrictSchema):
             error=f"At most {MAX_REFERENCES} references; export by filters or through an export job.",
         ),
     )
-
-    @pre_load
-    def _dates(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        return whole_days(data)
-
-    @validates_schema
-    def _range(self, data: dict[str, Any], **kwargs: Any) -> None:
-        check_created_period(data)
 
 
 class CustomerFilterSchema(StrictSchema):

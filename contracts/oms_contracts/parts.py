@@ -6,27 +6,30 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
 
 # a bare date stands for the whole day, in UTC: its first instant as a start, its last as an end
 _WHOLE_DAY: Final = (("created_from", "T00:00:00+00:00"), ("created_to", "T23:59:59.999999+00:00"))
 _BARE_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def whole_days(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The input with a bare date in ``created_from``/``created_to`` widened to the whole day."""
-    data = dict(data)
-    for key, suffix in _WHOLE_DAY:
-        value = data.get(key)
-        if isinstance(value, str) and _BARE_DATE.fullmatch(value):
-            data[key] = value + suffix
-    return data
+class CreatedPeriod:
+    """For a schema filtered by ``created_from``/``created_to`` (each declares its own fields): a bare
+    date is widened to the whole day, and a period that ends before it starts is refused."""
 
+    @pre_load
+    def _whole_days(self, data: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
+        data = dict(data)
+        for key, suffix in _WHOLE_DAY:
+            value = data.get(key)
+            if isinstance(value, str) and _BARE_DATE.fullmatch(value):
+                data[key] = value + suffix
+        return data
 
-def check_created_period(data: Mapping[str, Any]) -> None:
-    """Refuses a period that ends before it starts, named at ``created_from``."""
-    if data.get("created_from") and data.get("created_to") and data["created_from"] > data["created_to"]:
-        raise ValidationError("created_from is after created_to.", "created_from")
+    @validates_schema
+    def _range(self, data: Mapping[str, Any], **kwargs: Any) -> None:
+        if data.get("created_from") and data.get("created_to") and data["created_from"] > data["created_to"]:
+            raise ValidationError("created_from is after created_to.", "created_from")
 
 
 def page_field(**kwargs: Any) -> fields.Integer:

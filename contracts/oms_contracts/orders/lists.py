@@ -2,11 +2,11 @@
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from oms_common.fields import StrictSchema, UtcDateTime, no_control, text
 
-from ..parts import check_created_period, page_field, page_size_field, whole_days
+from ..parts import CreatedPeriod, page_field, page_size_field
 from ..values import ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
 from .inputs import CURRENCY
 
@@ -36,7 +36,7 @@ LIST_SORT_FIELDS = (
 )
 
 
-class ListQuerySchema(StrictSchema):
+class ListQuerySchema(CreatedPeriod, StrictSchema):
     SORTS = tuple(name for field in LIST_SORT_FIELDS for name in ("-" + field, field))
     page = page_field(
         metadata={
@@ -89,13 +89,9 @@ class ListQuerySchema(StrictSchema):
         },
     )
 
-    @pre_load
-    def _dates_as_datetimes(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        return whole_days(data)
-
     @validates_schema
     def _range(self, data: dict[str, Any], **kwargs: Any) -> None:
-        check_created_period(data)
+        super()._range(data)  # a wrong period is the one error named, the cursor is looked at in a valid one
         if data.get("cursor") and data.get("page", 1) != 1:
             raise ValidationError("Give either a page or a cursor, not both.", "cursor")
 
