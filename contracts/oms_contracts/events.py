@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates, validates_schema
 
+from .parts import order_reference_field
 from .values import PAYMENT_STATUSES
 
 ORDER_EVENTS: Final = (
@@ -63,7 +64,7 @@ class _Event(Schema):
 class _OrderReferenceEvent(_Event):
     """An event about one order, named by its reference (the orders service's events carry the whole order)."""
 
-    order_reference = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    order_reference = order_reference_field(required=True)
 
 
 class _SourceTime(fields.DateTime):

@@ -1,6 +1,6 @@
 """Pieces several contract schemas are made of, written once: the period a list or an export is
 filtered by (``created_from``/``created_to``), the page of a paged list, and the identifiers staff
-type in (an invoice number, a PSP reference)."""
+type in (an order reference, an invoice number, a PSP reference)."""
 
 import re
 from collections.abc import Mapping
@@ -11,6 +11,8 @@ from marshmallow import ValidationError, fields, pre_load, validate, validates_s
 # a bare date stands for the whole day, in UTC: its first instant as a start, its last as an end
 _WHOLE_DAY: Final = (("created_from", "T00:00:00+00:00"), ("created_to", "T23:59:59.999999+00:00"))
 _BARE_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+# the length of the orders' reference column, and of every service's copy of it
+MAX_ORDER_REFERENCE: Final = 40
 
 
 class CreatedPeriod:
@@ -40,6 +42,11 @@ def page_field(**kwargs: Any) -> fields.Integer:
 def page_size_field() -> fields.Integer:
     """``page_size``: 1 to 200 rows, 25 by default."""
     return fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+
+
+def order_reference_field(**kwargs: Any) -> fields.String:
+    """An order named by its reference: 1 to ``MAX_ORDER_REFERENCE`` characters."""
+    return fields.String(validate=validate.Length(min=1, max=MAX_ORDER_REFERENCE), **kwargs)
 
 
 def identifier(max_length: int, punctuation: str) -> fields.String:
