@@ -2,12 +2,14 @@
 
 from marshmallow import Schema, fields, validate
 
+from .parts import order_reference_field
+
 OUTCOMES = ("matched", "partial", "overpaid", "unmatched", "reversed", "reversal")
 LISTED_OUTCOMES = ("unmatched", "overpaid", "partial")
 
 
 class AssignSchema(Schema):
-    order_reference = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    order_reference = order_reference_field(required=True)
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates, validates_schema
 
+from .parts import order_reference_field
 from .values import PAYMENT_STATUSES
 
 ORDER_EVENTS: Final = (
@@ -58,6 +59,12 @@ class _Event(Schema):
                 f"Version {value} of this event is not one this consumer reads (up to "
                 f"{self.version}); upgrade it, then replay the parked event."
             )
+
+
+class _OrderReferenceEvent(_Event):
+    """An event about one order, named by its reference (the orders service's events carry the whole order)."""
+
+    order_reference = order_reference_field(required=True)
 
 
 class _SourceTime(fields.DateTime):
@@ -162,11 +169,10 @@ class CustomersMergedEventSchema(_Event):
     customer = fields.Nested(CustomerRecordSchema, load_default=None, allow_none=True)
 
 
-class PaymentStatusEventSchema(_Event):
+class PaymentStatusEventSchema(_OrderReferenceEvent):
     """``payment_status_changed``: ``sequence`` grows with every change of one order's payment."""
 
     version = VERSIONS["payment_status_changed"]
-    order_reference = fields.String(required=True, validate=validate.Length(min=1, max=40))
     status = fields.String(required=True, validate=validate.OneOf(PAYMENT_STATUSES))
     previous_status = fields.String(load_default=None, allow_none=True)
     sequence = fields.Integer(required=True, strict=False)
@@ -185,14 +191,13 @@ def _shown_amount(**kwargs: Any) -> fields.Decimal:
     return fields.Decimal(validate=[validate.Range(min=0, max=10**12), _at_most_places(3)], **kwargs)
 
 
-class PaymentDunningEventSchema(_Event):
+class PaymentDunningEventSchema(_OrderReferenceEvent):
     """``payment_dunning_changed``: a payment reached dunning ``level``. ``fee`` is what this level
     added, ``dunning_fees`` what all levels added, ``open_amount`` what is still to pay (amount −
     received + dunning fees), all in ``currency``. ``notify``: the customer is to be reminded.
     Events written before the amounts were added carry only the level (the amounts load as None)."""
 
     version = VERSIONS["payment_dunning_changed"]
-    order_reference = fields.String(required=True, validate=validate.Length(min=1, max=40))
     level = fields.Integer(required=True, strict=False, validate=validate.OneOf((1, 2)))
     previous_level = fields.Integer(load_default=None, allow_none=True, strict=False)
     notify = fields.Boolean(load_default=False, allow_none=True)
@@ -210,11 +215,10 @@ class PaymentDunningEventSchema(_Event):
     creditor_reference = fields.String(load_default=None, allow_none=True)
 
 
-class DocumentIssuedEventSchema(_Event):
+class DocumentIssuedEventSchema(_OrderReferenceEvent):
     """``document_issued``: a document was rendered and stored for good; ``sha256`` is of its bytes."""
 
     version = VERSIONS["document_issued"]
-    order_reference = fields.String(required=True, validate=validate.Length(min=1, max=40))
     kind = fields.String(required=True, validate=validate.Length(min=1, max=30))
     document_id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
     number = fields.String(load_default=None, allow_none=True)

@@ -3,13 +3,13 @@
 The service adds the rules that need its own code (a job's cron, time zone and target are checked there).
 """
 
-import re
 from typing import Any, Final
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import Schema, fields, validate
 
 from oms_common.fields import StrictSchema, UtcDateTime, no_control
 
+from .parts import CreatedPeriod, page_field, page_size_field
 from .values import ORDER_STATUSES, PAYMENT_STATUSES
 
 EXPORT_KINDS: Final = ("orders", "customers")
@@ -20,19 +20,10 @@ SCHEMA_VERSIONS: Final = (1, 2)
 DEFAULT_SCHEMA_VERSION: Final = 1
 
 
-def _whole_days(data: dict[str, Any]) -> dict[str, Any]:
-    data = dict(data)
-    for key, suffix in (("created_from", "T00:00:00+00:00"), ("created_to", "T23:59:59.999999+00:00")):
-        value = data.get(key)
-        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            data[key] = value + suffix
-    return data
-
-
 MAX_REFERENCES: Final = 1000
 
 
-class OrderFilterSchema(StrictSchema):
+class OrderFilterSchema(CreatedPeriod, StrictSchema):
     """The order list's filters (api.md), as a job stores them."""
 
     status = fields.List(fields.String(validate=validate.OneOf(ORDER_STATUSES)), load_default=list)
@@ -50,15 +41,6 @@ class OrderFilterSchema(StrictSchema):
             error=f"At most {MAX_REFERENCES} references; export by filters or through an export job.",
         ),
     )
-
-    @pre_load
-    def _dates(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        return _whole_days(data)
-
-    @validates_schema
-    def _range(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("created_from") and data.get("created_to") and data["created_from"] > data["created_to"]:
-            raise ValidationError("created_from is after created_to.", "created_from")
 
 
 class CustomerFilterSchema(StrictSchema):
@@ -141,8 +123,8 @@ class RunQuerySchema(StrictSchema):
     status = fields.String(
         load_default=None, allow_none=True, validate=validate.OneOf(("running", "succeeded", "failed"))
     )
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**7))
-    page_size = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+    page = page_field()
+    page_size = page_size_field()
 
 
 class JobOut(Schema):

@@ -6,6 +6,8 @@ from marshmallow import Schema, fields, validate
 
 from oms_common.fields import StrictSchema, no_control
 
+from .parts import order_reference_field
+
 MAX_NOTE_BODY: Final = 4000
 
 
@@ -31,6 +33,4 @@ class NoteSchema(Schema):
 
 
 class LatestNotesSchema(StrictSchema):
-    references = fields.List(
-        fields.String(validate=validate.Length(min=1, max=40)), required=True, validate=validate.Length(max=200)
-    )
+    references = fields.List(order_reference_field(), required=True, validate=validate.Length(max=200))

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from oms_common.fields import StrictSchema, text
 from oms_contracts.audit import AuditEntrySchema
+from oms_contracts.parts import identifier
 
 MAX_AMOUNT: Final = 10**9
 # the statuses staff set by hand on an invoice or prepayment order (S13)
@@ -35,13 +36,7 @@ class DunningSchema(StrictSchema):
 
 
 class CompleteSchema(StrictSchema):
-    psp_reference = fields.String(
-        required=True,
-        validate=[
-            validate.Length(min=1, max=120),
-            validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$", error="Letters, digits and _ . : / - only."),
-        ],
-    )
+    psp_reference = identifier(120, punctuation="_.:/-")
     reason = text(1000, multiline=True)
 
 

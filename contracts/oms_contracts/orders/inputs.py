@@ -13,6 +13,7 @@ from oms_common.fields import StrictSchema, text
 
 from ..amounts import amount_place_errors, line_amounts
 from ..customers import parse_customer_ref
+from ..parts import identifier
 from ..values import LANGUAGES, ORDER_STATUSES, PAYMENT_METHODS
 
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code such as CHF.")
@@ -182,13 +183,7 @@ class MergeCustomersSchema(StrictSchema):
 
 
 class InvoiceNumberSchema(StrictSchema):
-    invoice_number = fields.String(
-        required=True,
-        validate=[
-            validate.Length(min=1, max=60),
-            validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$", error="Letters, digits and . _ / - only."),
-        ],
-    )
+    invoice_number = identifier(60, punctuation="._/-")
     reason = text(1000, required=False, multiline=True, load_default=None, allow_none=True)
 
 

@@ -1,12 +1,12 @@
 """The queries of the order list, the customer list and the article report, as callers give them."""
 
-import re
 from typing import Any
 
-from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from oms_common.fields import StrictSchema, UtcDateTime, no_control, text
 
+from ..parts import CreatedPeriod, page_field, page_size_field
 from ..values import ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_STATUSES
 from .inputs import CURRENCY
 
@@ -36,17 +36,15 @@ LIST_SORT_FIELDS = (
 )
 
 
-class ListQuerySchema(StrictSchema):
+class ListQuerySchema(CreatedPeriod, StrictSchema):
     SORTS = tuple(name for field in LIST_SORT_FIELDS for name in ("-" + field, field))
-    page = fields.Integer(
-        load_default=1,
-        validate=validate.Range(min=1, max=10**7),
+    page = page_field(
         metadata={
             "description": "Page number: its first row is found by a scan over the sort's index alone, from the "
             "nearer end of the list; the rows are then a keyset seek (no OFFSET over rows)."
-        },
+        }
     )
-    page_size = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+    page_size = page_size_field()
     status = fields.List(fields.String(validate=validate.OneOf(ORDER_STATUSES)), load_default=list)
     payment_status = fields.List(fields.String(validate=validate.OneOf(PAYMENT_STATUSES)), load_default=list)
     q = fields.String(load_default=None, validate=[validate.Length(min=1, max=60), no_control])
@@ -91,28 +89,17 @@ class ListQuerySchema(StrictSchema):
         },
     )
 
-    @pre_load
-    def _dates_as_datetimes(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        # a bare date means the whole day, in UTC
-        data = dict(data)
-        for key, suffix in (("created_from", "T00:00:00+00:00"), ("created_to", "T23:59:59.999999+00:00")):
-            value = data.get(key)
-            if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                data[key] = value + suffix
-        return data
-
     @validates_schema
     def _range(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("created_from") and data.get("created_to") and data["created_from"] > data["created_to"]:
-            raise ValidationError("created_from is after created_to.", "created_from")
+        super()._range(data)  # a wrong period is the one error named, the cursor is looked at in a valid one
         if data.get("cursor") and data.get("page", 1) != 1:
             raise ValidationError("Give either a page or a cursor, not both.", "cursor")
 
 
 class CustomerQuerySchema(StrictSchema):
     q = fields.String(load_default=None, validate=[validate.Length(min=1, max=100), no_control])
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**7))
-    page_size = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+    page = page_field()
+    page_size = page_size_field()
 
 
 class ArticleReportSchema(StrictSchema):

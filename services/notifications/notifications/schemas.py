@@ -1,6 +1,8 @@
 """Wire schemas: the mail log this service answers with (the events it reads are ``oms_contracts.events``)."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
+
+from oms_contracts.parts import order_reference_field
 
 
 class MailLogSchema(Schema):
@@ -31,4 +33,4 @@ class MailLogSchema(Schema):
 
 
 class ReferenceSchema(Schema):
-    reference = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    reference = order_reference_field(required=True)
