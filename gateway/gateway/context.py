@@ -1,5 +1,10 @@
 """What a route handler gets: the request, who asks, and deadline-bound service calls."""
 
+import base64
+
+from oms_common.problems import BadRequest
+from oms_common.settings import setting
+
 from .router import parse_json_body, query_dict
 
 
@@ -20,6 +25,20 @@ class RequestContext:
 
     def query(self, repeatable=(), drop=()):
         return query_dict(self.request, repeatable, drop)
+
+    def uploaded_document(self, limit_setting, send_what):
+        """The request body as a file sent as is (an XML import), base64 for the RPC that takes it.
+        Larger than the ``limit_setting`` bytes, or empty (``send_what`` says what to send): 400."""
+        limit = setting(self.settings, limit_setting, "gateway")
+        too_large = BadRequest(f"The document is larger than {limit} bytes.", {"document": ["Too large."]})
+        if (self.request.content_length or 0) > limit:
+            raise too_large
+        document = self.request.get_data(cache=False)
+        if len(document) > limit:
+            raise too_large
+        if not document.strip():
+            raise BadRequest(send_what, {"document": ["Empty."]})
+        return base64.b64encode(document).decode("ascii")
 
     @property
     def actor(self):

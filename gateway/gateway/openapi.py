@@ -25,6 +25,13 @@ URI_TOO_LONG = {
     "values, or use the export jobs for long lists of references"
 }
 
+# the gateway's own GETs beside the routes (served by GatewayService, public): path, operationId,
+# summary, answers
+OPERATIONS = (
+    ("/health", "health", "Each service's state", {"200": "All services up", "503": "A service is down"}),
+    ("/api/openapi.json", "openapi", "This document", {"200": "OpenAPI 3.1 document"}),
+)
+
 BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
 
@@ -88,28 +95,10 @@ def _build(router):
         paths.setdefault(route.openapi_path, {})[route.method.lower()] = operation
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
-    spec.path(
-        path="/health",
-        operations={
-            "get": {
-                "operationId": "health",
-                "summary": "Each service's state",
-                "tags": ["operations"],
-                "responses": {"200": {"description": "All services up"}, "503": {"description": "A service is down"}},
-            }
-        },
-    )
-    spec.path(
-        path="/api/openapi.json",
-        operations={
-            "get": {
-                "operationId": "openapi",
-                "summary": "This document",
-                "tags": ["operations"],
-                "responses": {"200": {"description": "OpenAPI 3.1 document"}},
-            }
-        },
-    )
+    for path, operation_id, summary, responses in OPERATIONS:
+        answers = {code: {"description": text} for code, text in responses.items()}
+        get = {"operationId": operation_id, "summary": summary, "tags": ["operations"], "responses": answers}
+        spec.path(path=path, operations={"get": get})
     return _open_responses(_numeric_bounds(spec.to_dict()))
 
 

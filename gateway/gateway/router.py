@@ -108,6 +108,14 @@ class MethodNotAllowedProblem(Problem):
 router = Router()
 
 
+def numeric_id(value, what):
+    """A path segment naming a row by its number; anything else, or a number too long for a bigint, is
+    no such ``what`` (404) rather than a refusal of the request."""
+    if not value.isdigit() or len(value) > 18:
+        raise NotFound(f"No {what} {value!r}.")
+    return int(value)
+
+
 def parse_json_body(request, max_bytes=5 * 1024 * 1024):
     """The request body as a JSON object; malformed → 400."""
     if request.content_length and request.content_length > max_bytes:

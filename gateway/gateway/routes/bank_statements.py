@@ -1,22 +1,12 @@
 """Bank statements (camt.053 / camt.054): the import, its report, the unmatched credits and
 the payment references an order's transfers carry. The payments service does the matching."""
 
-import base64
-
-from oms_common.problems import BadRequest, NotFound
-from oms_common.settings import setting
 from oms_contracts import bank_statements as wire
 
-from ..router import router
+from ..router import numeric_id, router
 
 TAGS = ["bank statements"]
 IMPORT_TIMEOUT = 300  # a statement of 10,000 credits is booked in one transaction
-
-
-def _number(value, what):
-    if not value.isdigit() or len(value) > 18:
-        raise NotFound(f"No {what} {value!r}.")
-    return int(value)
 
 
 @router.route(
@@ -30,15 +20,7 @@ def _number(value, what):
     request_body={"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}},
 )
 def import_bank_statement(ctx):
-    limit = setting(ctx.settings, "BANK_STATEMENT_MAX_BYTES", "gateway")
-    if (ctx.request.content_length or 0) > limit:
-        raise BadRequest(f"The document is larger than {limit} bytes.", {"document": ["Too large."]})
-    document = ctx.request.get_data(cache=False)
-    if len(document) > limit:
-        raise BadRequest(f"The document is larger than {limit} bytes.", {"document": ["Too large."]})
-    if not document.strip():
-        raise BadRequest("Send the camt XML file as the request body.", {"document": ["Empty."]})
-    encoded = base64.b64encode(document).decode("ascii")
+    encoded = ctx.uploaded_document("BANK_STATEMENT_MAX_BYTES", "Send the camt XML file as the request body.")
     reply = ctx.call.async_("payments", "import_bank_statement", encoded, ctx.actor)
     return 201, ctx.call.result("payments", reply, timeout=IMPORT_TIMEOUT)
 
@@ -52,7 +34,7 @@ def import_bank_statement(ctx):
     response=wire.ReportSchema,
 )
 def get_bank_statement_import(ctx, import_id):
-    return ctx.call("payments", "get_bank_statement_import", _number(import_id, "bank statement import"))
+    return ctx.call("payments", "get_bank_statement_import", numeric_id(import_id, "bank statement import"))
 
 
 @router.route(
@@ -76,7 +58,8 @@ def list_unmatched_credits(ctx):
     body=wire.AssignSchema,
 )
 def assign_unmatched_credit(ctx, entry_id):
-    return ctx.call("payments", "assign_bank_entry", _number(entry_id, "bank statement entry"), ctx.body(), ctx.actor)
+    entry = numeric_id(entry_id, "bank statement entry")
+    return ctx.call("payments", "assign_bank_entry", entry, ctx.body(), ctx.actor)
 
 
 @router.route(

@@ -7,10 +7,10 @@ from urllib.parse import quote
 
 from werkzeug.wrappers import Response
 
-from oms_common.problems import NotFound, load
+from oms_common.problems import load
 from oms_contracts import documents as wire
 
-from ..router import router
+from ..router import numeric_id, router
 
 TAGS = ["documents"]
 
@@ -38,12 +38,6 @@ def put_shop_profile(ctx):
     return ctx.call("documents", "put_shop_profile", ctx.body(), ctx.actor)
 
 
-def _document_id(value):
-    if not value.isdigit() or len(value) > 18:
-        raise NotFound(f"No document {value!r}.")
-    return int(value)
-
-
 @router.route(
     "GET",
     "/api/v1/orders/<reference>/documents",
@@ -64,7 +58,7 @@ def list_documents(ctx, reference):
     produces="application/pdf",
 )
 def download_document(ctx, reference, document_id):
-    document = ctx.call("documents", "get_document", reference, _document_id(document_id))
+    document = ctx.call("documents", "get_document", reference, numeric_id(document_id, "document"))
     file_name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{document['kind']}-{document['number']}")[:100]
     return Response(
         base64.b64decode(document["content"]),

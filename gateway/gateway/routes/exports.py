@@ -4,16 +4,14 @@ Downloads stream from the exports service's own listener through the gateway (ro
 here, nothing buffered); everything else is RPC.
 """
 
-import base64
-
 import requests
 from werkzeug.wrappers import Response
 
-from oms_common.problems import BadRequest, ServiceUnavailable
+from oms_common.problems import ServiceUnavailable
 from oms_common.settings import setting
 from oms_contracts import exports as wire
 
-from ..router import router
+from ..router import numeric_id, router
 
 TAGS = ["exports"]
 DOWNLOADS = {
@@ -99,11 +97,7 @@ def create_job(ctx):
 
 
 def _job_id(value):
-    from oms_common.problems import NotFound
-
-    if not value.isdigit() or len(value) > 18:
-        raise NotFound(f"No export job {value!r}.")
-    return int(value)
+    return numeric_id(value, "export job")
 
 
 @router.route(
@@ -162,14 +156,8 @@ def list_runs(ctx):
     request_body={"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}},
 )
 def import_orders(ctx):
-    limit = setting(ctx.settings, "IMPORT_MAX_BYTES", "gateway")
-    if (ctx.request.content_length or 0) > limit:
-        raise BadRequest(f"The document is larger than {limit} bytes.", {"document": ["Too large."]})
-    document = ctx.request.get_data(cache=False)
-    if not document.strip():
-        raise BadRequest("Send the export XML as the request body.", {"document": ["Empty."]})
+    encoded = ctx.uploaded_document("IMPORT_MAX_BYTES", "Send the export XML as the request body.")
     dry_run = ctx.request.args.get("dry_run") in ("1", "true")
-    encoded = base64.b64encode(document).decode("ascii")
     reply = ctx.call.async_("exports", "import_orders", encoded, ctx.actor, dry_run)
     result = ctx.call.result("exports", reply, timeout=IMPORT_TIMEOUT)
     return (200 if dry_run else 201), result

@@ -2,7 +2,7 @@
 
 from oms_contracts import payments as wire
 
-from ..router import router
+from ..router import numeric_id, router
 
 TAGS = ["payments"]
 
@@ -98,8 +98,4 @@ def list_unmatched_webhook_events(ctx):
     "POST", "/api/v1/payments/webhooks/<inbox_id>/replay", "users.manage", "Apply a stored webhook event again", TAGS
 )
 def replay_webhook_event(ctx, inbox_id):
-    from oms_common.problems import NotFound
-
-    if not inbox_id.isdigit() or len(inbox_id) > 18:
-        raise NotFound(f"No stored webhook {inbox_id!r}.")
-    return ctx.call("payments", "replay_webhook_event", int(inbox_id), ctx.actor)
+    return ctx.call("payments", "replay_webhook_event", numeric_id(inbox_id, "stored webhook"), ctx.actor)

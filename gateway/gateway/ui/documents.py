@@ -186,14 +186,7 @@ def shop_profile(page):
                 "footer": {language: form.get(f"footer_{language}", "") for language in FOOTER_LANGUAGES},
                 "payment_term_days": form.get("payment_term_days", ""),
             }
-    return page.render(
-        "shop_profile.html",
-        status=error.status if error else 200,
-        profile=shown,
-        error=error,
-        done=done,
-        dt=translator(page.language),
-    )
+    return page.render_form("shop_profile.html", error, profile=shown, done=done, dt=translator(page.language))
 
 
 def register(url_map, views, environment):

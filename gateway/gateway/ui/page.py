@@ -77,6 +77,10 @@ class Page:
         )
         return secure_headers(Response(html, status=status, mimetype="text/html"))
 
+    def render_form(self, template: str, error: Problem | None, **values) -> Response:
+        """A page with a form: the refusal of what was sent (if any) shown beside it, answered with its status."""
+        return self.render(template, status=error.status if error else 200, error=error, **values)
+
 
 def _browser_language(request):
     best = request.accept_languages.best_match(list(LANGUAGES))

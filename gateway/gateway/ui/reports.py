@@ -22,11 +22,10 @@ def report(page: Page) -> Response:
             error = shown_refusal(problem)
     if result is not None and args.get("format") == "csv":
         return report_csv(result)
-    return page.render(
+    return page.render_form(
         "report.html",
-        status=error.status if error else 200,
+        error,
         query=query,
         result=result,
-        error=error,
         csv_link=link("/admin/reports/article-orders", query, {"format": "csv"}),
     )

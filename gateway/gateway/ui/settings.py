@@ -34,11 +34,4 @@ def numbering(page: Page) -> Response:
         if done
         else None
     )
-    return page.render(
-        "numbering.html",
-        status=error.status if error else 200,
-        state=state,
-        error=error,
-        done=done,
-        done_text=done_text,
-    )
+    return page.render_form("numbering.html", error, state=state, done=done, done_text=done_text)

@@ -30,14 +30,13 @@ def users(page: Page, created_token: str | None = None, error: Problem | None = 
             )
         except accounts.AccountProblem as problem:
             error = problem
-    return page.render(
+    return page.render_form(
         "users.html",
-        status=error.status if error else 200,
+        error,
         users=accounts.list_users(page.source),
         roles=ROLES,
         least_role=ROLES[-1],
         created_token=created_token,
-        error=error,
         done_text=done_text,
     )
 
