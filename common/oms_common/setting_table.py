@@ -71,6 +71,7 @@ SETTINGS: tuple[Setting, ...] = (
     _s("OMS_TAX_COUNTRY", "TAX.COUNTRY", choice("CH", "DE"), "CH", "orders"),
     _s("OMS_TAX_PRICES", "TAX.PRICES", choice("gross", "net"), "gross", "orders"),
     _s("OMS_CURSOR_SECRET", "CURSOR_SECRET", secret(), "", "orders"),
+    _s("OMS_SEARCH_COUNT_LIMIT", "SEARCH_COUNT_LIMIT", whole(1), "1000", "orders"),
     # payments
     _s("OMS_WEBHOOK_ADDRESS", "WEB_SERVER_ADDRESS", address(), "127.0.0.1:8001", "payments", nameko=True),
     _s("OMS_STRIPE_API_KEY", "STRIPE_API_KEY", secret(), "", "payments"),

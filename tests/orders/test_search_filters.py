@@ -196,3 +196,60 @@ def test_a_search_counts_every_match_on_every_page(call, marked):
 
     assert [(p["total"], p["pages"]) for p in (first, second, by_cursor)] == [(2, 2)] * 3
     assert second["items"] == by_cursor["items"] and second["items"] != first["items"]
+
+
+# ---------------------------------------------------------------- beyond the count limit
+
+
+@pytest.fixture(scope="module")
+def orders_rows(database_url):
+    from orders.models import infrastructure
+    from tests.conftest import sql_source
+
+    return sql_source(database_url, "orders", infrastructure)
+
+
+def test_a_search_finding_more_than_the_limit_walks_to_its_newest_matches(orders_rows, marked):
+    from orders.reads import list_orders
+
+    query = {"search": f"Lindqvist{marked['marker']}", "page_size": 1}
+    first = list_orders(orders_rows, query, "secret", count_limit=1)
+    second = list_orders(orders_rows, {**query, "page": 2}, "secret", count_limit=1)
+    by_cursor = list_orders(orders_rows, {**query, "cursor": first["next_cursor"]}, "secret", count_limit=1)
+    counted = list_orders(orders_rows, query, "secret", count_limit=2)
+
+    assert [item["reference"] for item in first["items"] + second["items"]] == [marked["anna_again"], marked["anna"]]
+    assert second["items"] == by_cursor["items"]
+    assert (first["total"], first["total_exact"]) == (1, False)
+    assert (counted["total"], counted["total_exact"]) == (2, True)
+
+
+def test_other_filters_beside_a_search_past_the_limit_are_counted_exactly_when_few(orders_rows, marked):
+    from orders.reads import list_orders
+
+    # the marker is in every marked order's e-mail: more than the limit, one of them by PayPal
+    page = list_orders(orders_rows, {"search": marked["marker"], "payment_method": ["paypal"]}, "s", count_limit=1)
+
+    assert [item["reference"] for item in page["items"]] == [marked["anna_again"]]
+    assert (page["total"], page["total_exact"]) == (1, True)
+
+
+def test_many_matching_lines_of_one_order_count_as_one_order(call, orders_rows):
+    from orders.reads import list_orders
+
+    marker = uuid.uuid4().hex[:10]
+    lines = [
+        {"article_number": f"DUP-{marker}-{n}", "name": "Tea", "quantity": 1, "unit_price": "2.00"} for n in range(8)
+    ]
+    order = call("create_order", order_data(lines=lines))["order"]
+
+    page = list_orders(orders_rows, {"search": f"DUP-{marker}"}, "secret", count_limit=1)
+
+    assert [item["reference"] for item in page["items"]] == [order["reference"]]
+    assert (page["total"], page["total_exact"]) == (1, True)
+
+
+def test_a_search_within_the_limit_says_its_total_is_exact(call, marked):
+    page = call("list_orders", {"search": f"Lindqvist{marked['marker']}"})
+
+    assert (page["total"], page["total_exact"]) == (2, True)

@@ -63,10 +63,11 @@ class Sort:
 
 def start_key(session, sort, conditions, skip, total):
     """The key of the row ``skip`` rows into the list: an index-only walk over keys from the
-    nearer end of the list (``total`` rows long). None: past the end."""
-    if skip >= total:
+    nearer end of the list (``total`` rows long; None when its length is not known, then from
+    the start). None: past the end."""
+    if total is not None and skip >= total:
         return None
-    from_end = total - 1 - skip
+    from_end = total - 1 - skip if total is not None else skip
     reverse = from_end < skip
     row = session.execute(
         select(*sort.columns)

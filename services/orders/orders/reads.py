@@ -4,7 +4,8 @@ ORM objects, no schema dump per row: at a page of 50 those cost more than the SQ
 
 Each list is one indexed query. The unfiltered and status-filtered totals come from the
 ``order_counts`` table so that a million orders cost no count scan; pages are keyset seeks
-(see ``paging``).
+(see ``paging``). A search finds its orders as ``search`` explains: read through each source's
+index when they are few, by a walk down the list's index when they are many.
 """
 
 import math
@@ -15,9 +16,9 @@ from oms_common.problems import NotFound, load
 from oms_contracts.customers import customer_number, parse_customer_ref
 from oms_contracts.orders.lists import CustomerQuerySchema, ListQuerySchema
 
-from . import paging
+from . import paging, search
 from .models import Customer, Order, OrderCount
-from .search import escape_like, search_condition
+from .search import escape_like
 
 O = Order.__table__.c
 C = Customer.__table__.c
@@ -41,6 +42,8 @@ COUNTED_FILTERS = ("status", "payment_status")
 # the country an order goes to (ix_orders_shipping_country)
 SHIPPING_COUNTRY = literal_column("(shipping_address ->> 'country')")
 OVERDUE_STATUSES = ("dunning_1", "dunning_2")
+# a search counts its matches up to this many (OMS_SEARCH_COUNT_LIMIT); beyond, "total_exact" is false
+SEARCH_COUNT_LIMIT = 1000
 
 
 def order_summary(row):
@@ -73,7 +76,8 @@ def order_summary(row):
     }
 
 
-def _filters(params, psp_references=()):
+def _filters(params):
+    """The conditions of every filter but the search (``_search`` adds it)."""
     conditions = []
     if params["status"]:
         conditions.append(O.status.in_(params["status"]))
@@ -90,8 +94,6 @@ def _filters(params, psp_references=()):
         conditions.append(O.created_at <= params["created_to"])
     if params.get("changed_since"):
         conditions.append(O.updated_at > params["changed_since"])
-    if params.get("search"):
-        conditions.append(search_condition(params["search"], psp_references))
     for name, column in (("payment_method", O.payment_method), ("currency", O.currency), ("country", SHIPPING_COUNTRY)):
         if params.get(name):
             conditions.append(column.in_(params[name]))
@@ -112,6 +114,26 @@ def _counted_by_table(params):
     )
 
 
+def _search(session, params, conditions, psp_references, count_limit):
+    """(conditions with the search, total, whether the total is exact): see ``search``."""
+    found = search.probe(session, params["search"], psp_references, count_limit)
+    if found.ids is not None:
+        conditions = [*conditions, O.id.in_(sorted(found.ids))]
+        return conditions, _count(session, conditions), True
+    searched = [*conditions, search.row_condition(found.where)]
+    if found.more and not conditions:
+        return searched, count_limit, False
+    # other filters may leave fewer (or lines past the limit belong to fewer orders): count up
+    # to one past the limit
+    within = select(literal_column("1")).select_from(Order.__table__).where(*searched).limit(count_limit + 1)
+    counted = session.execute(select(func.count()).select_from(within.subquery())).scalar_one()
+    return searched, min(counted, count_limit), counted <= count_limit
+
+
+def _count(session, conditions):
+    return session.execute(select(func.count()).select_from(Order.__table__).where(and_(*conditions))).scalar_one()
+
+
 def _total(session, params, conditions):
     if _counted_by_table(params):
         query = select(func.coalesce(func.sum(OrderCount.count), 0))
@@ -120,43 +142,41 @@ def _total(session, params, conditions):
         if params["payment_status"]:
             query = query.where(OrderCount.payment_status.in_(params["payment_status"]))
         return int(session.execute(query).scalar_one())
-    return session.execute(select(func.count()).select_from(Order.__table__).where(and_(*conditions))).scalar_one()
+    return _count(session, conditions)
 
 
-def list_orders(source, query, cursor_secret=None, psp_references=()):
+def list_orders(source, query, cursor_secret=None, psp_references=(), count_limit=SEARCH_COUNT_LIMIT):
     """A page of the order list; ``psp_references`` are orders payments found for the search
     text (a PSP id), listed with what the search finds here."""
     params = load(ListQuerySchema(), query or {})
-    return _page(source, params, _filters(params, psp_references or ()), cursor_secret)
+    return _page(source, params, _filters(params), cursor_secret, psp_references or (), count_limit)
 
 
-def _page(source, params, conditions, cursor_secret):
+def _page(source, params, conditions, cursor_secret, psp_references, count_limit):
     sort = paging.Sort(params["sort"])
     page, page_size, cursor = params["page"], params["page_size"], params.get("cursor")
     digest = paging.query_digest(params)
     seek = None
     if cursor:
         seek = sort.after(paging.decode_cursor(cursor_secret, cursor, sort, digest))
-    # a search's first page reads every match anyway (to sort them): it counts them on the way
-    # (a window count), instead of finding them all a second time for the total
-    counted_on_the_way = bool(params.get("search")) and not cursor and page == 1
     keys = slice(len(SUMMARY_COLUMNS), len(SUMMARY_COLUMNS) + len(sort.columns))
     with source.read_session() as session:
-        total = None if counted_on_the_way else _total(session, params, conditions)
+        if params.get("search"):
+            conditions, total, exact = _search(session, params, conditions, psp_references, count_limit)
+        else:
+            total, exact = _total(session, params, conditions), True
         if not cursor and page > 1:
-            key = paging.start_key(session, sort, conditions, (page - 1) * page_size, total)
+            skip = (page - 1) * page_size
+            key = paging.start_key(session, sort, conditions, skip, total if exact else None)
             seek = sort.after(key, inclusive=True) if key is not None else False
         rows = []
         if seek is not False:
-            extra = [func.count().over()] if counted_on_the_way else []
             rows = session.execute(
-                select(*SUMMARY_COLUMNS, *sort.columns, *extra)
+                select(*SUMMARY_COLUMNS, *sort.columns)
                 .where(*conditions, *([seek] if seek is not None else []))
                 .order_by(*sort.order_by())
                 .limit(page_size + 1)
             ).all()
-    if counted_on_the_way:
-        total = rows[0][-1] if rows else 0
     more = len(rows) > page_size
     rows = rows[:page_size]
     next_cursor = paging.encode_cursor(cursor_secret, sort, digest, tuple(rows[-1][keys])) if more else None
@@ -165,6 +185,7 @@ def _page(source, params, conditions, cursor_secret):
         "page": None if cursor else page,
         "page_size": page_size,
         "total": total,
+        "total_exact": exact,
         "pages": max(1, math.ceil(total / page_size)),
         "next_cursor": next_cursor,
     }
@@ -178,12 +199,13 @@ def _customer_id(value):
     return customer_id
 
 
-def customer_orders(source, customer_id, query, cursor_secret=None, psp_references=()):
+def customer_orders(source, customer_id, query, cursor_secret=None, psp_references=(), count_limit=SEARCH_COUNT_LIMIT):
     customer_id = _customer_id(customer_id)
     with source.read_session() as session:
         if session.execute(select(C.id).where(C.id == customer_id)).first() is None:
             raise NotFound(f"No customer with id {customer_id}.")
-    return list_orders(source, {**(query or {}), "customer_id": customer_id}, cursor_secret, psp_references)
+    query = {**(query or {}), "customer_id": customer_id}
+    return list_orders(source, query, cursor_secret, psp_references, count_limit)
 
 
 # ---------------------------------------------------------------- customers

@@ -108,7 +108,9 @@ class OrdersService(OmsService):
     # reads (S1, S2, S5, S6, S12)
     @rpc(expected_exceptions=EXPECTED)
     def list_orders(self, query=None, psp_references=None):
-        return reads.list_orders(self.db, query, self.settings("CURSOR_SECRET"), psp_references)
+        return reads.list_orders(
+            self.db, query, self.settings("CURSOR_SECRET"), psp_references, self.settings("SEARCH_COUNT_LIMIT")
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def get_order(self, reference):
@@ -128,7 +130,14 @@ class OrdersService(OmsService):
 
     @rpc(expected_exceptions=EXPECTED)
     def customer_orders(self, customer_id, query=None, psp_references=None):
-        return reads.customer_orders(self.db, customer_id, query, self.settings("CURSOR_SECRET"), psp_references)
+        return reads.customer_orders(
+            self.db,
+            customer_id,
+            query,
+            self.settings("CURSOR_SECRET"),
+            psp_references,
+            self.settings("SEARCH_COUNT_LIMIT"),
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def article_report(self, query=None):
