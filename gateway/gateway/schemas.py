@@ -32,6 +32,12 @@ class ListedOrderSchema(OrderSummarySchema):
 
 class OrderPageSchema(PageSchema):
     items = fields.List(fields.Nested(ListedOrderSchema))
+    total_exact = fields.Boolean(
+        metadata={
+            "description": "false only for a `search` that found more orders than it counts "
+            "(OMS_SEARCH_COUNT_LIMIT, 1000): `total` is then that limit, a lower bound"
+        }
+    )
     # null when the page was asked for by cursor (its number is not worked out)
     page = fields.Integer(allow_none=True)
     next_cursor = fields.String(

@@ -42,8 +42,9 @@ def _references_of(page, asked):
     references, number = [], 1
     while True:
         result = page.calls("orders", "list_orders", {**asked, "page": number, "page_size": PAGE})
-        if result["total"] > MAX_REFERENCES:
-            return None, result["total"]
+        exact = result.get("total_exact", True)  # false: a search that found more than it counts
+        if result["total"] > MAX_REFERENCES or not exact:
+            return None, f"{result['total']:,}" + ("" if exact else "+")
         references += [item["reference"] for item in result["items"]]
         if number >= result["pages"] or not result["items"]:
             return references, result["total"]
