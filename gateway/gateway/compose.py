@@ -59,9 +59,13 @@ def history_with_mails(entries, mails):
 
 def with_latest_notes(calls, page):
     """A list page with each row's newest internal note (its first line, author, time) as
-    ``latest_note``, from one call for the whole page. Notes are secondary: when orders cannot
-    answer them in time the rows say ``null`` and ``unavailable`` names ``notes``."""
+    ``latest_note``: as the orders service lists them, or else from one call for the whole page.
+    Notes are secondary: when orders cannot answer them in time the rows say ``null`` and
+    ``unavailable`` names ``notes``."""
     items = page.get("items") or []
+    if all("latest_note" in item for item in items):
+        page["unavailable"] = page.get("unavailable") or []  # listed with them, in the same read
+        return page
     secondary = calls.secondary()
     latest = {}
     if items:

@@ -78,6 +78,24 @@ def test_notes_are_listed_newest_first_and_the_list_gets_the_newest_first_line(c
     assert latest[second["reference"]]["first_line"] == "only one"
 
 
+def test_the_order_list_carries_each_rows_newest_note(call, create):
+    noted, silent = create(), create()
+    call("add_note", noted["reference"], {"body": "older"}, ANNA, ADMIN)
+    call("add_note", noted["reference"], {"body": "Parcel at the neighbour\nflat 3"}, BEN, ADMIN)
+
+    rows = {
+        item["reference"]: item["latest_note"]
+        for reference in (noted["reference"], silent["reference"])
+        for item in call("list_orders", {"q": reference})["items"]
+    }
+
+    assert rows[silent["reference"]] is None
+    assert (rows[noted["reference"]]["first_line"], rows[noted["reference"]]["author"]) == (
+        "Parcel at the neighbour",
+        "ben",
+    )
+
+
 def test_the_author_edits_within_the_window_and_the_history_says_so(call, create, orders_db):
     order = create()
     note = call("add_note", order["reference"], {"body": "typo heer"}, ANNA, ADMIN)

@@ -18,6 +18,7 @@ from oms_contracts.orders.lists import CustomerQuerySchema, ListQuerySchema
 
 from . import paging, search
 from .models import Customer, Order, OrderCount
+from .notes import newest_by_order_id
 from .search import escape_like
 
 O = Order.__table__.c
@@ -177,11 +178,13 @@ def _page(source, params, conditions, cursor_secret, psp_references, count_limit
                 .order_by(*sort.order_by())
                 .limit(page_size + 1)
             ).all()
-    more = len(rows) > page_size
-    rows = rows[:page_size]
+        more = len(rows) > page_size
+        rows = rows[:page_size]
+        # each row's newest internal note, in the same read (the list shows it beside the order)
+        notes = newest_by_order_id(session, [row[keys][-1] for row in rows]) if rows else {}
     next_cursor = paging.encode_cursor(cursor_secret, sort, digest, tuple(rows[-1][keys])) if more else None
     return {
-        "items": [order_summary(row) for row in rows],
+        "items": [dict(order_summary(row), latest_note=notes.get(row[keys][-1])) for row in rows],
         "page": None if cursor else page,
         "page_size": page_size,
         "total": total,
