@@ -119,8 +119,9 @@ def _search(session, params, conditions, psp_references, count_limit):
     """(conditions with the search, total, whether the total is exact): see ``search``."""
     found = search.probe(session, params["search"], psp_references, count_limit)
     if found.ids is not None:
-        conditions = [*conditions, O.id.in_(sorted(found.ids))]
-        return conditions, _count(session, conditions), True
+        # every id names an order (lines and notes reference theirs): alone, they are the total
+        total = _count(session, [*conditions, O.id.in_(found.ids)]) if conditions else len(found.ids)
+        return [*conditions, O.id.in_(sorted(found.ids))], total, True
     searched = [*conditions, search.row_condition(found.where)]
     if found.more and not conditions:
         return searched, count_limit, False
