@@ -217,12 +217,9 @@ class Metrics(DependencyProvider):
     # ------------------------------------------------------------ what the collector reads
 
     def database(self) -> "Database | None":
-        from .providers import Database
+        from .providers import database_of
 
-        for dependency in self.container.dependencies:
-            if isinstance(dependency, Database):
-                return dependency
-        return None
+        return database_of(self.container)
 
     def handler_queues(self) -> list[str]:
         from .events import ReliableEventHandler

@@ -63,3 +63,21 @@ class Database(DependencyProvider):
 
     def get_dependency(self, worker_ctx: WorkerContext) -> SessionSource | None:
         return self.source
+
+
+def database_of(container: Any) -> Database | None:
+    """The ``Database`` of a service container, for a provider beside it that works with the
+    same tables (the gateway's token check, the mail sender, the metrics collector)."""
+    for dependency in container.dependencies:
+        if isinstance(dependency, Database):
+            return dependency
+    return None
+
+
+def sessions_of(container: Any, needed_by: str) -> SessionSource | None:
+    """The session source of the container's ``Database``; ``needed_by`` names who asks, for
+    the error a service without one gets at start."""
+    database = database_of(container)
+    if database is None:
+        raise RuntimeError(f"{needed_by} needs a Database dependency on the same service.")
+    return database.source

@@ -172,12 +172,9 @@ class Authenticator(DependencyProvider):
         self.verifier = None
 
     def _source(self):
-        from oms_common.providers import Database
+        from oms_common.providers import sessions_of
 
-        for dependency in self.container.dependencies:
-            if isinstance(dependency, Database):
-                return dependency.source
-        raise RuntimeError("The gateway needs a Database dependency for its users.")
+        return sessions_of(self.container, "The gateway's token check")
 
     def start(self):
         self.verifier = TokenVerifier(self._source())

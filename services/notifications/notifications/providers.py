@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from nameko.extensions import DependencyProvider
 
-from oms_common.providers import Database
+from oms_common.providers import sessions_of
 
 from . import settings as config_settings
 from .delivery import deliver_due
@@ -35,10 +35,7 @@ class MailSender(DependencyProvider):
         self._running = False
 
     def _database(self):
-        for dependency in self.container.dependencies:
-            if isinstance(dependency, Database):
-                return dependency.source
-        raise RuntimeError("MailSender needs a Database dependency on the same service")
+        return sessions_of(self.container, "MailSender")
 
     def start(self):
         self._running = True
