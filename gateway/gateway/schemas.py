@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields
 
+from oms_contracts.mails import MailLogSchema
 from oms_contracts.orders import CustomerSchema, HistorySchema, OrderSchema, OrderSummarySchema
 
 
@@ -56,21 +57,9 @@ class OrderPageSchema(PageSchema):
     )
 
 
-class EmailLogSchema(Schema):
-    kind = fields.String()
-    recipient = fields.String()
-    subject = fields.String()
-    status = fields.String()
-    created_at = fields.DateTime()
-    sent_at = fields.DateTime(allow_none=True)
-    error = fields.String(allow_none=True)
-    attachment = fields.String(allow_none=True, metadata={"description": "'invoice': the mail carries the invoice"})
-    attachment_name = fields.String(allow_none=True, metadata={"description": "the file it went out with"})
-
-
 class OrderDetailSchema(OrderSchema):
     payment = fields.Dict(allow_none=True)
-    emails = fields.List(fields.Nested(EmailLogSchema))
+    emails = fields.List(fields.Nested(MailLogSchema))
     unavailable = fields.List(fields.String())
 
 

@@ -1,7 +1,8 @@
 """E-mail routes: an order's mail log, and the failed mails operators look after."""
 
+from oms_contracts.mails import MailLogSchema
+
 from ..router import router
-from ..schemas import EmailLogSchema
 
 TAGS = ["e-mails"]
 
@@ -23,7 +24,7 @@ def failed_emails(ctx):
     "users.manage",
     "Send a failed e-mail again",
     TAGS,
-    response=EmailLogSchema,
+    response=MailLogSchema,
 )
 def retry_email(ctx, event_id):
     return ctx.call("notifications", "retry_mail", event_id)
