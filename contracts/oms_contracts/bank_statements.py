@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from .parts import order_reference_field
+from .parts import alike, order_reference_field
 
 OUTCOMES = ("matched", "partial", "overpaid", "unmatched", "reversed", "reversal")
 LISTED_OUTCOMES = ("unmatched", "overpaid", "partial")
@@ -24,42 +24,29 @@ class ReferenceQuerySchema(Schema):
 
 
 class EntrySchema(Schema):
-    id = fields.Integer()
-    import_id = fields.Integer()
+    id, import_id = alike(2, fields.Integer)
     entry_reference = fields.String()
     booking_date = fields.Date(allow_none=True)
     reversal = fields.Boolean()
-    amount = fields.String()
-    currency = fields.String()
-    payment_reference = fields.String(allow_none=True)
-    remittance_text = fields.String(allow_none=True)
-    debtor_name = fields.String(allow_none=True)
+    amount, currency = alike(2, fields.String)
+    payment_reference, remittance_text, debtor_name = alike(3, fields.String, allow_none=True)
     outcome = fields.String()
-    order_reference = fields.String(allow_none=True)
-    reason = fields.String(allow_none=True)
-    assigned_by = fields.String(allow_none=True)
+    order_reference, reason, assigned_by = alike(3, fields.String, allow_none=True)
     assigned_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
 
 
 class ReportEntrySchema(Schema):
-    entry_reference = fields.String()
-    outcome = fields.String()  # matched | partial | overpaid | unmatched | reversal | duplicate | ignored
-    amount = fields.String()
-    currency = fields.String()
-    order_reference = fields.String(allow_none=True)
-    reason = fields.String(allow_none=True)
+    # outcome: matched | partial | overpaid | unmatched | reversal | duplicate | ignored
+    entry_reference, outcome, amount, currency = alike(4, fields.String)
+    order_reference, reason = alike(2, fields.String, allow_none=True)
 
 
 class CountsSchema(Schema):
     matched = fields.Integer()
     # named apart from Schema.partial; on the wire and in the answer it is "partial"
     partial_count = fields.Integer(data_key="partial", attribute="partial")
-    overpaid = fields.Integer()
-    unmatched = fields.Integer()
-    reversals = fields.Integer()
-    duplicates = fields.Integer()
-    ignored = fields.Integer()
+    overpaid, unmatched, reversals, duplicates, ignored = alike(5, fields.Integer)
 
 
 class ReportSchema(Schema):
@@ -76,5 +63,4 @@ class ReportSchema(Schema):
 
 class PaymentReferencesSchema(Schema):
     order_reference = fields.String()
-    qr_reference = fields.String(allow_none=True)
-    creditor_reference = fields.String(allow_none=True)
+    qr_reference, creditor_reference = alike(2, fields.String, allow_none=True)

@@ -11,6 +11,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from oms_common.fields import StrictSchema, text
 
+from .parts import alike
 from .values import DOCUMENT_KINDS, LANGUAGES
 
 # the orders of one merged file: a page of the order list at most
@@ -76,11 +77,7 @@ class ShopProfileSchema(StrictSchema):
 
 class DocumentSchema(Schema):
     id = fields.Integer()
-    kind = fields.String()
-    number = fields.String()
-    order_reference = fields.String()
-    language = fields.String()
-    currency = fields.String()
+    kind, number, order_reference, language, currency = alike(5, fields.String)
     amount = fields.Decimal(as_string=True, places=2, allow_none=True)  # none on a delivery note
     corrects = fields.String(allow_none=True)
     created_at = fields.DateTime()

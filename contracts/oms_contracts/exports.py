@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from oms_common.fields import StrictSchema, UtcDateTime, no_control
 
-from .parts import CreatedPeriod, page_field, page_size_field
+from .parts import CreatedPeriod, alike, page_field, page_size_field
 from .values import ORDER_STATUSES, PAYMENT_STATUSES
 
 EXPORT_KINDS: Final = ("orders", "customers")
@@ -129,21 +129,14 @@ class RunQuerySchema(StrictSchema):
 
 class JobOut(Schema):
     id = fields.Integer()
-    name = fields.String()
-    cron = fields.String()
-    timezone = fields.String()
-    kind = fields.String()
-    format = fields.String()
+    name, cron, timezone, kind, format = alike(5, fields.String)
     filters = fields.Dict()
     target = fields.String()
-    incremental = fields.Boolean()
-    enabled = fields.Boolean()
+    incremental, enabled = alike(2, fields.Boolean)
     schema_version = fields.Integer()
     next_run_at = fields.DateTime()
-    watermark = fields.Integer()
-    version = fields.Integer()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    watermark, version = alike(2, fields.Integer)
+    created_at, updated_at = alike(2, fields.DateTime)
     created_by = fields.String(allow_none=True)
 
 
@@ -151,15 +144,12 @@ class RunOut(Schema):
     id = fields.Integer()
     job_id = fields.Integer(allow_none=True)
     job = fields.String(attribute="job_name")
-    due_at = fields.DateTime()
-    started_at = fields.DateTime()
+    due_at, started_at = alike(2, fields.DateTime)
     finished_at = fields.DateTime(allow_none=True)
     status = fields.String()
     rows = fields.Integer(allow_none=True)
     file = fields.String(allow_none=True)
-    bytes = fields.Integer(allow_none=True)
-    duration_ms = fields.Integer(allow_none=True)
+    bytes, duration_ms = alike(2, fields.Integer, allow_none=True)
     error = fields.String(allow_none=True)
-    watermark_from = fields.Integer(allow_none=True)
-    watermark_to = fields.Integer(allow_none=True)
+    watermark_from, watermark_to = alike(2, fields.Integer, allow_none=True)
     replica = fields.String(allow_none=True)

@@ -3,16 +3,11 @@ gateway documents it (an order's e-mails, the failed ones, a retried one)."""
 
 from marshmallow import Schema, fields
 
+from .parts import alike
+
 
 class MailLogSchema(Schema):
-    event_id = fields.String()
-    event_type = fields.String()
-    order_reference = fields.String()
-    kind = fields.String()
-    language = fields.String()
-    recipient = fields.String()
-    subject = fields.String()
-    status = fields.String()
+    event_id, event_type, order_reference, kind, language, recipient, subject, status = alike(8, fields.String)
     attempts = fields.Integer()
     error = fields.String(allow_none=True)
     message_id = fields.String()

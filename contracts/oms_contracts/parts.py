@@ -1,10 +1,10 @@
 """Pieces several contract schemas are made of, written once: the period a list or an export is
-filtered by (``created_from``/``created_to``), the page of a paged list, and the identifiers staff
-type in (an order reference, an invoice number, a PSP reference)."""
+filtered by (``created_from``/``created_to``), the page of a paged list, the identifiers staff
+type in (an order reference, an invoice number, a PSP reference), and several like fields declared at once."""
 
 import re
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeVar
 
 from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
 
@@ -13,6 +13,8 @@ _WHOLE_DAY: Final = (("created_from", "T00:00:00+00:00"), ("created_to", "T23:59
 _BARE_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 # the length of the orders' reference column, and of every service's copy of it
 MAX_ORDER_REFERENCE: Final = 40
+
+F = TypeVar("F", bound=fields.Field)
 
 
 class CreatedPeriod:
@@ -61,3 +63,10 @@ def identifier(max_length: int, punctuation: str) -> fields.String:
             ),
         ],
     )
+
+
+def alike(count: int, kind: Callable[..., F], **options: Any) -> tuple[F, ...]:
+    """``count`` fields of one kind with the same options, each a field of its own, for the like fields
+    that follow each other in a schema: ``first_name, last_name = alike(2, fields.String)`` declares
+    both, in that order (the order they are dumped in)."""
+    return tuple(kind(**options) for _ in range(count))

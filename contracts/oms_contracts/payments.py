@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from oms_common.fields import StrictSchema, text
 from oms_contracts.audit import AuditEntrySchema
-from oms_contracts.parts import identifier
+from oms_contracts.parts import alike, identifier
 
 MAX_AMOUNT: Final = 10**9
 # the statuses staff set by hand on an invoice or prepayment order (S13)
@@ -64,63 +64,44 @@ class RefundOutSchema(Schema):
     kind = fields.String()
     amount = fields.Decimal(as_string=True)  # two decimals, three for three-decimal currencies
     status = fields.String()
-    failure_reason = fields.String(allow_none=True)
-    psp_refund_id = fields.String(allow_none=True)
-    reason = fields.String(allow_none=True)
+    failure_reason, psp_refund_id, reason = alike(3, fields.String, allow_none=True)
     actor = fields.String()
     created_at = fields.DateTime()
 
 
 class PaymentSchema(Schema):
-    order_reference = fields.String()
-    method = fields.String()
-    provider = fields.String()
-    status = fields.String()
-    currency = fields.String()
+    order_reference, method, provider, status, currency = alike(5, fields.String)
     # amounts: two decimals, three for three-decimal currencies (KWD, BHD, JOD, OMR, TND)
-    amount = fields.Decimal(as_string=True)
-    captured_amount = fields.Decimal(as_string=True)
-    refunded_amount = fields.Decimal(as_string=True)
-    refundable_amount = fields.Decimal(as_string=True)
-    pending_refund_amount = fields.Decimal(as_string=True)
-    psp_reference = fields.String(allow_none=True)
-    psp_capture_id = fields.String(allow_none=True)
-    psp_charge_id = fields.String(allow_none=True)
-    psp_capture_status = fields.String(allow_none=True)
+    amount, captured_amount, refunded_amount, refundable_amount, pending_refund_amount = alike(
+        5, fields.Decimal, as_string=True
+    )
+    psp_reference, psp_capture_id, psp_charge_id, psp_capture_status = alike(4, fields.String, allow_none=True)
     disputed = fields.Boolean()
-    dispute_id = fields.String(allow_none=True)
-    dispute_status = fields.String(allow_none=True)
+    dispute_id, dispute_status = alike(2, fields.String, allow_none=True)
     dispute_amount = fields.Decimal(as_string=True, allow_none=True)
     dispute_reason = fields.String(allow_none=True)
     dispute_evidence_due_by = fields.DateTime(allow_none=True)
     flagged_events = fields.List(fields.Dict())
     capture_mode = fields.String(allow_none=True)
-    authorized_at = fields.DateTime(allow_none=True)
-    authorization_expires_at = fields.DateTime(allow_none=True)
+    authorized_at, authorization_expires_at = alike(2, fields.DateTime, allow_none=True)
     authorization_expired = fields.Boolean()
     authorization_expired_at = fields.DateTime(allow_none=True)
-    completed_by_hand_reference = fields.String(allow_none=True)
-    order_status = fields.String(allow_none=True)
+    completed_by_hand_reference, order_status = alike(2, fields.String, allow_none=True)
     dunning_level = fields.Integer()
     # what the reminders added to the amount owed, and what is still to pay (amount − paid + fees)
-    dunning_fees = fields.Decimal(as_string=True)
-    open_amount = fields.Decimal(as_string=True)
+    dunning_fees, open_amount = alike(2, fields.Decimal, as_string=True)
     due_date = fields.Date(allow_none=True)  # the invoice's, as documents issued it (automatic dunning)
     failure_reason = fields.String(allow_none=True)
     # what a bank transfer names the order by, and what bank credits left open or paid too much
-    qr_reference = fields.String(allow_none=True)
-    creditor_reference = fields.String(allow_none=True)
+    qr_reference, creditor_reference = alike(2, fields.String, allow_none=True)
     overpaid_amount = fields.Decimal(as_string=True, allow_none=True)
     refunds = fields.List(fields.Nested(RefundOutSchema))
     capabilities = fields.List(fields.String())
     allowed_operations = fields.List(fields.String())
     # operations the state would allow but the provider's configuration does not, with why
     operations_unavailable = fields.Dict(keys=fields.String(), values=fields.String())
-    sequence = fields.Integer()
-    version = fields.Integer()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
-    status_changed_at = fields.DateTime()
+    sequence, version = alike(2, fields.Integer)
+    created_at, updated_at, status_changed_at = alike(3, fields.DateTime)
 
 
 class AuditSchema(AuditEntrySchema):
@@ -129,11 +110,8 @@ class AuditSchema(AuditEntrySchema):
 
 class InboxSchema(Schema):
     id = fields.Integer()
-    provider = fields.String()
-    provider_event_id = fields.String()
-    event_type = fields.String()
-    order_reference = fields.String(allow_none=True)
-    psp_reference = fields.String(allow_none=True)
+    provider, provider_event_id, event_type = alike(3, fields.String)
+    order_reference, psp_reference = alike(2, fields.String, allow_none=True)
     status = fields.String()
     note = fields.String(allow_none=True)
     amount = fields.Decimal(as_string=True, allow_none=True)

@@ -5,53 +5,42 @@ the computed parts (tax breakdown, allowed transitions) from its own rules (``or
 from marshmallow import Schema, fields
 
 from oms_contracts.audit import AuditEntrySchema
+from oms_contracts.parts import alike
 
 
 class LineSchema(Schema):
     position = fields.Integer()
-    article_number = fields.String()
-    name = fields.String()
+    article_number, name = alike(2, fields.String)
     quantity = fields.Integer()
-    unit_price = fields.Decimal(as_string=True, places=2)
-    line_total = fields.Decimal(as_string=True, places=2)
+    unit_price, line_total = alike(2, fields.Decimal, as_string=True, places=2)
     tax_rate = fields.Decimal(as_string=True, places=2, allow_none=True)
 
 
 class TaxRowSchema(Schema):
-    rate = fields.Decimal(as_string=True, places=2)
-    net = fields.Decimal(as_string=True, places=2)
-    tax = fields.Decimal(as_string=True, places=2)
-    gross = fields.Decimal(as_string=True, places=2)
+    rate, net, tax, gross = alike(4, fields.Decimal, as_string=True, places=2)
 
 
 class OrderCustomerSchema(Schema):
     """Who placed the order, as they were named on it."""
 
     id = fields.Integer()
-    email = fields.String()
-    name = fields.String()
+    email, name = alike(2, fields.String)
 
 
 class OrderSummarySchema(Schema):
     reference = fields.String()
     invoice_number = fields.String(allow_none=True)
-    status = fields.String()
-    payment_status = fields.String()
-    payment_method = fields.String()
-    currency = fields.String()
+    status, payment_status, payment_method, currency = alike(4, fields.String)
     total = fields.Decimal(as_string=True, places=2)
     customer = fields.Nested(OrderCustomerSchema)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at, updated_at = alike(2, fields.DateTime)
 
 
 class OrderSchema(OrderSummarySchema):
     invoice_number_external = fields.Boolean()
     language = fields.String()
-    subtotal = fields.Decimal(as_string=True, places=2)
-    shipping_cost = fields.Decimal(as_string=True, places=2)
-    billing_address = fields.Dict()
-    shipping_address = fields.Dict()
+    subtotal, shipping_cost = alike(2, fields.Decimal, as_string=True, places=2)
+    billing_address, shipping_address = alike(2, fields.Dict)
     lines = fields.List(fields.Nested(LineSchema))
     session_id = fields.String(allow_none=True)
     paused = fields.Boolean()
@@ -69,11 +58,7 @@ class OrderSchema(OrderSummarySchema):
 
 class CustomerSchema(Schema):
     id = fields.Integer()
-    customer_number = fields.String()
-    email = fields.String()
-    first_name = fields.String()
-    last_name = fields.String()
-    language = fields.String()
+    customer_number, email, first_name, last_name, language = alike(5, fields.String)
     merged_into_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
 
