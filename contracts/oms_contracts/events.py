@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates, validates_schema
 
-from .parts import order_reference_field
+from .parts import alike, order_reference_field
 from .values import PAYMENT_STATUSES
 
 ORDER_EVENTS: Final = (
@@ -97,11 +97,9 @@ class OrderEventSchema(_Event):
     order = fields.Dict(required=True)
     customer = fields.Nested(CustomerRecordSchema, load_default=None, allow_none=True)
     actor = fields.Dict(load_default=None, allow_none=True)
-    from_status = fields.String(load_default=None, allow_none=True)
-    to_status = fields.String(load_default=None, allow_none=True)
+    from_status, to_status = alike(2, fields.String, load_default=None, allow_none=True)
     notify = fields.Boolean(load_default=False, allow_none=True)
-    reason = fields.String(load_default=None, allow_none=True)
-    tracking_number = fields.String(load_default=None, allow_none=True)
+    reason, tracking_number = alike(2, fields.String, load_default=None, allow_none=True)
 
 
 def _at_most_places(places: int) -> Any:
@@ -203,16 +201,11 @@ class PaymentDunningEventSchema(_OrderReferenceEvent):
     notify = fields.Boolean(load_default=False, allow_none=True)
     actor = fields.Dict(load_default=None, allow_none=True)
     reason = fields.String(load_default=None, allow_none=True)
-    fee = _shown_amount(load_default=None, allow_none=True)
-    dunning_fees = _shown_amount(load_default=None, allow_none=True)
-    open_amount = _shown_amount(load_default=None, allow_none=True)
-    amount = _shown_amount(load_default=None, allow_none=True)
-    received = _shown_amount(load_default=None, allow_none=True)
+    fee, dunning_fees, open_amount, amount, received = alike(5, _shown_amount, load_default=None, allow_none=True)
     currency = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
-    invoice_number = fields.String(load_default=None, allow_none=True)
-    language = fields.String(load_default=None, allow_none=True)
-    qr_reference = fields.String(load_default=None, allow_none=True)
-    creditor_reference = fields.String(load_default=None, allow_none=True)
+    invoice_number, language, qr_reference, creditor_reference = alike(
+        4, fields.String, load_default=None, allow_none=True
+    )
 
 
 class DocumentIssuedEventSchema(_OrderReferenceEvent):
