@@ -4,26 +4,22 @@ from marshmallow import Schema, fields
 
 from oms_contracts.mails import MailLogSchema
 from oms_contracts.orders import CustomerSchema, HistorySchema, OrderSchema, OrderSummarySchema
+from oms_contracts.parts import alike
 
 
 class ProblemSchema(Schema):
-    type = fields.String()
-    title = fields.String()
+    type, title = alike(2, fields.String)
     status = fields.Integer()
     detail = fields.String()
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
 
 
 class PageSchema(Schema):
-    page = fields.Integer()
-    page_size = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
+    page, page_size, total, pages = alike(4, fields.Integer)
 
 
 class LatestNoteSchema(Schema):
-    first_line = fields.String()
-    author = fields.String()
+    first_line, author = alike(2, fields.String)
     created_at = fields.DateTime()
 
 
@@ -93,17 +89,14 @@ class BulkResultItemSchema(Schema):
 
 class BulkResultSchema(Schema):
     status = fields.String()
-    succeeded = fields.Integer()
-    failed = fields.Integer()
+    succeeded, failed = alike(2, fields.Integer)
     results = fields.List(fields.Nested(BulkResultItemSchema))
 
 
 class NumberingStateSchema(Schema):
-    order_reference_start = fields.Integer()
-    invoice_number_start = fields.Integer()
+    order_reference_start, invoice_number_start = alike(2, fields.Integer)
     invoice_prefix = fields.String()
     invoice_numbers_enabled = fields.Boolean()
-    last_order_reference = fields.Integer(allow_none=True)
-    last_invoice_number = fields.Integer(allow_none=True)
+    last_order_reference, last_invoice_number = alike(2, fields.Integer, allow_none=True)
     next_order_reference = fields.Integer()
     next_invoice_number = fields.String()
