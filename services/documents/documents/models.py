@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 
 from oms_common.declarative import Id, schema_base
+from oms_common.indexes import unique_where
 
 Base, infrastructure = schema_base()
 
@@ -49,18 +50,8 @@ class Document(Base):
 
     __table_args__ = (
         sa.Index("ix_documents_order", "order_reference", "id"),
-        sa.Index(
-            "uq_documents_invoice_per_order",
-            "order_reference",
-            unique=True,
-            postgresql_where=sa.text("kind = 'invoice'"),
-        ),
-        sa.Index(
-            "uq_documents_delivery_note_per_order",
-            "order_reference",
-            unique=True,
-            postgresql_where=sa.text("kind = 'delivery_note'"),
-        ),
+        unique_where("uq_documents_invoice_per_order", "order_reference", where="kind = 'invoice'"),
+        unique_where("uq_documents_delivery_note_per_order", "order_reference", where="kind = 'delivery_note'"),
         sa.Index("uq_documents_kind_number", "kind", "number", unique=True),
     )
 

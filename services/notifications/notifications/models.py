@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 
 from oms_common.declarative import Id, schema_base
+from oms_common.indexes import unique_where
 
 Base, infrastructure = schema_base()
 
@@ -46,20 +47,9 @@ class Mail(Base):
         sa.Index("ix_mails_due", "next_attempt_at", "id", postgresql_where=sa.text("status = 'queued'")),
         sa.Index("ix_mails_failed", "updated_at", postgresql_where=sa.text("status = 'failed'")),
         # one 'payment received' mail per order, even if two 'paid' events race
-        sa.Index(
-            "uq_mails_payment_received",
-            "order_reference",
-            unique=True,
-            postgresql_where=sa.text("kind = 'payment_received'"),
-        ),
+        unique_where("uq_mails_payment_received", "order_reference", where="kind = 'payment_received'"),
         # one reminder per order and dunning level (from payments' payment_dunning_changed)
-        sa.Index(
-            "uq_mails_dunning",
-            "order_reference",
-            "kind",
-            unique=True,
-            postgresql_where=sa.text("event_type = 'payment_dunning_changed'"),
-        ),
+        unique_where("uq_mails_dunning", "order_reference", "kind", where="event_type = 'payment_dunning_changed'"),
     )
 
 
