@@ -14,14 +14,14 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from oms_common.db import utcnow
-from oms_common.problems import load
 from oms_contracts.events import OrderEventSchema, PaymentStatusEventSchema
 
 from . import domain, invoices, rendering
+from .claiming import once_per_event
 from .labels import labels, language_of
 from .models import Document, NumberRange
 from .profile import current_profile
-from .storing import CONSUMER, announce, store
+from .storing import announce, store
 
 REFUND_STATUSES = ("refunded", "partially_refunded")
 
@@ -101,30 +101,23 @@ def _invoice_of(session, reference):
     ).scalar_one_or_none()
 
 
-def on_cancelled(source, event, timezone_name):
-    event = load(OrderEventSchema(), event)
-    order = event["order"]
-    with source.unit_of_work() as uow:
-        if not uow.claim_event(event["event_id"], CONSUMER):
-            return None
-        invoice = _invoice_of(uow.session, order["reference"])
-        issued = None
-        if invoice is not None:  # cancelled before it was invoiced: nothing to correct
-            issued = _issue(uow, invoice, invoice.amount, event["event_id"], event.get("reason"), timezone_name)
-        uow.commit()
-        return issued
+@once_per_event(OrderEventSchema)
+def on_cancelled(uow, event, timezone_name):
+    invoice = _invoice_of(uow.session, event["order"]["reference"])
+    issued = None
+    if invoice is not None:  # cancelled before it was invoiced: nothing to correct
+        issued = _issue(uow, invoice, invoice.amount, event["event_id"], event.get("reason"), timezone_name)
+    uow.commit()
+    return issued
 
 
-def on_payment_status(source, event, timezone_name):
-    event = load(PaymentStatusEventSchema(), event)
-    with source.unit_of_work() as uow:
-        if not uow.claim_event(event["event_id"], CONSUMER):
-            return None
-        issued = None
-        if event.get("status") in REFUND_STATUSES:
-            invoice = _invoice_of(uow.session, event["order_reference"])
-            refunded = (event.get("payment") or {}).get("refunded_amount") or "0"
-            if invoice is not None:
-                issued = _issue(uow, invoice, refunded, event["event_id"], event.get("reason"), timezone_name)
-        uow.commit()
-        return issued
+@once_per_event(PaymentStatusEventSchema)
+def on_payment_status(uow, event, timezone_name):
+    issued = None
+    if event.get("status") in REFUND_STATUSES:
+        invoice = _invoice_of(uow.session, event["order_reference"])
+        refunded = (event.get("payment") or {}).get("refunded_amount") or "0"
+        if invoice is not None:
+            issued = _issue(uow, invoice, refunded, event["event_id"], event.get("reason"), timezone_name)
+    uow.commit()
+    return issued

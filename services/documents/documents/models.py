@@ -1,20 +1,9 @@
 """The documents service's tables (its own schema; no other service reads them)."""
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    Numeric,
-    String,
-    text,
-)
+import sqlalchemy as sa
 
 from oms_common.declarative import Id, schema_base
+from oms_common.indexes import unique_where
 
 Base, infrastructure = schema_base()
 
@@ -27,12 +16,12 @@ class ShopProfile(Base):
     """
 
     __tablename__ = "shop_profile"
-    id = Column(Integer, primary_key=True)
-    data = Column(JSON, nullable=False)
-    logo = Column(LargeBinary)
-    version = Column(Integer, nullable=False, default=1)
-    updated_at = Column(DateTime(timezone=True), nullable=False)
-    updated_by = Column(String(120), nullable=False)
+    id = sa.Column(sa.Integer, primary_key=True)
+    data = sa.Column(sa.JSON, nullable=False)
+    logo = sa.Column(sa.LargeBinary)
+    version = sa.Column(sa.Integer, nullable=False, default=1)
+    updated_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    updated_by = sa.Column(sa.String(120), nullable=False)
 
 
 class Document(Base):
@@ -44,33 +33,26 @@ class Document(Base):
     """
 
     __tablename__ = "documents"
-    id = Column(Id, primary_key=True, autoincrement=True)
-    order_reference = Column(String(40), nullable=False)
-    kind = Column(String(20), nullable=False)
-    number = Column(String(80), nullable=False)
-    language = Column(String(2), nullable=False)
-    currency = Column(String(3), nullable=False)
-    amount = Column(Numeric(14, 2))
-    corrects_id = Column(Id, ForeignKey("documents.id"))
-    source_event_id = Column(String(64), nullable=False, unique=True)
-    content = Column(LargeBinary, nullable=False)
+    id = sa.Column(Id, primary_key=True, autoincrement=True)
+    order_reference = sa.Column(sa.String(40), nullable=False)
+    kind = sa.Column(sa.String(20), nullable=False)
+    number = sa.Column(sa.String(80), nullable=False)
+    language = sa.Column(sa.String(2), nullable=False)
+    currency = sa.Column(sa.String(3), nullable=False)
+    amount = sa.Column(sa.Numeric(14, 2))
+    corrects_id = sa.Column(Id, sa.ForeignKey("documents.id"))
+    source_event_id = sa.Column(sa.String(64), nullable=False, unique=True)
+    content = sa.Column(sa.LargeBinary, nullable=False)
     # the order as the document showed it (an invoice's: what its credit notes correct)
-    order_data = Column(JSON, nullable=False)
-    sha256 = Column(String(64), nullable=False)
-    created_at = Column(DateTime(timezone=True), nullable=False)
+    order_data = sa.Column(sa.JSON, nullable=False)
+    sha256 = sa.Column(sa.String(64), nullable=False)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
 
     __table_args__ = (
-        Index("ix_documents_order", "order_reference", "id"),
-        Index(
-            "uq_documents_invoice_per_order", "order_reference", unique=True, postgresql_where=text("kind = 'invoice'")
-        ),
-        Index(
-            "uq_documents_delivery_note_per_order",
-            "order_reference",
-            unique=True,
-            postgresql_where=text("kind = 'delivery_note'"),
-        ),
-        Index("uq_documents_kind_number", "kind", "number", unique=True),
+        sa.Index("ix_documents_order", "order_reference", "id"),
+        unique_where("uq_documents_invoice_per_order", "order_reference", where="kind = 'invoice'"),
+        unique_where("uq_documents_delivery_note_per_order", "order_reference", where="kind = 'delivery_note'"),
+        sa.Index("uq_documents_kind_number", "kind", "number", unique=True),
     )
 
 
@@ -78,10 +60,10 @@ class AwaitingProfile:
     """An order whose document waits for the shop profile (nobody to issue it yet): kept with the
     order as its event told it, and issued as soon as the profile is saved."""
 
-    order_reference = Column(String(40), primary_key=True)
-    event_id = Column(String(64), nullable=False)
-    order_data = Column(JSON, nullable=False)
-    received_at = Column(DateTime(timezone=True), nullable=False)
+    order_reference = sa.Column(sa.String(40), primary_key=True)
+    event_id = sa.Column(sa.String(64), nullable=False)
+    order_data = sa.Column(sa.JSON, nullable=False)
+    received_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
 
 
 class InvoiceAwaitingProfile(AwaitingProfile, Base):
@@ -102,9 +84,9 @@ class NumberRange(Base):
     committed, so a rolled-back issue leaves no gap."""
 
     __tablename__ = "number_ranges"
-    name = Column(String(20), primary_key=True)
-    prefix = Column(String(20), nullable=False, default="")
-    last_issued = Column(BigInteger, nullable=False, default=0)
+    name = sa.Column(sa.String(20), primary_key=True)
+    prefix = sa.Column(sa.String(20), nullable=False, default="")
+    last_issued = sa.Column(sa.BigInteger, nullable=False, default=0)
 
 
 metadata = Base.metadata

@@ -17,14 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from oms_common.db import utcnow
-from oms_common.problems import load
 from oms_contracts.events import PaymentDunningEventSchema
 
 from . import invoices, qr, rendering
+from .claiming import once_per_event
 from .labels import format_date, labels, language_of
 from .models import Document
 from .profile import current_profile
-from .storing import CONSUMER, announce, store
+from .storing import announce, store
 
 log = logging.getLogger(__name__)
 KIND = "reminder"
@@ -130,34 +130,31 @@ def render(invoice, profile, event, number, issued_at, timezone_name):
     return rendering.render(text, profile.get("logo_bytes"), qr.drawn(bill), template=TEMPLATE), bill
 
 
-def on_dunning(source, event, timezone_name):
+@once_per_event(PaymentDunningEventSchema)
+def on_dunning(uow, event, timezone_name):
     """``payment_dunning_changed``: the reminder of that level, once. Answers its id or None."""
-    event = load(PaymentDunningEventSchema(), event)
     reference = event["order_reference"]
-    with source.unit_of_work() as uow:
-        if not uow.claim_event(event["event_id"], CONSUMER):
-            return None
-        session = uow.session
-        invoice = session.execute(
-            select(Document).where(Document.order_reference == reference, Document.kind == "invoice")
-        ).scalar_one_or_none()
-        profile = current_profile(session)
-        if invoice is None or profile is None or not event.get("open_amount"):
-            # no invoice of OMS's making, nothing owed, or an event without amounts: nothing to remind of
-            uow.commit()
-            return None
-        number = reminder_number(invoice.number, event["level"])
-        if session.execute(select(Document.id).where(Document.kind == KIND, Document.number == number)).first():
-            uow.commit()
-            return None
-        pdf, _bill = render(invoice, profile, event, number, utcnow(), timezone_name)
-        order = dict(invoice.order_data, total=_shown(event["open_amount"]))
-        try:
-            document = store(
-                session, order, KIND, number, pdf, event["event_id"], corrects_id=invoice.id, amount=order["total"]
-            )
-        except IntegrityError:
-            return None  # another delivery issued it at the same moment
-        announce(uow, document, corrects=invoice.number, amount=order["total"])
+    session = uow.session
+    invoice = session.execute(
+        select(Document).where(Document.order_reference == reference, Document.kind == "invoice")
+    ).scalar_one_or_none()
+    profile = current_profile(session)
+    if invoice is None or profile is None or not event.get("open_amount"):
+        # no invoice of OMS's making, nothing owed, or an event without amounts: nothing to remind of
         uow.commit()
-        return document.id
+        return None
+    number = reminder_number(invoice.number, event["level"])
+    if session.execute(select(Document.id).where(Document.kind == KIND, Document.number == number)).first():
+        uow.commit()
+        return None
+    pdf, _bill = render(invoice, profile, event, number, utcnow(), timezone_name)
+    order = dict(invoice.order_data, total=_shown(event["open_amount"]))
+    try:
+        document = store(
+            session, order, KIND, number, pdf, event["event_id"], corrects_id=invoice.id, amount=order["total"]
+        )
+    except IntegrityError:
+        return None  # another delivery issued it at the same moment
+    announce(uow, document, corrects=invoice.number, amount=order["total"])
+    uow.commit()
+    return document.id

@@ -2,6 +2,7 @@
 
 from nameko.rpc import rpc
 
+from oms_common.event_handlers import handles_each
 from oms_common.events import reliable_event_handler
 from oms_common.problems import EXPECTED
 from oms_common.providers import Database
@@ -10,7 +11,26 @@ from oms_common.service_base import OmsService
 from . import credit_notes, delivery_notes, issuing, merging, profile, reminders
 from .models import infrastructure
 
+# the use case each event runs, with the event and the shop's time zone: the invoice, the delivery
+# note, a credit note (a cancellation, a refund), a reminder
+FROM_ORDERS = {
+    "order_submitted": issuing.issue_invoice,
+    "order_shipped": delivery_notes.on_shipped,
+    "order_cancelled": credit_notes.on_cancelled,
+}
+FROM_PAYMENTS = {
+    "payment_status_changed": credit_notes.on_payment_status,
+    "payment_dunning_changed": reminders.on_dunning,
+}
+ISSUES = FROM_ORDERS | FROM_PAYMENTS
 
+
+def _issue(service, event_type, event):
+    ISSUES[event_type](service.db, event, service._timezone())
+
+
+@handles_each("orders", FROM_ORDERS, _issue)
+@handles_each("payments", FROM_PAYMENTS, _issue)
 class DocumentsService(OmsService):
     name = "documents"
 
@@ -31,31 +51,12 @@ class DocumentsService(OmsService):
     def put_shop_profile(self, data, actor=None):
         return profile.put_profile(self.db, data, actor, self._logo_max_bytes())
 
-    # documents issued from the orders' events
-    @reliable_event_handler("orders", "order_submitted")
-    def on_order_submitted(self, event):
-        issuing.issue_invoice(self.db, event, self._timezone())
-
+    # documents issued from the orders' and payments' events: on_order_submitted …
+    # on_payment_dunning_changed, one per event of ISSUES (@handles_each above)
     @reliable_event_handler("documents", "shop_profile_changed")
     def on_shop_profile_changed(self, event):
         # the orders that waited for a profile to be invoiced or to get their delivery notes
         issuing.issue_awaiting(self.db, self._timezone())
-
-    @reliable_event_handler("orders", "order_shipped")
-    def on_order_shipped(self, event):
-        delivery_notes.on_shipped(self.db, event, self._timezone())
-
-    @reliable_event_handler("orders", "order_cancelled")
-    def on_order_cancelled(self, event):
-        credit_notes.on_cancelled(self.db, event, self._timezone())
-
-    @reliable_event_handler("payments", "payment_status_changed")
-    def on_payment_status_changed(self, event):
-        credit_notes.on_payment_status(self.db, event, self._timezone())
-
-    @reliable_event_handler("payments", "payment_dunning_changed")
-    def on_payment_dunning_changed(self, event):
-        reminders.on_dunning(self.db, event, self._timezone())
 
     @rpc(expected_exceptions=EXPECTED)
     def list_documents(self, reference):

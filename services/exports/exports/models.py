@@ -9,19 +9,7 @@ is held until commit, so change numbers become visible in commit order. That is 
 reads the counter in its snapshot sees every smaller number already committed.
 """
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
+import sqlalchemy as sa
 
 from oms_common.declarative import Id, schema_base
 
@@ -30,39 +18,39 @@ Base, infrastructure = schema_base()
 
 class ExportCounter(Base):
     __tablename__ = "export_counters"
-    name = Column(String(20), primary_key=True)
-    value = Column(BigInteger, nullable=False, default=0)
+    name = sa.Column(sa.String(20), primary_key=True)
+    value = sa.Column(sa.BigInteger, nullable=False, default=0)
 
 
 class ExportOrder(Base):
     """Latest known state of one order (the newest ``version`` wins) as the orders service sent it."""
 
     __tablename__ = "export_orders"
-    reference = Column(String(40), primary_key=True)
-    version = Column(Integer, nullable=False)
-    change_seq = Column(BigInteger, nullable=False)
-    invoice_number = Column(String(60))
-    customer_id = Column(BigInteger, nullable=False)
-    status = Column(String(20), nullable=False)
-    payment_status = Column(String(20), nullable=False)
-    payment_status_sequence = Column(BigInteger)
-    created_at = Column(DateTime(timezone=True), nullable=False)
-    updated_at = Column(DateTime(timezone=True), nullable=False)
-    document = Column(JSON, nullable=False)
+    reference = sa.Column(sa.String(40), primary_key=True)
+    version = sa.Column(sa.Integer, nullable=False)
+    change_seq = sa.Column(sa.BigInteger, nullable=False)
+    invoice_number = sa.Column(sa.String(60))
+    customer_id = sa.Column(sa.BigInteger, nullable=False)
+    status = sa.Column(sa.String(20), nullable=False)
+    payment_status = sa.Column(sa.String(20), nullable=False)
+    payment_status_sequence = sa.Column(sa.BigInteger)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    updated_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    document = sa.Column(sa.JSON, nullable=False)
     # VAT as the order events carry it (migration 0003; ``taxes``): whether prices include the tax,
     # the country, each line's rate (in line order) and the breakdown per rate. NULL: no word of it.
-    prices_include_tax = Column(Boolean)
-    tax_country = Column(String(2))
-    line_tax_rates = Column(JSON)
-    tax_breakdown = Column(JSON)
+    prices_include_tax = sa.Column(sa.Boolean)
+    tax_country = sa.Column(sa.String(2))
+    line_tax_rates = sa.Column(sa.JSON)
+    tax_breakdown = sa.Column(sa.JSON)
 
     __table_args__ = (
-        Index("ix_export_orders_change_seq", "change_seq", unique=True),
-        Index("ix_export_orders_created", "created_at", "reference"),
-        Index("ix_export_orders_customer", "customer_id", "created_at"),
-        Index("ix_export_orders_status", "status", "created_at"),
-        Index("ix_export_orders_updated", "updated_at"),
-        Index("ix_export_orders_invoice", "invoice_number"),
+        sa.Index("ix_export_orders_change_seq", "change_seq", unique=True),
+        sa.Index("ix_export_orders_created", "created_at", "reference"),
+        sa.Index("ix_export_orders_customer", "customer_id", "created_at"),
+        sa.Index("ix_export_orders_status", "status", "created_at"),
+        sa.Index("ix_export_orders_updated", "updated_at"),
+        sa.Index("ix_export_orders_invoice", "invoice_number"),
     )
 
 
@@ -71,9 +59,9 @@ class ExportPaymentStatus(Base):
     kept even when the order has not arrived yet, and applied when it does."""
 
     __tablename__ = "export_payment_status"
-    order_reference = Column(String(40), primary_key=True)
-    status = Column(String(20), nullable=False)
-    sequence = Column(BigInteger, nullable=False)
+    order_reference = sa.Column(sa.String(40), primary_key=True)
+    status = sa.Column(sa.String(20), nullable=False)
+    sequence = sa.Column(sa.BigInteger, nullable=False)
 
 
 class ExportCustomer(Base):
@@ -83,67 +71,67 @@ class ExportCustomer(Base):
     until a record arrives."""
 
     __tablename__ = "export_customers"
-    id = Column(BigInteger, primary_key=True, autoincrement=False)
-    email = Column(String(254), nullable=False)
-    name = Column(String(201), nullable=False)
-    language = Column(String(2))
-    merged_into = Column(BigInteger)
-    change_seq = Column(BigInteger, nullable=False)
-    source_updated_at = Column(DateTime(timezone=True), nullable=False)
-    record_updated_at = Column(DateTime(timezone=True))
-    updated_at = Column(DateTime(timezone=True), nullable=False)
+    id = sa.Column(sa.BigInteger, primary_key=True, autoincrement=False)
+    email = sa.Column(sa.String(254), nullable=False)
+    name = sa.Column(sa.String(201), nullable=False)
+    language = sa.Column(sa.String(2))
+    merged_into = sa.Column(sa.BigInteger)
+    change_seq = sa.Column(sa.BigInteger, nullable=False)
+    source_updated_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    record_updated_at = sa.Column(sa.DateTime(timezone=True))
+    updated_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
 
     __table_args__ = (
-        Index("ix_export_customers_change_seq", "change_seq", unique=True),
-        Index("ix_export_customers_email", "email"),
+        sa.Index("ix_export_customers_change_seq", "change_seq", unique=True),
+        sa.Index("ix_export_customers_email", "email"),
     )
 
 
 class ExportJob(Base):
     __tablename__ = "export_jobs"
-    id = Column(Id, primary_key=True, autoincrement=True)
-    name = Column(String(100), nullable=False, unique=True)
-    cron = Column(String(120), nullable=False)
-    timezone = Column(String(64), nullable=False, default="UTC")
-    kind = Column(String(20), nullable=False)
-    format = Column(String(10), nullable=False)
-    filters = Column(JSON, nullable=False)
-    target = Column(String(200), nullable=False)
-    incremental = Column(Boolean, nullable=False, default=False)
-    enabled = Column(Boolean, nullable=False, default=True)
-    next_run_at = Column(DateTime(timezone=True), nullable=False)
-    watermark = Column(BigInteger, nullable=False, default=0)
-    version = Column(Integer, nullable=False, default=1)
-    created_at = Column(DateTime(timezone=True), nullable=False)
-    updated_at = Column(DateTime(timezone=True), nullable=False)
-    created_by = Column(String(120))
-    schema_version = Column(Integer, nullable=False, default=1, server_default="1")  # of the files it writes
+    id = sa.Column(Id, primary_key=True, autoincrement=True)
+    name = sa.Column(sa.String(100), nullable=False, unique=True)
+    cron = sa.Column(sa.String(120), nullable=False)
+    timezone = sa.Column(sa.String(64), nullable=False, default="UTC")
+    kind = sa.Column(sa.String(20), nullable=False)
+    format = sa.Column(sa.String(10), nullable=False)
+    filters = sa.Column(sa.JSON, nullable=False)
+    target = sa.Column(sa.String(200), nullable=False)
+    incremental = sa.Column(sa.Boolean, nullable=False, default=False)
+    enabled = sa.Column(sa.Boolean, nullable=False, default=True)
+    next_run_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    watermark = sa.Column(sa.BigInteger, nullable=False, default=0)
+    version = sa.Column(sa.Integer, nullable=False, default=1)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    updated_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    created_by = sa.Column(sa.String(120))
+    schema_version = sa.Column(sa.Integer, nullable=False, default=1, server_default="1")  # of the files it writes
 
-    __table_args__ = (Index("ix_export_jobs_due", "enabled", "next_run_at"),)
+    __table_args__ = (sa.Index("ix_export_jobs_due", "enabled", "next_run_at"),)
 
 
 class ExportRun(Base):
     __tablename__ = "export_runs"
-    id = Column(Id, primary_key=True, autoincrement=True)
-    job_id = Column(Id, ForeignKey("export_jobs.id", ondelete="SET NULL"))
-    job_name = Column(String(100), nullable=False)
-    due_at = Column(DateTime(timezone=True), nullable=False)
-    started_at = Column(DateTime(timezone=True), nullable=False)
-    finished_at = Column(DateTime(timezone=True))
-    status = Column(String(20), nullable=False)
-    rows = Column(BigInteger)
-    file = Column(String(500))
-    bytes = Column(BigInteger)
-    duration_ms = Column(BigInteger)
-    error = Column(Text)
-    watermark_from = Column(BigInteger)
-    watermark_to = Column(BigInteger)
-    replica = Column(String(120))
+    id = sa.Column(Id, primary_key=True, autoincrement=True)
+    job_id = sa.Column(Id, sa.ForeignKey("export_jobs.id", ondelete="SET NULL"))
+    job_name = sa.Column(sa.String(100), nullable=False)
+    due_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    started_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    finished_at = sa.Column(sa.DateTime(timezone=True))
+    status = sa.Column(sa.String(20), nullable=False)
+    rows = sa.Column(sa.BigInteger)
+    file = sa.Column(sa.String(500))
+    bytes = sa.Column(sa.BigInteger)
+    duration_ms = sa.Column(sa.BigInteger)
+    error = sa.Column(sa.Text)
+    watermark_from = sa.Column(sa.BigInteger)
+    watermark_to = sa.Column(sa.BigInteger)
+    replica = sa.Column(sa.String(120))
 
     __table_args__ = (
-        UniqueConstraint("job_id", "due_at", name="uq_export_runs_job_due"),
-        Index("ix_export_runs_started", "started_at"),
-        Index("ix_export_runs_job", "job_id", "id"),
+        sa.UniqueConstraint("job_id", "due_at", name="uq_export_runs_job_due"),
+        sa.Index("ix_export_runs_started", "started_at"),
+        sa.Index("ix_export_runs_job", "job_id", "id"),
     )
 
 

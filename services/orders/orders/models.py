@@ -1,20 +1,6 @@
 """The orders service's tables (its own schema; no other service reads them)."""
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    Numeric,
-    SmallInteger,
-    String,
-    Table,
-    Text,
-)
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import relationship
 
@@ -22,28 +8,28 @@ from oms_common.audit_entries import audit_entry_columns
 from oms_common.declarative import Id, schema_base
 from oms_contracts.customers import customer_number
 
-Money = Numeric(14, 2)
-TaxRate = Numeric(5, 2)
+Money = sa.Numeric(14, 2)
+TaxRate = sa.Numeric(5, 2)
 Base, infrastructure = schema_base()
 
 
-def trigram_index(name: str, column: str) -> Index:
+def trigram_index(name: str, column: str) -> sa.Index:
     """A GIN index of the column's trigrams (pg_trgm): what a search for any part of it uses."""
-    return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
+    return sa.Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
 
 
 class Customer(Base):
     __tablename__ = "customers"
-    id = Column(Id, primary_key=True, autoincrement=True)
-    email = Column(String(254), nullable=False)
-    first_name = Column(String(100), nullable=False, default="")
-    last_name = Column(String(100), nullable=False, default="")
-    language = Column(String(2), nullable=False, default="de")
-    merged_into_id = Column(Id, ForeignKey("customers.id"))
-    created_at = Column(DateTime(timezone=True), nullable=False)
-    updated_at = Column(DateTime(timezone=True), nullable=False)
+    id = sa.Column(Id, primary_key=True, autoincrement=True)
+    email = sa.Column(sa.String(254), nullable=False)
+    first_name = sa.Column(sa.String(100), nullable=False, default="")
+    last_name = sa.Column(sa.String(100), nullable=False, default="")
+    language = sa.Column(sa.String(2), nullable=False, default="de")
+    merged_into_id = sa.Column(Id, sa.ForeignKey("customers.id"))
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    updated_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
 
-    __table_args__ = (Index("ix_customers_email", "email"), Index("ix_customers_last_name", "last_name"))
+    __table_args__ = (sa.Index("ix_customers_email", "email"), sa.Index("ix_customers_last_name", "last_name"))
 
     @property
     def customer_number(self):
@@ -52,75 +38,77 @@ class Customer(Base):
 
 class Order(Base):
     __tablename__ = "orders"
-    id = Column(Id, primary_key=True, autoincrement=True)
-    reference = Column(String(40), nullable=False, unique=True)
-    invoice_number = Column(String(60), unique=True)
-    invoice_number_external = Column(Boolean, nullable=False, default=False)
-    customer_id = Column(Id, ForeignKey("customers.id"), nullable=False)
-    customer_email = Column(String(254), nullable=False)
-    customer_name = Column(String(201), nullable=False)
-    language = Column(String(2), nullable=False)
-    status = Column(String(20), nullable=False)
-    payment_status = Column(String(20), nullable=False)
-    payment_status_rank = Column(SmallInteger, nullable=False)
-    payment_status_sequence = Column(BigInteger)
-    payment_method = Column(String(30), nullable=False)
-    currency = Column(String(3), nullable=False)
-    subtotal = Column(Money, nullable=False)
-    shipping_cost = Column(Money, nullable=False)
-    total = Column(Money, nullable=False)
-    billing_address = Column(JSON, nullable=False)
-    shipping_address = Column(JSON, nullable=False)
-    session_id = Column(String(128))
-    paused = Column(Boolean, nullable=False, default=False)
-    tracking_number = Column(String(100))
-    version = Column(Integer, nullable=False, default=1)
-    created_at = Column(DateTime(timezone=True), nullable=False)
-    updated_at = Column(DateTime(timezone=True), nullable=False)
-    submitted_at = Column(DateTime(timezone=True))
+    id = sa.Column(Id, primary_key=True, autoincrement=True)
+    reference = sa.Column(sa.String(40), nullable=False, unique=True)
+    invoice_number = sa.Column(sa.String(60), unique=True)
+    invoice_number_external = sa.Column(sa.Boolean, nullable=False, default=False)
+    customer_id = sa.Column(Id, sa.ForeignKey("customers.id"), nullable=False)
+    customer_email = sa.Column(sa.String(254), nullable=False)
+    customer_name = sa.Column(sa.String(201), nullable=False)
+    language = sa.Column(sa.String(2), nullable=False)
+    status = sa.Column(sa.String(20), nullable=False)
+    payment_status = sa.Column(sa.String(20), nullable=False)
+    payment_status_rank = sa.Column(sa.SmallInteger, nullable=False)
+    payment_status_sequence = sa.Column(sa.BigInteger)
+    payment_method = sa.Column(sa.String(30), nullable=False)
+    currency = sa.Column(sa.String(3), nullable=False)
+    subtotal = sa.Column(Money, nullable=False)
+    shipping_cost = sa.Column(Money, nullable=False)
+    total = sa.Column(Money, nullable=False)
+    billing_address = sa.Column(sa.JSON, nullable=False)
+    shipping_address = sa.Column(sa.JSON, nullable=False)
+    session_id = sa.Column(sa.String(128))
+    paused = sa.Column(sa.Boolean, nullable=False, default=False)
+    tracking_number = sa.Column(sa.String(100))
+    version = sa.Column(sa.Integer, nullable=False, default=1)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    updated_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    submitted_at = sa.Column(sa.DateTime(timezone=True))
     # VAT (migration 0008): the table's country, whether prices include the tax, the shipping's
     # rate; NULL on orders placed before rates were kept (they have no breakdown)
-    tax_country = Column(String(2))
-    prices_include_tax = Column(Boolean)
-    shipping_tax_rate = Column(TaxRate)
+    tax_country = sa.Column(sa.String(2))
+    prices_include_tax = sa.Column(sa.Boolean)
+    shipping_tax_rate = sa.Column(TaxRate)
 
     lines = relationship("OrderLine", order_by="OrderLine.position", cascade="all, delete-orphan", lazy="selectin")
 
     __table_args__ = (
-        Index("ix_orders_created", "created_at", "id"),
-        Index("ix_orders_status_created", "status", "created_at", "id"),
-        Index("ix_orders_status_payment_created", "status", "payment_status", "created_at", "id"),
-        Index("ix_orders_payment_created", "payment_status", "created_at", "id"),
-        Index("ix_orders_payment_rank", "payment_status_rank", "created_at", "id"),
-        Index("ix_orders_customer_created", "customer_id", "created_at"),
-        Index("ix_orders_total", "total", "id"),
-        Index("ix_orders_updated", "updated_at", "id"),
-        Index("ix_orders_reference_prefix", "reference", postgresql_ops={"reference": "varchar_pattern_ops"}),
-        Index("ix_orders_invoice_prefix", "invoice_number", postgresql_ops={"invoice_number": "varchar_pattern_ops"}),
-        Index("ix_orders_open_session", "session_id"),
+        sa.Index("ix_orders_created", "created_at", "id"),
+        sa.Index("ix_orders_status_created", "status", "created_at", "id"),
+        sa.Index("ix_orders_status_payment_created", "status", "payment_status", "created_at", "id"),
+        sa.Index("ix_orders_payment_created", "payment_status", "created_at", "id"),
+        sa.Index("ix_orders_payment_rank", "payment_status_rank", "created_at", "id"),
+        sa.Index("ix_orders_customer_created", "customer_id", "created_at"),
+        sa.Index("ix_orders_total", "total", "id"),
+        sa.Index("ix_orders_updated", "updated_at", "id"),
+        sa.Index("ix_orders_reference_prefix", "reference", postgresql_ops={"reference": "varchar_pattern_ops"}),
+        sa.Index(
+            "ix_orders_invoice_prefix", "invoice_number", postgresql_ops={"invoice_number": "varchar_pattern_ops"}
+        ),
+        sa.Index("ix_orders_open_session", "session_id"),
         # the list's search and sorts (migration 0006; it also makes ix_orders_invoice_sort on
         # (coalesce(invoice_number, ''), id) and ix_orders_shipping_country on the address's country)
         trigram_index("ix_orders_customer_name_trgm", "customer_name"),
         trigram_index("ix_orders_customer_email_trgm", "customer_email"),
         trigram_index("ix_orders_tracking_trgm", "tracking_number"),
-        Index("ix_orders_customer_name_sort", "customer_name", "id"),
+        sa.Index("ix_orders_customer_name_sort", "customer_name", "id"),
     )
 
 
 class OrderLine(Base):
     __tablename__ = "order_lines"
-    id = Column(Id, primary_key=True, autoincrement=True)
-    order_id = Column(Id, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
-    position = Column(Integer, nullable=False)
-    article_number = Column(String(64), nullable=False)
-    name = Column(String(255), nullable=False)
-    quantity = Column(Integer, nullable=False)
-    unit_price = Column(Money, nullable=False)
-    line_total = Column(Money, nullable=False)
-    tax_rate = Column(TaxRate)  # in %, e.g. 8.10 (migration 0008)
+    id = sa.Column(Id, primary_key=True, autoincrement=True)
+    order_id = sa.Column(Id, sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
+    position = sa.Column(sa.Integer, nullable=False)
+    article_number = sa.Column(sa.String(64), nullable=False)
+    name = sa.Column(sa.String(255), nullable=False)
+    quantity = sa.Column(sa.Integer, nullable=False)
+    unit_price = sa.Column(Money, nullable=False)
+    line_total = sa.Column(Money, nullable=False)
+    tax_rate = sa.Column(TaxRate)  # in %, e.g. 8.10 (migration 0008)
 
     __table_args__ = (
-        Index("ix_order_lines_order", "order_id"),
+        sa.Index("ix_order_lines_order", "order_id"),
         # article report (S12): substring search on article numbers (pg_trgm), made by migration 0002
         trigram_index("ix_order_lines_article_trgm", "article_number"),
     )
@@ -129,15 +117,15 @@ class OrderLine(Base):
 class OrderHistory(Base):
     """The order's audit: every change, with who, from where and why (``changes.history_entry``)."""
 
-    __table__ = Table(
+    __table__ = sa.Table(
         "order_history",
         Base.metadata,
-        Column("id", Id, primary_key=True, autoincrement=True),
-        Column("order_id", Id, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("id", Id, primary_key=True, autoincrement=True),
+        sa.Column("order_id", Id, sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
         *audit_entry_columns(),
-        Column("email", String(60)),
-        Column("details", JSON),
-        Index("ix_order_history_order", "order_id", "id"),
+        sa.Column("email", sa.String(60)),
+        sa.Column("details", sa.JSON),
+        sa.Index("ix_order_history_order", "order_id", "id"),
     )
 
 
@@ -145,16 +133,16 @@ class OrderNote(Base):
     """An internal note of staff on an order (never sent to the customer); migration 0007."""
 
     __tablename__ = "order_notes"
-    id = Column(Id, primary_key=True, autoincrement=True)
-    order_id = Column(Id, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
-    author_id = Column(Id, nullable=False)  # the gateway's user id: the one who may edit it
-    author_name = Column(String(120), nullable=False)
-    body = Column(Text, nullable=False)
-    created_at = Column(DateTime(timezone=True), nullable=False)
-    edited_at = Column(DateTime(timezone=True))
+    id = sa.Column(Id, primary_key=True, autoincrement=True)
+    order_id = sa.Column(Id, sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
+    author_id = sa.Column(Id, nullable=False)  # the gateway's user id: the one who may edit it
+    author_name = sa.Column(sa.String(120), nullable=False)
+    body = sa.Column(sa.Text, nullable=False)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    edited_at = sa.Column(sa.DateTime(timezone=True))
 
     __table_args__ = (
-        Index("ix_order_notes_order", "order_id", "id"),
+        sa.Index("ix_order_notes_order", "order_id", "id"),
         # searchable by any part of its text (pg_trgm), made by migration 0007
         trigram_index("ix_order_notes_body_trgm", "body"),
     )
@@ -171,11 +159,11 @@ class NumberSequence(Base):
     """
 
     __tablename__ = "number_sequences"
-    name = Column(String(20), primary_key=True)
-    start_at = Column(BigInteger, nullable=False)
-    last_issued = Column(BigInteger)
-    prefix = Column(String(20), nullable=False, default="")
-    enabled = Column(Boolean, nullable=False, default=True)
+    name = sa.Column(sa.String(20), primary_key=True)
+    start_at = sa.Column(sa.BigInteger, nullable=False)
+    last_issued = sa.Column(sa.BigInteger)
+    prefix = sa.Column(sa.String(20), nullable=False, default="")
+    enabled = sa.Column(sa.Boolean, nullable=False, default=True)
 
 
 class OrderCount(Base):
@@ -185,10 +173,10 @@ class OrderCount(Base):
     sum over the shards (a shard may be negative: moves out of a pair land where they run)."""
 
     __tablename__ = "order_counts"
-    status = Column(String(20), primary_key=True)
-    payment_status = Column(String(20), primary_key=True)
-    shard = Column(SmallInteger, primary_key=True, default=0, server_default="0")
-    count = Column(BigInteger, nullable=False, default=0)
+    status = sa.Column(sa.String(20), primary_key=True)
+    payment_status = sa.Column(sa.String(20), primary_key=True)
+    shard = sa.Column(sa.SmallInteger, primary_key=True, default=0, server_default="0")
+    count = sa.Column(sa.BigInteger, nullable=False, default=0)
 
 
 class InvoiceNumberRequest(Base):
@@ -198,16 +186,16 @@ class InvoiceNumberRequest(Base):
     deletes this row). Never seen outside the transaction that wrote it."""
 
     __tablename__ = "invoice_number_requests"
-    order_id = Column(Id, ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
-    event_ids = Column(ARRAY(String(64)), nullable=False)
+    order_id = sa.Column(Id, sa.ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    event_ids = sa.Column(ARRAY(sa.String(64)), nullable=False)
 
 
 class IdempotencyKey(Base):
     __tablename__ = "idempotency_keys"
-    key = Column(String(200), primary_key=True)
-    request_hash = Column(String(64), nullable=False)
-    reference = Column(String(40), nullable=False)
-    created_at = Column(DateTime(timezone=True), nullable=False)
+    key = sa.Column(sa.String(200), primary_key=True)
+    request_hash = sa.Column(sa.String(64), nullable=False)
+    reference = sa.Column(sa.String(40), nullable=False)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
 
 
 metadata = Base.metadata
