@@ -1,6 +1,20 @@
 """The order detail's messages in the rows of ``catalogs.MESSAGES`` (``"English": (de, fr, it)``):
 the page itself, the confirmations of its actions and what they did."""
 
+
+def mailed_too(english, de, fr, it):
+    """The rows of a confirmation and of the same one for when the customer is e-mailed too,
+    from the question without its question mark in each language."""
+    return {  # French sets a space before "?"
+        english + "?": (de + "?", fr + " ?", it + "?"),
+        english + " and e-mail {email}?": (
+            de + " und {email} benachrichtigen?",
+            fr + " et écrire à {email} ?",
+            it + " e scrivere a {email}?",
+        ),
+    }
+
+
 MESSAGES = {
     # order detail
     "Order": ("Bestellung", "Commande", "Ordine"),
@@ -115,35 +129,23 @@ MESSAGES = {
     "reason required": ("Grund erforderlich", "motif requis", "motivo richiesto"),
     "full amount": ("ganzer Betrag", "montant total", "importo intero"),
     # confirmations: what happens to which order, and whom it mails
-    "Mark order {reference} shipped?": (
-        "Bestellung {reference} als versendet markieren?",
-        "Marquer la commande {reference} comme expédiée ?",
-        "Segnare l’ordine {reference} come spedito?",
+    **mailed_too(
+        "Mark order {reference} shipped",
+        "Bestellung {reference} als versendet markieren",
+        "Marquer la commande {reference} comme expédiée",
+        "Segnare l’ordine {reference} come spedito",
     ),
-    "Mark order {reference} shipped and e-mail {email}?": (
-        "Bestellung {reference} als versendet markieren und {email} benachrichtigen?",
-        "Marquer la commande {reference} comme expédiée et écrire à {email} ?",
-        "Segnare l’ordine {reference} come spedito e scrivere a {email}?",
+    **mailed_too(
+        "Set order {reference} to “{choice}”",
+        "Bestellung {reference} auf «{choice}» setzen",
+        "Passer la commande {reference} à « {choice} »",
+        "Portare l’ordine {reference} a «{choice}»",
     ),
-    "Set order {reference} to “{choice}”?": (
-        "Bestellung {reference} auf «{choice}» setzen?",
-        "Passer la commande {reference} à « {choice} » ?",
-        "Portare l’ordine {reference} a «{choice}»?",
-    ),
-    "Set order {reference} to “{choice}” and e-mail {email}?": (
-        "Bestellung {reference} auf «{choice}» setzen und {email} benachrichtigen?",
-        "Passer la commande {reference} à « {choice} » et écrire à {email} ?",
-        "Portare l’ordine {reference} a «{choice}» e scrivere a {email}?",
-    ),
-    "Cancel order {reference}?": (
-        "Bestellung {reference} stornieren?",
-        "Annuler la commande {reference} ?",
-        "Annullare l’ordine {reference}?",
-    ),
-    "Cancel order {reference} and e-mail {email}?": (
-        "Bestellung {reference} stornieren und {email} benachrichtigen?",
-        "Annuler la commande {reference} et écrire à {email} ?",
-        "Annullare l’ordine {reference} e scrivere a {email}?",
+    **mailed_too(
+        "Cancel order {reference}",
+        "Bestellung {reference} stornieren",
+        "Annuler la commande {reference}",
+        "Annullare l’ordine {reference}",
     ),
     "Pause order {reference}?": (
         "Bestellung {reference} pausieren?",

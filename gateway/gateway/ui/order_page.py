@@ -79,80 +79,48 @@ def refused_on_order(page: Page, reference: str, form: str, problem: Problem) ->
     return order(page, reference, errors={form: problem}, status=problem.status)
 
 
+# what each action just did, read back from the order; a pair: without and with the customer's mail
+DONE_MESSAGES = {
+    "ship": ("Order {reference} shipped.", "Order {reference} shipped; shipping e-mail queued to {email}."),
+    "cancel": ("Order {reference} cancelled.", "Order {reference} cancelled; cancellation e-mail queued to {email}."),
+    "status": (
+        "Order {reference} is now “{status}”.",
+        "Order {reference} is now “{status}”; e-mail queued to {email}.",
+    ),
+    "pause": "Order {reference} paused.",
+    "assign": "Order {reference} assigned to session {session}.",
+    "customer": "Order {reference} now belongs to {name} ({number}).",
+    "note": "Note added to order {reference}.",
+    "note-edited": "Note on order {reference} saved.",
+    "invoice-number": "Invoice number of order {reference} set to {number}.",
+    "payment-status": "Payment status of order {reference} is now “{status}”.",
+    "dunning": (
+        "Order {reference} is at reminder level {level}.",
+        "Order {reference} is at reminder level {level}; reminder e-mail queued to {email}.",
+    ),
+    "complete": "Payment status of order {reference} is now “{status}”.",
+    "refund": "Refund of order {reference} requested; payment status “{status}”.",
+}
+# the actions whose "{status}" is the payment's rather than the order's
+PAYMENT_ACTIONS = ("payment-status", "complete", "refund")
+
+
 def _done_text(page, action, order, mailed):
     """What the action just did, to that order and whom it mailed (read back from the order itself)."""
-    t, reference, email = page.t, order["reference"], order["customer"]["email"]
-    payment = order.get("payment") or {}
-    if action == "ship":
-        return t(
-            "Order {reference} shipped; shipping e-mail queued to {email}." if mailed else "Order {reference} shipped.",
-            reference=reference,
-            email=email,
-        )
-    if action == "cancel":
-        return t(
-            "Order {reference} cancelled; cancellation e-mail queued to {email}."
-            if mailed
-            else "Order {reference} cancelled.",
-            reference=reference,
-            email=email,
-        )
-    if action == "status":
-        return t(
-            "Order {reference} is now “{status}”; e-mail queued to {email}."
-            if mailed
-            else "Order {reference} is now “{status}”.",
-            reference=reference,
-            status=t(order["status"]),
-            email=email,
-        )
-    if action == "pause":
-        return t("Order {reference} paused.", reference=reference)
-    if action == "assign":
-        return t(
-            "Order {reference} assigned to session {session}.",
-            reference=reference,
-            session=order.get("session_id") or "—",
-        )
-    if action == "customer":
-        return t(
-            "Order {reference} now belongs to {name} ({number}).",
-            reference=reference,
-            name=order["customer"].get("name", ""),
-            number=customer_number(order["customer"]["id"]),
-        )
-    if action in ("note", "note-edited"):
-        return t(
-            "Note added to order {reference}." if action == "note" else "Note on order {reference} saved.",
-            reference=reference,
-        )
-    if action == "invoice-number":
-        return t(
-            "Invoice number of order {reference} set to {number}.",
-            reference=reference,
-            number=order.get("invoice_number") or "—",
-        )
-    if action == "payment-status":
-        return t(
-            "Payment status of order {reference} is now “{status}”.",
-            reference=reference,
-            status=t(order["payment_status"]),
-        )
-    if action == "dunning":
-        return t(
-            "Order {reference} is at reminder level {level}; reminder e-mail queued to {email}."
-            if mailed
-            else "Order {reference} is at reminder level {level}.",
-            reference=reference,
-            level=payment.get("dunning_level") or "—",
-            email=email,
-        )
-    if action in ("complete", "refund"):
-        return t(
-            "Payment status of order {reference} is now “{status}”."
-            if action == "complete"
-            else "Refund of order {reference} requested; payment status “{status}”.",
-            reference=reference,
-            status=t(order["payment_status"]),
-        )
-    return None
+    message = DONE_MESSAGES.get(action)
+    if message is None:
+        return None
+    if isinstance(message, tuple):
+        message = message[1] if mailed else message[0]
+    t, customer, payment = page.t, order["customer"], order.get("payment") or {}
+    return t(
+        message,
+        reference=order["reference"],
+        email=customer["email"],
+        status=t(order["payment_status"] if action in PAYMENT_ACTIONS else order["status"]),
+        session=order.get("session_id") or "—",
+        name=customer.get("name", ""),
+        # the invoice's number, or the customer's the order now belongs to
+        number=(order.get("invoice_number") or "—") if action == "invoice-number" else customer_number(customer["id"]),
+        level=payment.get("dunning_level") or "—",
+    )
