@@ -1,23 +1,29 @@
-"""Every string of the staff UI in German, French and Italian (English is the key).
+"""Every string of the staff UI in German, French and Italian, read from gettext catalogs.
 
-One row per message, so a language cannot be left out of one: ``"English": (de, fr, it)``.
-The rows are kept by area (``catalog_pages``, ``catalog_orders``, ``catalog_workflow``,
-``catalog_values``) and joined here into one catalog. Enum values (statuses, methods, mail kinds,
-roles, …) are keys too; ``ENGLISH`` gives them a readable English form. Messages with ``{name}``
-are filled in after translation.
+``locale/<language>/LC_MESSAGES/messages.po`` holds one entry per message: the msgid is the English
+text (or an enum value: statuses, methods, mail kinds, roles, …), the msgstr its translation; the
+English catalog gives the enum values a readable form. Translators edit the .po files with any
+gettext tool; a test holds every language to the same messages and placeholders. Messages with
+``{name}`` are filled in after translation.
 """
 
-from .catalog_orders import MESSAGES as ORDER_MESSAGES
-from .catalog_pages import MESSAGES as PAGE_MESSAGES
-from .catalog_values import ENGLISH
-from .catalog_values import MESSAGES as VALUE_MESSAGES
-from .catalog_workflow import MESSAGES as WORKFLOW_MESSAGES
+from pathlib import Path
 
-MESSAGES = {**PAGE_MESSAGES, **ORDER_MESSAGES, **VALUE_MESSAGES, **WORKFLOW_MESSAGES}
+from babel.messages.pofile import read_po
 
-CATALOGS = {
-    "en": ENGLISH,
-    "de": {key: row[0] for key, row in MESSAGES.items()},
-    "fr": {key: row[1] for key, row in MESSAGES.items()},
-    "it": {key: row[2] for key, row in MESSAGES.items()},
+LOCALE_DIR = Path(__file__).parent / "locale"
+TRANSLATED = ("de", "fr", "it")
+
+
+def _read(language: str) -> dict[str, str]:
+    with open(LOCALE_DIR / language / "LC_MESSAGES" / "messages.po", "rb") as po:
+        return {message.id: message.string for message in read_po(po, locale=language) if message.id}
+
+
+CATALOGS = {language: _read(language) for language in ("en", *TRANSLATED)}
+ENGLISH = CATALOGS["en"]
+# one row per message, in German's order: (de, fr, it); "" where a language lacks it
+MESSAGES = {
+    key: tuple(CATALOGS[language].get(key, "") for language in TRANSLATED)
+    for key in {**CATALOGS["de"], **CATALOGS["fr"], **CATALOGS["it"]}
 }
