@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 ATTEMPT_HEADER = "x-oms-attempt"
 ERROR_HEADER = "x-oms-error"
-DEFAULT_RETRY_DELAYS = (1, 5, 30, 120, 600)  # OMS_EVENT_RETRY_DELAYS (setting_table.py)
+DEFAULT_RETRY_DELAYS = (1, 5, 30, 120, 600)  # OMS_EVENT_RETRY_DELAYS (settings.toml)
 _default_exchange = Exchange("", type="direct")
 # what nameko hands over for a worker that raised (``sys.exc_info()``)
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]

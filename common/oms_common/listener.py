@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# the listener's settings (setting_table.py): a service's config.yml may set them, else OMS_<key>
+# the listener's settings (settings.toml): a service's config.yml may set them, else OMS_<key>
 LISTENER_KEYS = (
     "HTTP_HEAD_SECONDS",
     "HTTP_BODY_SECONDS",

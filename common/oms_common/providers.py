@@ -15,7 +15,7 @@ from .tables import Infrastructure
 
 class Settings(DependencyProvider):
     """Checks every setting of the service when it starts (a wrong one stops it, named) and gives
-    workers ``self.settings(key)``: the typed value of oms_common/setting_table.py."""
+    workers ``self.settings(key)``: the typed value of oms_common/settings.toml."""
 
     def setup(self) -> None:
         check_settings(self.container.config, self.container.service_name)

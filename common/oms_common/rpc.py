@@ -51,7 +51,7 @@ def await_reply(service: str, reply: Any, timeout: float) -> Any:
 class TimedRpcProxy(RpcProxy):
     """An RpcProxy whose calls give up after a timeout with a 503 problem: ``self.orders("method", ...)``.
 
-    The timeout is the setting ``timeout_setting`` of the calling service (setting_table.py).
+    The timeout is the setting ``timeout_setting`` of the calling service (settings.toml).
     """
 
     def __init__(self, target_service: str, timeout_setting: str, **options: Any) -> None:

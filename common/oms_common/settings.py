@@ -56,7 +56,7 @@ def require_postgresql(url: "str | URL") -> None:
 
 
 def setting(config: Mapping[str, Any] | None, key: str, service: str, environ: Mapping[str, str] | None = None) -> Any:
-    """The typed value of one setting of ``service`` (``key`` as in setting_table.py: ``"MAIL.FROM"``).
+    """The typed value of one setting of ``service`` (``key`` as in settings.toml: ``"MAIL.FROM"``).
 
     From the service's config (config.yml fills it from the environment); when the config lacks
     it (a config built in code), from the environment; else the table's default. An unset text
@@ -65,7 +65,7 @@ def setting(config: Mapping[str, Any] | None, key: str, service: str, environ: M
     """
     entry = BY_SERVICE_KEY.get((service, key)) if service in ALL else BY_KEY.get(key)
     if entry is None:
-        raise KeyError(f"{key} is not a setting of {service} (see oms_common/setting_table.py)")
+        raise KeyError(f"{key} is not a setting of {service} (see oms_common/settings.toml)")
     raw = _configured(config, entry.key) if entry.key else None
     if raw is None:
         raw = (os.environ if environ is None else environ).get(entry.variable)

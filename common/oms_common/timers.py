@@ -11,7 +11,7 @@ from .settings import setting
 
 
 class ConfiguredTimer(Timer):
-    """Fires every ``config_key`` seconds (a setting of setting_table.py); 0: never."""
+    """Fires every ``config_key`` seconds (a setting of settings.toml); 0: never."""
 
     def __init__(self, config_key: str, **kwargs: Any) -> None:
         self.config_key = config_key

@@ -108,7 +108,7 @@ def test_a_service_with_a_wrong_setting_does_not_start():
 def test_every_variable_a_config_file_reads_is_in_the_table_with_the_same_default(service):
     for key, (variable, default) in _yaml_settings(CONFIG_FILES[service]).items():
         entry = BY_SERVICE_KEY.get((service, key))
-        assert entry is not None, f"{service}/config.yml reads {variable} as {key}, which setting_table.py lacks"
+        assert entry is not None, f"{service}/config.yml reads {variable} as {key}, which settings.toml lacks"
         assert (entry.variable, entry.default) == (variable, default), f"{service}: {key}"
 
 
@@ -144,4 +144,4 @@ def test_every_setting_the_code_reads_is_in_the_table():
             for pattern in readers:
                 read.update(match.group(1) for match in re.finditer(pattern, text))
     assert read, "the patterns find the readers"
-    assert read <= keys, f"read but not in setting_table.py: {sorted(read - keys)}"
+    assert read <= keys, f"read but not in settings.toml: {sorted(read - keys)}"
