@@ -2,12 +2,14 @@
 
 from typing import Any
 
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import DeclarativeBase
 
 from .tables import Infrastructure, install_infrastructure
 
 Id = BigInteger  # every surrogate key, and every column that points at one
+Reference = String(40)  # an order's reference and every service's copy of it (oms_contracts.parts.MAX_ORDER_REFERENCE)
+Language = String(2)  # a customer's or a user's language: de, fr, it, en
 
 
 def schema_base() -> tuple[Any, Infrastructure]:

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from oms_common.declarative import Id, schema_base
+from oms_common.declarative import Id, Language, schema_base
 
 Base, infrastructure = schema_base()
 
@@ -13,7 +13,7 @@ class User(Base):
     username = sa.Column(sa.String(80), nullable=False, unique=True)
     role = sa.Column(sa.String(20), nullable=False)
     password_hash = sa.Column(sa.String(255))
-    language = sa.Column(sa.String(2), nullable=False, default="en")
+    language = sa.Column(Language, nullable=False, default="en")
     active = sa.Column(sa.Boolean, nullable=False, default=True)
     # Sign-in throttling lives in ``sign_in_throttle`` (by address and user); these two columns
     # of the former per-account lock are no longer read.

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from oms_common.declarative import Id, schema_base
+from oms_common.declarative import Id, Language, Reference, schema_base
 from oms_common.indexes import unique_where
 
 Base, infrastructure = schema_base()
@@ -34,10 +34,10 @@ class Document(Base):
 
     __tablename__ = "documents"
     id = sa.Column(Id, primary_key=True, autoincrement=True)
-    order_reference = sa.Column(sa.String(40), nullable=False)
+    order_reference = sa.Column(Reference, nullable=False)
     kind = sa.Column(sa.String(20), nullable=False)
     number = sa.Column(sa.String(80), nullable=False)
-    language = sa.Column(sa.String(2), nullable=False)
+    language = sa.Column(Language, nullable=False)
     currency = sa.Column(sa.String(3), nullable=False)
     amount = sa.Column(sa.Numeric(14, 2))
     corrects_id = sa.Column(Id, sa.ForeignKey("documents.id"))
@@ -60,7 +60,7 @@ class AwaitingProfile:
     """An order whose document waits for the shop profile (nobody to issue it yet): kept with the
     order as its event told it, and issued as soon as the profile is saved."""
 
-    order_reference = sa.Column(sa.String(40), primary_key=True)
+    order_reference = sa.Column(Reference, primary_key=True)
     event_id = sa.Column(sa.String(64), nullable=False)
     order_data = sa.Column(sa.JSON, nullable=False)
     received_at = sa.Column(sa.DateTime(timezone=True), nullable=False)

@@ -11,7 +11,7 @@ reads the counter in its snapshot sees every smaller number already committed.
 
 import sqlalchemy as sa
 
-from oms_common.declarative import Id, schema_base
+from oms_common.declarative import Id, Language, Reference, schema_base
 
 Base, infrastructure = schema_base()
 
@@ -26,7 +26,7 @@ class ExportOrder(Base):
     """Latest known state of one order (the newest ``version`` wins) as the orders service sent it."""
 
     __tablename__ = "export_orders"
-    reference = sa.Column(sa.String(40), primary_key=True)
+    reference = sa.Column(Reference, primary_key=True)
     version = sa.Column(sa.Integer, nullable=False)
     change_seq = sa.Column(sa.BigInteger, nullable=False)
     invoice_number = sa.Column(sa.String(60))
@@ -59,7 +59,7 @@ class ExportPaymentStatus(Base):
     kept even when the order has not arrived yet, and applied when it does."""
 
     __tablename__ = "export_payment_status"
-    order_reference = sa.Column(sa.String(40), primary_key=True)
+    order_reference = sa.Column(Reference, primary_key=True)
     status = sa.Column(sa.String(20), nullable=False)
     sequence = sa.Column(sa.BigInteger, nullable=False)
 
@@ -74,7 +74,7 @@ class ExportCustomer(Base):
     id = sa.Column(sa.BigInteger, primary_key=True, autoincrement=False)
     email = sa.Column(sa.String(254), nullable=False)
     name = sa.Column(sa.String(201), nullable=False)
-    language = sa.Column(sa.String(2))
+    language = sa.Column(Language)
     merged_into = sa.Column(sa.BigInteger)
     change_seq = sa.Column(sa.BigInteger, nullable=False)
     source_updated_at = sa.Column(sa.DateTime(timezone=True), nullable=False)

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from oms_common.declarative import Id, schema_base
+from oms_common.declarative import Id, Language, Reference, schema_base
 from oms_common.indexes import unique_where
 
 Base, infrastructure = schema_base()
@@ -21,9 +21,9 @@ class Mail(Base):
     id = sa.Column(Id, primary_key=True, autoincrement=True)
     event_id = sa.Column(sa.String(64), nullable=False, unique=True)
     event_type = sa.Column(sa.String(80), nullable=False)
-    order_reference = sa.Column(sa.String(40), nullable=False)
+    order_reference = sa.Column(Reference, nullable=False)
     kind = sa.Column(sa.String(40), nullable=False)
-    language = sa.Column(sa.String(2), nullable=False)
+    language = sa.Column(Language, nullable=False)
     recipient = sa.Column(sa.String(254), nullable=False)
     recipient_name = sa.Column(sa.String(200), nullable=False, default="")
     subject = sa.Column(sa.String(300), nullable=False)
@@ -58,11 +58,11 @@ class OrderCopy(Base):
     whose triggering event does not carry the customer, such as payment updates."""
 
     __tablename__ = "order_copies"
-    reference = sa.Column(sa.String(40), primary_key=True)
+    reference = sa.Column(Reference, primary_key=True)
     invoice_number = sa.Column(sa.String(60))
     customer_email = sa.Column(sa.String(254), nullable=False)
     customer_name = sa.Column(sa.String(201), nullable=False, default="")
-    language = sa.Column(sa.String(2), nullable=False)
+    language = sa.Column(Language, nullable=False)
     payment_method = sa.Column(sa.String(30))
     currency = sa.Column(sa.String(3))
     total = sa.Column(sa.Numeric(14, 2))
@@ -76,7 +76,7 @@ class InvoiceCopy(Base):
     against the SHA-256 its event names), kept to go with the order confirmation."""
 
     __tablename__ = "invoice_copies"
-    order_reference = sa.Column(sa.String(40), primary_key=True)
+    order_reference = sa.Column(Reference, primary_key=True)
     document_id = sa.Column(Id, nullable=False)
     number = sa.Column(sa.String(80), nullable=False)
     sha256 = sa.Column(sa.String(64), nullable=False)

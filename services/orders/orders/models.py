@@ -5,7 +5,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import relationship
 
 from oms_common.audit_entries import audit_entry_columns
-from oms_common.declarative import Id, schema_base
+from oms_common.declarative import Id, Language, Reference, schema_base
 from oms_contracts.customers import customer_number
 
 Money = sa.Numeric(14, 2)
@@ -24,7 +24,7 @@ class Customer(Base):
     email = sa.Column(sa.String(254), nullable=False)
     first_name = sa.Column(sa.String(100), nullable=False, default="")
     last_name = sa.Column(sa.String(100), nullable=False, default="")
-    language = sa.Column(sa.String(2), nullable=False, default="de")
+    language = sa.Column(Language, nullable=False, default="de")
     merged_into_id = sa.Column(Id, sa.ForeignKey("customers.id"))
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
     updated_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
@@ -39,13 +39,13 @@ class Customer(Base):
 class Order(Base):
     __tablename__ = "orders"
     id = sa.Column(Id, primary_key=True, autoincrement=True)
-    reference = sa.Column(sa.String(40), nullable=False, unique=True)
+    reference = sa.Column(Reference, nullable=False, unique=True)
     invoice_number = sa.Column(sa.String(60), unique=True)
     invoice_number_external = sa.Column(sa.Boolean, nullable=False, default=False)
     customer_id = sa.Column(Id, sa.ForeignKey("customers.id"), nullable=False)
     customer_email = sa.Column(sa.String(254), nullable=False)
     customer_name = sa.Column(sa.String(201), nullable=False)
-    language = sa.Column(sa.String(2), nullable=False)
+    language = sa.Column(Language, nullable=False)
     status = sa.Column(sa.String(20), nullable=False)
     payment_status = sa.Column(sa.String(20), nullable=False)
     payment_status_rank = sa.Column(sa.SmallInteger, nullable=False)
@@ -194,7 +194,7 @@ class IdempotencyKey(Base):
     __tablename__ = "idempotency_keys"
     key = sa.Column(sa.String(200), primary_key=True)
     request_hash = sa.Column(sa.String(64), nullable=False)
-    reference = sa.Column(sa.String(40), nullable=False)
+    reference = sa.Column(Reference, nullable=False)
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
 
 

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import relationship
 
 from oms_common.audit_entries import audit_entry_columns
-from oms_common.declarative import Id, schema_base
+from oms_common.declarative import Id, Reference, schema_base
 
 Money = sa.Numeric(15, 3)  # three decimals: KWD, BHD, … are kept exactly (see currencies.py)
 Base, infrastructure = schema_base()
@@ -15,7 +15,7 @@ class Payment(Base):
 
     __tablename__ = "payments"
     id = sa.Column(Id, primary_key=True, autoincrement=True)
-    order_reference = sa.Column(sa.String(40), nullable=False, unique=True)
+    order_reference = sa.Column(Reference, nullable=False, unique=True)
     method = sa.Column(sa.String(30), nullable=False)
     provider = sa.Column(sa.String(20), nullable=False)
     status = sa.Column(sa.String(20), nullable=False)
@@ -100,7 +100,7 @@ class PaymentAudit(Base):
         "payment_audit",
         Base.metadata,
         sa.Column("id", Id, primary_key=True, autoincrement=True),
-        sa.Column("order_reference", sa.String(40), nullable=False),
+        sa.Column("order_reference", Reference, nullable=False),
         *audit_entry_columns(),
         sa.Column("details", sa.JSON),
         sa.Index("ix_payment_audit_order", "order_reference", "id"),
@@ -115,7 +115,7 @@ class WebhookInbox(Base):
     provider = sa.Column(sa.String(20), nullable=False)
     provider_event_id = sa.Column(sa.String(120), nullable=False)
     event_type = sa.Column(sa.String(120), nullable=False)
-    order_reference = sa.Column(sa.String(40))
+    order_reference = sa.Column(Reference)
     psp_reference = sa.Column(sa.String(120))
     body = sa.Column(sa.Text, nullable=False)  # the raw body, exactly as signed
     # received → applied | ignored | waiting (order not known yet) | failed (after retries; replayable)
@@ -168,7 +168,7 @@ class BankStatementEntry(Base):
     debtor_name = sa.Column(sa.String(140))
     # matched | partial | overpaid | unmatched | reversed (undone by a later reversal) | reversal
     outcome = sa.Column(sa.String(20), nullable=False)
-    order_reference = sa.Column(sa.String(40))
+    order_reference = sa.Column(Reference)
     reason = sa.Column(sa.Text)
     reverses_id = sa.Column(Id)  # the credit a reversal undid
     assigned_by = sa.Column(sa.String(120))
