@@ -13,6 +13,7 @@ from ..psp_search import list_with_psp_search
 from ..router import router
 from ..rpc import ServiceNotReached
 from ..schemas import BulkResultSchema, HistoryPageSchema, OrderDetailSchema, OrderPageSchema, OrderSchema
+from .forward import forward
 
 TAGS = ["orders"]
 REPEATABLE = ("status", "payment_status", "payment_method", "currency", "country")
@@ -167,17 +168,18 @@ def bulk_change_status(ctx):
     return ctx.call("orders", "bulk_change_status", ctx.body(), ctx.actor)
 
 
-@router.route(
+forward(
+    "orders",
+    TAGS,
+    "set_invoice_number",
     "POST",
     "/api/v1/orders/<reference>/invoice-number",
     "orders.invoice_number",
     "Set an external (ERP) invoice number",
-    TAGS,
+    rpc="set_external_invoice_number",
     body=wire.InvoiceNumberSchema,
     response=OrderSchema,
 )
-def set_invoice_number(ctx, reference):
-    return ctx.call("orders", "set_external_invoice_number", reference, ctx.body(), ctx.actor)
 
 
 @router.route(
