@@ -182,14 +182,11 @@ forward(
 )
 
 
-@router.route(
+_versioned_command(
     "POST",
-    "/api/v1/orders/<reference>/customer",
+    "customer",
     "orders.customer",
     "Reassign the order to another customer (the order's own data stays)",
-    TAGS,
-    body=wire.ReassignCustomerSchema,
-    response=OrderSchema,
+    wire.ReassignCustomerSchema,
+    "reassign_customer",
 )
-def reassign_customer(ctx, reference):
-    return ctx.call("orders", "reassign_customer", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)
