@@ -1,9 +1,12 @@
 """Bank statements (camt.053 / camt.054): the import, its report, the unmatched credits and
 the payment references an order's transfers carry. The payments service does the matching."""
 
+from functools import partial
+
 from oms_contracts import bank_statements as wire
 
-from ..router import numeric_id, router
+from ..router import router
+from .forward import forward, numbered
 
 TAGS = ["bank statements"]
 IMPORT_TIMEOUT = 300  # a statement of 10,000 credits is booked in one transaction
@@ -25,50 +28,44 @@ def import_bank_statement(ctx):
     return 201, ctx.call.result("payments", reply, timeout=IMPORT_TIMEOUT)
 
 
-@router.route(
+_forward = partial(forward, "payments", TAGS)
+
+_forward(
+    "get_bank_statement_import",
     "GET",
     "/api/v1/imports/bank-statements/<import_id>",
     "payments.manage",
     "The report of a bank-statement import",
-    TAGS,
+    convert=numbered("bank statement import"),
     response=wire.ReportSchema,
 )
-def get_bank_statement_import(ctx, import_id):
-    return ctx.call("payments", "get_bank_statement_import", numeric_id(import_id, "bank statement import"))
 
-
-@router.route(
+_forward(
+    "list_unmatched_credits",
     "GET",
     "/api/v1/bank-statements/unmatched",
     "payments.manage",
     "Credits no order could be found for (or, with outcome, the overpaid or partial ones)",
-    TAGS,
+    rpc="list_bank_entries",
     query=wire.UnmatchedQuerySchema,
 )
-def list_unmatched_credits(ctx):
-    return ctx.call("payments", "list_bank_entries", ctx.query())
 
-
-@router.route(
+_forward(
+    "assign_unmatched_credit",
     "POST",
     "/api/v1/bank-statements/unmatched/<entry_id>/assign",
     "payments.manage",
     "Book an unmatched credit on an order, as if the import had matched it",
-    TAGS,
+    rpc="assign_bank_entry",
+    convert=numbered("bank statement entry"),
     body=wire.AssignSchema,
 )
-def assign_unmatched_credit(ctx, entry_id):
-    entry = numeric_id(entry_id, "bank statement entry")
-    return ctx.call("payments", "assign_bank_entry", entry, ctx.body(), ctx.actor)
 
-
-@router.route(
+_forward(
+    "payment_references",
     "GET",
     "/api/v1/orders/<reference>/payment-references",
     "read",
     "The QR reference and creditor reference a bank transfer for the order carries",
-    TAGS,
     response=wire.PaymentReferencesSchema,
 )
-def payment_references(ctx, reference):
-    return ctx.call("payments", "payment_references", reference)

@@ -1,11 +1,14 @@
 """Customer routes of api.md: list, detail with totals, order history."""
 
+from functools import partial
+
 from oms_contracts import orders as wire
 from oms_contracts.customers import parse_customer_ref
 
 from ..psp_search import list_with_psp_search
 from ..router import router
 from ..schemas import CustomerDetailSchema, CustomerPageSchema, OrderPageSchema
+from .forward import forward
 from .orders import REPEATABLE
 
 TAGS = ["customers"]
@@ -21,29 +24,27 @@ def _customer_id(value):
     return customer_id
 
 
-@router.route(
+_forward = partial(forward, "orders", TAGS)
+
+_forward(
+    "list_customers",
     "GET",
     "/api/v1/customers",
     "read",
     "Search customers",
-    TAGS,
     query=wire.CustomerQuerySchema,
     response=CustomerPageSchema,
 )
-def list_customers(ctx):
-    return ctx.call("orders", "list_customers", ctx.query())
 
-
-@router.route(
+_forward(
+    "get_customer",
     "GET",
     "/api/v1/customers/<customer_id>",
     "read",
     "Customer with order count and totals",
-    TAGS,
+    convert=_customer_id,
     response=CustomerDetailSchema,
 )
-def get_customer(ctx, customer_id):
-    return ctx.call("orders", "get_customer", _customer_id(customer_id))
 
 
 @router.route(
@@ -60,14 +61,13 @@ def customer_orders(ctx, customer_id):
     return list_with_psp_search(ctx, "customer_orders", _customer_id(customer_id), query=query)
 
 
-@router.route(
+_forward(
+    "merge_customers",
     "POST",
     "/api/v1/customers/<customer_id>/merge",
     "orders.customer",
     "Merge a duplicate customer into another: every order moves, the duplicate is retired",
-    TAGS,
+    convert=_customer_id,
     body=wire.MergeCustomersSchema,
     response=CustomerDetailSchema,
 )
-def merge_customers(ctx, customer_id):
-    return ctx.call("orders", "merge_customers", _customer_id(customer_id), ctx.body(), ctx.actor)

@@ -3,6 +3,7 @@ several orders as one PDF."""
 
 import base64
 import re
+from functools import partial
 from urllib.parse import quote
 
 from werkzeug.wrappers import Response
@@ -11,42 +12,38 @@ from oms_common.problems import load
 from oms_contracts import documents as wire
 
 from ..router import numeric_id, router
+from .forward import forward
 
 TAGS = ["documents"]
 
 
-@router.route(
+_forward = partial(forward, "documents", TAGS)
+
+_forward(
+    "get_shop_profile",
     "GET",
     "/api/v1/settings/shop-profile",
     "settings.write",
     "The shop profile that issues invoices (admin only: it holds the bank account)",
-    TAGS,
 )
-def get_shop_profile(ctx):
-    return ctx.call("documents", "get_shop_profile")
 
-
-@router.route(
+_forward(
+    "put_shop_profile",
     "PUT",
     "/api/v1/settings/shop-profile",
     "settings.write",
     "Replace the shop profile: legal name, address, VAT number, accounts, terms",
-    TAGS,
     body=wire.ShopProfileSchema,
 )
-def put_shop_profile(ctx):
-    return ctx.call("documents", "put_shop_profile", ctx.body(), ctx.actor)
 
-
-@router.route(
+_forward(
+    "list_documents",
     "GET",
     "/api/v1/orders/<reference>/documents",
     "read",
     "The order's issued documents (invoice, credit notes), oldest first",
-    TAGS,
+    items=True,
 )
-def list_documents(ctx, reference):
-    return {"items": ctx.call("documents", "list_documents", reference)}
 
 
 @router.route(

@@ -4,6 +4,8 @@ Downloads stream from the exports service's own listener through the gateway (ro
 here, nothing buffered); everything else is RPC.
 """
 
+from functools import partial
+
 import requests
 from werkzeug.wrappers import Response
 
@@ -11,7 +13,8 @@ from oms_common.problems import ServiceUnavailable
 from oms_common.settings import setting
 from oms_contracts import exports as wire
 
-from ..router import numeric_id, router
+from ..router import router
+from .forward import forward, numbered
 
 TAGS = ["exports"]
 DOWNLOADS = {
@@ -77,64 +80,63 @@ def export_schema(ctx):
     )
 
 
-@router.route("GET", "/api/v1/exports/jobs", "exports.read", "Scheduled export jobs", TAGS)
-def list_jobs(ctx):
-    return {"items": ctx.call("exports", "list_jobs")}
+_forward = partial(forward, "exports", TAGS)
+_job_id = numbered("export job")
 
+_forward("list_jobs", "GET", "/api/v1/exports/jobs", "exports.read", "Scheduled export jobs", items=True)
 
-@router.route(
+_forward(
+    "create_job",
     "POST",
     "/api/v1/exports/jobs",
     "exports.manage",
     "Create a scheduled export job",
-    TAGS,
     body=wire.JobSchema,
     response=wire.JobOut,
     status=201,
 )
-def create_job(ctx):
-    return 201, ctx.call("exports", "create_job", ctx.body(), ctx.actor)
 
-
-def _job_id(value):
-    return numeric_id(value, "export job")
-
-
-@router.route(
-    "GET", "/api/v1/exports/jobs/<job_id>", "exports.read", "One scheduled export job", TAGS, response=wire.JobOut
+_forward(
+    "get_job",
+    "GET",
+    "/api/v1/exports/jobs/<job_id>",
+    "exports.read",
+    "One scheduled export job",
+    convert=_job_id,
+    response=wire.JobOut,
 )
-def get_job(ctx, job_id):
-    return ctx.call("exports", "get_job", _job_id(job_id))
 
-
-@router.route(
+_forward(
+    "update_job",
     "PUT",
     "/api/v1/exports/jobs/<job_id>",
     "exports.manage",
     "Change a scheduled export job",
-    TAGS,
+    convert=_job_id,
     body=wire.JobSchema,
     response=wire.JobOut,
 )
-def update_job(ctx, job_id):
-    return ctx.call("exports", "update_job", _job_id(job_id), ctx.body(), ctx.actor)
 
-
-@router.route("DELETE", "/api/v1/exports/jobs/<job_id>", "exports.manage", "Delete a scheduled export job", TAGS)
-def delete_job(ctx, job_id):
-    return ctx.call("exports", "delete_job", _job_id(job_id), ctx.actor)
-
-
-@router.route(
-    "POST", "/api/v1/exports/jobs/<job_id>/run", "exports.manage", "Run a scheduled export job now", TAGS, status=202
+_forward(
+    "delete_job",
+    "DELETE",
+    "/api/v1/exports/jobs/<job_id>",
+    "exports.manage",
+    "Delete a scheduled export job",
+    convert=_job_id,
 )
-def run_job_now(ctx, job_id):
-    return 202, ctx.call("exports", "run_job_now", _job_id(job_id), ctx.actor)
 
+_forward(
+    "run_job_now",
+    "POST",
+    "/api/v1/exports/jobs/<job_id>/run",
+    "exports.manage",
+    "Run a scheduled export job now",
+    convert=_job_id,
+    status=202,
+)
 
-@router.route("GET", "/api/v1/exports/runs", "exports.read", "Past export runs", TAGS, query=wire.RunQuerySchema)
-def list_runs(ctx):
-    return ctx.call("exports", "list_runs", ctx.query())
+_forward("list_runs", "GET", "/api/v1/exports/runs", "exports.read", "Past export runs", query=wire.RunQuerySchema)
 
 
 @router.route(

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields
 from oms_contracts.notes import NoteInputSchema, NoteSchema
 
 from ..router import router
+from .forward import forward
 
 TAGS = ["orders"]
 
@@ -21,16 +22,16 @@ def author(principal):
     return {"id": principal.user_id, "name": principal.username}
 
 
-@router.route(
+forward(
+    "orders",
+    TAGS,
+    "list_notes",
     "GET",
     "/api/v1/orders/<reference>/notes",
     "read",
     "Internal notes of the order, newest first",
-    TAGS,
     response=NoteListSchema,
 )
-def list_notes(ctx, reference):
-    return ctx.call("orders", "list_notes", reference)
 
 
 @router.route(

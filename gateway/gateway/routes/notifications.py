@@ -1,8 +1,11 @@
 """E-mail routes: an order's mail log, and the failed mails operators look after."""
 
+from functools import partial
+
 from oms_contracts.mails import MailLogSchema
 
 from ..router import router
+from .forward import forward
 
 TAGS = ["e-mails"]
 
@@ -13,18 +16,26 @@ def order_emails(ctx, reference):
     return {"items": ctx.call("notifications", "mails_for_order", reference)}
 
 
-@router.route("GET", "/api/v1/emails/failed", "users.manage", "E-mails that finally failed", TAGS)
-def failed_emails(ctx):
-    return {"items": ctx.call("notifications", "failed_mails")}
+_forward = partial(forward, "notifications", TAGS)
 
+_forward(
+    "failed_emails",
+    "GET",
+    "/api/v1/emails/failed",
+    "users.manage",
+    "E-mails that finally failed",
+    items=True,
+    rpc="failed_mails",
+)
 
-@router.route(
+# retry_mail takes no actor: the mail goes out again as it was stored
+_forward(
+    "retry_email",
     "POST",
     "/api/v1/emails/<event_id>/retry",
     "users.manage",
     "Send a failed e-mail again",
-    TAGS,
+    rpc="retry_mail",
+    actor=False,
     response=MailLogSchema,
 )
-def retry_email(ctx, event_id):
-    return ctx.call("notifications", "retry_mail", event_id)

@@ -13,6 +13,7 @@ from ..psp_search import list_with_psp_search
 from ..router import router
 from ..rpc import ServiceNotReached
 from ..schemas import BulkResultSchema, HistoryPageSchema, OrderDetailSchema, OrderPageSchema, OrderSchema
+from .forward import forward
 
 TAGS = ["orders"]
 REPEATABLE = ("status", "payment_status", "payment_method", "currency", "country")
@@ -167,27 +168,25 @@ def bulk_change_status(ctx):
     return ctx.call("orders", "bulk_change_status", ctx.body(), ctx.actor)
 
 
-@router.route(
+forward(
+    "orders",
+    TAGS,
+    "set_invoice_number",
     "POST",
     "/api/v1/orders/<reference>/invoice-number",
     "orders.invoice_number",
     "Set an external (ERP) invoice number",
-    TAGS,
+    rpc="set_external_invoice_number",
     body=wire.InvoiceNumberSchema,
     response=OrderSchema,
 )
-def set_invoice_number(ctx, reference):
-    return ctx.call("orders", "set_external_invoice_number", reference, ctx.body(), ctx.actor)
 
 
-@router.route(
+_versioned_command(
     "POST",
-    "/api/v1/orders/<reference>/customer",
+    "customer",
     "orders.customer",
     "Reassign the order to another customer (the order's own data stays)",
-    TAGS,
-    body=wire.ReassignCustomerSchema,
-    response=OrderSchema,
+    wire.ReassignCustomerSchema,
+    "reassign_customer",
 )
-def reassign_customer(ctx, reference):
-    return ctx.call("orders", "reassign_customer", reference, _version_from_if_match(ctx, ctx.body()), ctx.actor)

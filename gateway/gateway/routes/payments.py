@@ -1,36 +1,34 @@
 """Payment routes of api.md (S9, S11, S13) and the operator views of stuck payments and webhooks."""
 
+from functools import partial
+
 from oms_contracts import payments as wire
 
-from ..router import numeric_id, router
+from .forward import forward, numbered
 
 TAGS = ["payments"]
+_forward = partial(forward, "payments", TAGS)
 
-
-@router.route(
-    "GET", "/api/v1/orders/<reference>/payment", "read", "The order's payment record", TAGS, response=wire.PaymentSchema
+_forward(
+    "get_payment",
+    "GET",
+    "/api/v1/orders/<reference>/payment",
+    "read",
+    "The order's payment record",
+    response=wire.PaymentSchema,
 )
-def get_payment(ctx, reference):
-    return ctx.call("payments", "get_payment", reference)
 
+_forward(
+    "payment_history",
+    "GET",
+    "/api/v1/orders/<reference>/payment/history",
+    "read",
+    "The payment's audit trail",
+    items=True,
+)
 
-@router.route("GET", "/api/v1/orders/<reference>/payment/history", "read", "The payment's audit trail", TAGS)
-def payment_history(ctx, reference):
-    return {"items": ctx.call("payments", "payment_history", reference)}
-
-
-def _payment_command(action, permission, summary, body, name):
-    """A staff operation on an order's payment: the payments RPC of the same name does it and answers the payment."""
-
-    def command(ctx, reference):
-        return ctx.call("payments", name, reference, ctx.body(), ctx.actor)
-
-    command.__name__ = command.__qualname__ = name
-    path = f"/api/v1/orders/<reference>/{action}"
-    router.route("POST", path, permission, summary, TAGS, body=body, response=wire.PaymentSchema)(command)
-
-
-for _command in (
+# staff operations on an order's payment: the payments RPC of the same name does it and answers the payment
+for _action, _permission, _summary, _body, _name in (
     (
         "payment-status",
         "payments.manage",
@@ -60,42 +58,43 @@ for _command in (
         "complete_payment",
     ),
 ):
-    _payment_command(*_command)
+    _path = f"/api/v1/orders/<reference>/{_action}"
+    _forward(_name, "POST", _path, _permission, _summary, body=_body, response=wire.PaymentSchema)
 
-
-@router.route(
+_forward(
+    "list_stuck_payments",
     "GET",
     "/api/v1/payments/stuck",
     "payments.manage",
     "PSP payments still pending past the reconciliation age (lost callbacks)",
-    TAGS,
     query=wire.StuckQuerySchema,
 )
-def list_stuck_payments(ctx):
-    return ctx.call("payments", "list_stuck_payments", ctx.query())
 
-
-@router.route(
-    "GET", "/api/v1/payments/webhooks", "users.manage", "Stored PSP webhook events", TAGS, query=wire.InboxQuerySchema
+_forward(
+    "list_webhook_events",
+    "GET",
+    "/api/v1/payments/webhooks",
+    "users.manage",
+    "Stored PSP webhook events",
+    query=wire.InboxQuerySchema,
+    repeatable=("status",),
 )
-def list_webhook_events(ctx):
-    return ctx.call("payments", "list_webhook_events", ctx.query(repeatable=("status",)))
 
-
-@router.route(
+_forward(
+    "list_unmatched_webhook_events",
     "GET",
     "/api/v1/payments/webhooks/unmatched",
     "payments.manage",
     "PSP events staff must look at: flagged (do not fit their payment), unmatched, waiting for their order",
-    TAGS,
     query=wire.InboxQuerySchema,
+    repeatable=("status",),
 )
-def list_unmatched_webhook_events(ctx):
-    return ctx.call("payments", "list_unmatched_webhook_events", ctx.query(repeatable=("status",)))
 
-
-@router.route(
-    "POST", "/api/v1/payments/webhooks/<inbox_id>/replay", "users.manage", "Apply a stored webhook event again", TAGS
+_forward(
+    "replay_webhook_event",
+    "POST",
+    "/api/v1/payments/webhooks/<inbox_id>/replay",
+    "users.manage",
+    "Apply a stored webhook event again",
+    convert=numbered("stored webhook"),
 )
-def replay_webhook_event(ctx, inbox_id):
-    return ctx.call("payments", "replay_webhook_event", numeric_id(inbox_id, "stored webhook"), ctx.actor)

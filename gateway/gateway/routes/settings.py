@@ -1,28 +1,30 @@
 """Settings routes of api.md: numbering of orders and invoices."""
 
+from functools import partial
+
 from oms_contracts import orders as wire
 
-from ..router import router
 from ..schemas import NumberingStateSchema
+from .forward import forward
 
 TAGS = ["settings"]
+_forward = partial(forward, "orders", TAGS)
 
-
-@router.route(
-    "GET", "/api/v1/settings/numbering", "settings.read", "Numbering settings", TAGS, response=NumberingStateSchema
+_forward(
+    "get_numbering",
+    "GET",
+    "/api/v1/settings/numbering",
+    "settings.read",
+    "Numbering settings",
+    response=NumberingStateSchema,
 )
-def get_numbering(ctx):
-    return ctx.call("orders", "get_numbering")
 
-
-@router.route(
+_forward(
+    "update_numbering",
     "PUT",
     "/api/v1/settings/numbering",
     "settings.write",
     "Change numbering settings",
-    TAGS,
     body=wire.NumberingSchema,
     response=NumberingStateSchema,
 )
-def update_numbering(ctx):
-    return ctx.call("orders", "update_numbering", ctx.body(), ctx.actor)

@@ -10,6 +10,11 @@ from ..router import router
 TAGS = ["views"]
 
 
+def _view_route(method, path, summary, **options):
+    """A route of this module: every reader has views of their own, so each takes the read role."""
+    return router.route(method, path, "read", summary, TAGS, **options)
+
+
 class SavedViewSchema(Schema):
     id = fields.Integer()
     name = fields.String()
@@ -28,24 +33,17 @@ class SavedViewListSchema(Schema):
     items = fields.List(fields.Nested(SavedViewSchema))
 
 
-@router.route(
-    "GET",
-    "/api/v1/views",
-    "read",
-    "The user's saved order views and those shared with the team",
-    TAGS,
-    response=SavedViewListSchema,
+@_view_route(
+    "GET", "/api/v1/views", "The user's saved order views and those shared with the team", response=SavedViewListSchema
 )
 def list_views(ctx):
     return {"items": saved_views.list_views(ctx.source, ctx.principal.user_id)}
 
 
-@router.route(
+@_view_route(
     "POST",
     "/api/v1/views",
-    "read",
     "Save an order view (name, filters, sort, columns)",
-    TAGS,
     body=saved_views.ViewSchema,
     response=SavedViewSchema,
     status=201,
@@ -54,12 +52,10 @@ def create_view(ctx):
     return 201, saved_views.create_view(ctx.source, ctx.principal.user_id, ctx.principal.role, ctx.body())
 
 
-@router.route(
+@_view_route(
     "PATCH",
     "/api/v1/views/<int:view_id>",
-    "read",
     "Rename, change, make default or share a saved view",
-    TAGS,
     body=saved_views.ViewSchema,
     response=SavedViewSchema,
 )
@@ -71,7 +67,7 @@ class DeletedViewSchema(Schema):
     deleted = fields.Integer()
 
 
-@router.route("DELETE", "/api/v1/views/<int:view_id>", "read", "Delete a saved view", TAGS, response=DeletedViewSchema)
+@_view_route("DELETE", "/api/v1/views/<int:view_id>", "Delete a saved view", response=DeletedViewSchema)
 def delete_view(ctx, view_id):
     saved_views.delete_view(ctx.source, ctx.principal.user_id, view_id)
     return {"deleted": view_id}
