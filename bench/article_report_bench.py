@@ -69,6 +69,7 @@ from list_search import (  # noqa: E402 - the bench helper's machinery, shared
     log,
     migrate,
     percentile,
+    print_heading,
     rpc_load,
     wait_for_http,
 )
@@ -237,17 +238,12 @@ def check_totals(report):
 
 
 def print_table(rows):
-    print()
-    print(
+    print_heading(
         f"one client, sequential; median / p95 in ms (RPC: median); "
-        f"target: one month ≤ {TARGET_MS:g} ms (HTTP JSON median)"
-    )
-    header = (
+        f"target: one month ≤ {TARGET_MS:g} ms (HTTP JSON median)",
         f"{'case':<58} {'orders':>7} {'match':>7} {'listed':>7}  {'HTTP JSON':>13} {'HTTP CSV':>13} "
-        f"{'RPC':>6} {'SQL alone':>13} {'ratio':>6}  {'ok':<4} totals"
+        f"{'RPC':>6} {'SQL alone':>13} {'ratio':>6}  {'ok':<4} totals",
     )
-    print(header)
-    print("-" * len(header))
     for row in rows:
 
         def pair(figure):

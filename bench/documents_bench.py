@@ -10,7 +10,6 @@ one empty A4 page, measured in the same run.
 
 import argparse
 import base64
-import io
 import resource
 import sys
 import time
@@ -20,35 +19,22 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.support.samples import invoice_address, line, png_bytes, shop_profile  # noqa: E402
+
 
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def sample_profile():
-    from PIL import Image
-
     from documents.profile import _checked
 
-    buffer = io.BytesIO()
-    Image.new("RGB", (200, 80), (20, 90, 40)).save(buffer, format="PNG")
-    data = {
-        "legal_name": "Teehaus Zürich AG",
-        "vat_number": "CHE-109.322.551 MWST",
-        "address": {
-            "street": "Bahnhofstrasse",
-            "house_number": "1",
-            "postal_code": "8001",
-            "city": "Zürich",
-            "country": "CH",
-        },
-        "contact": {"email": "shop@teehaus.example", "phone": "", "website": ""},
-        "logo": {"data": base64.b64encode(buffer.getvalue()).decode()},
-        "iban": None,
-        "qr_iban": "CH4431999123000889012",
-        "payment_term_days": 30,
-        "footer": {"de": "Zahlbar innert 30 Tagen.", "fr": "", "it": "", "en": ""},
-    }
+    data = shop_profile(
+        contact={"email": "shop@teehaus.example", "phone": "", "website": ""},
+        logo={"data": base64.b64encode(png_bytes(200, 80)).decode()},
+        iban=None,
+        footer={"de": "Zahlbar innert 30 Tagen.", "fr": "", "it": "", "en": ""},
+    )
     profile, logo = _checked(data, 1 << 20)
     return {**profile, "logo_bytes": logo}
 
@@ -66,33 +52,10 @@ def sample_order(index):
         "shipping_tax_rate": "8.10",
         "prices_include_tax": True,
         "submitted_at": "2026-12-02T10:00:00+00:00",
-        "billing_address": {
-            "first_name": "Anna",
-            "last_name": "Muster",
-            "street": "Seestrasse 5",
-            "postal_code": "8002",
-            "city": "Zürich",
-            "country": "CH",
-        },
+        "billing_address": invoice_address(),
         "lines": [
-            {
-                "position": 1,
-                "article_number": "T-100",
-                "name": "Teekanne",
-                "quantity": 2,
-                "unit_price": "54.05",
-                "line_total": "108.10",
-                "tax_rate": "8.10",
-            },
-            {
-                "position": 2,
-                "article_number": "B-200",
-                "name": "Grüntee",
-                "quantity": 3,
-                "unit_price": "3.42",
-                "line_total": "10.26",
-                "tax_rate": "2.60",
-            },
+            line(1, "T-100", "Teekanne", 2, "54.05", "108.10", tax_rate="8.10"),
+            line(2, "B-200", "Grüntee", 3, "3.42", "10.26", tax_rate="2.60"),
         ],
         "tax_breakdown": [
             {"rate": "8.10", "net": "107.40", "tax": "8.70", "gross": "116.10"},

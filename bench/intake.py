@@ -57,14 +57,7 @@ from smtp_counter import SmtpCounter  # noqa: E402
 sys.path.insert(0, str(REPO / "tools"))
 from fake_psp import FakePSP  # noqa: E402
 
-from tests.support.suite import (  # noqa: E402
-    RunningSuite,
-    create_database,
-    create_vhost,
-    delete_vhost,
-    drop_database,
-    suite_environment,
-)
+from tests.support.suite import RunningSuite, private_infrastructure, stripe_settings, suite_environment  # noqa: E402
 
 METHODS = [("invoice", 40), ("card", 25), ("paypal", 15), ("prepayment", 15), ("cash_on_delivery", 5)]
 PROCESSES = ("gateway", "orders", "payments", "notifications", "exports")
@@ -471,100 +464,96 @@ def main():
     args = parser.parse_args()
     concurrencies = args.concurrency or [1, 16, 64]
 
-    vhost, amqp_uri = create_vhost("oms-bench-intake")
-    database, url = create_database("oms_bench_intake")
     token = "oms_bench_" + uuid.uuid4().hex
     workdir = Path(tempfile.mkdtemp(prefix="oms-intake-bench-"))
     suite = ping = sink = None
     results = []
-    # card and PayPal orders need their provider configured: the local fake speaks Stripe's and
-    # PayPal's wire format (the PaymentIntent and PayPal order opened at submission are part of the cost)
-    psp = FakePSP(stripe_webhook_secret="whsec_bench")
-    psp.start()
-    try:
-        env = suite_environment(
-            amqp_uri,
-            url,
-            workdir,
-            OMS_BOOTSTRAP_ADMIN_TOKEN=token,
-            OMS_SMTP_HOST="127.0.0.1",
-            OMS_LOG_LEVEL="WARNING",
-            PYTHONWARNINGS="ignore",
-            OMS_STRIPE_API_KEY=psp.stripe_api_key,
-            OMS_STRIPE_API_BASE=psp.base_url,
-            OMS_STRIPE_WEBHOOK_SECRET="whsec_bench",
-            OMS_PAYPAL_API_BASE=psp.base_url,
-            OMS_PAYPAL_CLIENT_ID=psp.paypal_client_id,
-            OMS_PAYPAL_CLIENT_SECRET=psp.paypal_client_secret,
-            OMS_PAYPAL_WEBHOOK_ID=psp.paypal_webhook_id,
-        )
-        sink = SmtpCounter(int(env["OMS_SMTP_PORT"]))
-        log(f"database {database}, vhost {vhost}, SMTP sink on {sink.port}; starting the suite (tools/run.py)")
-        suite = RunningSuite(env)
-        if not suite.wait_for("OMS is up", timeout=180):
-            raise SystemExit("the suite did not start:\n" + suite.tail(80))
-        ping = subprocess.Popen(
-            [sys.executable, "-m", "nameko", "run", "--broker", amqp_uri, "ping_service:BenchPingService"],
-            cwd=str(BENCH),
-            env={**env, "PYTHONPATH": str(BENCH)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        prepare_sql_baseline(url)
-        database_name = urlparse(url).path.lstrip("/")
-
-        def groups_of():
-            return process_groups(suite.process.pid, ping.pid, database_name)
-
-        # warm up: a few orders through everything, and bench_ping answering
-        warm, _ = create_orders(env["OMS_GATEWAY_ADDRESS"], token, order_bodies(20, args.seed - 1), 4)
-        if warm["errors"]:
-            raise SystemExit(f"warm-up orders failed: {warm.get('error_sample')}\n{suite.tail(60)}")
-        rpc_load(
-            amqp_uri,
-            "bench_ping",
-            "ping",
-            [[]],
-            SimpleNamespace(concurrency=1, requests=20, seconds=30, warmup=0, think_ms=0.0),
-        )
-        for concurrency in concurrencies:
-            log(f"{args.orders} orders from {concurrency} clients")
-            result = measure(
-                suite,
-                sink,
-                url,
-                groups_of,
-                token,
+    with private_infrastructure("oms-bench-intake") as private:
+        amqp_uri, url, vhost, database = private
+        # card and PayPal orders need their provider configured: the local fake speaks Stripe's and
+        # PayPal's wire format (the PaymentIntent and PayPal order opened at submission are part of the cost)
+        psp = FakePSP(stripe_webhook_secret="whsec_bench")
+        psp.start()
+        try:
+            env = suite_environment(
                 amqp_uri,
-                concurrency,
-                args.orders,
-                args.seed + concurrency,
-                args.sql_connections,
+                url,
+                workdir,
+                OMS_BOOTSTRAP_ADMIN_TOKEN=token,
+                OMS_SMTP_HOST="127.0.0.1",
+                OMS_LOG_LEVEL="WARNING",
+                PYTHONWARNINGS="ignore",
+                **stripe_settings(psp),
+                OMS_PAYPAL_API_BASE=psp.base_url,
+                OMS_PAYPAL_CLIENT_ID=psp.paypal_client_id,
+                OMS_PAYPAL_CLIENT_SECRET=psp.paypal_client_secret,
+                OMS_PAYPAL_WEBHOOK_ID=psp.paypal_webhook_id,
             )
-            created = result["created"]
-            log(
-                f"  accepted {created['per_second']:.1f}/s (p50 {created['p50_ms']:.0f} ms, p99 "
-                f"{created['p99_ms']:.0f} ms), end to end {result['end_to_end_per_second']:.1f}/s, "
-                f"rpc {result['rpc']['per_second']:.0f}/s, sql {result['sql']['per_second']:.0f}/s"
+            sink = SmtpCounter(int(env["OMS_SMTP_PORT"]))
+            log(f"database {database}, vhost {vhost}, SMTP sink on {sink.port}; starting the suite (tools/run.py)")
+            suite = RunningSuite(env)
+            if not suite.wait_for("OMS is up", timeout=180):
+                raise SystemExit("the suite did not start:\n" + suite.tail(80))
+            ping = subprocess.Popen(
+                [sys.executable, "-m", "nameko", "run", "--broker", amqp_uri, "ping_service:BenchPingService"],
+                cwd=str(BENCH),
+                env={**env, "PYTHONPATH": str(BENCH)},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
-            if created.get("error_sample"):
-                log(f"  errors: {created['error_sample']}")
-            results.append(result)
-        print_results(results)
-        numbers_ok = check_numbers(url, results)
-    finally:
-        if ping is not None:
-            ping.terminate()
-            ping.wait(20)
-        if suite is not None:
-            suite.stop()
-            if args.keep_logs:
-                print(suite.tail(100))
-        if sink is not None:
-            sink.stop()
-        psp.stop()
-        drop_database(database)
-        delete_vhost(vhost)
+            prepare_sql_baseline(url)
+            database_name = urlparse(url).path.lstrip("/")
+
+            def groups_of():
+                return process_groups(suite.process.pid, ping.pid, database_name)
+
+            # warm up: a few orders through everything, and bench_ping answering
+            warm, _ = create_orders(env["OMS_GATEWAY_ADDRESS"], token, order_bodies(20, args.seed - 1), 4)
+            if warm["errors"]:
+                raise SystemExit(f"warm-up orders failed: {warm.get('error_sample')}\n{suite.tail(60)}")
+            rpc_load(
+                amqp_uri,
+                "bench_ping",
+                "ping",
+                [[]],
+                SimpleNamespace(concurrency=1, requests=20, seconds=30, warmup=0, think_ms=0.0),
+            )
+            for concurrency in concurrencies:
+                log(f"{args.orders} orders from {concurrency} clients")
+                result = measure(
+                    suite,
+                    sink,
+                    url,
+                    groups_of,
+                    token,
+                    amqp_uri,
+                    concurrency,
+                    args.orders,
+                    args.seed + concurrency,
+                    args.sql_connections,
+                )
+                created = result["created"]
+                log(
+                    f"  accepted {created['per_second']:.1f}/s (p50 {created['p50_ms']:.0f} ms, p99 "
+                    f"{created['p99_ms']:.0f} ms), end to end {result['end_to_end_per_second']:.1f}/s, "
+                    f"rpc {result['rpc']['per_second']:.0f}/s, sql {result['sql']['per_second']:.0f}/s"
+                )
+                if created.get("error_sample"):
+                    log(f"  errors: {created['error_sample']}")
+                results.append(result)
+            print_results(results)
+            numbers_ok = check_numbers(url, results)
+        finally:
+            if ping is not None:
+                ping.terminate()
+                ping.wait(20)
+            if suite is not None:
+                suite.stop()
+                if args.keep_logs:
+                    print(suite.tail(100))
+            if sink is not None:
+                sink.stop()
+            psp.stop()
     out = REPO / "var" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"intake-{time.strftime('%Y%m%d-%H%M%S')}.json"

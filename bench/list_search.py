@@ -580,17 +580,22 @@ def meets(figure, target):
     return figure["p50_ms"] <= target[0] and (not target[1] or figure["p99_ms"] <= target[1])
 
 
-def print_table(results, ping, concurrency, think_ms=0.0):
-    """what | p50 | p99 | target | baseline p50/p99 | ratio, plus throughput and the 1-client p50."""
+def print_heading(caption, header):
+    """A table's caption after a blank line, then its column header over a rule as wide."""
     print()
-    pacing = f"mean think time {think_ms:g} ms" if think_ms else "closed loop, no think time"
-    print(f"{concurrency} concurrent clients ({pacing}); 'alone' = p50 with one client; ratio = p50 / SQL baseline p50")
-    header = (
-        f"{'what':<40} {'p50 ms':>7} {'p99 ms':>7} {'req/s':>7} {'alone':>6}  {'target':<15} "
-        f"{'baseline p50/p99':>16} {'ratio':>6}  {'ok':<3} CPU ms/request"
-    )
+    print(caption)
     print(header)
     print("-" * len(header))
+
+
+def print_table(results, ping, concurrency, think_ms=0.0):
+    """what | p50 | p99 | target | baseline p50/p99 | ratio, plus throughput and the 1-client p50."""
+    pacing = f"mean think time {think_ms:g} ms" if think_ms else "closed loop, no think time"
+    print_heading(
+        f"{concurrency} concurrent clients ({pacing}); 'alone' = p50 with one client; ratio = p50 / SQL baseline p50",
+        f"{'what':<40} {'p50 ms':>7} {'p99 ms':>7} {'req/s':>7} {'alone':>6}  {'target':<15} "
+        f"{'baseline p50/p99':>16} {'ratio':>6}  {'ok':<3} CPU ms/request",
+    )
     for row in results:
         target = row["target"]
         target_text = f"p50≤{target[0]:g}" + (f" p99≤{target[1]:g}" if target[1] else "")

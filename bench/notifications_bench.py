@@ -35,9 +35,12 @@ from urllib.parse import urlparse, urlunparse
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "services" / "notifications"))
+sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from smtp_counter import SmtpCounter  # noqa: E402
+
+from tests.support import samples  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/oms_bench_notifications"
 
@@ -95,48 +98,18 @@ def source_for(url):
 
 def the_order(index):
     language = ("de", "fr", "it", "en")[index % 4]
-    address = {
-        "first_name": "Anna",
-        "last_name": f"Muster {index}",
-        "company": "",
-        "street": "Bahnhofstrasse 1",
-        "postal_code": "8001",
-        "city": "Zürich",
-        "country": "CH",
-        "phone": "",
-    }
+    address = samples.address(last_name=f"Muster {index}")
     return {
         "reference": str(100000 + index),
         "invoice_number": f"RE-{10000 + index}",
         "status": "shipped",
         "payment_status": "unpaid",
-        "payment_method": "invoice",
-        "currency": "CHF",
-        "subtotal": "47.40",
-        "shipping_cost": "8.00",
-        "total": "55.40",
+        **samples.teapot_and_tea_totals(),
         "language": language,
         "customer": {"id": index, "email": f"buyer{index}@example.com", "name": f"Anna Muster {index}"},
         "billing_address": address,
         "shipping_address": dict(address),
-        "lines": [
-            {
-                "position": 1,
-                "article_number": "A-100",
-                "name": "Teapot",
-                "quantity": 2,
-                "unit_price": "19.95",
-                "line_total": "39.90",
-            },
-            {
-                "position": 2,
-                "article_number": "B-200",
-                "name": "Green tea",
-                "quantity": 1,
-                "unit_price": "7.50",
-                "line_total": "7.50",
-            },
-        ],
+        "lines": samples.teapot_and_tea(),
         "tracking_number": f"99.00.{index:06d}",
         "created_at": "2026-11-27T08:00:00+00:00",
     }

@@ -13,19 +13,16 @@ from pathlib import Path
 def serve(port):
     from aiosmtpd.controller import Controller
 
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.support import smtp_sink
+
     class Counter:
         async def handle_DATA(self, server, session, envelope):
             sys.stdout.write("M\n")
             sys.stdout.flush()
             return "250 OK"
 
-    controller = Controller(Counter(), hostname="127.0.0.1", port=port)
-    controller.start()
-    print("READY", flush=True)
-    try:
-        sys.stdin.read()
-    finally:
-        controller.stop()
+    smtp_sink.serve(Controller(Counter(), hostname="127.0.0.1", port=port))
 
 
 class SmtpCounter:

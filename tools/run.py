@@ -28,18 +28,11 @@ from urllib.parse import urlparse
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "common"))
 
+from service_processes import SERVICES, nameko_run  # noqa: E402 - tools/ is this script's own folder
+
 from oms_common.migrations import upgrade  # noqa: E402
 from oms_common.settings import EMBEDDED_URL_FILE, database_url, var_dir  # noqa: E402
 
-# name, directory, nameko service path
-SERVICES = [
-    ("orders", REPO / "services" / "orders", "orders.service:OrdersService"),
-    ("payments", REPO / "services" / "payments", "payments.service:PaymentsService"),
-    ("notifications", REPO / "services" / "notifications", "notifications.service:NotificationsService"),
-    ("exports", REPO / "services" / "exports", "exports.service:ExportsService"),
-    ("documents", REPO / "services" / "documents", "documents.service:DocumentsService"),
-    ("gateway", REPO / "gateway", "gateway.service:GatewayService"),
-]
 DEFAULT_AMQP = "amqp://guest:guest@localhost:5672/"
 DEFAULT_SMTP_PORT = "1025"
 # the addresses the suite listens on, with the defaults of the services' config.yml
@@ -281,9 +274,8 @@ class Supervised:
         self.down = False
 
     def start(self):
-        command = [sys.executable, "-m", "nameko", "run", "--config", str(self.directory / "config.yml"), self.path]
         self.process = subprocess.Popen(
-            command,
+            nameko_run(self.directory, self.path),
             cwd=str(self.directory),
             env=self.env,
             stdout=subprocess.PIPE,

@@ -13,15 +13,7 @@ import requests
 from playwright.sync_api import sync_playwright
 
 from tests.support.smtp import SmtpSink
-from tests.support.suite import (
-    REPO,
-    RunningSuite,
-    create_database,
-    create_vhost,
-    delete_vhost,
-    drop_database,
-    suite_environment,
-)
+from tests.support.suite import REPO, RunningSuite, private_infrastructure, stripe_settings, suite_environment
 
 ADMIN_TOKEN = "browser-admin-token-" + secrets.token_hex(8)
 PASSWORD = "correct-horse-battery"
@@ -62,34 +54,29 @@ def fake_psp():
 
 @pytest.fixture(scope="session")
 def suite(tmp_path_factory, smtp, fake_psp):
-    vhost, amqp_uri = create_vhost("oms-browser")
-    name, database_url = create_database("oms_browser")
-    env = suite_environment(
-        amqp_uri,
-        database_url,
-        tmp_path_factory.mktemp("suite"),
-        OMS_BOOTSTRAP_ADMIN_TOKEN=ADMIN_TOKEN,
-        OMS_SMTP_PORT=smtp.port,
-        OMS_SMTP_HOST="127.0.0.1",
-        OMS_MAIL_POLL_SECONDS="0.2",
-        OMS_MAIL_RETRY_BASE_SECONDS="0.5",
-        OMS_MAIL_RETRY_MAX_SECONDS="2",
-        OMS_STRIPE_API_KEY=fake_psp.stripe_api_key,
-        OMS_STRIPE_API_BASE=fake_psp.base_url,
-        OMS_STRIPE_WEBHOOK_SECRET="whsec_browser",
-        OMS_SIGN_IN_DELAY_SECONDS="600",
-    )  # no sign-in delay runs out during a test
-    running = RunningSuite(env)
-    try:
-        assert running.wait_for("OMS is up", timeout=180), running.tail()
-        running.database_url = database_url
-        yield running
-    finally:
-        running.stop()
-        ARTIFACTS.parent.mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS.parent / "browser-suite.log").write_text(running.tail(5000))  # what the services said
-        drop_database(name)
-        delete_vhost(vhost)
+    with private_infrastructure("oms-browser") as private:
+        env = suite_environment(
+            private.amqp_uri,
+            private.database_url,
+            tmp_path_factory.mktemp("suite"),
+            OMS_BOOTSTRAP_ADMIN_TOKEN=ADMIN_TOKEN,
+            OMS_SMTP_PORT=smtp.port,
+            OMS_SMTP_HOST="127.0.0.1",
+            OMS_MAIL_POLL_SECONDS="0.2",
+            OMS_MAIL_RETRY_BASE_SECONDS="0.5",
+            OMS_MAIL_RETRY_MAX_SECONDS="2",
+            **stripe_settings(fake_psp),
+            OMS_SIGN_IN_DELAY_SECONDS="600",
+        )  # no sign-in delay runs out during a test
+        running = RunningSuite(env)
+        try:
+            assert running.wait_for("OMS is up", timeout=180), running.tail()
+            running.database_url = private.database_url
+            yield running
+        finally:
+            running.stop()
+            ARTIFACTS.parent.mkdir(parents=True, exist_ok=True)
+            (ARTIFACTS.parent / "browser-suite.log").write_text(running.tail(5000))  # what the services said
 
 
 class Api:

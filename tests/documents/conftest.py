@@ -1,8 +1,5 @@
 """A running gateway with the orders and documents services behind it, and a valid shop profile."""
 
-import base64
-import io
-
 import pytest
 
 from documents.service import DocumentsService
@@ -10,11 +7,8 @@ from gateway.service import GatewayService
 from orders.service import OrdersService
 from tests.gateway.conftest import ADMIN_TOKEN, ApiClient, client_for  # noqa: F401 - fixtures
 from tests.notifications.conftest import purge_event_queues
+from tests.support.samples import IBAN, QR_IBAN, VALID_CH_VAT, png_bytes, shop_profile  # noqa: F401 - test modules
 from tests.support.suite import free_port
-
-VALID_CH_VAT = "CHE-109.322.551 MWST"
-QR_IBAN = "CH4431999123000889012"
-IBAN = "CH9300762011623852957"
 
 
 @pytest.fixture
@@ -45,41 +39,6 @@ def base_url(running_suite, gateway_config):
 @pytest.fixture
 def admin(base_url):
     return ApiClient(base_url, ADMIN_TOKEN)
-
-
-def png_bytes(width=40, height=20):
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), (20, 90, 40)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def shop_profile(**overrides):
-    profile = {
-        "legal_name": "Teehaus Zürich AG",
-        "address": {
-            "street": "Bahnhofstrasse",
-            "house_number": "1",
-            "postal_code": "8001",
-            "city": "Zürich",
-            "country": "CH",
-        },
-        "vat_number": VALID_CH_VAT,
-        "contact": {"email": "buchhaltung@teehaus.example", "phone": "+41 44 000 00 00", "website": ""},
-        "logo": {"data": base64.b64encode(png_bytes()).decode("ascii")},
-        "iban": IBAN,
-        "qr_iban": QR_IBAN,
-        "payment_term_days": 30,
-        "footer": {
-            "de": "Zahlbar innert 30 Tagen.",
-            "fr": "Payable dans les 30 jours.",
-            "it": "Pagabile entro 30 giorni.",
-            "en": "Payable within 30 days.",
-        },
-    }
-    profile.update(overrides)
-    return profile
 
 
 @pytest.fixture

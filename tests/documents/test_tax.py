@@ -7,6 +7,7 @@ import pytest
 
 from oms_common.settings import SettingsError, setting
 from orders import tax
+from tests.support.samples import invoice_address
 
 D = Decimal
 
@@ -83,14 +84,7 @@ def test_the_settings_refuse_what_they_do_not_know():
 
 ORDER = {
     "customer": {"email": "tax-buyer@example.com", "first_name": "Anna", "last_name": "Muster", "language": "de"},
-    "billing_address": {
-        "first_name": "Anna",
-        "last_name": "Muster",
-        "street": "Seestrasse 5",
-        "postal_code": "8002",
-        "city": "Zürich",
-        "country": "CH",
-    },
+    "billing_address": invoice_address(),
     "lines": [
         {"article_number": "T-1", "name": "Teekanne", "quantity": 2, "unit_price": "54.05"},
         {"article_number": "B-1", "name": "Grüntee", "quantity": 1, "unit_price": "10.26", "tax_rate": "2.6"},

@@ -19,6 +19,7 @@ from exports.settings import ExportSettings
 from oms_common.db import SessionSource, make_engine
 from oms_common.settings import database_url as resolve_database_url
 from orders.service import OrdersService
+from tests.support.samples import address, line, teapot_and_tea, teapot_and_tea_totals
 from tests.support.suite import (
     free_port,  # noqa: F401 - used by the test modules
     service_settings,
@@ -131,21 +132,6 @@ def unique():
 # ---------------------------------------------------------------- feeding the copy
 
 
-def address(**overrides):
-    data = {
-        "first_name": "Anna",
-        "last_name": "Muster",
-        "company": "",
-        "street": "Bahnhofstrasse 1",
-        "postal_code": "8001",
-        "city": "Zürich",
-        "country": "CH",
-        "phone": "",
-    }
-    data.update(overrides)
-    return data
-
-
 SYNTHETIC = 10**9  # customer ids of synthetic events: far above what the orders service issues in tests
 
 
@@ -161,35 +147,14 @@ def order_doc(
 ):
     """An order as the orders service's OrderSchema dumps it into its events."""
     created_at = created_at or datetime.now(timezone.utc)
-    lines = lines or [
-        {
-            "position": 1,
-            "article_number": "A-100",
-            "name": "Teapot",
-            "quantity": 2,
-            "unit_price": "19.95",
-            "line_total": "39.90",
-        },
-        {
-            "position": 2,
-            "article_number": "B-200",
-            "name": "Green tea",
-            "quantity": 1,
-            "unit_price": "7.50",
-            "line_total": "7.50",
-        },
-    ]
+    lines = lines or teapot_and_tea()
     doc = {
         "reference": reference,
         "invoice_number": f"RE-{reference}",
         "invoice_number_external": False,
         "status": status,
         "payment_status": payment_status,
-        "payment_method": "invoice",
-        "currency": "CHF",
-        "subtotal": "47.40",
-        "shipping_cost": "8.00",
-        "total": "55.40",
+        **teapot_and_tea_totals(),
         "customer": {"id": customer_id, "email": f"c{customer_id}@example.com", "name": "Anna Muster"},
         "language": "de",
         "billing_address": address(),
@@ -260,24 +225,8 @@ def taxed_order_doc(reference, **overrides):
     """An order with two VAT rates as the orders service now dumps it (gross CHF prices): each line's
     rate, the basis and the breakdown per rate (shipping at the standard rate)."""
     lines = [
-        {
-            "position": 1,
-            "article_number": "T-1",
-            "name": "Teekanne",
-            "quantity": 2,
-            "unit_price": "54.05",
-            "line_total": "108.10",
-            "tax_rate": "8.10",
-        },
-        {
-            "position": 2,
-            "article_number": "B-1",
-            "name": "Grüntee",
-            "quantity": 1,
-            "unit_price": "10.26",
-            "line_total": "10.26",
-            "tax_rate": "2.60",
-        },
+        line(1, "T-1", "Teekanne", 2, "54.05", "108.10", tax_rate="8.10"),
+        line(2, "B-1", "Grüntee", 1, "10.26", "10.26", tax_rate="2.60"),
     ]
     taxes = {
         "subtotal": "118.36",

@@ -15,14 +15,9 @@ import psycopg2
 
 from tests.support.suite import PG_ADMIN_URL, REPO, free_port
 
-SERVICES = [
-    ("orders", REPO / "services" / "orders", "orders.service:OrdersService"),
-    ("payments", REPO / "services" / "payments", "payments.service:PaymentsService"),
-    ("notifications", REPO / "services" / "notifications", "notifications.service:NotificationsService"),
-    ("exports", REPO / "services" / "exports", "exports.service:ExportsService"),
-    ("documents", REPO / "services" / "documents", "documents.service:DocumentsService"),
-    ("gateway", REPO / "gateway", "gateway.service:GatewayService"),
-]
+sys.path.insert(0, str(REPO / "tools"))
+from service_processes import SERVICES, nameko_run  # noqa: E402
+
 REPLICAS = ("a", "b")
 
 
@@ -40,7 +35,7 @@ class Replica:
     def start(self):
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "nameko", "run", "--config", str(self.directory / "config.yml"), self.path],
+            nameko_run(self.directory, self.path),
             cwd=str(self.directory),
             env=self.env,
             stdout=log,

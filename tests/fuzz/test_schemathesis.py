@@ -16,15 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.suite import (
-    REPO,
-    RunningSuite,
-    create_database,
-    create_vhost,
-    delete_vhost,
-    drop_database,
-    suite_environment,
-)
+from tests.support.suite import REPO, RunningSuite, private_infrastructure, stripe_settings, suite_environment
 
 sys.path.insert(0, str(REPO / "tools"))
 from fake_psp import FakePSP  # noqa: E402
@@ -58,32 +50,28 @@ ST = Path(sys.executable).with_name("st")
 
 @pytest.fixture
 def fuzz_suite(tmp_path):
-    vhost, amqp_uri = create_vhost("oms-fuzz")  # its own: nothing of earlier tests answers its RPCs
-    name, url = create_database("oms_fuzz")
-    # Stripe configured against the fake PSP: card orders are only taken with a provider set up
-    psp = FakePSP(stripe_webhook_secret="whsec_fuzz")
-    psp.start()
-    env = suite_environment(
-        amqp_uri,
-        url,
-        tmp_path,
-        OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN,
-        OMS_RPC_TIMEOUT_SECONDS=10,
-        OMS_LOG_LEVEL="WARNING",
-        OMS_MAX_WORKERS=4,
-        OMS_STRIPE_API_KEY=psp.stripe_api_key,
-        OMS_STRIPE_API_BASE=psp.base_url,
-        OMS_STRIPE_WEBHOOK_SECRET="whsec_fuzz",
-    )
-    suite = RunningSuite(env)
-    try:
-        assert suite.wait_for("OMS is up", timeout=120), suite.tail(80)
-        yield suite
-    finally:
-        suite.stop()
-        psp.stop()
-        drop_database(name)
-        delete_vhost(vhost)
+    # a vhost of its own: nothing of earlier tests answers its RPCs
+    with private_infrastructure("oms-fuzz") as private:
+        # Stripe configured against the fake PSP: card orders are only taken with a provider set up
+        psp = FakePSP(stripe_webhook_secret="whsec_fuzz")
+        psp.start()
+        env = suite_environment(
+            private.amqp_uri,
+            private.database_url,
+            tmp_path,
+            OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN,
+            OMS_RPC_TIMEOUT_SECONDS=10,
+            OMS_LOG_LEVEL="WARNING",
+            OMS_MAX_WORKERS=4,
+            **stripe_settings(psp),
+        )
+        suite = RunningSuite(env)
+        try:
+            assert suite.wait_for("OMS is up", timeout=120), suite.tail(80)
+            yield suite
+        finally:
+            suite.stop()
+            psp.stop()
 
 
 def _seed(base):

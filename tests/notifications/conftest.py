@@ -12,6 +12,7 @@ from notifications.models import infrastructure
 from notifications.service import NotificationsService
 from oms_common.db import SessionSource, make_engine
 from oms_common.settings import database_url as resolve_database_url
+from tests.support import samples
 from tests.support.drain import drain
 from tests.support.smtp import SmtpSink, wait_for  # noqa: F401 - wait_for is used by the test modules
 from tests.support.suite import create_database, drop_database
@@ -179,49 +180,19 @@ def order_payload(language="de", name="Anna Muster", email_address=None, referen
     reference = reference or str(uuid.uuid4().int % 10**9)
     email_address = email_address or f"buyer-{uuid.uuid4().hex[:10]}@example.com"
     first, _, last = name.partition(" ")
-    address = {
-        "first_name": first,
-        "last_name": last,
-        "company": "",
-        "street": "Bahnhofstrasse 1",
-        "postal_code": "8001",
-        "city": "Zürich",
-        "country": "CH",
-        "phone": "",
-    }
+    address = samples.address(first_name=first, last_name=last)
     order = {
         "reference": reference,
         "invoice_number": f"RE-{reference}",
         "invoice_number_external": False,
         "status": "new",
         "payment_status": "unpaid",
-        "payment_method": "invoice",
-        "currency": "CHF",
-        "subtotal": "47.40",
-        "shipping_cost": "8.00",
-        "total": "55.40",
+        **samples.teapot_and_tea_totals(),
         "customer": {"id": 7, "email": email_address, "name": name},
         "language": language,
         "billing_address": address,
         "shipping_address": dict(address),
-        "lines": [
-            {
-                "position": 1,
-                "article_number": "A-100",
-                "name": "Teapot",
-                "quantity": 2,
-                "unit_price": "19.95",
-                "line_total": "39.90",
-            },
-            {
-                "position": 2,
-                "article_number": "B-200",
-                "name": "Green tea",
-                "quantity": 1,
-                "unit_price": "7.50",
-                "line_total": "7.50",
-            },
-        ],
+        "lines": samples.teapot_and_tea(),
         "session_id": None,
         "paused": False,
         "tracking_number": None,

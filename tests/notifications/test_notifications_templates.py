@@ -6,6 +6,7 @@ import re
 import pytest
 
 from notifications import domain, rendering
+from tests.support import samples
 
 SETTINGS = domain.MailSettings(
     sender="Teashop <shop@teashop.example>",
@@ -84,43 +85,11 @@ def the_order(language, name="Anna Muster"):
         "language": language,
         "created_at": "2026-11-27T08:00:00+00:00",
         "customer": {"email": "anna@example.com", "name": name},
-        "billing_address": {
-            "first_name": "Anna",
-            "last_name": "Muster",
-            "company": "",
-            "street": "Gasse 1",
-            "postal_code": "8001",
-            "city": "Zürich",
-            "country": "CH",
-            "phone": "",
-        },
-        "shipping_address": {
-            "first_name": "Anna",
-            "last_name": "Muster",
-            "company": "Tee & Co",
-            "street": "Gasse 1",
-            "postal_code": "8001",
-            "city": "Zürich",
-            "country": "CH",
-            "phone": "",
-        },
+        "billing_address": samples.address(street="Gasse 1"),
+        "shipping_address": samples.address(company="Tee & Co", street="Gasse 1"),
         "lines": [
-            {
-                "position": 1,
-                "article_number": "A-100",
-                "name": "Teapot",
-                "quantity": 2,
-                "unit_price": "619.95",
-                "line_total": "1239.90",
-            },
-            {
-                "position": 2,
-                "article_number": "B-200",
-                "name": "Green tea",
-                "quantity": 1,
-                "unit_price": "7.50",
-                "line_total": "7.50",
-            },
+            samples.line(1, "A-100", "Teapot", 2, "619.95", "1239.90"),
+            samples.line(2, "B-200", "Green tea", 1, "7.50", "7.50"),
         ],
     }
 

@@ -13,16 +13,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from tests.support.suite import (
-    REPO,
-    RunningSuite,
-    create_database,
-    create_vhost,
-    delete_vhost,
-    drop_database,
-    suite_environment,
-    wait_for,
-)
+from tests.support.suite import REPO, RunningSuite, private_infrastructure, stripe_settings, suite_environment, wait_for
 
 sys.path.insert(0, str(REPO / "tools"))
 from fake_psp import FakePSP  # noqa: E402
@@ -160,33 +151,28 @@ class SecuritySuite:
 @contextlib.contextmanager
 def security_suite(tmp):
     """A suite on a vhost and database of its own, the bootstrap admin as TOKEN and PASSWORD."""
-    vhost, amqp_uri = create_vhost("oms-sec")
-    name, url = create_database("oms_sec")
-    psp = FakePSP(stripe_webhook_secret=STRIPE_SECRET)
-    psp.start()
-    env = suite_environment(
-        amqp_uri,
-        url,
-        tmp,
-        OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN,
-        OMS_BOOTSTRAP_ADMIN_PASSWORD=PASSWORD,
-        OMS_STRIPE_API_KEY=psp.stripe_api_key,
-        OMS_STRIPE_API_BASE=psp.base_url,
-        OMS_STRIPE_WEBHOOK_SECRET=STRIPE_SECRET,
-        OMS_LOG_LEVEL="WARNING",
-        OMS_MAX_WORKERS=4,
-        OMS_SIGN_IN_DELAY_SECONDS=THROTTLE_DELAY,
-    )
-    psp.stripe_webhook_url = f"http://{env['OMS_WEBHOOK_ADDRESS']}/webhooks/stripe"
-    running = SecuritySuite(env, psp)
-    try:
-        running.start()
-        yield running
-    finally:
-        running.stop()
-        psp.stop()
-        drop_database(name)
-        delete_vhost(vhost)
+    with private_infrastructure("oms-sec") as private:
+        psp = FakePSP(stripe_webhook_secret=STRIPE_SECRET)
+        psp.start()
+        env = suite_environment(
+            private.amqp_uri,
+            private.database_url,
+            tmp,
+            OMS_BOOTSTRAP_ADMIN_TOKEN=TOKEN,
+            OMS_BOOTSTRAP_ADMIN_PASSWORD=PASSWORD,
+            **stripe_settings(psp),
+            OMS_LOG_LEVEL="WARNING",
+            OMS_MAX_WORKERS=4,
+            OMS_SIGN_IN_DELAY_SECONDS=THROTTLE_DELAY,
+        )
+        psp.stripe_webhook_url = f"http://{env['OMS_WEBHOOK_ADDRESS']}/webhooks/stripe"
+        running = SecuritySuite(env, psp)
+        try:
+            running.start()
+            yield running
+        finally:
+            running.stop()
+            psp.stop()
 
 
 @pytest.fixture(scope="package")

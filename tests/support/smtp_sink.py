@@ -39,15 +39,20 @@ class Sink:
         return "250 Message accepted for delivery"
 
 
-def main():
-    port, outdir = int(sys.argv[1]), sys.argv[2]
-    controller = Controller(Sink(outdir), hostname="127.0.0.1", port=port)
+def serve(controller):
+    """Starts ``controller``, says READY on stdout and serves until the parent process closes our
+    stdin or kills us (the way every SMTP server of the tests and benchmarks is controlled)."""
     controller.start()
     print("READY", flush=True)
     try:
-        sys.stdin.read()  # runs until the test closes our stdin or kills us
+        sys.stdin.read()
     finally:
         controller.stop()
+
+
+def main():
+    port, outdir = int(sys.argv[1]), sys.argv[2]
+    serve(Controller(Sink(outdir), hostname="127.0.0.1", port=port))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import sys
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from smtp_sink import Sink
+from smtp_sink import Sink, serve
 
 
 class Login:
@@ -38,12 +38,7 @@ def main():
         controller = Controller(Sink(outdir), ssl_context=context, auth_require_tls=False, **common)
     else:
         controller = Controller(Sink(outdir), tls_context=context, require_starttls=True, **common)
-    controller.start()
-    print("READY", flush=True)
-    try:
-        sys.stdin.read()
-    finally:
-        controller.stop()
+    serve(controller)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlparse
 
 import psycopg2
@@ -96,6 +97,28 @@ def drop_database(name):
     connection.close()
 
 
+class Infrastructure(NamedTuple):
+    amqp_uri: str
+    database_url: str
+    vhost: str
+    database: str
+
+
+@contextlib.contextmanager
+def private_infrastructure(prefix):
+    """A broker vhost and a database of one running suite's own, named after ``prefix`` (with
+    ``_`` for ``-`` in the database's name) and removed afterwards, the database first."""
+    vhost, amqp_uri = create_vhost(prefix)
+    try:
+        database, database_url = create_database(prefix.replace("-", "_"))
+        try:
+            yield Infrastructure(amqp_uri, database_url, vhost, database)
+        finally:
+            drop_database(database)
+    finally:
+        delete_vhost(vhost)
+
+
 def suite_environment(amqp_uri, database_url, var_dir, **overrides):
     """The environment `make run` would see, on private infrastructure and free ports."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("OMS_")}
@@ -113,6 +136,16 @@ def suite_environment(amqp_uri, database_url, var_dir, **overrides):
     )
     env.update({key: str(value) for key, value in overrides.items()})
     return env
+
+
+def stripe_settings(psp):
+    """The settings that send the suite's Stripe calls to a fake PSP (tools/fake_psp) and make it
+    accept the fake's webhooks."""
+    return {
+        "OMS_STRIPE_API_KEY": psp.stripe_api_key,
+        "OMS_STRIPE_API_BASE": psp.base_url,
+        "OMS_STRIPE_WEBHOOK_SECRET": psp.stripe_webhook_secret,
+    }
 
 
 def die_with_parent():
