@@ -223,19 +223,10 @@ def main():
     )
     args = parser.parse_args()
 
-    from notifications import domain
     from notifications.rendering import Renderer
 
     mail_api = SimpleNamespace(
-        settings=domain.MailSettings(
-            sender="Teashop <shop@teashop.example>",
-            reply_to="help@teashop.example",
-            shop_name="Teashop",
-            footer="Teashop AG, Bahnhofstrasse 1, 8001 Zürich",
-            legal="CHE-123.456.789 MWST",
-        ),
-        renderer=Renderer(strict=True),
-        wake=lambda: None,
+        settings=samples.teashop_mail_settings(), renderer=Renderer(strict=True), wake=lambda: None
     )
     smtp = SmtpCounter(free_port())
     port = smtp.port

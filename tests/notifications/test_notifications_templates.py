@@ -8,13 +8,8 @@ import pytest
 from notifications import domain, rendering
 from tests.support import samples
 
-SETTINGS = domain.MailSettings(
-    sender="Teashop <shop@teashop.example>",
-    reply_to="help@teashop.example",
-    shop_name="Teashop",
-    footer="Teashop AG\nBahnhofstrasse 1 <8001>",
-    legal="CHE-123.456.789 MWST",
-)
+# a footer with a line break and markup, which the HTML part must escape
+SETTINGS = samples.teashop_mail_settings(footer="Teashop AG\nBahnhofstrasse 1 <8001>")
 
 SUBJECTS = {
     ("order_confirmation", "de"): "Bestellbestätigung 100042 – Teashop",

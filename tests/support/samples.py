@@ -103,3 +103,19 @@ def shop_profile(**overrides):
     }
     profile.update(overrides)
     return profile
+
+
+def teashop_mail_settings(**overrides):
+    """The mail settings of the Teashop the mail samples speak for (sender, reply-to, footer)."""
+    from notifications.domain import MailSettings  # only the callers that render mails need it
+
+    return MailSettings(
+        **{
+            "sender": "Teashop <shop@teashop.example>",
+            "reply_to": "help@teashop.example",
+            "shop_name": "Teashop",
+            "footer": "Teashop AG, Bahnhofstrasse 1, 8001 Zürich",
+            "legal": "CHE-123.456.789 MWST",
+            **overrides,
+        }
+    )
