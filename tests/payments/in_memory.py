@@ -16,7 +16,7 @@ from typing import Any
 
 from oms_common.db import event_envelope, utcnow
 from oms_common.problems import NotFound
-from payments import domain
+from payments.checkout import new_payment_values
 from payments.models import Payment, PaymentAudit
 from payments.psp import PspError
 from payments.psp.base import Adapter
@@ -32,29 +32,15 @@ class InMemoryPayments:
         self.commits = 0
 
     def add_payment(self, method: str = "invoice", status: str | None = None, **values: Any) -> Payment:
+        """A payment opened an hour ago as the service opens one for a submitted order of 46.90 CHF,
+        then with ``status`` and ``values`` set."""
         reference = str(5000 + len(self.payments) + 1)
-        created = utcnow() - timedelta(hours=1)
+        order = {"reference": reference, "payment_method": method, "currency": "CHF", "total": "46.90", "status": "new"}
         payment = Payment(
-            id=len(self.payments) + 1,
-            order_reference=reference,
-            method=method,
-            provider=domain.provider_for(method),
-            status=status or domain.initial_status(method),
-            currency="CHF",
-            amount=Decimal("46.90"),
-            captured_amount=Decimal("0"),
-            refunded_amount=Decimal("0"),
-            order_status="new",
-            dunning_level=0,
-            dunning_fees=Decimal("0"),
-            sequence=0,
-            reconcile_checks=0,
-            version=1,
-            created_at=created,
-            updated_at=created,
-            status_changed_at=created,
-            refunds=[],
+            id=len(self.payments) + 1, refunds=[], **new_payment_values(order, utcnow() - timedelta(hours=1))
         )
+        if status:
+            payment.status = status
         for key, value in values.items():
             setattr(payment, key, value)
         self.payments[reference] = payment

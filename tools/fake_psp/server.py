@@ -103,6 +103,23 @@ class Answer:
 PASS = Answer()
 
 
+class Refused(Exception):
+    """An error answer ``(status, body)`` raised where a handler finds it (an unknown id, a state
+    that forbids the call); the call around the handler answers it."""
+
+    def __init__(self, answer):
+        super().__init__(answer[0])
+        self.answer = answer
+
+
+def _answered(handler, request_body):
+    """The handler's ``(status, body)``, or the answer it was refused with."""
+    try:
+        return handler(request_body)
+    except Refused as refused:
+        return refused.answer
+
+
 # (method, path, endpoint): the Stripe and PayPal API this fake answers, then its own controls
 ROUTES = [
     ("POST", "/v1/payment_intents", "pi_create"),
@@ -321,7 +338,7 @@ class FakePSP:
                     response = self._json(body, status)
                     response.headers["Idempotent-Replayed"] = "true"
                     return response
-            status, body = handler(params)
+            status, body = _answered(handler, params)
             if key and status < 500:
                 self.idempotency[("stripe", key)] = (fingerprint, status, body)
         return self._json(body, status)
@@ -378,11 +395,16 @@ class FakePSP:
             }
         }
 
+    def _intent(self, pid, param="intent"):
+        """The PaymentIntent ``pid``; Stripe's answer for an unknown one is raised (``Refused``)."""
+        intent = self.intents.get(pid)
+        if intent is None:
+            raise Refused(self._missing("payment_intent", pid, param))
+        return intent
+
     def _pi_cancel(self, request, pid):
         def cancel(params):
-            intent = self.intents.get(pid)
-            if intent is None:
-                return self._missing("payment_intent", pid)
+            intent = self._intent(pid)
             if intent["status"] in ("succeeded", "canceled"):
                 return 400, {
                     "error": {
@@ -399,9 +421,7 @@ class FakePSP:
 
     def _pi_capture(self, request, pid):
         def capture(params):
-            intent = self.intents.get(pid)
-            if intent is None:
-                return self._missing("payment_intent", pid)
+            intent = self._intent(pid)
             if intent["status"] != "requires_capture":
                 return 400, {
                     "error": {
@@ -432,9 +452,7 @@ class FakePSP:
 
     def _refund_create(self, request):
         def create(params):
-            intent = self.intents.get(params.get("payment_intent", ""))
-            if intent is None:
-                return self._missing("payment_intent", params.get("payment_intent", ""), "payment_intent")
+            intent = self._intent(params.get("payment_intent", ""), "payment_intent")
             if intent["status"] != "succeeded":
                 return 400, {
                     "error": {
@@ -766,7 +784,7 @@ class FakePSP:
             if key and ("paypal", key) in self.idempotency:
                 _, status, stored = self.idempotency[("paypal", key)]
                 return self._json(stored, status)
-            status, answer = handler(body)
+            status, answer = _answered(handler, body)
             if key and status < 500:
                 self.idempotency[("paypal", key)] = (None, status, answer)
         return self._json(answer, status)
@@ -817,14 +835,19 @@ class FakePSP:
                 return self._json(body, status)
             return self._json(resource)
 
+    def _pp_found(self, resources, id_name, rid):
+        """The stored PayPal resource ``rid``; PayPal's RESOURCE_NOT_FOUND is raised (``Refused``)."""
+        resource = resources.get(rid)
+        if resource is None:
+            raise Refused(self._pp_missing(id_name, rid))
+        return resource
+
     def _pp_order_get(self, request, oid):
         return self._pp_resource(request, self.paypal_orders, "order_id", oid)
 
     def _pp_order_capture(self, request, oid):
         def capture(body):
-            order = self.paypal_orders.get(oid)
-            if order is None:
-                return self._pp_missing("order_id", oid)
+            order = self._pp_found(self.paypal_orders, "order_id", oid)
             if order.get("intent") == "AUTHORIZE":
                 return self._pp_unprocessable(
                     "ACTION_DOES_NOT_MATCH_INTENT", "Order was created with an intent to 'AUTHORIZE'."
@@ -891,9 +914,7 @@ class FakePSP:
 
     def _pp_refund(self, request, cid):
         def refund(body):
-            capture = self.paypal_captures.get(cid)
-            if capture is None:
-                return self._pp_missing("capture_id", cid)
+            capture = self._pp_found(self.paypal_captures, "capture_id", cid)
             value = (body.get("amount") or {}).get("value")
             result = self._paypal_refund(capture, value)
             if result is None:
@@ -948,23 +969,21 @@ class FakePSP:
             return self.paypal_event("PAYMENT.CAPTURE.REFUNDED", refund, resource_type="refund")
 
     def _pp_uncaptured_authorization(self, aid, action):
-        """(the authorization, None), or (None, PayPal's answer) when it is unknown or was captured
-        already and so cannot ``action``."""
-        authorization = self.paypal_authorizations.get(aid)
-        if authorization is None:
-            return None, self._pp_missing("authorization_id", aid)
+        """The authorization; PayPal's answer is raised (``Refused``) when it is unknown or was
+        captured already and so cannot ``action``."""
+        authorization = self._pp_found(self.paypal_authorizations, "authorization_id", aid)
         if authorization["status"] == "CAPTURED":
-            return None, self._pp_unprocessable(
-                "AUTHORIZATION_ALREADY_CAPTURED",
-                f"Authorization has been previously captured and hence cannot {action}.",
+            raise Refused(
+                self._pp_unprocessable(
+                    "AUTHORIZATION_ALREADY_CAPTURED",
+                    f"Authorization has been previously captured and hence cannot {action}.",
+                )
             )
-        return authorization, None
+        return authorization
 
     def _pp_void(self, request, aid):
         def void(body):
-            authorization, refusal = self._pp_uncaptured_authorization(aid, "be voided")
-            if refusal is not None:
-                return refusal
+            authorization = self._pp_uncaptured_authorization(aid, "be voided")
             authorization["status"] = "VOIDED"
             return 204, {}
 
@@ -972,9 +991,7 @@ class FakePSP:
 
     def _pp_order_authorize(self, request, oid):
         def authorize(body):
-            order = self.paypal_orders.get(oid)
-            if order is None:
-                return self._pp_missing("order_id", oid)
+            order = self._pp_found(self.paypal_orders, "order_id", oid)
             if order.get("intent") != "AUTHORIZE":
                 return self._pp_unprocessable(
                     "ACTION_DOES_NOT_MATCH_INTENT", "Order was created with an intent to 'CAPTURE'."
@@ -1043,9 +1060,7 @@ class FakePSP:
 
     def _pp_authorization_capture(self, request, aid):
         def capture(body):
-            authorization, refusal = self._pp_uncaptured_authorization(aid, "be captured again")
-            if refusal is not None:
-                return refusal
+            authorization = self._pp_uncaptured_authorization(aid, "be captured again")
             if authorization["status"] == "VOIDED":
                 return self._pp_unprocessable("AUTHORIZATION_VOIDED", "A voided authorization cannot be captured.")
             if authorization["expiration_time"] <= self._paypal_time(datetime.now(timezone.utc)):

@@ -5,6 +5,8 @@
   formats (serialize: version 1, serialize_v2: version 2 with VAT, writers: what both share)
 - scheduled jobs and their runs: jobs (timer here, one run per due time across replicas)
 - import of orders from export XML: imports (orders are created by the orders service)
+
+An entrypoint that only hands its arguments to a use case is one line (``use_case_rpc``).
 """
 
 import base64
@@ -20,6 +22,7 @@ from oms_common.providers import Database
 from oms_common.rpc import TimedRpcProxy
 from oms_common.service_base import OmsService
 from oms_common.timers import configured_timer
+from oms_common.use_case_rpc import use_case_rpc
 from oms_contracts.events import ORDER_EVENTS
 
 from . import formats, handlers, imports, job_runs, jobs, web
@@ -58,38 +61,16 @@ class ExportsService(OmsService):
     def get_schema(self, schema_version=None):
         return formats.schema(formats.requested_version(schema_version))
 
-    @rpc(expected_exceptions=EXPECTED)
-    def copy_status(self):
-        return handlers.copy_status(self.db)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def get_order_copy(self, reference):
-        return handlers.get_order_copy(self.db, reference)
+    copy_status = use_case_rpc(handlers.copy_status)
+    get_order_copy = use_case_rpc(handlers.get_order_copy)
 
     # scheduled jobs
-    @rpc(expected_exceptions=EXPECTED)
-    def list_jobs(self):
-        return jobs.list_jobs(self.db)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def get_job(self, job_id):
-        return jobs.get_job(self.db, job_id)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def create_job(self, data, actor=None):
-        return jobs.create_job(self.db, data, actor)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def update_job(self, job_id, data, actor=None):
-        return jobs.update_job(self.db, job_id, data, actor)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def delete_job(self, job_id, actor=None):
-        return jobs.delete_job(self.db, job_id, actor)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def run_job_now(self, job_id, actor=None):
-        return jobs.run_job_now(self.db, job_id, actor)
+    list_jobs = use_case_rpc(jobs.list_jobs)
+    get_job = use_case_rpc(jobs.get_job)
+    create_job = use_case_rpc(jobs.create_job)
+    update_job = use_case_rpc(jobs.update_job)
+    delete_job = use_case_rpc(jobs.delete_job)
+    run_job_now = use_case_rpc(jobs.run_job_now)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_runs(self, query=None):

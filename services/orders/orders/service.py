@@ -1,5 +1,7 @@
 """The orders service: entrypoints and dependencies only; the work is in the use case modules
-(intake, workflow, customers, numbering, payment_status, notes) and the reads (reads, queries)."""
+(intake, workflow, customers, numbering, payment_status, notes) and the reads (reads, queries).
+An entrypoint that only hands its arguments to a use case is one line (``use_case_rpc``); one
+that adds settings or a callback, or has defaults of its own, is written out."""
 
 import logging
 
@@ -12,6 +14,7 @@ from oms_common.providers import Database
 from oms_common.rpc import TimedRpcProxy
 from oms_common.service_base import OmsService
 from oms_common.timers import configured_timer
+from oms_common.use_case_rpc import use_case_rpc
 
 from . import customers, intake, notes, numbering, payment_status, queries, reads, workflow
 from .models import infrastructure
@@ -32,21 +35,14 @@ class OrdersService(OmsService):
         order, replayed = intake.create_order(self.db, data, actor, idempotency_key, tax_settings(self.settings))
         return {"order": order, "replayed": replayed}
 
-    @rpc(expected_exceptions=EXPECTED)
-    def replace_lines(self, reference, data, actor=None):
-        return intake.replace_lines(self.db, reference, data, actor)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def submit_order(self, reference, data, actor=None):
-        return intake.submit_order(self.db, reference, data, actor)
+    replace_lines = use_case_rpc(intake.replace_lines)
+    submit_order = use_case_rpc(intake.submit_order)
 
     @rpc(expected_exceptions=EXPECTED)
     def pause_order(self, reference, data=None, actor=None):
         return workflow.pause_order(self.db, reference, data, actor)
 
-    @rpc(expected_exceptions=EXPECTED)
-    def assign_order(self, reference, data, actor=None):
-        return workflow.assign_order(self.db, reference, data, actor)
+    assign_order = use_case_rpc(workflow.assign_order)
 
     @configured_timer("OPEN_ORDER_SWEEP_SECONDS")
     def cancel_expired_open_orders(self):
@@ -61,9 +57,7 @@ class OrdersService(OmsService):
     def ship_order(self, reference, data, actor=None):
         return workflow.ship_order(self.db, reference, data, actor, self._capture)
 
-    @rpc(expected_exceptions=EXPECTED)
-    def cancel_order(self, reference, data, actor=None):
-        return workflow.cancel_order(self.db, reference, data, actor)
+    cancel_order = use_case_rpc(workflow.cancel_order)
 
     @rpc(expected_exceptions=EXPECTED)
     def change_status(self, reference, data, actor=None):
@@ -84,26 +78,13 @@ class OrdersService(OmsService):
             raise ServiceUnavailable("The payments service is not running; the order cannot ship now.") from None
 
     # customers (S15)
-    @rpc(expected_exceptions=EXPECTED)
-    def reassign_customer(self, reference, data, actor=None):
-        return customers.reassign_customer(self.db, reference, data, actor)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def merge_customers(self, customer_id, data, actor=None):
-        return customers.merge_customers(self.db, customer_id, data, actor)
+    reassign_customer = use_case_rpc(customers.reassign_customer)
+    merge_customers = use_case_rpc(customers.merge_customers)
 
     # numbering (S7, S8)
-    @rpc(expected_exceptions=EXPECTED)
-    def get_numbering(self):
-        return numbering.get_numbering(self.db)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def update_numbering(self, data, actor=None):
-        return numbering.update_numbering(self.db, data, actor)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def set_external_invoice_number(self, reference, data, actor=None):
-        return numbering.set_external_invoice_number(self.db, reference, data, actor)
+    get_numbering = use_case_rpc(numbering.get_numbering)
+    update_numbering = use_case_rpc(numbering.update_numbering)
+    set_external_invoice_number = use_case_rpc(numbering.set_external_invoice_number)
 
     # reads (S1, S2, S5, S6, S12)
     @rpc(expected_exceptions=EXPECTED)
@@ -112,21 +93,14 @@ class OrdersService(OmsService):
             self.db, query, self.settings("CURSOR_SECRET"), psp_references, self.settings("SEARCH_COUNT_LIMIT")
         )
 
-    @rpc(expected_exceptions=EXPECTED)
-    def get_order(self, reference):
-        return queries.get_order(self.db, reference)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def order_history(self, reference):
-        return queries.order_history(self.db, reference)
+    get_order = use_case_rpc(queries.get_order)
+    order_history = use_case_rpc(queries.order_history)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_customers(self, query=None):
         return reads.list_customers(self.db, query)
 
-    @rpc(expected_exceptions=EXPECTED)
-    def get_customer(self, customer_id):
-        return reads.get_customer(self.db, customer_id)
+    get_customer = use_case_rpc(reads.get_customer)
 
     @rpc(expected_exceptions=EXPECTED)
     def customer_orders(self, customer_id, query=None, psp_references=None):
@@ -144,17 +118,9 @@ class OrdersService(OmsService):
         return queries.article_report(self.db, query)
 
     # internal notes (S19)
-    @rpc(expected_exceptions=EXPECTED)
-    def add_note(self, reference, data, author, actor=None):
-        return notes.add_note(self.db, reference, data, author, actor)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def edit_note(self, reference, note_id, data, author, actor=None):
-        return notes.edit_note(self.db, reference, note_id, data, author, actor)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def list_notes(self, reference):
-        return notes.list_notes(self.db, reference)
+    add_note = use_case_rpc(notes.add_note)
+    edit_note = use_case_rpc(notes.edit_note)
+    list_notes = use_case_rpc(notes.list_notes)
 
     @rpc(expected_exceptions=EXPECTED)
     def latest_notes(self, references):

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 
 from oms_common.db import SessionSource, claim_rows, utcnow
 from oms_common.problems import load
@@ -21,28 +21,23 @@ from .psp_reports import misfit
 RECONCILER = {"name": "reconciliation", "kind": "system", "role": None, "origin": "payments:reconcile"}
 
 
+def _stuck_since(cutoff: datetime) -> Select[tuple[Payment]]:
+    """Payments still waiting for their PSP since ``cutoff`` or longer (S9): the stuck list staff
+    see, and what the reconciler takes its batches from."""
+    return select(Payment).where(
+        Payment.status.in_(domain.STUCK_STATUSES), Payment.provider != "manual", Payment.created_at <= cutoff
+    )
+
+
 def list_stuck_payments(
     source: SessionSource, query: dict[str, Any] | None, default_age_seconds: int
 ) -> dict[str, Any]:
     """PSP payments still pending after the configured age (S9): what staff should look at."""
     params = load(StuckQuerySchema(), query or {})
     age = params["older_than_seconds"] if params["older_than_seconds"] is not None else default_age_seconds
-    cutoff = utcnow() - timedelta(seconds=age)
+    oldest_first = _stuck_since(utcnow() - timedelta(seconds=age)).order_by(Payment.created_at)
     with source.read_session() as session:
-        rows = (
-            session.execute(
-                select(Payment)
-                .where(
-                    Payment.status.in_(domain.STUCK_STATUSES),
-                    Payment.provider != "manual",
-                    Payment.created_at <= cutoff,
-                )
-                .order_by(Payment.created_at)
-                .limit(params["limit"])
-            )
-            .scalars()
-            .all()
-        )
+        rows = session.execute(oldest_first.limit(params["limit"])).scalars().all()
         now = utcnow()
         items = []
         for payment in rows:
@@ -58,20 +53,18 @@ def flag_expired_authorizations(source: SessionSource, now: datetime | None = No
     """Authorisations that lapsed before the order shipped: flagged for staff (audit entry,
     ``authorization_expired`` in the payment answer). The money is no longer held."""
     now = now or utcnow()
+    lapsed = (
+        select(Payment)
+        .where(
+            Payment.status == "authorized",
+            Payment.authorization_expired_at.is_(None),
+            Payment.authorization_expires_at <= now,
+        )
+        .order_by(Payment.authorization_expires_at)
+    )
     flagged = []
     with source.unit_of_work() as uow:
-        rows = claim_rows(
-            uow.session,
-            select(Payment)
-            .where(
-                Payment.status == "authorized",
-                Payment.authorization_expired_at.is_(None),
-                Payment.authorization_expires_at <= now,
-            )
-            .order_by(Payment.authorization_expires_at),
-            batch,
-        )
-        for payment in rows:
+        for payment in claim_rows(uow.session, lapsed, batch):
             payment.authorization_expired_at = now
             payment.failure_reason = (
                 f"The {payment.provider} authorisation expired at "
@@ -107,22 +100,16 @@ def reconcile(
     ``reconcile_after`` timestamp, so each payment is asked about by one replica at a time.
     """
     now = utcnow()
-    with source.unit_of_work() as uow:
-        rows = claim_rows(
-            uow.session,
-            select(Payment)
-            .where(
-                Payment.status.in_(domain.STUCK_STATUSES),
-                Payment.provider != "manual",
-                Payment.psp_reference.is_not(None),
-                Payment.created_at <= now - timedelta(seconds=older_than_seconds),
-                or_(Payment.reconcile_after.is_(None), Payment.reconcile_after <= now),
-            )
-            .order_by(Payment.id),
-            batch,
+    due = (
+        _stuck_since(now - timedelta(seconds=older_than_seconds))
+        .where(
+            Payment.psp_reference.is_not(None), or_(Payment.reconcile_after.is_(None), Payment.reconcile_after <= now)
         )
+        .order_by(Payment.id)
+    )
+    with source.unit_of_work() as uow:
         leased = []
-        for payment in rows:
+        for payment in claim_rows(uow.session, due, batch):
             payment.reconcile_after = now + timedelta(seconds=recheck_seconds)
             payment.reconcile_checks = (payment.reconcile_checks or 0) + 1
             leased.append((payment.order_reference, payment.provider, payment.psp_reference))

@@ -2,7 +2,7 @@
 refunds and for cancelled orders; the row is locked by the caller and the PSP call carries the
 caller's idempotency key); for money paid by hand, the refund staff made themselves, recorded."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +25,14 @@ def psp_problem(error: PspError) -> Problem:
     return Conflict(str(error))
 
 
+def _at_psp(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The PSP's answer to ``call``; a PSP error as the problem it is to the caller (``psp_problem``)."""
+    try:
+        return call()
+    except PspError as error:
+        raise psp_problem(error) from None
+
+
 def void_at_psp(
     uow: PaymentUnit,
     adapters: Mapping[str, Adapter],
@@ -33,10 +41,7 @@ def void_at_psp(
     reason: str | None,
     key: str,
 ) -> None:
-    try:
-        result = adapters[payment.provider].void(payment, key)
-    except PspError as error:
-        raise psp_problem(error) from None
+    result = _at_psp(lambda: adapters[payment.provider].void(payment, key))
     payment.refunds.append(
         Refund(
             kind="void",
@@ -60,9 +65,7 @@ def refund_at_psp(
     key: str,
 ) -> None:
     try:
-        result = adapters[payment.provider].refund(payment, amount, key, reason)
-    except PspError as error:
-        raise psp_problem(error) from None
+        result = _at_psp(lambda: adapters[payment.provider].refund(payment, amount, key, reason))
     except CurrencyError as error:
         raise ValidationFailed(str(error), {"amount": [str(error)]}) from None
     if any(refund.psp_refund_id == result["refund_id"] for refund in payment.refunds):

@@ -1,5 +1,6 @@
 """The payments service: entrypoints and dependencies only; the work is in the use-case modules
-(reads, staff_operations, order_events, webhook_inbox, webhook_processing, reconciliation)."""
+(reads, staff_operations, order_events, webhook_inbox, webhook_processing, reconciliation).
+An entrypoint that only hands its arguments to a use case is one line (``use_case_rpc``)."""
 
 import base64
 import binascii
@@ -16,6 +17,7 @@ from oms_common.problems import EXPECTED, BadRequest, Problem, ValidationFailed
 from oms_common.providers import Database
 from oms_common.service_base import OmsService
 from oms_common.timers import configured_timer
+from oms_common.use_case_rpc import use_case_rpc
 from oms_common.web import json_response, problem_response
 
 from . import (
@@ -66,31 +68,21 @@ class PaymentsService(OmsService):
     def get_payment(self, reference):
         return self._first_use(reference, lambda: reads.get_payment(self.db, reference, self.configured_providers()))
 
-    @rpc(expected_exceptions=EXPECTED)
-    def orders_for_psp_id(self, psp_id):
-        """The order references whose payment has this PSP id (the order search asks)."""
-        return lookup.orders_for_psp_id(self.db, psp_id)
+    orders_for_psp_id = use_case_rpc(lookup.orders_for_psp_id)  # the order search asks
 
     @rpc(expected_exceptions=EXPECTED)
     def configured_providers(self):
         """What each provider can do with the settings given (the gateway refuses PSP orders by it)."""
         return reads.provider_configuration(self.psp, self.config)
 
-    @rpc(expected_exceptions=EXPECTED)
-    def payment_history(self, reference):
-        return reads.payment_history(self.db, reference)
+    payment_history = use_case_rpc(reads.payment_history)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_stuck_payments(self, query=None):
         return reconciliation.list_stuck_payments(self.db, query, self.settings["stuck_after_seconds"])
 
-    @rpc(expected_exceptions=EXPECTED)
-    def list_webhook_events(self, query=None):
-        return webhook_inbox.list_webhook_events(self.db, query)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def list_unmatched_webhook_events(self, query=None):
-        return webhook_inbox.list_unmatched_webhook_events(self.db, query)
+    list_webhook_events = use_case_rpc(webhook_inbox.list_webhook_events)
+    list_unmatched_webhook_events = use_case_rpc(webhook_inbox.list_unmatched_webhook_events)
 
     @rpc(expected_exceptions=EXPECTED)
     def replay_webhook_event(self, inbox_id, actor=None):
@@ -150,9 +142,7 @@ class PaymentsService(OmsService):
     def payment_references(self, order_reference):
         return payment_refs.references_of(order_reference)
 
-    @rpc(expected_exceptions=EXPECTED)
-    def order_for_payment_reference(self, reference):
-        return payment_refs.order_for_reference(self.db, reference)
+    order_for_payment_reference = use_case_rpc(payment_refs.order_for_reference)
 
     @rpc(expected_exceptions=EXPECTED)
     def import_bank_statement(self, encoded, actor=None):
@@ -160,17 +150,9 @@ class PaymentsService(OmsService):
             self.db, _decoded(encoded), self.settings["bank_statement_max_bytes"], actor, self._order_of_invoice
         )
 
-    @rpc(expected_exceptions=EXPECTED)
-    def get_bank_statement_import(self, import_id):
-        return bank_imports.get_import(self.db, import_id)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def list_bank_entries(self, query=None):
-        return bank_entries.list_entries(self.db, query)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def assign_bank_entry(self, entry_id, data, actor=None):
-        return bank_entries.assign(self.db, entry_id, data, actor)
+    get_bank_statement_import = use_case_rpc(bank_imports.get_import)
+    list_bank_entries = use_case_rpc(bank_entries.list_entries)
+    assign_bank_entry = use_case_rpc(bank_entries.assign)
 
     @configured_timer("BANK_STATEMENT_SCAN_SECONDS")
     def bank_statement_folder_timer(self):

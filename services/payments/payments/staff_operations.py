@@ -3,8 +3,11 @@ refund or void, dunning, and the capture when the order ships. Each locks the pa
 the domain, which raises every refusal (``payment_change`` answers it as a problem), and stores
 what it decided."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
+
+from marshmallow import Schema
 
 from oms_common.db import SessionSource
 from oms_common.problems import ServiceUnavailable, load
@@ -12,7 +15,8 @@ from oms_contracts.actors import load_actor
 from oms_contracts.payments import CompleteSchema, DunningSchema, ManualStatusSchema, RefundSchema
 
 from . import amounts, domain, dunning, dunning_rules
-from .changes import PaymentUnits, audit, audit_flagged, payment_change, payment_view, set_status
+from .changes import PaymentUnit, PaymentUnits, audit, audit_flagged, payment_change, payment_view, set_status
+from .models import Payment
 from .psp import Adapter, PspError, PspNotConfigured
 from .psp_effects import apply_psp_update, record_capture_state, refusals
 from .psp_reports import misfit
@@ -21,13 +25,22 @@ from .refunds import record_refund, refund_at_psp, void_at_psp
 Actor = dict[str, Any] | None
 
 
+@contextmanager
+def staff_change(
+    source: SessionSource | PaymentUnits, reference: str, schema: Schema, data: dict[str, Any], actor: Actor
+) -> Iterator[tuple[PaymentUnit, Payment, dict[str, Any], dict[str, Any]]]:
+    """The request checked against ``schema`` and the actor loaded before anything is locked (a 422
+    holds no row), then the locked payment of ``payment_change``: (unit, payment, payload, actor)."""
+    payload, actor = load(schema, data), load_actor(actor)
+    with payment_change(source, reference) as (uow, payment):
+        yield uow, payment, payload, actor
+
+
 def set_payment_status(
     source: SessionSource | PaymentUnits, reference: str, data: dict[str, Any], actor: Actor = None
 ) -> dict[str, Any]:
     """Manual bookkeeping: unpaid → announced → paid (S13)."""
-    payload = load(ManualStatusSchema(), data)
-    actor = load_actor(actor)
-    with payment_change(source, reference) as (uow, payment):
+    with staff_change(source, reference, ManualStatusSchema(), data, actor) as (uow, payment, payload, actor):
         domain.check_manual_status(payment.provider, payment.status, payload["status"])
         if payload["status"] == "paid":  # the dunning fees are paid with the amount
             payment.captured_amount = amounts.owed(payment.amount, payment.dunning_fees or 0)
@@ -41,9 +54,7 @@ def complete_payment(
     source: SessionSource | PaymentUnits, reference: str, data: dict[str, Any], actor: Actor = None
 ) -> dict[str, Any]:
     """Completes by hand a PSP payment whose success callback never came (S9)."""
-    payload = load(CompleteSchema(), data)
-    actor = load_actor(actor)
-    with payment_change(source, reference) as (uow, payment):
+    with staff_change(source, reference, CompleteSchema(), data, actor) as (uow, payment, payload, actor):
         domain.check_completion(payment.provider, payment.status)
         payment.completed_by_hand_reference = payload["psp_reference"]
         payment.psp_reference = payment.psp_reference or payload["psp_reference"]
@@ -71,9 +82,7 @@ def refund_payment(
 ) -> dict[str, Any]:
     """Void before capture, refund (full or partial) after, through the PSP (S11); for a payment
     made by hand, the refund staff paid back themselves, recorded."""
-    payload = load(RefundSchema(), data)
-    actor = load_actor(actor)
-    with payment_change(source, reference) as (uow, payment):
+    with staff_change(source, reference, RefundSchema(), data, actor) as (uow, payment, payload, actor):
         action, amount = domain.plan_refund(
             payment.provider,
             payment.status,
@@ -105,10 +114,8 @@ def request_dunning(
     """Dunning level 1/2 (S3, S11): the order status moves through the orders service, the
     level's fee (``fees``, per level) is added to what is owed, and ``payment_dunning_changed``
     (with ``notify``) makes notifications send the reminder with the open amount."""
-    payload = load(DunningSchema(), data)
-    actor = load_actor(actor)
-    level = payload["level"]
-    with payment_change(source, reference) as (uow, payment):
+    with staff_change(source, reference, DunningSchema(), data, actor) as (uow, payment, payload, actor):
+        level = payload["level"]
         dunning_rules.check_dunning(payment.provider, payment.status, payment.dunning_level, level)
         reason = payload.get("reason") or f"Dunning level {level}."
         order = change_order_status(

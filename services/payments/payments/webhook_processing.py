@@ -41,17 +41,16 @@ def process_inbox(
     ``pause`` is called between rows so that the caller's scheduler can let others in.
     """
     now = utcnow()
-    with source.unit_of_work() as uow:
-        rows = claim_rows(
-            uow.session,
-            select(WebhookInbox)
-            .where(
-                WebhookInbox.status == "received",
-                or_(WebhookInbox.next_attempt_at.is_(None), WebhookInbox.next_attempt_at <= now),
-            )
-            .order_by(WebhookInbox.id),
-            limit,
+    due = (
+        select(WebhookInbox)
+        .where(
+            WebhookInbox.status == "received",
+            or_(WebhookInbox.next_attempt_at.is_(None), WebhookInbox.next_attempt_at <= now),
         )
+        .order_by(WebhookInbox.id)
+    )
+    with source.unit_of_work() as uow:
+        rows = claim_rows(uow.session, due, limit)
         if not rows:
             return 0
         ids = [row.id for row in rows]
@@ -88,18 +87,16 @@ def process_inbox(
 
 def sweep_inbox(source: SessionSource, adapters: Mapping[str, Adapter], limit: int = 100) -> int:
     """'waiting' rows whose order appeared meanwhile (a race with the payment's creation)."""
+    # least recently looked at first: rows that never match (a foreign reference) do not keep
+    # newer ones from being looked at
+    waiting = (
+        select(WebhookInbox)
+        .where(WebhookInbox.status == "waiting")
+        .order_by(WebhookInbox.processed_at.asc().nulls_first(), WebhookInbox.id)
+    )
     done = 0
     with source.unit_of_work() as uow:
-        # least recently looked at first: rows that never match (a foreign reference) do not
-        # keep newer ones from being looked at
-        rows = claim_rows(
-            uow.session,
-            select(WebhookInbox)
-            .where(WebhookInbox.status == "waiting")
-            .order_by(WebhookInbox.processed_at.asc().nulls_first(), WebhookInbox.id),
-            limit,
-        )
-        for row in rows:
+        for row in claim_rows(uow.session, waiting, limit):
             update = _parse_row(adapters, row)
             if update is None or _match_payment(uow.session, row, update) is None:
                 row.processed_at = utcnow()
