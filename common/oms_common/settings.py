@@ -83,6 +83,18 @@ def setting(config: Mapping[str, Any] | None, key: str, service: str, environ: M
         raise SettingsError(f"{entry.variable} {problem}; it is {text!r}.") from None
 
 
+def section(config: Mapping[str, Any] | None, prefix: str, service: str) -> dict[str, Any]:
+    """Every setting ``<prefix>.<NAME>`` of ``service`` in the table, typed, by ``name`` in lower
+    case (``SMTP.VERIFY_TLS`` as ``verify_tls``): what a settings class of that section is made from,
+    so a setting added to the table reaches it without a second list of keys."""
+    start = prefix + "."
+    return {
+        key[len(start) :].lower(): setting(config, key, service)
+        for owner, key in BY_SERVICE_KEY
+        if owner == service and key.startswith(start)
+    }
+
+
 def check_settings(config: Mapping[str, Any] | None, service: str, environ: Mapping[str, str] | None = None) -> None:
     """Reads every setting of ``service`` once, so that a wrong one stops it at start, named."""
     for entry in SETTINGS:

@@ -128,6 +128,10 @@ def test_every_setting_is_documented_in_the_readme_with_its_default():
             assert any(entry.default in row for row in documented), f"{entry.variable}: default {entry.default}"
 
 
+# section(config, "SMTP", "service"): every SMTP.* setting of the table
+SECTION = re.compile(r'section\([^,()]+, "([A-Z_]+)", "\w+"\)')
+
+
 def test_every_setting_the_code_reads_is_in_the_table():
     readers = [
         r'setting\([^,()]+(?:\([^)]*\))?, "([A-Z_.]+)", "(\w+)"',  # setting(config, "KEY", "service")
@@ -145,3 +149,8 @@ def test_every_setting_the_code_reads_is_in_the_table():
                 read.update(match.group(1) for match in re.finditer(pattern, text))
     assert read, "the patterns find the readers"
     assert read <= keys, f"read but not in settings.toml: {sorted(read - keys)}"
+    sections = {
+        match for path in SOURCE_DIRS for file in path.rglob("*.py") for match in SECTION.findall(file.read_text())
+    }
+    assert sections, "the pattern finds the section readers"
+    assert all(any(key.startswith(prefix + ".") for key in keys if key) for prefix in sections), sections

@@ -120,27 +120,27 @@ def _answered(handler, request_body):
         return refused.answer
 
 
-# (method, path, endpoint): the Stripe and PayPal API this fake answers, then its own controls
-ROUTES = [
-    ("POST", "/v1/payment_intents", "pi_create"),
-    ("GET", "/v1/payment_intents/<pid>", "pi_get"),
-    ("POST", "/v1/payment_intents/<pid>/cancel", "pi_cancel"),
-    ("POST", "/v1/payment_intents/<pid>/capture", "pi_capture"),
-    ("POST", "/v1/refunds", "refund_create"),
-    ("GET", "/v1/refunds/<rid>", "refund_get"),
-    ("POST", "/v1/oauth2/token", "pp_token"),
-    ("POST", "/v2/checkout/orders", "pp_order_create"),
-    ("GET", "/v2/checkout/orders/<oid>", "pp_order_get"),
-    ("POST", "/v2/checkout/orders/<oid>/capture", "pp_order_capture"),
-    ("POST", "/v2/payments/captures/<cid>/refund", "pp_refund"),
-    ("POST", "/v2/checkout/orders/<oid>/authorize", "pp_order_authorize"),
-    ("GET", "/v2/payments/authorizations/<aid>", "pp_authorization_get"),
-    ("POST", "/v2/payments/authorizations/<aid>/capture", "pp_authorization_capture"),
-    ("POST", "/v2/payments/authorizations/<aid>/void", "pp_void"),
-    ("POST", "/v1/notifications/verify-webhook-signature", "pp_verify"),
-    ("POST", "/_fake/stripe/payment_intents/<pid>/<action>", "ctl_stripe"),
-    ("POST", "/_fake/paypal/orders/<oid>/<action>", "ctl_paypal"),
-    ("GET", "/_fake/state", "ctl_state"),
+# the Stripe and PayPal API this fake answers, then its own controls
+RULES = [
+    Rule("/v1/payment_intents", methods=["POST"], endpoint="pi_create"),
+    Rule("/v1/payment_intents/<pid>", methods=["GET"], endpoint="pi_get"),
+    Rule("/v1/payment_intents/<pid>/cancel", methods=["POST"], endpoint="pi_cancel"),
+    Rule("/v1/payment_intents/<pid>/capture", methods=["POST"], endpoint="pi_capture"),
+    Rule("/v1/refunds", methods=["POST"], endpoint="refund_create"),
+    Rule("/v1/refunds/<rid>", methods=["GET"], endpoint="refund_get"),
+    Rule("/v1/oauth2/token", methods=["POST"], endpoint="pp_token"),
+    Rule("/v2/checkout/orders", methods=["POST"], endpoint="pp_order_create"),
+    Rule("/v2/checkout/orders/<oid>", methods=["GET"], endpoint="pp_order_get"),
+    Rule("/v2/checkout/orders/<oid>/capture", methods=["POST"], endpoint="pp_order_capture"),
+    Rule("/v2/payments/captures/<cid>/refund", methods=["POST"], endpoint="pp_refund"),
+    Rule("/v2/checkout/orders/<oid>/authorize", methods=["POST"], endpoint="pp_order_authorize"),
+    Rule("/v2/payments/authorizations/<aid>", methods=["GET"], endpoint="pp_authorization_get"),
+    Rule("/v2/payments/authorizations/<aid>/capture", methods=["POST"], endpoint="pp_authorization_capture"),
+    Rule("/v2/payments/authorizations/<aid>/void", methods=["POST"], endpoint="pp_void"),
+    Rule("/v1/notifications/verify-webhook-signature", methods=["POST"], endpoint="pp_verify"),
+    Rule("/_fake/stripe/payment_intents/<pid>/<action>", methods=["POST"], endpoint="ctl_stripe"),
+    Rule("/_fake/paypal/orders/<oid>/<action>", methods=["POST"], endpoint="ctl_paypal"),
+    Rule("/_fake/state", methods=["GET"], endpoint="ctl_state"),
 ]
 
 
@@ -207,7 +207,7 @@ class FakePSP:
         self.base_url = None
         self._server = None
         self._thread = None
-        self.url_map = Map([Rule(path, methods=[method], endpoint=endpoint) for method, path, endpoint in ROUTES])
+        self.url_map = Map([rule.empty() for rule in RULES])  # unbound copies: a map of its own
 
     # ------------------------------------------------------------ server
     def start(self, host="127.0.0.1", port=0):

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from oms_common.settings import setting
+from oms_common.settings import section, setting
 
 from . import domain
 
@@ -41,18 +41,10 @@ def _reader(config):
 
 
 def smtp_settings(config):
-    read = _reader(config)
-    security = read("SMTP.SECURITY")
-    return SmtpSettings(
-        host=read("SMTP.HOST") or "localhost",
-        port=read("SMTP.PORT") or (465 if security == "ssl" else 1025),
-        security=security,
-        user=read("SMTP.USER"),
-        password=read("SMTP.PASSWORD"),
-        timeout=read("SMTP.TIMEOUT"),
-        verify_tls=read("SMTP.VERIFY_TLS"),
-        keep_idle_seconds=read("SMTP.KEEP_IDLE_SECONDS"),
-    )
+    smtp = section(config, "SMTP", "notifications")  # every SMTP.* setting, one field each
+    smtp["host"] = smtp["host"] or "localhost"
+    smtp["port"] = smtp["port"] or (465 if smtp["security"] == "ssl" else 1025)
+    return SmtpSettings(**smtp)
 
 
 def mail_settings(config):

@@ -25,13 +25,9 @@ class PayPalAdapter(Adapter):
 
     def __init__(self, api_base, client_id, client_secret, webhook_id, timeout=10, capture_mode="checkout"):
         self.api_base = (api_base or "").rstrip("/")
-        self.capture_mode = capture_mode
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.webhook_id = webhook_id
-        self.timeout = timeout
-        self._token = None
-        self._token_expires = 0
+        self.client_id, self.client_secret, self.webhook_id = client_id, client_secret, webhook_id
+        self.timeout, self.capture_mode = timeout, capture_mode
+        self._token, self._token_expires = None, 0  # the OAuth access token and when it runs out
         self._lock = threading.Lock()
         self._http = requests.Session()
 
